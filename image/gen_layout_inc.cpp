@@ -1,0 +1,23 @@
+// Prints image/layout.h as NASM %defines, so assembly never retypes a
+// constant or a structure offset. Run by the Makefile into build/gen/layout.inc.
+#include <cstdio>
+
+#include "layout.h"
+
+using namespace layout;
+
+int main() {
+  std::printf("; generated from image/layout.h by image/gen_layout_inc.cpp: do not edit\n");
+#define PRINT_CONSTANT(name, value) std::printf("%%define %s 0x%X\n", #name, name);
+  VMXBOOT_CONSTANTS(PRINT_CONSTANT)
+#define PRINT_OFFSET(type, field) \
+  std::printf("%%define %s_%s %zu\n", #type, #field, offsetof(type, field));
+  VMXBOOT_OFFSETS(PRINT_OFFSET)
+#define PRINT_SIZE(type) std::printf("%%define SIZEOF_%s %zu\n", #type, sizeof(type));
+  VMXBOOT_SIZES(PRINT_SIZE)
+  std::printf("%%define IMAGE_MAGIC_LO 0x%08X\n", unsigned(IMAGE_MAGIC & 0xFFFFFFFFu));
+  std::printf("%%define IMAGE_MAGIC_HI 0x%08X\n", unsigned(IMAGE_MAGIC >> 32));
+  std::printf("%%define STAGE2_MAGIC 0x%08X\n", STAGE2_MAGIC);
+  std::printf("%%define BOOTINFO_MAGIC 0x%08X\n", BOOTINFO_MAGIC);
+  return 0;
+}

@@ -1,0 +1,199 @@
+// The one definition of everything the boot stages, the VMM, the image tool
+// and the tests must agree on: physical addresses, the on-disk image header,
+// the boot-info structure stage1/stage2 fill for the VMM, and result codes.
+//
+// NASM cannot read C++, so `image/gen_layout_inc.cpp` (built and run by the
+// Makefile) prints every constant and every field offset below as a NASM
+// `%define` into build/gen/layout.inc. Nothing here is typed a second time.
+//
+// This header is freestanding: it compiles into the 64-bit VMM, the 32-bit
+// part of stage2 and the host tools alike.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace layout {
+
+// X(name, value): constants shared with assembly. Addresses are physical; the
+// boot stages and the VMM run identity-mapped.
+#define VMXBOOT_CONSTANTS(X)                                                   \
+  X(SECTOR_SIZE, 512)                                                          \
+  /* real-mode stack: grows down from the boot sector */                      \
+  X(STACK_TOP, 0x7C00)                                                         \
+  X(BOOTINFO_ADDR, 0x1000)                                                     \
+  X(BOOTINFO_MAX_BYTES, 0x1000)                                                \
+  X(STAGE1_ADDR, 0x7C00)                                                       \
+  /* LBA 1 holds the image header; stage1 reads it to just after itself */    \
+  X(HEADER_LBA, 1)                                                             \
+  X(HEADER_ADDR, 0x7E00)                                                       \
+  /* stage2 ends below 0x10000, so no read of it crosses a 64 KiB boundary */ \
+  X(STAGE2_ADDR, 0x8000)                                                       \
+  X(STAGE2_MAX_BYTES, 0x8000)                                                  \
+  /* the Virtual-8086 guest must live below 1 MiB */                          \
+  X(GUEST_ADDR, 0x10000)                                                       \
+  X(GUEST_MAX_BYTES, 0x10000)                                                  \
+  /* payloads bound above 1 MiB are read here first (INT 13h reaches only    \
+     the first MiB) and copied to their load address in protected mode */     \
+  X(STAGING_ADDR, 0x20000)                                                     \
+  X(STAGING_END, 0x80000)                                                      \
+  /* the VMM and the host page tables sit above 4 MiB, outside the guest's   \
+     one 4 MiB page */                                                        \
+  X(VMM_ADDR, 0x400000)                                                        \
+  X(VMM_MAX_BYTES, 0x200000)                                                   \
+  X(PAGE_TABLES_ADDR, 0x600000)                                                \
+  X(PAGE_TABLES_BYTES, 0x6000)                                                 \
+  /* BIOS INT 13h rules (Phoenix EDD limit) */                                 \
+  X(MAX_SECTORS_PER_READ, 127)                                                 \
+  X(READ_RETRIES, 3)                                                           \
+  X(E820_MAX_ENTRIES, 128)                                                     \
+  X(IMAGE_VERSION, 1)                                                          \
+  X(PAYLOAD_COUNT, 3)                                                          \
+  X(PAYLOAD_STAGE2, 0)                                                         \
+  X(PAYLOAD_VMM, 1)                                                            \
+  X(PAYLOAD_GUEST, 2)                                                          \
+  X(COM1_PORT, 0x3F8)                                                          \
+  X(VGA_TEXT_ADDR, 0xB8000)                                                    \
+  /* values of BootInfo::fail_step, set by stage2's real-mode part */         \
+  X(FAIL_NONE, 0)                                                              \
+  X(FAIL_A20, 1)                                                               \
+  X(FAIL_READ, 2)                                                              \
+  X(FAIL_TOO_BIG, 3)                                                           \
+  /* BootInfo::a20_method */                                                   \
+  X(A20_ALREADY_ON, 1)                                                         \
+  X(A20_PORT92, 2)                                                             \
+  X(A20_BIOS, 3)                                                               \
+  X(A20_KBC, 4)
+
+#define VMXBOOT_DEFINE_CONSTANT(name, value) \
+  inline constexpr uint32_t name = value;
+VMXBOOT_CONSTANTS(VMXBOOT_DEFINE_CONSTANT)
+#undef VMXBOOT_DEFINE_CONSTANT
+
+// Magic numbers, stored little-endian: the bytes read as the text shown.
+inline constexpr uint64_t IMAGE_MAGIC = 0x00544F4F42584D56ull;  // "VMXBOOT\0"
+inline constexpr uint32_t STAGE2_MAGIC = 0x32534D56;            // "VMS2"
+inline constexpr uint32_t BOOTINFO_MAGIC = 0x49424D56;          // "VMBI"
+
+// One payload as it lies on the disk and where it goes in memory.
+struct PayloadEntry {
+  char name[8];        // "stage2", "vmm", "guest" (NUL padded)
+  uint32_t first_lba;  // first sector on the disk
+  uint32_t sectors;    // sectors occupied (size rounded up)
+  uint32_t load_addr;  // physical address it runs at
+  uint32_t size;       // bytes that matter (CRC32 covers exactly these)
+  uint32_t crc32;      // CRC-32 (IEEE 802.3, as zlib) of the bytes
+  uint32_t reserved;
+};
+static_assert(sizeof(PayloadEntry) == 32);
+
+// LBA 1. Written by the image tool, read by stage1 (magic, stage2 entry) and
+// stage2 (everything).
+struct ImageHeader {
+  uint64_t magic;            // IMAGE_MAGIC
+  uint16_t version;          // IMAGE_VERSION
+  uint16_t payload_count;    // PAYLOAD_COUNT
+  uint32_t disk_sectors;     // sectors in the whole image
+  uint32_t stage2_sum32;     // sum of stage2's dwords (all its sectors): stage1's check
+  uint16_t end_wait_seconds; // how long a real PC shows the result before power-off
+  uint16_t inject;           // fault-injection case (0 = none)
+  uint32_t reserved[2];
+  PayloadEntry payloads[PAYLOAD_COUNT];
+  uint32_t header_crc32;     // CRC-32 of all bytes above
+  uint32_t reserved_tail;
+};
+static_assert(sizeof(ImageHeader) <= SECTOR_SIZE);
+
+// One BIOS E820 entry as returned by INT 15h (24-byte form).
+struct E820Entry {
+  uint64_t base;
+  uint64_t length;
+  uint32_t type;
+  uint32_t acpi_attributes;
+};
+static_assert(sizeof(E820Entry) == 24);
+
+// Where stage2 read a payload and where it finally lies.
+struct LoadedPayload {
+  uint32_t read_addr;  // where INT 13h put it (== load_addr below 1 MiB)
+  uint32_t load_addr;  // where it runs
+  uint32_t size;
+  uint32_t crc32;      // as computed after loading
+};
+static_assert(sizeof(LoadedPayload) == 16);
+
+// BOOTINFO_ADDR. stage1 fills the first fields, stage2 the rest; the VMM gets
+// a pointer to it in RDI.
+struct BootInfo {
+  uint32_t magic;            // BOOTINFO_MAGIC, set by stage2
+  uint8_t boot_drive;        // DL from the BIOS (stage1)
+  uint8_t disk_uses_lba;     // 1: INT 13h extensions, 0: CHS (stage1)
+  uint16_t stage1_read;      // offset of stage1's sector reader (stage1)
+  uint16_t chs_heads;        // CHS geometry from AH=08h (stage1, CHS only)
+  uint16_t chs_sectors;      // sectors per track
+  uint32_t bios_disk_reads;  // INT 13h read calls made (stage1, stage2)
+  uint64_t tsc_stage1;       // RDTSC at stage1's first instruction
+  uint64_t tsc_stage2;       // RDTSC at stage2's first instruction
+  uint64_t tsc_long_mode;    // RDTSC right after entering long mode
+  uint16_t fail_step;        // FAIL_* from stage2's real-mode part
+  uint8_t fail_payload;      // payload index for FAIL_READ / FAIL_TOO_BIG
+  uint8_t fail_status;       // BIOS status (AH) for FAIL_READ
+  uint32_t fail_lba;         // sector that could not be read
+  uint8_t a20_method;        // A20_*
+  uint8_t reserved0;
+  uint16_t acpi_pm1a_cnt;    // ACPI power-off port, 0 = none found (stage2)
+  uint16_t acpi_pm1b_cnt;
+  uint8_t acpi_slp_typ_a;
+  uint8_t acpi_slp_typ_b;
+  uint32_t e820_count;
+  LoadedPayload payloads[PAYLOAD_COUNT];
+  uint32_t reserved1;
+  E820Entry e820[E820_MAX_ENTRIES];
+};
+static_assert(sizeof(BootInfo) <= BOOTINFO_MAX_BYTES);
+
+// stage2's C++ part is built for i386, where a uint64_t inside a struct is
+// only 4-aligned: keep every 64-bit field 8-aligned by hand so that the 32-bit
+// and the 64-bit builds (and the offsets handed to NASM) see one layout.
+static_assert(offsetof(ImageHeader, payloads) % 8 == 0);
+static_assert(offsetof(BootInfo, tsc_stage1) % 8 == 0);
+static_assert(offsetof(BootInfo, e820) % 8 == 0);
+static_assert(sizeof(BootInfo) % 8 == 0 && sizeof(ImageHeader) % 8 == 0);
+
+// X(struct, field): offsets handed to assembly as STRUCT_FIELD.
+#define VMXBOOT_OFFSETS(X)                                                     \
+  X(ImageHeader, magic)                                                        \
+  X(ImageHeader, disk_sectors)                                                 \
+  X(ImageHeader, stage2_sum32)                                                 \
+  X(ImageHeader, payloads)                                                     \
+  X(PayloadEntry, first_lba)                                                   \
+  X(PayloadEntry, sectors)                                                     \
+  X(PayloadEntry, load_addr)                                                   \
+  X(PayloadEntry, size)                                                        \
+  X(BootInfo, magic)                                                           \
+  X(BootInfo, boot_drive)                                                      \
+  X(BootInfo, disk_uses_lba)                                                   \
+  X(BootInfo, stage1_read)                                                     \
+  X(BootInfo, chs_heads)                                                       \
+  X(BootInfo, chs_sectors)                                                     \
+  X(BootInfo, bios_disk_reads)                                                 \
+  X(BootInfo, tsc_stage1)                                                      \
+  X(BootInfo, tsc_stage2)                                                      \
+  X(BootInfo, tsc_long_mode)                                                   \
+  X(BootInfo, fail_step)                                                       \
+  X(BootInfo, fail_payload)                                                    \
+  X(BootInfo, fail_status)                                                     \
+  X(BootInfo, fail_lba)                                                        \
+  X(BootInfo, a20_method)                                                      \
+  X(BootInfo, e820_count)                                                      \
+  X(BootInfo, payloads)                                                        \
+  X(BootInfo, e820)                                                            \
+  X(LoadedPayload, read_addr)                                                  \
+  X(LoadedPayload, load_addr)                                                  \
+  X(LoadedPayload, size)
+
+// Sizes handed to assembly as SIZEOF_STRUCT.
+#define VMXBOOT_SIZES(X) \
+  X(ImageHeader) X(PayloadEntry) X(BootInfo) X(E820Entry) X(LoadedPayload)
+
+}  // namespace layout
