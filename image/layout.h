@@ -27,9 +27,13 @@ namespace layout {
   /* LBA 1 holds the image header; stage1 reads it to just after itself */    \
   X(HEADER_LBA, 1)                                                             \
   X(HEADER_ADDR, 0x7E00)                                                       \
-  /* stage2 ends below 0x10000, so no read of it crosses a 64 KiB boundary */ \
+  /* the image tool writes here, in the MBR, how many sectors stage1 reads   \
+     from HEADER_LBA: the header and stage2, in one read */                   \
+  X(MBR_LOAD_SECTORS_OFFSET, 0x1B6)                                            \
+  /* stage2 ends below 0x10000, so no read of it crosses a 64 KiB boundary;  \
+     at most 63 sectors: stage1 masks the count with 63 */                    \
   X(STAGE2_ADDR, 0x8000)                                                       \
-  X(STAGE2_MAX_BYTES, 0x8000)                                                  \
+  X(STAGE2_MAX_BYTES, 0x7E00)                                                  \
   /* the Virtual-8086 guest must live below 1 MiB */                          \
   X(GUEST_ADDR, 0x10000)                                                       \
   X(GUEST_MAX_BYTES, 0x10000)                                                  \
@@ -128,11 +132,13 @@ struct BootInfo {
   uint32_t magic;            // BOOTINFO_MAGIC, set by stage2
   uint8_t boot_drive;        // DL from the BIOS (stage1)
   uint8_t disk_uses_lba;     // 1: INT 13h extensions, 0: CHS (stage1)
-  uint16_t stage1_read;      // offset of stage1's sector reader (stage1)
-  uint16_t chs_heads;        // CHS geometry from AH=08h (stage1, CHS only)
-  uint16_t chs_sectors;      // sectors per track
+  uint16_t reserved0a;
+  uint32_t chs_sectors;      // CHS geometry from AH=08h: sectors per track
+  uint16_t chs_heads;        //   and heads (stage1, CHS only)
+  uint16_t reserved2;
   uint32_t bios_disk_reads;  // INT 13h read calls made (stage1, stage2)
-  uint64_t tsc_stage1;       // RDTSC at stage1's first instruction
+  uint32_t reserved3;
+  uint64_t tsc_stage1;       // RDTSC at stage1's first instructions
   uint64_t tsc_stage2;       // RDTSC at stage2's first instruction
   uint64_t tsc_long_mode;    // RDTSC right after entering long mode
   uint16_t fail_step;        // FAIL_* from stage2's real-mode part
@@ -173,7 +179,6 @@ static_assert(sizeof(BootInfo) % 8 == 0 && sizeof(ImageHeader) % 8 == 0);
   X(BootInfo, magic)                                                           \
   X(BootInfo, boot_drive)                                                      \
   X(BootInfo, disk_uses_lba)                                                   \
-  X(BootInfo, stage1_read)                                                     \
   X(BootInfo, chs_heads)                                                       \
   X(BootInfo, chs_sectors)                                                     \
   X(BootInfo, bios_disk_reads)                                                 \
