@@ -41,6 +41,11 @@ std::string chs_text(Chs chs) {
   return text;
 }
 
+void put_le16(uint8_t* out, uint16_t value) {
+  out[0] = uint8_t(value);
+  out[1] = uint8_t(value >> 8);
+}
+
 void put_le32(uint8_t* out, uint32_t value) {
   for (int i = 0; i < 4; ++i) out[i] = uint8_t(value >> (8 * i));
 }
@@ -63,14 +68,15 @@ std::string check_stage1(const InputFile& stage1) {
   if (bytes[kBootSignatureOffset] != 0x55 || bytes[kBootSignatureOffset + 1] != 0xAA) {
     return name + " does not end with the boot signature 0x55 0xAA";
   }
-  for (uint32_t offset = kDiskSignatureOffset; offset < kBootSignatureOffset; ++offset) {
+  for (uint32_t offset = layout::MBR_LOAD_SECTORS_OFFSET; offset < kBootSignatureOffset;
+       ++offset) {
     if (bytes[offset] != 0) {
       char where[80];
       std::snprintf(where, sizeof where,
-                    " has byte 0x%02X at offset 0x%03X: 0x1B8..0x1FD must be zero",
-                    bytes[offset], unsigned(offset));
+                    " has byte 0x%02X at offset 0x%03X: 0x%03X..0x1FD must be zero",
+                    bytes[offset], unsigned(offset), unsigned(layout::MBR_LOAD_SECTORS_OFFSET));
       return name + where +
-             " (mkimage writes the disk signature and partition table there)";
+             " (mkimage writes the load count, disk signature and partition table there)";
     }
   }
   return {};
@@ -192,6 +198,9 @@ BuildResult build_image(const ImageInputs& inputs) {
   // different images plugged in at once do not collide, yet a rebuild from the
   // same inputs is byte-identical), then the one partition entry.
   std::memcpy(disk, inputs.stage1.bytes.data(), SECTOR_SIZE);
+  // stage1 reads the header and stage2 behind it in one read of this many
+  // sectors.
+  put_le16(disk + layout::MBR_LOAD_SECTORS_OFFSET, uint16_t(1 + stage2.sectors));
   // (Not over the whole header sector: a CRC run over a message followed by
   // its own CRC always ends in the same value.)
   image.disk_signature = crc32_update(crc32(disk, kDiskSignatureOffset), &header,

@@ -43,7 +43,7 @@ std::vector<uint8_t> filler(size_t count, uint8_t seed) {
 
 std::vector<uint8_t> valid_stage1() {
   std::vector<uint8_t> bytes(kSector, 0);
-  for (size_t i = 0; i < 0x1B8; ++i) bytes[i] = uint8_t(0x90 + i % 3);
+  for (size_t i = 0; i < layout::MBR_LOAD_SECTORS_OFFSET; ++i) bytes[i] = uint8_t(0x90 + i % 3);
   bytes[510] = 0x55;
   bytes[511] = 0xAA;
   return bytes;
@@ -195,7 +195,10 @@ TEST(ImageBuilder, MbrKeepsStage1AndGetsSignatureAndOneActivePartition) {
   ASSERT_TRUE(result.ok()) << result.error;
   const std::vector<uint8_t>& disk = result.image.bytes;
 
-  EXPECT_EQ(std::memcmp(disk.data(), inputs.stage1.bytes.data(), 0x1B8), 0);
+  EXPECT_EQ(std::memcmp(disk.data(), inputs.stage1.bytes.data(), layout::MBR_LOAD_SECTORS_OFFSET), 0);
+  // stage1's one read: the header and all of stage2's sectors.
+  EXPECT_EQ(read_le16(disk, layout::MBR_LOAD_SECTORS_OFFSET),
+            1 + result.image.header.payloads[layout::PAYLOAD_STAGE2].sectors);
   EXPECT_EQ(disk[0x1FE], 0x55);
   EXPECT_EQ(disk[0x1FF], 0xAA);
   EXPECT_NE(read_le32(disk, 0x1B8), 0u);
@@ -307,7 +310,7 @@ TEST(ImageBuilderErrors, Stage1WithoutBootSignature) {
 }
 
 TEST(ImageBuilderErrors, Stage1WithBytesWhereSignatureAndPartitionsGo) {
-  for (size_t at : {size_t(0x1B8), size_t(0x1BC), size_t(0x1BD), size_t(0x1BE), size_t(0x1FD)}) {
+  for (size_t at : {size_t(layout::MBR_LOAD_SECTORS_OFFSET), size_t(0x1B8), size_t(0x1BC), size_t(0x1BD), size_t(0x1BE), size_t(0x1FD)}) {
     ImageInputs inputs = valid_inputs();
     inputs.stage1.bytes[at] = 0x11;
     expect_error(inputs, {"stage1", "in/stage1.bin", "must be zero"});

@@ -1,0 +1,148 @@
+// stage2's 32-bit part: runs in flat protected mode (no paging, interrupts
+// off) after the real-mode part has done what needs the BIOS. It reports what
+// that part recorded, checks the image header, the CPU and every payload's
+// CRC-32, finds the ACPI power-off, moves the VMM to its load address and
+// builds the long-mode page tables. Any failure ends the run here, with the
+// same result contract as the VMM. Returns the VMM's entry address.
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ia32/instructions.h"
+#include "layout.h"
+#include "lib/acpi.h"
+#include "lib/console.h"
+#include "lib/crc32.h"
+#include "lib/end_run.h"
+#include "lib/paging.h"
+
+using namespace layout;
+
+namespace {
+
+const char* payload_name(const ImageHeader& header, uint32_t index) {
+  static char name[sizeof(PayloadEntry::name) + 1];
+  for (size_t i = 0; i < sizeof(PayloadEntry::name); ++i) name[i] = header.payloads[index].name[i];
+  name[sizeof(PayloadEntry::name)] = 0;
+  return name[0] ? name : "?";
+}
+
+const char* a20_method_name(uint8_t method) {
+  switch (method) {
+    case A20_ALREADY_ON: return "already on";
+    case A20_PORT92: return "port 0x92";
+    case A20_BIOS: return "INT 15h AX=2401h";
+    case A20_KBC: return "keyboard controller";
+    default: return "failed";
+  }
+}
+
+// The header as stage1 left it at HEADER_ADDR: magic, version, payload count
+// and its own CRC.
+void check_header(const ImageHeader& header) {
+  if (header.magic != IMAGE_MAGIC) end_run("bad-image", "payload=header reason=magic");
+  if (header.version != IMAGE_VERSION || header.payload_count != PAYLOAD_COUNT) {
+    end_run("bad-image", "payload=header reason=version version=%u payloads=%u",
+            header.version, header.payload_count);
+  }
+  const uint32_t crc = crc32(&header, offsetof(ImageHeader, header_crc32));
+  if (crc != header.header_crc32) {
+    end_run("bad-image", "payload=header reason=crc expected=0x%08x found=0x%08x",
+            header.header_crc32, crc);
+  }
+}
+
+// What the real-mode part could not do.
+void check_real_mode_steps(const BootInfo& info, const ImageHeader& header) {
+  switch (info.fail_step) {
+    case FAIL_NONE: return;
+    case FAIL_A20:
+      end_run("no-a20", "step=a20 tried=port92,int15,kbc");
+    case FAIL_READ:
+      end_run("disk-error", "payload=%s step=read lba=%u status=0x%02x",
+              payload_name(header, info.fail_payload), info.fail_lba, info.fail_status);
+    case FAIL_TOO_BIG:
+      end_run("bad-image", "payload=%s reason=does-not-fit sectors=%u load=0x%08x",
+              payload_name(header, info.fail_payload),
+              header.payloads[info.fail_payload].sectors,
+              header.payloads[info.fail_payload].load_addr);
+    default:
+      end_run("bad-image", "payload=stage2 reason=unknown-step step=%u", info.fail_step);
+  }
+}
+
+void require_long_mode() {
+  uint32_t regs[4];
+  cpuid(0x80000000, 0, regs);
+  const uint32_t max_extended = regs[0];
+  uint32_t edx = 0;
+  if (max_extended >= 0x80000001) {
+    cpuid(0x80000001, 0, regs);
+    edx = regs[3];
+  }
+  if (!(edx & (1u << 29))) {
+    cpuid(0, 0, regs);
+    char vendor[13];
+    for (int i = 0; i < 4; ++i) {
+      vendor[i] = char(regs[1] >> (8 * i));
+      vendor[4 + i] = char(regs[3] >> (8 * i));
+      vendor[8 + i] = char(regs[2] >> (8 * i));
+    }
+    vendor[12] = 0;
+    console::printf("stage2: this CPU (%s) does not support 64-bit mode; the VMM needs it\n",
+                    vendor);
+    end_run("no-long-mode", "max-extended-leaf=0x%08x", max_extended);
+  }
+}
+
+// Every payload against its CRC-32, then moved from where it was read to
+// where it runs.
+void verify_and_place_payloads(BootInfo& info, const ImageHeader& header) {
+  info.payloads[PAYLOAD_STAGE2] = {STAGE2_ADDR, STAGE2_ADDR, header.payloads[PAYLOAD_STAGE2].size,
+                                   header.payloads[PAYLOAD_STAGE2].crc32};
+  for (uint32_t i = 1; i < PAYLOAD_COUNT; ++i) {
+    LoadedPayload& loaded = info.payloads[i];
+    const PayloadEntry& entry = header.payloads[i];
+    const uint8_t* read_at = reinterpret_cast<const uint8_t*>(uintptr_t(loaded.read_addr));
+    loaded.crc32 = crc32(read_at, entry.size);
+    if (loaded.crc32 != entry.crc32) {
+      end_run("bad-image", "payload=%s reason=crc expected=0x%08x found=0x%08x",
+              payload_name(header, i), entry.crc32, loaded.crc32);
+    }
+    if (loaded.read_addr != loaded.load_addr) {
+      uint8_t* to = reinterpret_cast<uint8_t*>(uintptr_t(loaded.load_addr));
+      for (uint32_t b = 0; b < entry.size; ++b) to[b] = read_at[b];
+    }
+    console::printf("stage2: %-6s %6u bytes at 0x%08x, CRC32 0x%08x ok\n", payload_name(header, i),
+                    entry.size, loaded.load_addr, loaded.crc32);
+  }
+}
+
+}  // namespace
+
+extern "C" uint32_t stage2_main(BootInfo* info) {
+  console::init();
+  const ImageHeader& header = *reinterpret_cast<const ImageHeader*>(uintptr_t(HEADER_ADDR));
+  console::printf("vmxboot stage2: boot drive 0x%02x via %s, %u BIOS disk reads\n",
+                  info->boot_drive, info->disk_uses_lba ? "INT 13h extensions" : "CHS",
+                  info->bios_disk_reads);
+
+  // First the way out, so that every failure below can power off.
+  const acpi::PowerOff power_off = acpi::find_power_off(acpi::identity_mapped_memory());
+  end_run_config::set_power_off(power_off);
+  info->acpi_pm1a_cnt = power_off.pm1a_cnt;
+  info->acpi_pm1b_cnt = power_off.pm1b_cnt;
+  info->acpi_slp_typ_a = power_off.slp_typ_a;
+  info->acpi_slp_typ_b = power_off.slp_typ_b;
+
+  check_header(header);
+  check_real_mode_steps(*info, header);
+  console::printf("stage2: A20 %s, %u E820 entries\n", a20_method_name(info->a20_method),
+                  info->e820_count);
+  require_long_mode();
+  verify_and_place_payloads(*info, header);
+
+  build_identity_map_4g(reinterpret_cast<uint64_t*>(uintptr_t(PAGE_TABLES_ADDR)), PAGE_TABLES_ADDR);
+  console::printf("stage2: entering long mode, VMM at 0x%08x\n",
+                  info->payloads[PAYLOAD_VMM].load_addr);
+  return info->payloads[PAYLOAD_VMM].load_addr;
+}
