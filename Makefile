@@ -91,7 +91,7 @@ $(B)/stage2/%.o: %.cpp image/layout.h
 	$(CXX) $(CXXFLAGS_32) -MMD -c $< -o $@
 
 $(B)/stage2.elf: $(STAGE2_OBJS) stage2/stage2.ld $(GEN)/layout.inc
-	$(LD) -m elf_i386 -nostdlib --no-dynamic-linker -z noexecstack \
+	$(LD) -m elf_i386 -nostdlib --no-dynamic-linker -z noexecstack --no-warn-rwx-segments \
 	  --defsym STAGE2_ADDR=$(call layout_value,STAGE2_ADDR) -T stage2/stage2.ld $(STAGE2_OBJS) -o $@
 
 $(B)/stage2.bin: $(B)/stage2.elf
@@ -107,7 +107,7 @@ $(B)/vmm/%.o: %.cpp image/layout.h
 	$(CXX) $(CXXFLAGS_64) -MMD -c $< -o $@
 
 $(B)/vmm.elf: $(VMM_OBJS) vmm/vmm.ld $(GEN)/layout.inc
-	$(LD) -m elf_x86_64 -nostdlib --no-dynamic-linker -z noexecstack -z max-page-size=0x1000 \
+	$(LD) -m elf_x86_64 -nostdlib --no-dynamic-linker -z noexecstack --no-warn-rwx-segments -z max-page-size=0x1000 \
 	  --defsym VMM_ADDR=$(call layout_value,VMM_ADDR) -T vmm/vmm.ld $(VMM_OBJS) -o $@
 
 $(B)/vmm.bin: $(B)/vmm.elf

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "layout.h"
+#include "../vmm/ia32/exceptions.h"
 
 using namespace layout;
 
@@ -19,5 +20,11 @@ int main() {
   std::printf("%%define IMAGE_MAGIC_HI 0x%08X\n", unsigned(IMAGE_MAGIC >> 32));
   std::printf("%%define STAGE2_MAGIC 0x%08X\n", STAGE2_MAGIC);
   std::printf("%%define BOOTINFO_MAGIC 0x%08X\n", BOOTINFO_MAGIC);
+  unsigned error_code_mask = 0;
+  for (uint32_t v = 0; v < exception_vectors; ++v) {
+    if (exception_has_error_code(v)) error_code_mask |= 1u << v;
+  }
+  std::printf("%%define EXCEPTION_VECTORS %u\n", exception_vectors);
+  std::printf("%%define EXCEPTION_ERROR_CODE_MASK 0x%08X\n", error_code_mask);
   return 0;
 }

@@ -146,7 +146,7 @@ struct BootInfo {
   uint8_t fail_status;       // BIOS status (AH) for FAIL_READ
   uint32_t fail_lba;         // sector that could not be read
   uint8_t a20_method;        // A20_*
-  uint8_t reserved0;
+  uint8_t console_row;       // VGA row where the VMM goes on (stage2)
   uint16_t acpi_pm1a_cnt;    // ACPI power-off port, 0 = none found (stage2)
   uint16_t acpi_pm1b_cnt;
   uint8_t acpi_slp_typ_a;
@@ -169,6 +169,7 @@ static_assert(sizeof(BootInfo) % 8 == 0 && sizeof(ImageHeader) % 8 == 0);
 // X(struct, field): offsets handed to assembly as STRUCT_FIELD.
 #define VMXBOOT_OFFSETS(X)                                                     \
   X(ImageHeader, magic)                                                        \
+  X(ImageHeader, payload_count)                                                \
   X(ImageHeader, disk_sectors)                                                 \
   X(ImageHeader, stage2_sum32)                                                 \
   X(ImageHeader, payloads)                                                     \

@@ -141,8 +141,9 @@ extern "C" uint32_t stage2_main(BootInfo* info) {
   require_long_mode();
   verify_and_place_payloads(*info, header);
 
-  build_identity_map_4g(reinterpret_cast<uint64_t*>(uintptr_t(PAGE_TABLES_ADDR)), PAGE_TABLES_ADDR);
+  paging::build_identity_map_4g(reinterpret_cast<uint64_t*>(uintptr_t(PAGE_TABLES_ADDR)), PAGE_TABLES_ADDR);
   console::printf("stage2: entering long mode, VMM at 0x%08x\n",
                   info->payloads[PAYLOAD_VMM].load_addr);
+  info->console_row = uint8_t(console::row());
   return info->payloads[PAYLOAD_VMM].load_addr;
 }

@@ -36,6 +36,9 @@ real_mode_start:
         mov [BI + BootInfo_tsc_stage2], eax
         mov [BI + BootInfo_tsc_stage2 + 4], edx
         pop word [stage1_read_sectors]  ; stage1's return address: its reader
+        xor ax, ax                      ; stage1's reader left ES elsewhere
+        mov es, ax
+        cld
         ; stage2's part of the boot info starts out zero (after stage1's TSC
         ; and our own).
         mov di, BI + BootInfo_tsc_long_mode
@@ -244,6 +247,8 @@ read_run:
         mov bp, BI
         call [stage1_read_sectors]      ; EAX, CX, DI
         mov [esp + 28], eax             ; the failing LBA, for POPAD
+        push word 0
+        pop es                          ; (the reader changes ES; CF kept)
         popad
         jc .done
         add eax, ecx
@@ -274,8 +279,6 @@ protected_mode:
         mov gs, ax
         mov ss, ax
         mov esp, STACK_TOP
-        push dword [stage1_return_unused]
-        add esp, 4
         push BI
         call stage2_main                ; returns the VMM's entry, or never
         add esp, 4
@@ -325,6 +328,5 @@ gdt_descriptor:
         dd gdt
 
 stage1_read_sectors: dw 0
-stage1_return_unused: dd 0
 staging_cursor: dd 0
 vmm_entry: dd 0

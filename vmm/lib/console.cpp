@@ -27,6 +27,15 @@ void init() {
   ready = true;
 }
 
+void resume(int start_row) {
+  screen = VgaText(reinterpret_cast<volatile uint16_t*>(uintptr_t{layout::VGA_TEXT_ADDR}));
+  screen.move_to(start_row, 0);
+  serial.init();
+  ready = true;
+}
+
+int row() { return screen.col() == 0 ? screen.row() : screen.row() + 1; }
+
 void write(const char* s) {
   if (!ready) return;
   for (; *s != '\0'; ++s) {
@@ -34,6 +43,8 @@ void write(const char* s) {
     serial.put(*s);
   }
 }
+
+void flush() { serial.flush(); }
 
 void printf(const char* fmt, ...) {
   char buffer[printf_buffer_bytes];

@@ -25,6 +25,7 @@ void end_run(const char* code, const char* details_fmt, ...) {
   vformat(details, sizeof details, details_fmt, ap);
   va_end(ap);
   console::printf("vmxboot: result=%s%s%s\n", code, details[0] ? " " : "", details);
+  console::flush();
   magic_breakpoint();
   if (g_power_off.found) acpi::power_off(g_power_off);
   halt_forever();

@@ -56,6 +56,14 @@ void Uart16550::send(uint8_t byte) {
   outb(base_ + THR, byte);
 }
 
+void Uart16550::flush() {
+  constexpr uint8_t LSR_TRANSMITTER_EMPTY = 0x40;
+  if (!present_) return;
+  for (uint32_t polls = 0; (inb(base_ + LSR) & LSR_TRANSMITTER_EMPTY) == 0; ++polls) {
+    if (polls >= max_ready_polls) return;
+  }
+}
+
 void Uart16550::put(char c) {
   if (c == '\n') send('\r');
   send(static_cast<uint8_t>(c));

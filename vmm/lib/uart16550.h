@@ -21,6 +21,9 @@ class Uart16550 {
   // every byte: Bochs' 16550 drops bytes written while it is busy. Sends
   // "\r\n" for '\n'.
   void put(char c);
+  // Waits (bounded) until the last byte has left the transmitter: a
+  // power-off right after the last put() would lose what is still in it.
+  void flush();
   void write(const char* s);
   bool present() const { return present_; }
 

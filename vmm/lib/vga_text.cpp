@@ -6,6 +6,11 @@ void VgaText::clear() {
   col_ = 0;
 }
 
+void VgaText::move_to(int row, int col) {
+  row_ = row < 0 ? 0 : (row >= rows_ ? rows_ - 1 : row);
+  col_ = col < 0 ? 0 : (col >= cols_ ? cols_ - 1 : col);
+}
+
 void VgaText::scroll_up() {
   for (int i = 0; i < cols_ * (rows_ - 1); ++i) cells_[i] = cells_[i + cols_];
   for (int i = cols_ * (rows_ - 1); i < cols_ * rows_; ++i) cells_[i] = blank();

@@ -23,6 +23,9 @@ class VgaText {
   void put(char c);
   void write(const char* s);
   void set_attr(uint8_t attr) { attr_ = attr; }
+  // Cursor to (row, col), each clamped to the screen: how a later stage goes
+  // on below what an earlier one wrote.
+  void move_to(int row, int col);
   uint8_t attr() const { return attr_; }
   int row() const { return row_; }
   int col() const { return col_; }

@@ -1,0 +1,3 @@
+; placeholder until the V86 guest lands
+%include "layout.inc"
+        hlt
