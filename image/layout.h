@@ -173,6 +173,8 @@ static_assert(sizeof(BootInfo) % 8 == 0 && sizeof(ImageHeader) % 8 == 0);
   X(ImageHeader, disk_sectors)                                                 \
   X(ImageHeader, stage2_sum32)                                                 \
   X(ImageHeader, payloads)                                                     \
+  X(ImageHeader, header_crc32)                                                 \
+  X(PayloadEntry, name)                                                        \
   X(PayloadEntry, first_lba)                                                   \
   X(PayloadEntry, sectors)                                                     \
   X(PayloadEntry, load_addr)                                                   \

@@ -75,7 +75,9 @@ void require_long_mode() {
   cpuid(0x80000000, 0, regs);
   const uint32_t max_extended = regs[0];
   uint32_t edx = 0;
-  if (max_extended >= 0x80000001) {
+  // CPUs without extended leaves answer 0x80000000 with whatever their
+  // highest basic leaf holds: only 0x8000xxxx is a real maximum.
+  if ((max_extended & 0xFFFF0000) == 0x80000000 && max_extended >= 0x80000001) {
     cpuid(0x80000001, 0, regs);
     edx = regs[3];
   }
@@ -90,7 +92,7 @@ void require_long_mode() {
     vendor[12] = 0;
     console::printf("stage2: this CPU (%s) does not support 64-bit mode; the VMM needs it\n",
                     vendor);
-    end_run("no-long-mode", "max-extended-leaf=0x%08x", max_extended);
+    end_run("no-long-mode", "vendor=%s", vendor);
   }
 }
 

@@ -140,7 +140,17 @@ def decode_vga(data):
 def boot(image, cpu="corei7_skylake_x", bios="bochs", floppy=False, megs=64, cpus=1,
          timeout=120, stream=None, keep_dir=None):
     """Boot `image` once; returns a BootResult. `stream`: a file to copy COM1 to
-    while the run goes on."""
+    while the run goes on. A Bochs that dies while starting up (two of them
+    racing for the same VNC port) is started again."""
+    for attempt in range(3):
+        result = _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir)
+        if "Booting from" in result.log or result.serial or result.timed_out:
+            return result
+        time.sleep(0.3 + attempt)
+    return result
+
+
+def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir):
     if bios not in BIOS_IMAGES:
         raise ValueError(f"unknown BIOS {bios!r}; one of {', '.join(BIOS_IMAGES)}")
     work = keep_dir or tempfile.mkdtemp(prefix="vmxboot-bochs-")
