@@ -62,6 +62,10 @@ inline void write_cr0(uintptr_t value) {
   asm volatile("mov %0, %%cr0" : : "r"(value) : "memory");
 }
 
+inline void write_cr3(uintptr_t value) {
+  asm volatile("mov %0, %%cr3" : : "r"(value) : "memory");
+}
+
 inline void write_cr4(uintptr_t value) {
   asm volatile("mov %0, %%cr4" : : "r"(value) : "memory");
 }

@@ -4,6 +4,9 @@
 //                                -> DSDT (then each SSDT) -> AML Name(_S5_, Package{SLP_TYPa, SLP_TYPb, ...})
 // Reading goes through a MemoryView, so host tests run it over captured
 // BIOS memory and the machine over identity-mapped physical memory.
+// Tables above 4 GiB are treated as absent in both builds (stage2 cannot
+// address them and the VMM maps only 4 GiB): an XSDT up there means the
+// RSDT is used, an X_DSDT up there means the 32-bit DSDT is used.
 #pragma once
 
 #include <stddef.h>
