@@ -149,9 +149,12 @@ unit: $(HOSTB)/unit_tests $(B)/guest.bin $(IMG)
 integration: $(IMG) $(HOSTB)/mkimage | deps-test
 	$(PYTHON) tests/integration/test_boot.py --build $(B)
 
+# Both halves run even when the first fails, so that every count is real.
 test: | deps-test
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory integration
+	@status=0; \
+	$(MAKE) --no-print-directory unit || status=1; \
+	$(MAKE) --no-print-directory integration || status=1; \
+	exit $$status
 
 bench: $(IMG) | deps-test
 	$(PYTHON) tests/tools/bench.py --build $(B)
