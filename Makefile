@@ -34,6 +34,7 @@ WARN := -Wall -Wextra -Werror
 FREESTANDING := -std=c++20 -ffreestanding -fno-exceptions -fno-rtti -nostdlib \
   -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
   -fno-use-cxa-atexit -fno-threadsafe-statics -mgeneral-regs-only -Os $(WARN) \
+  -ffunction-sections -fdata-sections \
   -I. -Iimage -Ivmm
 # stage2's C++ also runs on the 32-bit-only CPUs (to say so): i586, no CMOV.
 CXXFLAGS_32 := $(FREESTANDING) -m32 -march=i586 -mtune=generic
@@ -45,11 +46,11 @@ layout_value = $(shell sed -n 's/^%define $(1) //p' $(GEN)/layout.inc)
 # ---------------------------------------------------------------- sources
 LIB_SRCS    := $(wildcard vmm/lib/*.cpp)
 # Host-testable pure logic (no port I/O, no privileged instructions).
-LIB_PURE    := $(filter-out vmm/lib/console.cpp vmm/lib/end_run.cpp vmm/lib/uart16550.cpp,$(LIB_SRCS))
+LIB_PURE    := $(filter-out vmm/lib/console.cpp vmm/lib/end_run.cpp vmm/lib/uart16550.cpp vmm/lib/boot_report.cpp,$(LIB_SRCS))
 VMX_PURE    := $(filter-out %_runtime.cpp,$(wildcard vmm/vmx/*.cpp))
 STAGE2_CPP  := stage2/main32.cpp vmm/runtime.cpp vmm/lib/console.cpp vmm/lib/end_run.cpp \
                vmm/lib/uart16550.cpp vmm/lib/vga_text.cpp vmm/lib/format.cpp vmm/lib/acpi.cpp \
-               vmm/lib/crc32.cpp vmm/lib/paging.cpp
+               vmm/lib/crc32.cpp vmm/lib/paging.cpp vmm/lib/boot_report.cpp
 VMM_CPP     := $(wildcard vmm/*.cpp) $(LIB_SRCS) $(wildcard vmm/vmx/*.cpp)
 VMM_ASM     := $(wildcard vmm/*.asm) $(wildcard vmm/vmx/*.asm)
 IMAGE_LIB   := image/image_builder.cpp image/image_file.cpp
@@ -91,7 +92,7 @@ $(B)/stage2/%.o: %.cpp image/layout.h
 	$(CXX) $(CXXFLAGS_32) -MMD -c $< -o $@
 
 $(B)/stage2.elf: $(STAGE2_OBJS) stage2/stage2.ld $(GEN)/layout.inc
-	$(LD) -m elf_i386 -nostdlib --no-dynamic-linker -z noexecstack --no-warn-rwx-segments \
+	$(LD) -m elf_i386 -nostdlib --no-dynamic-linker -z noexecstack --no-warn-rwx-segments --gc-sections \
 	  --defsym STAGE2_ADDR=$(call layout_value,STAGE2_ADDR) -T stage2/stage2.ld $(STAGE2_OBJS) -o $@
 
 $(B)/stage2.bin: $(B)/stage2.elf
@@ -107,7 +108,7 @@ $(B)/vmm/%.o: %.cpp image/layout.h
 	$(CXX) $(CXXFLAGS_64) -MMD -c $< -o $@
 
 $(B)/vmm.elf: $(VMM_OBJS) vmm/vmm.ld $(GEN)/layout.inc
-	$(LD) -m elf_x86_64 -nostdlib --no-dynamic-linker -z noexecstack --no-warn-rwx-segments -z max-page-size=0x1000 \
+	$(LD) -m elf_x86_64 -nostdlib --no-dynamic-linker -z noexecstack --no-warn-rwx-segments --gc-sections -z max-page-size=0x1000 \
 	  --defsym VMM_ADDR=$(call layout_value,VMM_ADDR) -T vmm/vmm.ld $(VMM_OBJS) -o $@
 
 $(B)/vmm.bin: $(B)/vmm.elf

@@ -44,9 +44,12 @@ struct PayloadSpec {
   uint32_t max_bytes;
 };
 inline constexpr PayloadSpec kPayloadSpecs[layout::PAYLOAD_COUNT] = {
-    {"stage2", layout::PAYLOAD_STAGE2, layout::STAGE2_ADDR, layout::STAGE2_MAX_BYTES},
-    {"vmm", layout::PAYLOAD_VMM, layout::VMM_ADDR, layout::VMM_MAX_BYTES},
-    {"guest", layout::PAYLOAD_GUEST, layout::GUEST_ADDR, layout::GUEST_MAX_BYTES},
+    {layout::PAYLOAD_NAMES[layout::PAYLOAD_STAGE2], layout::PAYLOAD_STAGE2, layout::STAGE2_ADDR,
+     layout::STAGE2_MAX_BYTES},
+    {layout::PAYLOAD_NAMES[layout::PAYLOAD_VMM], layout::PAYLOAD_VMM, layout::VMM_ADDR,
+     layout::VMM_MAX_BYTES},
+    {layout::PAYLOAD_NAMES[layout::PAYLOAD_GUEST], layout::PAYLOAD_GUEST, layout::GUEST_ADDR,
+     layout::GUEST_MAX_BYTES},
 };
 
 // One input: its bytes, and the path it came from (only to name it in errors).

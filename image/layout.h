@@ -79,6 +79,9 @@ inline constexpr uint64_t IMAGE_MAGIC = 0x00544F4F42584D56ull;  // "VMXBOOT\0"
 inline constexpr uint32_t STAGE2_MAGIC = 0x32534D56;            // "VMS2"
 inline constexpr uint32_t BOOTINFO_MAGIC = 0x49424D56;          // "VMBI"
 
+// Payload names, indexed by PAYLOAD_*: in the header, in messages, in results.
+inline constexpr const char* PAYLOAD_NAMES[PAYLOAD_COUNT] = {"stage2", "vmm", "guest"};
+
 // One payload as it lies on the disk and where it goes in memory.
 struct PayloadEntry {
   char name[8];        // "stage2", "vmm", "guest" (NUL padded)
@@ -147,10 +150,7 @@ struct BootInfo {
   uint32_t fail_lba;         // sector that could not be read
   uint8_t a20_method;        // A20_*
   uint8_t console_row;       // VGA row where the VMM goes on (stage2)
-  uint16_t acpi_pm1a_cnt;    // ACPI power-off port, 0 = none found (stage2)
-  uint16_t acpi_pm1b_cnt;
-  uint8_t acpi_slp_typ_a;
-  uint8_t acpi_slp_typ_b;
+  uint16_t reserved4[3];
   uint32_t e820_count;
   LoadedPayload payloads[PAYLOAD_COUNT];
   uint32_t reserved1;

@@ -9,7 +9,7 @@
 
 #include "ia32/instructions.h"
 #include "layout.h"
-#include "lib/acpi.h"
+#include "lib/boot_report.h"
 #include "lib/console.h"
 #include "lib/crc32.h"
 #include "lib/end_run.h"
@@ -19,21 +19,8 @@ using namespace layout;
 
 namespace {
 
-const char* payload_name(const ImageHeader& header, uint32_t index) {
-  static char name[sizeof(PayloadEntry::name) + 1];
-  for (size_t i = 0; i < sizeof(PayloadEntry::name); ++i) name[i] = header.payloads[index].name[i];
-  name[sizeof(PayloadEntry::name)] = 0;
-  return name[0] ? name : "?";
-}
-
-const char* a20_method_name(uint8_t method) {
-  switch (method) {
-    case A20_ALREADY_ON: return "already on";
-    case A20_PORT92: return "port 0x92";
-    case A20_BIOS: return "INT 15h AX=2401h";
-    case A20_KBC: return "keyboard controller";
-    default: return "failed";
-  }
+const char* payload_name(uint32_t index) {
+  return index < PAYLOAD_COUNT ? PAYLOAD_NAMES[index] : "?";
 }
 
 // The header as stage1 left it at HEADER_ADDR: magic, version, payload count
@@ -53,16 +40,17 @@ void check_header(const ImageHeader& header) {
 
 // What the real-mode part could not do.
 void check_real_mode_steps(const BootInfo& info, const ImageHeader& header) {
+  if (info.fail_step == FAIL_NONE) return;
+  boot_report::print_disk_and_memory(info);
   switch (info.fail_step) {
-    case FAIL_NONE: return;
     case FAIL_A20:
       end_run("no-a20", "step=a20 tried=port92,int15,kbc");
     case FAIL_READ:
       end_run("disk-error", "payload=%s step=read lba=%u status=0x%02x",
-              payload_name(header, info.fail_payload), info.fail_lba, info.fail_status);
+              payload_name(info.fail_payload), info.fail_lba, info.fail_status);
     case FAIL_TOO_BIG:
       end_run("bad-image", "payload=%s reason=does-not-fit sectors=%u load=0x%08x",
-              payload_name(header, info.fail_payload),
+              payload_name(info.fail_payload),
               header.payloads[info.fail_payload].sectors,
               header.payloads[info.fail_payload].load_addr);
     default:
@@ -70,7 +58,8 @@ void check_real_mode_steps(const BootInfo& info, const ImageHeader& header) {
   }
 }
 
-void require_long_mode() {
+// Returns CPUID 0x80000001 EDX.
+uint32_t require_long_mode(const BootInfo& info) {
   uint32_t regs[4];
   cpuid(0x80000000, 0, regs);
   const uint32_t max_extended = regs[0];
@@ -90,10 +79,12 @@ void require_long_mode() {
       vendor[8 + i] = char(regs[2] >> (8 * i));
     }
     vendor[12] = 0;
+    boot_report::print_disk_and_memory(info);
     console::printf("stage2: this CPU (%s) does not support 64-bit mode; the VMM needs it\n",
                     vendor);
     end_run("no-long-mode", "vendor=%s", vendor);
   }
+  return edx;
 }
 
 // Every payload against its CRC-32, then moved from where it was read to
@@ -108,14 +99,11 @@ void verify_and_place_payloads(BootInfo& info, const ImageHeader& header) {
     loaded.crc32 = crc32(read_at, entry.size);
     if (loaded.crc32 != entry.crc32) {
       end_run("bad-image", "payload=%s reason=crc expected=0x%08x found=0x%08x",
-              payload_name(header, i), entry.crc32, loaded.crc32);
+              payload_name(i), entry.crc32, loaded.crc32);
     }
     if (loaded.read_addr != loaded.load_addr) {
-      uint8_t* to = reinterpret_cast<uint8_t*>(uintptr_t(loaded.load_addr));
-      for (uint32_t b = 0; b < entry.size; ++b) to[b] = read_at[b];
+      __builtin_memcpy(reinterpret_cast<void*>(uintptr_t(loaded.load_addr)), read_at, entry.size);
     }
-    console::printf("stage2: %-6s %6u bytes at 0x%08x, CRC32 0x%08x ok\n", payload_name(header, i),
-                    entry.size, loaded.load_addr, loaded.crc32);
   }
 }
 
@@ -123,29 +111,19 @@ void verify_and_place_payloads(BootInfo& info, const ImageHeader& header) {
 
 extern "C" uint32_t stage2_main(BootInfo* info) {
   console::init();
+  // One line on the way through: COM1 costs hundreds of emulated instructions
+  // a byte, and boot time is counted to the VMM's first instruction. The VMM
+  // tells the rest (lib/boot_report.h); a stop here tells it first.
+  console::write("vmxboot: stage2\n");
   const ImageHeader& header = *reinterpret_cast<const ImageHeader*>(uintptr_t(HEADER_ADDR));
-  console::printf("vmxboot stage2: boot drive 0x%02x via %s, %u BIOS disk reads\n",
-                  info->boot_drive, info->disk_uses_lba ? "INT 13h extensions" : "CHS",
-                  info->bios_disk_reads);
-
-  // First the way out, so that every failure below can power off.
-  const acpi::PowerOff power_off = acpi::find_power_off(acpi::identity_mapped_memory());
-  end_run_config::set_power_off(power_off);
-  info->acpi_pm1a_cnt = power_off.pm1a_cnt;
-  info->acpi_pm1b_cnt = power_off.pm1b_cnt;
-  info->acpi_slp_typ_a = power_off.slp_typ_a;
-  info->acpi_slp_typ_b = power_off.slp_typ_b;
-
   check_header(header);
   check_real_mode_steps(*info, header);
-  console::printf("stage2: A20 %s, %u E820 entries\n", a20_method_name(info->a20_method),
-                  info->e820_count);
-  require_long_mode();
+  const uint32_t extended_features = require_long_mode(*info);
   verify_and_place_payloads(*info, header);
 
-  paging::build_identity_map_4g(reinterpret_cast<uint64_t*>(uintptr_t(PAGE_TABLES_ADDR)), PAGE_TABLES_ADDR);
-  console::printf("stage2: entering long mode, VMM at 0x%08x\n",
-                  info->payloads[PAYLOAD_VMM].load_addr);
+  constexpr uint32_t cpuid_edx_1g_pages = 1u << 26;
+  paging::build_identity_map_4g(reinterpret_cast<uint64_t*>(uintptr_t(PAGE_TABLES_ADDR)),
+                                PAGE_TABLES_ADDR, (extended_features & cpuid_edx_1g_pages) != 0);
   info->console_row = uint8_t(console::row());
   return info->payloads[PAYLOAD_VMM].load_addr;
 }

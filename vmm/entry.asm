@@ -16,11 +16,12 @@ vmm_entry:
         cli
         cld
         mov rbx, rdi                    ; the boot info, kept across the setup
-        lea rdi, [__bss_start]
+        lea rdi, [__bss_start]          ; (16-byte aligned, vmm.ld)
         lea rcx, [__bss_end]
         sub rcx, rdi
-        xor eax, eax
-        rep stosb
+        shr rcx, 3                      ; quadwords: Bochs counts every
+        xor eax, eax                    ; iteration as an instruction
+        rep stosq
         lea rsp, [stack_top]
         lea r12, [__init_array_start]
 .constructors:

@@ -7,6 +7,7 @@
 #include "ia32/cpuid.h"
 #include "ia32/instructions.h"
 #include "layout.h"
+#include "lib/boot_report.h"
 #include "lib/console.h"
 #include "lib/end_run.h"
 
@@ -71,12 +72,11 @@ CpuIdentity identify_cpu() {
 extern "C" [[noreturn]] void vmm_main(const BootInfo* info) {
   const uint64_t tsc_vmm = rdtsc();
   console::resume(info->console_row);
-  end_run_config::set_power_off({info->acpi_pm1a_cnt != 0, info->acpi_pm1a_cnt,
-                                 info->acpi_pm1b_cnt, info->acpi_slp_typ_a,
-                                 info->acpi_slp_typ_b, "no ACPI S5 found by stage2"});
   cpu_tables::install();
   console::printf("vmxboot VMM: running at 0x%08x in 64-bit mode\n",
                   info->payloads[PAYLOAD_VMM].load_addr);
+  boot_report::print_disk_and_memory(*info);
+  boot_report::print_payloads(*info);
   print_timeline(*info, tsc_vmm);
   print_memory_map(*info);
 

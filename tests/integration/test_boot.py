@@ -111,7 +111,8 @@ class CpuMatrix(unittest.TestCase, RunContract):
         # The same line is on the screen.
         self.assertIn(f"vmxboot: result={code}", r.vga_text(), f"{what}: VGA page")
         # stage2 ran and reported the disk path before anything else.
-        self.assertIn("vmxboot stage2: boot drive 0x80 via INT 13h extensions", r.serial, what)
+        self.assertIn("vmxboot: stage2", r.serial, what)
+        self.assertIn("boot: drive 0x80 via INT 13h extensions", r.serial, what)
         if EXPECTED[model] == "no-long-mode":
             self.assertIn("does not support 64-bit mode", r.serial, what)
             self.assertNotIn("vmxboot VMM", r.serial, what)
@@ -144,7 +145,7 @@ class FloppyBoot(unittest.TestCase, RunContract):
     def test_floppy_boots_through_chs(self):
         r = boot_once("corei7_skylake_x", "bochs", floppy=True)
         self.assert_contract(r, "floppy")
-        self.assertIn("boot drive 0x00 via CHS", r.serial)
+        self.assertIn("boot: drive 0x00 via CHS", r.serial)
         self.assertEqual(r.result[0], VMX_RESULT, r.serial)
 
 

@@ -18,8 +18,9 @@ constexpr uint64_t tables_phys = 0x600000;
 // The six pages as an array, addressed by their pretend physical address.
 class BuiltTables {
  public:
-  BuiltTables() : memory_(identity_map_4g_pages * entries_per_table, 0xBAD0BAD0BAD0BAD0ull) {
-    build_identity_map_4g(memory_.data(), tables_phys);
+  explicit BuiltTables(bool one_gib_pages = false)
+      : memory_(identity_map_4g_pages * entries_per_table, 0xBAD0BAD0BAD0BAD0ull) {
+    build_identity_map_4g(memory_.data(), tables_phys, one_gib_pages);
   }
 
   const uint64_t* table_at(uint64_t phys) const {
@@ -140,6 +141,26 @@ TEST(Paging, UpperLevelsPointAtTheNextConsecutivePages) {
     EXPECT_EQ(t.entry(1, gib), (tables_phys + 0x2000 + gib * 0x1000) | present | writable);
   }
   for (int i = 4; i < entries_per_table; ++i) ASSERT_EQ(t.entry(1, i), 0u) << i;
+}
+
+TEST(Paging, OneGibPagesMapTheSameAndLeaveTheDirectoriesAlone) {
+  BuiltTables small;
+  BuiltTables large(/*one_gib_pages=*/true);
+  for (uint64_t linear : {0x0ull, 0x7C00ull, 0x400000ull, 0x3FFFFFFFull, 0x40000000ull,
+                          0xB8000ull, 0xFEE00000ull, 0xFFFFFFFFull}) {
+    auto a = small.translate(linear);
+    auto b = large.translate(linear);
+    ASSERT_TRUE(a.has_value()) << linear;
+    ASSERT_TRUE(b.has_value()) << linear;
+    EXPECT_EQ(b->physical, linear);
+    EXPECT_EQ(b->leaf_level, 3);
+    EXPECT_EQ(a->physical, b->physical);
+  }
+  EXPECT_FALSE(large.translate(0x100000000ull).has_value());
+  // The directory pages were not written: still the fill pattern.
+  for (int i = 0; i < 4 * entries_per_table; ++i) {
+    ASSERT_EQ(large.entry(2, i), 0xBAD0BAD0BAD0BAD0ull) << i;
+  }
 }
 
 TEST(Paging, TablesAtAnotherAddress) {

@@ -3,21 +3,16 @@
 #include <stdarg.h>
 
 #include "ia32/instructions.h"
+#include "lib/acpi.h"
 #include "lib/console.h"
 #include "lib/format.h"
 
-namespace {
-acpi::PowerOff g_power_off = {false, 0, 0, 0, 0, "ACPI tables not read yet"};
-}
-
-void end_run_config::set_power_off(const acpi::PowerOff& power_off) { g_power_off = power_off; }
-const acpi::PowerOff& end_run_config::power_off() { return g_power_off; }
-
 void end_run(const char* code, const char* details_fmt, ...) {
+  const acpi::PowerOff power_off = acpi::find_power_off(acpi::identity_mapped_memory());
   // Said before the result line, so that the result line stays the last one.
-  if (!g_power_off.found) {
-    console::printf("vmxboot: cannot power off (%s): halting after the result\n",
-                    g_power_off.error);
+  if (!power_off.found) {
+    console::printf("vmxboot: cannot power off (ACPI: %s): halting after the result\n",
+                    power_off.error);
   }
   char details[200];
   va_list ap;
@@ -27,6 +22,6 @@ void end_run(const char* code, const char* details_fmt, ...) {
   console::printf("vmxboot: result=%s%s%s\n", code, details[0] ? " " : "", details);
   console::flush();
   magic_breakpoint();
-  if (g_power_off.found) acpi::power_off(g_power_off);
+  if (power_off.found) acpi::power_off(power_off);
   halt_forever();
 }

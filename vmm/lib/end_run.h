@@ -4,16 +4,10 @@
 // on exactly this order.
 #pragma once
 
-#include "lib/acpi.h"
-
-namespace end_run_config {
-// Where power-off goes; set once the ACPI tables have been read. Until then
-// (or when they could not be read) the run halts instead, and says so.
-void set_power_off(const acpi::PowerOff& power_off);
-const acpi::PowerOff& power_off();
-}  // namespace end_run_config
-
 // Prints the result line (code: lower-case with dashes; details_fmt: printf
-// format of the key=value pairs, may be ""), then stops the machine.
+// format of the key=value pairs, may be ""), then stops the machine. The ACPI
+// tables are read only here, when the run ends: a boot that goes on does not
+// pay for the search. Where there is no way to power off, a line before the
+// result line says why, and the machine halts with interrupts off.
 [[noreturn]] void end_run(const char* code, const char* details_fmt, ...)
     __attribute__((format(printf, 2, 3)));
