@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ia32/exceptions.h"
 #include "ia32/instructions.h"
 #include "layout.h"
 #include "lib/boot_report.h"
@@ -108,6 +109,15 @@ void verify_and_place_payloads(BootInfo& info, const ImageHeader& header) {
 }
 
 }  // namespace
+
+// From the IDT stubs in stage2.asm: the stack holds the vector, the error
+// code (0 where the CPU pushes none) and the EIP of the fault, as arguments.
+extern "C" [[noreturn]] void stage2_exception(uint32_t vector, uint32_t error_code,
+                                              uint32_t eip) {
+  console::printf("stage2: exception %s (vector %u) at eip=0x%08x, error code 0x%x, cr2=0x%08x\n",
+                  exception_name(vector), vector, eip, error_code, uint32_t(read_cr2()));
+  end_run("host-exception", "stage=stage2 vector=%u error=0x%x rip=0x%x", vector, error_code, eip);
+}
 
 extern "C" uint32_t stage2_main(BootInfo* info) {
   console::init();

@@ -20,6 +20,7 @@ SEL_DATA   equ gdt.data - gdt
 SEL_CODE64 equ gdt.code64 - gdt
 
 extern stage2_main                      ; main32.cpp
+extern stage2_exception                 ; main32.cpp
 global stage2_start
 
 section .entry progbits alloc exec nowrite align=1
@@ -279,6 +280,7 @@ protected_mode:
         mov gs, ax
         mov ss, ax
         mov esp, STACK_TOP
+        call install_idt
         push BI
         call stage2_main                ; returns the VMM's entry, or never
         add esp, 4
@@ -298,6 +300,52 @@ protected_mode:
         or eax, 1 << 31                 ; PG
         mov cr0, eax
         jmp SEL_CODE64:long_mode
+
+; An IDT for the 32 exception vectors, so that a fault in the C++ part is
+; reported (stage2_exception ends the run) instead of triple-faulting. Every
+; stub is 16 bytes at exception_stubs + 16 * vector.
+install_idt:
+        mov edi, idt
+        mov eax, exception_stubs
+        xor ecx, ecx
+.gate:
+        mov edx, eax
+        mov [edi], dx                   ; offset 15:0
+        mov word [edi + 2], SEL_CODE32
+        mov word [edi + 4], 0x8E00      ; present, DPL 0, 32-bit interrupt gate
+        shr edx, 16
+        mov [edi + 6], dx               ; offset 31:16
+        add edi, 8
+        add eax, 16
+        inc ecx
+        cmp ecx, EXCEPTION_VECTORS
+        jb .gate
+        lidt [idt_descriptor]
+        ret
+
+%macro EXCEPTION_STUB 1
+align 16
+        %if ((EXCEPTION_ERROR_CODE_MASK >> %1) & 1) == 0
+        push 0                          ; the CPU pushed no error code
+        %endif
+        push %1
+        jmp exception_common
+%endmacro
+
+align 16
+exception_stubs:
+%assign v 0
+%rep EXCEPTION_VECTORS
+        EXCEPTION_STUB v
+%assign v v + 1
+%endrep
+
+exception_common:                       ; [esp] vector, error code, EIP
+        call stage2_exception           ; (does not return)
+.stop:
+        cli
+        hlt
+        jmp .stop
 
 bits 64
 long_mode:
@@ -327,6 +375,14 @@ gdt_descriptor:
         dw gdt_end - gdt - 1
         dd gdt
 
+idt_descriptor:
+        dw EXCEPTION_VECTORS * 8 - 1
+        dd idt
+
 stage1_read_sectors: dw 0
 staging_cursor: dd 0
 vmm_entry: dd 0
+
+section .bss
+align 8
+idt:    resq EXCEPTION_VECTORS
