@@ -137,7 +137,7 @@ image: $(IMG)
 # ---------------------------------------------------------------- run
 run: $(IMG) | deps-test
 	$(PYTHON) tests/tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --stream --show-vga \
-	  --expect-result $(if $(EXPECT),$(EXPECT),ok)
+	  --expect-result $(if $(EXPECT),$(EXPECT),vmx-available)
 
 # ---------------------------------------------------------------- tests
 $(HOSTB)/unit_tests: $(UNIT_SRCS) $(wildcard image/*.h vmm/lib/*.h vmm/ia32/*.h vmm/ia32/*/*.h vmm/vmx/*.h) | deps-test

@@ -44,14 +44,7 @@ BIOSES = ["bochs", "seabios"]
 
 
 def layout():
-    """The constants and offsets of image/layout.h, as generated for NASM."""
-    values = {}
-    with open(os.path.join(BUILD, "gen", "layout.inc")) as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) == 3 and parts[0] == "%define":
-                values[parts[1]] = int(parts[2], 0)
-    return values
+    return bochs_boot.read_layout(BUILD)
 
 
 def bochs_models():

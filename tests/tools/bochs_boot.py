@@ -99,6 +99,18 @@ class BootResult:
         return out
 
 
+def read_layout(build):
+    """The constants and structure offsets of image/layout.h, as generated for
+    NASM into build/gen/layout.inc (the one source of truth)."""
+    values = {}
+    with open(os.path.join(build, "gen", "layout.inc")) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3 and parts[0] == "%define":
+                values[parts[1]] = int(parts[2], 0)
+    return values
+
+
 def write_bochsrc(path, image, cpu, bios, floppy, megs, cpus, serial, log):
     rom, vgarom, extra = BIOS_IMAGES[bios]
     lines = [
