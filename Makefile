@@ -17,7 +17,7 @@ GEN     := $(B)/gen
 HOSTB   := $(B)/host
 
 # Fault injection and the end-of-run wait are written into the image header.
-INJECT   ?= 0
+INJECT   ?= none
 END_WAIT ?= 15
 CPU      ?= corei7_skylake_x
 BIOS     ?= bochs

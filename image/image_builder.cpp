@@ -269,9 +269,10 @@ std::string format_layout(const BuiltImage& image) {
                 p.sectors, chs_text(p.first_chs).c_str(), chs_text(p.last_chs).c_str());
   text += line;
   std::snprintf(line, sizeof line,
-                "\ndisk signature 0x%08X, stage2 sum32 0x%08X, end wait %u s, inject %u\n",
+                "\ndisk signature 0x%08X, stage2 sum32 0x%08X, end wait %u s, inject %s\n",
                 image.disk_signature, image.header.stage2_sum32, image.header.end_wait_seconds,
-                image.header.inject);
+                layout::inject_name(image.header.inject) ? layout::inject_name(image.header.inject)
+                                                         : "?");
   text += line;
   const uint32_t disk_sectors = image.header.disk_sectors;
   std::snprintf(line, sizeof line,

@@ -79,6 +79,34 @@ inline constexpr uint64_t IMAGE_MAGIC = 0x00544F4F42584D56ull;  // "VMXBOOT\0"
 inline constexpr uint32_t STAGE2_MAGIC = 0x32534D56;            // "VMS2"
 inline constexpr uint32_t BOOTINFO_MAGIC = 0x49424D56;          // "VMBI"
 
+// Fault-injection cases (`make image INJECT=<name>`): written into the
+// header as a number, acted on by the VMM. X(constant, number, name).
+#define VMXBOOT_INJECT_CASES(X)                          \
+  X(INJECT_NONE, 0, "none")                              \
+  X(INJECT_FEATURE_LOCKED_OFF, 1, "feature-locked-off")  \
+  X(INJECT_BAD_REVISION, 2, "bad-revision")              \
+  X(INJECT_UNALIGNED_VMCS, 3, "unaligned-vmcs")          \
+  X(INJECT_BAD_CONTROL, 4, "bad-control")                \
+  X(INJECT_BAD_GUEST_STATE, 5, "bad-guest-state")        \
+  X(INJECT_GUEST_TRIPLE_FAULT, 6, "guest-triple-fault")  \
+  X(INJECT_GUEST_SPIN, 7, "guest-spin")                  \
+  X(INJECT_GUEST_BAD_PORT, 8, "guest-bad-port")          \
+  X(INJECT_GUEST_WRITE_VMM, 9, "guest-write-vmm")        \
+  X(INJECT_HOST_FAULT, 10, "host-fault")
+
+#define VMXBOOT_DEFINE_INJECT(constant, number, name) inline constexpr uint16_t constant = number;
+VMXBOOT_INJECT_CASES(VMXBOOT_DEFINE_INJECT)
+#undef VMXBOOT_DEFINE_INJECT
+
+// The name of an injection case, or nullptr for a number no case has.
+constexpr const char* inject_name(uint16_t number) {
+#define VMXBOOT_INJECT_NAME(constant, value, name) \
+  if (number == value) return name;
+  VMXBOOT_INJECT_CASES(VMXBOOT_INJECT_NAME)
+#undef VMXBOOT_INJECT_NAME
+  return nullptr;
+}
+
 // Payload names, indexed by PAYLOAD_*: in the header, in messages, in results.
 inline constexpr const char* PAYLOAD_NAMES[PAYLOAD_COUNT] = {"stage2", "vmm", "guest"};
 
@@ -150,7 +178,9 @@ struct BootInfo {
   uint32_t fail_lba;         // sector that could not be read
   uint8_t a20_method;        // A20_*
   uint8_t console_row;       // VGA row where the VMM goes on (stage2)
-  uint16_t reserved4[3];
+  uint16_t inject;           // INJECT_*, from the header (stage2)
+  uint16_t end_wait_seconds; // from the header (stage2)
+  uint16_t reserved4;
   uint32_t e820_count;
   LoadedPayload payloads[PAYLOAD_COUNT];
   uint32_t reserved1;

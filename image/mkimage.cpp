@@ -12,12 +12,19 @@
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: mkimage --stage1 FILE --stage2 FILE --vmm FILE --guest FILE --out FILE\n"
-    "               [--end-wait SECONDS] [--inject N]\n";
+void print_usage(FILE* out) {
+  fputs("usage: mkimage --stage1 FILE --stage2 FILE --vmm FILE --guest FILE --out FILE\n"
+        "               [--end-wait SECONDS] [--inject CASE]\nCASE (image/layout.h):",
+        out);
+#define PRINT_CASE(constant, number, name) fprintf(out, " %s", name);
+  VMXBOOT_INJECT_CASES(PRINT_CASE)
+#undef PRINT_CASE
+  fputs("\n", out);
+}
 
 [[noreturn]] void usage_error(const std::string& what) {
-  fprintf(stderr, "mkimage: error: %s\n%s", what.c_str(), kUsage);
+  fprintf(stderr, "mkimage: error: %s\n", what.c_str());
+  print_usage(stderr);
   exit(2);
 }
 
@@ -30,6 +37,19 @@ uint16_t parse_u16(const char* option, const char* text) {
     usage_error(std::string(option) + " wants a number from 0 to 65535, not '" + text + "'");
   }
   return uint16_t(value);
+}
+
+// A fault-injection case by its name (image/layout.h), or by its number.
+uint16_t parse_inject(const char* text) {
+  for (uint16_t number = 0; number < 0x100; ++number) {
+    const char* name = layout::inject_name(number);
+    if (name != nullptr && strcmp(name, text) == 0) return number;
+  }
+  if (*text >= '0' && *text <= '9') {
+    const uint16_t number = parse_u16("--inject", text);
+    if (layout::inject_name(number) != nullptr) return number;
+  }
+  usage_error(std::string("--inject: no fault-injection case '") + text + "'");
 }
 
 }  // namespace
@@ -46,7 +66,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const char* option = argv[i];
     if (strcmp(option, "--help") == 0 || strcmp(option, "-h") == 0) {
-      fputs(kUsage, stdout);
+      print_usage(stdout);
       return 0;
     }
     if (i + 1 >= argc) usage_error(std::string("missing value after '") + option + "'");
@@ -64,7 +84,7 @@ int main(int argc, char** argv) {
       request.end_wait_seconds = parse_u16(option, value);
       seen_end_wait = true;
     } else if (strcmp(option, "--inject") == 0 && !seen_inject) {
-      request.inject = parse_u16(option, value);
+      request.inject = parse_inject(value);
       seen_inject = true;
     } else if (strcmp(option, "--end-wait") == 0 || strcmp(option, "--inject") == 0) {
       usage_error(std::string(option) + " given twice");

@@ -127,6 +127,8 @@ extern "C" uint32_t stage2_main(BootInfo* info) {
   console::write("vmxboot: stage2\n");
   const ImageHeader& header = *reinterpret_cast<const ImageHeader*>(uintptr_t(HEADER_ADDR));
   check_header(header);
+  info->inject = header.inject;
+  info->end_wait_seconds = header.end_wait_seconds;
   check_real_mode_steps(*info, header);
   const uint32_t extended_features = require_long_mode(*info);
   verify_and_place_payloads(*info, header);

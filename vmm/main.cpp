@@ -73,6 +73,12 @@ extern "C" [[noreturn]] void vmm_main(const BootInfo* info) {
   const uint64_t tsc_vmm = rdtsc();
   console::resume(info->console_row);
   cpu_tables::install();
+  if (info->inject == INJECT_HOST_FAULT) {
+    // A read above the 4 GiB the page tables map: a #PF inside the VMM,
+    // which the IDT must turn into a readable dump and host-exception.
+    console::printf("inject: host-fault: the VMM reads unmapped 0x100000000\n");
+    (void)*reinterpret_cast<volatile uint64_t*>(0x100000000ull);
+  }
   console::printf("vmxboot VMM: running at 0x%08x in 64-bit mode\n",
                   info->payloads[PAYLOAD_VMM].load_addr);
   boot_report::print_disk_and_memory(*info);

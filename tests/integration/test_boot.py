@@ -211,6 +211,33 @@ class DamagedImage(unittest.TestCase, RunContract):
         self.assertEqual(pairs.get("step"), "read", r.serial)
 
 
+def build_variant(path, *mkimage_args):
+    """An image from the same binaries with other header options."""
+    b = BUILD
+    subprocess.run([os.path.join(b, "host", "mkimage"), "--stage1", f"{b}/stage1.bin",
+                    "--stage2", f"{b}/stage2.bin", "--vmm", f"{b}/vmm.bin", "--guest",
+                    f"{b}/guest.bin", "--out", path, *mkimage_args],
+                   check=True, capture_output=True)
+    return path
+
+
+class HostException(unittest.TestCase, RunContract):
+    """An exception inside the VMM ends the run readably, not in a triple fault."""
+
+    def test_page_fault_in_the_vmm_is_reported(self):
+        with tempfile.TemporaryDirectory() as work:
+            path = build_variant(os.path.join(work, "host-fault.img"), "--inject", "host-fault")
+            r = bochs_boot.boot(path, cpu="corei7_skylake_x", timeout=120)
+        self.assert_contract(r, "host-fault")
+        code, pairs = r.result
+        self.assertEqual(code, "host-exception", r.serial)
+        self.assertEqual(pairs.get("vector"), "14", r.serial)
+        self.assertIn("VMM exception #PF page fault (vector 14)", r.serial)
+        self.assertRegex(r.serial, r"cr2=0*100000000 ")
+        for reg in ("rax=", "rbx=", "r15=", "rip="):
+            self.assertIn(reg, r.serial)
+
+
 def flip(data, offset):
     data[offset] ^= 0xFF
     return data
