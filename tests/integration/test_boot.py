@@ -221,6 +221,37 @@ def build_variant(path, *mkimage_args):
     return path
 
 
+class PartitionTable(unittest.TestCase):
+    """sfdisk reads the MBR without a warning: one active, non-empty entry
+    that covers the payloads (BIOSes list a USB stick as bootable only then)."""
+
+    def test_sfdisk_reads_one_active_partition_without_warnings(self):
+        out = subprocess.run(["sfdisk", "-d", image()], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(out.stderr.strip(), "", "sfdisk warned")
+        entries = [l for l in out.stdout.splitlines() if " : start=" in l]
+        self.assertEqual(len(entries), 1, out.stdout)
+        self.assertIn("bootable", entries[0])
+        self.assertRegex(entries[0], r"type=da\b")
+        start = int(entries[0].split("start=")[1].split(",")[0])
+        size = int(entries[0].split("size=")[1].split(",")[0])
+        last_payload_sector = max(lba + (size_b + 511) // 512 - 1
+                                  for lba, size_b in read_layout(image()).values())
+        self.assertEqual(start, 1)
+        self.assertGreaterEqual(start + size - 1, last_payload_sector)
+
+
+class VmmElf(unittest.TestCase):
+    def test_vmm_elf_entry_is_its_first_instruction(self):
+        L = layout()
+        out = subprocess.run(["readelf", "-h", "-s", os.path.join(BUILD, "vmm.elf")],
+                             capture_output=True, text=True, check=True).stdout
+        entry = int(out.split("Entry point address:")[1].split()[0], 16)
+        self.assertEqual(entry, L["VMM_ADDR"])
+        self.assertRegex(out, r"[0-9a-f]+ +\d+ +\w+ +GLOBAL +DEFAULT +\d+ vmm_main",
+                         "vmm.elf keeps its symbols")
+
+
 class HostException(unittest.TestCase, RunContract):
     """An exception inside the VMM ends the run readably, not in a triple fault."""
 
