@@ -22,6 +22,7 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 import bochs_boot  # noqa: E402
+import qemu_boot  # noqa: E402
 
 BUILD = "build"
 
@@ -219,6 +220,46 @@ def build_variant(path, *mkimage_args):
                     f"{b}/guest.bin", "--out", path, *mkimage_args],
                    check=True, capture_output=True)
     return path
+
+
+class OtherMachines(unittest.TestCase, RunContract):
+    """Beyond the CPU matrix: the legacy Bochs BIOS (no ACPI tables: the run
+    must say it cannot power off and halt), two CPUs, 32 MiB of RAM."""
+
+    def test_legacy_bios_without_acpi_halts_and_says_so(self):
+        r = bochs_boot.boot(image(), cpu="corei7_skylake_x", bios="bochs-legacy", timeout=120)
+        self.assert_contract(r, "bochs-legacy")
+        self.assertTrue(r.halted, r.serial)
+        self.assertIn("vmxboot: cannot power off (ACPI: no RSDP)", r.serial)
+        self.assertEqual(r.result[0], VMX_RESULT, r.serial)
+
+    def test_two_cpus(self):
+        r = bochs_boot.boot(image(), cpu="corei7_skylake_x", cpus=2, timeout=120)
+        self.assert_contract(r, "2 CPUs")
+        self.assertEqual(r.result[0], VMX_RESULT, r.serial)
+
+    def test_32_mib_of_ram(self):
+        r = bochs_boot.boot(image(), cpu="core2_penryn_t9600", megs=32, timeout=120)
+        self.assert_contract(r, "32 MiB")
+        self.assertEqual(r.result[0], VMX_RESULT, r.serial)
+
+
+class Qemu(unittest.TestCase):
+    """QEMU (TCG, SeaBIOS) has no VMX: the whole chain runs and ends no-vmx,
+    from an IDE disk and from a USB stick on xHCI."""
+
+    def check(self, usb):
+        r = qemu_boot.boot(image(), usb=usb, timeout=120)
+        self.assertEqual(r.problems(), [], r.serial)
+        self.assertEqual(r.result[0], "no-vmx", r.serial)
+        self.assertIn("vmxboot VMM: running at 0x00400000 in 64-bit mode", r.serial)
+        self.assertIn("boot: drive 0x80 via INT 13h extensions", r.serial)
+
+    def test_ide_disk(self):
+        self.check(usb=False)
+
+    def test_usb_stick_on_xhci(self):
+        self.check(usb=True)
 
 
 class PartitionTable(unittest.TestCase):

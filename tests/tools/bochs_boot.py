@@ -45,6 +45,7 @@ class BootResult:
         self.stdout = ""          # Bochs' stdout (debugger, port 0xE9)
         self.exit_code = None
         self.timed_out = False
+        self.halted = False       # stopped for good with interrupts off
         self.wall_seconds = 0.0
 
     @property
@@ -94,7 +95,10 @@ class BootResult:
             out.append(f"the result line is not the last line on COM1: {self.last_serial_line!r}")
         if self.magic_breaks != 1:
             out.append(f"{self.magic_breaks} magic breakpoints, want exactly 1")
-        if not self.powered_off and not self.timed_out and "cannot power off" not in self.serial:
+        announced_halt = "cannot power off" in self.serial
+        if self.halted and not announced_halt:
+            out.append("halted with interrupts off without saying why")
+        if not self.powered_off and not self.timed_out and not (self.halted and announced_halt):
             out.append("no ACPI power-off")
         return out
 
@@ -204,6 +208,13 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir):
                 pass
             if stream is not None:
                 streamed = _stream_new(serial, streamed, stream)
+            if _halted_for_good(log) and _has_result_line(serial):
+                # HLT with IF=0 never ends: the run stopped where power-off
+                # was impossible (said on COM1, checked in problems()).
+                result.halted = True
+                proc.kill()
+                proc.wait()
+                break
             if time.monotonic() - start > timeout:
                 result.timed_out = True
                 proc.kill()
@@ -226,6 +237,22 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir):
     if keep_dir is None:
         shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+def _halted_for_good(log):
+    try:
+        with open(log, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 4096))
+            # The bootstrap processor (the others are parked by the BIOS).
+            return b"[CPU0  ] WARNING: HLT instruction with IF=0" in f.read()
+    except FileNotFoundError:
+        return False
+
+
+def _has_result_line(serial):
+    with open(serial, "rb") as f:
+        return b"vmxboot: result=" in f.read()
 
 
 def _stream_new(path, done, out):
