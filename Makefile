@@ -46,11 +46,11 @@ layout_value = $(shell sed -n 's/^%define $(1) //p' $(GEN)/layout.inc)
 # ---------------------------------------------------------------- sources
 LIB_SRCS    := $(wildcard vmm/lib/*.cpp)
 # Host-testable pure logic (no port I/O, no privileged instructions).
-LIB_PURE    := $(filter-out vmm/lib/console.cpp vmm/lib/end_run.cpp vmm/lib/uart16550.cpp vmm/lib/boot_report.cpp,$(LIB_SRCS))
+LIB_PURE    := $(filter-out vmm/lib/console.cpp vmm/lib/end_run.cpp vmm/lib/uart16550.cpp vmm/lib/boot_report.cpp vmm/lib/end_wait.cpp,$(LIB_SRCS))
 VMX_PURE    := $(filter-out %_runtime.cpp,$(wildcard vmm/vmx/*.cpp))
 STAGE2_CPP  := stage2/main32.cpp vmm/runtime.cpp vmm/lib/console.cpp vmm/lib/end_run.cpp \
                vmm/lib/uart16550.cpp vmm/lib/vga_text.cpp vmm/lib/format.cpp vmm/lib/acpi.cpp \
-               vmm/lib/crc32.cpp vmm/lib/paging.cpp vmm/lib/boot_report.cpp
+               vmm/lib/crc32.cpp vmm/lib/paging.cpp vmm/lib/boot_report.cpp vmm/lib/end_wait.cpp
 VMM_CPP     := $(wildcard vmm/*.cpp) $(LIB_SRCS) $(wildcard vmm/vmx/*.cpp)
 VMM_ASM     := $(wildcard vmm/*.asm) $(wildcard vmm/vmx/*.asm)
 IMAGE_LIB   := image/image_builder.cpp image/image_file.cpp

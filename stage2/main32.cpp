@@ -14,6 +14,7 @@
 #include "lib/console.h"
 #include "lib/crc32.h"
 #include "lib/end_run.h"
+#include "lib/end_wait.h"
 #include "lib/paging.h"
 
 using namespace layout;
@@ -129,6 +130,7 @@ extern "C" uint32_t stage2_main(BootInfo* info) {
   check_header(header);
   info->inject = header.inject;
   info->end_wait_seconds = header.end_wait_seconds;
+  end_wait::set_seconds(header.end_wait_seconds);
   check_real_mode_steps(*info, header);
   const uint32_t extended_features = require_long_mode(*info);
   verify_and_place_payloads(*info, header);

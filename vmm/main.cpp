@@ -10,6 +10,7 @@
 #include "lib/boot_report.h"
 #include "lib/console.h"
 #include "lib/end_run.h"
+#include "lib/end_wait.h"
 
 using namespace layout;
 
@@ -72,6 +73,7 @@ CpuIdentity identify_cpu() {
 extern "C" [[noreturn]] void vmm_main(const BootInfo* info) {
   const uint64_t tsc_vmm = rdtsc();
   console::resume(info->console_row);
+  end_wait::set_seconds(info->end_wait_seconds);
   cpu_tables::install();
   if (info->inject == INJECT_HOST_FAULT) {
     // A read above the 4 GiB the page tables map: a #PF inside the VMM,

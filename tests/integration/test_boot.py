@@ -262,6 +262,31 @@ class Qemu(unittest.TestCase):
         self.check(usb=True)
 
 
+class EndOfRunWait(unittest.TestCase, RunContract):
+    """Between the result line and the power-off the VMM waits END_WAIT
+    seconds, timed by the PIT: in Bochs an emulated second is `ips` (4
+    million) instructions, so the wait shows in the tick count."""
+
+    IPS = 4_000_000
+
+    def waited_ticks(self, seconds):
+        with tempfile.TemporaryDirectory() as work:
+            path = build_variant(os.path.join(work, "wait.img"), "--end-wait", str(seconds))
+            r = bochs_boot.boot(path, cpu="corei7_skylake_x", timeout=120)
+        self.assert_contract(r, f"end-wait {seconds}")
+        self.assertIsNotNone(r.magic_tick, r.stdout[-500:])
+        self.assertIsNotNone(r.power_off_tick, r.log[-500:])
+        return r.power_off_tick - r.magic_tick
+
+    def test_no_wait(self):
+        self.assertLess(self.waited_ticks(0), self.IPS // 10)
+
+    def test_three_seconds(self):
+        ticks = self.waited_ticks(3)
+        self.assertGreater(ticks, 3 * self.IPS * 0.95)
+        self.assertLess(ticks, 3 * self.IPS * 1.10)
+
+
 class PartitionTable(unittest.TestCase):
     """sfdisk reads the MBR without a warning: one active, non-empty entry
     that covers the payloads (BIOSes list a USB stick as bootable only then)."""

@@ -72,6 +72,17 @@ class BootResult:
         return self.stdout.count("Magic breakpoint") + self.stdout.count("magic breakpoint")
 
     @property
+    def magic_tick(self):
+        """Emulated instruction count at the (first) magic breakpoint."""
+        m = re.search(r"Magic breakpoint\s*\nNext at t=(\d+)", self.stdout)
+        return int(m.group(1)) if m else None
+
+    @property
+    def power_off_tick(self):
+        m = re.search(r"^(\d+)\w\[ACPI *\] .*soft power off", self.log, re.M)
+        return int(m.group(1)) if m else None
+
+    @property
     def powered_off(self):
         return "ACPI control: soft power off" in self.log
 

@@ -5,6 +5,7 @@
 #include "ia32/instructions.h"
 #include "lib/acpi.h"
 #include "lib/console.h"
+#include "lib/end_wait.h"
 #include "lib/format.h"
 
 void end_run(const char* code, const char* details_fmt, ...) {
@@ -22,6 +23,7 @@ void end_run(const char* code, const char* details_fmt, ...) {
   console::printf("vmxboot: result=%s%s%s\n", code, details[0] ? " " : "", details);
   console::flush();
   magic_breakpoint();
+  end_wait::wait_before_power_off();
   if (power_off.found) acpi::power_off(power_off);
   halt_forever();
 }

@@ -4,6 +4,9 @@
 // on exactly this order.
 #pragma once
 
+// Between the breakpoint and the power-off: lib/end_wait.h (a countdown for a
+// person at a real PC, END_WAIT seconds from the image header).
+//
 // Prints the result line (code: lower-case with dashes; details_fmt: printf
 // format of the key=value pairs, may be ""), then stops the machine. The ACPI
 // tables are read only here, when the run ends: a boot that goes on does not
