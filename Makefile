@@ -61,7 +61,7 @@ VMM_OBJS    := $(patsubst %.asm,$(B)/vmm/%.o,$(VMM_ASM)) $(patsubst %.cpp,$(B)/v
 
 IMG := $(B)/vmxboot.img
 
-.PHONY: image run test unit integration bench clean deps deps-build deps-test
+.PHONY: image run test unit integration bench clean deps deps-build deps-test screenshot usb
 
 # ---------------------------------------------------------------- packages
 deps-build:
@@ -138,6 +138,10 @@ image: $(IMG)
 run: $(IMG) | deps-test
 	$(PYTHON) tests/tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --stream --show-vga \
 	  --expect-result $(if $(EXPECT),$(EXPECT),vmx-available)
+
+# The README's picture: the final VGA screen of a real Bochs run.
+screenshot: $(IMG) | deps-test
+	$(PYTHON) tests/tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --png image/screen.png
 
 # ---------------------------------------------------------------- tests
 $(HOSTB)/unit_tests: $(UNIT_SRCS) $(wildcard image/*.h vmm/lib/*.h vmm/ia32/*.h vmm/ia32/*/*.h vmm/vmx/*.h) | deps-test

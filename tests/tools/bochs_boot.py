@@ -41,6 +41,7 @@ class BootResult:
         self.serial = ""          # everything COM1 received
         self.vga_lines = []       # the 80x25 text page at the magic breakpoint
         self.vga_attrs = []       # attribute bytes, same shape
+        self.vga_bytes = b""      # the raw page: character, attribute, ...
         self.log = ""             # Bochs' own log
         self.stdout = ""          # Bochs' stdout (debugger, port 0xE9)
         self.exit_code = None
@@ -244,7 +245,8 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir):
             result.log = f.read().decode("latin-1")
     if os.path.exists(vga):
         with open(vga, "rb") as f:
-            result.vga_lines, result.vga_attrs = decode_vga(f.read())
+            result.vga_bytes = f.read()
+        result.vga_lines, result.vga_attrs = decode_vga(result.vga_bytes)
     if keep_dir is None:
         shutil.rmtree(work, ignore_errors=True)
     return result
@@ -292,6 +294,7 @@ def main():
     p.add_argument("--show-vga", action="store_true", help="print the final VGA text page")
     p.add_argument("--expect-result", help="fail unless the run ends with this result code")
     p.add_argument("--keep", help="keep the run's files (bochsrc, logs, dumps) in this folder")
+    p.add_argument("--png", help="render the final VGA page to this PNG file")
     a = p.parse_args()
 
     if not os.path.exists(a.image):
@@ -307,6 +310,11 @@ def main():
         for line in r.vga_lines:
             print(line)
         print("-" * 80)
+    if a.png:
+        import vga_png
+        with open(a.png, "wb") as f:
+            f.write(vga_png.png(*vga_png.render(r.vga_bytes, vga_png.load_font(vga_png.DEFAULT_ROM))))
+        print(f"vmxboot: final screen written to {a.png}")
     code, _ = r.result
     problems = r.problems()
     for problem in problems:

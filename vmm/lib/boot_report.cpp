@@ -17,9 +17,10 @@ const char* a20_method_name(uint8_t method) {
 }
 
 void print_disk_and_memory(const BootInfo& info) {
-  console::printf("boot: drive 0x%02x via %s, %u BIOS disk reads, A20 %s, %u E820 entries\n",
-                  info.boot_drive, info.disk_uses_lba ? "INT 13h extensions" : "CHS",
-                  info.bios_disk_reads, a20_method_name(info.a20_method), info.e820_count);
+  console::printf("boot: drive 0x%02x via %s, %u BIOS disk reads\n", info.boot_drive,
+                  info.disk_uses_lba ? "INT 13h extensions" : "CHS", info.bios_disk_reads);
+  console::printf("boot: A20 %s, %u E820 entries\n", a20_method_name(info.a20_method),
+                  info.e820_count);
 }
 
 void print_payloads(const BootInfo& info) {
