@@ -4,6 +4,7 @@
 
 #include "guest_header.h"
 #include "layout.h"
+#include "../vmm/ia32/exceptions.h"
 
 using namespace layout;
 
@@ -27,5 +28,11 @@ int main() {
   std::printf("%%define GUEST_MAGIC 0x%08X\n", GUEST_MAGIC);
   std::printf("%%define GUEST_VMCALL_HALTED 0x%08X\n", GUEST_VMCALL_HALTED);
   std::printf("%%define GUEST_VMCALL_FAULT 0x%08X\n", GUEST_VMCALL_FAULT);
+  unsigned error_code_mask = 0;
+  for (uint32_t v = 0; v < exception_vectors; ++v) {
+    if (exception_has_error_code(v)) error_code_mask |= 1u << v;
+  }
+  std::printf("%%define EXCEPTION_VECTORS %u\n", exception_vectors);
+  std::printf("%%define EXCEPTION_ERROR_CODE_MASK 0x%08X\n", error_code_mask);
   return 0;
 }

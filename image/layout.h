@@ -27,9 +27,13 @@ namespace layout {
   /* LBA 1 holds the image header; stage1 reads it to just after itself */    \
   X(HEADER_LBA, 1)                                                             \
   X(HEADER_ADDR, 0x7E00)                                                       \
-  /* stage2 ends below 0x10000, so no read of it crosses a 64 KiB boundary */ \
+  /* the image tool writes here, in the MBR, how many sectors stage1 reads   \
+     from HEADER_LBA: the header and stage2, in one read */                   \
+  X(MBR_LOAD_SECTORS_OFFSET, 0x1B6)                                            \
+  /* stage2 ends below 0x10000, so no read of it crosses a 64 KiB boundary;  \
+     at most 63 sectors: stage1 masks the count with 63 */                    \
   X(STAGE2_ADDR, 0x8000)                                                       \
-  X(STAGE2_MAX_BYTES, 0x8000)                                                  \
+  X(STAGE2_MAX_BYTES, 0x7E00)                                                  \
   /* the Virtual-8086 guest must live below 1 MiB */                          \
   X(GUEST_ADDR, 0x10000)                                                       \
   X(GUEST_MAX_BYTES, 0x10000)                                                  \
@@ -74,6 +78,37 @@ VMXBOOT_CONSTANTS(VMXBOOT_DEFINE_CONSTANT)
 inline constexpr uint64_t IMAGE_MAGIC = 0x00544F4F42584D56ull;  // "VMXBOOT\0"
 inline constexpr uint32_t STAGE2_MAGIC = 0x32534D56;            // "VMS2"
 inline constexpr uint32_t BOOTINFO_MAGIC = 0x49424D56;          // "VMBI"
+
+// Fault-injection cases (`make image INJECT=<name>`): written into the
+// header as a number, acted on by the VMM. X(constant, number, name).
+#define VMXBOOT_INJECT_CASES(X)                          \
+  X(INJECT_NONE, 0, "none")                              \
+  X(INJECT_FEATURE_LOCKED_OFF, 1, "feature-locked-off")  \
+  X(INJECT_BAD_REVISION, 2, "bad-revision")              \
+  X(INJECT_UNALIGNED_VMCS, 3, "unaligned-vmcs")          \
+  X(INJECT_BAD_CONTROL, 4, "bad-control")                \
+  X(INJECT_BAD_GUEST_STATE, 5, "bad-guest-state")        \
+  X(INJECT_GUEST_TRIPLE_FAULT, 6, "guest-triple-fault")  \
+  X(INJECT_GUEST_SPIN, 7, "guest-spin")                  \
+  X(INJECT_GUEST_BAD_PORT, 8, "guest-bad-port")          \
+  X(INJECT_GUEST_WRITE_VMM, 9, "guest-write-vmm")        \
+  X(INJECT_HOST_FAULT, 10, "host-fault")
+
+#define VMXBOOT_DEFINE_INJECT(constant, number, name) inline constexpr uint16_t constant = number;
+VMXBOOT_INJECT_CASES(VMXBOOT_DEFINE_INJECT)
+#undef VMXBOOT_DEFINE_INJECT
+
+// The name of an injection case, or nullptr for a number no case has.
+constexpr const char* inject_name(uint16_t number) {
+#define VMXBOOT_INJECT_NAME(constant, value, name) \
+  if (number == value) return name;
+  VMXBOOT_INJECT_CASES(VMXBOOT_INJECT_NAME)
+#undef VMXBOOT_INJECT_NAME
+  return nullptr;
+}
+
+// Payload names, indexed by PAYLOAD_*: in the header, in messages, in results.
+inline constexpr const char* PAYLOAD_NAMES[PAYLOAD_COUNT] = {"stage2", "vmm", "guest"};
 
 // One payload as it lies on the disk and where it goes in memory.
 struct PayloadEntry {
@@ -128,11 +163,13 @@ struct BootInfo {
   uint32_t magic;            // BOOTINFO_MAGIC, set by stage2
   uint8_t boot_drive;        // DL from the BIOS (stage1)
   uint8_t disk_uses_lba;     // 1: INT 13h extensions, 0: CHS (stage1)
-  uint16_t stage1_read;      // offset of stage1's sector reader (stage1)
-  uint16_t chs_heads;        // CHS geometry from AH=08h (stage1, CHS only)
-  uint16_t chs_sectors;      // sectors per track
+  uint16_t reserved0a;
+  uint32_t chs_sectors;      // CHS geometry from AH=08h: sectors per track
+  uint16_t chs_heads;        //   and heads (stage1, CHS only)
+  uint16_t reserved2;
   uint32_t bios_disk_reads;  // INT 13h read calls made (stage1, stage2)
-  uint64_t tsc_stage1;       // RDTSC at stage1's first instruction
+  uint32_t reserved3;
+  uint64_t tsc_stage1;       // RDTSC at stage1's first instructions
   uint64_t tsc_stage2;       // RDTSC at stage2's first instruction
   uint64_t tsc_long_mode;    // RDTSC right after entering long mode
   uint16_t fail_step;        // FAIL_* from stage2's real-mode part
@@ -140,11 +177,10 @@ struct BootInfo {
   uint8_t fail_status;       // BIOS status (AH) for FAIL_READ
   uint32_t fail_lba;         // sector that could not be read
   uint8_t a20_method;        // A20_*
-  uint8_t reserved0;
-  uint16_t acpi_pm1a_cnt;    // ACPI power-off port, 0 = none found (stage2)
-  uint16_t acpi_pm1b_cnt;
-  uint8_t acpi_slp_typ_a;
-  uint8_t acpi_slp_typ_b;
+  uint8_t console_row;       // VGA row where the VMM goes on (stage2)
+  uint16_t inject;           // INJECT_*, from the header (stage2)
+  uint16_t end_wait_seconds; // from the header (stage2)
+  uint16_t reserved4;
   uint32_t e820_count;
   LoadedPayload payloads[PAYLOAD_COUNT];
   uint32_t reserved1;
@@ -163,9 +199,12 @@ static_assert(sizeof(BootInfo) % 8 == 0 && sizeof(ImageHeader) % 8 == 0);
 // X(struct, field): offsets handed to assembly as STRUCT_FIELD.
 #define VMXBOOT_OFFSETS(X)                                                     \
   X(ImageHeader, magic)                                                        \
+  X(ImageHeader, payload_count)                                                \
   X(ImageHeader, disk_sectors)                                                 \
   X(ImageHeader, stage2_sum32)                                                 \
   X(ImageHeader, payloads)                                                     \
+  X(ImageHeader, header_crc32)                                                 \
+  X(PayloadEntry, name)                                                        \
   X(PayloadEntry, first_lba)                                                   \
   X(PayloadEntry, sectors)                                                     \
   X(PayloadEntry, load_addr)                                                   \
@@ -173,7 +212,6 @@ static_assert(sizeof(BootInfo) % 8 == 0 && sizeof(ImageHeader) % 8 == 0);
   X(BootInfo, magic)                                                           \
   X(BootInfo, boot_drive)                                                      \
   X(BootInfo, disk_uses_lba)                                                   \
-  X(BootInfo, stage1_read)                                                     \
   X(BootInfo, chs_heads)                                                       \
   X(BootInfo, chs_sectors)                                                     \
   X(BootInfo, bios_disk_reads)                                                 \

@@ -1,0 +1,168 @@
+# vmxboot — build, run and test.
+#
+#   make image   build build/vmxboot.img and print its layout
+#   make run     boot it in Bochs (headless), COM1 on the terminal
+#   make test    unit tests on the host, then boot tests in Bochs
+#   make bench   boot-time and size figures (emulated instructions)
+#
+# Missing Debian packages are installed when run as root (tests/tools/
+# ensure-packages.sh); otherwise it says what to install.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := image
+.DELETE_ON_ERROR:
+
+B       := build
+GEN     := $(B)/gen
+HOSTB   := $(B)/host
+
+# Fault injection and the end-of-run wait are written into the image header.
+INJECT   ?= none
+END_WAIT ?= 15
+CPU      ?= corei7_skylake_x
+BIOS     ?= bochs
+
+CXX      ?= g++
+NASM     ?= nasm
+LD       ?= ld
+OBJCOPY  ?= objcopy
+PYTHON   ?= python3
+
+WARN := -Wall -Wextra -Werror
+# Freestanding code (stage2's 32-bit part and the VMM): no library, no
+# exceptions, no RTTI, no SSE/x87 code, no red zone (interrupts use the stack).
+FREESTANDING := -std=c++20 -ffreestanding -fno-exceptions -fno-rtti -nostdlib \
+  -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
+  -fno-use-cxa-atexit -fno-threadsafe-statics -mgeneral-regs-only -Os $(WARN) \
+  -ffunction-sections -fdata-sections \
+  -I. -Iimage -Ivmm
+# stage2's C++ also runs on the 32-bit-only CPUs (to say so): i586, no CMOV.
+CXXFLAGS_32 := $(FREESTANDING) -m32 -march=i586 -mtune=generic
+CXXFLAGS_64 := $(FREESTANDING) -m64 -mno-red-zone -mcmodel=small -fno-omit-frame-pointer
+HOST_CXXFLAGS := -std=c++20 -O1 -g $(WARN) -I. -Iimage -Ivmm
+
+layout_value = $(shell sed -n 's/^%define $(1) //p' $(GEN)/layout.inc)
+
+# ---------------------------------------------------------------- sources
+LIB_SRCS    := $(wildcard vmm/lib/*.cpp)
+# Host-testable pure logic (no port I/O, no privileged instructions).
+LIB_PURE    := $(filter-out vmm/lib/console.cpp vmm/lib/end_run.cpp vmm/lib/uart16550.cpp vmm/lib/boot_report.cpp,$(LIB_SRCS))
+VMX_PURE    := $(filter-out %_runtime.cpp,$(wildcard vmm/vmx/*.cpp))
+STAGE2_CPP  := stage2/main32.cpp vmm/runtime.cpp vmm/lib/console.cpp vmm/lib/end_run.cpp \
+               vmm/lib/uart16550.cpp vmm/lib/vga_text.cpp vmm/lib/format.cpp vmm/lib/acpi.cpp \
+               vmm/lib/crc32.cpp vmm/lib/paging.cpp vmm/lib/boot_report.cpp
+VMM_CPP     := $(wildcard vmm/*.cpp) $(LIB_SRCS) $(wildcard vmm/vmx/*.cpp)
+VMM_ASM     := $(wildcard vmm/*.asm) $(wildcard vmm/vmx/*.asm)
+IMAGE_LIB   := image/image_builder.cpp image/image_file.cpp
+UNIT_SRCS   := $(wildcard tests/unit/*_test.cpp) $(LIB_PURE) $(VMX_PURE) $(IMAGE_LIB)
+
+STAGE2_OBJS := $(B)/stage2/stage2.o $(patsubst %.cpp,$(B)/stage2/%.o,$(STAGE2_CPP))
+VMM_OBJS    := $(patsubst %.asm,$(B)/vmm/%.o,$(VMM_ASM)) $(patsubst %.cpp,$(B)/vmm/%.o,$(VMM_CPP))
+
+IMG := $(B)/vmxboot.img
+
+.PHONY: image run test unit integration bench clean deps deps-build deps-test
+
+# ---------------------------------------------------------------- packages
+deps-build:
+	@tests/tools/ensure-packages.sh build
+deps-test:
+	@tests/tools/ensure-packages.sh test
+
+# ---------------------------------------------------------------- generated
+$(HOSTB)/gen_layout_inc: image/gen_layout_inc.cpp image/layout.h | deps-build
+	@mkdir -p $(@D)
+	$(CXX) $(HOST_CXXFLAGS) $< -o $@
+
+$(GEN)/layout.inc: $(HOSTB)/gen_layout_inc
+	@mkdir -p $(@D)
+	$< > $@.tmp && mv $@.tmp $@
+
+# ---------------------------------------------------------------- stage1
+$(B)/stage1.bin: stage1/stage1.asm $(GEN)/layout.inc
+	$(NASM) -f bin -I $(GEN)/ $< -o $@ -l $(B)/stage1.lst
+
+# ---------------------------------------------------------------- stage2
+$(B)/stage2/stage2.o: stage2/stage2.asm $(GEN)/layout.inc
+	@mkdir -p $(@D)
+	$(NASM) -f elf32 -I $(GEN)/ $< -o $@
+
+$(B)/stage2/%.o: %.cpp image/layout.h
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS_32) -MMD -c $< -o $@
+
+$(B)/stage2.elf: $(STAGE2_OBJS) stage2/stage2.ld $(GEN)/layout.inc
+	$(LD) -m elf_i386 -nostdlib --no-dynamic-linker -z noexecstack --no-warn-rwx-segments --gc-sections \
+	  --defsym STAGE2_ADDR=$(call layout_value,STAGE2_ADDR) -T stage2/stage2.ld $(STAGE2_OBJS) -o $@
+
+$(B)/stage2.bin: $(B)/stage2.elf
+	$(OBJCOPY) -O binary $< $@
+
+# ---------------------------------------------------------------- VMM
+$(B)/vmm/%.o: %.asm $(GEN)/layout.inc
+	@mkdir -p $(@D)
+	$(NASM) -f elf64 -I $(GEN)/ $< -o $@
+
+$(B)/vmm/%.o: %.cpp image/layout.h
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS_64) -MMD -c $< -o $@
+
+$(B)/vmm.elf: $(VMM_OBJS) vmm/vmm.ld $(GEN)/layout.inc
+	$(LD) -m elf_x86_64 -nostdlib --no-dynamic-linker -z noexecstack --no-warn-rwx-segments --gc-sections -z max-page-size=0x1000 \
+	  --defsym VMM_ADDR=$(call layout_value,VMM_ADDR) -T vmm/vmm.ld $(VMM_OBJS) -o $@
+
+$(B)/vmm.bin: $(B)/vmm.elf
+	$(OBJCOPY) -O binary --remove-section=.bss $< $@
+
+# ---------------------------------------------------------------- guest
+$(B)/guest.bin: guest/guest.asm $(GEN)/layout.inc
+	$(NASM) -f bin -I $(GEN)/ $< -o $@
+
+# ---------------------------------------------------------------- image
+$(HOSTB)/mkimage: image/mkimage.cpp $(IMAGE_LIB) vmm/lib/crc32.cpp image/layout.h image/image_builder.h image/image_file.h
+	@mkdir -p $(@D)
+	$(CXX) $(HOST_CXXFLAGS) image/mkimage.cpp $(IMAGE_LIB) vmm/lib/crc32.cpp -o $@
+
+# The image depends on the build options too: rebuild when they change.
+$(B)/image-options: FORCE
+	@mkdir -p $(@D)
+	@echo "INJECT=$(INJECT) END_WAIT=$(END_WAIT)" | cmp -s - $@ || echo "INJECT=$(INJECT) END_WAIT=$(END_WAIT)" > $@
+
+$(IMG): $(HOSTB)/mkimage $(B)/stage1.bin $(B)/stage2.bin $(B)/vmm.bin $(B)/guest.bin $(B)/image-options
+	$(HOSTB)/mkimage --stage1 $(B)/stage1.bin --stage2 $(B)/stage2.bin --vmm $(B)/vmm.bin \
+	  --guest $(B)/guest.bin --out $@ --end-wait $(END_WAIT) --inject $(INJECT)
+
+image: $(IMG)
+
+# ---------------------------------------------------------------- run
+run: $(IMG) | deps-test
+	$(PYTHON) tests/tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --stream --show-vga \
+	  --expect-result $(if $(EXPECT),$(EXPECT),vmx-available)
+
+# ---------------------------------------------------------------- tests
+$(HOSTB)/unit_tests: $(UNIT_SRCS) $(wildcard image/*.h vmm/lib/*.h vmm/ia32/*.h vmm/ia32/*/*.h vmm/vmx/*.h) | deps-test
+	@mkdir -p $(@D)
+	$(CXX) $(HOST_CXXFLAGS) $(UNIT_SRCS) -lgtest -lgtest_main -pthread -o $@
+
+unit: $(HOSTB)/unit_tests $(B)/guest.bin $(IMG)
+	VMXBOOT_GUEST_BIN=$(B)/guest.bin VMXBOOT_BUILD=$(B) $(HOSTB)/unit_tests
+
+integration: $(IMG) $(HOSTB)/mkimage | deps-test
+	$(PYTHON) tests/integration/test_boot.py --build $(B)
+
+# Both halves run even when the first fails, so that every count is real.
+test: | deps-test
+	@status=0; \
+	$(MAKE) --no-print-directory unit || status=1; \
+	$(MAKE) --no-print-directory integration || status=1; \
+	exit $$status
+
+bench: $(IMG) | deps-test
+	$(PYTHON) tests/tools/bench.py --build $(B)
+
+clean:
+	rm -rf $(B)
+
+FORCE:
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,286 @@
+#include "image_builder.h"
+
+#include <bit>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+
+#include "lib/crc32.h"
+
+namespace image {
+namespace {
+
+using layout::SECTOR_SIZE;
+
+// The header is copied to disk as the host lays it out, which is the on-disk
+// (little-endian, x86) layout only on a little-endian host.
+static_assert(std::endian::native == std::endian::little);
+static_assert(layout::STAGE2_MAX_BYTES % SECTOR_SIZE == 0 &&
+              layout::VMM_MAX_BYTES % SECTOR_SIZE == 0 &&
+              layout::GUEST_MAX_BYTES % SECTOR_SIZE == 0);
+static_assert(kPartitionTableOffset + 4 * kPartitionEntryBytes == kBootSignatureOffset);
+
+constexpr uint32_t kStage2MagicOffset = 4;
+// Used only if the content-derived signature comes out as zero, which some
+// BIOSes and OSes treat as "no signature".
+constexpr uint32_t kFallbackDiskSignature = 0x42584D56;  // "VMXB"
+
+uint32_t sectors_for(size_t bytes) {
+  return uint32_t((bytes + SECTOR_SIZE - 1) / SECTOR_SIZE);
+}
+
+std::string hex32(uint32_t value) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%08X", value);
+  return text;
+}
+
+std::string chs_text(Chs chs) {
+  char text[24];
+  std::snprintf(text, sizeof text, "%u/%u/%u", chs.cylinder, chs.head, chs.sector);
+  return text;
+}
+
+void put_le16(uint8_t* out, uint16_t value) {
+  out[0] = uint8_t(value);
+  out[1] = uint8_t(value >> 8);
+}
+
+void put_le32(uint8_t* out, uint32_t value) {
+  for (int i = 0; i < 4; ++i) out[i] = uint8_t(value >> (8 * i));
+}
+
+// Partition-entry CHS: head; sector in bits 5:0 with cylinder bits 9:8 in
+// bits 7:6; cylinder bits 7:0.
+void put_chs(uint8_t* out, Chs chs) {
+  out[0] = chs.head;
+  out[1] = uint8_t((chs.sector & 0x3F) | ((chs.cylinder >> 2) & 0xC0));
+  out[2] = uint8_t(chs.cylinder & 0xFF);
+}
+
+std::string check_stage1(const InputFile& stage1) {
+  const std::string name = "stage1 '" + stage1.path + "'";
+  const auto& bytes = stage1.bytes;
+  if (bytes.size() != SECTOR_SIZE) {
+    return name + " is " + std::to_string(bytes.size()) +
+           " bytes; the MBR must be exactly 512";
+  }
+  if (bytes[kBootSignatureOffset] != 0x55 || bytes[kBootSignatureOffset + 1] != 0xAA) {
+    return name + " does not end with the boot signature 0x55 0xAA";
+  }
+  for (uint32_t offset = layout::MBR_LOAD_SECTORS_OFFSET; offset < kBootSignatureOffset;
+       ++offset) {
+    if (bytes[offset] != 0) {
+      char where[80];
+      std::snprintf(where, sizeof where,
+                    " has byte 0x%02X at offset 0x%03X: 0x%03X..0x1FD must be zero",
+                    bytes[offset], unsigned(offset), unsigned(layout::MBR_LOAD_SECTORS_OFFSET));
+      return name + where +
+             " (mkimage writes the load count, disk signature and partition table there)";
+    }
+  }
+  return {};
+}
+
+std::string check_payload(const PayloadSpec& spec, const InputFile& input) {
+  const size_t size = input.bytes.size();
+  if (size == 0) return payload_error(spec, input.path, "is empty");
+  if (size > spec.max_bytes) {
+    return payload_error(spec, input.path,
+                         "is " + std::to_string(size) + " bytes, too big for its region");
+  }
+  if (spec.index == layout::PAYLOAD_STAGE2) {
+    if (size < kStage2MagicOffset + 4) {
+      return payload_error(spec, input.path,
+                           "is " + std::to_string(size) +
+                               " bytes, too short to hold the stage2 magic at offset 4");
+    }
+    uint32_t magic = 0;
+    for (int i = 3; i >= 0; --i) magic = (magic << 8) | input.bytes[kStage2MagicOffset + i];
+    if (magic != layout::STAGE2_MAGIC) {
+      return payload_error(spec, input.path,
+                           "has " + hex32(magic) + " at offset 4, not the stage2 magic " +
+                               hex32(layout::STAGE2_MAGIC) + " (\"VMS2\")");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string payload_error(const PayloadSpec& spec, const std::string& path,
+                          const std::string& what) {
+  return std::string(spec.name) + " payload '" + path + "' " + what + " (loads at " +
+         hex32(spec.load_addr) + ", limit " + std::to_string(spec.max_bytes) + " bytes)";
+}
+
+Chs lba_to_chs(uint32_t lba) {
+  // Past the last CHS-addressable sector an entry holds the largest address
+  // instead (the usual 1023/254/63, here with our 16 heads: 1023/15/63); the
+  // LBA fields are then the only truth.
+  constexpr uint32_t kMaxCylinder = 1023;
+  if (lba / kCylinderSectors > kMaxCylinder) {
+    return {uint16_t(kMaxCylinder), uint8_t(kHeads - 1), uint8_t(kSectorsPerTrack)};
+  }
+  return {uint16_t(lba / kCylinderSectors), uint8_t(lba / kSectorsPerTrack % kHeads),
+          uint8_t(lba % kSectorsPerTrack + 1)};
+}
+
+uint32_t sum32(const uint8_t* bytes, size_t len) {
+  uint32_t sum = 0;
+  for (size_t i = 0; i + 4 <= len; i += 4) {
+    sum += uint32_t(bytes[i]) | (uint32_t(bytes[i + 1]) << 8) |
+           (uint32_t(bytes[i + 2]) << 16) | (uint32_t(bytes[i + 3]) << 24);
+  }
+  return sum;
+}
+
+BuildResult build_image(const ImageInputs& inputs) {
+  BuildResult result;
+  if (std::string error = check_stage1(inputs.stage1); !error.empty()) {
+    result.error = error;
+    return result;
+  }
+  for (const PayloadSpec& spec : kPayloadSpecs) {
+    if (std::string error = check_payload(spec, inputs.payloads[spec.index]); !error.empty()) {
+      result.error = error;
+      return result;
+    }
+  }
+
+  BuiltImage& image = result.image;
+  layout::ImageHeader& header = image.header;
+  header = {};
+  header.magic = layout::IMAGE_MAGIC;
+  header.version = uint16_t(layout::IMAGE_VERSION);
+  header.payload_count = uint16_t(layout::PAYLOAD_COUNT);
+  header.end_wait_seconds = inputs.end_wait_seconds;
+  header.inject = inputs.inject;
+
+  uint32_t next_lba = layout::HEADER_LBA + 1;
+  for (const PayloadSpec& spec : kPayloadSpecs) {
+    const std::vector<uint8_t>& bytes = inputs.payloads[spec.index].bytes;
+    layout::PayloadEntry& entry = header.payloads[spec.index];
+    std::strncpy(entry.name, spec.name, sizeof entry.name);
+    entry.first_lba = next_lba;
+    entry.sectors = sectors_for(bytes.size());
+    entry.load_addr = spec.load_addr;
+    entry.size = uint32_t(bytes.size());
+    entry.crc32 = crc32(bytes.data(), bytes.size());
+    next_lba += entry.sectors;
+  }
+  image.payload_end_lba = next_lba;
+
+  // Whole cylinders: Bochs 2.7 takes a flat image's geometry as 16 heads x
+  // 63 sectors and cylinders = size / (16 * 63 * 512), rounded down. The
+  // sectors of a last partial cylinder are "outside of CHS address range" (a
+  // CHS reader cannot reach them) and an image under one cylinder gets zero
+  // cylinders: so round up. At least one cylinder, hence 516096 bytes.
+  const uint32_t disk_sectors =
+      (image.payload_end_lba + kCylinderSectors - 1) / kCylinderSectors * kCylinderSectors;
+  header.disk_sectors = disk_sectors;
+  image.bytes.assign(size_t(disk_sectors) * SECTOR_SIZE, 0);
+  uint8_t* disk = image.bytes.data();
+
+  for (const PayloadSpec& spec : kPayloadSpecs) {
+    const std::vector<uint8_t>& bytes = inputs.payloads[spec.index].bytes;
+    std::memcpy(disk + size_t(header.payloads[spec.index].first_lba) * SECTOR_SIZE,
+                bytes.data(), bytes.size());
+  }
+  const layout::PayloadEntry& stage2 = header.payloads[layout::PAYLOAD_STAGE2];
+  header.stage2_sum32 =
+      sum32(disk + size_t(stage2.first_lba) * SECTOR_SIZE, size_t(stage2.sectors) * SECTOR_SIZE);
+  header.header_crc32 = crc32(&header, offsetof(layout::ImageHeader, header_crc32));
+  uint8_t* header_sector = disk + size_t(layout::HEADER_LBA) * SECTOR_SIZE;
+  std::memcpy(header_sector, &header, sizeof header);
+
+  // MBR: stage1, then a disk signature that changes with the content (so two
+  // different images plugged in at once do not collide, yet a rebuild from the
+  // same inputs is byte-identical), then the one partition entry.
+  std::memcpy(disk, inputs.stage1.bytes.data(), SECTOR_SIZE);
+  // stage1 reads the header and stage2 behind it in one read of this many
+  // sectors.
+  put_le16(disk + layout::MBR_LOAD_SECTORS_OFFSET, uint16_t(1 + stage2.sectors));
+  // (Not over the whole header sector: a CRC run over a message followed by
+  // its own CRC always ends in the same value.)
+  image.disk_signature = crc32_update(crc32(disk, kDiskSignatureOffset), &header,
+                                      offsetof(layout::ImageHeader, header_crc32));
+  if (image.disk_signature == 0) image.disk_signature = kFallbackDiskSignature;
+  put_le32(disk + kDiskSignatureOffset, image.disk_signature);
+
+  // One active entry with a non-zero type: several BIOSes list a USB stick as
+  // bootable only then. It starts at the header and runs to the image's end.
+  PartitionEntry& partition = image.partition;
+  partition.boot_flag = kBootFlagActive;
+  partition.type = kPartitionTypeNonFsData;
+  partition.first_lba = layout::HEADER_LBA;
+  partition.sectors = disk_sectors - partition.first_lba;
+  partition.first_chs = lba_to_chs(partition.first_lba);
+  partition.last_chs = lba_to_chs(partition.first_lba + partition.sectors - 1);
+  uint8_t* entry = disk + kPartitionTableOffset;
+  entry[0] = partition.boot_flag;
+  put_chs(entry + 1, partition.first_chs);
+  entry[4] = partition.type;
+  put_chs(entry + 5, partition.last_chs);
+  put_le32(entry + 8, partition.first_lba);
+  put_le32(entry + 12, partition.sectors);
+
+  image.regions.push_back({"mbr", 0, 1, SECTOR_SIZE, true, layout::STAGE1_ADDR, true,
+                           crc32(disk, SECTOR_SIZE)});
+  image.regions.push_back({"header", layout::HEADER_LBA, 1, sizeof header, true,
+                           layout::HEADER_ADDR, true, header.header_crc32});
+  for (const PayloadSpec& spec : kPayloadSpecs) {
+    const layout::PayloadEntry& payload = header.payloads[spec.index];
+    image.regions.push_back({spec.name, payload.first_lba, payload.sectors, payload.size, true,
+                             payload.load_addr, true, payload.crc32});
+  }
+  const uint32_t padding_sectors = disk_sectors - image.payload_end_lba;
+  image.regions.push_back({"padding", image.payload_end_lba, padding_sectors,
+                           padding_sectors * SECTOR_SIZE, false, 0, false, 0});
+
+  if (image.payload_end_lba > kFloppySectors) {
+    image.warnings.push_back(
+        "the payloads end at sector " + std::to_string(image.payload_end_lba) +
+        ", beyond the " + std::to_string(kFloppySectors) +
+        " sectors of a 1.44 MB floppy: booting this image as a floppy will not work");
+  }
+  return result;
+}
+
+std::string format_layout(const BuiltImage& image) {
+  std::string text;
+  char line[160];
+  std::snprintf(line, sizeof line, "%-8s %9s %8s %8s %10s %10s\n", "region", "first LBA",
+                "sectors", "bytes", "load addr", "CRC32");
+  text += line;
+  for (const Region& region : image.regions) {
+    const std::string load = region.has_load_addr ? hex32(region.load_addr) : "-";
+    const std::string crc = region.has_crc32 ? hex32(region.crc32) : "-";
+    std::snprintf(line, sizeof line, "%-8s %9u %8u %8u %10s %10s\n", region.name.c_str(),
+                  region.first_lba, region.sectors, region.bytes, load.c_str(), crc.c_str());
+    text += line;
+  }
+  const PartitionEntry& p = image.partition;
+  std::snprintf(line, sizeof line, "\n%-9s %9s %4s %9s %8s %11s %11s\n", "partition",
+                "boot flag", "type", "first LBA", "sectors", "first CHS", "last CHS");
+  text += line;
+  std::snprintf(line, sizeof line, "%-9d %9s 0x%02X %9u %8u %11s %11s\n", 1,
+                p.boot_flag == kBootFlagActive ? "0x80 boot" : "0x00", p.type, p.first_lba,
+                p.sectors, chs_text(p.first_chs).c_str(), chs_text(p.last_chs).c_str());
+  text += line;
+  std::snprintf(line, sizeof line,
+                "\ndisk signature 0x%08X, stage2 sum32 0x%08X, end wait %u s, inject %s\n",
+                image.disk_signature, image.header.stage2_sum32, image.header.end_wait_seconds,
+                layout::inject_name(image.header.inject) ? layout::inject_name(image.header.inject)
+                                                         : "?");
+  text += line;
+  const uint32_t disk_sectors = image.header.disk_sectors;
+  std::snprintf(line, sizeof line,
+                "image: %u sectors, %zu bytes (%u cylinders of %u heads x %u sectors)\n",
+                disk_sectors, image.bytes.size(), disk_sectors / kCylinderSectors, kHeads,
+                kSectorsPerTrack);
+  text += line;
+  return text;
+}
+
+}  // namespace image

@@ -1,0 +1,141 @@
+// stage2's 32-bit part: runs in flat protected mode (no paging, interrupts
+// off) after the real-mode part has done what needs the BIOS. It reports what
+// that part recorded, checks the image header, the CPU and every payload's
+// CRC-32, finds the ACPI power-off, moves the VMM to its load address and
+// builds the long-mode page tables. Any failure ends the run here, with the
+// same result contract as the VMM. Returns the VMM's entry address.
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ia32/exceptions.h"
+#include "ia32/instructions.h"
+#include "layout.h"
+#include "lib/boot_report.h"
+#include "lib/console.h"
+#include "lib/crc32.h"
+#include "lib/end_run.h"
+#include "lib/paging.h"
+
+using namespace layout;
+
+namespace {
+
+const char* payload_name(uint32_t index) {
+  return index < PAYLOAD_COUNT ? PAYLOAD_NAMES[index] : "?";
+}
+
+// The header as stage1 left it at HEADER_ADDR: magic, version, payload count
+// and its own CRC.
+void check_header(const ImageHeader& header) {
+  if (header.magic != IMAGE_MAGIC) end_run("bad-image", "payload=header reason=magic");
+  if (header.version != IMAGE_VERSION || header.payload_count != PAYLOAD_COUNT) {
+    end_run("bad-image", "payload=header reason=version version=%u payloads=%u",
+            header.version, header.payload_count);
+  }
+  const uint32_t crc = crc32(&header, offsetof(ImageHeader, header_crc32));
+  if (crc != header.header_crc32) {
+    end_run("bad-image", "payload=header reason=crc expected=0x%08x found=0x%08x",
+            header.header_crc32, crc);
+  }
+}
+
+// What the real-mode part could not do.
+void check_real_mode_steps(const BootInfo& info, const ImageHeader& header) {
+  if (info.fail_step == FAIL_NONE) return;
+  boot_report::print_disk_and_memory(info);
+  switch (info.fail_step) {
+    case FAIL_A20:
+      end_run("no-a20", "step=a20 tried=port92,int15,kbc");
+    case FAIL_READ:
+      end_run("disk-error", "payload=%s step=read lba=%u status=0x%02x",
+              payload_name(info.fail_payload), info.fail_lba, info.fail_status);
+    case FAIL_TOO_BIG:
+      end_run("bad-image", "payload=%s reason=does-not-fit sectors=%u load=0x%08x",
+              payload_name(info.fail_payload),
+              header.payloads[info.fail_payload].sectors,
+              header.payloads[info.fail_payload].load_addr);
+    default:
+      end_run("bad-image", "payload=stage2 reason=unknown-step step=%u", info.fail_step);
+  }
+}
+
+// Returns CPUID 0x80000001 EDX.
+uint32_t require_long_mode(const BootInfo& info) {
+  uint32_t regs[4];
+  cpuid(0x80000000, 0, regs);
+  const uint32_t max_extended = regs[0];
+  uint32_t edx = 0;
+  // CPUs without extended leaves answer 0x80000000 with whatever their
+  // highest basic leaf holds: only 0x8000xxxx is a real maximum.
+  if ((max_extended & 0xFFFF0000) == 0x80000000 && max_extended >= 0x80000001) {
+    cpuid(0x80000001, 0, regs);
+    edx = regs[3];
+  }
+  if (!(edx & (1u << 29))) {
+    cpuid(0, 0, regs);
+    char vendor[13];
+    for (int i = 0; i < 4; ++i) {
+      vendor[i] = char(regs[1] >> (8 * i));
+      vendor[4 + i] = char(regs[3] >> (8 * i));
+      vendor[8 + i] = char(regs[2] >> (8 * i));
+    }
+    vendor[12] = 0;
+    boot_report::print_disk_and_memory(info);
+    console::printf("stage2: this CPU (%s) does not support 64-bit mode; the VMM needs it\n",
+                    vendor);
+    end_run("no-long-mode", "vendor=%s", vendor);
+  }
+  return edx;
+}
+
+// Every payload against its CRC-32, then moved from where it was read to
+// where it runs.
+void verify_and_place_payloads(BootInfo& info, const ImageHeader& header) {
+  info.payloads[PAYLOAD_STAGE2] = {STAGE2_ADDR, STAGE2_ADDR, header.payloads[PAYLOAD_STAGE2].size,
+                                   header.payloads[PAYLOAD_STAGE2].crc32};
+  for (uint32_t i = 1; i < PAYLOAD_COUNT; ++i) {
+    LoadedPayload& loaded = info.payloads[i];
+    const PayloadEntry& entry = header.payloads[i];
+    const uint8_t* read_at = reinterpret_cast<const uint8_t*>(uintptr_t(loaded.read_addr));
+    loaded.crc32 = crc32(read_at, entry.size);
+    if (loaded.crc32 != entry.crc32) {
+      end_run("bad-image", "payload=%s reason=crc expected=0x%08x found=0x%08x",
+              payload_name(i), entry.crc32, loaded.crc32);
+    }
+    if (loaded.read_addr != loaded.load_addr) {
+      __builtin_memcpy(reinterpret_cast<void*>(uintptr_t(loaded.load_addr)), read_at, entry.size);
+    }
+  }
+}
+
+}  // namespace
+
+// From the IDT stubs in stage2.asm: the stack holds the vector, the error
+// code (0 where the CPU pushes none) and the EIP of the fault, as arguments.
+extern "C" [[noreturn]] void stage2_exception(uint32_t vector, uint32_t error_code,
+                                              uint32_t eip) {
+  console::printf("stage2: exception %s (vector %u) at eip=0x%08x, error code 0x%x, cr2=0x%08x\n",
+                  exception_name(vector), vector, eip, error_code, uint32_t(read_cr2()));
+  end_run("host-exception", "stage=stage2 vector=%u error=0x%x rip=0x%x", vector, error_code, eip);
+}
+
+extern "C" uint32_t stage2_main(BootInfo* info) {
+  console::init();
+  // One line on the way through: COM1 costs hundreds of emulated instructions
+  // a byte, and boot time is counted to the VMM's first instruction. The VMM
+  // tells the rest (lib/boot_report.h); a stop here tells it first.
+  console::write("vmxboot: stage2\n");
+  const ImageHeader& header = *reinterpret_cast<const ImageHeader*>(uintptr_t(HEADER_ADDR));
+  check_header(header);
+  info->inject = header.inject;
+  info->end_wait_seconds = header.end_wait_seconds;
+  check_real_mode_steps(*info, header);
+  const uint32_t extended_features = require_long_mode(*info);
+  verify_and_place_payloads(*info, header);
+
+  constexpr uint32_t cpuid_edx_1g_pages = 1u << 26;
+  paging::build_identity_map_4g(reinterpret_cast<uint64_t*>(uintptr_t(PAGE_TABLES_ADDR)),
+                                PAGE_TABLES_ADDR, (extended_features & cpuid_edx_1g_pages) != 0);
+  info->console_row = uint8_t(console::row());
+  return info->payloads[PAYLOAD_VMM].load_addr;
+}

@@ -1,0 +1,388 @@
+; stage2 — from real mode to the VMM's first instruction.
+;
+; Entered by stage1's `call STAGE2_ADDR` in real mode: CS = DS = ES = SS = 0,
+; BP = BOOTINFO_ADDR, the boot info holding the drive, the disk method and the
+; stage1 TSC; the return address on the stack is stage1's sector reader.
+;
+; The real-mode part does only what needs the BIOS: A20, the E820 map and the
+; payload reads. It prints nothing: it records what happened in the boot info,
+; and stage2's 32-bit C++ part (main32.cpp) reports it, checks the CPU and the
+; payloads, finds the ACPI power-off, builds the page tables — or ends the run
+; with a result line. Then this file enters long mode and jumps to the VMM
+; with RDI = the boot info.
+
+%include "layout.inc"
+
+BI equ BOOTINFO_ADDR
+
+SEL_CODE32 equ gdt.code32 - gdt
+SEL_DATA   equ gdt.data - gdt
+SEL_CODE64 equ gdt.code64 - gdt
+
+extern stage2_main                      ; main32.cpp
+extern stage2_exception                 ; main32.cpp
+global stage2_start
+
+section .entry progbits alloc exec nowrite align=1
+bits 16
+
+stage2_start:
+        jmp short real_mode_start
+        nop
+        nop
+        dd STAGE2_MAGIC                 ; at offset 4: stage1 and mkimage check it
+
+real_mode_start:
+        rdtsc
+        mov [BI + BootInfo_tsc_stage2], eax
+        mov [BI + BootInfo_tsc_stage2 + 4], edx
+        pop word [stage1_read_sectors]  ; stage1's return address: its reader
+        xor ax, ax                      ; stage1's reader left ES elsewhere
+        mov es, ax
+        cld
+        ; stage2's part of the boot info starts out zero (after stage1's TSC
+        ; and our own).
+        mov di, BI + BootInfo_tsc_long_mode
+        mov cx, (SIZEOF_BootInfo - BootInfo_tsc_long_mode) / 2
+        xor ax, ax
+        rep stosw
+        mov dword [BI + BootInfo_magic], BOOTINFO_MAGIC
+
+        call enable_a20
+        call collect_e820
+        call load_payloads
+        jmp enter_protected_mode
+
+; ---------------------------------------------------------------------------
+; A20: port 0x92 first, then the BIOS, then the keyboard controller; each one
+; verified by the wraparound test. Records the method, or FAIL_A20.
+
+enable_a20:
+        call a20_is_on
+        mov byte [BI + BootInfo_a20_method], A20_ALREADY_ON
+        je .done
+        ; Port 0x92: bit 1 is A20, bit 0 resets the machine. Change bit 1
+        ; only, and write only when it is clear.
+        in al, 0x92
+        test al, 2
+        jnz .port92_done
+        or al, 2
+        and al, 0xFE
+        out 0x92, al
+.port92_done:
+        call a20_is_on
+        mov byte [BI + BootInfo_a20_method], A20_PORT92
+        je .done
+        mov ax, 0x2401
+        int 0x15
+        call a20_is_on
+        mov byte [BI + BootInfo_a20_method], A20_BIOS
+        je .done
+        call kbc_wait
+        mov al, 0xD1                    ; write the output port
+        out 0x64, al
+        call kbc_wait
+        mov al, 0xDF                    ; A20 on, no reset
+        out 0x60, al
+        call kbc_wait
+        call a20_is_on
+        mov byte [BI + BootInfo_a20_method], A20_KBC
+        je .done
+        mov byte [BI + BootInfo_a20_method], 0
+        mov word [BI + BootInfo_fail_step], FAIL_A20
+.done:
+        ret
+
+; ZF set when A20 is on: 0000:0500 and FFFF:0510 (= 0x100500) are different
+; bytes of memory. Leaves both as they were.
+a20_is_on:
+        push ds
+        push es
+        xor ax, ax
+        mov ds, ax
+        dec ax
+        mov es, ax                      ; ES = 0xFFFF
+        mov bl, [0x0500]
+        mov bh, [es:0x0510]
+        mov byte [0x0500], 0x55
+        mov byte [es:0x0510], 0xAA
+        cmp byte [0x0500], 0x55         ; still 0x55: no wraparound
+        mov [es:0x0510], bh
+        mov [0x0500], bl
+        pop es
+        pop ds
+        ret
+
+; Wait, bounded, until the keyboard controller takes input (status bit 1).
+kbc_wait:
+        mov cx, 0xFFFF
+.poll:
+        in al, 0x64
+        test al, 2
+        loopnz .poll
+        ret
+
+; ---------------------------------------------------------------------------
+; E820: 24-byte entries into the boot info, the ACPI 3 "valid" bit forced on
+; beforehand for BIOSes that return 20-byte entries.
+
+collect_e820:
+        xor ebx, ebx
+        mov di, BI + BootInfo_e820
+.next:
+        mov dword [di + 20], 1
+        mov eax, 0xE820
+        mov edx, 0x534D4150             ; 'SMAP'
+        mov ecx, SIZEOF_E820Entry
+        int 0x15
+        jc .done                        ; (CF on the first call: no E820)
+        cmp eax, 0x534D4150
+        jne .done
+        jcxz .skip                      ; an empty answer: ignore it
+        add di, SIZEOF_E820Entry
+        inc dword [BI + BootInfo_e820_count]
+        cmp dword [BI + BootInfo_e820_count], E820_MAX_ENTRIES
+        jae .done
+.skip:
+        test ebx, ebx
+        jnz .next
+.done:
+        ret
+
+; ---------------------------------------------------------------------------
+; Payloads 1.. as the header lists them: below 1 MiB straight to their load
+; address, above it to the staging area (main32.cpp moves them after the CRC
+; check). Each read keeps stage1's reader within its rules: at most
+; MAX_SECTORS_PER_READ sectors and never across a 64 KiB boundary.
+
+load_payloads:
+        cmp word [BI + BootInfo_fail_step], FAIL_NONE
+        jne .done                       ; no A20: nothing above 1 MiB works
+        mov dword [staging_cursor], STAGING_ADDR
+        mov bx, 1
+.payload:
+        cmp bx, PAYLOAD_COUNT
+        jae .done
+        cmp bx, [HEADER_ADDR + ImageHeader_payload_count]
+        jae .done
+        mov [BI + BootInfo_fail_payload], bl
+        mov si, bx
+        shl si, 5                       ; * SIZEOF_PayloadEntry
+        add si, HEADER_ADDR + ImageHeader_payloads
+        mov di, bx
+        shl di, 4                       ; * SIZEOF_LoadedPayload
+        add di, BI + BootInfo_payloads
+        mov eax, [si + PayloadEntry_load_addr]
+        mov [di + LoadedPayload_load_addr], eax
+        mov ecx, [si + PayloadEntry_size]
+        mov [di + LoadedPayload_size], ecx
+        mov ecx, [si + PayloadEntry_sectors]
+        shl ecx, 9                      ; bytes to read
+        jz .too_big
+        cmp eax, 0x100000
+        jae .staged
+        ; Below 1 MiB: between the end of stage2's window and the EBDA, on a
+        ; sector boundary.
+        test eax, SECTOR_SIZE - 1
+        jnz .too_big
+        cmp eax, STAGE2_ADDR + STAGE2_MAX_BYTES + SECTOR_SIZE
+        jb .too_big
+        mov edx, eax
+        add edx, ecx
+        jc .too_big
+        cmp edx, STAGING_ADDR
+        ja .too_big
+        jmp .read
+.staged:
+        mov eax, [staging_cursor]
+        mov edx, eax
+        add edx, ecx
+        jc .too_big
+        cmp edx, STAGING_END
+        ja .too_big
+        mov [staging_cursor], edx
+.read:
+        mov [di + LoadedPayload_read_addr], eax
+        push bx
+        mov edi, eax                    ; linear destination
+        mov eax, [si + PayloadEntry_first_lba]
+        mov edx, [si + PayloadEntry_sectors]
+        call read_run
+        pop bx
+        jc .read_failed
+        inc bx
+        jmp .payload
+.read_failed:
+        mov [BI + BootInfo_fail_lba], eax
+        mov word [BI + BootInfo_fail_step], FAIL_READ
+        ret
+.too_big:
+        mov word [BI + BootInfo_fail_step], FAIL_TOO_BIG
+.done:
+        ret
+
+; read_run: EAX = first LBA, EDX = sectors, EDI = linear destination (below
+; 1 MiB, 512-byte aligned). Splits the run into reads stage1's reader takes.
+; CF set on failure with EAX = the LBA that failed.
+read_run:
+        test edx, edx
+        jz .done
+        ; sectors before the next 64 KiB boundary: (0x10000 - (EDI & 0xFFFF)) / 512
+        mov ecx, edi
+        neg cx
+        movzx ecx, cx
+        shr ecx, 9
+        jnz .have_room
+        mov cx, 0x10000 / SECTOR_SIZE
+.have_room:
+        cmp ecx, MAX_SECTORS_PER_READ
+        jbe .limit_ok
+        mov ecx, MAX_SECTORS_PER_READ
+.limit_ok:
+        cmp ecx, edx
+        jbe .count_ok
+        mov ecx, edx
+.count_ok:
+        pushad
+        shr edi, 4                      ; destination segment
+        mov bp, BI
+        call [stage1_read_sectors]      ; EAX, CX, DI
+        mov [esp + 28], eax             ; the failing LBA, for POPAD
+        push word 0
+        pop es                          ; (the reader changes ES; CF kept)
+        popad
+        jc .done
+        add eax, ecx
+        sub edx, ecx
+        shl ecx, 9
+        add edi, ecx
+        jmp read_run
+.done:
+        ret
+
+; ---------------------------------------------------------------------------
+; Protected mode, the C++ part, then long mode.
+
+enter_protected_mode:
+        cli
+        lgdt [gdt_descriptor]
+        mov eax, cr0
+        or eax, 1                       ; PE
+        mov cr0, eax
+        jmp dword SEL_CODE32:protected_mode
+
+bits 32
+protected_mode:
+        mov ax, SEL_DATA
+        mov ds, ax
+        mov es, ax
+        mov fs, ax
+        mov gs, ax
+        mov ss, ax
+        mov esp, STACK_TOP
+        call install_idt
+        push BI
+        call stage2_main                ; returns the VMM's entry, or never
+        add esp, 4
+        mov [vmm_entry], eax
+
+        ; Long mode (SDM vol. 3 9.8.5): PAE, CR3, EFER.LME, then paging.
+        mov eax, cr4
+        or eax, 1 << 5                  ; PAE
+        mov cr4, eax
+        mov eax, PAGE_TABLES_ADDR
+        mov cr3, eax
+        mov ecx, 0xC0000080             ; IA32_EFER
+        rdmsr
+        or eax, 1 << 8                  ; LME
+        wrmsr
+        mov eax, cr0
+        or eax, 1 << 31                 ; PG
+        mov cr0, eax
+        jmp SEL_CODE64:long_mode
+
+; An IDT for the 32 exception vectors, so that a fault in the C++ part is
+; reported (stage2_exception ends the run) instead of triple-faulting. Every
+; stub is 16 bytes at exception_stubs + 16 * vector.
+install_idt:
+        mov edi, idt
+        mov eax, exception_stubs
+        xor ecx, ecx
+.gate:
+        mov edx, eax
+        mov [edi], dx                   ; offset 15:0
+        mov word [edi + 2], SEL_CODE32
+        mov word [edi + 4], 0x8E00      ; present, DPL 0, 32-bit interrupt gate
+        shr edx, 16
+        mov [edi + 6], dx               ; offset 31:16
+        add edi, 8
+        add eax, 16
+        inc ecx
+        cmp ecx, EXCEPTION_VECTORS
+        jb .gate
+        lidt [idt_descriptor]
+        ret
+
+%macro EXCEPTION_STUB 1
+align 16
+        %if ((EXCEPTION_ERROR_CODE_MASK >> %1) & 1) == 0
+        push 0                          ; the CPU pushed no error code
+        %endif
+        push %1
+        jmp exception_common
+%endmacro
+
+align 16
+exception_stubs:
+%assign v 0
+%rep EXCEPTION_VECTORS
+        EXCEPTION_STUB v
+%assign v v + 1
+%endrep
+
+exception_common:                       ; [esp] vector, error code, EIP
+        call stage2_exception           ; (does not return)
+.stop:
+        cli
+        hlt
+        jmp .stop
+
+bits 64
+long_mode:
+        mov ax, SEL_DATA
+        mov ds, ax
+        mov es, ax
+        mov ss, ax
+        rdtsc
+        mov [BI + BootInfo_tsc_long_mode], eax
+        mov [BI + BootInfo_tsc_long_mode + 4], edx
+        mov edi, BI
+        mov eax, [vmm_entry]
+        jmp rax
+
+; ---------------------------------------------------------------------------
+
+section .data
+align 8
+gdt:
+        dq 0
+.code32: dq 0x00CF9A000000FFFF          ; flat 32-bit code, ring 0
+.data:   dq 0x00CF92000000FFFF          ; flat data, ring 0
+.code64: dq 0x00AF9A000000FFFF          ; 64-bit code (L), ring 0
+gdt_end:
+
+gdt_descriptor:
+        dw gdt_end - gdt - 1
+        dd gdt
+
+idt_descriptor:
+        dw EXCEPTION_VECTORS * 8 - 1
+        dd idt
+
+stage1_read_sectors: dw 0
+staging_cursor: dd 0
+vmm_entry: dd 0
+
+section .bss
+align 8
+idt:    resq EXCEPTION_VECTORS

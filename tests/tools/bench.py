@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""`make bench`: vmxboot's boot-time and size figures, measured in Bochs.
+
+Times are emulated instructions (Bochs ticks, `clock: sync=none`): the same
+image and configuration give the same numbers on every run and machine.
+Breakpoints in Bochs' debugger (`lb`, then `ptime`) mark:
+  - the first boot-sector instruction (0x7C00),
+  - the VMM's first instruction (the ELF entry of build/vmm.elf),
+  - the run's magic breakpoint, right after the result line.
+Prints a table and writes build/bench.json.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import bochs_boot  # noqa: E402
+
+BOOT_TARGET = 150_000
+PEERS_BOOT = "GRUB 2.06: 42.3-54.7 M; SYSLINUX 6.04: 15.9-26.4 M"
+
+
+def elf_entry(path):
+    out = subprocess.run(["readelf", "-h", path], capture_output=True, text=True, check=True)
+    m = re.search(r"Entry point address:\s+0x([0-9a-f]+)", out.stdout)
+    return int(m.group(1), 16)
+
+
+def measure(image, vmm_entry, cpu, bios):
+    work = tempfile.mkdtemp(prefix="vmxboot-bench-")
+    try:
+        disk = os.path.join(work, "disk.img")
+        shutil.copyfile(image, disk)
+        serial = os.path.join(work, "serial.txt")
+        rc = os.path.join(work, "bochsrc")
+        bochs_boot.write_bochsrc(rc, disk, cpu, bios, False, 64, 1, serial,
+                                 os.path.join(work, "bochs.log"))
+        cmds = os.path.join(work, "cmds")
+        with open(cmds, "w") as f:
+            f.write("lb 0x7c00\nc\nptime\n"
+                    f"lb 0x{vmm_entry:x}\nc\nptime\n"
+                    "d 1\nd 2\nc\nptime\nc\nq\n")
+        out = subprocess.run(["bochs", "-q", "-f", rc, "-rc", cmds], cwd=work,
+                             stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                             errors="replace", timeout=300)
+        ticks = [int(t) for t in re.findall(r"^ptime: (\d+)", out.stdout, re.M)]
+        with open(serial, "rb") as f:
+            com1 = f.read().decode("latin-1")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if len(ticks) < 3:
+        sys.exit(f"bench: expected three breakpoints, got {len(ticks)}; Bochs said:\n{out.stdout[-2000:]}")
+    reads = re.search(r"(\d+) BIOS disk reads", com1)
+    result = re.search(r"^vmxboot: result=(\S+)", com1, re.M)
+    return {
+        "boot_sector_tick": ticks[0],
+        "to_vmm_entry": ticks[1] - ticks[0],
+        "to_result_line": ticks[2] - ticks[0],
+        "bios_disk_reads": int(reads.group(1)) if reads else None,
+        "result": result.group(1) if result else None,
+    }
+
+
+def sectors_read(image, build):
+    """The header's sector and every payload's sectors: what the loaders read."""
+    L = bochs_boot.read_layout(build)
+    with open(image, "rb") as f:
+        f.seek(L["HEADER_LBA"] * L["SECTOR_SIZE"])
+        header = f.read(L["SECTOR_SIZE"])
+    count, = struct.unpack_from("<H", header, L["ImageHeader_payload_count"])
+    total = 1
+    for i in range(count):
+        at = L["ImageHeader_payloads"] + i * L["SIZEOF_PayloadEntry"] + L["PayloadEntry_sectors"]
+        total += struct.unpack_from("<I", header, at)[0]
+    return total
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--build", default="build")
+    p.add_argument("--cpu", default="corei7_skylake_x")
+    p.add_argument("--bios", default="bochs")
+    a = p.parse_args()
+    b = a.build
+    image = os.path.join(b, "vmxboot.img")
+    sizes = {name: os.path.getsize(os.path.join(b, f"{name}.bin"))
+             for name in ("stage1", "stage2", "vmm", "guest")}
+    sizes["image"] = os.path.getsize(image)
+    m = measure(image, elf_entry(os.path.join(b, "vmm.elf")), a.cpu, a.bios)
+
+    rows = [
+        ("0x7C00 -> VMM entry", f"{m['to_vmm_entry']:,} instr", f"< {BOOT_TARGET:,}",
+         PEERS_BOOT),
+        ("0x7C00 -> result line", f"{m['to_result_line']:,} instr", "-",
+         f"result={m['result']}"),
+        ("BIOS disk read calls", str(m["bios_disk_reads"]), "-", ""),
+        ("sectors read", str(sectors_read(image, b)), "-", "GRUB 475-2677; SYSLINUX 358-712"),
+    ] + [(f"size: {k}", f"{v:,} bytes", "-", "") for k, v in sizes.items()]
+    print(f"vmxboot bench (Bochs 2.7, cpu={a.cpu}, bios={a.bios}; instructions are emulated "
+          "and repeat exactly)")
+    w = [max(len(r[i]) for r in rows) for i in range(4)]
+    header = ("figure", "measured", "target", "peers / notes")
+    w = [max(w[i], len(header[i])) for i in range(4)]
+    fmt = "  ".join(f"{{:<{x}}}" for x in w)
+    print(fmt.format(*header))
+    print(fmt.format(*("-" * x for x in w)))
+    for r in rows:
+        print(fmt.format(*r))
+    verdict = "meets" if m["to_vmm_entry"] < BOOT_TARGET else "MISSES"
+    print(f"boot target: {verdict} (< {BOOT_TARGET:,} instructions from 0x7C00 to the VMM)")
+
+    report = {"cpu": a.cpu, "bios": a.bios, "boot": m, "sizes": sizes,
+              "targets": {"to_vmm_entry": BOOT_TARGET},
+              "peers": {"to_kernel_entry_millions": {"grub_2_06": [42.3, 54.7],
+                                                     "syslinux_6_04": [15.9, 26.4]}}}
+    with open(os.path.join(b, "bench.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    print(f"written: {os.path.join(b, 'bench.json')}")
+
+
+if __name__ == "__main__":
+    main()

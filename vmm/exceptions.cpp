@@ -1,0 +1,43 @@
+// What the VMM does with an exception of its own: print everything a reader
+// needs (vector by name, error code, RIP, CR2, the general registers) and end
+// the run with result host-exception. There is no recovery: an exception in
+// the VMM is a bug.
+#include <stdint.h>
+
+#include "ia32/exceptions.h"
+#include "ia32/instructions.h"
+#include "lib/console.h"
+#include "lib/end_run.h"
+
+// The stack as isr.asm leaves it, lowest address first.
+struct ExceptionFrame {
+  uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+  uint64_t vector, error_code;
+  uint64_t rip, cs, rflags, rsp, ss;  // pushed by the CPU
+};
+
+extern "C" [[noreturn]] void exception_entry(const ExceptionFrame* f) {
+  const uint32_t vector = uint32_t(f->vector);
+  console::printf("vmxboot: VMM exception %s (vector %u), error code 0x%llx\n",
+                  exception_name(vector), vector, (unsigned long long)f->error_code);
+  console::printf("  rip=%016llx cs=%04llx rflags=%08llx rsp=%016llx ss=%04llx\n",
+                  (unsigned long long)f->rip, (unsigned long long)f->cs,
+                  (unsigned long long)f->rflags, (unsigned long long)f->rsp,
+                  (unsigned long long)f->ss);
+  console::printf("  cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx\n",
+                  (unsigned long long)read_cr0(), (unsigned long long)read_cr2(),
+                  (unsigned long long)read_cr3(), (unsigned long long)read_cr4());
+  console::printf("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n",
+                  (unsigned long long)f->rax, (unsigned long long)f->rbx,
+                  (unsigned long long)f->rcx, (unsigned long long)f->rdx);
+  console::printf("  rsi=%016llx rdi=%016llx rbp=%016llx r8 =%016llx\n",
+                  (unsigned long long)f->rsi, (unsigned long long)f->rdi,
+                  (unsigned long long)f->rbp, (unsigned long long)f->r8);
+  console::printf("  r9 =%016llx r10=%016llx r11=%016llx r12=%016llx\n",
+                  (unsigned long long)f->r9, (unsigned long long)f->r10,
+                  (unsigned long long)f->r11, (unsigned long long)f->r12);
+  console::printf("  r13=%016llx r14=%016llx r15=%016llx\n", (unsigned long long)f->r13,
+                  (unsigned long long)f->r14, (unsigned long long)f->r15);
+  end_run("host-exception", "vector=%u error=0x%llx rip=0x%llx", vector,
+          (unsigned long long)f->error_code, (unsigned long long)f->rip);
+}

@@ -1,0 +1,89 @@
+// Wrappers for single privileged or system instructions (SDM Vol. 2). Kept
+// apart from the pure encoders in ia32/ so that host tests, which cannot run
+// these, never need to include them. Compiles for -m32 and x86-64.
+#pragma once
+
+#include <stdint.h>
+
+// CPUID leaf/subleaf; regs receives eax, ebx, ecx, edx in that order.
+inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t regs[4]) {
+  asm volatile("cpuid"
+               : "=a"(regs[0]), "=b"(regs[1]), "=c"(regs[2]), "=d"(regs[3])
+               : "a"(leaf), "c"(sub));
+}
+
+// RDMSR/WRMSR split the value across EDX:EAX in both modes.
+inline uint64_t rdmsr(uint32_t msr) {
+  uint32_t low, high;
+  asm volatile("rdmsr" : "=a"(low), "=d"(high) : "c"(msr));
+  return (static_cast<uint64_t>(high) << 32) | low;
+}
+
+inline void wrmsr(uint32_t msr, uint64_t value) {
+  asm volatile("wrmsr"
+               :
+               : "c"(msr), "a"(static_cast<uint32_t>(value)),
+                 "d"(static_cast<uint32_t>(value >> 32))
+               : "memory");
+}
+
+inline uint64_t rdtsc() {
+  uint32_t low, high;
+  asm volatile("rdtsc" : "=a"(low), "=d"(high));
+  return (static_cast<uint64_t>(high) << 32) | low;
+}
+
+// MOV to/from control registers operates on the native register width.
+inline uintptr_t read_cr0() {
+  uintptr_t value;
+  asm volatile("mov %%cr0, %0" : "=r"(value));
+  return value;
+}
+
+inline uintptr_t read_cr2() {
+  uintptr_t value;
+  asm volatile("mov %%cr2, %0" : "=r"(value));
+  return value;
+}
+
+inline uintptr_t read_cr3() {
+  uintptr_t value;
+  asm volatile("mov %%cr3, %0" : "=r"(value));
+  return value;
+}
+
+inline uintptr_t read_cr4() {
+  uintptr_t value;
+  asm volatile("mov %%cr4, %0" : "=r"(value));
+  return value;
+}
+
+inline void write_cr0(uintptr_t value) {
+  asm volatile("mov %0, %%cr0" : : "r"(value) : "memory");
+}
+
+inline void write_cr3(uintptr_t value) {
+  asm volatile("mov %0, %%cr3" : : "r"(value) : "memory");
+}
+
+inline void write_cr4(uintptr_t value) {
+  asm volatile("mov %0, %%cr4" : : "r"(value) : "memory");
+}
+
+inline void cli() { asm volatile("cli" : : : "memory"); }
+
+inline void hlt() { asm volatile("hlt" : : : "memory"); }
+
+// Bochs stops in its debugger at `xchg bx, bx` when magic_break is enabled;
+// elsewhere it is a no-op. Bochs checks only the 16-bit operand-size form,
+// so 32- and 64-bit code needs the 0x66 prefix: bytes 66 87 DB. The bare
+// 87 DB (xchg ebx, ebx there) does not stop it; checked in Bochs 2.7 in
+// protected and long mode. The assembler picks the prefix from the mode.
+inline void magic_breakpoint() { asm volatile("xchg %%bx, %%bx" : : : "memory"); }
+
+// Stops the CPU for good: with interrupts off only NMI/SMI wake HLT, hence
+// the loop.
+[[noreturn]] inline void halt_forever() {
+  cli();
+  for (;;) hlt();
+}
