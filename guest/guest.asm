@@ -19,7 +19,7 @@
 %include "layout.inc"
 
 GUEST_SEGMENT   equ GUEST_ADDR >> 4
-VGA_ROW         equ 24
+VGA_ROW         equ 24             ; default; see GuestHeader::vga_row
 VGA_COLUMNS     equ 80
 VGA_ATTRIBUTE   equ 0x1F            ; white on blue
 COM1_LSR        equ COM1_PORT + 5
@@ -95,11 +95,13 @@ guest_task:
     mov di, cs_digits
     call put_hex16
 
-    ; The line into row VGA_ROW, padded with blanks to the full width.
+    ; The line into the header's row (the VMM may have moved it to the row
+    ; its console writes next), padded with blanks to the full width.
     push es
     mov ax, VGA_TEXT_ADDR >> 4
     mov es, ax
-    mov di, VGA_ROW * VGA_COLUMNS * 2
+    imul di, [header + GuestHeader_vga_row], VGA_COLUMNS * 2
+    lea dx, [di + VGA_COLUMNS * 2]
     mov si, line
     mov ah, VGA_ATTRIBUTE
 .to_screen:
@@ -111,7 +113,7 @@ guest_task:
 .pad:
     mov al, ' '
 .pad_next:
-    cmp di, (VGA_ROW + 1) * VGA_COLUMNS * 2
+    cmp di, dx
     jae .screen_done
     stosw
     jmp .pad_next

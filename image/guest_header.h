@@ -24,7 +24,8 @@ inline constexpr uint32_t GUEST_VMCALL_FAULT = 0x21504723;   // "#GP!": any othe
 struct GuestHeader {
   uint32_t magic;               // GUEST_MAGIC
   uint16_t header_bytes;        // sizeof(GuestHeader)
-  uint16_t vga_row;             // text row the guest writes its line to
+  uint16_t vga_row;             // text row the guest writes its line to; the VMM may
+                                // set it before entry (the row its console is on)
   uint32_t image_bytes;         // bytes in the file (what stage2 loads)
   uint32_t memory_bytes;        // image + tail the VMM zeroes (stacks, page-directory rest)
   // Virtual-8086 entry state.
