@@ -34,9 +34,10 @@ constexpr uint8_t uart_transmitter_empty = 0x20;
 // not forever (a missing UART reads 0xFF, which looks ready).
 constexpr uint32_t uart_ready_polls = 1000000;
 
-bool vmread_ok(uint32_t field, uint64_t* value) {
-  return ia32::vmx::vmread(field, value) == VmxResult::success;
-}
+// A lambda, not a function, so that read_results_range() inlines it.
+constexpr auto vmread_ok = [](uint32_t field, uint64_t* value) __attribute__((always_inline)) {
+  return ia32::vmx::vmread_succeeded(field, value);
+};
 
 uint64_t vmread_or_zero(uint32_t field) {
   uint64_t value = 0;
@@ -51,29 +52,29 @@ uint64_t stop(const char* note) {
   return exit_stop;
 }
 
-uint64_t stop_with_dump(GuestRegisters& registers, const ExitInfo& info, const char* note) {
+[[gnu::noinline]] uint64_t stop_with_dump(GuestRegisters& registers, ExitInfo& info,
+                                          const char* note) {
   // The fast paths read only part of results[]; a dump wants all of it.
-  read_results(history.info, 1, results_size - 1, vmread_ok);
-  (void)info;
-  print_exit(history.info, &registers);
+  read_results_range<1, results_size>(info, vmread_ok);
+  print_exit(info, &registers);
   return stop(note);
 }
 
-uint64_t advance_guest_rip(const ExitInfo& info) {
-  if (ia32::vmx::vmwrite(ia32::vmx::encoding(VmcsField::guest_rip),
-                         info.guest_rip + info.instruction_length) != VmxResult::success) {
+[[gnu::always_inline]] inline uint64_t advance_guest_rip(const ExitInfo& info) {
+  if (!ia32::vmx::vmwrite_succeeded(ia32::vmx::encoding(VmcsField::guest_rip),
+                                    info.guest_rip + info.instruction_length)) {
     return stop("VMWRITE of the guest RIP failed");
   }
   return exit_resume;
 }
 
-void wait_transmitter_ready() {
+[[gnu::always_inline]] inline void wait_transmitter_ready() {
   for (uint32_t i = 0; i < uart_ready_polls; ++i) {
     if (inb(layout::COM1_PORT + uart_line_status) & uart_transmitter_empty) return;
   }
 }
 
-void port_out(uint16_t port, unsigned bytes, uint32_t value) {
+[[gnu::always_inline]] inline void port_out(uint16_t port, unsigned bytes, uint32_t value) {
   if (port == layout::COM1_PORT) {
     wait_transmitter_ready();
     history.com1_bytes_out += bytes;
@@ -138,7 +139,8 @@ static_assert(ia32::vmx::field_encoding(FieldWidth::bits32, FieldType::guest, 3)
 
 // OUTS / REP OUTS to COM1 in one exit: the whole string through the guest's
 // segment and paging, DF and address size honoured.
-uint64_t handle_outs(GuestRegisters& registers, ExitInfo& info, IoQualification qualification) {
+[[gnu::noinline]] uint64_t handle_outs(GuestRegisters& registers, ExitInfo& info,
+                                       IoQualification qualification) {
   ++history.string_io_exits;
   const uint64_t rflags = vmread_or_zero(VmcsField::guest_rflags);
   StringOperand operand;
@@ -183,8 +185,11 @@ uint64_t handle_outs(GuestRegisters& registers, ExitInfo& info, IoQualification 
   return advance_guest_rip(info);
 }
 
-uint64_t handle_io(GuestRegisters& registers, ExitInfo& info) {
-  ++history.io_exits;
+// Every I/O exit is to COM1 (the bitmaps trap nothing else) and nearly all
+// are IN AL, DX / OUT DX, AL: that path stays short (three VMREADs, one
+// port access, one VMWRITE). Strings, wider accesses and surprises leave it
+// at once for this one.
+[[gnu::noinline]] uint64_t handle_uncommon_io(GuestRegisters& registers, ExitInfo& info) {
   const IoQualification qualification{info.exit_qualification};
   const uint16_t port = qualification.port();
   if (static_cast<uint16_t>(port - layout::COM1_PORT) >= 8) {
@@ -205,7 +210,30 @@ uint64_t handle_io(GuestRegisters& registers, ExitInfo& info) {
   return advance_guest_rip(info);
 }
 
+uint64_t handle_io(GuestRegisters& registers, ExitInfo& info) {
+  if (!read_results_range<1, results_for_io_exit>(info, vmread_ok)) {
+    return stop("VMREAD of the exit information failed");
+  }
+  const IoQualification qualification{info.exit_qualification};
+  const uint16_t port = qualification.port();
+  // Size bits 0 (one byte) and no string bit: IN AL / OUT AL.
+  constexpr uint64_t size_and_string = 0x17;
+  if ((qualification.raw & size_and_string) != 0 ||
+      static_cast<uint16_t>(port - layout::COM1_PORT) >= 8) {
+    return handle_uncommon_io(registers, info);
+  }
+  if (qualification.is_in()) {
+    registers.rax = (registers.rax & ~0xFFull) | inb(port);
+  } else {
+    port_out(port, 1, static_cast<uint32_t>(registers.rax));
+  }
+  return advance_guest_rip(info);
+}
+
 uint64_t handle_vmcall(GuestRegisters& registers, ExitInfo& info) {
+  if (!read_results_range<1, results_for_io_exit>(info, vmread_ok)) {
+    return stop("VMREAD of the exit information failed");
+  }
   history.guest_report = registers;
   if (static_cast<uint32_t>(registers.rax) == layout::GUEST_VMCALL_HALTED) return exit_guest_done;
   console::printf("vmx: guest #GP at %04x:%04x (error code 0x%x) was not its HLT\n",
@@ -219,14 +247,16 @@ uint64_t handle_vmcall(GuestRegisters& registers, ExitInfo& info) {
 }
 
 uint64_t handle_unexpected(GuestRegisters& registers, ExitInfo& info) {
+  if (!read_results_range<1, results_size>(info, vmread_ok)) {
+    return stop("VMREAD of the exit information failed");
+  }
   print_exit(info, &registers);
   return stop(nullptr);
 }
 
-struct ExitHandler {
-  uint64_t (*handle)(GuestRegisters&, ExitInfo&);
-  uint8_t results_needed;  // first entries of results[] read before the call
-};
+// Indexed by basic exit reason. Each handler reads the part of results[] it
+// needs (entry 0, the reason, is read by the dispatcher).
+using ExitHandler = uint64_t (*)(GuestRegisters&, ExitInfo&);
 
 struct HandlerTable {
   ExitHandler slots[ia32::vmx::exit_reason_count];
@@ -234,16 +264,13 @@ struct HandlerTable {
 
 constexpr HandlerTable make_handler_table() {
   HandlerTable table{};
-  for (ExitHandler& slot : table.slots) slot = {handle_unexpected, results_size};
-  table.slots[static_cast<unsigned>(ia32::vmx::ExitReason::io_instruction)] = {
-      handle_io, results_for_io_exit};
-  table.slots[static_cast<unsigned>(ia32::vmx::ExitReason::vmcall)] = {handle_vmcall,
-                                                                        results_for_io_exit};
+  for (ExitHandler& slot : table.slots) slot = handle_unexpected;
+  table.slots[static_cast<unsigned>(ia32::vmx::ExitReason::io_instruction)] = handle_io;
+  table.slots[static_cast<unsigned>(ia32::vmx::ExitReason::vmcall)] = handle_vmcall;
   return table;
 }
 
 constexpr HandlerTable handlers = make_handler_table();
-constexpr ExitHandler entry_failure_handler = {handle_unexpected, results_size};
 
 void print_interruption(const char* what, uint32_t raw, uint32_t error_code) {
   const ia32::vmx::InterruptionInfo info{raw};
@@ -262,18 +289,14 @@ uint64_t dispatch_exit(GuestRegisters* registers) {
     return stop("VMREAD of the exit reason failed");
   }
   info.exit_reason = static_cast<uint32_t>(reason);
-  const uint32_t basic = ia32::vmx::basic_exit_reason(info.exit_reason);
-  const bool known = basic < ia32::vmx::exit_reason_count;
-  const ExitHandler& handler = ia32::vmx::is_entry_failure(info.exit_reason) || !known
-                                   ? entry_failure_handler
-                                   : handlers.slots[basic];
-  ++history.exits;
-  ++history.by_reason[known ? basic : ia32::vmx::exit_reason_count];
-  const size_t wanted = handler.results_needed - 1u;
-  if (read_results(info, 1, wanted, vmread_ok) != wanted) {
-    return stop("VMREAD of the exit information failed");
+  // A failed VM entry (bit 31) reports reason 33, 34 or 41: never a handled one.
+  const uint32_t basic = static_cast<uint32_t>(reason) & 0x8000FFFFu;
+  if (basic >= ia32::vmx::exit_reason_count) {
+    ++history.by_reason[ia32::vmx::exit_reason_count];
+    return handle_unexpected(*registers, info);
   }
-  return handler.handle(*registers, info);
+  ++history.by_reason[basic];
+  return handlers.slots[basic](*registers, info);
 }
 
 }  // namespace
@@ -285,9 +308,15 @@ void prepare_exit_handling(bool reports_ins_outs_info) {
 
 const ExitLog& exit_log() { return history; }
 
+uint32_t total_exits(const ExitLog& log) {
+  uint32_t total = 0;
+  for (uint32_t count : log.by_reason) total += count;
+  return total;
+}
+
 void print_exit(const ExitInfo& info, const GuestRegisters* registers) {
   const uint32_t basic = ia32::vmx::basic_exit_reason(info.exit_reason);
-  console::printf("vmx: exit %u: reason %u %s%s, qualification 0x%lx\n", history.exits, basic,
+  console::printf("vmx: exit %u: reason %u %s%s, qualification 0x%lx\n", total_exits(history), basic,
                   ia32::vmx::exit_reason_name(info.exit_reason),
                   ia32::vmx::is_entry_failure(info.exit_reason) ? " (VM-entry failure)" : "",
                   info.exit_qualification);

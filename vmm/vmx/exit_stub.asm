@@ -65,10 +65,8 @@ vmx_exit_stub:
     push rdx
     push rcx
     push rax
-    mov rdi, rsp                    ; GuestRegisters*
-    sub rsp, 8                      ; host RSP is 16-aligned; 9 pushes leave it 8 off
-    call vmx_handle_exit
-    add rsp, 8
+    mov rdi, rsp                    ; GuestRegisters*; host RSP is 8 off 16,
+    call vmx_handle_exit            ; so after 9 pushes the call is aligned
     test rax, rax
     jnz return_to_launcher
     pop rax

@@ -32,11 +32,10 @@ inline constexpr uint64_t enter_launch_failed = 0x100;
 inline constexpr uint64_t enter_resume_failed = 0x200;
 
 // Counts and facts gathered by the exit handlers.
+// Kept lean: the exit path counts only by reason; totals are sums.
 struct ExitLog {
   ExitInfo info;                  // the latest exit
-  uint32_t exits;
   uint32_t by_reason[ia32::vmx::exit_reason_count + 1];  // last slot: others
-  uint32_t io_exits;
   uint32_t string_io_exits;
   uint32_t com1_bytes_out;        // bytes forwarded to the UART's data port
   GuestRegisters guest_report;    // registers at the final VMCALL
@@ -47,6 +46,7 @@ struct ExitLog {
 // information field for INS/OUTS (IA32_VMX_BASIC bit 54).
 void prepare_exit_handling(bool reports_ins_outs_info);
 const ExitLog& exit_log();
+uint32_t total_exits(const ExitLog& log);
 
 // Prints an exit decoded from ExitInfo, reading whatever else it needs.
 void print_exit(const ExitInfo& info, const GuestRegisters* registers);

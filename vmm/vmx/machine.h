@@ -329,7 +329,8 @@ MachineWriteResult write_machine(const VmcsImage& image, VmcsWriter writer);
 
 // Stores `value` into the ExitInfo member of results entry `entry`,
 // truncated to the member's width. Inline: it is on every exit's path.
-inline void store_result(ExitInfo& info, const ResultEntry& entry, uint64_t value) {
+[[gnu::always_inline]] inline void store_result(ExitInfo& info, const ResultEntry& entry,
+                                              uint64_t value) {
   unsigned char* where = reinterpret_cast<unsigned char*>(&info) + entry.offset;
   switch (entry.bytes) {
     case 2: *reinterpret_cast<uint16_t*>(where) = static_cast<uint16_t>(value); break;
@@ -351,6 +352,21 @@ size_t read_results(ExitInfo& info, size_t first, size_t count, Reader&& read) {
     ++done;
   }
   return done;
+}
+
+// The same for the compile-time range results[First, Last): unrolled, each
+// entry a read and a store, for the exit handlers' fast paths.
+template <size_t First, size_t Last, typename Reader>
+[[gnu::always_inline]] inline bool read_results_range(ExitInfo& info, Reader&& read) {
+  static_assert(First <= Last && Last <= results_size);
+  if constexpr (First == Last) {
+    return true;
+  } else {
+    uint64_t value;
+    if (!read(ia32::vmx::encoding(results[First].field), &value)) return false;
+    store_result(info, results[First], value);
+    return read_results_range<First + 1, Last>(info, read);
+  }
 }
 
 }  // namespace vmx

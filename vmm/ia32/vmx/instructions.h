@@ -79,6 +79,27 @@ inline VmxResult vmread(uint32_t field, uint64_t* value) {
   return vmx_result(carry, zero);
 }
 
+// Lean forms for the VM-exit path: one flag test (CF or ZF = failed), no
+// VmxResult to build. True on success.
+[[gnu::always_inline]] inline bool vmread_succeeded(uint32_t field, uint64_t* value) {
+  bool failed;
+  uint64_t result;
+  asm volatile("vmread %[field], %[value]"
+               : [value] "=r"(result), "=@ccbe"(failed)
+               : [field] "r"(static_cast<uint64_t>(field)));
+  *value = result;
+  return !failed;
+}
+
+[[gnu::always_inline]] inline bool vmwrite_succeeded(uint32_t field, uint64_t value) {
+  bool failed;
+  asm volatile("vmwrite %[value], %[field]"
+               : "=@ccbe"(failed)
+               : [field] "r"(static_cast<uint64_t>(field)), [value] "r"(value)
+               : "memory");
+  return !failed;
+}
+
 // VMLAUNCH/VMRESUME return here only when they fail; on success the CPU runs
 // the guest and the next VM exit continues at the VMCS's host RIP. The VMM
 // enters the guest from its exit stub (vmx/runtime/exit_stub.asm), which
