@@ -1,0 +1,347 @@
+// VM-exit handling for the demo: a table of handlers indexed by the basic
+// exit reason. I/O to COM1 is carried out on the real UART (the guest's
+// only device), VMCALL ends the guest, everything else is printed decoded
+// and stops the demo. 64-bit VMM only.
+#include "guest_header.h"
+#include "ia32/instructions.h"
+#include "ia32/io.h"
+#include "ia32/vmx/exit_reason.h"
+#include "ia32/vmx/instructions.h"
+#include "ia32/vmx/interruption_info.h"
+#include "ia32/vmx/io_qualification.h"
+#include "layout.h"
+#include "lib/console.h"
+#include "vmx/exits.h"
+#include "vmx/guest_state.h"
+#include "vmx/io_emulation.h"
+
+namespace vmx {
+
+using ia32::vmx::FieldType;
+using ia32::vmx::FieldWidth;
+using ia32::vmx::IoQualification;
+using ia32::vmx::VmcsField;
+using ia32::vmx::VmxResult;
+
+namespace {
+
+ExitLog history;
+bool cpu_reports_ins_outs_info;
+
+constexpr uint16_t uart_line_status = 5;
+constexpr uint8_t uart_transmitter_empty = 0x20;
+// Bochs' 16550 drops a byte written while the transmitter is busy; wait, but
+// not forever (a missing UART reads 0xFF, which looks ready).
+constexpr uint32_t uart_ready_polls = 1000000;
+
+// A lambda, not a function, so that read_results_range() inlines it.
+constexpr auto vmread_ok = [](uint32_t field, uint64_t* value) __attribute__((always_inline)) {
+  return ia32::vmx::vmread_succeeded(field, value);
+};
+
+uint64_t vmread_or_zero(uint32_t field) {
+  uint64_t value = 0;
+  if (!vmread_ok(field, &value)) return 0;
+  return value;
+}
+
+uint64_t vmread_or_zero(VmcsField field) { return vmread_or_zero(ia32::vmx::encoding(field)); }
+
+uint64_t stop(const char* note) {
+  history.stop_note = note;
+  return exit_stop;
+}
+
+[[gnu::noinline]] uint64_t stop_with_dump(GuestRegisters& registers, ExitInfo& info,
+                                          const char* note) {
+  // The fast paths read only part of results[]; a dump wants all of it.
+  read_results_range<1, results_size>(info, vmread_ok);
+  print_exit(info, &registers);
+  return stop(note);
+}
+
+[[gnu::always_inline]] inline uint64_t advance_guest_rip(const ExitInfo& info) {
+  if (!ia32::vmx::vmwrite_succeeded(ia32::vmx::encoding(VmcsField::guest_rip),
+                                    info.guest_rip + info.instruction_length)) {
+    return stop("VMWRITE of the guest RIP failed");
+  }
+  return exit_resume;
+}
+
+[[gnu::always_inline]] inline void wait_transmitter_ready() {
+  for (uint32_t i = 0; i < uart_ready_polls; ++i) {
+    if (inb(layout::COM1_PORT + uart_line_status) & uart_transmitter_empty) return;
+  }
+}
+
+[[gnu::always_inline]] inline void port_out(uint16_t port, unsigned bytes, uint32_t value) {
+  if (port == layout::COM1_PORT) {
+    wait_transmitter_ready();
+    history.com1_bytes_out += bytes;
+  }
+  switch (bytes) {
+    case 1: outb(port, static_cast<uint8_t>(value)); break;
+    case 2: outw(port, static_cast<uint16_t>(value)); break;
+    default: outl(port, value); break;
+  }
+}
+
+uint32_t port_in(uint16_t port, unsigned bytes) {
+  switch (bytes) {
+    case 1: return inb(port);
+    case 2: return inw(port);
+    default: return inl(port);
+  }
+}
+
+// Guest-physical = host-physical (no EPT) = host-virtual below 4 GiB (the
+// VMM's identity map).
+bool read_physical32(uint64_t address, uint32_t* value) {
+  if (address > 0xFFFFFFFCull) return false;
+  *value = *reinterpret_cast<const volatile uint32_t*>(address);
+  return true;
+}
+
+struct GuestPaging {
+  uint64_t cr3;
+  bool pse;
+};
+
+bool read_guest_linear(const GuestPaging& paging, uint64_t linear, unsigned bytes,
+                       uint32_t* value) {
+  uint32_t result = 0;
+  for (unsigned i = 0; i < bytes; ++i) {
+    uint64_t physical;
+    if (linear + i > 0xFFFFFFFFull ||
+        !guest_linear_to_physical(paging.cr3, paging.pse, static_cast<uint32_t>(linear + i),
+                                  physical, read_physical32)) {
+      return false;
+    }
+    result |= static_cast<uint32_t>(*reinterpret_cast<const volatile uint8_t*>(physical))
+              << (8 * i);
+  }
+  *value = result;
+  return true;
+}
+
+uint32_t segment_base_field(ia32::vmx::SegmentRegister segment) {
+  return ia32::vmx::field_encoding(FieldWidth::natural, FieldType::guest,
+                                   3 + static_cast<uint32_t>(segment));
+}
+uint32_t segment_limit_field(ia32::vmx::SegmentRegister segment) {
+  return ia32::vmx::field_encoding(FieldWidth::bits32, FieldType::guest,
+                                   static_cast<uint32_t>(segment));
+}
+static_assert(ia32::vmx::field_encoding(FieldWidth::natural, FieldType::guest, 3 + 3) ==
+              ia32::vmx::encoding(VmcsField::guest_ds_base));
+static_assert(ia32::vmx::field_encoding(FieldWidth::bits32, FieldType::guest, 3) ==
+              ia32::vmx::encoding(VmcsField::guest_ds_limit));
+
+// OUTS / REP OUTS to COM1 in one exit: the whole string through the guest's
+// segment and paging, DF and address size honoured.
+[[gnu::noinline]] uint64_t handle_outs(GuestRegisters& registers, ExitInfo& info,
+                                       IoQualification qualification) {
+  ++history.string_io_exits;
+  const uint64_t rflags = vmread_or_zero(VmcsField::guest_rflags);
+  StringOperand operand;
+  const GuestPaging paging{vmread_or_zero(VmcsField::guest_cr3),
+                           (vmread_or_zero(VmcsField::guest_cr4) & cr4::pse) != 0};
+  if (cpu_reports_ins_outs_info) {
+    operand = outs_operand_from_info(
+        static_cast<uint32_t>(vmread_or_zero(VmcsField::exit_instruction_info)));
+  } else {
+    // Decode the prefixes ourselves; V86 code has a 16-bit default.
+    uint8_t bytes[15];
+    const uint64_t cs_base = vmread_or_zero(VmcsField::guest_cs_base);
+    const unsigned length = info.instruction_length <= 15 ? info.instruction_length : 15;
+    for (unsigned i = 0; i < length; ++i) {
+      uint32_t byte;
+      if (!read_guest_linear(paging, cs_base + ((info.guest_rip + i) & 0xFFFF), 1, &byte)) {
+        return stop_with_dump(registers, info, "OUTS instruction bytes unreadable");
+      }
+      bytes[i] = static_cast<uint8_t>(byte);
+    }
+    if (!outs_operand_from_bytes(bytes, length, false, operand)) {
+      return stop_with_dump(registers, info, "OUTS prefixes not understood");
+    }
+  }
+  OutsRequest request{};
+  request.qualification = qualification;
+  request.operand = operand;
+  request.segment_base = vmread_or_zero(segment_base_field(operand.segment));
+  request.segment_limit = static_cast<uint32_t>(vmread_or_zero(segment_limit_field(operand.segment)));
+  request.direction_down = (rflags & rflags::df) != 0;
+  request.rsi = registers.rsi;
+  request.rcx = registers.rcx;
+  OutsResult result = emulate_outs(
+      request,
+      [&paging](uint64_t linear, unsigned bytes, uint32_t* value) {
+        return read_guest_linear(paging, linear, bytes, value);
+      },
+      port_out);
+  registers.rsi = result.rsi;
+  registers.rcx = result.rcx;
+  if (result.error != nullptr) return stop_with_dump(registers, info, result.error);
+  return advance_guest_rip(info);
+}
+
+// Every I/O exit is to COM1 (the bitmaps trap nothing else) and nearly all
+// are IN AL, DX / OUT DX, AL: that path stays short (three VMREADs, one
+// port access, one VMWRITE). Strings, wider accesses and surprises leave it
+// at once for this one.
+[[gnu::noinline]] uint64_t handle_uncommon_io(GuestRegisters& registers, ExitInfo& info) {
+  const IoQualification qualification{info.exit_qualification};
+  const uint16_t port = qualification.port();
+  if (static_cast<uint16_t>(port - layout::COM1_PORT) >= 8) {
+    return stop_with_dump(registers, info, "I/O to a port the bitmaps do not trap");
+  }
+  if (qualification.is_string()) {
+    if (qualification.is_in()) return stop_with_dump(registers, info, "INS is not emulated");
+    return handle_outs(registers, info, qualification);
+  }
+  const unsigned bytes = qualification.size_bytes();
+  if (qualification.is_in()) {
+    // IN writes AL, AX or EAX; the rest of RAX is the guest's.
+    const uint64_t mask = bytes == 1 ? 0xFFull : bytes == 2 ? 0xFFFFull : 0xFFFFFFFFull;
+    registers.rax = (registers.rax & ~mask) | port_in(port, bytes);
+  } else {
+    port_out(port, bytes, static_cast<uint32_t>(registers.rax));
+  }
+  return advance_guest_rip(info);
+}
+
+uint64_t handle_io(GuestRegisters& registers, ExitInfo& info) {
+  if (!read_results_range<1, results_for_io_exit>(info, vmread_ok)) {
+    return stop("VMREAD of the exit information failed");
+  }
+  const IoQualification qualification{info.exit_qualification};
+  const uint16_t port = qualification.port();
+  // Size bits 0 (one byte) and no string bit: IN AL / OUT AL.
+  constexpr uint64_t size_and_string = 0x17;
+  if ((qualification.raw & size_and_string) != 0 ||
+      static_cast<uint16_t>(port - layout::COM1_PORT) >= 8) {
+    return handle_uncommon_io(registers, info);
+  }
+  if (qualification.is_in()) {
+    registers.rax = (registers.rax & ~0xFFull) | inb(port);
+  } else {
+    port_out(port, 1, static_cast<uint32_t>(registers.rax));
+  }
+  return advance_guest_rip(info);
+}
+
+uint64_t handle_vmcall(GuestRegisters& registers, ExitInfo& info) {
+  if (!read_results_range<1, results_for_io_exit>(info, vmread_ok)) {
+    return stop("VMREAD of the exit information failed");
+  }
+  history.guest_report = registers;
+  if (static_cast<uint32_t>(registers.rax) == layout::GUEST_VMCALL_HALTED) return exit_guest_done;
+  console::printf("vmx: guest #GP at %04x:%04x (error code 0x%x) was not its HLT\n",
+                  static_cast<unsigned>(registers.rcx & 0xFFFF),
+                  static_cast<unsigned>(registers.rdx & 0xFFFF),
+                  static_cast<unsigned>(registers.rsi));
+  return stop_with_dump(registers, info,
+                        static_cast<uint32_t>(registers.rax) == layout::GUEST_VMCALL_FAULT
+                            ? "guest reported an unexpected #GP"
+                            : "VMCALL without the guest's report");
+}
+
+uint64_t handle_unexpected(GuestRegisters& registers, ExitInfo& info) {
+  if (!read_results_range<1, results_size>(info, vmread_ok)) {
+    return stop("VMREAD of the exit information failed");
+  }
+  print_exit(info, &registers);
+  return stop(nullptr);
+}
+
+// Indexed by basic exit reason. Each handler reads the part of results[] it
+// needs (entry 0, the reason, is read by the dispatcher).
+using ExitHandler = uint64_t (*)(GuestRegisters&, ExitInfo&);
+
+struct HandlerTable {
+  ExitHandler slots[ia32::vmx::exit_reason_count];
+};
+
+constexpr HandlerTable make_handler_table() {
+  HandlerTable table{};
+  for (ExitHandler& slot : table.slots) slot = handle_unexpected;
+  table.slots[static_cast<unsigned>(ia32::vmx::ExitReason::io_instruction)] = handle_io;
+  table.slots[static_cast<unsigned>(ia32::vmx::ExitReason::vmcall)] = handle_vmcall;
+  return table;
+}
+
+constexpr HandlerTable handlers = make_handler_table();
+
+void print_interruption(const char* what, uint32_t raw, uint32_t error_code) {
+  const ia32::vmx::InterruptionInfo info{raw};
+  if (!info.valid()) return;
+  console::printf("vmx:   %s: vector %u %s, %s", what, info.vector(),
+                  ia32::vmx::exception_mnemonic(info.vector()),
+                  ia32::vmx::interruption_type_name(info.type()));
+  if (info.error_code_valid()) console::printf(", error code 0x%x", error_code);
+  console::printf("\n");
+}
+
+uint64_t dispatch_exit(GuestRegisters* registers) {
+  ExitInfo& info = history.info;
+  uint64_t reason;
+  if (!vmread_ok(ia32::vmx::encoding(VmcsField::exit_reason), &reason)) {
+    return stop("VMREAD of the exit reason failed");
+  }
+  info.exit_reason = static_cast<uint32_t>(reason);
+  // A failed VM entry (bit 31) reports reason 33, 34 or 41: never a handled one.
+  const uint32_t basic = static_cast<uint32_t>(reason) & 0x8000FFFFu;
+  if (basic >= ia32::vmx::exit_reason_count) {
+    ++history.by_reason[ia32::vmx::exit_reason_count];
+    return handle_unexpected(*registers, info);
+  }
+  ++history.by_reason[basic];
+  return handlers.slots[basic](*registers, info);
+}
+
+}  // namespace
+
+void prepare_exit_handling(bool reports_ins_outs_info) {
+  cpu_reports_ins_outs_info = reports_ins_outs_info;
+  history = ExitLog{};
+}
+
+const ExitLog& exit_log() { return history; }
+
+uint32_t total_exits(const ExitLog& log) {
+  uint32_t total = 0;
+  for (uint32_t count : log.by_reason) total += count;
+  return total;
+}
+
+void print_exit(const ExitInfo& info, const GuestRegisters* registers) {
+  const uint32_t basic = ia32::vmx::basic_exit_reason(info.exit_reason);
+  console::printf("vmx: exit %u: reason %u %s%s, qualification 0x%lx\n", total_exits(history), basic,
+                  ia32::vmx::exit_reason_name(info.exit_reason),
+                  ia32::vmx::is_entry_failure(info.exit_reason) ? " (VM-entry failure)" : "",
+                  info.exit_qualification);
+  const uint64_t cs = vmread_or_zero(VmcsField::guest_cs_selector);
+  console::printf("vmx:   guest cs 0x%lx rip 0x%lx rsp 0x%lx rflags 0x%lx\n", cs, info.guest_rip,
+                  info.guest_rsp, info.guest_rflags);
+  console::printf("vmx:   instruction length %u, information 0x%x, guest-linear 0x%lx\n",
+                  info.instruction_length, info.instruction_info, info.guest_linear_address);
+  print_interruption("interruption", info.interruption_info, info.interruption_error_code);
+  print_interruption("idt-vectoring", info.idt_vectoring_info, info.idt_vectoring_error_code);
+  if (basic == static_cast<uint32_t>(ia32::vmx::ExitReason::io_instruction)) {
+    const IoQualification q{info.exit_qualification};
+    console::printf("vmx:   %s%s%s %u byte(s), port 0x%x%s\n", q.is_rep() ? "rep " : "",
+                    q.is_in() ? "in" : "out", q.is_string() ? "s" : "", q.size_bytes(), q.port(),
+                    q.port_is_immediate() ? " (immediate)" : " (dx)");
+  }
+  if (registers != nullptr) {
+    console::printf("vmx:   rax 0x%lx rcx 0x%lx rdx 0x%lx rsi 0x%lx rdi 0x%lx\n", registers->rax,
+                    registers->rcx, registers->rdx, registers->rsi, registers->rdi);
+  }
+}
+
+}  // namespace vmx
+
+
+extern "C" uint64_t vmx_handle_exit(vmx::GuestRegisters* registers) {
+  return vmx::dispatch_exit(registers);
+}

@@ -1,0 +1,62 @@
+// The seam between exit_stub.asm and the C++ exit handlers
+// (exit_runtime.cpp), and what the handlers report to the demo
+// (demo_runtime.cpp). 64-bit VMM only.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ia32/vmx/exit_reason.h"
+#include "vmx/machine.h"
+
+namespace vmx {
+
+// The guest's caller-saved registers as exit_stub.asm pushes them (RAX
+// last, so lowest). The others (RBX, RBP, R12-R15) stay in the registers:
+// the C++ handlers preserve them by the calling convention.
+struct GuestRegisters {
+  uint64_t rax, rcx, rdx, rsi, rdi, r8, r9, r10, r11;
+};
+static_assert(offsetof(GuestRegisters, rax) == 0 && offsetof(GuestRegisters, r11) == 64);
+
+// What an exit handler returns: 0 resumes the guest; anything else makes
+// vmx_enter_guest() return it.
+inline constexpr uint64_t exit_resume = 0;
+inline constexpr uint64_t exit_guest_done = 0x10000;  // VMCALL: the guest finished
+inline constexpr uint64_t exit_stop = 0x20000;        // an exit the demo does not handle
+
+// What vmx_enter_guest() returns when VMLAUNCH/VMRESUME itself fails: one of
+// these bits plus RFLAGS bits 0 (CF) and 6 (ZF) after the instruction.
+// exit_stub.asm has the same numbers.
+inline constexpr uint64_t enter_launch_failed = 0x100;
+inline constexpr uint64_t enter_resume_failed = 0x200;
+
+// Counts and facts gathered by the exit handlers.
+// Kept lean: the exit path counts only by reason; totals are sums.
+struct ExitLog {
+  ExitInfo info;                  // the latest exit
+  uint32_t by_reason[ia32::vmx::exit_reason_count + 1];  // last slot: others
+  uint32_t string_io_exits;
+  uint32_t com1_bytes_out;        // bytes forwarded to the UART's data port
+  GuestRegisters guest_report;    // registers at the final VMCALL
+  const char* stop_note;          // why exit_stop, when a handler says
+};
+
+// Set before the first entry: whether the CPU fills the instruction-
+// information field for INS/OUTS (IA32_VMX_BASIC bit 54).
+void prepare_exit_handling(bool reports_ins_outs_info);
+const ExitLog& exit_log();
+uint32_t total_exits(const ExitLog& log);
+
+// Prints an exit decoded from ExitInfo, reading whatever else it needs.
+void print_exit(const ExitInfo& info, const GuestRegisters* registers);
+
+}  // namespace vmx
+
+// exit_stub.asm: enters the guest with VMLAUNCH; returns only when the guest
+// is done for good (an exit handler's nonzero result) or an entry failed.
+extern "C" uint64_t vmx_enter_guest();
+// exit_stub.asm: the VMCS's host RIP.
+extern "C" void vmx_exit_stub();
+// exit_runtime.cpp: called by vmx_exit_stub on the exit stack.
+extern "C" uint64_t vmx_handle_exit(vmx::GuestRegisters* registers);
