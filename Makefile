@@ -70,7 +70,7 @@ deps-test:
 	@tests/tools/ensure-packages.sh test
 
 # ---------------------------------------------------------------- generated
-$(HOSTB)/gen_layout_inc: image/gen_layout_inc.cpp image/layout.h | deps-build
+$(HOSTB)/gen_layout_inc: image/gen_layout_inc.cpp image/layout.h image/guest_header.h vmm/ia32/exceptions.h | deps-build
 	@mkdir -p $(@D)
 	$(CXX) $(HOST_CXXFLAGS) $< -o $@
 
@@ -137,7 +137,7 @@ image: $(IMG)
 # ---------------------------------------------------------------- run
 run: $(IMG) | deps-test
 	$(PYTHON) tests/tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --stream --show-vga \
-	  --expect-result $(if $(EXPECT),$(EXPECT),vmx-available)
+	  --expect-result $(if $(EXPECT),$(EXPECT),ok)
 
 # The README's picture: the final VGA screen of a real Bochs run.
 screenshot: $(IMG) | deps-test

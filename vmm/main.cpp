@@ -11,6 +11,7 @@
 #include "lib/console.h"
 #include "lib/end_run.h"
 #include "lib/end_wait.h"
+#include "vmx/demo.h"
 
 using namespace layout;
 
@@ -98,6 +99,5 @@ extern "C" [[noreturn]] void vmm_main(const BootInfo* info) {
                   (unsigned long long)feature_control,
                   (feature_control & 1) ? "locked" : "unlocked",
                   (feature_control & 4) ? "on" : "off");
-  end_run("vmx-available", "vendor=%s feature-control=0x%llx", cpu.vendor,
-          (unsigned long long)feature_control);
+  vmx::run_demo(*info);
 }

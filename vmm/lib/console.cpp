@@ -36,6 +36,8 @@ void resume(int start_row) {
 
 int row() { return screen.col() == 0 ? screen.row() : screen.row() + 1; }
 
+void skip_screen_line() { screen.put('\n'); }
+
 void write(const char* s) {
   if (!ready) return;
   for (; *s != '\0'; ++s) {

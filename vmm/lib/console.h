@@ -16,6 +16,9 @@ void init();
 // Like init(), but keeps what an earlier stage left on the screen and goes
 // on at the start of `row` (the VMM after stage2).
 void resume(int row);
+// Moves the screen's cursor to the start of the next row, COM1 untouched:
+// past a row someone else (the guest) wrote on the screen.
+void skip_screen_line();
 // The screen row the next line goes to (handed from stage2 to the VMM).
 int row();
 void write(const char* s);

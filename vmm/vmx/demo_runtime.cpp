@@ -343,6 +343,26 @@ void print_exit_counts(const ExitLog& log) {
   console::printf("\n");
 }
 
+// The guest's COM1 exits by kind, decoded: which register, which direction.
+void print_io_exit_kinds(const ExitLog& log) {
+  constexpr const char* in_names[8] = {"RBR", "IER", "IIR", "LCR", "MCR", "LSR", "MSR", "SCR"};
+  constexpr const char* out_names[8] = {"THR/DLL", "IER/DLM", "FCR", "LCR", "MCR", "LSR",
+                                        "MSR", "SCR"};
+  for (unsigned r = 0; r < 8; ++r) {
+    if (log.com1_out[r] != 0) {
+      console::printf("vmx:   io-instruction out 0x%x (COM1 %s) x%u\n", layout::COM1_PORT + r,
+                      out_names[r], log.com1_out[r]);
+    }
+    if (log.com1_in[r] != 0) {
+      console::printf("vmx:   io-instruction in 0x%x (COM1 %s) x%u\n", layout::COM1_PORT + r,
+                      in_names[r], log.com1_in[r]);
+    }
+  }
+  if (log.string_io_exits != 0) {
+    console::printf("vmx:   io-instruction rep outsb (COM1 THR) x%u\n", log.string_io_exits);
+  }
+}
+
 }  // namespace
 
 void run_demo(const layout::BootInfo& boot_info) {
@@ -394,7 +414,7 @@ void run_demo(const layout::BootInfo& boot_info) {
   // line there).
   char line[81];
   read_guest_screen_line(header.vga_row, line);
-  console::printf("\n");
+  console::skip_screen_line();
   if ((outcome & (enter_launch_failed | enter_resume_failed)) != 0) report_entry_failure(outcome);
 
   const ExitLog& log = exit_log();
@@ -406,10 +426,13 @@ void run_demo(const layout::BootInfo& boot_info) {
     end_run("guest-exit", "reason=%s", reason);
   }
 
+  // The last exit, the guest's VMCALL, decoded in full.
+  print_exit(log.info, &log.guest_report);
   leave_vmx_operation();
   console::printf("vmx: guest halted at %04lx:%04lx; VMCLEAR, VMXOFF, CR4.VMXE cleared\n",
                   log.guest_report.rcx & 0xFFFF, log.guest_report.rdx & 0xFFFF);
   print_exit_counts(log);
+  print_io_exit_kinds(log);
   console::printf("vmx: %u I/O exits (%u string), %u bytes to COM1, %lu TSC ticks in the guest"
                   " and its exits\n",
                   io_exits(log), log.string_io_exits, log.com1_bytes_out, guest_ticks);

@@ -36,8 +36,14 @@ inline constexpr uint64_t enter_resume_failed = 0x200;
 struct ExitLog {
   ExitInfo info;                  // the latest exit
   uint32_t by_reason[ia32::vmx::exit_reason_count + 1];  // last slot: others
+  // Single IN/OUT exits by COM1 register (port - COM1) and direction: the
+  // exits decoded by kind at the end, for two instructions on the fast path.
+  uint32_t com1_in[8];
+  uint32_t com1_out[8];
   uint32_t string_io_exits;
   uint32_t com1_bytes_out;        // bytes forwarded to the UART's data port
+  bool guest_dlab;                // the guest set LCR.DLAB: port+0 is the divisor
+  bool guest_line_start;          // the next guest byte starts a COM1 line
   GuestRegisters guest_report;    // registers at the final VMCALL
   const char* stop_note;          // why exit_stop, when a handler says
 };
