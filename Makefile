@@ -134,6 +134,24 @@ $(IMG): $(HOSTB)/mkimage $(B)/stage1.bin $(B)/stage2.bin $(B)/vmm.bin $(B)/guest
 
 image: $(IMG)
 
+# ---------------------------------------------------------------- USB stick
+# make usb DEV=/dev/sdX [CONFIRM=sdX]: checks, asks, writes, verifies.
+USB_WRITER := image/usb_writer.cpp
+UNIT_SRCS  += $(USB_WRITER)
+ifneq ($(filter usb,$(MAKECMDGOALS)),)
+ifeq ($(DEV),)
+$(error make usb needs the stick: make usb DEV=/dev/sdX (the whole disk, e.g. /dev/sdb); CONFIRM=sdX skips the question)
+endif
+endif
+.PHONY: usb
+
+$(HOSTB)/usb_write: image/usb_write.cpp $(USB_WRITER) image/usb_writer.h | deps-build
+	@mkdir -p $(@D)
+	$(CXX) $(HOST_CXXFLAGS) image/usb_write.cpp $(USB_WRITER) -o $@
+
+usb: $(IMG) $(HOSTB)/usb_write
+	$(HOSTB)/usb_write --image $(IMG) --device '$(DEV)' $(if $(CONFIRM),--confirm '$(CONFIRM)')
+
 # ---------------------------------------------------------------- run
 run: $(IMG) | deps-test
 	$(PYTHON) tests/tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --stream --show-vga \
