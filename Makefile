@@ -50,7 +50,7 @@ LIB_PURE    := $(filter-out vmm/lib/console.cpp vmm/lib/end_run.cpp vmm/lib/uart
 VMX_PURE    := $(filter-out %_runtime.cpp,$(wildcard vmm/vmx/*.cpp))
 STAGE2_CPP  := stage2/main32.cpp vmm/runtime.cpp vmm/lib/console.cpp vmm/lib/end_run.cpp \
                vmm/lib/uart16550.cpp vmm/lib/vga_text.cpp vmm/lib/format.cpp vmm/lib/acpi.cpp \
-               vmm/lib/crc32.cpp vmm/lib/paging.cpp vmm/lib/boot_report.cpp vmm/lib/end_wait.cpp
+               vmm/lib/crc32c.cpp vmm/lib/paging.cpp vmm/lib/boot_report.cpp vmm/lib/end_wait.cpp
 VMM_CPP     := $(wildcard vmm/*.cpp) $(LIB_SRCS) $(wildcard vmm/vmx/*.cpp)
 VMM_ASM     := $(wildcard vmm/*.asm) $(wildcard vmm/vmx/*.asm)
 IMAGE_LIB   := image/image_builder.cpp image/image_file.cpp
@@ -89,7 +89,7 @@ $(B)/stage2/stage2.o: stage2/stage2.asm $(GEN)/layout.inc
 
 $(B)/stage2/%.o: %.cpp image/layout.h
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS_32) -MMD -c $< -o $@
+	$(CXX) $(CXXFLAGS_32) -MMD -MP -c $< -o $@
 
 $(B)/stage2.elf: $(STAGE2_OBJS) stage2/stage2.ld $(GEN)/layout.inc
 	$(LD) -m elf_i386 -nostdlib --no-dynamic-linker -z noexecstack --no-warn-rwx-segments --gc-sections \
@@ -105,7 +105,7 @@ $(B)/vmm/%.o: %.asm $(GEN)/layout.inc
 
 $(B)/vmm/%.o: %.cpp image/layout.h
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS_64) -MMD -c $< -o $@
+	$(CXX) $(CXXFLAGS_64) -MMD -MP -c $< -o $@
 
 $(B)/vmm.elf: $(VMM_OBJS) vmm/vmm.ld $(GEN)/layout.inc
 	$(LD) -m elf_x86_64 -nostdlib --no-dynamic-linker -z noexecstack --no-warn-rwx-segments --gc-sections -z max-page-size=0x1000 \
@@ -119,9 +119,9 @@ $(B)/guest.bin: guest/guest.asm $(GEN)/layout.inc
 	$(NASM) -f bin -I $(GEN)/ $< -o $@
 
 # ---------------------------------------------------------------- image
-$(HOSTB)/mkimage: image/mkimage.cpp $(IMAGE_LIB) vmm/lib/crc32.cpp image/layout.h image/image_builder.h image/image_file.h
+$(HOSTB)/mkimage: image/mkimage.cpp $(IMAGE_LIB) vmm/lib/crc32c.cpp image/layout.h image/image_builder.h image/image_file.h
 	@mkdir -p $(@D)
-	$(CXX) $(HOST_CXXFLAGS) image/mkimage.cpp $(IMAGE_LIB) vmm/lib/crc32.cpp -o $@
+	$(CXX) $(HOST_CXXFLAGS) image/mkimage.cpp $(IMAGE_LIB) vmm/lib/crc32c.cpp -o $@
 
 # The image depends on the build options too: rebuild when they change.
 $(B)/image-options: FORCE

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "lib/crc32.h"
+#include "lib/crc32c.h"
 
 namespace image {
 namespace {
@@ -166,7 +166,7 @@ BuildResult build_image(const ImageInputs& inputs) {
     entry.sectors = sectors_for(bytes.size());
     entry.load_addr = spec.load_addr;
     entry.size = uint32_t(bytes.size());
-    entry.crc32 = crc32(bytes.data(), bytes.size());
+    entry.crc32 = crc32c(bytes.data(), bytes.size());
     next_lba += entry.sectors;
   }
   image.payload_end_lba = next_lba;
@@ -190,7 +190,7 @@ BuildResult build_image(const ImageInputs& inputs) {
   const layout::PayloadEntry& stage2 = header.payloads[layout::PAYLOAD_STAGE2];
   header.stage2_sum32 =
       sum32(disk + size_t(stage2.first_lba) * SECTOR_SIZE, size_t(stage2.sectors) * SECTOR_SIZE);
-  header.header_crc32 = crc32(&header, offsetof(layout::ImageHeader, header_crc32));
+  header.header_crc32 = crc32c(&header, offsetof(layout::ImageHeader, header_crc32));
   uint8_t* header_sector = disk + size_t(layout::HEADER_LBA) * SECTOR_SIZE;
   std::memcpy(header_sector, &header, sizeof header);
 
@@ -203,7 +203,7 @@ BuildResult build_image(const ImageInputs& inputs) {
   put_le16(disk + layout::MBR_LOAD_SECTORS_OFFSET, uint16_t(1 + stage2.sectors));
   // (Not over the whole header sector: a CRC run over a message followed by
   // its own CRC always ends in the same value.)
-  image.disk_signature = crc32_update(crc32(disk, kDiskSignatureOffset), &header,
+  image.disk_signature = crc32c_update(crc32c(disk, kDiskSignatureOffset), &header,
                                       offsetof(layout::ImageHeader, header_crc32));
   if (image.disk_signature == 0) image.disk_signature = kFallbackDiskSignature;
   put_le32(disk + kDiskSignatureOffset, image.disk_signature);
@@ -226,7 +226,7 @@ BuildResult build_image(const ImageInputs& inputs) {
   put_le32(entry + 12, partition.sectors);
 
   image.regions.push_back({"mbr", 0, 1, SECTOR_SIZE, true, layout::STAGE1_ADDR, true,
-                           crc32(disk, SECTOR_SIZE)});
+                           crc32c(disk, SECTOR_SIZE)});
   image.regions.push_back({"header", layout::HEADER_LBA, 1, sizeof header, true,
                            layout::HEADER_ADDR, true, header.header_crc32});
   for (const PayloadSpec& spec : kPayloadSpecs) {

@@ -116,8 +116,8 @@ struct PayloadEntry {
   uint32_t first_lba;  // first sector on the disk
   uint32_t sectors;    // sectors occupied (size rounded up)
   uint32_t load_addr;  // physical address it runs at
-  uint32_t size;       // bytes that matter (CRC32 covers exactly these)
-  uint32_t crc32;      // CRC-32 (IEEE 802.3, as zlib) of the bytes
+  uint32_t size;       // bytes that matter (the CRC covers exactly these)
+  uint32_t crc32;      // CRC-32C of the bytes (vmm/lib/crc32c.h says why "C")
   uint32_t reserved;
 };
 static_assert(sizeof(PayloadEntry) == 32);
@@ -134,7 +134,7 @@ struct ImageHeader {
   uint16_t inject;           // fault-injection case (0 = none)
   uint32_t reserved[2];
   PayloadEntry payloads[PAYLOAD_COUNT];
-  uint32_t header_crc32;     // CRC-32 of all bytes above
+  uint32_t header_crc32;     // CRC-32C of all bytes above
   uint32_t reserved_tail;
 };
 static_assert(sizeof(ImageHeader) <= SECTOR_SIZE);

@@ -12,7 +12,7 @@
 #include "layout.h"
 #include "lib/boot_report.h"
 #include "lib/console.h"
-#include "lib/crc32.h"
+#include "lib/crc32c.h"
 #include "lib/end_run.h"
 #include "lib/end_wait.h"
 #include "lib/paging.h"
@@ -33,7 +33,7 @@ void check_header(const ImageHeader& header) {
     end_run("bad-image", "payload=header reason=version version=%u payloads=%u",
             header.version, header.payload_count);
   }
-  const uint32_t crc = crc32(&header, offsetof(ImageHeader, header_crc32));
+  const uint32_t crc = crc32c(&header, offsetof(ImageHeader, header_crc32));
   if (crc != header.header_crc32) {
     end_run("bad-image", "payload=header reason=crc expected=0x%08x found=0x%08x",
             header.header_crc32, crc);
@@ -98,7 +98,7 @@ void verify_and_place_payloads(BootInfo& info, const ImageHeader& header) {
     LoadedPayload& loaded = info.payloads[i];
     const PayloadEntry& entry = header.payloads[i];
     const uint8_t* read_at = reinterpret_cast<const uint8_t*>(uintptr_t(loaded.read_addr));
-    loaded.crc32 = crc32(read_at, entry.size);
+    loaded.crc32 = crc32c(read_at, entry.size);
     if (loaded.crc32 != entry.crc32) {
       end_run("bad-image", "payload=%s reason=crc expected=0x%08x found=0x%08x",
               payload_name(i), entry.crc32, loaded.crc32);

@@ -24,6 +24,7 @@ sys.path.insert(0, HERE)
 import bochs_boot  # noqa: E402
 
 BOOT_TARGET = 150_000
+OLD_CPU = "core2_penryn_t9600"
 PEERS_BOOT = "GRUB 2.06: 42.3-54.7 M; SYSLINUX 6.04: 15.9-26.4 M"
 
 
@@ -93,11 +94,17 @@ def main():
     sizes = {name: os.path.getsize(os.path.join(b, f"{name}.bin"))
              for name in ("stage1", "stage2", "vmm", "guest")}
     sizes["image"] = os.path.getsize(image)
-    m = measure(image, elf_entry(os.path.join(b, "vmm.elf")), a.cpu, a.bios)
+    entry = elf_entry(os.path.join(b, "vmm.elf"))
+    m = measure(image, entry, a.cpu, a.bios)
+    # The same boot on a CPU without SSE4.2, where the CRC-32C of the payloads
+    # takes the table path (vmm/lib/crc32c.h): the slow case, said plainly.
+    old = measure(image, entry, OLD_CPU, a.bios)
 
     rows = [
         ("0x7C00 -> VMM entry", f"{m['to_vmm_entry']:,} instr", f"< {BOOT_TARGET:,}",
          PEERS_BOOT),
+        (f"  same on {OLD_CPU}", f"{old['to_vmm_entry']:,} instr", f"< {BOOT_TARGET:,}",
+         "no SSE4.2: CRC-32C by tables"),
         ("0x7C00 -> result line", f"{m['to_result_line']:,} instr", "-",
          f"result={m['result']}"),
         ("BIOS disk read calls", str(m["bios_disk_reads"]), "-", ""),
@@ -113,10 +120,13 @@ def main():
     print(fmt.format(*("-" * x for x in w)))
     for r in rows:
         print(fmt.format(*r))
-    verdict = "meets" if m["to_vmm_entry"] < BOOT_TARGET else "MISSES"
-    print(f"boot target: {verdict} (< {BOOT_TARGET:,} instructions from 0x7C00 to the VMM)")
+    for cpu, run in ((a.cpu, m), (OLD_CPU, old)):
+        verdict = "meets" if run["to_vmm_entry"] < BOOT_TARGET else "MISSES"
+        print(f"boot target on {cpu}: {verdict} (< {BOOT_TARGET:,} instructions from 0x7C00 "
+              "to the VMM)")
 
-    report = {"cpu": a.cpu, "bios": a.bios, "boot": m, "sizes": sizes,
+    report = {"cpu": a.cpu, "bios": a.bios, "boot": m, "boot_without_sse42": {"cpu": OLD_CPU, **old},
+              "sizes": sizes,
               "targets": {"to_vmm_entry": BOOT_TARGET},
               "peers": {"to_kernel_entry_millions": {"grub_2_06": [42.3, 54.7],
                                                      "syslinux_6_04": [15.9, 26.4]}}}

@@ -12,7 +12,7 @@
 
 #include "image_file.h"
 #include "layout.h"
-#include "lib/crc32.h"
+#include "lib/crc32c.h"
 
 namespace {
 
@@ -89,7 +89,7 @@ TEST(ImageBuilder, PayloadsFollowTheHeaderOnSectorBoundaries) {
     EXPECT_EQ(sectors, sectors_for(payload.size())) << "payload " << index;
     EXPECT_EQ(read_le32(disk, entry + offsetof(layout::PayloadEntry, size)), payload.size());
     EXPECT_EQ(read_le32(disk, entry + offsetof(layout::PayloadEntry, crc32)),
-              crc32(payload.data(), payload.size()));
+              crc32c(payload.data(), payload.size()));
     ASSERT_LE((first_lba + sectors) * size_t(kSector), disk.size());
     const uint8_t* on_disk = disk.data() + size_t(first_lba) * kSector;
     EXPECT_EQ(std::memcmp(on_disk, payload.data(), payload.size()), 0) << "payload " << index;
@@ -133,7 +133,7 @@ TEST(ImageBuilder, HeaderFieldsAsStage1AndStage2ReadThem) {
 
   // Header CRC: over every byte before the field; the rest of the sector zero.
   const size_t crc_offset = offsetof(ImageHeader, header_crc32);
-  EXPECT_EQ(read_le32(disk, h + crc_offset), crc32(&disk[h], crc_offset));
+  EXPECT_EQ(read_le32(disk, h + crc_offset), crc32c(&disk[h], crc_offset));
   for (size_t i = sizeof(ImageHeader); i < kSector; ++i) ASSERT_EQ(disk[h + i], 0) << i;
 }
 
