@@ -38,7 +38,7 @@ FREESTANDING := -std=c++20 -ffreestanding -fno-exceptions -fno-rtti -nostdlib \
   -I. -Iimage -Ivmm
 # stage2's C++ also runs on the 32-bit-only CPUs (to say so): i586, no CMOV.
 CXXFLAGS_32 := $(FREESTANDING) -m32 -march=i586 -mtune=generic
-CXXFLAGS_64 := $(FREESTANDING) -m64 -mno-red-zone -mcmodel=small -fno-omit-frame-pointer
+CXXFLAGS_64 := $(FREESTANDING) -m64 -mno-red-zone -mcmodel=small
 HOST_CXXFLAGS := -std=c++20 -O1 -g $(WARN) -I. -Iimage -Ivmm
 
 layout_value = $(shell sed -n 's/^%define $(1) //p' $(GEN)/layout.inc)

@@ -34,6 +34,12 @@ IO_BITMAP_PORTS equ 0x400
 ; runs at CPL 3: without U/S its first fetch page-faults), page size.
 PDE_4MIB_USER   equ 0x87
 
+; The exit round-trip benchmark (make bench): this many single-byte OUTs to
+; a port that needs no polling, which the VMM traps and forwards (Bochs
+; prints port 0xE9 on its console), timed with RDTSC.
+BENCH_OUTS      equ 100
+BENCH_PORT      equ 0xE9
+
 ; Selectors. The GDT holds only the TSS and the LDT (a V86 task needs no
 ; code or data descriptors of its own); the ring-0 handler's segments are in
 ; the LDT (table indicator bit 2).
@@ -75,6 +81,10 @@ header:
     FIELD page_directory_offset, dd, page_directory
     FIELD gp_handler_offset,     dd, guest_isrGPF
     FIELD ring0_stack_top,       dd, ring0_stack_top
+    FIELD pde0,                  dd, PDE_4MIB_USER
+    FIELD bench_ticks,           dd, 0
+    FIELD bench_outs,            dw, BENCH_OUTS
+    FIELD bench_port,            dw, BENCH_PORT
     times SIZEOF_GuestHeader - ($ - header) db 0
     times ($ - header) - SIZEOF_GuestHeader db 0
 
@@ -141,8 +151,22 @@ guest_task:
     out dx, al
     jmp .to_serial
 .serial_done:
+    ; The exit round trip: each OUT is a VM exit, the VMM's forwarding and a
+    ; VMRESUME. In Bochs the TSC counts instructions, so the delta / count is
+    ; instructions per round trip (the loop's own OUT and LOOP included).
+    mov al, '.'
+    mov cx, BENCH_OUTS
+    rdtsc                           ; CR4.TSD is clear: allowed at CPL 3
+    mov ebx, eax
+.bench:
+    out BENCH_PORT, al
+    loop .bench
+    rdtsc
+    sub eax, ebx
+    mov [header + GuestHeader_bench_ticks], eax
+.halt:
     hlt                             ; #GP at CPL 3: on to guest_isrGPF
-    jmp .serial_done
+    jmp .halt
 
 ; ax -> four hex digits at [di]
 put_hex16:
@@ -285,25 +309,26 @@ interrupt_redirection_map:
     ; the real-mode IVT; the guest uses none, so none is redirected.
     times 32 db 0xFF
 io_bitmap:
-    times COM1_PORT / 8 db 0xFF
+    times BENCH_PORT / 8 db 0xFF
+    db ~(1 << (BENCH_PORT % 8)) & 0xFF  ; the benchmark's port: allowed
+    times COM1_PORT / 8 - BENCH_PORT / 8 - 1 db 0xFF
     db 0x00                         ; ports COM1_PORT..COM1_PORT+7: allowed
     times IO_BITMAP_PORTS / 8 - COM1_PORT / 8 - 1 db 0xFF
 io_bitmap_closing_byte:
     db 0xFF                         ; the CPU reads two bytes per check
 TSS_LIMIT equ io_bitmap_closing_byte - tss
 
-; ---------------------------------------------------------------------------
-; Page directory: PDE 0 is the last thing in the file; the other 1023
-; entries lie in the tail the VMM zeroes, so the image carries no 4 KiB of
-; zeros (the BIOS reads and the loader CRC-checks every byte).
-; ---------------------------------------------------------------------------
-align 4096, db 0
-page_directory:
-    dd PDE_4MIB_USER
 image_end:
 
+; ---------------------------------------------------------------------------
+; The tail, zeroed by the VMM, not in the file (the BIOS reads and the loader
+; CRC-checks every byte of the file): the page directory, whose entry 0 the
+; VMM writes from the header's pde0, and the two stacks.
+; ---------------------------------------------------------------------------
 absolute image_end
-    resd 1023                       ; PDE 1..1023: not present
+alignb 4096
+page_directory:
+    resd 1024
 alignb 16
 ring3_stack:
     resb 512

@@ -47,6 +47,12 @@ struct GuestHeader {
   uint32_t page_directory_offset;  // 4 KiB aligned; guest CR3 = GUEST_ADDR + this
   uint32_t gp_handler_offset;   // guest_isrGPF (32-bit, ring 0, LDT code segment)
   uint32_t ring0_stack_top;     // ESP0 in the TSS
+  uint32_t pde0;                // page-directory entry 0: the VMM writes it into the
+                                // zeroed tail (the other 1023 stay not-present)
+  uint32_t bench_ticks;         // written by the guest: TSC ticks of its OUT loop
+  uint16_t bench_outs;          // how many single-byte OUTs the loop makes
+  uint16_t bench_port;          // to which port (one the VMM forwards unpolled)
+  uint32_t reserved;
 };
 static_assert(sizeof(GuestHeader) % 8 == 0);
 
@@ -55,6 +61,7 @@ static_assert(sizeof(GuestHeader) % 8 == 0);
   X(entry_cs) X(entry_ip) X(entry_ss) X(entry_sp) X(entry_ds) X(gdt_limit)     \
   X(gdt_offset) X(tss_selector) X(ldt_selector) X(tss_offset) X(tss_limit)     \
   X(ldt_offset) X(ldt_limit) X(idt_offset) X(idt_limit)                        \
-  X(page_directory_offset) X(gp_handler_offset) X(ring0_stack_top)
+  X(page_directory_offset) X(gp_handler_offset) X(ring0_stack_top) X(pde0)       \
+  X(bench_ticks) X(bench_outs) X(bench_port)
 
 }  // namespace layout

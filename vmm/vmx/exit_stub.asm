@@ -4,8 +4,10 @@
 ; pointer, clears the guest's general registers and executes VMLAUNCH.
 ; Each VM exit arrives at vmx_exit_stub (the VMCS's host RIP) on the exit
 ; stack (host RSP), with every register still the guest's: the stub saves
-; the caller-saved ones, calls vmx_handle_exit, and either restores them and
-; executes VMRESUME, or returns from vmx_enter_guest on the saved stack.
+; the caller-saved ones, calls vmx_handle_exit, restores them and executes
+; VMRESUME. A handler that is done with the guest calls
+; vmx_return_to_launcher instead of returning, which returns from
+; vmx_enter_guest on the saved stack.
 ; Short on purpose: every I/O exit of the guest runs through here.
 bits 64
 default rel
@@ -67,9 +69,7 @@ vmx_exit_stub:
     push rax
     mov rdi, rsp                    ; GuestRegisters*; host RSP is 8 off 16,
     call vmx_handle_exit            ; so after 9 pushes the call is aligned
-    test rax, rax
-    jnz return_to_launcher
-    pop rax
+    pop rax                         ; (a handler that is done never returns)
     pop rcx
     pop rdx
     pop rsi
@@ -83,6 +83,12 @@ vmx_exit_stub:
     pop rax
     and eax, RFLAGS_CF_ZF
     or eax, ENTER_RESUME_FAILED
+    jmp return_to_launcher
+
+; vmx_return_to_launcher(code): from a handler, on the exit stack.
+global vmx_return_to_launcher
+vmx_return_to_launcher:
+    mov rax, rdi
 return_to_launcher:
     mov rsp, [launch_rsp]
     pop r15

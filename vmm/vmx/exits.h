@@ -19,9 +19,9 @@ struct GuestRegisters {
 };
 static_assert(offsetof(GuestRegisters, rax) == 0 && offsetof(GuestRegisters, r11) == 64);
 
-// What an exit handler returns: 0 resumes the guest; anything else makes
-// vmx_enter_guest() return it.
-inline constexpr uint64_t exit_resume = 0;
+// An exit handler that returns resumes the guest. One that is done with it
+// calls vmx_return_to_launcher(code), which makes vmx_enter_guest() return
+// the code (the stub then needs no test on the way back: a shorter exit).
 inline constexpr uint64_t exit_guest_done = 0x10000;  // VMCALL: the guest finished
 inline constexpr uint64_t exit_stop = 0x20000;        // an exit the demo does not handle
 
@@ -40,6 +40,7 @@ struct ExitLog {
   // exits decoded by kind at the end, for two instructions on the fast path.
   uint32_t com1_in[8];
   uint32_t com1_out[8];
+  uint32_t unpolled_outs;         // single-byte OUTs to the unpolled port
   uint32_t string_io_exits;
   uint32_t com1_bytes_out;        // bytes forwarded to the UART's data port
   bool guest_dlab;                // the guest set LCR.DLAB: port+0 is the divisor
@@ -50,7 +51,9 @@ struct ExitLog {
 
 // Set before the first entry: whether the CPU fills the instruction-
 // information field for INS/OUTS (IA32_VMX_BASIC bit 54).
-void prepare_exit_handling(bool reports_ins_outs_info);
+// unpolled_port: a port whose single-byte OUTs are forwarded without waiting
+// (the exit round-trip benchmark's, 0xE9 in Bochs' console).
+void prepare_exit_handling(bool reports_ins_outs_info, uint16_t unpolled_port);
 const ExitLog& exit_log();
 uint32_t total_exits(const ExitLog& log);
 
@@ -65,4 +68,7 @@ extern "C" uint64_t vmx_enter_guest();
 // exit_stub.asm: the VMCS's host RIP.
 extern "C" void vmx_exit_stub();
 // exit_runtime.cpp: called by vmx_exit_stub on the exit stack.
-extern "C" uint64_t vmx_handle_exit(vmx::GuestRegisters* registers);
+extern "C" void vmx_handle_exit(vmx::GuestRegisters* registers);
+// exit_stub.asm: abandons the exit stack and returns `code` from
+// vmx_enter_guest() on the launcher's stack.
+extern "C" [[noreturn]] void vmx_return_to_launcher(uint64_t code);
