@@ -2,6 +2,7 @@
 // constant or a structure offset. Run by the Makefile into build/gen/layout.inc.
 #include <cstdio>
 
+#include "guest_header.h"
 #include "layout.h"
 #include "../vmm/ia32/exceptions.h"
 
@@ -20,6 +21,13 @@ int main() {
   std::printf("%%define IMAGE_MAGIC_HI 0x%08X\n", unsigned(IMAGE_MAGIC >> 32));
   std::printf("%%define STAGE2_MAGIC 0x%08X\n", STAGE2_MAGIC);
   std::printf("%%define BOOTINFO_MAGIC 0x%08X\n", BOOTINFO_MAGIC);
+#define PRINT_GUEST_HEADER_FIELD(field) \
+  std::printf("%%define GuestHeader_%s %zu\n", #field, offsetof(GuestHeader, field));
+  VMXBOOT_GUEST_HEADER_FIELDS(PRINT_GUEST_HEADER_FIELD)
+  std::printf("%%define SIZEOF_GuestHeader %zu\n", sizeof(GuestHeader));
+  std::printf("%%define GUEST_MAGIC 0x%08X\n", GUEST_MAGIC);
+  std::printf("%%define GUEST_VMCALL_HALTED 0x%08X\n", GUEST_VMCALL_HALTED);
+  std::printf("%%define GUEST_VMCALL_FAULT 0x%08X\n", GUEST_VMCALL_FAULT);
   unsigned error_code_mask = 0;
   for (uint32_t v = 0; v < exception_vectors; ++v) {
     if (exception_has_error_code(v)) error_code_mask |= 1u << v;

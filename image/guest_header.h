@@ -1,0 +1,59 @@
+// The header at the start of the guest binary (guest/guest.asm, loaded at
+// layout::GUEST_ADDR): everything the VMM needs to build the guest's VMCS
+// state without knowing the guest's internals. The guest assembles it field
+// by field against the offsets that image/gen_layout_inc.cpp prints from
+// this definition (GuestHeader_<field>, SIZEOF_GuestHeader), so a field
+// added or moved here and not in the assembly fails the NASM build.
+//
+// Offsets are bytes from GUEST_ADDR, which is also the base of the guest's
+// code and data segments; segment values are real-mode paragraphs
+// (base = segment * 16).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace layout {
+
+inline constexpr uint32_t GUEST_MAGIC = 0x54534756;  // "VGST"
+
+// What the guest's #GP handler leaves in EAX for its final VMCALL.
+inline constexpr uint32_t GUEST_VMCALL_HALTED = 0x544C4148;  // "HALT": #GP was the HLT
+inline constexpr uint32_t GUEST_VMCALL_FAULT = 0x21504723;   // "#GP!": any other #GP
+
+struct GuestHeader {
+  uint32_t magic;               // GUEST_MAGIC
+  uint16_t header_bytes;        // sizeof(GuestHeader)
+  uint16_t vga_row;             // text row the guest writes its line to
+  uint32_t image_bytes;         // bytes in the file (what stage2 loads)
+  uint32_t memory_bytes;        // image + tail the VMM zeroes (stacks, page-directory rest)
+  // Virtual-8086 entry state.
+  uint16_t entry_cs;
+  uint16_t entry_ip;
+  uint16_t entry_ss;
+  uint16_t entry_sp;
+  uint16_t entry_ds;            // also ES, FS and GS
+  uint16_t gdt_limit;
+  uint32_t gdt_offset;
+  uint16_t tss_selector;        // in the GDT, a busy 32-bit TSS
+  uint16_t ldt_selector;        // in the GDT
+  uint32_t tss_offset;
+  uint32_t tss_limit;
+  uint32_t ldt_offset;
+  uint32_t ldt_limit;
+  uint32_t idt_offset;
+  uint32_t idt_limit;
+  uint32_t page_directory_offset;  // 4 KiB aligned; guest CR3 = GUEST_ADDR + this
+  uint32_t gp_handler_offset;   // guest_isrGPF (32-bit, ring 0, LDT code segment)
+  uint32_t ring0_stack_top;     // ESP0 in the TSS
+};
+static_assert(sizeof(GuestHeader) % 8 == 0);
+
+#define VMXBOOT_GUEST_HEADER_FIELDS(X)                                         \
+  X(magic) X(header_bytes) X(vga_row) X(image_bytes) X(memory_bytes)           \
+  X(entry_cs) X(entry_ip) X(entry_ss) X(entry_sp) X(entry_ds) X(gdt_limit)     \
+  X(gdt_offset) X(tss_selector) X(ldt_selector) X(tss_offset) X(tss_limit)     \
+  X(ldt_offset) X(ldt_limit) X(idt_offset) X(idt_limit)                        \
+  X(page_directory_offset) X(gp_handler_offset) X(ring0_stack_top)
+
+}  // namespace layout

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Boots vmx_msr_probe.asm in Bochs once per CPU model and prints what it
+# reported. Usage: tests/bochs/capture_vmx_msrs.sh [model...] (defaults to
+# every long-mode VMX model of Bochs 2.7).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+nasm -f bin "$here/vmx_msr_probe.asm" -o "$work/probe.bin"
+dd if=/dev/zero of="$work/disk.img" bs=512 count=2880 status=none
+dd if="$work/probe.bin" of="$work/disk.img" conv=notrunc status=none
+models=${*:-"bx_generic core2_penryn_t9600 corei5_lynnfield_750 corei5_arrandale_m520 corei7_sandy_bridge_2600k corei7_ivy_bridge_3770k corei7_haswell_4770 broadwell_ult corei7_skylake_x corei3_cnl corei7_icelake_u tigerlake"}
+for model in $models; do
+  cat > "$work/bochsrc" <<RC
+megs: 32
+cpu: model=$model
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+floppya: 1_44=$work/disk.img, status=inserted
+boot: floppy
+display_library: rfb, options="timeout=0"
+port_e9_hack: enabled=1
+speaker: enabled=0
+log: $work/bochs.log
+RC
+  printf 'c\n' > "$work/cmds"
+  echo "# model=$model"
+  bochs -q -f "$work/bochsrc" -rc "$work/cmds" 2>/dev/null | grep -a -E '^(msr|no vmx)' || true
+done

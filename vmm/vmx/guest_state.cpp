@@ -1,0 +1,117 @@
+#include "vmx/guest_state.h"
+
+#include "layout.h"
+
+namespace vmx {
+
+const char* check_guest_header(const layout::GuestHeader& header, uint32_t loaded_bytes) {
+  if (header.magic != layout::GUEST_MAGIC) return "bad magic";
+  if (header.header_bytes != sizeof(layout::GuestHeader)) return "header size differs";
+  if (header.image_bytes != loaded_bytes) return "image size differs from the loaded size";
+  if (header.memory_bytes < header.image_bytes || header.memory_bytes > layout::GUEST_MAX_BYTES) {
+    return "memory size out of range";
+  }
+  // V86 addresses are segment * 16 + a 16-bit offset.
+  if (header.entry_cs != header.entry_ds || header.entry_ss != header.entry_ds ||
+      static_cast<uint32_t>(header.entry_cs) * 16 != layout::GUEST_ADDR) {
+    return "entry segments do not match the load address";
+  }
+  if (header.page_directory_offset % 4096 != 0) return "page directory not 4 KiB aligned";
+  if (header.page_directory_offset + 4096 > header.memory_bytes) return "page directory outside";
+  const uint32_t tables[][2] = {{header.gdt_offset, header.gdt_limit},
+                                {header.ldt_offset, header.ldt_limit},
+                                {header.idt_offset, header.idt_limit},
+                                {header.tss_offset, header.tss_limit}};
+  for (const auto& table : tables) {
+    if (table[0] + table[1] >= header.image_bytes) return "descriptor table or TSS outside the image";
+  }
+  if ((header.tss_selector & 7) != 0 || (header.ldt_selector & 7) != 0) {
+    return "TSS/LDT selector not a GDT selector with RPL 0";
+  }
+  if (header.tss_selector + 7u > header.gdt_limit || header.ldt_selector + 7u > header.gdt_limit) {
+    return "TSS/LDT selector beyond the GDT";
+  }
+  if (header.entry_ip >= header.image_bytes || header.gp_handler_offset >= header.image_bytes) {
+    return "entry point outside the image";
+  }
+  if (header.entry_sp > header.memory_bytes || header.ring0_stack_top > header.memory_bytes) {
+    return "stack outside the guest's memory";
+  }
+  if (header.vga_row >= 25) return "VGA row beyond the screen";
+  return nullptr;
+}
+
+FixedResult apply_fixed_bits(uint64_t wanted, ia32::vmx::FixedBits fixed) {
+  uint64_t forbidden = wanted & ~fixed.fixed1;
+  if (forbidden != 0) return {false, 0, forbidden};
+  return {true, fixed.apply(wanted), 0};
+}
+
+namespace {
+
+SegmentState v86_segment(uint16_t segment) {
+  return {segment, 0xFFFF, access_rights_v86_segment, static_cast<uint64_t>(segment) << 4};
+}
+
+}  // namespace
+
+void build_v86_guest_state(const layout::GuestHeader& header, uint32_t guest_base,
+                           uint64_t guest_cr0, uint64_t guest_cr4, GuestState& guest) {
+  guest = GuestState{};
+  guest.cs = v86_segment(header.entry_cs);
+  guest.ss = v86_segment(header.entry_ss);
+  guest.ds = v86_segment(header.entry_ds);
+  guest.es = v86_segment(header.entry_ds);
+  guest.fs = v86_segment(header.entry_ds);
+  guest.gs = v86_segment(header.entry_ds);
+  guest.ldtr = {header.ldt_selector, header.ldt_limit, access_rights_ldt,
+                static_cast<uint64_t>(guest_base) + header.ldt_offset};
+  guest.tr = {header.tss_selector, header.tss_limit, access_rights_busy_tss_32,
+              static_cast<uint64_t>(guest_base) + header.tss_offset};
+  guest.gdtr_base = static_cast<uint64_t>(guest_base) + header.gdt_offset;
+  guest.gdtr_limit = header.gdt_limit;
+  guest.idtr_base = static_cast<uint64_t>(guest_base) + header.idt_offset;
+  guest.idtr_limit = header.idt_limit;
+  guest.cr0 = guest_cr0;
+  guest.cr3 = static_cast<uint64_t>(guest_base) + header.page_directory_offset;
+  guest.cr4 = guest_cr4;
+  guest.dr7 = guest_dr7;
+  guest.rsp = header.entry_sp;
+  guest.rip = header.entry_ip;
+  guest.rflags = guest_rflags;
+  guest.pending_debug_exceptions = 0;
+  guest.interruptibility_state = 0;
+  guest.activity_state = 0;  // active
+  guest.vmcs_link_pointer = ~0ull;  // no shadow VMCS (SDM 27.3.1.5)
+  guest.ia32_debugctl = 0;
+  guest.ia32_pat = guest_pat;
+  guest.ia32_efer = 0;
+}
+
+void build_control_state(const ControlWords& words, uint64_t io_bitmap_a,
+                         uint64_t io_bitmap_b, const ia32::vmx::FixedBits& cr0_fixed,
+                         const ia32::vmx::FixedBits& cr4_fixed, const GuestState& guest,
+                         ControlState& controls) {
+  controls = ControlState{};
+  controls.words = words;
+  controls.exception_bitmap = guest_exception_bitmap;
+  // Mask 0 / match 0 with bit 14 set in the bitmap: every #PF exits.
+  controls.page_fault_error_code_mask = 0;
+  controls.page_fault_error_code_match = 0;
+  controls.io_bitmap_a_address = io_bitmap_a;
+  controls.io_bitmap_b_address = io_bitmap_b;
+  controls.cr0_guest_host_mask = cr0_fixed.fixed0;
+  controls.cr4_guest_host_mask = cr4_fixed.fixed0;
+  controls.cr0_read_shadow = guest.cr0;
+  controls.cr4_read_shadow = guest.cr4 & ~cr4::vmxe;
+}
+
+void trap_ports(uint8_t* bitmap_a, uint8_t* bitmap_b, uint16_t first, uint16_t last) {
+  for (uint32_t port = first; port <= last; ++port) {
+    uint8_t* bitmap = port < 0x8000 ? bitmap_a : bitmap_b;
+    uint32_t bit = port & 0x7FFF;
+    bitmap[bit >> 3] = static_cast<uint8_t>(bitmap[bit >> 3] | (1u << (bit & 7)));
+  }
+}
+
+}  // namespace vmx

@@ -1,0 +1,97 @@
+// The state the V86 guest starts in, built from the guest binary's header
+// (image/guest_header.h), and the controls around it. Pure: the VMM fills a
+// VmcsImage with these, the tests check them against the SDM's rules for
+// entering virtual-8086 mode (SDM Vol. 3, 27.3.1.2 "Checks on Guest Segment
+// Registers", 27.3.1.4 "Checks on Guest RIP, RFLAGS and SSP").
+#pragma once
+
+#include <stdint.h>
+
+#include "guest_header.h"
+#include "ia32/vmx/capabilities.h"
+#include "vmx/machine.h"
+
+namespace vmx {
+
+namespace cr0 {
+inline constexpr uint64_t pe = 1u << 0;
+inline constexpr uint64_t et = 1u << 4;
+inline constexpr uint64_t ne = 1u << 5;
+inline constexpr uint64_t pg = 1u << 31;
+}  // namespace cr0
+
+namespace cr4 {
+inline constexpr uint64_t vme = 1u << 0;
+inline constexpr uint64_t pse = 1u << 4;
+inline constexpr uint64_t pae = 1u << 5;
+inline constexpr uint64_t vmxe = 1u << 13;
+}  // namespace cr4
+
+namespace rflags {
+inline constexpr uint64_t reserved_1 = 1u << 1;
+inline constexpr uint64_t df = 1u << 10;
+inline constexpr uint64_t iopl_3 = 3u << 12;
+inline constexpr uint64_t vm = 1u << 17;
+}  // namespace rflags
+
+// Access rights in the VMX format (descriptor bits 47:40 in 7:0, 55:52 in
+// 15:12, bit 16 = unusable).
+inline constexpr uint32_t access_rights_v86_segment = 0xF3;  // present, DPL 3, data RW accessed
+inline constexpr uint32_t access_rights_ldt = 0x82;          // present, LDT
+inline constexpr uint32_t access_rights_busy_tss_32 = 0x8B;  // present, busy 32-bit TSS
+inline constexpr uint32_t access_rights_unusable = 1u << 16;
+
+// Protected mode with paging for the V86 task; ET and NE as every CPU since
+// the 486 runs. IF stays 0: the guest IDT handles #GP only, an external
+// interrupt delivered into it would end in a double fault.
+inline constexpr uint64_t guest_cr0_wanted = cr0::pe | cr0::et | cr0::ne | cr0::pg;
+// 4 MiB pages (PSE) for the one-entry page directory, no PAE.
+inline constexpr uint64_t guest_cr4_wanted = cr4::pse;
+inline constexpr uint64_t guest_rflags = rflags::vm | rflags::iopl_3 | rflags::reserved_1;
+inline constexpr uint64_t guest_dr7 = 0x400;  // reset value
+inline constexpr uint64_t guest_pat = 0x0007040600070406ull;  // reset value
+// The exception bitmap: every exception exits to the VMM except #GP, which
+// the guest handles itself (its HLT ends in guest_isrGPF).
+inline constexpr uint32_t guest_exception_bitmap = ~(1u << 13);
+
+// The controls the demo wants beyond what each CPU insists on: I/O bitmaps
+// (to trap COM1 and nothing else) and a 64-bit host.
+inline constexpr ControlWords demo_wanted_controls = {
+    0,
+    ia32::vmx::primary_processor::use_io_bitmaps,
+    0,
+    ia32::vmx::exit::host_address_space_size,
+    0,
+};
+
+// Checks the header of a guest image of `loaded_bytes` bytes. Returns
+// nullptr when it is usable, else what is wrong.
+const char* check_guest_header(const layout::GuestHeader& header, uint32_t loaded_bytes);
+
+// A control-register value under FIXED0/FIXED1: `value` when ok; else
+// `forbidden` holds the wanted bits FIXED1 does not allow.
+struct FixedResult {
+  bool ok;
+  uint64_t value;
+  uint64_t forbidden;
+};
+FixedResult apply_fixed_bits(uint64_t wanted, ia32::vmx::FixedBits fixed);
+
+// The guest-state area for entering guest_task in V86 mode. `guest_base`
+// is the physical (= guest-linear) address the image is loaded at.
+void build_v86_guest_state(const layout::GuestHeader& header, uint32_t guest_base,
+                           uint64_t guest_cr0, uint64_t guest_cr4, GuestState& guest);
+
+// The control area: final control words, the exception bitmap, I/O bitmap
+// addresses, and CR0/CR4 guest/host masks covering the fixed-1 bits (the
+// guest reads its own CR0/CR4 values through the shadows, minus CR4.VMXE).
+void build_control_state(const ControlWords& words, uint64_t io_bitmap_a,
+                         uint64_t io_bitmap_b, const ia32::vmx::FixedBits& cr0_fixed,
+                         const ia32::vmx::FixedBits& cr4_fixed, const GuestState& guest,
+                         ControlState& controls);
+
+// Sets the bits of ports [first, last] in the two 4 KiB VMX I/O bitmaps
+// (A: ports 0x0000-0x7FFF, B: 0x8000-0xFFFF): those ports exit.
+void trap_ports(uint8_t* bitmap_a, uint8_t* bitmap_b, uint16_t first, uint16_t last);
+
+}  // namespace vmx
