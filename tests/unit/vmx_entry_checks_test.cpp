@@ -49,10 +49,10 @@ void printf(const char* fmt, ...) {
 
 namespace {
 
-using ia32::vmx::VmcsField;
-using ia32::vmx::encoding;
-using bochs_vmx::BochsModel;
 using bochs_vmx::bochs_models;
+using bochs_vmx::BochsModel;
+using ia32::vmx::encoding;
+using ia32::vmx::VmcsField;
 namespace primary = ia32::vmx::primary_processor;
 namespace secondary = ia32::vmx::secondary_processor;
 
@@ -90,7 +90,8 @@ std::string guest_path() {
 layout::GuestHeader assembled_guest_header() {
   std::ifstream file(guest_path(), std::ios::binary);
   layout::GuestHeader header{};
-  EXPECT_TRUE(file.good()) << guest_path() << " is missing: run `make` (it assembles guest/guest.asm)";
+  EXPECT_TRUE(file.good()) << guest_path()
+                           << " is missing: run `make` (it assembles guest/guest.asm)";
   file.read(reinterpret_cast<char*>(&header), sizeof(header));
   return header;
 }
@@ -114,7 +115,8 @@ vmx::HostState vmm_host_state(const vmx::CapabilityMsrs& msrs) {
   host.fs_selector = host.gs_selector = cpu_tables::selector_data;
   host.tr_selector = cpu_tables::selector_tss;
   host.cr0 = ia32::vmx::FixedBits{msrs.cr0_fixed0, msrs.cr0_fixed1}.apply(0x80000011);
-  host.cr4 = ia32::vmx::FixedBits{msrs.cr4_fixed0, msrs.cr4_fixed1}.apply(vmx::cr4::pae | vmx::cr4::vmxe);
+  host.cr4 =
+      ia32::vmx::FixedBits{msrs.cr4_fixed0, msrs.cr4_fixed1}.apply(vmx::cr4::pae | vmx::cr4::vmxe);
   host.cr3 = layout::PAGE_TABLES_ADDR;
   host.gdtr_base = vmm_gdt;
   host.idtr_base = vmm_idt;
@@ -217,7 +219,8 @@ TEST(VmxEntryChecks, ValidVariationsStillPass) {
          v.set(VmcsField::entry_interruption_info, 0x80000B0D);
          v.set(VmcsField::entry_exception_error_code, 0x10);
        }},
-      {"pending B0 breakpoint", [](Vmcs& v) { v.set(VmcsField::guest_pending_debug_exceptions, 1); }},
+      {"pending B0 breakpoint",
+       [](Vmcs& v) { v.set(VmcsField::guest_pending_debug_exceptions, 1); }},
   };
   for (const auto& [name, vary] : variations) {
     SCOPED_TRACE(name);
@@ -239,15 +242,19 @@ struct Mutation {
 const std::vector<Mutation>& mutations() {
   static const std::vector<Mutation> list = {
       // 26.2.1.1
-      {"reserved pin-based bit 20", [](Vmcs& v) { v.set_bits(VmcsField::pin_based_controls, 1u << 20); },
+      {"reserved pin-based bit 20",
+       [](Vmcs& v) { v.set_bits(VmcsField::pin_based_controls, 1u << 20); },
        "pin-based-controls-allowed"},
       {"must-be-1 pin-based bit 1 cleared",
        [](Vmcs& v) { v.clear_bits(VmcsField::pin_based_controls, 1u << 1); },
        "pin-based-controls-allowed"},
       {"activate tertiary controls (no Bochs model has them)",
-       [](Vmcs& v) { v.set_bits(VmcsField::primary_processor_controls, primary::activate_tertiary_controls); },
+       [](Vmcs& v) {
+         v.set_bits(VmcsField::primary_processor_controls, primary::activate_tertiary_controls);
+       },
        "primary-controls-allowed"},
-      {"CR3-target count 5", [](Vmcs& v) { v.set(VmcsField::cr3_target_count, 5); }, "cr3-target-count"},
+      {"CR3-target count 5", [](Vmcs& v) { v.set(VmcsField::cr3_target_count, 5); },
+       "cr3-target-count"},
       {"I/O bitmap A 2 KiB aligned",
        [](Vmcs& v) { v.set(VmcsField::io_bitmap_a_address, vmm_io_bitmap_a + 0x800); },
        "io-bitmap-a-aligned"},
@@ -255,10 +262,14 @@ const std::vector<Mutation>& mutations() {
        [](Vmcs& v) { v.set(VmcsField::io_bitmap_b_address, vmm_io_bitmap_b | (1ull << 40)); },
        "io-bitmap-b-width"},
       {"virtual NMIs without NMI exiting",
-       [](Vmcs& v) { v.set_bits(VmcsField::pin_based_controls, ia32::vmx::pin_based::virtual_nmis); },
+       [](Vmcs& v) {
+         v.set_bits(VmcsField::pin_based_controls, ia32::vmx::pin_based::virtual_nmis);
+       },
        "virtual-nmis-need-nmi-exiting"},
       {"NMI-window exiting without virtual NMIs",
-       [](Vmcs& v) { v.set_bits(VmcsField::primary_processor_controls, primary::nmi_window_exiting); },
+       [](Vmcs& v) {
+         v.set_bits(VmcsField::primary_processor_controls, primary::nmi_window_exiting);
+       },
        "nmi-window-needs-virtual-nmis"},
       // 26.2.1.2
       {"exit control bit 0 (must be 1) cleared",
@@ -271,27 +282,36 @@ const std::vector<Mutation>& mutations() {
        "exit-msr-store-aligned"},
       // 26.2.1.3
       {"injected event of reserved type 1",
-       [](Vmcs& v) { v.set(VmcsField::entry_interruption_info, 0x80000100); }, "entry-interruption-type"},
+       [](Vmcs& v) { v.set(VmcsField::entry_interruption_info, 0x80000100); },
+       "entry-interruption-type"},
       {"injected NMI with vector 3",
        [](Vmcs& v) { v.set(VmcsField::entry_interruption_info, 0x80000203); },
        "entry-interruption-vector"},
-      {"injection info bit 12", [](Vmcs& v) { v.set(VmcsField::entry_interruption_info, 0x80001020); },
+      {"injection info bit 12",
+       [](Vmcs& v) { v.set(VmcsField::entry_interruption_info, 0x80001020); },
        "entry-interruption-reserved"},
-      {"entry to SMM", [](Vmcs& v) { v.set_bits(VmcsField::entry_controls, ia32::vmx::entry::entry_to_smm); },
+      {"entry to SMM",
+       [](Vmcs& v) { v.set_bits(VmcsField::entry_controls, ia32::vmx::entry::entry_to_smm); },
        "entry-to-smm-outside-smm"},
       // 26.2.2-26.2.4
-      {"host CR0.NE clear", [](Vmcs& v) { v.clear_bits(VmcsField::host_cr0, vmx::cr0::ne); }, "host-cr0-fixed"},
+      {"host CR0.NE clear", [](Vmcs& v) { v.clear_bits(VmcsField::host_cr0, vmx::cr0::ne); },
+       "host-cr0-fixed"},
       {"host CR4.VMXE clear", [](Vmcs& v) { v.clear_bits(VmcsField::host_cr4, vmx::cr4::vmxe); },
        "host-cr4-fixed"},
-      {"host CR3 beyond 40 address bits", [](Vmcs& v) { v.set_bits(VmcsField::host_cr3, 1ull << 45); },
-       "host-cr3-width"},
-      {"host CS RPL 1", [](Vmcs& v) { v.set(VmcsField::host_cs_selector, cpu_tables::selector_code64 | 1); },
+      {"host CR3 beyond 40 address bits",
+       [](Vmcs& v) { v.set_bits(VmcsField::host_cr3, 1ull << 45); }, "host-cr3-width"},
+      {"host CS RPL 1",
+       [](Vmcs& v) { v.set(VmcsField::host_cs_selector, cpu_tables::selector_code64 | 1); },
        "host-cs-selector-rpl-ti"},
-      {"host TR selector 0", [](Vmcs& v) { v.set(VmcsField::host_tr_selector, 0); }, "host-tr-selector-nonzero"},
+      {"host TR selector 0", [](Vmcs& v) { v.set(VmcsField::host_tr_selector, 0); },
+       "host-tr-selector-nonzero"},
       {"host GDTR base not canonical",
-       [](Vmcs& v) { v.set(VmcsField::host_gdtr_base, 0x0000800000000000ull); }, "host-gdtr-base-canonical"},
+       [](Vmcs& v) { v.set(VmcsField::host_gdtr_base, 0x0000800000000000ull); },
+       "host-gdtr-base-canonical"},
       {"32-bit host address-space size in a 64-bit VMM",
-       [](Vmcs& v) { v.clear_bits(VmcsField::exit_controls, ia32::vmx::exit::host_address_space_size); },
+       [](Vmcs& v) {
+         v.clear_bits(VmcsField::exit_controls, ia32::vmx::exit::host_address_space_size);
+       },
        "host-address-space-size-in-ia32e"},
       {"host RIP not canonical", [](Vmcs& v) { v.set(VmcsField::host_rip, 0x0001000000401000ull); },
        "host-rip-canonical"},
@@ -303,8 +323,8 @@ const std::vector<Mutation>& mutations() {
       {"IA-32e mode guest without PAE",
        [](Vmcs& v) { v.set_bits(VmcsField::entry_controls, ia32::vmx::entry::ia32e_mode_guest); },
        "guest-ia32e-needs-pae"},
-      {"guest CR3 beyond 40 address bits", [](Vmcs& v) { v.set_bits(VmcsField::guest_cr3, 1ull << 40); },
-       "guest-cr3-width"},
+      {"guest CR3 beyond 40 address bits",
+       [](Vmcs& v) { v.set_bits(VmcsField::guest_cr3, 1ull << 40); }, "guest-cr3-width"},
       // 26.3.1.2
       {"guest TR selector in the LDT", [](Vmcs& v) { v.set_bits(VmcsField::guest_tr_selector, 4); },
        "guest-tr-selector-ti"},
@@ -315,27 +335,30 @@ const std::vector<Mutation>& mutations() {
        [](Vmcs& v) { v.set_bits(VmcsField::guest_gs_base, 1ull << 32); }, "guest-gs-base-v86"},
       {"guest SS limit 0xFFFFF", [](Vmcs& v) { v.set(VmcsField::guest_ss_limit, 0xFFFFF); },
        "guest-ss-limit-v86"},
-      {"guest DS not accessed (AR 0xF2)", [](Vmcs& v) { v.set(VmcsField::guest_ds_access_rights, 0xF2); },
+      {"guest DS not accessed (AR 0xF2)",
+       [](Vmcs& v) { v.set(VmcsField::guest_ds_access_rights, 0xF2); },
        "guest-ds-access-rights-v86"},
       {"guest FS unusable", [](Vmcs& v) { v.set(VmcsField::guest_fs_access_rights, 0x100F3); },
        "guest-fs-access-rights-v86"},
-      {"guest TR type 9 (available TSS)", [](Vmcs& v) { v.set(VmcsField::guest_tr_access_rights, 0x89); },
-       "guest-tr-type"},
+      {"guest TR type 9 (available TSS)",
+       [](Vmcs& v) { v.set(VmcsField::guest_tr_access_rights, 0x89); }, "guest-tr-type"},
       {"guest TR not present", [](Vmcs& v) { v.set(VmcsField::guest_tr_access_rights, 0x0B); },
        "guest-tr-present"},
       {"guest TR unusable", [](Vmcs& v) { v.set(VmcsField::guest_tr_access_rights, 0x1008B); },
        "guest-tr-usable"},
-      {"guest TR G set with limit 0x108", [](Vmcs& v) { v.set(VmcsField::guest_tr_access_rights, 0x808B); },
-       "guest-tr-granularity"},
+      {"guest TR G set with limit 0x108",
+       [](Vmcs& v) { v.set(VmcsField::guest_tr_access_rights, 0x808B); }, "guest-tr-granularity"},
       {"guest LDTR type 3", [](Vmcs& v) { v.set(VmcsField::guest_ldtr_access_rights, 0x83); },
        "guest-ldtr-type"},
       // 26.3.1.3
       {"guest GDTR limit 0x10000", [](Vmcs& v) { v.set(VmcsField::guest_gdtr_limit, 0x10000); },
        "guest-gdtr-limit"},
       {"guest IDTR base not canonical",
-       [](Vmcs& v) { v.set(VmcsField::guest_idtr_base, 0xFFFF000000000000ull); }, "guest-idtr-base-canonical"},
+       [](Vmcs& v) { v.set(VmcsField::guest_idtr_base, 0xFFFF000000000000ull); },
+       "guest-idtr-base-canonical"},
       // 26.3.1.4
-      {"guest RIP bit 32", [](Vmcs& v) { v.set_bits(VmcsField::guest_rip, 1ull << 32); }, "guest-rip-upper"},
+      {"guest RIP bit 32", [](Vmcs& v) { v.set_bits(VmcsField::guest_rip, 1ull << 32); },
+       "guest-rip-upper"},
       {"guest RFLAGS bit 1 clear", [](Vmcs& v) { v.clear_bits(VmcsField::guest_rflags, 2); },
        "guest-rflags-reserved"},
       {"guest RFLAGS bit 15 set", [](Vmcs& v) { v.set_bits(VmcsField::guest_rflags, 1u << 15); },
@@ -344,16 +367,21 @@ const std::vector<Mutation>& mutations() {
        [](Vmcs& v) { v.set(VmcsField::entry_interruption_info, 0x80000020); },
        "guest-rflags-if-for-external-interrupt"},
       // 26.3.1.5
-      {"activity state 5", [](Vmcs& v) { v.set(VmcsField::guest_activity_state, 5); }, "guest-activity-state"},
+      {"activity state 5", [](Vmcs& v) { v.set(VmcsField::guest_activity_state, 5); },
+       "guest-activity-state"},
       {"HLT with SS DPL 3", [](Vmcs& v) { v.set(VmcsField::guest_activity_state, 1); },
        "guest-activity-hlt-ss-dpl"},
-      {"interruptibility bit 5", [](Vmcs& v) { v.set(VmcsField::guest_interruptibility_state, 1u << 5); },
+      {"interruptibility bit 5",
+       [](Vmcs& v) { v.set(VmcsField::guest_interruptibility_state, 1u << 5); },
        "guest-interruptibility-reserved"},
-      {"blocking by STI and MOV SS", [](Vmcs& v) { v.set(VmcsField::guest_interruptibility_state, 3); },
+      {"blocking by STI and MOV SS",
+       [](Vmcs& v) { v.set(VmcsField::guest_interruptibility_state, 3); },
        "guest-interruptibility-sti-and-mov-ss"},
-      {"blocking by STI with IF = 0", [](Vmcs& v) { v.set(VmcsField::guest_interruptibility_state, 1); },
+      {"blocking by STI with IF = 0",
+       [](Vmcs& v) { v.set(VmcsField::guest_interruptibility_state, 1); },
        "guest-interruptibility-sti-needs-if"},
-      {"blocking by SMI outside SMM", [](Vmcs& v) { v.set(VmcsField::guest_interruptibility_state, 4); },
+      {"blocking by SMI outside SMM",
+       [](Vmcs& v) { v.set(VmcsField::guest_interruptibility_state, 4); },
        "guest-interruptibility-smi"},
       {"pending debug exceptions bit 4",
        [](Vmcs& v) { v.set(VmcsField::guest_pending_debug_exceptions, 1u << 4); },
@@ -523,10 +551,10 @@ TEST(VmxEntryChecks, TableIsInSdmOrderWithUniqueKebabCaseIds) {
 TEST(VmxEntryChecks, TwoFaultsReportTheEarlierSection) {
   const vmx::CapabilityMsrs& msrs = model("corei5_lynnfield_750").msrs;
   const vmx::EntryCheckEnvironment env = bochs_environment(msrs);
-  auto guest_fault = [](Vmcs& v) { v.clear_bits(VmcsField::guest_rflags, 2); };           // 26.3.1.4
-  auto segment_fault = [](Vmcs& v) { v.set(VmcsField::guest_tr_access_rights, 0x89); };    // 26.3.1.2
-  auto host_fault = [](Vmcs& v) { v.set(VmcsField::host_cs_selector, 0x09); };             // 26.2.3
-  auto control_fault = [](Vmcs& v) { v.set(VmcsField::cr3_target_count, 7); };             // 26.2.1.1
+  auto guest_fault = [](Vmcs& v) { v.clear_bits(VmcsField::guest_rflags, 2); };          // 26.3.1.4
+  auto segment_fault = [](Vmcs& v) { v.set(VmcsField::guest_tr_access_rights, 0x89); };  // 26.3.1.2
+  auto host_fault = [](Vmcs& v) { v.set(VmcsField::host_cs_selector, 0x09); };           // 26.2.3
+  auto control_fault = [](Vmcs& v) { v.set(VmcsField::cr3_target_count, 7); };           // 26.2.1.1
 
   Vmcs vmcs = demo_vmcs(msrs);
   guest_fault(vmcs);
@@ -558,8 +586,8 @@ TEST(VmxEntryChecks, PreemptionTimerSaveNeedsTheTimerWhereTheCpuHasIt) {
     ASSERT_FALSE(r.passed);
     const bool has_timer = (vmx::allowed_settings(m.msrs, ia32::vmx::ControlWord::exit).may_be_one &
                             ia32::vmx::exit::save_preemption_timer) != 0;
-    EXPECT_STREQ(r.failure.id, has_timer ? "save-preemption-timer-needs-activation"
-                                         : "exit-controls-allowed");
+    EXPECT_STREQ(r.failure.id,
+                 has_timer ? "save-preemption-timer-needs-activation" : "exit-controls-allowed");
   }
 }
 
@@ -571,7 +599,8 @@ TEST(VmxEntryChecks, UnrestrictedGuestNeedsEptAndRelaxesCr0) {
     vmcs.set(VmcsField::secondary_processor_controls, secondary::unrestricted_guest);
     vmx::EntryCheckResult r = check(vmcs, bochs_environment(m.msrs));
     ASSERT_FALSE(r.passed);
-    const uint32_t allowed2 = vmx::allowed_settings(m.msrs, ia32::vmx::ControlWord::secondary_processor).may_be_one;
+    const uint32_t allowed2 =
+        vmx::allowed_settings(m.msrs, ia32::vmx::ControlWord::secondary_processor).may_be_one;
     EXPECT_STREQ(r.failure.id, (allowed2 & secondary::unrestricted_guest) != 0
                                    ? "unrestricted-guest-needs-ept"
                                    : "secondary-controls-allowed");
@@ -583,7 +612,8 @@ TEST(VmxEntryChecks, UnrestrictedGuestNeedsEptAndRelaxesCr0) {
   env.ept_vpid_capability = (1ull << 14) | (1ull << 6);
   Vmcs vmcs = demo_vmcs(msrs);
   vmcs.set_bits(VmcsField::primary_processor_controls, primary::activate_secondary_controls);
-  vmcs.set(VmcsField::secondary_processor_controls, secondary::unrestricted_guest | secondary::enable_ept);
+  vmcs.set(VmcsField::secondary_processor_controls,
+           secondary::unrestricted_guest | secondary::enable_ept);
   vmcs.set(VmcsField::ept_pointer, 0x500000 | (3 << 3) | 6);
   vmcs.clear_bits(VmcsField::guest_cr0, vmx::cr0::pe | vmx::cr0::pg);
   vmx::EntryCheckResult r = check(vmcs, env);
@@ -725,24 +755,28 @@ TEST(VmxEntryChecks, ProtectedModeGuestRules) {
     EXPECT_TRUE(r.passed) << describe(r);
   }
   const std::vector<Mutation> broken = {
-      {"SS RPL 3, CS RPL 0", [](Vmcs& v) { v.set(VmcsField::guest_ss_selector, 0x13); }, "guest-ss-cs-rpl"},
+      {"SS RPL 3, CS RPL 0", [](Vmcs& v) { v.set(VmcsField::guest_ss_selector, 0x13); },
+       "guest-ss-cs-rpl"},
       {"CS a data segment", [](Vmcs& v) { v.set(VmcsField::guest_cs_access_rights, 0xC093); },
        "guest-cs-type"},
-      {"SS read-only", [](Vmcs& v) { v.set(VmcsField::guest_ss_access_rights, 0xC091); }, "guest-ss-type"},
-      {"ES not accessed", [](Vmcs& v) { v.set(VmcsField::guest_es_access_rights, 0xC092); }, "guest-es-type"},
-      {"GS a system segment", [](Vmcs& v) { v.set(VmcsField::guest_gs_access_rights, 0xC083); }, "guest-gs-s"},
+      {"SS read-only", [](Vmcs& v) { v.set(VmcsField::guest_ss_access_rights, 0xC091); },
+       "guest-ss-type"},
+      {"ES not accessed", [](Vmcs& v) { v.set(VmcsField::guest_es_access_rights, 0xC092); },
+       "guest-es-type"},
+      {"GS a system segment", [](Vmcs& v) { v.set(VmcsField::guest_gs_access_rights, 0xC083); },
+       "guest-gs-s"},
       {"CS DPL 3 with SS DPL 0", [](Vmcs& v) { v.set(VmcsField::guest_cs_access_rights, 0xC0FB); },
        "guest-cs-dpl"},
-      {"DS DPL 0 below RPL 3",
-       [](Vmcs& v) { v.set(VmcsField::guest_ds_selector, 0x13); }, "guest-ds-dpl"},
+      {"DS DPL 0 below RPL 3", [](Vmcs& v) { v.set(VmcsField::guest_ds_selector, 0x13); },
+       "guest-ds-dpl"},
       {"FS not present", [](Vmcs& v) { v.set(VmcsField::guest_fs_access_rights, 0xC013); },
        "guest-fs-present"},
       {"CS access-rights bit 8", [](Vmcs& v) { v.set(VmcsField::guest_cs_access_rights, 0xC19B); },
        "guest-cs-access-rights-reserved"},
-      {"DS G clear with a 4 GiB limit", [](Vmcs& v) { v.set(VmcsField::guest_ds_access_rights, 0x4093); },
-       "guest-ds-granularity"},
-      {"unusable DS may be anything", [](Vmcs& v) { v.set(VmcsField::guest_ds_access_rights, 0x10000); },
-       nullptr},
+      {"DS G clear with a 4 GiB limit",
+       [](Vmcs& v) { v.set(VmcsField::guest_ds_access_rights, 0x4093); }, "guest-ds-granularity"},
+      {"unusable DS may be anything",
+       [](Vmcs& v) { v.set(VmcsField::guest_ds_access_rights, 0x10000); }, nullptr},
   };
   for (const Mutation& mutation : broken) {
     SCOPED_TRACE(mutation.name);

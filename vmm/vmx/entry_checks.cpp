@@ -21,7 +21,8 @@ uint64_t Checker::read(Field field) {
     failure_ = CheckFailure{};
     failure_.id = "vmcs-field-unreadable";
     failure_.sdm_section = current_ != nullptr ? current_->sdm_section : "26";
-    failure_.rule = "VMREAD failed for a field this check needs (unsupported field or no current VMCS).";
+    failure_.rule =
+        "VMREAD failed for a field this check needs (unsupported field or no current VMCS).";
     failure_.kind = EntryFailureKind::vmcs_unreadable;
     failure_.field = ia32::vmx::encoding(field);
   }
@@ -126,8 +127,8 @@ namespace {
 
 // SDM order: controls (error 7), host state (error 8), guest state (exit 33).
 const CheckGroup* const groups_in_sdm_order[] = {
-    &control_field_checks,  &host_state_checks,        &guest_register_checks,
-    &guest_segment_checks,  &guest_non_segment_checks,
+    &control_field_checks, &host_state_checks,        &guest_register_checks,
+    &guest_segment_checks, &guest_non_segment_checks,
 };
 
 }  // namespace
@@ -185,8 +186,8 @@ uint32_t reported_error(EntryFailureKind kind) {
 }
 
 size_t format_check_failure(char* buf, size_t cap, const CheckFailure& f) {
-  size_t length = format(buf, cap, "entry check failed: %s (SDM %s): %s", f.id, f.sdm_section,
-                         f.rule);
+  size_t length =
+      format(buf, cap, "entry check failed: %s (SDM %s): %s", f.id, f.sdm_section, f.rule);
   // Appends to what fits; `length` keeps counting what would have.
   auto append = [&](const char* fmt, auto... args) {
     const size_t used = length < cap ? length : (cap > 0 ? cap - 1 : 0);

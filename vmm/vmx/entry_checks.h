@@ -65,11 +65,11 @@ struct CheckFailure {
   const char* sdm_section;  // e.g. "26.3.1.2"
   const char* rule;         // one sentence
   EntryFailureKind kind;
-  uint32_t field;           // encoding of the field found wrong
+  uint32_t field;  // encoding of the field found wrong
   uint64_t found;
-  uint64_t expected;        // the nearest value the rule accepts, when there is one
+  uint64_t expected;  // the nearest value the rule accepts, when there is one
   bool has_expected;
-  bool has_related;         // a second field the rule ties the first to
+  bool has_related;  // a second field the rule ties the first to
   uint32_t related_field;
   uint64_t related_value;
 };

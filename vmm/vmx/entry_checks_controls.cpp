@@ -125,7 +125,8 @@ void x2apic_mode_excludes_apic_accesses(Checker& c) {
   const uint32_t value = c.secondary_controls();
   if ((value & secondary::virtualize_x2apic_mode) != 0 &&
       (value & secondary::virtualize_apic_accesses) != 0) {
-    c.fail(Field::secondary_processor_controls, value, value & ~secondary::virtualize_apic_accesses);
+    c.fail(Field::secondary_processor_controls, value,
+           value & ~secondary::virtualize_apic_accesses);
   }
 }
 
@@ -146,7 +147,8 @@ void posted_interrupts_need_virtual_interrupt_delivery(Checker& c) {
   if (!processes_posted_interrupts(c)) return;
   const uint32_t value = c.secondary_controls();
   if ((value & secondary::virtual_interrupt_delivery) == 0) {
-    c.fail(Field::secondary_processor_controls, value, value | secondary::virtual_interrupt_delivery);
+    c.fail(Field::secondary_processor_controls, value,
+           value | secondary::virtual_interrupt_delivery);
     c.relate(Field::pin_based_controls, c.pin_controls());
   }
 }
@@ -163,11 +165,13 @@ void posted_interrupts_need_acknowledge_on_exit(Checker& c) {
 void posted_interrupt_vector(Checker& c) {
   if (!processes_posted_interrupts(c)) return;
   const uint64_t vector = c.read(Field::posted_interrupt_notification_vector);
-  if ((vector & 0xFF00) != 0) c.fail(Field::posted_interrupt_notification_vector, vector, vector & 0xFF);
+  if ((vector & 0xFF00) != 0)
+    c.fail(Field::posted_interrupt_notification_vector, vector, vector & 0xFF);
 }
 
 void posted_interrupt_descriptor_aligned(Checker& c) {
-  if (processes_posted_interrupts(c)) require_aligned(c, Field::posted_interrupt_descriptor_address, 0x3F);
+  if (processes_posted_interrupts(c))
+    require_aligned(c, Field::posted_interrupt_descriptor_address, 0x3F);
 }
 void posted_interrupt_descriptor_width(Checker& c) {
   if (processes_posted_interrupts(c)) {
@@ -364,7 +368,8 @@ void injection_error_code_bit(Checker& c) {
   // IA32_VMX_BASIC[56]: hardware exceptions may go with or without an
   // error code, whatever the vector.
   const bool any_vector = bit(c.env().msrs.basic, 56);
-  const bool must_deliver = may_deliver && !any_vector && exception_has_error_code(injection::vector(info));
+  const bool must_deliver =
+      may_deliver && !any_vector && exception_has_error_code(injection::vector(info));
   const bool delivers = (info & injection::deliver_error_code) != 0;
   if (delivers && !may_deliver) {
     c.fail(Field::entry_interruption_info, info, info & ~uint64_t{injection::deliver_error_code});
@@ -434,29 +439,34 @@ constexpr Check checks[] = {
       "Pin-based controls must set every allowed-0 bit and no bit outside allowed-1."},
      pin_based_controls_allowed},
     {{"primary-controls-allowed", s_exec,
-      "Primary processor-based controls must set every allowed-0 bit and no bit outside allowed-1."},
+      "Primary processor-based controls must set every allowed-0 bit and no bit outside "
+      "allowed-1."},
      primary_controls_allowed},
     {{"secondary-controls-allowed", s_exec,
       "Secondary processor-based controls (when activated) must respect IA32_VMX_PROCBASED_CTLS2."},
      secondary_controls_allowed},
     {{"cr3-target-count", s_exec, "The CR3-target count must not be greater than 4."},
      cr3_target_count_at_most_4},
-    {{"io-bitmap-a-aligned", s_exec, "With I/O bitmaps, the address of bitmap A must be 4 KiB aligned."},
+    {{"io-bitmap-a-aligned", s_exec,
+      "With I/O bitmaps, the address of bitmap A must be 4 KiB aligned."},
      io_bitmap_a_aligned},
     {{"io-bitmap-a-width", s_exec,
       "With I/O bitmaps, the address of bitmap A must fit the physical-address width."},
      io_bitmap_a_width},
-    {{"io-bitmap-b-aligned", s_exec, "With I/O bitmaps, the address of bitmap B must be 4 KiB aligned."},
+    {{"io-bitmap-b-aligned", s_exec,
+      "With I/O bitmaps, the address of bitmap B must be 4 KiB aligned."},
      io_bitmap_b_aligned},
     {{"io-bitmap-b-width", s_exec,
       "With I/O bitmaps, the address of bitmap B must fit the physical-address width."},
      io_bitmap_b_width},
-    {{"msr-bitmap-aligned", s_exec, "With MSR bitmaps, the MSR-bitmap address must be 4 KiB aligned."},
+    {{"msr-bitmap-aligned", s_exec,
+      "With MSR bitmaps, the MSR-bitmap address must be 4 KiB aligned."},
      msr_bitmap_aligned},
     {{"msr-bitmap-width", s_exec,
       "With MSR bitmaps, the MSR-bitmap address must fit the physical-address width."},
      msr_bitmap_width},
-    {{"virtual-apic-aligned", s_exec, "With a TPR shadow, the virtual-APIC address must be 4 KiB aligned."},
+    {{"virtual-apic-aligned", s_exec,
+      "With a TPR shadow, the virtual-APIC address must be 4 KiB aligned."},
      virtual_apic_aligned},
     {{"virtual-apic-width", s_exec,
       "With a TPR shadow, the virtual-APIC address must fit the physical-address width."},
@@ -465,17 +475,20 @@ constexpr Check checks[] = {
       "With a TPR shadow and no virtual-interrupt delivery, TPR-threshold bits 31:4 must be 0."},
      tpr_threshold_reserved},
     {{"apic-virtualization-needs-tpr-shadow", s_exec,
-      "Without a TPR shadow, virtualize x2APIC, APIC-register virtualization and virtual-interrupt delivery must be 0."},
+      "Without a TPR shadow, virtualize x2APIC, APIC-register virtualization and virtual-interrupt "
+      "delivery must be 0."},
      apic_virtualization_needs_tpr_shadow},
     {{"virtual-nmis-need-nmi-exiting", s_exec, "Virtual NMIs must be 0 when NMI exiting is 0."},
      virtual_nmis_need_nmi_exiting},
-    {{"nmi-window-needs-virtual-nmis", s_exec, "NMI-window exiting must be 0 when virtual NMIs is 0."},
+    {{"nmi-window-needs-virtual-nmis", s_exec,
+      "NMI-window exiting must be 0 when virtual NMIs is 0."},
      nmi_window_needs_virtual_nmis},
     {{"apic-access-aligned", s_exec,
       "With virtualized APIC accesses, the APIC-access address must be 4 KiB aligned."},
      apic_access_aligned},
     {{"apic-access-width", s_exec,
-      "With virtualized APIC accesses, the APIC-access address must fit the physical-address width."},
+      "With virtualized APIC accesses, the APIC-access address must fit the physical-address "
+      "width."},
      apic_access_width},
     {{"x2apic-excludes-apic-accesses", s_exec,
       "Virtualize x2APIC mode and virtualize APIC accesses must not both be 1."},
@@ -489,7 +502,8 @@ constexpr Check checks[] = {
     {{"posted-interrupts-need-acknowledge-on-exit", s_exec,
       "Processing posted interrupts requires acknowledge interrupt on exit."},
      posted_interrupts_need_acknowledge_on_exit},
-    {{"posted-interrupt-vector", s_exec, "Posted-interrupt notification vector bits 15:8 must be 0."},
+    {{"posted-interrupt-vector", s_exec,
+      "Posted-interrupt notification vector bits 15:8 must be 0."},
      posted_interrupt_vector},
     {{"posted-interrupt-descriptor-aligned", s_exec,
       "The posted-interrupt descriptor address must be 64-byte aligned."},
@@ -506,16 +520,19 @@ constexpr Check checks[] = {
     {{"eptp-accessed-dirty", s_exec,
       "EPTP bit 6 (accessed/dirty flags) may be 1 only if IA32_VMX_EPT_VPID_CAP bit 21 is 1."},
      eptp_accessed_dirty},
-    {{"eptp-reserved", s_exec, "EPTP bits 11:7 and bits beyond the physical-address width must be 0."},
+    {{"eptp-reserved", s_exec,
+      "EPTP bits 11:7 and bits beyond the physical-address width must be 0."},
      eptp_reserved},
     {{"pml-needs-ept", s_exec, "Enable PML requires enable EPT."}, pml_needs_ept},
     {{"pml-address-aligned", s_exec, "With PML, the PML address must be 4 KiB aligned."},
      pml_address_aligned},
-    {{"pml-address-width", s_exec, "With PML, the PML address must fit the physical-address width."},
+    {{"pml-address-width", s_exec,
+      "With PML, the PML address must fit the physical-address width."},
      pml_address_width},
     {{"unrestricted-guest-needs-ept", s_exec, "Unrestricted guest requires enable EPT."},
      unrestricted_guest_needs_ept},
-    {{"vmread-bitmap-aligned", s_exec, "With VMCS shadowing, the VMREAD-bitmap address must be 4 KiB aligned."},
+    {{"vmread-bitmap-aligned", s_exec,
+      "With VMCS shadowing, the VMREAD-bitmap address must be 4 KiB aligned."},
      vmread_bitmap_aligned},
     {{"vmread-bitmap-width", s_exec,
       "With VMCS shadowing, the VMREAD-bitmap address must fit the physical-address width."},
@@ -527,10 +544,12 @@ constexpr Check checks[] = {
       "With VMCS shadowing, the VMWRITE-bitmap address must fit the physical-address width."},
      vmwrite_bitmap_width},
     {{"ve-info-aligned", s_exec,
-      "With EPT-violation #VE, the virtualization-exception information address must be 4 KiB aligned."},
+      "With EPT-violation #VE, the virtualization-exception information address must be 4 KiB "
+      "aligned."},
      ve_info_aligned},
     {{"ve-info-width", s_exec,
-      "With EPT-violation #VE, the virtualization-exception information address must fit the physical-address width."},
+      "With EPT-violation #VE, the virtualization-exception information address must fit the "
+      "physical-address width."},
      ve_info_width},
 
     {{"exit-controls-allowed", s_exit,
@@ -539,12 +558,14 @@ constexpr Check checks[] = {
     {{"save-preemption-timer-needs-activation", s_exit,
       "Save VMX-preemption-timer value must be 0 when the preemption timer is not activated."},
      save_preemption_timer_needs_activation},
-    {{"exit-msr-store-aligned", s_exit, "With a VM-exit MSR-store count, its address must be 16-byte aligned."},
+    {{"exit-msr-store-aligned", s_exit,
+      "With a VM-exit MSR-store count, its address must be 16-byte aligned."},
      exit_msr_store_aligned},
     {{"exit-msr-store-width", s_exit,
       "The whole VM-exit MSR-store area must lie within the physical-address width."},
      exit_msr_store_width},
-    {{"exit-msr-load-aligned", s_exit, "With a VM-exit MSR-load count, its address must be 16-byte aligned."},
+    {{"exit-msr-load-aligned", s_exit,
+      "With a VM-exit MSR-load count, its address must be 16-byte aligned."},
      exit_msr_load_aligned},
     {{"exit-msr-load-width", s_exit,
       "The whole VM-exit MSR-load area must lie within the physical-address width."},
@@ -554,13 +575,16 @@ constexpr Check checks[] = {
       "VM-entry controls must set every allowed-0 bit and no bit outside allowed-1."},
      entry_controls_allowed},
     {{"entry-interruption-type", s_entry,
-      "An injected event must not use the reserved type 1, nor type 7 without monitor-trap-flag support."},
+      "An injected event must not use the reserved type 1, nor type 7 without monitor-trap-flag "
+      "support."},
      injection_type},
     {{"entry-interruption-vector", s_entry,
-      "An injected NMI must have vector 2, a hardware exception a vector up to 31, an other event vector 0."},
+      "An injected NMI must have vector 2, a hardware exception a vector up to 31, an other event "
+      "vector 0."},
      injection_vector},
     {{"entry-interruption-error-code-bit", s_entry,
-      "Deliver-error-code must be 1 exactly for protected-mode hardware exceptions that push an error code."},
+      "Deliver-error-code must be 1 exactly for protected-mode hardware exceptions that push an "
+      "error code."},
      injection_error_code_bit},
     {{"entry-interruption-reserved", s_entry,
       "Bits 30:12 of the VM-entry interruption-information field must be 0."},
@@ -571,7 +595,8 @@ constexpr Check checks[] = {
     {{"entry-instruction-length", s_entry,
       "Injected software interrupts and exceptions need an instruction length of 1 to 15."},
      injection_instruction_length},
-    {{"entry-msr-load-aligned", s_entry, "With a VM-entry MSR-load count, its address must be 16-byte aligned."},
+    {{"entry-msr-load-aligned", s_entry,
+      "With a VM-entry MSR-load count, its address must be 16-byte aligned."},
      entry_msr_load_aligned},
     {{"entry-msr-load-width", s_entry,
       "The whole VM-entry MSR-load area must lie within the physical-address width."},

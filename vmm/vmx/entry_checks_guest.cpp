@@ -14,7 +14,8 @@ namespace pin = ia32::vmx::pin_based;
 namespace secondary = ia32::vmx::secondary_processor;
 namespace entry_ctl = ia32::vmx::entry;
 
-// ------------------------------------------------ 26.3.1.1 control registers, debug registers, MSRs
+// ------------------------------------------------ 26.3.1.1 control registers, debug registers,
+// MSRs
 
 // With unrestricted guest, CR0.PE and CR0.PG may be 0 whatever FIXED0 says.
 void guest_cr0_fixed(Checker& c) {
@@ -76,8 +77,12 @@ void guest_dr7_upper(Checker& c) {
   if ((dr7 >> 32) != 0) c.fail(Field::guest_dr7, dr7, dr7 & 0xFFFFFFFF);
 }
 
-void guest_sysenter_esp_canonical(Checker& c) { require_canonical(c, Field::guest_ia32_sysenter_esp); }
-void guest_sysenter_eip_canonical(Checker& c) { require_canonical(c, Field::guest_ia32_sysenter_eip); }
+void guest_sysenter_esp_canonical(Checker& c) {
+  require_canonical(c, Field::guest_ia32_sysenter_esp);
+}
+void guest_sysenter_eip_canonical(Checker& c) {
+  require_canonical(c, Field::guest_ia32_sysenter_eip);
+}
 
 void guest_pat(Checker& c) {
   if ((c.entry_controls() & entry_ctl::load_pat) == 0) return;
@@ -452,7 +457,8 @@ void guest_pdptes_readable(Checker& c) {
   const PhysicalMemoryReader& memory = c.env().memory;
   for (unsigned i = 0; i < 4; ++i) {
     uint64_t pdpte;
-    if (memory.read == nullptr || !memory.read(memory.context, (cr3 & ~uint64_t{0x1F}) + i * 8, &pdpte)) {
+    if (memory.read == nullptr ||
+        !memory.read(memory.context, (cr3 & ~uint64_t{0x1F}) + i * 8, &pdpte)) {
       c.fail(Field::guest_cr3, cr3);
       return;
     }
@@ -466,7 +472,8 @@ void guest_pdptes_in_memory(Checker& c) {
   const unsigned width = c.physical_address_width();
   for (unsigned i = 0; i < 4; ++i) {
     uint64_t pdpte = 0;
-    if (memory.read == nullptr || !memory.read(memory.context, (cr3 & ~uint64_t{0x1F}) + i * 8, &pdpte)) {
+    if (memory.read == nullptr ||
+        !memory.read(memory.context, (cr3 & ~uint64_t{0x1F}) + i * 8, &pdpte)) {
       return;  // guest-pdpte-readable reported it
     }
     if (!pdpte_valid(pdpte, width)) {
@@ -501,7 +508,8 @@ constexpr Check register_checks[] = {
      guest_ia32e_needs_pae},
     {{"guest-pcide-needs-ia32e", s_registers, "Guest CR4.PCIDE must be 0 outside IA-32e mode."},
      guest_pcide_needs_ia32e},
-    {{"guest-cr3-width", s_registers, "Guest CR3 must not set bits beyond the physical-address width."},
+    {{"guest-cr3-width", s_registers,
+      "Guest CR3 must not set bits beyond the physical-address width."},
      guest_cr3_width},
     {{"guest-dr7-upper", s_registers, "With load debug controls, guest DR7 bits 63:32 must be 0."},
      guest_dr7_upper},
@@ -512,9 +520,11 @@ constexpr Check register_checks[] = {
     {{"guest-pat", s_registers,
       "With load IA32_PAT, every guest PAT entry must be a valid memory type (0, 1, 4, 5, 6, 7)."},
      guest_pat},
-    {{"guest-efer-reserved", s_registers, "With load IA32_EFER, reserved guest EFER bits must be 0."},
+    {{"guest-efer-reserved", s_registers,
+      "With load IA32_EFER, reserved guest EFER bits must be 0."},
      guest_efer_reserved},
-    {{"guest-efer-lma", s_registers, "With load IA32_EFER, guest EFER.LMA must equal IA-32e mode guest."},
+    {{"guest-efer-lma", s_registers,
+      "With load IA32_EFER, guest EFER.LMA must equal IA-32e mode guest."},
      guest_efer_lma},
     {{"guest-efer-lme", s_registers,
       "With load IA32_EFER and guest CR0.PG = 1, guest EFER.LME must equal EFER.LMA."},
@@ -529,13 +539,16 @@ constexpr Check non_segment_checks[] = {
     {{"guest-gdtr-limit", s_tables, "Guest GDTR limit bits 31:16 must be 0."}, guest_gdtr_limit},
     {{"guest-idtr-limit", s_tables, "Guest IDTR limit bits 31:16 must be 0."}, guest_idtr_limit},
 
-    {{"guest-rip-upper", s_rip, "Guest RIP bits 63:32 must be 0 unless the guest is in 64-bit mode."},
+    {{"guest-rip-upper", s_rip,
+      "Guest RIP bits 63:32 must be 0 unless the guest is in 64-bit mode."},
      guest_rip_upper},
     {{"guest-rip-canonical", s_rip, "In 64-bit mode the guest RIP must be canonical."},
      guest_rip_canonical},
-    {{"guest-rflags-reserved", s_rip, "Guest RFLAGS bits 63:22, 15, 5 and 3 must be 0 and bit 1 must be 1."},
+    {{"guest-rflags-reserved", s_rip,
+      "Guest RFLAGS bits 63:22, 15, 5 and 3 must be 0 and bit 1 must be 1."},
      guest_rflags_reserved},
-    {{"guest-rflags-vm", s_rip, "Guest RFLAGS.VM must be 0 for an IA-32e mode guest or with CR0.PE = 0."},
+    {{"guest-rflags-vm", s_rip,
+      "Guest RFLAGS.VM must be 0 for an IA-32e mode guest or with CR0.PE = 0."},
      guest_rflags_vm},
     {{"guest-rflags-if-for-external-interrupt", s_rip,
       "Injecting an external interrupt requires guest RFLAGS.IF = 1."},
@@ -552,7 +565,8 @@ constexpr Check non_segment_checks[] = {
     {{"guest-activity-event", s_non_register,
       "An injected event must be one the activity state lets through."},
      guest_activity_event},
-    {{"guest-interruptibility-reserved", s_non_register, "Interruptibility-state bits 31:5 must be 0."},
+    {{"guest-interruptibility-reserved", s_non_register,
+      "Interruptibility-state bits 31:5 must be 0."},
      guest_interruptibility_reserved},
     {{"guest-interruptibility-sti-and-mov-ss", s_non_register,
       "Blocking by STI and by MOV SS must not both be 1."},
@@ -582,7 +596,8 @@ constexpr Check non_segment_checks[] = {
       "DEBUGCTL.BTF = 0."},
      guest_pending_debug_bs},
     {{"guest-pending-debug-rtm", s_non_register,
-      "With pending RTM (bit 16), bit 12 must be the only other bit of 15:0 and no MOV-SS blocking."},
+      "With pending RTM (bit 16), bit 12 must be the only other bit of 15:0 and no MOV-SS "
+      "blocking."},
      guest_pending_debug_rtm},
     {{"guest-vmcs-link-aligned", s_non_register,
       "A VMCS link pointer other than all ones must be 4 KiB aligned."},
@@ -594,7 +609,8 @@ constexpr Check non_segment_checks[] = {
       "A VMCS link pointer other than all ones must point at memory the checker can read."},
      guest_vmcs_link_readable},
     {{"guest-vmcs-link-revision", s_non_register,
-      "A VMCS link pointer other than all ones must point at a VMCS with the IA32_VMX_BASIC revision."},
+      "A VMCS link pointer other than all ones must point at a VMCS with the IA32_VMX_BASIC "
+      "revision."},
      guest_vmcs_link_revision},
     {{"guest-vmcs-link-shadow-indicator", s_non_register,
       "The linked VMCS's shadow-VMCS indicator (bit 31) must equal the VMCS shadowing control."},
@@ -607,7 +623,8 @@ constexpr Check non_segment_checks[] = {
       "With PAE paging and no EPT, the PDPTEs at guest CR3 must be readable by the checker."},
      guest_pdptes_readable},
     {{"guest-pdpte-memory", s_pdpte,
-      "With PAE paging and no EPT, each present PDPTE at guest CR3 must have its reserved bits clear."},
+      "With PAE paging and no EPT, each present PDPTE at guest CR3 must have its reserved bits "
+      "clear."},
      guest_pdptes_in_memory},
 };
 

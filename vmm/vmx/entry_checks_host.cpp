@@ -26,8 +26,12 @@ void host_cr3_width(Checker& c) {
   if (!fits_width(cr3, width)) c.fail(Field::host_cr3, cr3, truncate_to_width(cr3, width));
 }
 
-void host_sysenter_esp_canonical(Checker& c) { require_canonical(c, Field::host_ia32_sysenter_esp); }
-void host_sysenter_eip_canonical(Checker& c) { require_canonical(c, Field::host_ia32_sysenter_eip); }
+void host_sysenter_esp_canonical(Checker& c) {
+  require_canonical(c, Field::host_ia32_sysenter_esp);
+}
+void host_sysenter_eip_canonical(Checker& c) {
+  require_canonical(c, Field::host_ia32_sysenter_eip);
+}
 
 void host_pat(Checker& c) {
   if ((c.exit_controls() & exit_ctl::load_pat) == 0) return;
@@ -53,7 +57,8 @@ void host_efer_lma_lme(Checker& c) {
   }
 }
 
-// ------------------------------------------------ 26.2.3 host segment and descriptor-table registers
+// ------------------------------------------------ 26.2.3 host segment and descriptor-table
+// registers
 
 template <Field selector_field>
 void host_selector_rpl_ti(Checker& c) {
@@ -146,16 +151,16 @@ constexpr const char* s_registers = "26.2.2";
 constexpr const char* s_segments = "26.2.3";
 constexpr const char* s_size = "26.2.4";
 
-#define VMX_HOST_SELECTOR_CHECK(seg, SEG)                                                     \
-  Check {                                                                                     \
-    {"host-" #seg "-selector-rpl-ti", s_segments,                                             \
-     "Host " SEG " selector RPL (bits 1:0) and TI (bit 2) must be 0."},                       \
-        host_selector_rpl_ti<Field::host_##seg##_selector>                                    \
+#define VMX_HOST_SELECTOR_CHECK(seg, SEG)                               \
+  Check {                                                               \
+    {"host-" #seg "-selector-rpl-ti", s_segments,                       \
+     "Host " SEG " selector RPL (bits 1:0) and TI (bit 2) must be 0."}, \
+        host_selector_rpl_ti<Field::host_##seg##_selector>              \
   }
-#define VMX_HOST_BASE_CHECK(reg, REG)                                                   \
-  Check {                                                                               \
+#define VMX_HOST_BASE_CHECK(reg, REG)                                                     \
+  Check {                                                                                 \
     {"host-" #reg "-base-canonical", s_segments, "Host " REG " base must be canonical."}, \
-        host_base_canonical<Field::host_##reg##_base>                                   \
+        host_base_canonical<Field::host_##reg##_base>                                     \
   }
 
 constexpr Check checks[] = {
@@ -165,7 +170,8 @@ constexpr Check checks[] = {
     {{"host-cr4-fixed", s_registers,
       "Host CR4 must have the IA32_VMX_CR4_FIXED0 bits set and only IA32_VMX_CR4_FIXED1 bits."},
      host_cr4_fixed},
-    {{"host-cr3-width", s_registers, "Host CR3 must not set bits beyond the physical-address width."},
+    {{"host-cr3-width", s_registers,
+      "Host CR3 must not set bits beyond the physical-address width."},
      host_cr3_width},
     {{"host-sysenter-esp-canonical", s_registers, "Host IA32_SYSENTER_ESP must be canonical."},
      host_sysenter_esp_canonical},
@@ -214,11 +220,14 @@ constexpr Check checks[] = {
     {{"host-cr4-pcide-32-bit-host", s_size,
       "Host CR4.PCIDE must be 0 when host address-space size is 0."},
      host_cr4_pcide_32_bit_host},
-    {{"host-rip-32-bit-host", s_size, "Host RIP bits 63:32 must be 0 when host address-space size is 0."},
+    {{"host-rip-32-bit-host", s_size,
+      "Host RIP bits 63:32 must be 0 when host address-space size is 0."},
      host_rip_32_bit_host},
-    {{"host-cr4-pae-64-bit-host", s_size, "Host CR4.PAE must be 1 when host address-space size is 1."},
+    {{"host-cr4-pae-64-bit-host", s_size,
+      "Host CR4.PAE must be 1 when host address-space size is 1."},
      host_cr4_pae_64_bit_host},
-    {{"host-rip-canonical", s_size, "Host RIP must be canonical when host address-space size is 1."},
+    {{"host-rip-canonical", s_size,
+      "Host RIP must be canonical when host address-space size is 1."},
      host_rip_canonical},
 };
 

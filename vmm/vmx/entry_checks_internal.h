@@ -83,11 +83,11 @@ struct CheckGroup {
   EntryFailureKind kind;
 };
 
-extern const CheckGroup control_field_checks;        // 26.2.1.1-26.2.1.3
-extern const CheckGroup host_state_checks;           // 26.2.2-26.2.4
-extern const CheckGroup guest_register_checks;       // 26.3.1.1
-extern const CheckGroup guest_segment_checks;        // 26.3.1.2
-extern const CheckGroup guest_non_segment_checks;    // 26.3.1.3-26.3.1.6
+extern const CheckGroup control_field_checks;      // 26.2.1.1-26.2.1.3
+extern const CheckGroup host_state_checks;         // 26.2.2-26.2.4
+extern const CheckGroup guest_register_checks;     // 26.3.1.1
+extern const CheckGroup guest_segment_checks;      // 26.3.1.2
+extern const CheckGroup guest_non_segment_checks;  // 26.3.1.3-26.3.1.6
 
 template <size_t N>
 constexpr CheckGroup make_group(const Check (&checks)[N], EntryFailureKind kind) {
@@ -171,7 +171,8 @@ inline constexpr uint64_t rflags_if = 1u << 9;
 inline constexpr uint64_t rflags_vm = 1u << 17;
 // Reserved RFLAGS bits that must be 0 (63:22, 15, 5, 3) and the one that
 // must be 1 (bit 1).
-inline constexpr uint64_t rflags_must_be_0 = ~uint64_t{0x3FFFFF} | (1u << 15) | (1u << 5) | (1u << 3);
+inline constexpr uint64_t rflags_must_be_0 =
+    ~uint64_t{0x3FFFFF} | (1u << 15) | (1u << 5) | (1u << 3);
 inline constexpr uint64_t rflags_must_be_1 = 1u << 1;
 inline constexpr uint64_t debugctl_btf = 1u << 1;
 }  // namespace bits

@@ -135,8 +135,8 @@ void cs_type(Checker& c) {
   if (c.guest_v86()) return;
   const uint64_t ar = access_rights<Segment::cs>(c);
   const uint32_t type = access::type(ar);
-  const bool ok = type == 9 || type == 11 || type == 13 || type == 15 ||
-                  (type == 3 && c.unrestricted_guest());
+  const bool ok =
+      type == 9 || type == 11 || type == 13 || type == 15 || (type == 3 && c.unrestricted_guest());
   if (!ok) c.fail(Field::guest_cs_access_rights, ar, (ar & ~uint64_t{0xF}) | 11);
 }
 
@@ -342,39 +342,47 @@ constexpr const char* s = "26.3.1.2";
 // One table entry per register for the rules the SDM states for several.
 #define VMX_SEGMENT_CHECK(name, seg, rule, function) \
   Check { {"guest-" #seg "-" name, s, rule}, function<Segment::seg> }
-#define VMX_V86_SEGMENTS(X) X(cs, "CS"), X(ss, "SS"), X(ds, "DS"), X(es, "ES"), X(fs, "FS"), X(gs, "GS")
+#define VMX_V86_SEGMENTS(X) \
+  X(cs, "CS"), X(ss, "SS"), X(ds, "DS"), X(es, "ES"), X(fs, "FS"), X(gs, "GS")
 #define VMX_DATA_SEGMENTS(X) X(ds, "DS"), X(es, "ES"), X(fs, "FS"), X(gs, "GS")
 
 #define VMX_BASE_V86(seg, SEG) \
-  VMX_SEGMENT_CHECK("base-v86", seg, "In virtual-8086 mode the " SEG " base must be the selector shifted left by 4.", base_v86)
-#define VMX_LIMIT_V86(seg, SEG) \
-  VMX_SEGMENT_CHECK("limit-v86", seg, "In virtual-8086 mode the " SEG " limit must be 0xFFFF.", limit_v86)
-#define VMX_AR_V86(seg, SEG)                                                                  \
-  VMX_SEGMENT_CHECK("access-rights-v86", seg,                                                     \
-                    "In virtual-8086 mode the " SEG " access rights must be 0xF3 (present, DPL 3, " \
-                    "read/write accessed data).",                                                 \
+  VMX_SEGMENT_CHECK(           \
+      "base-v86", seg,         \
+      "In virtual-8086 mode the " SEG " base must be the selector shifted left by 4.", base_v86)
+#define VMX_LIMIT_V86(seg, SEG)                                                                 \
+  VMX_SEGMENT_CHECK("limit-v86", seg, "In virtual-8086 mode the " SEG " limit must be 0xFFFF.", \
+                    limit_v86)
+#define VMX_AR_V86(seg, SEG)                                        \
+  VMX_SEGMENT_CHECK("access-rights-v86", seg,                       \
+                    "In virtual-8086 mode the " SEG                 \
+                    " access rights must be 0xF3 (present, DPL 3, " \
+                    "read/write accessed data).",                   \
                     access_rights_v86)
-#define VMX_DATA_TYPE(seg, SEG)                                                             \
-  VMX_SEGMENT_CHECK("type", seg,                                                                \
+#define VMX_DATA_TYPE(seg, SEG)                                                               \
+  VMX_SEGMENT_CHECK("type", seg,                                                              \
                     "A usable " SEG " must be accessed (type bit 0) and, if code, readable.", \
                     data_type)
-#define VMX_CODE_OR_DATA(seg, SEG) \
-  VMX_SEGMENT_CHECK("s", seg, "A usable " SEG " must be a code or data segment (S = 1).", code_or_data)
-#define VMX_DATA_DPL(seg, SEG)                                                               \
-  VMX_SEGMENT_CHECK("dpl", seg,                                                                  \
-                    "Without unrestricted guest, a usable " SEG " holding data or non-conforming " \
-                    "code must have DPL >= its selector's RPL.",                                  \
+#define VMX_CODE_OR_DATA(seg, SEG)                                                        \
+  VMX_SEGMENT_CHECK("s", seg, "A usable " SEG " must be a code or data segment (S = 1).", \
+                    code_or_data)
+#define VMX_DATA_DPL(seg, SEG)                                   \
+  VMX_SEGMENT_CHECK("dpl", seg,                                  \
+                    "Without unrestricted guest, a usable " SEG  \
+                    " holding data or non-conforming "           \
+                    "code must have DPL >= its selector's RPL.", \
                     data_dpl)
 #define VMX_PRESENT(seg, SEG) \
   VMX_SEGMENT_CHECK("present", seg, "A usable " SEG " must be present (P = 1).", present)
-#define VMX_RESERVED(seg, SEG)                                                              \
-  VMX_SEGMENT_CHECK("access-rights-reserved", seg,                                              \
-                    "A usable " SEG " must have access-rights bits 11:8 and 31:17 clear.",      \
+#define VMX_RESERVED(seg, SEG)                                                             \
+  VMX_SEGMENT_CHECK("access-rights-reserved", seg,                                         \
+                    "A usable " SEG " must have access-rights bits 11:8 and 31:17 clear.", \
                     access_rights_reserved)
-#define VMX_GRANULARITY(seg, SEG)                                                            \
-  VMX_SEGMENT_CHECK("granularity", seg,                                                         \
-                    "A usable " SEG "'s G bit must match its limit (0 if any of bits 11:0 is 0, " \
-                    "1 if any of bits 31:20 is 1).",                                              \
+#define VMX_GRANULARITY(seg, SEG)                                                 \
+  VMX_SEGMENT_CHECK("granularity", seg,                                           \
+                    "A usable " SEG                                               \
+                    "'s G bit must match its limit (0 if any of bits 11:0 is 0, " \
+                    "1 if any of bits 31:20 is 1).",                              \
                     granularity)
 
 constexpr Check checks[] = {
@@ -395,9 +403,12 @@ constexpr Check checks[] = {
     VMX_SEGMENT_CHECK("base-canonical", ldtr, "A usable LDTR's base must be canonical.",
                       base_canonical),
     VMX_SEGMENT_CHECK("base-upper", cs, "CS base bits 63:32 must be 0.", base_upper_bits),
-    VMX_SEGMENT_CHECK("base-upper", ss, "A usable SS's base bits 63:32 must be 0.", base_upper_bits),
-    VMX_SEGMENT_CHECK("base-upper", ds, "A usable DS's base bits 63:32 must be 0.", base_upper_bits),
-    VMX_SEGMENT_CHECK("base-upper", es, "A usable ES's base bits 63:32 must be 0.", base_upper_bits),
+    VMX_SEGMENT_CHECK("base-upper", ss, "A usable SS's base bits 63:32 must be 0.",
+                      base_upper_bits),
+    VMX_SEGMENT_CHECK("base-upper", ds, "A usable DS's base bits 63:32 must be 0.",
+                      base_upper_bits),
+    VMX_SEGMENT_CHECK("base-upper", es, "A usable ES's base bits 63:32 must be 0.",
+                      base_upper_bits),
 
     // Limit fields.
     VMX_V86_SEGMENTS(VMX_LIMIT_V86),
@@ -415,17 +426,19 @@ constexpr Check checks[] = {
     VMX_SEGMENT_CHECK("s", ss, "A usable SS must be a code or data segment (S = 1).", code_or_data),
     VMX_DATA_SEGMENTS(VMX_CODE_OR_DATA),
     {{"guest-cs-dpl", s,
-      "CS DPL must be 0 for type 3, equal SS DPL for types 9 and 11, at most SS DPL for 13 and 15."},
+      "CS DPL must be 0 for type 3, equal SS DPL for types 9 and 11, at most SS DPL for 13 and "
+      "15."},
      cs_dpl},
     {{"guest-ss-dpl", s,
-      "SS DPL must equal its RPL without unrestricted guest, and be 0 if CS type is 3 or CR0.PE is 0."},
+      "SS DPL must equal its RPL without unrestricted guest, and be 0 if CS type is 3 or CR0.PE is "
+      "0."},
      ss_dpl},
     VMX_DATA_SEGMENTS(VMX_DATA_DPL),
     VMX_SEGMENT_CHECK("present", cs, "CS must be present (P = 1).", present),
     VMX_SEGMENT_CHECK("present", ss, "A usable SS must be present (P = 1).", present),
     VMX_DATA_SEGMENTS(VMX_PRESENT),
-    VMX_SEGMENT_CHECK("access-rights-reserved", cs, "CS access-rights bits 11:8 and 31:17 must be 0.",
-                      access_rights_reserved),
+    VMX_SEGMENT_CHECK("access-rights-reserved", cs,
+                      "CS access-rights bits 11:8 and 31:17 must be 0.", access_rights_reserved),
     VMX_SEGMENT_CHECK("access-rights-reserved", ss,
                       "A usable SS must have access-rights bits 11:8 and 31:17 clear.",
                       access_rights_reserved),

@@ -185,7 +185,9 @@ constexpr const char* field_name(uint32_t encoding) {
   return nullptr;
 }
 
-constexpr const char* field_name(VmcsField field) { return field_name(static_cast<uint32_t>(field)); }
+constexpr const char* field_name(VmcsField field) {
+  return field_name(static_cast<uint32_t>(field));
+}
 
 namespace detail {
 constexpr bool field_names_unique() {
