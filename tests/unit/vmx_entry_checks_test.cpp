@@ -519,10 +519,14 @@ bool section_before_or_same(const std::string& a, const std::string& b) {
     i = ie == std::string::npos ? a.size() : ie + 1;
     j = je == std::string::npos ? b.size() : je + 1;
   }
-  return a.size() - i <= b.size() - j || i >= a.size();
+  return i >= a.size();  // equal so far: the shorter (a prefix) comes first
 }
 
 TEST(VmxEntryChecks, TableIsInSdmOrderWithUniqueKebabCaseIds) {
+  ASSERT_TRUE(section_before_or_same("26.2.1.3", "26.2.2"));
+  ASSERT_TRUE(section_before_or_same("26.3.1.2", "26.3.1.2"));
+  ASSERT_FALSE(section_before_or_same("26.3.1.10", "26.3.1.2"));
+  ASSERT_FALSE(section_before_or_same("26.3.1", "26.2.4"));
   std::set<std::string> ids;
   std::string previous = "26.2.1.1";
   ASSERT_GT(vmx::entry_check_count(), 150u);
