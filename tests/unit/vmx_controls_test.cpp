@@ -1,15 +1,11 @@
 // Control computation (vmm/vmx/controls.h) over the capability MSRs of every
-// Bochs 2.7 CPU model with VMX and long mode, and over invented MSR values
-// that conflict with what is wanted.
-//
-// Origin of the model values: captured in Bochs 2.7 (Debian 12 package,
-// BIOS-bochs-latest) by booting tests/bochs/vmx_msr_probe.asm once per model
-// with tests/bochs/capture_vmx_msrs.sh; the raw output is
-// tests/bochs/vmx_msrs_bochs27.txt. MSRs a model does not have are 0 here.
+// Bochs 2.7 CPU model with VMX and long mode (tests/unit/bochs_vmx_msrs.h),
+// and over invented MSR values that conflict with what is wanted.
 #include <gtest/gtest.h>
 
 #include <string>
 
+#include "bochs_vmx_msrs.h"
 #include "ia32/vmx/capabilities.h"
 #include "ia32/vmx/controls.h"
 #include "vmx/controls.h"
@@ -24,109 +20,13 @@ using vmx::CapabilityMsrs;
 using vmx::ControlWords;
 namespace primary = ia32::vmx::primary_processor;
 namespace secondary = ia32::vmx::secondary_processor;
-
-struct BochsModel {
-  const char* name;
-  CapabilityMsrs msrs;  // fields in CapabilityMsrs order
-};
-
-const BochsModel bochs_models[] = {
-    {"bx_generic",
-     {
-      0x00D810000000002Bull, 0x0000003F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x0003EFFF00036DFFull, 0x00001FFF000011FFull, 0x00000000000401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x00000000000027FFull, 0x0000004900000000ull, 0x0000003F00000016ull,
-      0xF7F9FFFE04006172ull, 0x0003EFFF00036DFBull, 0x00001FFF000011FBull}},
-    {"core2_penryn_t9600",
-     {
-      0x00D810000000002Bull, 0x0000003F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x0003FFFF00036DFFull, 0x00003FFF000011FFull, 0x00000000000401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x00000000000467FFull, 0x0000004100000000ull, 0x0000003F00000016ull,
-      0xF7F9FFFE04006172ull, 0x0003FFFF00036DFBull, 0x00003FFF000011FBull}},
-    {"corei5_lynnfield_750",
-     {
-      0x00D810000000002Bull, 0x0000007F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x007FFFFF00036DFFull, 0x0000FFFF000011FFull, 0x00000000000401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x00000000000067FFull, 0x0000007F00000000ull, 0x0000007F00000016ull,
-      0xF7F9FFFE04006172ull, 0x007FFFFF00036DFBull, 0x0000FFFF000011FBull}},
-    {"corei5_arrandale_m520",
-     {
-      0x00D810000000002Bull, 0x0000007F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x007FFFFF00036DFFull, 0x0000FFFF000011FFull, 0x00000000000401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x00000000000067FFull, 0x000000FF00000000ull, 0x0000007F00000016ull,
-      0xF7F9FFFE04006172ull, 0x007FFFFF00036DFBull, 0x0000FFFF000011FBull}},
-    {"corei7_sandy_bridge_2600k",
-     {
-      0x00D810000000002Bull, 0x0000007F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x007FFFFF00036DFFull, 0x0000FFFF000011FFull, 0x00000000000401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x00000000000627FFull, 0x000000FF00000000ull, 0x0000007F00000016ull,
-      0xF7F9FFFE04006172ull, 0x007FFFFF00036DFBull, 0x0000FFFF000011FBull}},
-    {"corei7_ivy_bridge_3770k",
-     {
-      0x00D810000000002Bull, 0x0000007F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x007FFFFF00036DFFull, 0x0000FFFF000011FFull, 0x00000000000401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x00000000001727FFull, 0x000008FF00000000ull, 0x0000007F00000016ull,
-      0xF7F9FFFE04006172ull, 0x007FFFFF00036DFBull, 0x0000FFFF000011FBull}},
-    {"corei7_haswell_4770",
-     {
-      0x00D810000000002Bull, 0x0000007F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x007FFFFF00036DFFull, 0x0000FFFF000011FFull, 0x00000000200401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x00000000001727FFull, 0x00047FFF00000000ull, 0x0000007F00000016ull,
-      0xF7F9FFFE04006172ull, 0x007FFFFF00036DFBull, 0x0000FFFF000011FBull}},
-    {"broadwell_ult",
-     {
-      0x00D810000000002Bull, 0x0000007F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x007FFFFF00036DFFull, 0x0000FFFF000011FFull, 0x00000000200401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x00000000003727FFull, 0x00057FFF00000000ull, 0x0000007F00000016ull,
-      0xF7F9FFFE04006172ull, 0x007FFFFF00036DFBull, 0x0000FFFF000011FBull}},
-    {"corei7_skylake_x",
-     {
-      0x00D810000000002Bull, 0x0000007F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x007FFFFF00036DFFull, 0x0000FFFF000011FFull, 0x00000000600401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x00000000003727FFull, 0x02177FFF00000000ull, 0x0000007F00000016ull,
-      0xF7F9FFFE04006172ull, 0x007FFFFF00036DFBull, 0x0000FFFF000011FBull}},
-    {"corei3_cnl",
-     {
-      0x00D810000000002Bull, 0x0000007F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x007FFFFF00036DFFull, 0x0000FFFF000011FFull, 0x00000000600401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x0000000000772FFFull, 0x02157CFF00000000ull, 0x0000007F00000016ull,
-      0xF7F9FFFE04006172ull, 0x007FFFFF00036DFBull, 0x0000FFFF000011FBull}},
-    {"corei7_icelake_u",
-     {
-      0x00D8100000000004ull, 0x0000007F00000016ull, 0xFFF9FFFE0401E172ull,
-      0x007FFFFF00036DFFull, 0x0000FFFF000011FFull, 0x00000000600401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x0000000000772FFFull, 0x02977FFF00000000ull, 0x0000007F00000016ull,
-      0xFFF9FFFE04006172ull, 0x007FFFFF00036DFBull, 0x0000FFFF000011FBull}},
-    {"tigerlake",
-     {
-      0x01D8100000000004ull, 0x0000007F00000016ull, 0xFFF9FFFE0401E172ull,
-      0x107FFFFF00036DFFull, 0x0010FFFF000011FFull, 0x00000000600401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x0000000000F72FFFull, 0x02977FFF00000000ull, 0x0000007F00000016ull,
-      0xFFF9FFFE04006172ull, 0x107FFFFF00036DFBull, 0x0010FFFF000011FBull}},
-};
+using bochs_vmx::BochsModel;
+using bochs_vmx::bochs_models;
+using bochs_vmx::model;
 
 constexpr ControlWord all_words[] = {ControlWord::pin_based, ControlWord::primary_processor,
                                      ControlWord::secondary_processor, ControlWord::exit,
                                      ControlWord::entry};
-
-const BochsModel& model(const std::string& name) {
-  for (const BochsModel& m : bochs_models) {
-    if (name == m.name) return m;
-  }
-  throw std::runtime_error("no model " + name);
-}
 
 TEST(VmxControls, TwelveBochsModelsCaptured) {
   EXPECT_EQ(sizeof(bochs_models) / sizeof(bochs_models[0]), 12u);

@@ -49,6 +49,7 @@ constexpr uint32_t f(W w, T t, uint32_t index) { return field_encoding(w, t, ind
 enum class VmcsField : uint32_t {
   // 16-bit control (B.1.1)
   virtual_processor_id = detail::f(detail::W::bits16, detail::T::control, 0),
+  posted_interrupt_notification_vector = detail::f(detail::W::bits16, detail::T::control, 1),
   // 16-bit guest state (B.1.2)
   guest_es_selector = detail::f(detail::W::bits16, detail::T::guest, 0),
   guest_cs_selector = detail::f(detail::W::bits16, detail::T::guest, 1),
@@ -75,10 +76,15 @@ enum class VmcsField : uint32_t {
   exit_msr_load_address = detail::f(detail::W::bits64, detail::T::control, 4),
   entry_msr_load_address = detail::f(detail::W::bits64, detail::T::control, 5),
   executive_vmcs_pointer = detail::f(detail::W::bits64, detail::T::control, 6),
+  pml_address = detail::f(detail::W::bits64, detail::T::control, 7),
   tsc_offset = detail::f(detail::W::bits64, detail::T::control, 8),
   virtual_apic_address = detail::f(detail::W::bits64, detail::T::control, 9),
   apic_access_address = detail::f(detail::W::bits64, detail::T::control, 10),
+  posted_interrupt_descriptor_address = detail::f(detail::W::bits64, detail::T::control, 11),
   ept_pointer = detail::f(detail::W::bits64, detail::T::control, 13),
+  vmread_bitmap_address = detail::f(detail::W::bits64, detail::T::control, 19),
+  vmwrite_bitmap_address = detail::f(detail::W::bits64, detail::T::control, 20),
+  virtualization_exception_info_address = detail::f(detail::W::bits64, detail::T::control, 21),
   // 64-bit read-only data (B.2.2)
   guest_physical_address = detail::f(detail::W::bits64, detail::T::exit_information, 0),
   // 64-bit guest state (B.2.3)
@@ -87,6 +93,10 @@ enum class VmcsField : uint32_t {
   guest_ia32_pat = detail::f(detail::W::bits64, detail::T::guest, 2),
   guest_ia32_efer = detail::f(detail::W::bits64, detail::T::guest, 3),
   guest_ia32_perf_global_ctrl = detail::f(detail::W::bits64, detail::T::guest, 4),
+  guest_pdpte0 = detail::f(detail::W::bits64, detail::T::guest, 5),
+  guest_pdpte1 = detail::f(detail::W::bits64, detail::T::guest, 6),
+  guest_pdpte2 = detail::f(detail::W::bits64, detail::T::guest, 7),
+  guest_pdpte3 = detail::f(detail::W::bits64, detail::T::guest, 8),
   // 64-bit host state (B.2.4)
   host_ia32_pat = detail::f(detail::W::bits64, detail::T::host, 0),
   host_ia32_efer = detail::f(detail::W::bits64, detail::T::host, 1),
@@ -219,5 +229,12 @@ static_assert(encoding(VmcsField::host_rip) == 0x6C16);
 static_assert(field_bytes(VmcsField::guest_rflags) == 8);
 static_assert(field_bytes(VmcsField::guest_cs_selector) == 2);
 static_assert(field_width(0x2001) == FieldWidth::bits64);  // high half of io_bitmap_a
+static_assert(encoding(VmcsField::posted_interrupt_notification_vector) == 0x0002);
+static_assert(encoding(VmcsField::pml_address) == 0x200E);
+static_assert(encoding(VmcsField::posted_interrupt_descriptor_address) == 0x2016);
+static_assert(encoding(VmcsField::vmread_bitmap_address) == 0x2026);
+static_assert(encoding(VmcsField::virtualization_exception_info_address) == 0x202A);
+static_assert(encoding(VmcsField::guest_pdpte0) == 0x280A);
+static_assert(encoding(VmcsField::guest_pdpte3) == 0x2810);
 
 }  // namespace ia32::vmx
