@@ -247,7 +247,9 @@ read_run:
         shr edi, 4                      ; destination segment
         mov bp, BI
         call [stage1_read_sectors]      ; EAX, CX, DI
-        mov [esp + 28], eax             ; the failing LBA, for POPAD
+        jnc .read_ok
+        mov [esp + 28], eax             ; the failing LBA, through POPAD
+.read_ok:
         push word 0
         pop es                          ; (the reader changes ES; CF kept)
         popad

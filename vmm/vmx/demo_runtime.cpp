@@ -2,6 +2,7 @@
 // instructions throughout; the decisions it takes are in the pure, tested
 // parts (controls, machine, guest_state, io_emulation).
 #include "vmx/demo.h"
+#include "vmx/entry_checks.h"
 
 #include "guest_header.h"
 #include "ia32/instructions.h"
@@ -316,18 +317,51 @@ bool starts_with(const char* text, const char* prefix) {
   return true;
 }
 
-[[noreturn]] void report_entry_failure(uint64_t outcome) {
+// Our own run of the SDM's VM-entry checks over the current VMCS (so before
+// VMCLEAR): the CPU says only that an entry failed, this says which rule.
+// Returns the id of the first failed check, or "none".
+const char* diagnose_entry_failure(const CapabilityMsrs& msrs) {
+  const VmcsReader reader{[](void*, uint32_t field, uint64_t* value) {
+                            return ia32::vmx::vmread_succeeded(field, value);
+                          },
+                          nullptr};
+  EntryCheckEnvironment environment{};
+  environment.msrs = msrs;
+  uint32_t regs[4];
+  cpuid(0x80000008, 0, regs);
+  environment.physical_address_width = static_cast<uint8_t>(regs[0]);
+  environment.linear_address_width = static_cast<uint8_t>(regs[0] >> 8);
+  environment.processor_in_ia32e_mode = true;
+  environment.memory = {[](void*, uint64_t address, uint64_t* value) {
+                          if (address > 0xFFFFFFF8ull) return false;  // the 4 GiB identity map
+                          *value = *reinterpret_cast<const volatile uint64_t*>(address);
+                          return true;
+                        },
+                        nullptr};
+  const EntryCheckResult result = run_entry_checks(reader, environment);
+  console::printf("vmx: entry diagnosis: %u SDM checks run over the VMCS\n", result.checks_run);
+  if (result.passed) {
+    console::printf("vmx: every check passed: the cause is outside what the checker covers\n");
+    return "none";
+  }
+  print_check_failure(result.failure);
+  return result.failure.id;
+}
+
+[[noreturn]] void report_entry_failure(uint64_t outcome, const CapabilityMsrs& msrs) {
   const char* step = (outcome & enter_resume_failed) != 0 ? "vmresume" : "vmlaunch";
   const VmxResult result = ia32::vmx::vmx_result(outcome & 1, outcome & 0x40);
   const uint32_t error = result == VmxResult::fail_valid ? read_instruction_error() : 0;
+  const char* check = "none";
   if (result == VmxResult::fail_valid) {
     console::printf("vmx: %s failed: VMfailValid, VM-instruction error %u: %s\n", step, error,
                     ia32::vmx::instruction_error_name(error));
+    check = diagnose_entry_failure(msrs);
   } else {
     console::printf("vmx: %s failed: VMfailInvalid\n", step);
   }
   leave_vmx_operation();
-  end_run("entry-failed", "step=%s error=%u", step, error);
+  end_run("entry-failed", "check=%s step=%s error=%u", check, step, error);
 }
 
 uint32_t io_exits(const ExitLog& log) {
@@ -422,9 +456,20 @@ void run_demo(const layout::BootInfo& boot_info) {
   char line[81];
   read_guest_screen_line(header.vga_row, line);
   console::skip_screen_line();
-  if ((outcome & (enter_launch_failed | enter_resume_failed)) != 0) report_entry_failure(outcome);
+  if ((outcome & (enter_launch_failed | enter_resume_failed)) != 0) {
+    report_entry_failure(outcome, msrs);
+  }
 
   const ExitLog& log = exit_log();
+  if (ia32::vmx::is_entry_failure(log.info.exit_reason)) {
+    // A VM entry that failed on the guest state (33) or MSR loading (34):
+    // an exit with bit 31 set, not a VMfail.
+    const char* reason = ia32::vmx::exit_reason_name(log.info.exit_reason);
+    print_exit(log.info, nullptr);
+    const char* check = diagnose_entry_failure(msrs);
+    leave_vmx_operation();
+    end_run("entry-failed", "check=%s error=%s", check, reason);
+  }
   if (outcome != exit_guest_done) {
     const char* reason = ia32::vmx::exit_reason_name(log.info.exit_reason);
     if (log.stop_note != nullptr) console::printf("vmx: stopped: %s\n", log.stop_note);
