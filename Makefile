@@ -52,7 +52,7 @@ STAGE2_CPP  := stage2/main32.cpp vmm/runtime.cpp vmm/lib/console.cpp vmm/lib/end
                vmm/lib/uart16550.cpp vmm/lib/vga_text.cpp vmm/lib/format.cpp vmm/lib/acpi.cpp \
                vmm/lib/crc32c.cpp vmm/lib/paging.cpp vmm/lib/boot_report.cpp vmm/lib/end_wait.cpp
 VMM_CPP     := $(wildcard vmm/*.cpp) $(LIB_SRCS) $(wildcard vmm/vmx/*.cpp)
-VMM_ASM     := $(wildcard vmm/*.asm) $(wildcard vmm/vmx/*.asm)
+VMM_ASM     := $(filter-out vmm/symbols_empty.asm,$(wildcard vmm/*.asm)) $(wildcard vmm/vmx/*.asm)
 IMAGE_LIB   := image/image_builder.cpp image/image_file.cpp
 UNIT_SRCS   := $(wildcard tests/unit/*_test.cpp) $(LIB_PURE) $(VMX_PURE) $(IMAGE_LIB)
 
@@ -107,9 +107,26 @@ $(B)/vmm/%.o: %.cpp image/layout.h
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS_64) -MMD -MP -c $< -o $@
 
-$(B)/vmm.elf: $(VMM_OBJS) vmm/vmm.ld $(GEN)/layout.inc
-	$(LD) -m elf_x86_64 -nostdlib --no-dynamic-linker -z noexecstack --no-warn-rwx-segments --gc-sections -z max-page-size=0x1000 \
-	  --defsym VMM_ADDR=$(call layout_value,VMM_ADDR) -T vmm/vmm.ld $(VMM_OBJS) -o $@
+# Two links: the first with an empty symbol table, from which the real one is
+# generated for the second (vmm/symbols.h). The table sits after .data, so no
+# function moves between the two; checked below.
+VMM_LINK = $(LD) -m elf_x86_64 -nostdlib --no-dynamic-linker -z noexecstack --no-warn-rwx-segments \
+  --gc-sections -z max-page-size=0x1000 --defsym VMM_ADDR=$(call layout_value,VMM_ADDR) -T vmm/vmm.ld
+text_symbols = nm -n --defined-only $(1) | grep -E ' [tTwW] '
+
+$(B)/vmm-pass1.elf: $(VMM_OBJS) $(B)/vmm/vmm/symbols_empty.o vmm/vmm.ld $(GEN)/layout.inc
+	$(VMM_LINK) $(VMM_OBJS) $(B)/vmm/vmm/symbols_empty.o -o $@
+
+$(GEN)/vmm_symbols.asm: $(B)/vmm-pass1.elf vmm/gen_symbols.sh
+	vmm/gen_symbols.sh $< > $@.tmp && mv $@.tmp $@
+
+$(B)/vmm/vmm_symbols.o: $(GEN)/vmm_symbols.asm
+	$(NASM) -f elf64 $< -o $@
+
+$(B)/vmm.elf: $(B)/vmm-pass1.elf $(B)/vmm/vmm_symbols.o
+	$(VMM_LINK) $(VMM_OBJS) $(B)/vmm/vmm_symbols.o -o $@
+	@diff <($(call text_symbols,$(B)/vmm-pass1.elf)) <($(call text_symbols,$@)) >/dev/null || \
+	  { echo "vmm.elf: functions moved between the two links (see vmm/vmm.ld)" >&2; rm -f $@; exit 1; }
 
 $(B)/vmm.bin: $(B)/vmm.elf
 	$(OBJCOPY) -O binary --remove-section=.bss $< $@

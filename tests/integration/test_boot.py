@@ -351,6 +351,10 @@ class HostException(unittest.TestCase, RunContract):
         self.assertEqual(pairs.get("vector"), "14", r.serial)
         self.assertIn("VMM exception #PF page fault (vector 14)", r.serial)
         self.assertRegex(r.serial, r"cr2=0*100000000 ")
+        # The error code decoded, and RIP by the VMM's own symbol table.
+        self.assertIn("#PF: page not present, read access, supervisor mode", r.serial)
+        self.assertRegex(r.serial, r"\n  at vmm_main\+0x[0-9a-f]+\n")
+        self.assertEqual(pairs.get("at"), "vmm_main", r.serial)
         for reg in ("rax=", "rbx=", "r15=", "rip="):
             self.assertIn(reg, r.serial)
 
