@@ -121,7 +121,7 @@ $(GEN)/vmm_symbols.asm: $(B)/vmm-pass1.elf vmm/gen_symbols.sh
 	vmm/gen_symbols.sh $< > $@.tmp && mv $@.tmp $@
 
 $(B)/vmm/vmm_symbols.o: $(GEN)/vmm_symbols.asm
-	$(NASM) -f elf64 $< -o $@
+	$(NASM) -f elf64 -I $(GEN)/ $< -o $@
 
 $(B)/vmm.elf: $(B)/vmm-pass1.elf $(B)/vmm/vmm_symbols.o
 	$(VMM_LINK) $(VMM_OBJS) $(B)/vmm/vmm_symbols.o -o $@

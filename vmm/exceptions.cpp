@@ -47,8 +47,8 @@ extern "C" [[noreturn]] void exception_entry(const ExceptionFrame* f) {
                   exception_name(vector), vector, (unsigned long long)f->error_code);
   print_error_code(vector, f->error_code);
   uint64_t offset = 0;
-  const VmmSymbol* symbol = nearest_vmm_symbol(f->rip, &offset);
-  console::printf("  at %s+0x%llx\n", symbol ? symbol->name : "?", (unsigned long long)offset);
+  const char* symbol = nearest_vmm_symbol(f->rip, &offset);
+  console::printf("  at %s+0x%llx\n", symbol ? symbol : "?", (unsigned long long)offset);
   if (vector == vector_page_fault) {
     console::printf("  cr2=%016llx: the address it touched\n", (unsigned long long)read_cr2());
   }
@@ -72,5 +72,5 @@ extern "C" [[noreturn]] void exception_entry(const ExceptionFrame* f) {
                   (unsigned long long)f->r14, (unsigned long long)f->r15);
   end_run("host-exception", "vector=%u error=0x%llx rip=0x%llx at=%s", vector,
           (unsigned long long)f->error_code, (unsigned long long)f->rip,
-          symbol ? symbol->name : "?");
+          symbol ? symbol : "?");
 }

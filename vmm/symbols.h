@@ -5,11 +5,7 @@
 
 #include <stdint.h>
 
-struct VmmSymbol {
-  uint64_t address;
-  const char* name;  // demangled, without the parameter list
-};
-
-// The symbol at or below `address` (nullptr when none, or when the table is
-// the empty one of the first link); *offset is address - symbol.
-const VmmSymbol* nearest_vmm_symbol(uint64_t address, uint64_t* offset);
+// The name (demangled, without parameter list or "(anonymous namespace)::")
+// of the function at or below `address`, or nullptr (none, or the empty
+// table of the first link); *offset is address - that function.
+const char* nearest_vmm_symbol(uint64_t address, uint64_t* offset);

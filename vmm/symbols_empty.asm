@@ -3,4 +3,4 @@
 section .vmm_symbols progbits alloc noexec nowrite align=8
 global vmm_symbol_table
 vmm_symbol_table:
-    dd 0, 0
+    dd 0, 8

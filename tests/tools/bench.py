@@ -35,7 +35,7 @@ def elf_entry(path):
     return int(m.group(1), 16)
 
 
-def measure(image, vmm_entry, cpu, bios):
+def measure(image, vmm_entry, cpu, bios, vmlaunch):
     work = tempfile.mkdtemp(prefix="vmxboot-bench-")
     try:
         disk = os.path.join(work, "disk.img")
@@ -48,7 +48,8 @@ def measure(image, vmm_entry, cpu, bios):
         with open(cmds, "w") as f:
             f.write("lb 0x7c00\nc\nptime\n"
                     f"lb 0x{vmm_entry:x}\nc\nptime\n"
-                    "d 1\nd 2\nc\nptime\nc\nq\n")
+                    f"lb 0x{vmlaunch:x}\nc\nptime\n"
+                    "d 1\nd 2\nd 3\nc\nptime\nc\nq\n")
         out = subprocess.run(["bochs", "-q", "-f", rc, "-rc", cmds], cwd=work,
                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
                              errors="replace", timeout=300)
@@ -57,14 +58,15 @@ def measure(image, vmm_entry, cpu, bios):
             com1 = f.read().decode("latin-1")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if len(ticks) < 3:
-        sys.exit(f"bench: expected three breakpoints, got {len(ticks)}; Bochs said:\n{out.stdout[-2000:]}")
+    if len(ticks) < 4:
+        sys.exit(f"bench: expected four breakpoints, got {len(ticks)}; Bochs said:\n{out.stdout[-2000:]}")
     reads = re.search(r"(\d+) BIOS disk reads", com1)
     result = re.search(r"^vmxboot: result=(\S+)", com1, re.M)
     return {
         "boot_sector_tick": ticks[0],
         "to_vmm_entry": ticks[1] - ticks[0],
-        "to_result_line": ticks[2] - ticks[0],
+        "to_first_vmlaunch": ticks[2] - ticks[0],
+        "to_result_line": ticks[3] - ticks[0],
         "bios_disk_reads": int(reads.group(1)) if reads else None,
         "result": result.group(1) if result else None,
     }
@@ -153,10 +155,11 @@ def main():
              for name in ("stage1", "stage2", "vmm", "guest")}
     sizes["image"] = os.path.getsize(image)
     entry = elf_entry(os.path.join(b, "vmm.elf"))
-    m = measure(image, entry, a.cpu, a.bios)
+    vmlaunch = instruction_address(os.path.join(b, "vmm.elf"), "vmlaunch")
+    m = measure(image, entry, a.cpu, a.bios, vmlaunch)
     # The same boot on a CPU without SSE4.2, where the CRC-32C of the payloads
     # takes the table path (vmm/lib/crc32c.h): the slow case, said plainly.
-    old = measure(image, entry, OLD_CPU, a.bios)
+    old = measure(image, entry, OLD_CPU, a.bios, vmlaunch)
     exit_path = measure_exit(image, b, a.cpu, a.bios)
 
     rows = [
@@ -164,6 +167,7 @@ def main():
          PEERS_BOOT),
         (f"  same on {OLD_CPU}", f"{old['to_vmm_entry']:,} instr", f"< {BOOT_TARGET:,}",
          "no SSE4.2: CRC-32C by tables"),
+        ("0x7C00 -> first VMLAUNCH", f"{m['to_first_vmlaunch']:,} instr", "-", ""),
         ("0x7C00 -> result line", f"{m['to_result_line']:,} instr", "-",
          f"result={m['result']}"),
         ("exit round trip (OUT 0xE9)", f"{exit_path['round_trip']} instr", "-",
