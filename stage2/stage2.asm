@@ -21,6 +21,7 @@ SEL_CODE64 equ gdt.code64 - gdt
 
 extern stage2_main                      ; main32.cpp
 extern stage2_exception                 ; main32.cpp
+extern __stage2_bss_start, __stage2_bss_end  ; stage2.ld
 global stage2_start
 
 section .entry progbits alloc exec nowrite align=1
@@ -40,11 +41,16 @@ real_mode_start:
         xor ax, ax                      ; stage1's reader left ES elsewhere
         mov es, ax
         cld
+        ; The C++ part's zero-initialised statics (.bss) are not in the
+        ; file: clear them, a real PC leaves anything there. (AX = 0.)
+        mov di, __stage2_bss_start
+        mov cx, __stage2_bss_end
+        sub cx, di
+        rep stosb
         ; stage2's part of the boot info starts out zero (after stage1's TSC
         ; and our own).
         mov di, BI + BootInfo_tsc_long_mode
         mov cx, (SIZEOF_BootInfo - BootInfo_tsc_long_mode) / 2
-        xor ax, ax
         rep stosw
         mov dword [BI + BootInfo_magic], BOOTINFO_MAGIC
 
