@@ -1,7 +1,9 @@
-// Two ways to one CRC-32C. Without SSE4.2: slicing-by-8 (Intel, Kounavis &
-// Berry 2005), eight bytes per step through eight 256-entry tables built at
-// compile time (.rodata: no initialisation code runs). With it: the CRC32
-// instruction, which implements exactly this polynomial.
+// Two ways to one CRC-32C. With SSE4.2: the CRC32 instruction, which
+// implements exactly this polynomial. Without: slicing-by-8 (Intel, Kounavis
+// & Berry 2005), eight bytes per step through eight 256-entry tables. The
+// tables are built on first use, in .bss: 8 KiB in the loaded image would be
+// read by the BIOS and summed by stage1 at every boot, for the CPUs that
+// never need them too.
 #include "lib/crc32c.h"
 
 #include "ia32/instructions.h"
@@ -15,8 +17,7 @@ struct SliceTables {
   uint32_t entry[8][256];
 };
 
-constexpr SliceTables make_slice_tables() {
-  SliceTables tables{};
+constexpr void fill_slice_tables(SliceTables& tables) {
   for (uint32_t byte = 0; byte < 256; ++byte) {
     uint32_t crc = byte;
     for (int bit = 0; bit < 8; ++bit) {
@@ -30,12 +31,27 @@ constexpr SliceTables make_slice_tables() {
       tables.entry[slice][byte] = (previous >> 8) ^ tables.entry[0][previous & 0xFF];
     }
   }
-  return tables;
 }
 
-constexpr SliceTables kTables = make_slice_tables();
-static_assert(kTables.entry[0][1] == 0xF26B8303u);    // the first entries of
-static_assert(kTables.entry[0][128] == 0x82F63B78u);  // the Castagnoli table
+constexpr SliceTables compile_time_tables() {
+  SliceTables tables{};
+  fill_slice_tables(tables);
+  return tables;
+}
+static_assert(compile_time_tables().entry[0][1] == 0xF26B8303u);    // the first entries
+static_assert(compile_time_tables().entry[0][128] == 0x82F63B78u);  // of the Castagnoli table
+
+// Zero-initialised (no constructor runs); filled by the first table CRC.
+constinit SliceTables g_tables{};
+constinit bool g_tables_filled = false;
+
+const SliceTables& slice_tables() {
+  if (!g_tables_filled) {
+    fill_slice_tables(g_tables);
+    g_tables_filled = true;
+  }
+  return g_tables;
+}
 
 // Byte order by construction, so the code is endian-neutral; GCC merges the
 // four byte loads into one 32-bit load on x86.
@@ -48,7 +64,7 @@ inline uint32_t load_le32(const uint8_t* bytes) {
 
 uint32_t crc32c_update_tables(uint32_t crc_state, const void* data, size_t len) {
   const uint8_t* bytes = static_cast<const uint8_t*>(data);
-  const auto& t = kTables.entry;
+  const auto& t = slice_tables().entry;
   uint32_t crc = ~crc_state;
   for (size_t blocks = len / 8; blocks != 0; --blocks, bytes += 8) {
     // The register is 4 bytes wide: it folds into the first four; bytes 4..7
