@@ -269,7 +269,7 @@ class Qemu(unittest.TestCase):
     from an IDE disk and from a USB stick on xHCI."""
 
     def check(self, usb):
-        r = qemu_boot.boot(image(), usb=usb, timeout=120)
+        r = qemu_boot.boot(image(), usb=usb, timeout=120, press_key=True)
         self.assertEqual(r.problems(), [], r.serial)
         self.assertEqual(r.result[0], "no-vmx", r.serial)
         self.assertIn("vmxboot VMM: running at 0x00400000 in 64-bit mode", r.serial)
@@ -280,6 +280,14 @@ class Qemu(unittest.TestCase):
 
     def test_usb_stick_on_xhci(self):
         self.check(usb=True)
+
+    def test_a_byte_on_com1_ends_the_end_of_run_wait(self):
+        # QEMU's PIT runs in real time: without the byte the VMM would count
+        # down END_WAIT (15) seconds before powering off.
+        r = qemu_boot.boot(image(), timeout=120, press_key=True)
+        self.assertEqual(r.problems(), [], r.serial)
+        self.assertIsNotNone(r.seconds_after_key, r.serial)
+        self.assertLess(r.seconds_after_key, 10, "the wait did not end at the key")
 
 
 class EndOfRunWait(unittest.TestCase, RunContract):
