@@ -327,6 +327,20 @@ void handle_external_interrupt(GuestRegisters& registers, ExitInfo& info) {
     read_results_range<1, results_size>(info, vmread_ok);
     vmx_return_to_launcher(exit_guest_timeout);
   }
+  // Bochs 2.7 decides whether INTR may interrupt the guest while loading
+  // the guest state, before it counts the CPU as in VMX non-root operation:
+  // with the guest's RFLAGS.IF clear it blocks INTR until the guest changes
+  // IF, so a guest that spins with interrupts off would take this first
+  // tick and never another. Resuming with IF set avoids that; it changes
+  // nothing else the guest can observe but PUSHF: under external-interrupt
+  // exiting no interrupt reaches the guest whatever IF says (SDM 26.2).
+  const uint64_t rflags = vmread_or_zero(VmcsField::guest_rflags);
+  constexpr uint64_t rflags_if = 1u << 9;
+  if ((rflags & rflags_if) == 0 &&
+      !ia32::vmx::vmwrite_succeeded(ia32::vmx::encoding(VmcsField::guest_rflags),
+                                    rflags | rflags_if)) {
+    return stop("VMWRITE of the guest RFLAGS failed");
+  }
 }
 
 void handle_preemption_timer(GuestRegisters&, ExitInfo& info) {
