@@ -779,8 +779,11 @@ void run_demo(const layout::BootInfo& boot_info) {
       console::printf("vmx: VMM code and data CRC-32C 0x%08x before the guest, 0x%08x after\n",
                       crc_before, crc_after);
     }
-    explain_injection("the guest ended with a %s exit%s%s", reason, ept_violation ? " at" : "",
-                      gpa);
+    explain_injection("the guest was stopped by exit reason %s%s%s%s", reason,
+                      ept_violation ? " at" : "", gpa,
+                      check_vmm ? (crc_before == crc_after ? "; the VMM is intact"
+                                                           : "; the VMM was changed")
+                                : "");
     end_run("guest-exit", "reason=%s%s%s denied=%u", reason, gpa, intact, log.denied_accesses);
   }
 
