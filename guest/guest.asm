@@ -25,11 +25,6 @@ VGA_ATTRIBUTE   equ 0x1F            ; white on blue
 COM1_LSR        equ COM1_PORT + 5
 LSR_THR_EMPTY   equ 0x20
 
-; The I/O permission bitmap covers ports 0..IO_BITMAP_PORTS-1 and ends with
-; the TSS limit: the CPU treats every bit beyond the limit as 1 (SDM Vol. 1,
-; 19.5.2), so ports above are denied without 8 KiB of 0xFF in the image.
-IO_BITMAP_PORTS equ 0x400
-
 ; 4 MiB page at physical 0, identity: present, writable, user (the guest
 ; runs at CPL 3: without U/S its first fetch page-faults), page size.
 PDE_4MIB_USER   equ 0x87
@@ -93,6 +88,22 @@ header:
 ; ---------------------------------------------------------------------------
 bits 16
 guest_task:
+    ; The I/O permission bitmap lies in the zeroed tail (every port passes
+    ; to the VMM's VMX I/O bitmaps); the byte after it must be all ones.
+    mov byte [io_bitmap_closing_byte], 0xFF
+    ; Fault injection (`make image INJECT=guest-...`): the VMM copies the
+    ; case into the header; each guest case takes its own path here.
+    mov ax, [header + GuestHeader_inject]
+    cmp ax, INJECT_GUEST_SPIN
+    je inject_spin
+    cmp ax, INJECT_GUEST_TRIPLE_FAULT
+    je guest_task.halt              ; guest_isrGPF does the rest at ring 0
+    cmp ax, INJECT_GUEST_WRITE_VMM
+    je guest_task.halt              ; likewise
+    cmp ax, INJECT_GUEST_BAD_PORT
+    jne .normal
+    call inject_bad_ports
+.normal:
     cld
     smsw ax                         ; CR0[15:0], as the CR0 read shadow shows it
     mov di, msw_digits
@@ -168,6 +179,24 @@ guest_task:
     hlt                             ; #GP at CPL 3: on to guest_isrGPF
     jmp .halt
 
+; INJECT_GUEST_SPIN: interrupts off, a loop with no exit in it. Only the
+; VMM's time bound (VMX-preemption timer, else the PIT through
+; external-interrupt exiting, which exits whatever the guest's IF) ends it.
+inject_spin:
+    cli
+.forever:
+    jmp .forever
+
+; INJECT_GUEST_BAD_PORT: ports outside the guest's allow-list (COM1, 0xE9):
+; each access is a VM exit the VMM denies (IN reads all ones, OUT is
+; dropped), counts and logs; the guest goes on with its normal path.
+inject_bad_ports:
+    in al, 0x64                     ; keyboard controller status
+    out 0x70, al                    ; CMOS/RTC index
+    mov dx, 0xCF8
+    in eax, dx                      ; PCI configuration address, 32 bits
+    ret
+
 ; ax -> four hex digits at [di]
 put_hex16:
     mov cx, 4
@@ -196,6 +225,10 @@ guest_isrGPF:
     movzx ecx, word [esp + 8]
     mov ax, LDT_FLAT_SELECTOR
     mov ds, ax
+    cmp word [GUEST_ADDR + GuestHeader_inject], INJECT_GUEST_TRIPLE_FAULT
+    je inject_triple_fault
+    cmp word [GUEST_ADDR + GuestHeader_inject], INJECT_GUEST_WRITE_VMM
+    je inject_write_vmm
     mov eax, ecx
     shl eax, 4
     add eax, edx                    ; V86 linear address = CS * 16 + IP
@@ -206,6 +239,36 @@ guest_isrGPF:
 .report:
     vmcall
     jmp .report                     ; the VMM does not resume after this exit
+
+; INJECT_GUEST_TRIPLE_FAULT: an empty IDT, then an interrupt. INT 0x20 is
+; beyond the IDT limit: #GP; #GP cannot be delivered either: #DF; #DF
+; neither: shutdown. The VMM leaves #GP and #DF to the guest (its exception
+; bitmap), so the CPU reports the shutdown as a triple-fault VM exit.
+inject_triple_fault:
+    lidt [GUEST_ADDR + empty_idtr]
+    int 0x20
+    jmp inject_triple_fault         ; not reached
+
+; INJECT_GUEST_WRITE_VMM: the guest maps the VMM's 4 MiB (page-directory
+; entry 1, through its CR3) and overwrites the VMM's first instruction. With
+; EPT the write to guest-physical VMM_ADDR is an EPT violation; without, the
+; VMM keeps the page directory outside the guest's memory, so the first
+; write already page-faults. Reaching the VMCALL means the VMM was hit.
+inject_write_vmm:
+    mov eax, cr3
+    and eax, ~0xFFF
+    mov dword [eax + 4], VMM_ADDR | PDE_4MIB_USER
+    invlpg [VMM_ADDR]
+    mov dword [VMM_ADDR], 0xCCCCCCCC
+    mov eax, GUEST_VMCALL_FAULT
+    jmp .report_write
+.report_write:
+    vmcall
+    jmp .report_write
+
+empty_idtr:
+    dw 0
+    dd 0
 
 ; ---------------------------------------------------------------------------
 ; Data
@@ -308,14 +371,13 @@ interrupt_redirection_map:
     ; All ones: with CR4.VME an INT n whose bit is 0 would go straight to
     ; the real-mode IVT; the guest uses none, so none is redirected.
     times 32 db 0xFF
+; The I/O permission bitmap (SDM Vol. 1, 19.5.2): in V86 mode IN/OUT
+; consult it whatever IOPL is, BEFORE the VMX I/O bitmaps, and a denied port
+; raises #GP inside the guest, where the VMM never sees it. So this bitmap
+; lets every port through (all zeros: 8 KiB of the zeroed tail, not of the
+; image) and the VMM's I/O bitmaps trap every port: the VMM alone decides,
+; by its allow-list (vmx/exit_runtime.cpp), and counts what it denies.
 io_bitmap:
-    times BENCH_PORT / 8 db 0xFF
-    db ~(1 << (BENCH_PORT % 8)) & 0xFF  ; the benchmark's port: allowed
-    times COM1_PORT / 8 - BENCH_PORT / 8 - 1 db 0xFF
-    db 0x00                         ; ports COM1_PORT..COM1_PORT+7: allowed
-    times IO_BITMAP_PORTS / 8 - COM1_PORT / 8 - 1 db 0xFF
-io_bitmap_closing_byte:
-    db 0xFF                         ; the CPU reads two bytes per check
 TSS_LIMIT equ io_bitmap_closing_byte - tss
 
 image_end:
@@ -326,6 +388,10 @@ image_end:
 ; VMM writes from the header's pde0, and the two stacks.
 ; ---------------------------------------------------------------------------
 absolute image_end
+    resb 0x10000 / 8                ; the I/O bitmap's 65536 bits (io_bitmap)
+io_bitmap_closing_byte:
+    resb 1                          ; set to 0xFF by guest_task: the CPU reads
+                                    ; two bytes per check
 alignb 4096
 page_directory:
     resd 1024

@@ -28,6 +28,9 @@ int main() {
   std::printf("%%define GUEST_MAGIC 0x%08X\n", GUEST_MAGIC);
   std::printf("%%define GUEST_VMCALL_HALTED 0x%08X\n", GUEST_VMCALL_HALTED);
   std::printf("%%define GUEST_VMCALL_FAULT 0x%08X\n", GUEST_VMCALL_FAULT);
+#define PRINT_INJECT(constant, number, name) std::printf("%%define %s %u\n", #constant, number);
+  VMXBOOT_INJECT_CASES(PRINT_INJECT)
+#undef PRINT_INJECT
   unsigned error_code_mask = 0;
   for (uint32_t v = 0; v < exception_vectors; ++v) {
     if (exception_has_error_code(v)) error_code_mask |= 1u << v;

@@ -52,7 +52,9 @@ struct GuestHeader {
   uint32_t bench_ticks;         // written by the guest: TSC ticks of its OUT loop
   uint16_t bench_outs;          // how many single-byte OUTs the loop makes
   uint16_t bench_port;          // to which port (one the VMM forwards unpolled)
-  uint32_t reserved;
+  uint16_t inject;              // layout::INJECT_*: set by the VMM before entry from
+                                // BootInfo::inject; the guest_* cases pick another path
+  uint16_t reserved;
 };
 static_assert(sizeof(GuestHeader) % 8 == 0);
 
@@ -62,6 +64,6 @@ static_assert(sizeof(GuestHeader) % 8 == 0);
   X(gdt_offset) X(tss_selector) X(ldt_selector) X(tss_offset) X(tss_limit)     \
   X(ldt_offset) X(ldt_limit) X(idt_offset) X(idt_limit)                        \
   X(page_directory_offset) X(gp_handler_offset) X(ring0_stack_top) X(pde0)       \
-  X(bench_ticks) X(bench_outs) X(bench_port)
+  X(bench_ticks) X(bench_outs) X(bench_port) X(inject)
 
 }  // namespace layout

@@ -138,6 +138,7 @@ class CpuMatrix(unittest.TestCase, RunContract):
         self.assertIn("vmx:   io-instruction rep outsb (COM1 THR) x1", r.serial, what)
         self.assertIn("VMCLEAR, VMXOFF, CR4.VMXE cleared", r.serial, what)
         pairs = r.result[1]
+        self.assertEqual(pairs.get("denied"), "0", f"{what}: no port outside the allow-list")
         self.assertGreater(int(pairs["exits"]), 2, what)
         self.assertGreater(int(pairs["com1-bytes"]), 20, what)
 
@@ -365,6 +366,135 @@ class HostException(unittest.TestCase, RunContract):
         self.assertEqual(pairs.get("at"), "vmm_main", r.serial)
         for reg in ("rax=", "rbx=", "r15=", "rip="):
             self.assertIn(reg, r.serial)
+
+
+class FaultInjection(unittest.TestCase, RunContract):
+    """`make image INJECT=<case>`: each case ends with its result, a one-line
+    explanation (`inject: <case>: <what was injected>: <what happened>`)
+    right before the result line, and the run contract. On Core 2 (no EPT,
+    no VMX-preemption timer) and Skylake (both)."""
+
+    MODELS = ["core2_penryn_t9600", "corei7_skylake_x"]
+    NO_EPT = {"core2_penryn_t9600"}
+    # case: (result code, {key: value} the result line must carry,
+    #        regex the explanation after "inject: <case>: " must match)
+    CASES = {
+        "feature-locked-off": ("vmx-disabled", {"feature-control": "0x1"},
+                               r"IA32_FEATURE_CONTROL taken as 0x1 \(locked, VMX off\), not the "
+                               r"0x5 read: VMX is turned off in the firmware setup; the VMM stops before "
+                               r"VMXON"),
+        "bad-revision": ("vmx-failed", {"step": "vmxon", "error": "0"},
+                         r"VMXON region stamped 0x2c, not the CPU's 0x2b: vmxon ended in "
+                         r"VMfailInvalid"),
+        "unaligned-vmcs": ("vmx-failed", {"step": "vmptrld", "error": "9"},
+                           r"VMPTRLD of 0x[0-9a-f]+, which is not 4 KiB aligned: vmptrld ended "
+                           r"in VMfailValid, error: VMPTRLD with invalid physical address"),
+        "bad-control": ("entry-failed", {"check": "primary-controls-allowed", "step": "vmlaunch",
+                                         "error": "7"},
+                        r"primary-processor-based control bit \d+ \([a-z-]+\) set in the VMCS; "
+                        r"MSR 0x48e does not allow it: vmlaunch failed with VM-instruction "
+                        r"error 7; the entry checker names primary-controls-allowed"),
+        "bad-guest-state": ("entry-failed", {"check": "guest-cs-base-v86",
+                                             "error": "invalid-guest-state"},
+                            r"guest CS base 0x10010 with selector 0x1000 \(virtual-8086 mode "
+                            r"needs 0x10000\): VM entry failed .*names guest-cs-base-v86"),
+        "guest-triple-fault": ("guest-exit", {"reason": "triple-fault", "denied": "0"},
+                               r"the guest loads an empty IDT and executes INT 0x20 at ring 0: "
+                               r"the guest was stopped by exit reason triple-fault"),
+        "guest-spin": ("guest-timeout", {"limit-ms": "2000"},
+                       r"the guest loops forever with interrupts off: stopped after 2000 ms by "
+                       r"the (VMX-preemption timer|PIT \(external-interrupt exits\))"),
+        "guest-bad-port": ("ok", {"denied": "3"},
+                           r"the guest reads port 0x64, writes port 0x70, reads port 0xcf8 "
+                           r"\(32 bits\): the guest went on and halted; 3 access\(es\) denied"),
+        "guest-write-vmm": ("guest-exit", {"vmm-intact": "yes"},
+                            r"the guest maps the VMM's 4 MiB through its CR3 and writes to "
+                            r"0x400000: the guest was stopped by exit reason (ept-violation at "
+                            r"gpa=0x400000|exception-or-nmi); the VMM is intact"),
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="vmxboot-inject-")
+        images = {case: build_variant(os.path.join(cls.work, case + ".img"), "--inject", case,
+                                      "--end-wait", "0")
+                  for case in cls.CASES}
+        jobs = [(case, model) for case in cls.CASES for model in cls.MODELS]
+        cls.runs = {}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            futures = {pool.submit(bochs_boot.boot, images[c], cpu=m, timeout=120): (c, m)
+                       for (c, m) in jobs}
+            for fut in concurrent.futures.as_completed(futures):
+                cls.runs[futures[fut]] = fut.result()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    def check(self, case, model):
+        r = self.runs[(case, model)]
+        what = f"inject={case} cpu={model}"
+        self.assert_contract(r, what)
+        code, pairs = r.result
+        want_code, want_pairs, explanation = self.CASES[case]
+        self.assertEqual(code, want_code, f"{what}\n--- COM1 ---\n{r.serial}")
+        for key, value in want_pairs.items():
+            self.assertEqual(pairs.get(key), value, f"{what}: {key}\n{r.serial}")
+        lines = [l for l in r.serial.splitlines() if l.strip()]
+        self.assertRegex(lines[-2], f"^inject: {case}: {explanation}$",
+                         f"{what}: the explanation right before the result line")
+        getattr(self, "also_" + case.replace("-", "_"), lambda *a: None)(r, model, pairs, what)
+
+    def also_feature_locked_off(self, r, model, pairs, what):
+        self.assertIn("VMX is turned off in the firmware setup (turn on Intel VT-x there)",
+                      r.serial, what)
+        self.assertNotIn("VMXON, VMCLEAR, VMPTRLD done", r.serial, what)
+
+    def also_bad_control(self, r, model, pairs, what):
+        self.assertTrue(pairs["check"].endswith("-controls-allowed"), what)
+        self.assertRegex(r.serial, r"entry check failed: primary-controls-allowed", what)
+
+    def also_guest_spin(self, r, model, pairs, what):
+        # No preemption timer on Core 2: PIT ticks (20 Hz) through
+        # external-interrupt exits, 40 of them; Skylake's timer exits once.
+        if model in self.NO_EPT:
+            self.assertEqual(pairs.get("timer"), "pit", what)
+            self.assertEqual(pairs.get("exits"), "40", what)
+        else:
+            self.assertEqual(pairs.get("timer"), "preemption", what)
+            self.assertEqual(pairs.get("exits"), "1", what)
+            self.assertIn("reason 52 preemption-timer", r.serial, what)
+
+    def also_guest_bad_port(self, r, model, pairs, what):
+        for line in ("vmx: denied: in 0x64, 1 byte(s): the guest reads all ones",
+                     "vmx: denied: out 0x70, 1 byte(s): dropped",
+                     "vmx: denied: in 0xcf8, 4 byte(s): the guest reads all ones"):
+            self.assertIn(line, r.serial, what)
+        # The guest went on: its line, then its HLT.
+        self.assertRegex(r.serial, r"(?m)^guest\| Hello from Guest VM \(virtual-8086\)", what)
+
+    def also_guest_write_vmm(self, r, model, pairs, what):
+        self.assertRegex(r.serial, r"VMM code and data CRC-32C (0x[0-9a-f]{8}) before the guest, "
+                                   r"\1 after", what)
+        if model in self.NO_EPT:
+            # The page directory is out of the guest's reach: its write to
+            # it page-faults (an exception exit, #PF).
+            self.assertEqual(pairs.get("reason"), "exception-or-nmi", what)
+            self.assertIn("interruption: vector 14 #PF", r.serial, what)
+        else:
+            self.assertEqual(pairs.get("reason"), "ept-violation", what)
+            self.assertEqual(pairs.get("gpa"), "0x400000", what)
+            self.assertIn("EPT violation: write to guest-physical 0x400000", r.serial, what)
+
+
+def _add_injection_tests():
+    for case in FaultInjection.CASES:
+        for model in FaultInjection.MODELS:
+            name = f"test_{case.replace('-', '_')}_{model}"
+            setattr(FaultInjection, name, lambda self, c=case, m=model: self.check(c, m))
+
+
+_add_injection_tests()
 
 
 def crc32c(data):

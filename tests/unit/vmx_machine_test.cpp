@@ -241,14 +241,27 @@ TEST(VmxV86GuestState, FollowsTheVirtual8086EntryRules) {
   EXPECT_EQ(g.dr7, 0x400u);
 }
 
-TEST(VmxV86GuestState, ControlsShadowTheFixedBits) {
+TEST(VmxV86GuestState, HostOwnsControlRegistersAndShadowsThem) {
   vmx::VmcsImage image = sample_image(vmx::demo_wanted_controls);
-  EXPECT_EQ(image.controls.cr0_guest_host_mask, 0x80000021u);
-  EXPECT_EQ(image.controls.cr4_guest_host_mask, 0x2000u);
+  // Every bit owned: a guest write that changes any exits (its paging stays
+  // the VMM's choice without EPT).
+  EXPECT_EQ(image.controls.cr0_guest_host_mask, ~0ull);
+  EXPECT_EQ(image.controls.cr4_guest_host_mask, ~0ull);
   EXPECT_EQ(image.controls.cr0_read_shadow, 0x80000031u);
   EXPECT_EQ(image.controls.cr4_read_shadow, 0x10u) << "VMXE hidden from the guest";
   EXPECT_EQ(image.controls.exception_bitmap & (1u << 13), 0u) << "#GP stays in the guest";
-  EXPECT_EQ(image.controls.exception_bitmap | (1u << 13), 0xFFFFFFFFu);
+  EXPECT_EQ(image.controls.exception_bitmap & (1u << 8), 0u)
+      << "#DF stays in the guest: one it cannot deliver is a triple-fault exit";
+  EXPECT_EQ(image.controls.exception_bitmap | (1u << 13) | (1u << 8), 0xFFFFFFFFu);
+}
+
+TEST(VmxIoBitmaps, TrapAllPortsSetsEveryBitOfBoth) {
+  std::vector<uint8_t> a(4096, 0), b(4096, 0);
+  vmx::trap_all_ports(a.data(), b.data());
+  for (size_t i = 0; i < 4096; ++i) {
+    ASSERT_EQ(a[i], 0xFF) << i;
+    ASSERT_EQ(b[i], 0xFF) << i;
+  }
 }
 
 TEST(VmxGuestHeader, SampleIsAcceptedAndFlawsAreNamed) {

@@ -4,6 +4,8 @@
 #include "vmx/demo.h"
 #include "vmx/entry_checks.h"
 
+#include <stdarg.h>
+
 #include "guest_header.h"
 #include "ia32/instructions.h"
 #include "ia32/vmx/capabilities.h"
@@ -12,11 +14,19 @@
 #include "ia32/vmx/instructions.h"
 #include "layout.h"
 #include "lib/console.h"
+#include "lib/crc32c.h"
 #include "lib/end_run.h"
+#include "lib/format.h"
 #include "vmx/controls.h"
+#include "vmx/ept.h"
 #include "vmx/exits.h"
 #include "vmx/guest_state.h"
+#include "vmx/guest_timer.h"
 #include "vmx/machine.h"
+
+// vmm/vmm.ld: the VMM's loaded bytes (code, read-only data, data).
+extern "C" const uint8_t __vmm_start[];
+extern "C" const uint8_t __vmm_loaded_end[];
 
 namespace vmx {
 
@@ -36,6 +46,14 @@ alignas(4096) uint8_t io_bitmap_a[4096];
 alignas(4096) uint8_t io_bitmap_b[4096];
 // Host RSP after every VM exit: the exit handlers run here.
 alignas(16) uint8_t exit_stack[16384];
+// Guest-physical memory where the CPU has EPT (vmx/ept.h).
+EptTables ept_tables;
+// Without EPT, the guest's page directory: here, above 4 MiB, outside the
+// guest's one 4 MiB page, so the guest cannot edit its own paging to reach
+// beyond it (CR3 loads exit; CR0/CR4 belong to the host).
+alignas(4096) uint32_t host_held_page_directory[1024];
+// All of the above is in .bss, above VMM_ADDR: nothing of the VMM lies in
+// the guest's 4 MiB (checked in run_demo).
 
 VmcsImage image;
 
@@ -43,6 +61,31 @@ struct VmxState {
   bool in_vmx_operation;
   bool vmcs_current;
 } state;
+
+// Fault injection (image/layout.h VMXBOOT_INJECT_CASES): the case, and what
+// was injected, for the one-line explanation before the result line.
+uint16_t inject_case;
+char injected[160];
+uint64_t ept_vpid_capability;  // IA32_VMX_EPT_VPID_CAP, 0 where the CPU has no EPT
+
+[[gnu::format(printf, 1, 2)]] void note_injection(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vformat(injected, sizeof(injected), fmt, ap);
+  va_end(ap);
+}
+
+// "inject: <case>: <what was injected>: <what happened>", when a case is on.
+[[gnu::format(printf, 1, 2)]] void explain_injection(const char* fmt, ...) {
+  if (inject_case == layout::INJECT_NONE) return;
+  char outcome[160];
+  va_list ap;
+  va_start(ap, fmt);
+  vformat(outcome, sizeof(outcome), fmt, ap);
+  va_end(ap);
+  console::printf("inject: %s: %s: %s\n", layout::inject_name(inject_case),
+                  injected[0] != 0 ? injected : "(not reached)", outcome);
+}
 
 uint64_t physical_address(const void* p) { return reinterpret_cast<uint64_t>(p); }
 
@@ -83,6 +126,9 @@ void leave_vmx_operation() {
                     step);
   }
   leave_vmx_operation();
+  explain_injection("%s ended in %s%s%s", step, vmx_result_name(result),
+                    error != 0 ? ", error: " : "",
+                    error != 0 ? ia32::vmx::instruction_error_name(error) : "");
   end_run("vmx-failed", "step=%s error=%u", step, error);
 }
 
@@ -100,9 +146,19 @@ void require_vmx() {
 // #GP until reset; unlocked, we turn VMX on and lock it ourselves.
 void enable_vmx_in_feature_control() {
   namespace fc = ia32::vmx::feature_control;
-  const uint64_t value = rdmsr(msr::feature_control);
+  uint64_t value = rdmsr(msr::feature_control);
+  if (inject_case == layout::INJECT_FEATURE_LOCKED_OFF) {
+    note_injection("IA32_FEATURE_CONTROL taken as 0x1 (locked, VMX off), not the 0x%lx read",
+                   value);
+    value = fc::lock;
+  }
   if ((value & fc::lock) != 0) {
     if ((value & fc::vmx_outside_smx) == 0) {
+      // Locked until the next reset: VMXON would #GP. Only the firmware
+      // setup (or its defaults) can turn VMX on.
+      console::printf("vmx: IA32_FEATURE_CONTROL 0x%lx is locked with VMX off: VMX is turned off"
+                      " in the firmware setup (turn on Intel VT-x there)\n", value);
+      explain_injection("VMX is turned off in the firmware setup; the VMM stops before VMXON");
       end_run("vmx-disabled", "feature-control=0x%lx locked with bit 2 clear", value);
     }
     return;
@@ -160,8 +216,8 @@ void print_capabilities(const CapabilityMsrs& m) {
                   m.cr4_fixed1);
 }
 
-ControlWords settle_controls(const CapabilityMsrs& msrs) {
-  const ControlResult result = compute_controls(msrs, demo_wanted_controls);
+ControlWords settle_controls(const CapabilityMsrs& msrs, const ControlWords& wanted) {
+  const ControlResult result = compute_controls(msrs, wanted);
   if (!result.ok) {
     const ControlError& e = result.error;
     console::printf("vmx: %s control bit %u (%s) %s (MSR 0x%x)\n",
@@ -327,6 +383,7 @@ const char* diagnose_entry_failure(const CapabilityMsrs& msrs) {
                           nullptr};
   EntryCheckEnvironment environment{};
   environment.msrs = msrs;
+  environment.ept_vpid_capability = ept_vpid_capability;
   uint32_t regs[4];
   cpuid(0x80000008, 0, regs);
   environment.physical_address_width = static_cast<uint8_t>(regs[0]);
@@ -361,6 +418,8 @@ const char* diagnose_entry_failure(const CapabilityMsrs& msrs) {
     console::printf("vmx: %s failed: VMfailInvalid\n", step);
   }
   leave_vmx_operation();
+  explain_injection("%s failed with VM-instruction error %u; the entry checker names %s", step,
+                    error, check);
   end_run("entry-failed", "check=%s step=%s error=%u", check, step, error);
 }
 
@@ -403,9 +462,151 @@ void print_io_exit_kinds(const ExitLog& log, uint16_t unpolled_port) {
   }
 }
 
+// What the guest can reach and how long it may run, decided from the
+// capability MSRs.
+struct GuestBounds {
+  bool ept;                 // guest-physical memory through ept_tables
+  bool preemption_timer;    // else PIT ticks through external-interrupt exiting
+  bool save_timer;          // the timer's value carries over exits
+  ControlWords wanted;
+};
+
+GuestBounds choose_bounds(const CapabilityMsrs& msrs) {
+  using ia32::vmx::ControlWord;
+  GuestBounds b{};
+  b.wanted = demo_wanted_controls;
+  const uint32_t primary_allowed = allowed_settings(msrs, ControlWord::primary_processor).may_be_one;
+  const uint32_t secondary_allowed =
+      (primary_allowed & ia32::vmx::primary_processor::activate_secondary_controls) != 0
+          ? allowed_settings(msrs, ControlWord::secondary_processor).may_be_one
+          : 0;
+  if ((secondary_allowed & ia32::vmx::secondary_processor::enable_ept) != 0) {
+    ept_vpid_capability = rdmsr(msr::vmx_ept_vpid_cap);
+    b.ept = ept_pointer(0, ept_vpid_capability) != 0;
+  }
+  if (b.ept) {
+    b.wanted.secondary_processor |= ia32::vmx::secondary_processor::enable_ept;
+  } else {
+    // The guest's page directory is the VMM's (host_held_page_directory): a
+    // MOV to CR3 would swap in one of the guest's own.
+    b.wanted.primary_processor |= ia32::vmx::primary_processor::cr3_load_exiting;
+  }
+  const uint32_t pin_allowed = allowed_settings(msrs, ControlWord::pin_based).may_be_one;
+  const uint32_t exit_allowed = allowed_settings(msrs, ControlWord::exit).may_be_one;
+  b.preemption_timer = (pin_allowed & ia32::vmx::pin_based::activate_preemption_timer) != 0;
+  if (b.preemption_timer) {
+    b.wanted.pin_based |= ia32::vmx::pin_based::activate_preemption_timer;
+    b.save_timer = (exit_allowed & ia32::vmx::exit::save_preemption_timer) != 0;
+    if (b.save_timer) b.wanted.exit |= ia32::vmx::exit::save_preemption_timer;
+  } else {
+    b.wanted.pin_based |= ia32::vmx::pin_based::external_interrupt_exiting;
+    b.wanted.exit |= ia32::vmx::exit::acknowledge_interrupt_on_exit;
+  }
+  return b;
+}
+
+uint32_t lowest_set_bit(uint32_t bits) {
+  uint32_t bit = 0;
+  while ((bits & 1) == 0) {
+    bits >>= 1;
+    ++bit;
+  }
+  return bit;
+}
+
+void vmwrite_or_fail(VmcsField field, uint64_t value, const char* step) {
+  check(ia32::vmx::vmwrite(ia32::vmx::encoding(field), value), step);
+}
+
+// INJECT_BAD_CONTROL: after the computed controls are written, one bit the
+// CPU does not allow (allowed-1 clear), in the first word that has one.
+void inject_bad_control(const CapabilityMsrs& msrs, const ControlWords& controls) {
+  using ia32::vmx::ControlWord;
+  constexpr struct {
+    ControlWord word;
+    VmcsField field;
+  } words[] = {{ControlWord::primary_processor, VmcsField::primary_processor_controls},
+               {ControlWord::pin_based, VmcsField::pin_based_controls},
+               {ControlWord::exit, VmcsField::exit_controls},
+               {ControlWord::entry, VmcsField::entry_controls}};
+  for (const auto& w : words) {
+    const uint32_t forbidden = ~allowed_settings(msrs, w.word).may_be_one;
+    if (forbidden == 0) continue;
+    const uint32_t bit = lowest_set_bit(forbidden);
+    note_injection("%s control bit %u (%s) set in the VMCS; MSR 0x%x does not allow it",
+                   ia32::vmx::control_word_name(w.word), bit,
+                   ia32::vmx::control_bit_name(w.word, bit), capability_msr_index(msrs, w.word));
+    vmwrite_or_fail(w.field, controls[w.word] | (1u << bit), "vmwrite");
+    return;
+  }
+  note_injection("no control bit the CPU forbids: nothing injected");
+}
+
+uint32_t vmm_crc() {
+  return crc32c(__vmm_start, static_cast<size_t>(__vmm_loaded_end - __vmm_start));
+}
+
+// The guest cases' part of the explanation, set before the guest runs.
+void note_guest_injection() {
+  switch (inject_case) {
+    case layout::INJECT_GUEST_TRIPLE_FAULT:
+      note_injection("the guest loads an empty IDT and executes INT 0x20 at ring 0");
+      break;
+    case layout::INJECT_GUEST_SPIN:
+      note_injection("the guest loops forever with interrupts off");
+      break;
+    case layout::INJECT_GUEST_BAD_PORT:
+      note_injection("the guest reads port 0x64, writes port 0x70, reads port 0xcf8 (32 bits)");
+      break;
+    case layout::INJECT_GUEST_WRITE_VMM:
+      note_injection("the guest maps the VMM's 4 MiB through its CR3 and writes to 0x%x",
+                     layout::VMM_ADDR);
+      break;
+    default: break;
+  }
+}
+
+void print_denied(const ExitLog& log) {
+  const uint32_t logged = log.denied_accesses < denied_log_size ? log.denied_accesses
+                                                                : denied_log_size;
+  for (uint32_t i = 0; i < logged; ++i) {
+    const DeniedAccess& d = log.denied_log[i];
+    console::printf("vmx: denied: %s%s 0x%x, %u byte(s)%s\n", d.in ? "in" : "out",
+                    d.string ? "s" : "", d.port, d.bytes,
+                    d.in ? ": the guest reads all ones" : ": dropped");
+  }
+  if (log.denied_accesses > logged) {
+    console::printf("vmx: denied: %u more\n", log.denied_accesses - logged);
+  }
+}
+
+// What a handler recorded when it stopped the guest, printed now that the
+// guest no longer runs.
+void print_stop(const ExitLog& log) {
+  if (log.dump) {
+    const uint32_t basic = ia32::vmx::basic_exit_reason(log.info.exit_reason);
+    if (basic == static_cast<uint32_t>(ia32::vmx::ExitReason::vmcall)) {
+      console::printf("vmx: guest #GP at %04x:%04x (error code 0x%x) was not its HLT\n",
+                      static_cast<unsigned>(log.guest_report.rcx & 0xFFFF),
+                      static_cast<unsigned>(log.guest_report.rdx & 0xFFFF),
+                      static_cast<unsigned>(log.guest_report.rsi));
+    }
+    print_exit(log.info, &log.guest_report);
+    if (basic == static_cast<uint32_t>(ia32::vmx::ExitReason::ept_violation)) {
+      const uint64_t q = log.info.exit_qualification;
+      console::printf("vmx:   EPT violation: %s guest-physical 0x%lx (guest-linear 0x%lx), which"
+                      " the EPT does not map for the guest\n",
+                      (q & 2) ? "write to" : (q & 4) ? "instruction fetch from" : "read of",
+                      log.guest_physical_address, log.info.guest_linear_address);
+    }
+  }
+  if (log.stop_note != nullptr) console::printf("vmx: stopped: %s\n", log.stop_note);
+}
+
 }  // namespace
 
 void run_demo(const layout::BootInfo& boot_info) {
+  inject_case = boot_info.inject;
   require_vmx();
   enable_vmx_in_feature_control();
   const CapabilityMsrs msrs = read_capability_msrs();
@@ -416,18 +617,35 @@ void run_demo(const layout::BootInfo& boot_info) {
     end_run("vmx-failed", "step=basic error=0 region=%u memory-type=%u", basic.region_bytes(),
             basic.vmcs_memory_type());
   }
-  const ControlWords controls = settle_controls(msrs);
+  const GuestBounds bounds = choose_bounds(msrs);
+  const ControlWords controls = settle_controls(msrs, bounds.wanted);
   const FixedBits cr0_fixed{msrs.cr0_fixed0, msrs.cr0_fixed1};
   const FixedBits cr4_fixed{msrs.cr4_fixed0, msrs.cr4_fixed1};
   const uint64_t guest_cr0 = settle_control_register("guest-cr0", guest_cr0_wanted, cr0_fixed);
   const uint64_t guest_cr4 = settle_control_register("guest-cr4", guest_cr4_wanted, cr4_fixed);
   layout::GuestHeader& header = prepare_guest(boot_info);
+  header.inject = inject_case;
+
+  // Nothing the VMM keeps for VMX may lie in the guest's 4 MiB page.
+  const uint64_t lowest = physical_address(vmxon_region) < physical_address(&ept_tables)
+                              ? physical_address(vmxon_region)
+                              : physical_address(&ept_tables);
+  if (physical_address(__vmm_start) < 0x400000 || lowest < 0x400000 ||
+      physical_address(exit_stack) < 0x400000 ||
+      physical_address(host_held_page_directory) < 0x400000) {
+    end_run("vmx-failed", "step=layout error=0 vmm-below-4mib=yes");
+  }
 
   // VMXON region and VMCS: the revision ID in the first dword, bit 31 clear.
-  *reinterpret_cast<uint32_t*>(vmxon_region) = basic.revision_id();
+  uint32_t vmxon_revision = basic.revision_id();
+  if (inject_case == layout::INJECT_BAD_REVISION) {
+    vmxon_revision = (vmxon_revision + 1) & 0x7FFFFFFF;
+    note_injection("VMXON region stamped 0x%x, not the CPU's 0x%x", vmxon_revision,
+                   basic.revision_id());
+  }
+  *reinterpret_cast<uint32_t*>(vmxon_region) = vmxon_revision;
   *reinterpret_cast<uint32_t*>(vmcs_region) = basic.revision_id();
-  trap_ports(io_bitmap_a, io_bitmap_b, layout::COM1_PORT, layout::COM1_PORT + 7);
-  trap_ports(io_bitmap_a, io_bitmap_b, header.bench_port, header.bench_port);
+  trap_all_ports(io_bitmap_a, io_bitmap_b);
 
   enter_vmx_control_registers(msrs);
   check(ia32::vmx::vmxon(physical_address(vmxon_region)), "vmxon");
@@ -435,20 +653,79 @@ void run_demo(const layout::BootInfo& boot_info) {
   check(ia32::vmx::vmclear(physical_address(vmcs_region)), "vmclear");
   check(ia32::vmx::vmptrld(physical_address(vmcs_region)), "vmptrld");
   state.vmcs_current = true;
+  if (inject_case == layout::INJECT_UNALIGNED_VMCS) {
+    // With a current VMCS, so that the failure is VMfailValid with a number.
+    const uint64_t misaligned = physical_address(vmcs_region) + 0x10;
+    note_injection("VMPTRLD of 0x%lx, which is not 4 KiB aligned", misaligned);
+    check(ia32::vmx::vmptrld(misaligned), "vmptrld");
+  }
   console::printf("vmx: VMXON, VMCLEAR, VMPTRLD done (revision 0x%x)\n", basic.revision_id());
 
   build_v86_guest_state(header, layout::GUEST_ADDR, guest_cr0, guest_cr4, image.guest);
   build_control_state(controls, physical_address(io_bitmap_a), physical_address(io_bitmap_b),
                       cr0_fixed, cr4_fixed, image.guest, image.controls);
+  if (!bounds.ept) {
+    host_held_page_directory[0] = header.pde0;
+    image.guest.cr3 = physical_address(host_held_page_directory);
+  }
   read_host_state(image.host);
   write_vmcs();
 
-  prepare_exit_handling(basic.reports_ins_outs_info(), header.bench_port);
+  uint64_t eptp = 0;
+  if (bounds.ept) {
+    // The guest's own frames and the VGA text window: nothing else.
+    const EptRange ranges[] = {
+        {layout::GUEST_ADDR, header.memory_bytes, true},
+        {layout::VGA_TEXT_ADDR, 0x8000, false},
+    };
+    if (!build_ept(ept_tables, physical_address(&ept_tables), ranges, 2)) {
+      fail_instruction("ept", VmxResult::fail_invalid);
+    }
+    eptp = ept_pointer(physical_address(&ept_tables), ept_vpid_capability);
+    vmwrite_or_fail(VmcsField::ept_pointer, eptp, "vmwrite");
+  }
+  uint32_t timer_value = 0;
+  if (bounds.preemption_timer) {
+    timer_value = guest_timer::preemption_timer_value(
+        guest_timer::tsc_ticks_in_limit(),
+        ia32::vmx::VmxMisc{msrs.misc}.preemption_timer_tsc_shift());
+    vmwrite_or_fail(VmcsField::guest_preemption_timer_value, timer_value, "vmwrite");
+  }
+  if (inject_case == layout::INJECT_BAD_CONTROL) inject_bad_control(msrs, controls);
+  if (inject_case == layout::INJECT_BAD_GUEST_STATE) {
+    const uint64_t base = image.guest.cs.base + 0x10;
+    note_injection("guest CS base 0x%lx with selector 0x%x (virtual-8086 mode needs 0x%lx)",
+                   base, image.guest.cs.selector, image.guest.cs.base);
+    vmwrite_or_fail(VmcsField::guest_cs_base, base, "vmwrite");
+  }
+  if (bounds.ept) {
+    console::printf("vmx: guest memory: EPT 0x%lx maps 0x%x-0x%x and 0xb8000-0xbffff only; time"
+                    " bound %u ms (%s)\n",
+                    eptp, layout::GUEST_ADDR, layout::GUEST_ADDR + header.memory_bytes - 1,
+                    guest_timer::limit_ms,
+                    bounds.preemption_timer ? "VMX-preemption timer" : "PIT");
+  } else {
+    console::printf("vmx: guest memory: no EPT: its 4 MiB page, page directory held at 0x%lx;"
+                    " time bound %u ms (%s)\n",
+                    physical_address(host_held_page_directory), guest_timer::limit_ms,
+                    bounds.preemption_timer ? "VMX-preemption timer" : "PIT");
+  }
+  note_guest_injection();
+
+  prepare_exit_handling(basic.reports_ins_outs_info(), header.bench_port,
+                        bounds.preemption_timer ? 0 : guest_timer::pit_ticks_for_limit);
   console::printf("vmx: VMLAUNCH: V86 guest at %04x:%04x\n", header.entry_cs, header.entry_ip);
   hand_console_row_to_guest(header);
+  const bool check_vmm = inject_case == layout::INJECT_GUEST_WRITE_VMM;
+  const uint32_t crc_before = check_vmm ? vmm_crc() : 0;
+  if (!bounds.preemption_timer) guest_timer::start_pit_ticks();
   const uint64_t tsc_launch = rdtsc();
   const uint64_t outcome = vmx_enter_guest();
   const uint64_t guest_ticks = rdtsc() - tsc_launch;
+  if (!bounds.preemption_timer) guest_timer::stop_pit_ticks();
+  // Before the console writes anything (its state is VMM data too).
+  const uint32_t crc_after = check_vmm ? vmm_crc() : 0;
+  const char* vmm_intact = crc_before == crc_after ? "yes" : "no";
   // Read the guest's screen line before the console writes anything, then
   // step the console past it (its newline also ends the guest's serial line
   // on the terminal, which the guest already ended with CR LF: one blank
@@ -468,14 +745,46 @@ void run_demo(const layout::BootInfo& boot_info) {
     print_exit(log.info, nullptr);
     const char* check = diagnose_entry_failure(msrs);
     leave_vmx_operation();
+    explain_injection("VM entry failed (exit reason %s); the entry checker names %s", reason,
+                      check);
     end_run("entry-failed", "check=%s error=%s", check, reason);
+  }
+  print_denied(log);
+  if (outcome == exit_guest_timeout) {
+    print_exit(log.info, nullptr);
+    print_exit_counts(log);
+    leave_vmx_operation();
+    const char* timer = bounds.preemption_timer ? "preemption" : "pit";
+    console::printf("vmx: the guest used up its %u ms (%s)\n", guest_timer::limit_ms,
+                    bounds.preemption_timer ? "the VMX-preemption timer ran out"
+                                            : "PIT ticks through external-interrupt exits");
+    explain_injection("stopped after %u ms by the %s", guest_timer::limit_ms,
+                      bounds.preemption_timer ? "VMX-preemption timer" : "PIT (external-interrupt"
+                                                                         " exits)");
+    end_run("guest-timeout", "limit-ms=%u timer=%s exits=%u denied=%u", guest_timer::limit_ms,
+            timer, total_exits(log), log.denied_accesses);
   }
   if (outcome != exit_guest_done) {
     const char* reason = ia32::vmx::exit_reason_name(log.info.exit_reason);
-    if (log.stop_note != nullptr) console::printf("vmx: stopped: %s\n", log.stop_note);
+    print_stop(log);
     print_exit_counts(log);
     leave_vmx_operation();
-    end_run("guest-exit", "reason=%s", reason);
+    const bool ept_violation = ia32::vmx::basic_exit_reason(log.info.exit_reason) ==
+                               static_cast<uint32_t>(ia32::vmx::ExitReason::ept_violation);
+    char gpa[40] = "";
+    if (ept_violation) format(gpa, sizeof(gpa), " gpa=0x%lx", log.guest_physical_address);
+    char intact[20] = "";
+    if (check_vmm) {
+      format(intact, sizeof(intact), " vmm-intact=%s", vmm_intact);
+      console::printf("vmx: VMM code and data CRC-32C 0x%08x before the guest, 0x%08x after\n",
+                      crc_before, crc_after);
+    }
+    explain_injection("the guest was stopped by exit reason %s%s%s%s", reason,
+                      ept_violation ? " at" : "", gpa,
+                      check_vmm ? (crc_before == crc_after ? "; the VMM is intact"
+                                                           : "; the VMM was changed")
+                                : "");
+    end_run("guest-exit", "reason=%s%s%s denied=%u", reason, gpa, intact, log.denied_accesses);
   }
 
   // The last exit, the guest's VMCALL, decoded in full.
@@ -500,9 +809,10 @@ void run_demo(const layout::BootInfo& boot_info) {
   if (!starts_with(line, "Hello from Guest VM")) {
     end_run("guest-failed", "vga-row=%u", header.vga_row);
   }
-  end_run("ok", "exits=%u io-exits=%u com1-bytes=%u round-trip-ticks=%u", total_exits(log),
-          io_exits(log), log.com1_bytes_out,
-          header.bench_outs ? header.bench_ticks / header.bench_outs : 0);
+  explain_injection("the guest went on and halted; %u access(es) denied", log.denied_accesses);
+  end_run("ok", "exits=%u io-exits=%u com1-bytes=%u round-trip-ticks=%u denied=%u",
+          total_exits(log), io_exits(log), log.com1_bytes_out,
+          header.bench_outs ? header.bench_ticks / header.bench_outs : 0, log.denied_accesses);
 }
 
 }  // namespace vmx

@@ -1,7 +1,11 @@
 // VM-exit handling for the demo: a table of handlers indexed by the basic
-// exit reason. I/O to COM1 is carried out on the real UART (the guest's
-// only device), VMCALL ends the guest, everything else is printed decoded
-// and stops the demo. 64-bit VMM only.
+// exit reason. The VMX I/O bitmaps trap every port; the allow-list is here:
+// COM1 is carried out on the real UART (the guest's only device), single
+// OUTs to the benchmark's port are forwarded unpolled, every other access
+// is denied (IN reads all ones, OUT is dropped), counted and logged. VMCALL
+// ends the guest; a PIT tick past the limit or the VMX-preemption timer
+// ends it as out of time; everything else stops the demo, to be printed
+// decoded by the launcher. 64-bit VMM only.
 #include "guest_header.h"
 #include "ia32/instructions.h"
 #include "ia32/io.h"
@@ -13,6 +17,7 @@
 #include "lib/console.h"
 #include "vmx/exits.h"
 #include "vmx/guest_state.h"
+#include "vmx/guest_timer.h"
 #include "vmx/io_emulation.h"
 
 namespace vmx {
@@ -28,6 +33,7 @@ namespace {
 ExitLog history;
 bool cpu_reports_ins_outs_info;
 uint16_t forwarded_unpolled_port;
+uint32_t timer_tick_limit;
 
 constexpr uint16_t uart_line_status = 5;
 constexpr uint8_t uart_transmitter_empty = 0x20;
@@ -57,11 +63,14 @@ uint64_t vmread_or_zero(VmcsField field) { return vmread_or_zero(ia32::vmx::enco
   vmx_return_to_launcher(exit_stop);
 }
 
+// The launcher prints the exit in full once the guest is done (exits.h says
+// why not here).
 [[gnu::noipa]] void stop_with_dump(GuestRegisters& registers, ExitInfo& info,
                                           const char* note) {
   // The fast paths read only part of results[]; a dump wants all of it.
   read_results_range<1, results_size>(info, vmread_ok);
-  print_exit(info, &registers);
+  history.guest_report = registers;
+  history.dump = true;
   return stop(note);
 }
 
@@ -158,11 +167,12 @@ static_assert(ia32::vmx::field_encoding(FieldWidth::natural, FieldType::guest, 3
 static_assert(ia32::vmx::field_encoding(FieldWidth::bits32, FieldType::guest, 3) ==
               ia32::vmx::encoding(VmcsField::guest_ds_limit));
 
-// OUTS / REP OUTS to COM1 in one exit: the whole string through the guest's
-// segment and paging, DF and address size honoured.
+// OUTS / REP OUTS in one exit: the whole string through the guest's
+// segment and paging, DF and address size honoured; to COM1, or dropped
+// (`deny`) for a port outside the allow-list.
 [[gnu::noinline]] void handle_outs(GuestRegisters& registers, ExitInfo& info,
-                                       IoQualification qualification) {
-  ++history.string_io_exits;
+                                       IoQualification qualification, bool deny) {
+  if (!deny) ++history.string_io_exits;
   const uint64_t rflags = vmread_or_zero(VmcsField::guest_rflags);
   StringOperand operand;
   const GuestPaging paging{vmread_or_zero(VmcsField::guest_cr3),
@@ -194,31 +204,52 @@ static_assert(ia32::vmx::field_encoding(FieldWidth::bits32, FieldType::guest, 3)
   request.direction_down = (rflags & rflags::df) != 0;
   request.rsi = registers.rsi;
   request.rcx = registers.rcx;
-  OutsResult result = emulate_outs(
-      request,
-      [&paging](uint64_t linear, unsigned bytes, uint32_t* value) {
-        return read_guest_linear(paging, linear, bytes, value);
-      },
-      port_out);
+  const auto read = [&paging](uint64_t linear, unsigned bytes, uint32_t* value) {
+    return read_guest_linear(paging, linear, bytes, value);
+  };
+  OutsResult result = deny ? emulate_outs(request, read, [](uint16_t, unsigned, uint32_t) {})
+                           : emulate_outs(request, read, port_out);
   registers.rsi = result.rsi;
   registers.rcx = result.rcx;
   if (result.error != nullptr) return stop_with_dump(registers, info, result.error);
   return advance_guest_rip(info);
 }
 
-// Every I/O exit is to COM1 (the bitmaps trap nothing else) and nearly all
-// are IN AL, DX / OUT DX, AL: that path stays short (three VMREADs, one
-// port access, one VMWRITE). Strings, wider accesses and surprises leave it
-// at once for this one.
+// A port outside the allow-list: IN reads all ones (what a bus with nothing
+// on it returns), OUT and OUTS go nowhere; counted, the first few logged.
+[[gnu::noinline]] void deny_io(GuestRegisters& registers, ExitInfo& info,
+                               IoQualification qualification) {
+  const unsigned bytes = qualification.size_bytes();
+  if (history.denied_accesses < denied_log_size) {
+    history.denied_log[history.denied_accesses] = {
+        qualification.port(), static_cast<uint8_t>(bytes), qualification.is_in(),
+        qualification.is_string()};
+  }
+  ++history.denied_accesses;
+  if (qualification.is_string()) {
+    if (qualification.is_in()) return stop_with_dump(registers, info, "INS is not emulated");
+    return handle_outs(registers, info, qualification, true);
+  }
+  if (qualification.is_in()) {
+    const uint64_t mask = bytes == 1 ? 0xFFull : bytes == 2 ? 0xFFFFull : 0xFFFFFFFFull;
+    registers.rax |= mask;
+  }
+  return advance_guest_rip(info);
+}
+
+// Nearly every I/O exit is IN AL, DX / OUT DX, AL to COM1 or a single OUT
+// to the benchmark's port: that path (handle_io) stays short (three
+// VMREADs, one port access, one VMWRITE). Strings, wider accesses and every
+// other port leave it at once for this one.
 [[gnu::noinline]] void handle_uncommon_io(GuestRegisters& registers, ExitInfo& info) {
   const IoQualification qualification{info.exit_qualification};
   const uint16_t port = qualification.port();
-  if (static_cast<uint16_t>(port - layout::COM1_PORT) >= 8) {
-    return stop_with_dump(registers, info, "I/O to a port the bitmaps do not trap");
-  }
+  const bool allowed = static_cast<uint16_t>(port - layout::COM1_PORT) < 8 ||
+                       port == forwarded_unpolled_port;
+  if (!allowed) return deny_io(registers, info, qualification);
   if (qualification.is_string()) {
     if (qualification.is_in()) return stop_with_dump(registers, info, "INS is not emulated");
-    return handle_outs(registers, info, qualification);
+    return handle_outs(registers, info, qualification, false);
   }
   const unsigned bytes = qualification.size_bytes();
   if (qualification.is_in()) {
@@ -269,10 +300,6 @@ void handle_vmcall(GuestRegisters& registers, ExitInfo& info) {
     read_results_range<1, results_size>(info, vmread_ok);
     vmx_return_to_launcher(exit_guest_done);
   }
-  console::printf("vmx: guest #GP at %04x:%04x (error code 0x%x) was not its HLT\n",
-                  static_cast<unsigned>(registers.rcx & 0xFFFF),
-                  static_cast<unsigned>(registers.rdx & 0xFFFF),
-                  static_cast<unsigned>(registers.rsi));
   return stop_with_dump(registers, info,
                         static_cast<uint32_t>(registers.rax) == layout::GUEST_VMCALL_FAULT
                             ? "guest reported an unexpected #GP"
@@ -280,11 +307,51 @@ void handle_vmcall(GuestRegisters& registers, ExitInfo& info) {
 }
 
 [[gnu::noipa]] void handle_unexpected(GuestRegisters& registers, ExitInfo& info) {
-  if (!read_results_range<1, results_size>(info, vmread_ok)) {
-    return stop("VMREAD of the exit information failed");
+  return stop_with_dump(registers, info, nullptr);
+}
+
+// A PIT tick (vmx/guest_timer.h): the CPU acknowledged the interrupt on
+// exit; the PIC wants its EOI. Past the limit the guest is out of time.
+void handle_external_interrupt(GuestRegisters& registers, ExitInfo& info) {
+  const ia32::vmx::InterruptionInfo interrupt{
+      static_cast<uint32_t>(vmread_or_zero(VmcsField::exit_interruption_info))};
+  if (interrupt.valid() && interrupt.vector() == guest_timer::irq0_vector + 7) {
+    return;  // spurious IRQ7: no EOI, not a tick
   }
-  print_exit(info, &registers);
-  return stop(nullptr);
+  guest_timer::end_of_interrupt();
+  if (!interrupt.valid() || interrupt.vector() != guest_timer::irq0_vector) {
+    return stop_with_dump(registers, info, "an external interrupt other than the PIT's");
+  }
+  ++history.timer_ticks;
+  if (timer_tick_limit != 0 && history.timer_ticks >= timer_tick_limit) {
+    read_results_range<1, results_size>(info, vmread_ok);
+    vmx_return_to_launcher(exit_guest_timeout);
+  }
+  // Bochs 2.7 decides whether INTR may interrupt the guest while loading
+  // the guest state, before it counts the CPU as in VMX non-root operation:
+  // with the guest's RFLAGS.IF clear it blocks INTR until the guest changes
+  // IF, so a guest that spins with interrupts off would take this first
+  // tick and never another. Resuming with IF set avoids that; it changes
+  // nothing else the guest can observe but PUSHF: under external-interrupt
+  // exiting no interrupt reaches the guest whatever IF says (SDM 26.2).
+  const uint64_t rflags = vmread_or_zero(VmcsField::guest_rflags);
+  constexpr uint64_t rflags_if = 1u << 9;
+  if ((rflags & rflags_if) == 0 &&
+      !ia32::vmx::vmwrite_succeeded(ia32::vmx::encoding(VmcsField::guest_rflags),
+                                    rflags | rflags_if)) {
+    return stop("VMWRITE of the guest RFLAGS failed");
+  }
+}
+
+void handle_preemption_timer(GuestRegisters&, ExitInfo& info) {
+  read_results_range<1, results_size>(info, vmread_ok);
+  vmx_return_to_launcher(exit_guest_timeout);
+}
+
+// The guest reached guest-physical memory the EPT does not map for it.
+void handle_ept_violation(GuestRegisters& registers, ExitInfo& info) {
+  history.guest_physical_address = vmread_or_zero(VmcsField::guest_physical_address);
+  return stop_with_dump(registers, info, "EPT violation");
 }
 
 // Indexed by basic exit reason. Each handler reads the part of results[] it
@@ -300,6 +367,11 @@ constexpr HandlerTable make_handler_table() {
   for (ExitHandler& slot : table.slots) slot = handle_unexpected;
   table.slots[static_cast<unsigned>(ia32::vmx::ExitReason::io_instruction)] = handle_io;
   table.slots[static_cast<unsigned>(ia32::vmx::ExitReason::vmcall)] = handle_vmcall;
+  table.slots[static_cast<unsigned>(ia32::vmx::ExitReason::external_interrupt)] =
+      handle_external_interrupt;
+  table.slots[static_cast<unsigned>(ia32::vmx::ExitReason::preemption_timer)] =
+      handle_preemption_timer;
+  table.slots[static_cast<unsigned>(ia32::vmx::ExitReason::ept_violation)] = handle_ept_violation;
   return table;
 }
 
@@ -334,9 +406,11 @@ void dispatch_exit(GuestRegisters* registers) {
 
 }  // namespace
 
-void prepare_exit_handling(bool reports_ins_outs_info, uint16_t unpolled_port) {
+void prepare_exit_handling(bool reports_ins_outs_info, uint16_t unpolled_port,
+                           uint32_t pit_tick_limit) {
   cpu_reports_ins_outs_info = reports_ins_outs_info;
   forwarded_unpolled_port = unpolled_port;
+  timer_tick_limit = pit_tick_limit;
   history = ExitLog{};
   history.guest_line_start = true;
 }

@@ -24,6 +24,7 @@ static_assert(offsetof(GuestRegisters, rax) == 0 && offsetof(GuestRegisters, r11
 // the code (the stub then needs no test on the way back: a shorter exit).
 inline constexpr uint64_t exit_guest_done = 0x10000;  // VMCALL: the guest finished
 inline constexpr uint64_t exit_stop = 0x20000;        // an exit the demo does not handle
+inline constexpr uint64_t exit_guest_timeout = 0x30000;  // the guest used up its time
 
 // What vmx_enter_guest() returns when VMLAUNCH/VMRESUME itself fails: one of
 // these bits plus RFLAGS bits 0 (CF) and 6 (ZF) after the instruction.
@@ -31,7 +32,19 @@ inline constexpr uint64_t exit_stop = 0x20000;        // an exit the demo does n
 inline constexpr uint64_t enter_launch_failed = 0x100;
 inline constexpr uint64_t enter_resume_failed = 0x200;
 
-// Counts and facts gathered by the exit handlers.
+// An I/O access outside the guest's allow-list, as the VMM denied it.
+struct DeniedAccess {
+  uint16_t port;
+  uint8_t bytes;
+  bool in;
+  bool string;
+};
+inline constexpr unsigned denied_log_size = 4;  // the first few, printed after the run
+
+// Counts and facts gathered by the exit handlers. The handlers print
+// nothing: the launcher reports after the guest is done, so that the VMM's
+// own bytes (console state included) do not change while the guest runs,
+// and a CRC before and after tells whether the guest reached them.
 // Kept lean: the exit path counts only by reason; totals are sums.
 struct ExitLog {
   ExitInfo info;                  // the latest exit
@@ -45,15 +58,23 @@ struct ExitLog {
   uint32_t com1_bytes_out;        // bytes forwarded to the UART's data port
   bool guest_dlab;                // the guest set LCR.DLAB: port+0 is the divisor
   bool guest_line_start;          // the next guest byte starts a COM1 line
-  GuestRegisters guest_report;    // registers at the final VMCALL
+  GuestRegisters guest_report;    // registers at the final VMCALL, or at a stop
   const char* stop_note;          // why exit_stop, when a handler says
+  bool dump;                      // exit_stop: print the latest exit in full
+  uint32_t denied_accesses;       // I/O outside the allow-list (denied, counted)
+  DeniedAccess denied_log[denied_log_size];
+  uint32_t timer_ticks;           // PIT ticks (external interrupts) while the guest ran
+  uint64_t guest_physical_address;  // of the latest EPT violation
 };
 
 // Set before the first entry: whether the CPU fills the instruction-
 // information field for INS/OUTS (IA32_VMX_BASIC bit 54).
 // unpolled_port: a port whose single-byte OUTs are forwarded without waiting
 // (the exit round-trip benchmark's, 0xE9 in Bochs' console).
-void prepare_exit_handling(bool reports_ins_outs_info, uint16_t unpolled_port);
+// pit_tick_limit: external-interrupt exits (PIT ticks) after which the guest
+// has used up its time; 0 when the VMX-preemption timer bounds it instead.
+void prepare_exit_handling(bool reports_ins_outs_info, uint16_t unpolled_port,
+                           uint32_t pit_tick_limit);
 const ExitLog& exit_log();
 uint32_t total_exits(const ExitLog& log);
 

@@ -20,10 +20,14 @@ const char* check_guest_header(const layout::GuestHeader& header, uint32_t loade
   if (header.page_directory_offset + 4096 > header.memory_bytes) return "page directory outside";
   const uint32_t tables[][2] = {{header.gdt_offset, header.gdt_limit},
                                 {header.ldt_offset, header.ldt_limit},
-                                {header.idt_offset, header.idt_limit},
-                                {header.tss_offset, header.tss_limit}};
+                                {header.idt_offset, header.idt_limit}};
   for (const auto& table : tables) {
-    if (table[0] + table[1] >= header.image_bytes) return "descriptor table or TSS outside the image";
+    if (table[0] + table[1] >= header.image_bytes) return "descriptor table outside the image";
+  }
+  // The TSS's I/O permission bitmap may run on into the zeroed tail.
+  if (header.tss_offset + 0x68 > header.image_bytes ||
+      header.tss_offset + header.tss_limit >= header.memory_bytes) {
+    return "TSS outside the guest's memory";
   }
   if ((header.tss_selector & 7) != 0 || (header.ldt_selector & 7) != 0) {
     return "TSS/LDT selector not a GDT selector with RPL 0";
@@ -100,8 +104,10 @@ void build_control_state(const ControlWords& words, uint64_t io_bitmap_a,
   controls.page_fault_error_code_match = 0;
   controls.io_bitmap_a_address = io_bitmap_a;
   controls.io_bitmap_b_address = io_bitmap_b;
-  controls.cr0_guest_host_mask = cr0_fixed.fixed0;
-  controls.cr4_guest_host_mask = cr4_fixed.fixed0;
+  (void)cr0_fixed;
+  (void)cr4_fixed;
+  controls.cr0_guest_host_mask = guest_host_mask_all;
+  controls.cr4_guest_host_mask = guest_host_mask_all;
   controls.cr0_read_shadow = guest.cr0;
   controls.cr4_read_shadow = guest.cr4 & ~cr4::vmxe;
 }
@@ -111,6 +117,13 @@ void trap_ports(uint8_t* bitmap_a, uint8_t* bitmap_b, uint16_t first, uint16_t l
     uint8_t* bitmap = port < 0x8000 ? bitmap_a : bitmap_b;
     uint32_t bit = port & 0x7FFF;
     bitmap[bit >> 3] = static_cast<uint8_t>(bitmap[bit >> 3] | (1u << (bit & 7)));
+  }
+}
+
+void trap_all_ports(uint8_t* bitmap_a, uint8_t* bitmap_b) {
+  for (uint32_t i = 0; i < 4096; ++i) {
+    bitmap_a[i] = 0xFF;
+    bitmap_b[i] = 0xFF;
   }
 }
 

@@ -51,8 +51,15 @@ inline constexpr uint64_t guest_rflags = rflags::vm | rflags::iopl_3 | rflags::r
 inline constexpr uint64_t guest_dr7 = 0x400;  // reset value
 inline constexpr uint64_t guest_pat = 0x0007040600070406ull;  // reset value
 // The exception bitmap: every exception exits to the VMM except #GP, which
-// the guest handles itself (its HLT ends in guest_isrGPF).
-inline constexpr uint32_t guest_exception_bitmap = ~(1u << 13);
+// the guest handles itself (its HLT ends in guest_isrGPF), and #DF: a double
+// fault the guest cannot deliver either is a shutdown, which the CPU reports
+// as a triple-fault VM exit (SDM 26.2 / 27.2), as a real machine would reset.
+inline constexpr uint32_t guest_exception_bitmap = ~((1u << 13) | (1u << 8));
+// The host owns every CR0 and CR4 bit (guest/host masks all ones): the
+// guest reads its values through the shadows, and a write that would change
+// any bit exits (cr-access) and ends it. Without EPT, CR0.PG, CR4.PSE and
+// CR4.PAE decide which physical memory the guest's page tables reach.
+inline constexpr uint64_t guest_host_mask_all = ~0ull;
 
 // The controls the demo wants beyond what each CPU insists on: I/O bitmaps
 // (to trap COM1 and nothing else) and a 64-bit host.
@@ -83,8 +90,8 @@ void build_v86_guest_state(const layout::GuestHeader& header, uint32_t guest_bas
                            uint64_t guest_cr0, uint64_t guest_cr4, GuestState& guest);
 
 // The control area: final control words, the exception bitmap, I/O bitmap
-// addresses, and CR0/CR4 guest/host masks covering the fixed-1 bits (the
-// guest reads its own CR0/CR4 values through the shadows, minus CR4.VMXE).
+// addresses, and CR0/CR4 guest/host masks covering every bit (the guest
+// reads its own CR0/CR4 values through the shadows, minus CR4.VMXE).
 void build_control_state(const ControlWords& words, uint64_t io_bitmap_a,
                          uint64_t io_bitmap_b, const ia32::vmx::FixedBits& cr0_fixed,
                          const ia32::vmx::FixedBits& cr4_fixed, const GuestState& guest,
@@ -93,5 +100,7 @@ void build_control_state(const ControlWords& words, uint64_t io_bitmap_a,
 // Sets the bits of ports [first, last] in the two 4 KiB VMX I/O bitmaps
 // (A: ports 0x0000-0x7FFF, B: 0x8000-0xFFFF): those ports exit.
 void trap_ports(uint8_t* bitmap_a, uint8_t* bitmap_b, uint16_t first, uint16_t last);
+// Every port exits: the VMM's allow-list (vmx/exit_runtime.cpp) decides.
+void trap_all_ports(uint8_t* bitmap_a, uint8_t* bitmap_b);
 
 }  // namespace vmx

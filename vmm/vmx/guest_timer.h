@@ -1,0 +1,52 @@
+// The bound on the guest's time: a guest that never exits (a loop with
+// interrupts off) must still end the run. Where the CPU has it, the
+// VMX-preemption timer (pin-based control bit 6; SDM 26.5.1) counts down
+// while the guest runs, one step every 2^X TSC ticks (X = IA32_VMX_MISC
+// bits 4:0), and exits (reason 52) at zero. Elsewhere (Core 2) the PIT's
+// IRQ0 with external-interrupt exiting (pin-based bit 0) does it: an
+// external interrupt exits whatever the guest's RFLAGS.IF, the CPU
+// acknowledges it on exit (exit control bit 15) and the VMM, which keeps
+// its own interrupts off, sends the PIC its EOI and counts the tick.
+//
+// The constants and the arithmetic are pure; guest_timer_runtime.cpp
+// programs the PIT and the PIC (64-bit VMM only).
+#pragma once
+
+#include <stdint.h>
+
+namespace vmx::guest_timer {
+
+// Two seconds of guest time: the demo's guest needs a few milliseconds.
+inline constexpr uint32_t limit_ms = 2000;
+
+inline constexpr uint32_t pit_hz = 1193182;
+// PIT channel 0 in rate-generator mode at 20 Hz: a tick every 50 ms.
+inline constexpr uint32_t pit_tick_hz = 20;
+inline constexpr uint16_t pit_divisor = static_cast<uint16_t>((pit_hz + pit_tick_hz / 2) / pit_tick_hz);
+inline constexpr uint32_t pit_ticks_for_limit = limit_ms * pit_tick_hz / 1000;
+static_assert(pit_ticks_for_limit * 1000 == limit_ms * pit_tick_hz, "whole ticks");
+// Where the VMM puts the master PIC's vectors: IRQ0 arrives as this vector
+// in the exit's interruption information.
+inline constexpr uint8_t irq0_vector = 0x20;
+
+// The VMX-preemption timer's start value for `tsc_ticks` of guest time at
+// a rate of one step per 2^tsc_shift TSC ticks; the field is 32 bits wide.
+constexpr uint32_t preemption_timer_value(uint64_t tsc_ticks, uint32_t tsc_shift) {
+  const uint64_t steps = tsc_ticks >> (tsc_shift & 31);
+  return steps > 0xFFFFFFFFull ? 0xFFFFFFFFu : static_cast<uint32_t>(steps);
+}
+
+// guest_timer_runtime.cpp:
+// TSC ticks in limit_ms, measured against PIT channel 2 (the PIT's input
+// clock is the same on every PC; the TSC's rate is not).
+uint64_t tsc_ticks_in_limit();
+// IRQ0 only at the master PIC (re-initialised, which also drops requests
+// that waited while the VMM ran with interrupts off), the slave masked,
+// PIT channel 0 at pit_tick_hz. Remembers the masks it replaced.
+void start_pit_ticks();
+// PIT channel 0 back to the BIOS's 18.2 Hz, the PIC masks as they were.
+void stop_pit_ticks();
+// End of interrupt for an IRQ the CPU acknowledged on VM exit.
+void end_of_interrupt();
+
+}  // namespace vmx::guest_timer
