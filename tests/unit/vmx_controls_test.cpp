@@ -209,9 +209,9 @@ TEST(VmxCapabilities, GuestControlRegistersFitEveryModel) {
     ASSERT_TRUE(cr0.ok);
     ASSERT_TRUE(cr4.ok);
     EXPECT_EQ(cr0.value, 0x80000031u);
-    EXPECT_EQ(cr4.value, vmx::cr4::pse | vmx::cr4::vmxe);
+    EXPECT_EQ(cr4.value, cr4::pse | cr4::vmxe);
   }
-  vmx::FixedResult bad = vmx::apply_fixed_bits(vmx::cr4::pse | (1u << 22), {0x2000, 0x27FF});
+  vmx::FixedResult bad = vmx::apply_fixed_bits(cr4::pse | (1u << 22), {0x2000, 0x27FF});
   EXPECT_FALSE(bad.ok);
   EXPECT_EQ(bad.forbidden, 1u << 22);
 }

@@ -116,7 +116,7 @@ vmx::HostState vmm_host_state(const vmx::CapabilityMsrs& msrs) {
   host.tr_selector = cpu_tables::selector_tss;
   host.cr0 = ia32::vmx::FixedBits{msrs.cr0_fixed0, msrs.cr0_fixed1}.apply(0x80000011);
   host.cr4 =
-      ia32::vmx::FixedBits{msrs.cr4_fixed0, msrs.cr4_fixed1}.apply(vmx::cr4::pae | vmx::cr4::vmxe);
+      ia32::vmx::FixedBits{msrs.cr4_fixed0, msrs.cr4_fixed1}.apply(cr4::pae | cr4::vmxe);
   host.cr3 = layout::PAGE_TABLES_ADDR;
   host.gdtr_base = vmm_gdt;
   host.idtr_base = vmm_idt;
@@ -294,9 +294,9 @@ const std::vector<Mutation>& mutations() {
        [](Vmcs& v) { v.set_bits(VmcsField::entry_controls, ia32::vmx::entry::entry_to_smm); },
        "entry-to-smm-outside-smm"},
       // 26.2.2-26.2.4
-      {"host CR0.NE clear", [](Vmcs& v) { v.clear_bits(VmcsField::host_cr0, vmx::cr0::ne); },
+      {"host CR0.NE clear", [](Vmcs& v) { v.clear_bits(VmcsField::host_cr0, cr0::ne); },
        "host-cr0-fixed"},
-      {"host CR4.VMXE clear", [](Vmcs& v) { v.clear_bits(VmcsField::host_cr4, vmx::cr4::vmxe); },
+      {"host CR4.VMXE clear", [](Vmcs& v) { v.clear_bits(VmcsField::host_cr4, cr4::vmxe); },
        "host-cr4-fixed"},
       {"host CR3 beyond 40 address bits",
        [](Vmcs& v) { v.set_bits(VmcsField::host_cr3, 1ull << 45); }, "host-cr3-width"},
@@ -317,8 +317,8 @@ const std::vector<Mutation>& mutations() {
        "host-rip-canonical"},
       // 26.3.1.1
       {"guest CR0.PE clear without unrestricted guest",
-       [](Vmcs& v) { v.clear_bits(VmcsField::guest_cr0, vmx::cr0::pe); }, "guest-cr0-fixed"},
-      {"guest CR4.VMXE clear", [](Vmcs& v) { v.clear_bits(VmcsField::guest_cr4, vmx::cr4::vmxe); },
+       [](Vmcs& v) { v.clear_bits(VmcsField::guest_cr0, cr0::pe); }, "guest-cr0-fixed"},
+      {"guest CR4.VMXE clear", [](Vmcs& v) { v.clear_bits(VmcsField::guest_cr4, cr4::vmxe); },
        "guest-cr4-fixed"},
       {"IA-32e mode guest without PAE",
        [](Vmcs& v) { v.set_bits(VmcsField::entry_controls, ia32::vmx::entry::ia32e_mode_guest); },
@@ -619,11 +619,11 @@ TEST(VmxEntryChecks, UnrestrictedGuestNeedsEptAndRelaxesCr0) {
   vmcs.set(VmcsField::secondary_processor_controls,
            secondary::unrestricted_guest | secondary::enable_ept);
   vmcs.set(VmcsField::ept_pointer, 0x500000 | (3 << 3) | 6);
-  vmcs.clear_bits(VmcsField::guest_cr0, vmx::cr0::pe | vmx::cr0::pg);
+  vmcs.clear_bits(VmcsField::guest_cr0, cr0::pe | cr0::pg);
   vmx::EntryCheckResult r = check(vmcs, env);
   ASSERT_FALSE(r.passed);
   EXPECT_STREQ(r.failure.id, "guest-rflags-vm") << describe(r);
-  vmcs.clear_bits(VmcsField::guest_rflags, vmx::rflags::vm);
+  vmcs.clear_bits(VmcsField::guest_rflags, rflags::vm);
   r = check(vmcs, env);
   ASSERT_FALSE(r.passed);
   // CS AR 0xF3 is type 3 (data), which unrestricted guest allows for CS,
@@ -707,7 +707,7 @@ TEST(VmxEntryChecks, PaeGuestPdptesAreReadFromCr3WithoutEpt) {
   vmx::EntryCheckEnvironment env = bochs_environment(msrs);
   env.memory = {&FakeMemory::read, &memory};
   Vmcs vmcs = demo_vmcs(msrs);
-  vmcs.set_bits(VmcsField::guest_cr4, vmx::cr4::pae);
+  vmcs.set_bits(VmcsField::guest_cr4, cr4::pae);
   const uint64_t pdpt = vmcs.get(VmcsField::guest_cr3);
   EXPECT_STREQ(check(vmcs, env).failure.id, "guest-pdpte-readable");
   for (int i = 0; i < 4; ++i) memory.qwords[pdpt + 8 * i] = 0;

@@ -220,12 +220,12 @@ TEST(VmxV86GuestState, FollowsTheVirtual8086EntryRules) {
     EXPECT_EQ(s->access_rights, 0xF3u);
   }
   EXPECT_EQ(g.cs.selector, layout::GUEST_ADDR >> 4);
-  EXPECT_NE(g.rflags & vmx::rflags::vm, 0u);
-  EXPECT_NE(g.rflags & vmx::rflags::reserved_1, 0u);
+  EXPECT_NE(g.rflags & rflags::vm, 0u);
+  EXPECT_NE(g.rflags & rflags::reserved_1, 0u);
   EXPECT_EQ(g.rflags & (1u << 9), 0u) << "IF must stay clear";
-  EXPECT_EQ(g.cr0 & (vmx::cr0::pe | vmx::cr0::pg | vmx::cr0::ne),
-            vmx::cr0::pe | vmx::cr0::pg | vmx::cr0::ne);
-  EXPECT_EQ(g.cr4 & vmx::cr4::pae, 0u);
+  EXPECT_EQ(g.cr0 & (cr0::pe | cr0::pg | cr0::ne),
+            cr0::pe | cr0::pg | cr0::ne);
+  EXPECT_EQ(g.cr4 & cr4::pae, 0u);
   EXPECT_EQ(g.tr.access_rights, 0x8Bu);
   EXPECT_EQ(g.tr.selector & 4, 0u) << "TR must be a GDT selector";
   EXPECT_EQ(g.tr.base, layout::GUEST_ADDR + 0x278u);

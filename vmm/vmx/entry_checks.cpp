@@ -74,7 +74,7 @@ bool Checker::host_address_space_size() {
   return (exit_controls() & ia32::vmx::exit::host_address_space_size) != 0;
 }
 
-bool Checker::guest_v86() { return (read(Field::guest_rflags) & bits::rflags_vm) != 0; }
+bool Checker::guest_v86() { return (read(Field::guest_rflags) & rflags::vm) != 0; }
 
 unsigned Checker::physical_address_width() const {
   return env_.physical_address_width != 0 ? env_.physical_address_width : 36;

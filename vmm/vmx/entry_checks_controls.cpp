@@ -362,7 +362,7 @@ constexpr bool exception_has_error_code(uint32_t vector) {
 void injection_error_code_bit(Checker& c) {
   const uint64_t info = injected_event(c);
   if (info == 0) return;
-  const bool real_mode = c.unrestricted_guest() && (c.read(Field::guest_cr0) & bits::cr0_pe) == 0;
+  const bool real_mode = c.unrestricted_guest() && (c.read(Field::guest_cr0) & cr0::pe) == 0;
   const bool hardware_exception = injection::type(info) == injection::hardware_exception;
   const bool may_deliver = !real_mode && hardware_exception;
   // IA32_VMX_BASIC[56]: hardware exceptions may go with or without an

@@ -20,14 +20,14 @@ namespace entry_ctl = ia32::vmx::entry;
 // With unrestricted guest, CR0.PE and CR0.PG may be 0 whatever FIXED0 says.
 void guest_cr0_fixed(Checker& c) {
   uint64_t fixed0 = c.env().msrs.cr0_fixed0;
-  if (c.unrestricted_guest()) fixed0 &= ~(bits::cr0_pe | bits::cr0_pg);
+  if (c.unrestricted_guest()) fixed0 &= ~(cr0::pe | cr0::pg);
   require_fixed_bits(c, Field::guest_cr0, fixed0, c.env().msrs.cr0_fixed1);
 }
 
 void guest_cr0_pg_needs_pe(Checker& c) {
   const uint64_t cr0 = c.read(Field::guest_cr0);
-  if ((cr0 & bits::cr0_pg) != 0 && (cr0 & bits::cr0_pe) == 0) {
-    c.fail(Field::guest_cr0, cr0, cr0 | bits::cr0_pe);
+  if ((cr0 & cr0::pg) != 0 && (cr0 & cr0::pe) == 0) {
+    c.fail(Field::guest_cr0, cr0, cr0 | cr0::pe);
   }
 }
 
@@ -50,19 +50,19 @@ void guest_debugctl_reserved(Checker& c) {
 void guest_ia32e_needs_paging(Checker& c) {
   if (!c.ia32e_mode_guest()) return;
   const uint64_t cr0 = c.read(Field::guest_cr0);
-  if ((cr0 & bits::cr0_pg) == 0) c.fail(Field::guest_cr0, cr0, cr0 | bits::cr0_pg | bits::cr0_pe);
+  if ((cr0 & cr0::pg) == 0) c.fail(Field::guest_cr0, cr0, cr0 | cr0::pg | cr0::pe);
 }
 
 void guest_ia32e_needs_pae(Checker& c) {
   if (!c.ia32e_mode_guest()) return;
   const uint64_t cr4 = c.read(Field::guest_cr4);
-  if ((cr4 & bits::cr4_pae) == 0) c.fail(Field::guest_cr4, cr4, cr4 | bits::cr4_pae);
+  if ((cr4 & cr4::pae) == 0) c.fail(Field::guest_cr4, cr4, cr4 | cr4::pae);
 }
 
 void guest_pcide_needs_ia32e(Checker& c) {
   if (c.ia32e_mode_guest()) return;
   const uint64_t cr4 = c.read(Field::guest_cr4);
-  if ((cr4 & bits::cr4_pcide) != 0) c.fail(Field::guest_cr4, cr4, cr4 & ~bits::cr4_pcide);
+  if ((cr4 & cr4::pcide) != 0) c.fail(Field::guest_cr4, cr4, cr4 & ~cr4::pcide);
 }
 
 void guest_cr3_width(Checker& c) {
@@ -110,7 +110,7 @@ void guest_efer_lma(Checker& c) {
 
 void guest_efer_lme(Checker& c) {
   if (!loads_guest_efer(c)) return;
-  if ((c.read(Field::guest_cr0) & bits::cr0_pg) == 0) return;
+  if ((c.read(Field::guest_cr0) & cr0::pg) == 0) return;
   const uint64_t value = c.read(Field::guest_ia32_efer);
   if (((value & efer::lma) != 0) != ((value & efer::lme) != 0)) {
     c.fail(Field::guest_ia32_efer, value, value ^ efer::lme);
@@ -153,10 +153,10 @@ void guest_rflags_reserved(Checker& c) {
 
 void guest_rflags_vm(Checker& c) {
   const uint64_t rflags = c.read(Field::guest_rflags);
-  if ((rflags & bits::rflags_vm) == 0) return;
+  if ((rflags & rflags::vm) == 0) return;
   const uint64_t cr0 = c.read(Field::guest_cr0);
-  if (c.ia32e_mode_guest() || (cr0 & bits::cr0_pe) == 0) {
-    c.fail(Field::guest_rflags, rflags, rflags & ~bits::rflags_vm);
+  if (c.ia32e_mode_guest() || (cr0 & cr0::pe) == 0) {
+    c.fail(Field::guest_rflags, rflags, rflags & ~rflags::vm);
     c.relate(Field::guest_cr0, cr0);
   }
 }
@@ -175,8 +175,8 @@ bool injects(Checker& c, uint32_t type) {
 void guest_rflags_if_for_external_interrupt(Checker& c) {
   if (!injects(c, injection::external_interrupt)) return;
   const uint64_t rflags = c.read(Field::guest_rflags);
-  if ((rflags & bits::rflags_if) == 0) {
-    c.fail(Field::guest_rflags, rflags, rflags | bits::rflags_if);
+  if ((rflags & rflags::if_flag) == 0) {
+    c.fail(Field::guest_rflags, rflags, rflags | rflags::if_flag);
     c.relate(Field::entry_interruption_info, injected_event(c));
   }
 }
@@ -255,7 +255,7 @@ void guest_interruptibility_sti_needs_if(Checker& c) {
   const uint64_t value = blocking_state(c);
   if ((value & interruptibility::sti) == 0) return;
   const uint64_t rflags = c.read(Field::guest_rflags);
-  if ((rflags & bits::rflags_if) == 0) {
+  if ((rflags & rflags::if_flag) == 0) {
     c.fail(Field::guest_interruptibility_state, value, value & ~interruptibility::sti);
     c.relate(Field::guest_rflags, rflags);
   }
@@ -326,7 +326,7 @@ void guest_pending_debug_bs(Checker& c) {
                        c.read(Field::guest_activity_state) == activity::hlt;
   if (!applies) return;
   const uint64_t rflags = c.read(Field::guest_rflags);
-  const bool single_step = (rflags & bits::rflags_tf) != 0 &&
+  const bool single_step = (rflags & rflags::tf) != 0 &&
                            (c.read(Field::guest_ia32_debugctl) & bits::debugctl_btf) == 0;
   const uint64_t value = c.read(Field::guest_pending_debug_exceptions);
   if (((value & pending_debug_bs) != 0) != single_step) {
@@ -422,8 +422,8 @@ void guest_vmcs_link_shadow_indicator(Checker& c) {
 // VMCS with EPT, else from guest CR3.
 bool guest_uses_pae_paging(Checker& c) {
   if (c.ia32e_mode_guest()) return false;
-  return (c.read(Field::guest_cr0) & bits::cr0_pg) != 0 &&
-         (c.read(Field::guest_cr4) & bits::cr4_pae) != 0;
+  return (c.read(Field::guest_cr0) & cr0::pg) != 0 &&
+         (c.read(Field::guest_cr4) & cr4::pae) != 0;
 }
 
 bool uses_ept(Checker& c) { return (c.secondary_controls() & secondary::enable_ept) != 0; }

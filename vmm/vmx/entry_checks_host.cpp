@@ -128,7 +128,7 @@ void ia32e_guest_needs_64_bit_host(Checker& c) {
 void host_cr4_pcide_32_bit_host(Checker& c) {
   if (c.host_address_space_size()) return;
   const uint64_t cr4 = c.read(Field::host_cr4);
-  if ((cr4 & bits::cr4_pcide) != 0) c.fail(Field::host_cr4, cr4, cr4 & ~bits::cr4_pcide);
+  if ((cr4 & cr4::pcide) != 0) c.fail(Field::host_cr4, cr4, cr4 & ~cr4::pcide);
 }
 
 void host_rip_32_bit_host(Checker& c) {
@@ -140,7 +140,7 @@ void host_rip_32_bit_host(Checker& c) {
 void host_cr4_pae_64_bit_host(Checker& c) {
   if (!c.host_address_space_size()) return;
   const uint64_t cr4 = c.read(Field::host_cr4);
-  if ((cr4 & bits::cr4_pae) == 0) c.fail(Field::host_cr4, cr4, cr4 | bits::cr4_pae);
+  if ((cr4 & cr4::pae) == 0) c.fail(Field::host_cr4, cr4, cr4 | cr4::pae);
 }
 
 void host_rip_canonical(Checker& c) {

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ia32/registers.h"
 #include "ia32/vmx/controls.h"
 #include "ia32/vmx/fields.h"
 #include "vmx/entry_checks.h"
@@ -160,15 +161,9 @@ constexpr bool granularity_consistent(uint64_t limit, uint64_t ar) {
 }
 }  // namespace access
 
-// CR0, CR4, RFLAGS bits the checks name.
+// RFLAGS and DEBUGCTL bits only the checks name (CR0, CR4 and the RFLAGS
+// flags: ia32/registers.h).
 namespace bits {
-inline constexpr uint64_t cr0_pe = 1u << 0;
-inline constexpr uint64_t cr0_pg = 1u << 31;
-inline constexpr uint64_t cr4_pae = 1u << 5;
-inline constexpr uint64_t cr4_pcide = 1u << 17;
-inline constexpr uint64_t rflags_tf = 1u << 8;
-inline constexpr uint64_t rflags_if = 1u << 9;
-inline constexpr uint64_t rflags_vm = 1u << 17;
 // Reserved RFLAGS bits that must be 0 (63:22, 15, 5, 3) and the one that
 // must be 1 (bit 1).
 inline constexpr uint64_t rflags_must_be_0 =

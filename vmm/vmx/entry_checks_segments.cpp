@@ -204,7 +204,7 @@ void ss_dpl(Checker& c) {
     }
   }
   const bool cs_is_data = access::type(access_rights<Segment::cs>(c)) == 3;
-  const bool real_mode = (c.read(Field::guest_cr0) & bits::cr0_pe) == 0;
+  const bool real_mode = (c.read(Field::guest_cr0) & cr0::pe) == 0;
   if ((cs_is_data || real_mode) && dpl != 0) {
     c.fail(Field::guest_ss_access_rights, ar, ar & ~uint64_t{0x60});
   }

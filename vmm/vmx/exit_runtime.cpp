@@ -8,6 +8,7 @@
 // decoded by the launcher. 64-bit VMM only.
 #include "guest_header.h"
 #include "ia32/instructions.h"
+#include "ia32/registers.h"
 #include "ia32/io.h"
 #include "ia32/vmx/exit_reason.h"
 #include "ia32/vmx/instructions.h"
@@ -335,10 +336,9 @@ void handle_external_interrupt(GuestRegisters& registers, ExitInfo& info) {
   // nothing else the guest can observe but PUSHF: under external-interrupt
   // exiting no interrupt reaches the guest whatever IF says (SDM 26.2).
   const uint64_t rflags = vmread_or_zero(VmcsField::guest_rflags);
-  constexpr uint64_t rflags_if = 1u << 9;
-  if ((rflags & rflags_if) == 0 &&
+  if ((rflags & rflags::if_flag) == 0 &&
       !ia32::vmx::vmwrite_succeeded(ia32::vmx::encoding(VmcsField::guest_rflags),
-                                    rflags | rflags_if)) {
+                                    rflags | rflags::if_flag)) {
     return stop("VMWRITE of the guest RFLAGS failed");
   }
 }

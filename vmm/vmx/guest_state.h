@@ -7,32 +7,13 @@
 
 #include <stdint.h>
 
+#include "ia32/registers.h"
+
 #include "guest_header.h"
 #include "ia32/vmx/capabilities.h"
 #include "vmx/machine.h"
 
 namespace vmx {
-
-namespace cr0 {
-inline constexpr uint64_t pe = 1u << 0;
-inline constexpr uint64_t et = 1u << 4;
-inline constexpr uint64_t ne = 1u << 5;
-inline constexpr uint64_t pg = 1u << 31;
-}  // namespace cr0
-
-namespace cr4 {
-inline constexpr uint64_t vme = 1u << 0;
-inline constexpr uint64_t pse = 1u << 4;
-inline constexpr uint64_t pae = 1u << 5;
-inline constexpr uint64_t vmxe = 1u << 13;
-}  // namespace cr4
-
-namespace rflags {
-inline constexpr uint64_t reserved_1 = 1u << 1;
-inline constexpr uint64_t df = 1u << 10;
-inline constexpr uint64_t iopl_3 = 3u << 12;
-inline constexpr uint64_t vm = 1u << 17;
-}  // namespace rflags
 
 // Access rights in the VMX format (descriptor bits 47:40 in 7:0, 55:52 in
 // 15:12, bit 16 = unusable).
