@@ -130,8 +130,12 @@ class CpuMatrix(unittest.TestCase, RunContract):
         # The guest's own line: on COM1 marked as the guest's, on its VGA row.
         self.assertRegex(r.serial, r"(?m)^guest\| Hello from Guest VM \(virtual-8086\)  "
                                    r"MSW=0031  FLAGS=[0-9A-F]{4}  CS=1000$", what)
-        self.assertTrue(any(l.startswith("Hello from Guest VM (virtual-8086)")
-                            for l in r.vga_lines), f"{what}: guest row on the screen")
+        # On the screen: the row the guest wrote itself, in its own colours
+        # (white on blue, guest/guest.asm), not a copy the VMM printed.
+        guest_rows = [i for i, l in enumerate(r.vga_lines)
+                      if l.startswith("Hello from Guest VM (virtual-8086)")]
+        self.assertTrue(any(r.vga_attrs[i][0] == 0x1F for i in guest_rows),
+                        f"{what}: the guest's own row on the screen\n{r.vga_text()}")
         # The VMCALL exit, decoded by name, and the exits by kind.
         self.assertRegex(r.serial, r"vmx: exit \d+: reason 18 vmcall", what)
         self.assertRegex(r.serial, r"vmx:   io-instruction in 0x3fd \(COM1 LSR\) x\d+", what)

@@ -200,20 +200,23 @@ CapabilityMsrs read_capability_msrs() {
 
 void print_capabilities(const CapabilityMsrs& m) {
   const VmxBasic basic{m.basic};
-  console::printf("vmx: IA32_VMX_BASIC 0x%016lx: revision 0x%x, region %u bytes, memory type %u,"
-                  " true controls %s, INS/OUTS info %s\n",
-                  m.basic, basic.revision_id(), basic.region_bytes(), basic.vmcs_memory_type(),
-                  basic.has_true_controls() ? "yes" : "no",
+  // Lines under 80 columns: the VGA screen shows them too.
+  console::printf("vmx: IA32_VMX_BASIC 0x%016lx: revision 0x%x, region %u bytes,\n", m.basic,
+                  basic.revision_id(), basic.region_bytes());
+  console::printf("vmx:   memory type %u, true controls %s, INS/OUTS info %s\n",
+                  basic.vmcs_memory_type(), basic.has_true_controls() ? "yes" : "no",
                   basic.reports_ins_outs_info() ? "yes" : "no");
-  console::printf("vmx: pin 0x%016lx proc 0x%016lx exit 0x%016lx entry 0x%016lx\n", m.pin_based,
-                  m.primary_processor, m.exit, m.entry);
+  console::printf("vmx: pin %016lx proc %016lx exit %016lx\n", m.pin_based,
+                  m.primary_processor, m.exit);
+  console::printf("vmx: entry %016lx proc2 %016lx misc %016lx\n", m.entry,
+                  m.secondary_processor, m.misc);
   if (basic.has_true_controls()) {
-    console::printf("vmx: true: pin 0x%016lx proc 0x%016lx exit 0x%016lx entry 0x%016lx\n",
-                    m.true_pin_based, m.true_primary_processor, m.true_exit, m.true_entry);
+    console::printf("vmx: true pin %016lx proc %016lx exit %016lx\n", m.true_pin_based,
+                    m.true_primary_processor, m.true_exit);
+    console::printf("vmx: true entry %016lx\n", m.true_entry);
   }
-  console::printf("vmx: proc2 0x%016lx misc 0x%016lx cr0 fixed 0x%lx/0x%lx cr4 fixed 0x%lx/0x%lx\n",
-                  m.secondary_processor, m.misc, m.cr0_fixed0, m.cr0_fixed1, m.cr4_fixed0,
-                  m.cr4_fixed1);
+  console::printf("vmx: cr0 fixed 0x%lx/0x%lx, cr4 fixed 0x%lx/0x%lx\n", m.cr0_fixed0,
+                  m.cr0_fixed1, m.cr4_fixed0, m.cr4_fixed1);
 }
 
 ControlWords settle_controls(const CapabilityMsrs& msrs, const ControlWords& wanted) {
@@ -228,8 +231,9 @@ ControlWords settle_controls(const CapabilityMsrs& msrs, const ControlWords& wan
             ia32::vmx::control_word_name(e.word), e.bit, e.bit_name);
   }
   const ControlWords& c = result.controls;
-  console::printf("vmx: controls: pin 0x%x, primary 0x%x, secondary 0x%x, exit 0x%x, entry 0x%x\n",
-                  c.pin_based, c.primary_processor, c.secondary_processor, c.exit, c.entry);
+  console::printf("vmx: controls: pin 0x%x, primary 0x%x, secondary 0x%x,\n", c.pin_based,
+                  c.primary_processor, c.secondary_processor);
+  console::printf("vmx:   exit 0x%x, entry 0x%x\n", c.exit, c.entry);
   return c;
 }
 
@@ -699,17 +703,15 @@ void run_demo(const layout::BootInfo& boot_info) {
     vmwrite_or_fail(VmcsField::guest_cs_base, base, "vmwrite");
   }
   if (bounds.ept) {
-    console::printf("vmx: guest memory: EPT 0x%lx maps 0x%x-0x%x and 0xb8000-0xbffff only; time"
-                    " bound %u ms (%s)\n",
-                    eptp, layout::GUEST_ADDR, layout::GUEST_ADDR + header.memory_bytes - 1,
-                    guest_timer::limit_ms,
-                    bounds.preemption_timer ? "VMX-preemption timer" : "PIT");
+    console::printf("vmx: guest memory: EPT 0x%lx maps 0x%x-0x%x\n", eptp, layout::GUEST_ADDR,
+                    layout::GUEST_ADDR + header.memory_bytes - 1);
+    console::printf("vmx:   and 0xb8000-0xbffff only\n");
   } else {
-    console::printf("vmx: guest memory: no EPT: its 4 MiB page, page directory held at 0x%lx;"
-                    " time bound %u ms (%s)\n",
-                    physical_address(host_held_page_directory), guest_timer::limit_ms,
-                    bounds.preemption_timer ? "VMX-preemption timer" : "PIT");
+    console::printf("vmx: guest memory: no EPT: its 4 MiB page; page directory held\n");
+    console::printf("vmx:   by the VMM at 0x%lx\n", physical_address(host_held_page_directory));
   }
+  console::printf("vmx: guest time bound %u ms (%s)\n", guest_timer::limit_ms,
+                  bounds.preemption_timer ? "VMX-preemption timer" : "PIT");
   note_guest_injection();
 
   prepare_exit_handling(basic.reports_ins_outs_info(), header.bench_port,
@@ -794,10 +796,10 @@ void run_demo(const layout::BootInfo& boot_info) {
                   log.guest_report.rcx & 0xFFFF, log.guest_report.rdx & 0xFFFF);
   print_exit_counts(log);
   print_io_exit_kinds(log, header.bench_port);
-  console::printf("vmx: %u I/O exits (%u string), %u bytes to COM1, %lu TSC ticks in the guest"
-                  " and its exits\n",
-                  io_exits(log), log.string_io_exits, log.com1_bytes_out, guest_ticks);
-  console::printf("vmx: VGA row %u: %s\n", header.vga_row, line);
+  console::printf("vmx: %u I/O exits (%u string), %u bytes to COM1\n", io_exits(log),
+                  log.string_io_exits, log.com1_bytes_out);
+  console::printf("vmx: %lu TSC ticks in the guest and its exits\n", guest_ticks);
+  console::printf("vmx: guest's VGA row %u: %.52s\n", header.vga_row, line);
   if (header.bench_outs != 0) {
     // In Bochs the TSC counts instructions: this is the round trip, the
     // guest's OUT and LOOP included (make bench splits off the VMM's part).
