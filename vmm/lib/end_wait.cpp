@@ -1,6 +1,7 @@
 #include "lib/end_wait.h"
 
 #include "ia32/io.h"
+#include "ia32/pit.h"
 #include "layout.h"
 #include "lib/format.h"
 
@@ -9,24 +10,14 @@ namespace {
 
 constinit uint16_t g_seconds = 0;
 
-// PIT channel 2 (the speaker's), mode 0: its output, readable as bit 5 of
-// port 0x61, goes high when the count runs out. Gate on, speaker off.
-constexpr uint32_t pit_hz = 1193182;
-constexpr uint32_t ticks_per_poll = pit_hz / 20;  // 50 ms
-constexpr uint16_t port_pit_channel2 = 0x42;
-constexpr uint16_t port_pit_command = 0x43;
-constexpr uint16_t port_system_control = 0x61;
-constexpr uint8_t channel2_out = 0x20;
+constexpr uint32_t ticks_per_poll = pit::input_hz / 20;  // 50 ms
 
 bool key_pressed();
 
 // True when a key ended the wait early.
 bool wait_50ms_or_key() {
-  outb(port_system_control, uint8_t((inb(port_system_control) & ~0x02) | 0x01));
-  outb(port_pit_command, 0xB0);  // channel 2, lobyte/hibyte, mode 0, binary
-  outb(port_pit_channel2, uint8_t(ticks_per_poll & 0xFF));
-  outb(port_pit_channel2, uint8_t(ticks_per_poll >> 8));
-  while (!(inb(port_system_control) & channel2_out)) {
+  pit::start_channel2_countdown(ticks_per_poll);
+  while (!pit::channel2_done()) {
     if (key_pressed()) return true;
   }
   return false;

@@ -14,15 +14,16 @@
 
 #include <stdint.h>
 
+#include "ia32/pit.h"
+
 namespace vmx::guest_timer {
 
 // Two seconds of guest time: the demo's guest needs a few milliseconds.
 inline constexpr uint32_t limit_ms = 2000;
 
-inline constexpr uint32_t pit_hz = 1193182;
 // PIT channel 0 in rate-generator mode at 20 Hz: a tick every 50 ms.
 inline constexpr uint32_t pit_tick_hz = 20;
-inline constexpr uint16_t pit_divisor = static_cast<uint16_t>((pit_hz + pit_tick_hz / 2) / pit_tick_hz);
+inline constexpr uint16_t pit_divisor = static_cast<uint16_t>((pit::input_hz + pit_tick_hz / 2) / pit_tick_hz);
 inline constexpr uint32_t pit_ticks_for_limit = limit_ms * pit_tick_hz / 1000;
 static_assert(pit_ticks_for_limit * 1000 == limit_ms * pit_tick_hz, "whole ticks");
 // Where the VMM puts the master PIC's vectors: IRQ0 arrives as this vector
