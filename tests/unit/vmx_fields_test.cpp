@@ -242,8 +242,8 @@ TEST(VmxInterruptionInfo, DecodesAGeneralProtectionFault) {
   EXPECT_EQ(info.type(), 3u);
   EXPECT_TRUE(info.error_code_valid());
   EXPECT_STREQ(ia32::vmx::interruption_type_name(info.type()), "hardware-exception");
-  EXPECT_STREQ(ia32::vmx::exception_mnemonic(info.vector()), "#GP");
-  EXPECT_STREQ(ia32::vmx::exception_mnemonic(14), "#PF");
+  EXPECT_STREQ(exception_name(info.vector()), "#GP general protection");
+  EXPECT_STREQ(exception_name(14), "#PF page fault");
 }
 
 }  // namespace

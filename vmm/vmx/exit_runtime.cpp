@@ -381,7 +381,7 @@ void print_interruption(const char* what, uint32_t raw, uint32_t error_code) {
   const ia32::vmx::InterruptionInfo info{raw};
   if (!info.valid()) return;
   console::printf("vmx:   %s: vector %u %s, %s", what, info.vector(),
-                  ia32::vmx::exception_mnemonic(info.vector()),
+                  info.vector() < exception_vectors ? exception_name(info.vector()) : "interrupt",
                   ia32::vmx::interruption_type_name(info.type()));
   if (info.error_code_valid()) console::printf(", error code 0x%x", error_code);
   console::printf("\n");

@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "ia32/exceptions.h"  // the vectors' names
+
 namespace ia32::vmx {
 
 struct InterruptionInfo {
@@ -28,16 +30,6 @@ constexpr const char* interruption_type_name(unsigned type) {
     case 7: return "other-event";
   }
   return "reserved";
-}
-
-// Mnemonics of the architectural exception vectors 0..31 (SDM Vol. 3, 6.3).
-constexpr const char* exception_mnemonic(unsigned vector) {
-  constexpr const char* names[32] = {
-      "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO",
-      "#TS", "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM",
-      "#VE", "#CP", "#22", "#23", "#24", "#25", "#26", "#27", "#HV", "#VC",
-      "#SX", "#31"};
-  return vector < 32 ? names[vector] : "int";
 }
 
 }  // namespace ia32::vmx
