@@ -205,6 +205,18 @@ class DamagedImage(unittest.TestCase, RunContract):
             self.assertEqual(pairs.get("payload"), name, r.serial)
             self.assertEqual(pairs.get("reason"), "crc", r.serial)
 
+    def test_flipped_byte_in_stage2_is_refused_by_stage1(self):
+        # stage1 sums stage2 before calling it. With 512 bytes it can only say
+        # so on the screen and halt: no COM1 line, no power-off (a known gap).
+        L = layout()
+        at = L["HEADER_LBA"] * L["SECTOR_SIZE"] + L["SECTOR_SIZE"] + 100  # in stage2
+        path = self.variant("flip-stage2", lambda d: flip(d, at))
+        r = bochs_boot.boot(path, cpu="corei7_skylake_x", timeout=5)
+        self.assertTrue(r.timed_out)
+        self.assertIn("vmxboot Stage2 error", r.vga_text())
+        self.assertEqual(r.result_lines, [], r.serial)
+        self.assertNotIn("vmxboot: stage2", r.serial)
+
     def test_flipped_byte_in_header_is_bad_image(self):
         # The header's reserved words, which nothing reads but the CRC.
         L = layout()

@@ -14,6 +14,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -228,9 +229,16 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir):
                 proc.wait()
                 break
             if time.monotonic() - start > timeout:
+                # Stop the emulator's debugger first: it then runs the next
+                # line of the command file, the VGA dump, so that even a run
+                # that hangs shows what was on its screen.
                 result.timed_out = True
-                proc.kill()
-                proc.wait()
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
                 break
         if stream is not None:
             _stream_new(serial, streamed, stream)
