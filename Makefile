@@ -50,7 +50,8 @@ LIB_PURE    := $(filter-out vmm/lib/console.cpp vmm/lib/end_run.cpp vmm/lib/uart
 VMX_PURE    := $(filter-out %_runtime.cpp,$(wildcard vmm/vmx/*.cpp))
 STAGE2_CPP  := stage2/main32.cpp vmm/runtime.cpp vmm/lib/console.cpp vmm/lib/end_run.cpp \
                vmm/lib/uart16550.cpp vmm/lib/vga_text.cpp vmm/lib/format.cpp vmm/lib/acpi.cpp \
-               vmm/lib/crc32c.cpp vmm/lib/paging.cpp vmm/lib/boot_report.cpp vmm/lib/end_wait.cpp
+               vmm/lib/crc32c.cpp vmm/lib/paging.cpp vmm/lib/boot_report.cpp vmm/lib/end_wait.cpp \
+               vmm/lib/piix4_power.cpp
 VMM_CPP     := $(wildcard vmm/*.cpp) $(LIB_SRCS) $(wildcard vmm/vmx/*.cpp)
 VMM_ASM     := $(filter-out vmm/symbols_empty.asm,$(wildcard vmm/*.asm)) $(wildcard vmm/vmx/*.asm)
 IMAGE_LIB   := image/image_builder.cpp image/image_file.cpp

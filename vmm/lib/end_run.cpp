@@ -7,13 +7,21 @@
 #include "lib/console.h"
 #include "lib/end_wait.h"
 #include "lib/format.h"
+#include "lib/piix4_power.h"
 
 void end_run(const char* code, const char* details_fmt, ...) {
-  const acpi::PowerOff power_off = acpi::find_power_off(acpi::identity_mapped_memory());
+  acpi::PowerOff power_off = acpi::find_power_off(acpi::identity_mapped_memory());
   // Said before the result line, so that the result line stays the last one.
   if (!power_off.found) {
-    console::printf("vmxboot: cannot power off (ACPI: %s): halting after the result\n",
-                    power_off.error);
+    const acpi::PowerOff chipset = piix4_power::find(piix4_power::read_config_io);
+    if (chipset.found) {
+      console::printf("vmxboot: no ACPI tables (%s): powering off through the PIIX4 at 0x%x\n",
+                      power_off.error, chipset.pm1a_cnt);
+      power_off = chipset;
+    } else {
+      console::printf("vmxboot: cannot power off (ACPI: %s; %s): halting after the result\n",
+                      power_off.error, chipset.error);
+    }
   }
   char details[200];
   va_list ap;
