@@ -1,7 +1,20 @@
 #include "lib/vga_text.h"
 
+namespace {
+
+// Fills cells [first, last) with one value. The pointer and the value are
+// locals: through a volatile pointer every store may alias this object, and
+// GCC would reload both for each of the 2000 cells (ten instructions a cell
+// where four do: the screen is cleared and scrolled in the emulator whose
+// instruction count is our boot time).
+void fill(volatile uint16_t* first, volatile uint16_t* last, uint16_t value) {
+  for (; first != last; ++first) *first = value;
+}
+
+}  // namespace
+
 void VgaText::clear() {
-  for (int i = 0; i < cols_ * rows_; ++i) cells_[i] = blank();
+  fill(cells_, cells_ + cols_ * rows_, blank());
   row_ = 0;
   col_ = 0;
 }
@@ -12,8 +25,11 @@ void VgaText::move_to(int row, int col) {
 }
 
 void VgaText::scroll_up() {
-  for (int i = 0; i < cols_ * (rows_ - 1); ++i) cells_[i] = cells_[i + cols_];
-  for (int i = cols_ * (rows_ - 1); i < cols_ * rows_; ++i) cells_[i] = blank();
+  volatile uint16_t* to = cells_;
+  volatile uint16_t* const last_row = cells_ + cols_ * (rows_ - 1);
+  const int cols = cols_;
+  for (; to != last_row; ++to) *to = to[cols];
+  fill(last_row, last_row + cols, blank());
 }
 
 void VgaText::new_line() {
