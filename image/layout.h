@@ -209,6 +209,7 @@ static_assert(sizeof(BootInfo) % 8 == 0 && sizeof(ImageHeader) % 8 == 0);
   X(PayloadEntry, sectors)                                                     \
   X(PayloadEntry, load_addr)                                                   \
   X(PayloadEntry, size)                                                        \
+  X(PayloadEntry, crc32)                                                       \
   X(BootInfo, magic)                                                           \
   X(BootInfo, boot_drive)                                                      \
   X(BootInfo, disk_uses_lba)                                                   \
@@ -228,7 +229,8 @@ static_assert(sizeof(BootInfo) % 8 == 0 && sizeof(ImageHeader) % 8 == 0);
   X(BootInfo, e820)                                                            \
   X(LoadedPayload, read_addr)                                                  \
   X(LoadedPayload, load_addr)                                                  \
-  X(LoadedPayload, size)
+  X(LoadedPayload, size)                                                       \
+  X(LoadedPayload, crc32)
 
 // Sizes handed to assembly as SIZEOF_STRUCT.
 #define VMXBOOT_SIZES(X) \

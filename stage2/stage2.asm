@@ -21,6 +21,8 @@ SEL_CODE64 equ gdt.code64 - gdt
 
 extern stage2_main                      ; main32.cpp
 extern stage2_exception                 ; main32.cpp
+extern stage2_bad_payload               ; main32.cpp
+global stage2_crc_in_long_mode
 extern __stage2_bss_start, __stage2_bss_end  ; stage2.ld
 global stage2_start
 
@@ -365,6 +367,53 @@ long_mode:
         mov [BI + BootInfo_tsc_long_mode], eax
         mov [BI + BootInfo_tsc_long_mode + 4], edx
 
+        ; The CRC-32C of the payloads main32.cpp left to this mode (bit i of
+        ; stage2_crc_in_long_mode: moved above 1 MiB, SSE4.2 present). The
+        ; same CRC32 instruction as lib/crc32c.cpp, on 8 bytes at a time.
+        mov ebx, BI + BootInfo_payloads + SIZEOF_LoadedPayload  ; payload 1
+        mov r8d, 1
+.check:
+        bt dword [stage2_crc_in_long_mode], r8d
+        jnc .checked
+        mov esi, [rbx + LoadedPayload_read_addr]
+        mov ecx, [rbx + LoadedPayload_size]
+        mov eax, 0xFFFFFFFF
+.crc_128:
+        cmp ecx, 128
+        jb .crc_8
+%assign q 0
+%rep 16
+        crc32 rax, qword [rsi + q]
+%assign q q + 8
+%endrep
+        add rsi, 128
+        sub ecx, 128
+        jmp .crc_128
+.crc_8:
+        cmp ecx, 8
+        jb .crc_1
+        crc32 rax, qword [rsi]
+        add rsi, 8
+        sub ecx, 8
+        jmp .crc_8
+.crc_1:
+        jecxz .crc_done
+        crc32 eax, byte [rsi]
+        inc rsi
+        dec ecx
+        jmp .crc_1
+.crc_done:
+        not eax
+        mov [rbx + LoadedPayload_crc32], eax
+        imul edx, r8d, SIZEOF_PayloadEntry
+        cmp eax, [HEADER_ADDR + ImageHeader_payloads + PayloadEntry_crc32 + rdx]
+        jne bad_payload
+.checked:
+        add ebx, SIZEOF_LoadedPayload
+        inc r8d
+        cmp r8d, PAYLOAD_COUNT
+        jb .check
+
         ; Payloads read below 1 MiB for a home above it (the VMM), checked
         ; where they were read, move there now: REP MOVSQ moves 8 bytes an
         ; iteration, and Bochs, where boot time is measured, counts those.
@@ -390,6 +439,21 @@ long_mode:
         mov eax, [vmm_entry]
         jmp rax
 
+; A payload failed the check above: report it from main32.cpp, which is
+; 32-bit code: back to it through a far return into compatibility mode
+; (paging and the identity map stay).
+bad_payload:
+        mov [bad_payload_index], r8d
+        mov [bad_payload_crc], eax
+        push SEL_CODE32
+        push bad_payload_32
+        retfq
+bits 32
+bad_payload_32:
+        push dword [bad_payload_crc]
+        push dword [bad_payload_index]
+        call stage2_bad_payload         ; (does not return)
+
 ; ---------------------------------------------------------------------------
 
 section .data
@@ -412,6 +476,9 @@ idt_descriptor:
 stage1_read_sectors: dw 0
 staging_cursor: dd 0
 vmm_entry: dd 0
+stage2_crc_in_long_mode: dd 0
+bad_payload_index: dd 0
+bad_payload_crc: dd 0
 
 section .bss
 align 8
