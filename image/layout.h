@@ -163,12 +163,12 @@ struct BootInfo {
   uint32_t magic;            // BOOTINFO_MAGIC, set by stage2
   uint8_t boot_drive;        // DL from the BIOS (stage1)
   uint8_t disk_uses_lba;     // 1: INT 13h extensions, 0: CHS (stage1)
-  uint16_t reserved0a;
+  uint16_t pad0;             // (padding: see the static_asserts below)
   uint32_t chs_sectors;      // CHS geometry from AH=08h: sectors per track
   uint16_t chs_heads;        //   and heads (stage1, CHS only)
-  uint16_t reserved2;
+  uint16_t pad1;
   uint32_t bios_disk_reads;  // INT 13h read calls made (stage1, stage2)
-  uint32_t reserved3;
+  uint32_t pad2;
   uint64_t tsc_stage1;       // RDTSC at stage1's first instructions
   uint64_t tsc_stage2;       // RDTSC at stage2's first instruction
   uint64_t tsc_long_mode;    // RDTSC right after entering long mode
@@ -180,10 +180,10 @@ struct BootInfo {
   uint8_t console_row;       // VGA row where the VMM goes on (stage2)
   uint16_t inject;           // INJECT_*, from the header (stage2)
   uint16_t end_wait_seconds; // from the header (stage2)
-  uint16_t reserved4;
+  uint16_t pad3;
   uint32_t e820_count;
   LoadedPayload payloads[PAYLOAD_COUNT];
-  uint32_t reserved1;
+  uint32_t pad4;
   E820Entry e820[E820_MAX_ENTRIES];
 };
 static_assert(sizeof(BootInfo) <= BOOTINFO_MAX_BYTES);
