@@ -188,8 +188,10 @@ BuildResult build_image(const ImageInputs& inputs) {
                 bytes.data(), bytes.size());
   }
   const layout::PayloadEntry& stage2 = header.payloads[layout::PAYLOAD_STAGE2];
-  header.stage2_sum32 =
-      sum32(disk + size_t(stage2.first_lba) * SECTOR_SIZE, size_t(stage2.sectors) * SECTOR_SIZE);
+  const uint8_t* stage2_bytes = disk + size_t(stage2.first_lba) * SECTOR_SIZE;
+  header.stage2_head_sum32 = sum32(stage2_bytes, SECTOR_SIZE);
+  header.stage2_rest_sum32 =
+      sum32(stage2_bytes + SECTOR_SIZE, size_t(stage2.sectors - 1) * SECTOR_SIZE);
   header.header_crc32 = crc32c(&header, offsetof(layout::ImageHeader, header_crc32));
   uint8_t* header_sector = disk + size_t(layout::HEADER_LBA) * SECTOR_SIZE;
   std::memcpy(header_sector, &header, sizeof header);
@@ -269,8 +271,9 @@ std::string format_layout(const BuiltImage& image) {
                 p.sectors, chs_text(p.first_chs).c_str(), chs_text(p.last_chs).c_str());
   text += line;
   std::snprintf(line, sizeof line,
-                "\ndisk signature 0x%08X, stage2 sum32 0x%08X, end wait %u s, inject %s\n",
-                image.disk_signature, image.header.stage2_sum32, image.header.end_wait_seconds,
+                "\ndisk signature 0x%08X, stage2 sums 0x%08X/0x%08X, end wait %u s, inject %s\n",
+                image.disk_signature, image.header.stage2_head_sum32,
+                image.header.stage2_rest_sum32, image.header.end_wait_seconds,
                 layout::inject_name(image.header.inject) ? layout::inject_name(image.header.inject)
                                                          : "?");
   text += line;

@@ -129,10 +129,14 @@ struct ImageHeader {
   uint16_t version;          // IMAGE_VERSION
   uint16_t payload_count;    // PAYLOAD_COUNT
   uint32_t disk_sectors;     // sectors in the whole image
-  uint32_t stage2_sum32;     // sum of stage2's dwords (all its sectors): stage1's check
+  // 32-bit sums of stage2's little-endian dwords: its first sector (stage1
+  // checks it before the jump) and all its other sectors (that first sector
+  // checks them, and can still say so on COM1 when they are damaged).
+  uint32_t stage2_head_sum32;
   uint16_t end_wait_seconds; // how long a real PC shows the result before power-off
   uint16_t inject;           // fault-injection case (0 = none)
-  uint32_t reserved[2];
+  uint32_t stage2_rest_sum32;
+  uint32_t reserved;
   PayloadEntry payloads[PAYLOAD_COUNT];
   uint32_t header_crc32;     // CRC-32C of all bytes above
   uint32_t reserved_tail;
@@ -201,7 +205,8 @@ static_assert(sizeof(BootInfo) % 8 == 0 && sizeof(ImageHeader) % 8 == 0);
   X(ImageHeader, magic)                                                        \
   X(ImageHeader, payload_count)                                                \
   X(ImageHeader, disk_sectors)                                                 \
-  X(ImageHeader, stage2_sum32)                                                 \
+  X(ImageHeader, stage2_head_sum32)                                            \
+  X(ImageHeader, stage2_rest_sum32)                                            \
   X(ImageHeader, payloads)                                                     \
   X(ImageHeader, header_crc32)                                                 \
   X(PayloadEntry, name)                                                        \

@@ -3,8 +3,9 @@
 ; Entered from the BIOS in real mode at 0000:7C00 (or 07C0:0000), DL = boot
 ; drive. Reads the image header (LBA 1) and stage2 behind it in one read to
 ; HEADER_ADDR (the image tool writes the sector count into this MBR at
-; MBR_LOAD_SECTORS_OFFSET), checks stage2's magic and its 32-bit sum against
-; the header (stage2 checks the header's own magic and CRC), and calls stage2. The boot info at BOOTINFO_ADDR then holds
+; MBR_LOAD_SECTORS_OFFSET), checks stage2's magic and the 32-bit sum of its
+; first sector against the header (that sector checks the rest, stage2 the
+; header's own magic and CRC), and calls stage2. The boot info at BOOTINFO_ADDR then holds
 ; the drive, the disk access method and the TSC at entry. stage2 reuses this
 ; sector's reader (see the call into stage2): there is one disk reader.
 ;
@@ -84,13 +85,11 @@ load_stage2:
         mov si, msg_stage2              ; keeps even a garbage count in bounds
         and cx, STAGE2_MAX_BYTES / SECTOR_SIZE
         jz fail
-        push cx
         inc cx
         xor eax, eax
         inc ax                          ; HEADER_LBA
         mov di, HEADER_ADDR >> 4
         call read_sectors
-        pop cx
         mov si, msg_read
         jc fail
         jmp verify_stage2
@@ -127,11 +126,13 @@ msg_stage2:   db "Stage2", 0
 msg_error:    db " error", 0
 
 verify_stage2:
-        ; stage2's 32-bit sum over its sectors must match the header's, and
-        ; its magic must be there. (stage2 checks the header's CRC itself.)
-        mov edx, [HEADER_ADDR + ImageHeader_stage2_sum32]
+        ; The 32-bit sum of stage2's first sector must match the header's, and
+        ; stage2's magic must be there. That sector checks the rest of stage2
+        ; (and can still report on COM1 if it is damaged); stage2 checks the
+        ; header's CRC.
+        mov edx, [HEADER_ADDR + ImageHeader_stage2_head_sum32]
         mov si, STAGE2_ADDR
-        shl cx, 7                       ; dwords = sectors * 128
+        mov cx, SECTOR_SIZE / 4
 .sum:
         lodsd
         sub edx, eax

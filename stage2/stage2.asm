@@ -39,10 +39,27 @@ real_mode_start:
         rdtsc
         mov [BI + BootInfo_tsc_stage2], eax
         mov [BI + BootInfo_tsc_stage2 + 4], edx
+        cld
+
+        ; stage1 checked this sector; this sector checks the rest of stage2
+        ; before any of it runs (or is written: stage1's return address waits
+        ; on the stack), so that damage there still ends with a result line on
+        ; COM1 (stage1 has no room for one).
+        mov edx, [HEADER_ADDR + ImageHeader_stage2_rest_sum32]
+        mov si, STAGE2_ADDR + SECTOR_SIZE
+        mov cx, [STAGE2_SECTORS]
+        dec cx
+        shl cx, 7                       ; dwords in the other sectors
+        jz .rest_ok
+.rest_sum:
+        lodsd
+        sub edx, eax
+        loop .rest_sum
+        jnz stage2_damaged              ; (the flags of the last SUB)
+.rest_ok:
         pop word [stage1_read_sectors]  ; stage1's return address: its reader
         xor ax, ax                      ; stage1's reader left ES elsewhere
         mov es, ax
-        cld
         ; The C++ part's zero-initialised statics (.bss) are not in the
         ; file: clear them, a real PC leaves anything there. (AX = 0.)
         mov di, __stage2_bss_start
@@ -60,6 +77,68 @@ real_mode_start:
         call collect_e820
         call load_payloads
         jmp enter_protected_mode
+
+; The rest of stage2 does not match the header: say so on the screen (BIOS)
+; and on COM1, set up here the way lib/uart16550.cpp does, in the contract's
+; form; then the magic breakpoint and a halt, since the power-off code is in
+; the damaged part.
+STAGE2_SECTORS equ HEADER_ADDR + ImageHeader_payloads + PAYLOAD_STAGE2 * SIZEOF_PayloadEntry + PayloadEntry_sectors
+
+stage2_damaged:
+        mov si, com1_setup
+.setup:
+        lodsw                           ; AL: value, AH: register
+        test ax, ax
+        jz .report
+        mov dx, COM1_PORT
+        add dl, ah
+        out dx, al
+        jmp .setup
+.report:
+        mov si, msg_damaged
+        call early_print
+        mov si, msg_damaged_result
+        call early_print
+        xchg bx, bx                     ; the run's one magic breakpoint
+.halt:
+        cli
+        hlt
+        jmp .halt
+
+; SI: a NUL-terminated line, to the screen and to COM1 (LSR bit 5 polled; a
+; missing UART reads all ones, so this never waits for nothing).
+early_print:
+        lodsb
+        test al, al
+        jz .done
+        mov ah, 0x0E
+        xor bx, bx
+        push ax
+        int 0x10
+        mov dx, COM1_PORT + 5
+.wait:
+        in al, dx
+        test al, 0x20
+        jz .wait
+        pop ax
+        mov dx, COM1_PORT
+        out dx, al
+        jmp early_print
+.done:
+        ret
+
+com1_setup:                             ; value, register: 115200 8N1, FIFO
+        db 0x00, 1, 0x80, 3, 0x01, 0, 0x00, 1, 0x03, 3, 0xC7, 2, 0x03, 4
+        dw 0
+msg_damaged:
+        db "vmxboot: stage2 is damaged (its sum differs from the image header);", 13, 10
+        db "vmxboot: cannot power off (that code is in the damaged part): halting", 13, 10, 0
+msg_damaged_result:
+        db "vmxboot: result=bad-image payload=stage2 reason=sum", 13, 10, 0
+stage2_first_sector_end:
+%if stage2_first_sector_end - stage2_start > SECTOR_SIZE
+%error "the check of the rest of stage2 and its report must lie in stage2's first sector"
+%endif
 
 ; ---------------------------------------------------------------------------
 ; A20: port 0x92 first, then the BIOS, then the keyboard controller; each one

@@ -210,17 +210,33 @@ class DamagedImage(unittest.TestCase, RunContract):
             self.assertEqual(pairs.get("reason"), "crc", r.serial)
             self.assertNotIn("vmxboot VMM", r.serial, what)
 
-    def test_flipped_byte_in_stage2_is_refused_by_stage1(self):
-        # stage1 sums stage2 before calling it. With 512 bytes it can only say
-        # so on the screen and halt: no COM1 line, no power-off (a known gap).
+    def test_flipped_byte_in_stage2s_first_sector_is_refused_by_stage1(self):
+        # stage1 sums stage2's first sector before calling it. With 512 bytes
+        # it can only say so on the screen and halt: no COM1, no power-off.
         L = layout()
-        at = L["HEADER_LBA"] * L["SECTOR_SIZE"] + L["SECTOR_SIZE"] + 100  # in stage2
-        path = self.variant("flip-stage2", lambda d: flip(d, at))
+        at = (L["HEADER_LBA"] + 1) * L["SECTOR_SIZE"] + 100  # stage2, sector 0
+        path = self.variant("flip-stage2-head", lambda d: flip(d, at))
         r = bochs_boot.boot(path, cpu="corei7_skylake_x", timeout=5)
         self.assertTrue(r.timed_out)
         self.assertIn("vmxboot Stage2 error", r.vga_text())
         self.assertEqual(r.result_lines, [], r.serial)
-        self.assertNotIn("vmxboot: stage2", r.serial)
+
+    def test_flipped_byte_in_the_rest_of_stage2_is_bad_image(self):
+        # stage2's first sector sums the others before running them, and
+        # reports on COM1 in the contract's form; the power-off code is in
+        # the damaged part, so it says it cannot and halts.
+        lba, size = self.layout["stage2"]
+        L = layout()
+        self.assertGreater(size, 2 * L["SECTOR_SIZE"])
+        path = self.variant("flip-stage2-rest", lambda d: flip(d, lba * 512 + size - 100))
+        r = bochs_boot.boot(path, cpu="corei7_skylake_x", timeout=120)
+        self.assert_contract(r, "flipped stage2")
+        self.assertTrue(r.halted, r.serial)
+        code, pairs = r.result
+        self.assertEqual(code, "bad-image", r.serial)
+        self.assertEqual(pairs.get("payload"), "stage2", r.serial)
+        self.assertIn("vmxboot: stage2 is damaged", r.serial)
+        self.assertIn("vmxboot: result=bad-image payload=stage2", r.vga_text())
 
     def test_flipped_byte_in_header_is_bad_image(self):
         # The header's reserved words, which nothing reads but the CRC.
