@@ -105,6 +105,7 @@ fail:
         mov si, msg_error
         call print
 .halt:
+        cli                             ; halt for good: interrupts off
         hlt
         jmp .halt
 
