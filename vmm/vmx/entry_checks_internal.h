@@ -9,6 +9,7 @@
 
 #include "ia32/registers.h"
 #include "ia32/vmx/controls.h"
+#include "ia32/vmx/interruption_info.h"
 #include "ia32/vmx/fields.h"
 #include "vmx/entry_checks.h"
 
@@ -172,21 +173,9 @@ inline constexpr uint64_t rflags_must_be_1 = 1u << 1;
 inline constexpr uint64_t debugctl_btf = 1u << 1;
 }  // namespace bits
 
-// The VM-entry interruption-information field (SDM 24.8.3).
-namespace injection {
-inline constexpr uint32_t valid = 1u << 31;
-inline constexpr uint32_t deliver_error_code = 1u << 11;
-constexpr uint32_t vector(uint64_t info) { return info & 0xFF; }
-constexpr uint32_t type(uint64_t info) { return (info >> 8) & 7; }
-inline constexpr uint32_t external_interrupt = 0;
-inline constexpr uint32_t reserved_type = 1;
-inline constexpr uint32_t nmi = 2;
-inline constexpr uint32_t hardware_exception = 3;
-inline constexpr uint32_t software_interrupt = 4;
-inline constexpr uint32_t privileged_software_exception = 5;
-inline constexpr uint32_t software_exception = 6;
-inline constexpr uint32_t other_event = 7;
-}  // namespace injection
+// The VM-entry interruption-information field (SDM 24.8.3): the layout is
+// the exit fields' (ia32/vmx/interruption_info.h).
+namespace injection = ia32::vmx::interruption;
 
 // Guest interruptibility state (SDM 24.4.2, table 24-3).
 namespace interruptibility {
