@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ia32/cpuid.h"
 #include "ia32/exceptions.h"
 #include "ia32/instructions.h"
 #include "layout.h"
@@ -63,24 +64,16 @@ void check_real_mode_steps(const BootInfo& info, const ImageHeader& header) {
 // Returns CPUID 0x80000001 EDX.
 uint32_t require_long_mode(const BootInfo& info) {
   uint32_t regs[4];
-  cpuid(0x80000000, 0, regs);
-  const uint32_t max_extended = regs[0];
+  cpuid(cpuid_leaf::max_extended, 0, regs);
   uint32_t edx = 0;
-  // CPUs without extended leaves answer 0x80000000 with whatever their
-  // highest basic leaf holds: only 0x8000xxxx is a real maximum.
-  if ((max_extended & 0xFFFF0000) == 0x80000000 && max_extended >= 0x80000001) {
-    cpuid(0x80000001, 0, regs);
+  if (has_extended_leaf(regs[0], cpuid_leaf::extended_features)) {
+    cpuid(cpuid_leaf::extended_features, 0, regs);
     edx = regs[3];
   }
-  if (!(edx & (1u << 29))) {
-    cpuid(0, 0, regs);
+  if (!(edx & cpuid80000001_edx_long_mode)) {
+    cpuid(cpuid_leaf::vendor, 0, regs);
     char vendor[13];
-    for (int i = 0; i < 4; ++i) {
-      vendor[i] = char(regs[1] >> (8 * i));
-      vendor[4 + i] = char(regs[3] >> (8 * i));
-      vendor[8 + i] = char(regs[2] >> (8 * i));
-    }
-    vendor[12] = 0;
+    decode_vendor(regs[1], regs[2], regs[3], vendor);
     boot_report::print_disk_and_memory(info);
     console::printf("stage2: this CPU (%s) does not support 64-bit mode; the VMM needs it\n",
                     vendor);
@@ -155,9 +148,8 @@ extern "C" uint32_t stage2_main(BootInfo* info) {
   const uint32_t extended_features = require_long_mode(*info);
   verify_and_place_payloads(*info, header);
 
-  constexpr uint32_t cpuid_edx_1g_pages = 1u << 26;
   paging::build_identity_map_4g(reinterpret_cast<uint64_t*>(uintptr_t(PAGE_TABLES_ADDR)),
-                                PAGE_TABLES_ADDR, (extended_features & cpuid_edx_1g_pages) != 0);
+                                PAGE_TABLES_ADDR, (extended_features & cpuid80000001_edx_1g_pages) != 0);
   info->console_row = uint8_t(console::row());
   return info->payloads[PAYLOAD_VMM].load_addr;
 }

@@ -6,6 +6,7 @@
 #include "cpu_tables.h"
 #include "ia32/cpuid.h"
 #include "ia32/instructions.h"
+#include "ia32/vmx/capabilities.h"
 #include "layout.h"
 #include "lib/boot_report.h"
 #include "lib/console.h"
@@ -94,10 +95,11 @@ extern "C" [[noreturn]] void vmm_main(const BootInfo* info) {
                   cpu.signature.family, cpu.signature.model, cpu.signature.stepping,
                   cpu.vmx ? "yes" : "no");
   if (!cpu.vmx) end_run("no-vmx", "vendor=%s", cpu.vendor);
-  const uint64_t feature_control = rdmsr(0x3A);
+  namespace fc = ia32::vmx::feature_control;
+  const uint64_t feature_control = rdmsr(ia32::vmx::msr::feature_control);
   console::printf("cpu: IA32_FEATURE_CONTROL 0x%llx (%s, VMX outside SMX %s)\n",
                   (unsigned long long)feature_control,
-                  (feature_control & 1) ? "locked" : "unlocked",
-                  (feature_control & 4) ? "on" : "off");
+                  (feature_control & fc::lock) ? "locked" : "unlocked",
+                  (feature_control & fc::vmx_outside_smx) ? "on" : "off");
   vmx::run_demo(*info);
 }

@@ -14,7 +14,14 @@ inline constexpr uint32_t address_sizes = 0x80000008;
 }  // namespace cpuid_leaf
 
 inline constexpr uint32_t cpuid1_ecx_vmx = 1u << 5;
+inline constexpr uint32_t cpuid80000001_edx_1g_pages = 1u << 26;
 inline constexpr uint32_t cpuid80000001_edx_long_mode = 1u << 29;
+
+// CPUs without extended leaves answer leaf 0x80000000 with whatever their
+// highest basic leaf holds: only a 0x8000xxxx value is a real maximum.
+constexpr bool has_extended_leaf(uint32_t leaf80000000_eax, uint32_t leaf) {
+  return (leaf80000000_eax & 0xFFFF0000) == 0x80000000 && leaf80000000_eax >= leaf;
+}
 
 // Family, model and stepping as the SDM says to display them: the extended
 // family is added only for family 0xF, the extended model is prefixed only

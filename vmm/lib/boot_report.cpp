@@ -6,6 +6,8 @@ namespace boot_report {
 
 using namespace layout;
 
+namespace {
+
 const char* a20_method_name(uint8_t method) {
   switch (method) {
     case A20_ALREADY_ON: return "already on";
@@ -15,6 +17,8 @@ const char* a20_method_name(uint8_t method) {
     default: return "off";
   }
 }
+
+}  // namespace
 
 void print_disk_and_memory(const BootInfo& info) {
   console::printf("boot: drive 0x%02x via %s, %u BIOS disk reads\n", info.boot_drive,

@@ -6,7 +6,6 @@
 
 namespace boot_report {
 
-const char* a20_method_name(uint8_t method);
 // "boot: drive 0x80 via INT 13h extensions, 3 BIOS disk reads, A20 ..., N E820 entries"
 void print_disk_and_memory(const layout::BootInfo& info);
 // One line per payload after stage1's: name, size, where it runs, CRC-32.

@@ -139,7 +139,7 @@ void check(VmxResult result, const char* step) {
 void require_vmx() {
   uint32_t regs[4];
   cpuid(1, 0, regs);
-  if ((regs[2] & ia32::vmx::cpuid1_ecx_vmx) == 0) end_run("no-vmx", "cpuid.1:ecx.vmx=0");
+  if ((regs[2] & cpuid1_ecx_vmx) == 0) end_run("no-vmx", "cpuid.1:ecx.vmx=0");
 }
 
 // IA32_FEATURE_CONTROL (SDM 24.7): locked with VMX off means VMXON would

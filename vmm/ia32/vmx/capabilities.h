@@ -4,10 +4,10 @@
 
 #include <stdint.h>
 
-namespace ia32::vmx {
+// CPUID.1:ECX bit 5 (SDM 23.6 "Discovering support for VMX"): ia32/cpuid.h.
+#include "ia32/cpuid.h"
 
-// CPUID.1:ECX bit 5 (SDM 23.6 "Discovering support for VMX").
-inline constexpr uint32_t cpuid1_ecx_vmx = 1u << 5;
+namespace ia32::vmx {
 
 namespace msr {
 inline constexpr uint32_t feature_control = 0x3A;
