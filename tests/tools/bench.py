@@ -35,7 +35,9 @@ def elf_entry(path):
     return int(m.group(1), 16)
 
 
-def measure(image, vmm_entry, cpu, bios, vmlaunch):
+def run_with_commands(image, cpu, bios, commands):
+    """Boots `image` once under Bochs' debugger running `commands`; returns
+    the ticks every `ptime` printed, what COM1 received, and Bochs' output."""
     work = tempfile.mkdtemp(prefix="vmxboot-bench-")
     try:
         disk = os.path.join(work, "disk.img")
@@ -46,20 +48,27 @@ def measure(image, vmm_entry, cpu, bios, vmlaunch):
                                  os.path.join(work, "bochs.log"))
         cmds = os.path.join(work, "cmds")
         with open(cmds, "w") as f:
-            f.write("lb 0x7c00\nc\nptime\n"
-                    f"lb 0x{vmm_entry:x}\nc\nptime\n"
-                    f"lb 0x{vmlaunch:x}\nc\nptime\n"
-                    "d 1\nd 2\nd 3\nc\nptime\nc\nq\n")
+            f.write(commands)
         out = subprocess.run(["bochs", "-q", "-f", rc, "-rc", cmds], cwd=work,
                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
                              errors="replace", timeout=300)
-        ticks = [int(t) for t in re.findall(r"^ptime: (\d+)", out.stdout, re.M)]
         with open(serial, "rb") as f:
             com1 = f.read().decode("latin-1")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    ticks = [int(t) for t in re.findall(r"^ptime: (\d+)", out.stdout, re.M)]
+    return ticks, com1, out.stdout
+
+
+def measure(image, vmm_entry, cpu, bios, vmlaunch):
+    ticks, com1, stdout = run_with_commands(
+        image, cpu, bios,
+        "lb 0x7c00\nc\nptime\n"
+        f"lb 0x{vmm_entry:x}\nc\nptime\n"
+        f"lb 0x{vmlaunch:x}\nc\nptime\n"
+        "d 1\nd 2\nd 3\nc\nptime\nc\nq\n")
     if len(ticks) < 4:
-        sys.exit(f"bench: expected four breakpoints, got {len(ticks)}; Bochs said:\n{out.stdout[-2000:]}")
+        sys.exit(f"bench: expected four breakpoints, got {len(ticks)}; Bochs said:\n{stdout[-2000:]}")
     reads = re.search(r"(\d+) BIOS disk reads", com1)
     result = re.search(r"^vmxboot: result=(\S+)", com1, re.M)
     return {
@@ -103,23 +112,10 @@ def measure_exit(image, build, cpu, bios):
     vmm = os.path.join(build, "vmm.elf")
     stub = symbol(vmm, "vmx_exit_stub")
     resume = instruction_address(vmm, "vmresume")
-    work = tempfile.mkdtemp(prefix="vmxboot-bench-")
-    try:
-        disk = os.path.join(work, "disk.img")
-        shutil.copyfile(image, disk)
-        rc = os.path.join(work, "bochsrc")
-        bochs_boot.write_bochsrc(rc, disk, cpu, bios, False, 64, 1, os.path.join(work, "s.txt"),
-                                 os.path.join(work, "bochs.log"))
-        cmds = os.path.join(work, "cmds")
-        with open(cmds, "w") as f:
-            f.write(f"lb 0x{out_at:x}\nc\nc\nc\nptime\nlb 0x{stub:x}\nc\nptime\n"
-                    f"lb 0x{resume:x}\nc\nptime\nlb 0x{out_at + 2:x}\nc\nptime\nq\n")
-        out = subprocess.run(["bochs", "-q", "-f", rc, "-rc", cmds], cwd=work,
-                             stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                             errors="replace", timeout=300)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    t = [int(x) for x in re.findall(r"^ptime: (\d+)", out.stdout, re.M)]
+    t, _, _ = run_with_commands(
+        image, cpu, bios,
+        f"lb 0x{out_at:x}\nc\nc\nc\nptime\nlb 0x{stub:x}\nc\nptime\n"
+        f"lb 0x{resume:x}\nc\nptime\nlb 0x{out_at + 2:x}\nc\nptime\nq\n")
     if len(t) != 4:
         sys.exit(f"bench: expected four breakpoints in the exit, got {len(t)}")
     return {
