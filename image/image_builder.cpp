@@ -1,5 +1,6 @@
 #include "image_builder.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdio>
@@ -20,7 +21,6 @@ static_assert(layout::STAGE2_MAX_BYTES % SECTOR_SIZE == 0 &&
               layout::GUEST_MAX_BYTES % SECTOR_SIZE == 0);
 static_assert(kPartitionTableOffset + 4 * kPartitionEntryBytes == kBootSignatureOffset);
 
-constexpr uint32_t kStage2MagicOffset = 4;
 // Used only if the content-derived signature comes out as zero, which some
 // BIOSes and OSes treat as "no signature".
 constexpr uint32_t kFallbackDiskSignature = 0x42584D56;  // "VMXB"
@@ -90,13 +90,14 @@ std::string check_payload(const PayloadSpec& spec, const InputFile& input) {
                          "is " + std::to_string(size) + " bytes, too big for its region");
   }
   if (spec.index == layout::PAYLOAD_STAGE2) {
-    if (size < kStage2MagicOffset + 4) {
+    if (size < layout::STAGE2_SUM_ADJUST_OFFSET + 4) {
       return payload_error(spec, input.path,
                            "is " + std::to_string(size) +
-                               " bytes, too short to hold the stage2 magic at offset 4");
+                               " bytes, too short to hold the stage2 magic at offset 4 and the "
+                               "sum adjustment at offset 8");
     }
     uint32_t magic = 0;
-    for (int i = 3; i >= 0; --i) magic = (magic << 8) | input.bytes[kStage2MagicOffset + i];
+    for (int i = 3; i >= 0; --i) magic = (magic << 8) | input.bytes[layout::STAGE2_MAGIC_OFFSET + i];
     if (magic != layout::STAGE2_MAGIC) {
       return payload_error(spec, input.path,
                            "has " + hex32(magic) + " at offset 4, not the stage2 magic " +
@@ -157,9 +158,19 @@ BuildResult build_image(const ImageInputs& inputs) {
   header.end_wait_seconds = inputs.end_wait_seconds;
   header.inject = inputs.inject;
 
+  // stage2 as it goes to disk: with the dword that makes its first sector's
+  // dwords sum to the magic (stage1's check), before its CRC is taken.
+  std::vector<uint8_t> stage2_bytes = inputs.payloads[layout::PAYLOAD_STAGE2].bytes;
+  put_le32(stage2_bytes.data() + layout::STAGE2_SUM_ADJUST_OFFSET, 0);
+  uint8_t first_sector[SECTOR_SIZE] = {};  // as on disk: zero-padded
+  std::memcpy(first_sector, stage2_bytes.data(), std::min<size_t>(stage2_bytes.size(), SECTOR_SIZE));
+  put_le32(stage2_bytes.data() + layout::STAGE2_SUM_ADJUST_OFFSET,
+           layout::STAGE2_MAGIC - sum32(first_sector, SECTOR_SIZE));
+
   uint32_t next_lba = layout::HEADER_LBA + 1;
   for (const PayloadSpec& spec : kPayloadSpecs) {
-    const std::vector<uint8_t>& bytes = inputs.payloads[spec.index].bytes;
+    const std::vector<uint8_t>& bytes =
+        spec.index == layout::PAYLOAD_STAGE2 ? stage2_bytes : inputs.payloads[spec.index].bytes;
     layout::PayloadEntry& entry = header.payloads[spec.index];
     std::strncpy(entry.name, spec.name, sizeof entry.name);
     entry.first_lba = next_lba;
@@ -168,6 +179,7 @@ BuildResult build_image(const ImageInputs& inputs) {
     entry.size = uint32_t(bytes.size());
     entry.crc32 = crc32c(bytes.data(), bytes.size());
     next_lba += entry.sectors;
+    if (spec.index == layout::PAYLOAD_STAGE2) next_lba += 1;  // its spare first sector
   }
   image.payload_end_lba = next_lba;
 
@@ -183,15 +195,17 @@ BuildResult build_image(const ImageInputs& inputs) {
   uint8_t* disk = image.bytes.data();
 
   for (const PayloadSpec& spec : kPayloadSpecs) {
-    const std::vector<uint8_t>& bytes = inputs.payloads[spec.index].bytes;
+    const std::vector<uint8_t>& bytes =
+        spec.index == layout::PAYLOAD_STAGE2 ? stage2_bytes : inputs.payloads[spec.index].bytes;
     std::memcpy(disk + size_t(header.payloads[spec.index].first_lba) * SECTOR_SIZE,
                 bytes.data(), bytes.size());
   }
   const layout::PayloadEntry& stage2 = header.payloads[layout::PAYLOAD_STAGE2];
-  const uint8_t* stage2_bytes = disk + size_t(stage2.first_lba) * SECTOR_SIZE;
-  header.stage2_head_sum32 = sum32(stage2_bytes, SECTOR_SIZE);
+  const uint8_t* stage2_on_disk = disk + size_t(stage2.first_lba) * SECTOR_SIZE;
+  std::memcpy(disk + size_t(layout::stage2_spare_lba(header)) * SECTOR_SIZE, stage2_on_disk,
+              SECTOR_SIZE);
   header.stage2_rest_sum32 =
-      sum32(stage2_bytes + SECTOR_SIZE, size_t(stage2.sectors - 1) * SECTOR_SIZE);
+      sum32(stage2_on_disk + SECTOR_SIZE, size_t(stage2.sectors - 1) * SECTOR_SIZE);
   header.header_crc32 = crc32c(&header, offsetof(layout::ImageHeader, header_crc32));
   uint8_t* header_sector = disk + size_t(layout::HEADER_LBA) * SECTOR_SIZE;
   std::memcpy(header_sector, &header, sizeof header);
@@ -200,9 +214,9 @@ BuildResult build_image(const ImageInputs& inputs) {
   // different images plugged in at once do not collide, yet a rebuild from the
   // same inputs is byte-identical), then the one partition entry.
   std::memcpy(disk, inputs.stage1.bytes.data(), SECTOR_SIZE);
-  // stage1 reads the header and stage2 behind it in one read of this many
-  // sectors.
-  put_le16(disk + layout::MBR_LOAD_SECTORS_OFFSET, uint16_t(1 + stage2.sectors));
+  // stage1 reads the header, stage2 and the spare behind it in one read of
+  // this many sectors.
+  put_le16(disk + layout::MBR_LOAD_SECTORS_OFFSET, uint16_t(1 + stage2.sectors + 1));
   // (Not over the whole header sector: a CRC run over a message followed by
   // its own CRC always ends in the same value.)
   image.disk_signature = crc32c_update(crc32c(disk, kDiskSignatureOffset), &header,
@@ -235,6 +249,10 @@ BuildResult build_image(const ImageInputs& inputs) {
     const layout::PayloadEntry& payload = header.payloads[spec.index];
     image.regions.push_back({spec.name, payload.first_lba, payload.sectors, payload.size, true,
                              payload.load_addr, true, payload.crc32});
+    if (spec.index == layout::PAYLOAD_STAGE2) {
+      image.regions.push_back({"spare", layout::stage2_spare_lba(header), 1, SECTOR_SIZE, false,
+                               0, false, 0});
+    }
   }
   const uint32_t padding_sectors = disk_sectors - image.payload_end_lba;
   image.regions.push_back({"padding", image.payload_end_lba, padding_sectors,
@@ -271,9 +289,9 @@ std::string format_layout(const BuiltImage& image) {
                 p.sectors, chs_text(p.first_chs).c_str(), chs_text(p.last_chs).c_str());
   text += line;
   std::snprintf(line, sizeof line,
-                "\ndisk signature 0x%08X, stage2 sums 0x%08X/0x%08X, end wait %u s, inject %s\n",
-                image.disk_signature, image.header.stage2_head_sum32,
-                image.header.stage2_rest_sum32, image.header.end_wait_seconds,
+                "\ndisk signature 0x%08X, stage2 rest sum 0x%08X, end wait %u s, inject %s\n",
+                image.disk_signature, image.header.stage2_rest_sum32,
+                image.header.end_wait_seconds,
                 layout::inject_name(image.header.inject) ? layout::inject_name(image.header.inject)
                                                          : "?");
   text += line;

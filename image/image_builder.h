@@ -44,8 +44,9 @@ struct PayloadSpec {
   uint32_t max_bytes;
 };
 inline constexpr PayloadSpec kPayloadSpecs[layout::PAYLOAD_COUNT] = {
+    // (stage2's window also holds the spare copy of its first sector.)
     {layout::PAYLOAD_NAMES[layout::PAYLOAD_STAGE2], layout::PAYLOAD_STAGE2, layout::STAGE2_ADDR,
-     layout::STAGE2_MAX_BYTES},
+     layout::STAGE2_MAX_BYTES - layout::SECTOR_SIZE},
     {layout::PAYLOAD_NAMES[layout::PAYLOAD_VMM], layout::PAYLOAD_VMM, layout::VMM_ADDR,
      layout::VMM_MAX_BYTES},
     {layout::PAYLOAD_NAMES[layout::PAYLOAD_GUEST], layout::PAYLOAD_GUEST, layout::GUEST_ADDR,

@@ -28,12 +28,19 @@ namespace layout {
   X(HEADER_LBA, 1)                                                             \
   X(HEADER_ADDR, 0x7E00)                                                       \
   /* the image tool writes here, in the MBR, how many sectors stage1 reads   \
-     from HEADER_LBA: the header and stage2, in one read */                   \
+     from HEADER_LBA: the header, stage2 and the spare copy of stage2's      \
+     first sector right behind it, in one read */                             \
   X(MBR_LOAD_SECTORS_OFFSET, 0x1B6)                                            \
-  /* stage2 ends below 0x10000, so no read of it crosses a 64 KiB boundary;  \
-     at most 63 sectors: stage1 masks the count with 63 */                    \
+  /* stage2 and its spare first sector end below 0x10000, so no read of     \
+     them crosses a 64 KiB boundary; at most 63 sectors together: stage1     \
+     masks the count with 63 */                                               \
   X(STAGE2_ADDR, 0x8000)                                                       \
   X(STAGE2_MAX_BYTES, 0x7E00)                                                  \
+  /* in stage2's first sector: the magic, and a dword the image tool sets so \
+     that the sector's 32-bit little-endian dwords sum to the magic (which   \
+     is all stage1 checks) */                                                 \
+  X(STAGE2_MAGIC_OFFSET, 4)                                                    \
+  X(STAGE2_SUM_ADJUST_OFFSET, 8)                                               \
   /* the Virtual-8086 guest must live below 1 MiB */                          \
   X(GUEST_ADDR, 0x10000)                                                       \
   X(GUEST_MAX_BYTES, 0x10000)                                                  \
@@ -51,7 +58,7 @@ namespace layout {
   X(MAX_SECTORS_PER_READ, 127)                                                 \
   X(READ_RETRIES, 3)                                                           \
   X(E820_MAX_ENTRIES, 128)                                                     \
-  X(IMAGE_VERSION, 1)                                                          \
+  X(IMAGE_VERSION, 2)                                                          \
   X(PAYLOAD_COUNT, 3)                                                          \
   X(PAYLOAD_STAGE2, 0)                                                         \
   X(PAYLOAD_VMM, 1)                                                            \
@@ -122,19 +129,19 @@ struct PayloadEntry {
 };
 static_assert(sizeof(PayloadEntry) == 32);
 
-// LBA 1. Written by the image tool, read by stage1 (magic, stage2 entry) and
-// stage2 (everything).
+// LBA 1. Written by the image tool, read by stage2 (stage1 only loads it).
 struct ImageHeader {
   uint64_t magic;            // IMAGE_MAGIC
   uint16_t version;          // IMAGE_VERSION
   uint16_t payload_count;    // PAYLOAD_COUNT
   uint32_t disk_sectors;     // sectors in the whole image
-  // 32-bit sums of stage2's little-endian dwords: its first sector (stage1
-  // checks it before the jump) and all its other sectors (that first sector
-  // checks them, and can still say so on COM1 when they are damaged).
-  uint32_t stage2_head_sum32;
+  uint32_t reserved0;
   uint16_t end_wait_seconds; // how long a real PC shows the result before power-off
   uint16_t inject;           // fault-injection case (0 = none)
+  // The 32-bit sum of the little-endian dwords of all stage2's sectors but
+  // the first (that sector checks them before running them, and can still
+  // say so on COM1 when they are damaged). The first sector needs no entry
+  // here: its dwords sum to STAGE2_MAGIC (see STAGE2_SUM_ADJUST_OFFSET).
   uint32_t stage2_rest_sum32;
   uint32_t reserved;
   PayloadEntry payloads[PAYLOAD_COUNT];
@@ -142,6 +149,15 @@ struct ImageHeader {
   uint32_t reserved_tail;
 };
 static_assert(sizeof(ImageHeader) <= SECTOR_SIZE);
+
+// A spare copy of stage2's first sector lies right behind stage2. stage1
+// reads it along with the header and stage2, and reads it again to
+// STAGE2_ADDR when the first sector does not sum to the magic: the spare then
+// reports the damage in the result contract (and powers off), which stage1
+// has no room to do. stage2's first sector checks the spare on every boot.
+constexpr uint32_t stage2_spare_lba(const ImageHeader& header) {
+  return header.payloads[PAYLOAD_STAGE2].first_lba + header.payloads[PAYLOAD_STAGE2].sectors;
+}
 
 // One BIOS E820 entry as returned by INT 15h (24-byte form).
 struct E820Entry {
@@ -167,7 +183,10 @@ struct BootInfo {
   uint32_t magic;            // BOOTINFO_MAGIC, set by stage2
   uint8_t boot_drive;        // DL from the BIOS (stage1)
   uint8_t disk_uses_lba;     // 1: INT 13h extensions, 0: CHS (stage1)
-  uint16_t pad0;             // (padding: see the static_asserts below)
+  uint8_t stage2_spare_used; // 1: stage2's first sector was damaged, stage1
+                             //   ran the spare copy (stage1)
+  uint8_t stage2_spare_bad;  // 1: the spare copy is damaged (stage2's first
+                             //   sector)
   uint32_t chs_sectors;      // CHS geometry from AH=08h: sectors per track
   uint16_t chs_heads;        //   and heads (stage1, CHS only)
   uint16_t pad1;
@@ -205,7 +224,6 @@ static_assert(sizeof(BootInfo) % 8 == 0 && sizeof(ImageHeader) % 8 == 0);
   X(ImageHeader, magic)                                                        \
   X(ImageHeader, payload_count)                                                \
   X(ImageHeader, disk_sectors)                                                 \
-  X(ImageHeader, stage2_head_sum32)                                            \
   X(ImageHeader, stage2_rest_sum32)                                            \
   X(ImageHeader, payloads)                                                     \
   X(ImageHeader, header_crc32)                                                 \
@@ -218,6 +236,8 @@ static_assert(sizeof(BootInfo) % 8 == 0 && sizeof(ImageHeader) % 8 == 0);
   X(BootInfo, magic)                                                           \
   X(BootInfo, boot_drive)                                                      \
   X(BootInfo, disk_uses_lba)                                                   \
+  X(BootInfo, stage2_spare_used)                                               \
+  X(BootInfo, stage2_spare_bad)                                                \
   X(BootInfo, chs_heads)                                                       \
   X(BootInfo, chs_sectors)                                                     \
   X(BootInfo, bios_disk_reads)                                                 \

@@ -1,11 +1,15 @@
 ; stage1 — the master boot record.
 ;
 ; Entered from the BIOS in real mode at 0000:7C00 (or 07C0:0000), DL = boot
-; drive. Reads the image header (LBA 1) and stage2 behind it in one read to
-; HEADER_ADDR (the image tool writes the sector count into this MBR at
-; MBR_LOAD_SECTORS_OFFSET), checks stage2's magic and the 32-bit sum of its
-; first sector against the header (that sector checks the rest, stage2 the
-; header's own magic and CRC), and calls stage2. The boot info at BOOTINFO_ADDR then holds
+; drive. Reads the image header (LBA 1), stage2 and the spare copy of
+; stage2's first sector behind it in one read to HEADER_ADDR (the image tool
+; writes the sector count into this MBR at MBR_LOAD_SECTORS_OFFSET), checks
+; that the dwords of stage2's first sector sum to its magic, and calls stage2.
+; If they do not, it reads the spare over that sector, checks it the same way
+; and calls it with BootInfo.stage2_spare_used set: the spare reports the
+; damage in the result contract (COM1, power-off), which this sector has no
+; room to do. stage2's first sector checks the rest of stage2 and the spare,
+; stage2 the header's magic and CRC. The boot info at BOOTINFO_ADDR then holds
 ; the drive, the disk access method and the TSC at entry. stage2 reuses this
 ; sector's reader (see the call into stage2): there is one disk reader.
 ;
@@ -63,39 +67,11 @@ normalised:
         jnc chs_geometry
         inc byte [bp + BootInfo_disk_uses_lba]
         jmp load_stage2
-chs_geometry:
-        ; No extensions (a floppy, an old BIOS): geometry from AH=08h.
-        mov ah, 0x08
-        mov dl, [bp + BootInfo_boot_drive]
-        int 0x13
-        mov si, msg_geometry
-        jc fail
-        and cx, 0x3F                    ; sectors per track; 0 means failure
-        jz fail
-        mov [bp + BootInfo_chs_sectors], cx
-        mov [bp + BootInfo_chs_heads], dh  ; heads = last head + 1 (up to 256)
-        inc word [bp + BootInfo_chs_heads]
-
-load_stage2:
-        ; The header and stage2 behind it, in one read. stage2's window in
-        ; memory bounds the count (and keeps the read under 127 sectors and
-        ; inside one 64 KiB block).
-        mov cx, [STAGE1_ADDR + MBR_LOAD_SECTORS_OFFSET]
-        dec cx                          ; stage2's sectors: 1..63, the mask
-        mov si, msg_stage2              ; keeps even a garbage count in bounds
-        and cx, STAGE2_MAX_BYTES / SECTOR_SIZE
-        jz fail
-        inc cx
-        xor eax, eax
-        inc ax                          ; HEADER_LBA
-        mov di, HEADER_ADDR >> 4
-        call read_sectors
-        mov si, msg_read
-        jc fail
-        jmp verify_stage2
 
 ; fail — print "vmxboot <step> error" and stop. SI = the step's name
 ; (the words are GRUB's: short enough for a boot sector, clear enough).
+; Only the screen: this sector has no room for COM1 or a power-off, which is
+; why a damaged stage2 first sector is reported by its spare copy instead.
 fail:
         push si
         mov si, msg_prefix
@@ -120,28 +96,59 @@ print:
 .done:
         ret
 
-msg_prefix:   db "vmxboot ", 0
-msg_geometry: db "Geom", 0
-msg_read:     db "Read", 0
-msg_stage2:   db "Stage2", 0
-msg_error:    db " error", 0
+chs_geometry:
+        ; No extensions (a floppy, an old BIOS): geometry from AH=08h.
+        mov ah, 0x08
+        mov dl, [bp + BootInfo_boot_drive]
+        int 0x13
+        mov si, msg_geometry
+        jc fail
+        and cx, 0x3F                    ; sectors per track; 0 means failure
+        jz fail
+        mov [bp + BootInfo_chs_sectors], cx
+        mov [bp + BootInfo_chs_heads], dh  ; heads = last head + 1 (up to 256)
+        inc word [bp + BootInfo_chs_heads]
 
-verify_stage2:
-        ; The 32-bit sum of stage2's first sector must match the header's, and
-        ; stage2's magic must be there. That sector checks the rest of stage2
-        ; (and can still report on COM1 if it is damaged); stage2 checks the
-        ; header's CRC.
-        mov edx, [HEADER_ADDR + ImageHeader_stage2_head_sum32]
+load_stage2:
+        ; The header, stage2 and the spare copy of its first sector, in one
+        ; read. stage2's window in memory bounds the count (and keeps the read
+        ; under 127 sectors and inside one 64 KiB block): the mask keeps even
+        ; a garbage count in bounds, and stage2's checks catch what is missing.
+        mov cx, [STAGE1_ADDR + MBR_LOAD_SECTORS_OFFSET]
+        dec cx
+        and cx, STAGE2_MAX_BYTES / SECTOR_SIZE
+        inc cx
+        xor eax, eax
+        inc ax                          ; HEADER_LBA
+        mov di, HEADER_ADDR >> 4
+read_and_verify:
+        call read_sectors
+        mov si, msg_read
+        jc fail
+        ; EAX: the sector after those read. The spare is the one before it.
+
+        ; stage2's first sector: its dwords must sum to stage2's magic (the
+        ; image tool sets one dword so that they do). That sector checks the
+        ; rest of stage2 and the spare; stage2 checks the header.
+        mov edx, STAGE2_MAGIC
         mov si, STAGE2_ADDR
         mov cx, SECTOR_SIZE / 4
 .sum:
-        lodsd
-        sub edx, eax
+        sub edx, [si]
+        lea si, [si + 4]                ; (LEA keeps the flags of the SUB)
         loop .sum
         mov si, msg_stage2
-        jnz fail
-        cmp dword [STAGE2_ADDR + 4], STAGE2_MAGIC
-        jne fail
+        jz run_stage2
+        ; Damaged: read the spare over it, once, and tell stage2 (which then
+        ; reports the damage, in the result contract, and powers off).
+        xor byte [bp + BootInfo_stage2_spare_used], 1
+        jz fail                         ; the spare is damaged too
+        dec eax
+        inc cx                          ; one sector (the loop left CX = 0)
+        mov di, STAGE2_ADDR >> 4
+        jmp read_and_verify
+
+run_stage2:
         ; Enter stage2 by a call: the return address it pushes is that of
         ; read_sectors, right behind, which is how stage2 finds the reader.
         call STAGE2_ADDR
@@ -219,6 +226,13 @@ read_sectors:
         test cx, cx                     ; (clears CF)
         jnz .next
         ret
+
+; (Here, not by fail: that keeps every jump to fail short.)
+msg_prefix:   db "vmxboot ", 0
+msg_geometry: db "Geom", 0
+msg_read:     db "Read", 0
+msg_stage2:   db "Stage2", 0
+msg_error:    db " error", 0
 
         times MBR_LOAD_SECTORS_OFFSET - ($ - $$) db 0  ; image tool's part
         times 510 - ($ - $$) db 0

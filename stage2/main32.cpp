@@ -41,6 +41,26 @@ void check_header(const ImageHeader& header) {
   }
 }
 
+// stage2's first sector. stage1 runs the spare copy when the first sector's
+// dwords do not sum to the magic; the first sector (either) checks the spare.
+void check_stage2_first_sector(const BootInfo& info, const ImageHeader& header) {
+  const PayloadEntry& stage2 = header.payloads[PAYLOAD_STAGE2];
+  if (info.stage2_spare_used) {
+    console::printf(
+        "stage2: the first sector of stage2 (LBA %u) is damaged: its dwords do not sum to the "
+        "stage2 magic. stage1 ran the spare copy (LBA %u) to report it. Rewrite the image.\n",
+        stage2.first_lba, stage2_spare_lba(header));
+    end_run("bad-image", "payload=stage2 reason=sum sector=first lba=%u", stage2.first_lba);
+  }
+  if (info.stage2_spare_bad) {
+    console::printf(
+        "stage2: the spare copy of stage2's first sector (LBA %u) is damaged: its dwords do not "
+        "sum to the stage2 magic. Rewrite the image.\n",
+        stage2_spare_lba(header));
+    end_run("bad-image", "payload=stage2 reason=sum sector=spare lba=%u", stage2_spare_lba(header));
+  }
+}
+
 // What the real-mode part could not do.
 void check_real_mode_steps(const BootInfo& info, const ImageHeader& header) {
   if (info.fail_step == FAIL_NONE) return;
@@ -144,6 +164,7 @@ extern "C" uint32_t stage2_main(BootInfo* info) {
   info->inject = header.inject;
   info->end_wait_seconds = header.end_wait_seconds;
   end_wait::set_seconds(header.end_wait_seconds);
+  check_stage2_first_sector(*info, header);
   check_real_mode_steps(*info, header);
   const uint32_t extended_features = require_long_mode(*info);
   verify_and_place_payloads(*info, header);

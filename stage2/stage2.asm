@@ -33,7 +33,15 @@ stage2_start:
         jmp short real_mode_start
         nop
         nop
-        dd STAGE2_MAGIC                 ; at offset 4: stage1 and mkimage check it
+%if $ - stage2_start != STAGE2_MAGIC_OFFSET
+%error "the stage2 magic must lie at STAGE2_MAGIC_OFFSET"
+%endif
+        dd STAGE2_MAGIC                 ; mkimage checks it is here
+%if $ - stage2_start != STAGE2_SUM_ADJUST_OFFSET
+%error "the sum adjustment must lie at STAGE2_SUM_ADJUST_OFFSET"
+%endif
+        dd 0                            ; mkimage sets it: this sector's dwords
+                                        ; then sum to the magic (stage1 checks)
 
 real_mode_start:
         rdtsc
@@ -41,10 +49,11 @@ real_mode_start:
         mov [BI + BootInfo_tsc_stage2 + 4], edx
         cld
 
-        ; stage1 checked this sector; this sector checks the rest of stage2
-        ; before any of it runs (or is written: stage1's return address waits
-        ; on the stack), so that damage there still ends with a result line on
-        ; COM1 (stage1 has no room for one).
+        ; stage1 checked this sector (or, if it was damaged, the spare copy
+        ; it ran instead). This sector checks the rest of stage2 before any of
+        ; it runs (or is written: stage1's return address waits on the
+        ; stack), so that damage there still ends with a result line on COM1
+        ; (stage1 has no room for one); then the spare copy behind stage2.
         mov edx, [HEADER_ADDR + ImageHeader_stage2_rest_sum32]
         mov si, STAGE2_ADDR + SECTOR_SIZE
         mov cx, [STAGE2_SECTORS]
@@ -57,6 +66,16 @@ real_mode_start:
         loop .rest_sum
         jnz stage2_damaged              ; (the flags of the last SUB)
 .rest_ok:
+        ; SI: the spare copy of this sector, read right behind stage2. Its
+        ; dwords must sum to the magic as ours do; if not, the C++ part says
+        ; so (the .bss clear below may overwrite it).
+        mov edx, STAGE2_MAGIC
+        mov cx, SECTOR_SIZE / 4
+.spare_sum:
+        lodsd
+        sub edx, eax
+        loop .spare_sum
+        setnz [BI + BootInfo_stage2_spare_bad]
         pop word [stage1_read_sectors]  ; stage1's return address: its reader
         xor ax, ax                      ; stage1's reader left ES elsewhere
         mov es, ax

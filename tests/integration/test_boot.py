@@ -210,12 +210,55 @@ class DamagedImage(unittest.TestCase, RunContract):
             self.assertEqual(pairs.get("reason"), "crc", r.serial)
             self.assertNotIn("vmxboot VMM", r.serial, what)
 
-    def test_flipped_byte_in_stage2s_first_sector_is_refused_by_stage1(self):
-        # stage1 sums stage2's first sector before calling it. With 512 bytes
-        # it can only say so on the screen and halt: no COM1, no power-off.
+    def test_flipped_byte_in_stage2s_first_sector_is_reported_by_its_spare(self):
+        # stage1 finds that the first sector's dwords no longer sum to the
+        # magic, reads the spare copy behind stage2 over it and runs that,
+        # which reports the damage and powers off. A byte in the code and one
+        # in the magic, through INT 13h extensions and through CHS (floppy).
         L = layout()
-        at = (L["HEADER_LBA"] + 1) * L["SECTOR_SIZE"] + 100  # stage2, sector 0
-        path = self.variant("flip-stage2-head", lambda d: flip(d, at))
+        lba, _ = self.layout["stage2"]
+        for name, offset, floppy in (("code", 100, False),
+                                     ("magic", L["STAGE2_MAGIC_OFFSET"], False),
+                                     ("code-chs", 300, True)):
+            path = self.variant(f"flip-stage2-first-{name}",
+                                lambda d, o=lba * L["SECTOR_SIZE"] + offset: flip(d, o))
+            r = bochs_boot.boot(path, cpu="corei7_skylake_x", floppy=floppy, timeout=120)
+            what = f"flipped stage2 first sector ({name})"
+            self.assert_contract(r, what)
+            self.assertTrue(r.powered_off, what + "\n" + r.serial)
+            code, pairs = r.result
+            self.assertEqual(code, "bad-image", what + "\n" + r.serial)
+            self.assertEqual(pairs.get("payload"), "stage2", r.serial)
+            self.assertEqual(pairs.get("sector"), "first", r.serial)
+            self.assertEqual(pairs.get("lba"), str(lba), r.serial)
+            self.assertIn("stage1 ran the spare copy", r.serial)
+            self.assertIn("vmxboot: result=bad-image payload=stage2", r.vga_text())
+            self.assertNotIn("vmxboot VMM", r.serial, what)
+
+    def test_flipped_byte_in_the_spare_first_sector_is_bad_image(self):
+        # stage2's first sector checks the spare on every boot: an image whose
+        # spare could not stand in is refused too.
+        L = layout()
+        lba, size = self.layout["stage2"]
+        spare = lba + -(-size // L["SECTOR_SIZE"])
+        path = self.variant("flip-stage2-spare", lambda d: flip(d, spare * L["SECTOR_SIZE"] + 200))
+        r = self.boot(path)
+        self.assert_contract(r, "flipped spare")
+        self.assertTrue(r.powered_off, r.serial)
+        code, pairs = r.result
+        self.assertEqual(code, "bad-image", r.serial)
+        self.assertEqual(pairs.get("payload"), "stage2", r.serial)
+        self.assertEqual(pairs.get("sector"), "spare", r.serial)
+        self.assertEqual(pairs.get("lba"), str(spare), r.serial)
+
+    def test_both_copies_of_stage2s_first_sector_damaged_is_refused_by_stage1(self):
+        # Nothing stage1 can run is left: with 512 bytes it can only say so
+        # on the screen and halt with interrupts off (no COM1, no power-off).
+        L = layout()
+        lba, size = self.layout["stage2"]
+        spare = lba + -(-size // L["SECTOR_SIZE"])
+        path = self.variant("flip-stage2-both", lambda d: flip(flip(d, lba * L["SECTOR_SIZE"] + 100),
+                                                               spare * L["SECTOR_SIZE"] + 100))
         r = bochs_boot.boot(path, cpu="corei7_skylake_x", timeout=5)
         self.assertTrue(r.timed_out)
         self.assertIn("vmxboot Stage2 error", r.vga_text())

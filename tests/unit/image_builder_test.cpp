@@ -88,15 +88,27 @@ TEST(ImageBuilder, PayloadsFollowTheHeaderOnSectorBoundaries) {
     EXPECT_EQ(first_lba, expected_lba) << "payload " << index;
     EXPECT_EQ(sectors, sectors_for(payload.size())) << "payload " << index;
     EXPECT_EQ(read_le32(disk, entry + offsetof(layout::PayloadEntry, size)), payload.size());
-    EXPECT_EQ(read_le32(disk, entry + offsetof(layout::PayloadEntry, crc32)),
-              crc32c(payload.data(), payload.size()));
     ASSERT_LE((first_lba + sectors) * size_t(kSector), disk.size());
     const uint8_t* on_disk = disk.data() + size_t(first_lba) * kSector;
-    EXPECT_EQ(std::memcmp(on_disk, payload.data(), payload.size()), 0) << "payload " << index;
+    // The input, but for stage2's sum adjustment (its own test is below).
+    std::vector<uint8_t> expected = payload;
+    if (index == PAYLOAD_STAGE2) {
+      std::memcpy(expected.data() + layout::STAGE2_SUM_ADJUST_OFFSET,
+                  on_disk + layout::STAGE2_SUM_ADJUST_OFFSET, 4);
+    }
+    EXPECT_EQ(read_le32(disk, entry + offsetof(layout::PayloadEntry, crc32)),
+              crc32c(expected.data(), expected.size()));
+    EXPECT_EQ(std::memcmp(on_disk, expected.data(), expected.size()), 0) << "payload " << index;
     for (size_t i = payload.size(); i < size_t(sectors) * kSector; ++i) {
       ASSERT_EQ(on_disk[i], 0) << "padding of payload " << index << " at byte " << i;
     }
     expected_lba = first_lba + sectors;
+    if (index == PAYLOAD_STAGE2) {
+      // The spare copy of stage2's first sector, right behind it.
+      EXPECT_EQ(std::memcmp(disk.data() + size_t(expected_lba) * kSector, on_disk, kSector), 0);
+      EXPECT_EQ(layout::stage2_spare_lba(result.image.header), expected_lba);
+      ++expected_lba;
+    }
   }
   EXPECT_EQ(result.image.payload_end_lba, expected_lba);
 }
@@ -146,21 +158,39 @@ TEST(ImageBuilder, DefaultEndWaitIs15AndNoInjection) {
   EXPECT_EQ(read_le16(result.image.bytes, h + offsetof(layout::ImageHeader, inject)), 0);
 }
 
-TEST(ImageBuilder, Stage2SumCoversAllItsSectorsZeroPadded) {
+TEST(ImageBuilder, Stage2FirstSectorSumsToTheMagicAndTheRestToTheHeaderSum) {
   const ImageInputs inputs = valid_inputs();
   const std::vector<uint8_t>& stage2 = inputs.payloads[PAYLOAD_STAGE2].bytes;
+  ASSERT_NE(read_le32(stage2, layout::STAGE2_SUM_ADJUST_OFFSET), 0u);  // overwritten, not added to
   std::vector<uint8_t> padded = stage2;
   padded.resize(sectors_for(stage2.size()) * size_t(kSector), 0);
-  uint32_t head = 0, rest = 0;
-  for (size_t i = 0; i < padded.size(); i += 4) (i < kSector ? head : rest) += read_le32(padded, i);
+  uint32_t rest = 0;
+  for (size_t i = kSector; i < padded.size(); i += 4) rest += read_le32(padded, i);
 
   const BuildResult result = build_image(inputs);
   ASSERT_TRUE(result.ok()) << result.error;
+  const std::vector<uint8_t>& disk = result.image.bytes;
+  const layout::ImageHeader& header = result.image.header;
+  // What stage1 checks, over the first sector and over its spare.
+  for (uint32_t lba : {header.payloads[PAYLOAD_STAGE2].first_lba, layout::stage2_spare_lba(header)}) {
+    EXPECT_EQ(image::sum32(&disk[size_t(lba) * kSector], kSector), layout::STAGE2_MAGIC)
+        << "sector " << lba;
+  }
   const size_t h = layout::HEADER_LBA * kSector;
-  EXPECT_EQ(read_le32(result.image.bytes, h + offsetof(layout::ImageHeader, stage2_head_sum32)),
-            head);
-  EXPECT_EQ(read_le32(result.image.bytes, h + offsetof(layout::ImageHeader, stage2_rest_sum32)),
-            rest);
+  EXPECT_EQ(read_le32(disk, h + offsetof(layout::ImageHeader, stage2_rest_sum32)), rest);
+}
+
+TEST(ImageBuilder, Stage2SmallerThanASectorStillSumsToTheMagic) {
+  ImageInputs inputs = valid_inputs();
+  inputs.payloads[PAYLOAD_STAGE2].bytes = valid_stage2(101);  // not even whole dwords
+  const BuildResult result = build_image(inputs);
+  ASSERT_TRUE(result.ok()) << result.error;
+  const layout::ImageHeader& header = result.image.header;
+  EXPECT_EQ(header.payloads[PAYLOAD_STAGE2].sectors, 1u);
+  EXPECT_EQ(layout::stage2_spare_lba(header), header.payloads[PAYLOAD_STAGE2].first_lba + 1);
+  EXPECT_EQ(image::sum32(&result.image.bytes[size_t(layout::stage2_spare_lba(header)) * kSector],
+                         kSector),
+            layout::STAGE2_MAGIC);
 }
 
 TEST(ImageBuilder, Sum32WrapsAt32Bits) {
@@ -198,9 +228,9 @@ TEST(ImageBuilder, MbrKeepsStage1AndGetsSignatureAndOneActivePartition) {
   const std::vector<uint8_t>& disk = result.image.bytes;
 
   EXPECT_EQ(std::memcmp(disk.data(), inputs.stage1.bytes.data(), layout::MBR_LOAD_SECTORS_OFFSET), 0);
-  // stage1's one read: the header and all of stage2's sectors.
+  // stage1's one read: the header, all of stage2's sectors and the spare.
   EXPECT_EQ(read_le16(disk, layout::MBR_LOAD_SECTORS_OFFSET),
-            1 + result.image.header.payloads[layout::PAYLOAD_STAGE2].sectors);
+            1 + result.image.header.payloads[layout::PAYLOAD_STAGE2].sectors + 1);
   EXPECT_EQ(disk[0x1FE], 0x55);
   EXPECT_EQ(disk[0x1FF], 0xAA);
   EXPECT_NE(read_le32(disk, 0x1B8), 0u);
@@ -263,7 +293,10 @@ TEST(ImageBuilder, LbaToChsIn16By63Geometry) {
 
 TEST(ImageBuilder, PayloadsAtTheirLimitsAreAcceptedWithAFloppyWarning) {
   ImageInputs inputs = valid_inputs();
-  inputs.payloads[PAYLOAD_STAGE2].bytes = valid_stage2(layout::STAGE2_MAX_BYTES);
+  // stage2 and its spare first sector fill stage2's window (stage1 reads
+  // at most its 63 sectors).
+  inputs.payloads[PAYLOAD_STAGE2].bytes = valid_stage2(layout::STAGE2_MAX_BYTES - kSector);
+  EXPECT_EQ(image::kPayloadSpecs[PAYLOAD_STAGE2].max_bytes, layout::STAGE2_MAX_BYTES - kSector);
   inputs.payloads[PAYLOAD_VMM].bytes = filler(layout::VMM_MAX_BYTES, 2);
   inputs.payloads[PAYLOAD_GUEST].bytes = filler(layout::GUEST_MAX_BYTES, 4);
   const BuildResult result = build_image(inputs);
@@ -278,7 +311,7 @@ TEST(ImageBuilder, LayoutTableListsEveryRegionAndThePartition) {
   const BuildResult result = build_image(valid_inputs());
   ASSERT_TRUE(result.ok()) << result.error;
   const std::string table = image::format_layout(result.image);
-  for (const char* word : {"mbr", "header", "stage2", "vmm", "guest", "padding", "0xDA",
+  for (const char* word : {"mbr", "header", "stage2", "spare", "vmm", "guest", "padding", "0xDA",
                            "0x00400000", "516096 bytes"}) {
     EXPECT_NE(table.find(word), std::string::npos) << word << " missing in\n" << table;
   }
@@ -337,6 +370,16 @@ TEST(ImageBuilderErrors, PayloadsTooBigForTheirRegion) {
     expect_error(inputs, {spec_of(index).name, inputs.payloads[index].path, "too big",
                           std::to_string(spec_of(index).max_bytes + 1),
                           std::to_string(spec_of(index).max_bytes)});
+  }
+}
+
+TEST(ImageBuilderErrors, Stage2TooShortForTheMagicAndTheSumAdjustment) {
+  for (size_t size : {size_t(7), size_t(11)}) {
+    ImageInputs inputs = valid_inputs();
+    inputs.payloads[PAYLOAD_STAGE2].bytes = valid_stage2(12);
+    inputs.payloads[PAYLOAD_STAGE2].bytes.resize(size);
+    expect_error(inputs, {"stage2", "in/stage2.bin", std::to_string(size) + " bytes", "too short",
+                          "offset 8"});
   }
 }
 
