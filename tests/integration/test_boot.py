@@ -363,6 +363,32 @@ class Qemu(unittest.TestCase):
     def test_usb_stick_on_xhci(self):
         self.check(usb=True)
 
+    def test_a_truncated_image_is_a_disk_error_naming_the_payload(self):
+        # The image file cut short, as an interrupted copy leaves it (QEMU
+        # takes a disk of any size; Bochs wants whole cylinders): the read
+        # of the first payload that is not all there fails.
+        L = layout()
+        lay = read_layout(image())
+        with open(image(), "rb") as f:
+            data = f.read()
+        work = tempfile.mkdtemp(prefix="vmxboot-truncated-")
+        try:
+            for name in ("vmm", "guest"):
+                lba, size = lay[name]
+                cut = lba + -(-size // L["SECTOR_SIZE"]) // 2  # half of it on the disk
+                path = os.path.join(work, f"cut-in-{name}.img")
+                with open(path, "wb") as f:
+                    f.write(data[:max(cut, lba + 1) * L["SECTOR_SIZE"]])
+                r = qemu_boot.boot(path, timeout=120, press_key=True)
+                what = f"image cut inside the {name}"
+                self.assertEqual(r.problems(), [], what + "\n" + r.serial)
+                code, pairs = r.result
+                self.assertEqual(code, "disk-error", what + "\n" + r.serial)
+                self.assertEqual(pairs.get("payload"), name, r.serial)
+                self.assertEqual(pairs.get("step"), "read", r.serial)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
     def test_a_byte_on_com1_ends_the_end_of_run_wait(self):
         # QEMU's PIT runs in real time: without the byte the VMM would count
         # down END_WAIT (15) seconds before powering off.
