@@ -179,7 +179,7 @@ BuildResult build_image(const ImageInputs& inputs) {
     entry.size = uint32_t(bytes.size());
     entry.crc32 = crc32c(bytes.data(), bytes.size());
     next_lba += entry.sectors;
-    if (spec.index == layout::PAYLOAD_STAGE2) next_lba += 1;  // its spare first sector
+    if (spec.index == layout::PAYLOAD_STAGE2) next_lba += entry.sectors;  // its spare copy
   }
   image.payload_end_lba = next_lba;
 
@@ -203,7 +203,7 @@ BuildResult build_image(const ImageInputs& inputs) {
   const layout::PayloadEntry& stage2 = header.payloads[layout::PAYLOAD_STAGE2];
   const uint8_t* stage2_on_disk = disk + size_t(stage2.first_lba) * SECTOR_SIZE;
   std::memcpy(disk + size_t(layout::stage2_spare_lba(header)) * SECTOR_SIZE, stage2_on_disk,
-              SECTOR_SIZE);
+              size_t(stage2.sectors) * SECTOR_SIZE);
   header.stage2_rest_sum32 =
       sum32(stage2_on_disk + SECTOR_SIZE, size_t(stage2.sectors - 1) * SECTOR_SIZE);
   header.header_crc32 = crc32c(&header, offsetof(layout::ImageHeader, header_crc32));
@@ -214,8 +214,8 @@ BuildResult build_image(const ImageInputs& inputs) {
   // different images plugged in at once do not collide, yet a rebuild from the
   // same inputs is byte-identical), then the one partition entry.
   std::memcpy(disk, inputs.stage1.bytes.data(), SECTOR_SIZE);
-  // stage1 reads the header, stage2 and the spare behind it in one read of
-  // this many sectors.
+  // stage1 reads the header, stage2 and the spare's first sector behind it in
+  // one read of this many sectors.
   put_le16(disk + layout::MBR_LOAD_SECTORS_OFFSET, uint16_t(1 + stage2.sectors + 1));
   // (Not over the whole header sector: a CRC run over a message followed by
   // its own CRC always ends in the same value.)
@@ -250,8 +250,8 @@ BuildResult build_image(const ImageInputs& inputs) {
     image.regions.push_back({spec.name, payload.first_lba, payload.sectors, payload.size, true,
                              payload.load_addr, true, payload.crc32});
     if (spec.index == layout::PAYLOAD_STAGE2) {
-      image.regions.push_back({"spare", layout::stage2_spare_lba(header), 1, SECTOR_SIZE, false,
-                               0, false, 0});
+      image.regions.push_back({"spare", layout::stage2_spare_lba(header), payload.sectors,
+                               payload.size, false, 0, true, payload.crc32});
     }
   }
   const uint32_t padding_sectors = disk_sectors - image.payload_end_lba;

@@ -44,7 +44,8 @@ struct PayloadSpec {
   uint32_t max_bytes;
 };
 inline constexpr PayloadSpec kPayloadSpecs[layout::PAYLOAD_COUNT] = {
-    // (stage2's window also holds the spare copy of its first sector.)
+    // (stage2's window also holds its spare copy's first sector: stage1
+    // reads that with it.)
     {layout::PAYLOAD_NAMES[layout::PAYLOAD_STAGE2], layout::PAYLOAD_STAGE2, layout::STAGE2_ADDR,
      layout::STAGE2_MAX_BYTES - layout::SECTOR_SIZE},
     {layout::PAYLOAD_NAMES[layout::PAYLOAD_VMM], layout::PAYLOAD_VMM, layout::VMM_ADDR,

@@ -150,11 +150,13 @@ struct ImageHeader {
 };
 static_assert(sizeof(ImageHeader) <= SECTOR_SIZE);
 
-// A spare copy of stage2's first sector lies right behind stage2. stage1
-// reads it along with the header and stage2, and reads it again to
-// STAGE2_ADDR when the first sector does not sum to the magic: the spare then
-// reports the damage in the result contract (and powers off), which stage1
-// has no room to do. stage2's first sector checks the spare on every boot.
+// A spare copy of stage2 lies right behind it. stage1 reads its first
+// sector along with the header and stage2, and reads it again to STAGE2_ADDR
+// when stage2's first sector does not sum to the magic; stage2's first sector
+// checks that spare sector on every boot, and reads the spare's other sectors
+// over stage2's when those do not match the header's sum. Either way the
+// intact copy then reports the damage in the result contract and powers off,
+// which stage1 (and a damaged stage2) have no room or code to do.
 constexpr uint32_t stage2_spare_lba(const ImageHeader& header) {
   return header.payloads[PAYLOAD_STAGE2].first_lba + header.payloads[PAYLOAD_STAGE2].sectors;
 }
@@ -189,7 +191,9 @@ struct BootInfo {
                              //   sector)
   uint32_t chs_sectors;      // CHS geometry from AH=08h: sectors per track
   uint16_t chs_heads;        //   and heads (stage1, CHS only)
-  uint16_t pad1;
+  uint8_t stage2_rest_spare_used;  // 1: the rest of stage2 was damaged, its
+                             //   first sector read the spare's rest over it
+  uint8_t pad1;
   uint32_t bios_disk_reads;  // INT 13h read calls made (stage1, stage2)
   uint32_t pad2;
   uint64_t tsc_stage1;       // RDTSC at stage1's first instructions
@@ -238,6 +242,7 @@ static_assert(sizeof(BootInfo) % 8 == 0 && sizeof(ImageHeader) % 8 == 0);
   X(BootInfo, disk_uses_lba)                                                   \
   X(BootInfo, stage2_spare_used)                                               \
   X(BootInfo, stage2_spare_bad)                                                \
+  X(BootInfo, stage2_rest_spare_used)                                          \
   X(BootInfo, chs_heads)                                                       \
   X(BootInfo, chs_sectors)                                                     \
   X(BootInfo, bios_disk_reads)                                                 \

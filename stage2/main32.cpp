@@ -41,23 +41,34 @@ void check_header(const ImageHeader& header) {
   }
 }
 
-// stage2's first sector. stage1 runs the spare copy when the first sector's
-// dwords do not sum to the magic; the first sector (either) checks the spare.
-void check_stage2_first_sector(const BootInfo& info, const ImageHeader& header) {
+// stage2 itself: stage1 runs the spare copy of its first sector when that
+// sector's dwords do not sum to the magic, the first sector reads the spare's
+// other sectors when those do not match the header, and it checks the spare's
+// first sector on every boot (image/layout.h, stage2_spare_lba).
+void check_stage2_copies(const BootInfo& info, const ImageHeader& header) {
   const PayloadEntry& stage2 = header.payloads[PAYLOAD_STAGE2];
+  const uint32_t spare = stage2_spare_lba(header);
   if (info.stage2_spare_used) {
     console::printf(
         "stage2: the first sector of stage2 (LBA %u) is damaged: its dwords do not sum to the "
         "stage2 magic. stage1 ran the spare copy (LBA %u) to report it. Rewrite the image.\n",
-        stage2.first_lba, stage2_spare_lba(header));
-    end_run("bad-image", "payload=stage2 reason=sum sector=first lba=%u", stage2.first_lba);
+        stage2.first_lba, spare);
+    end_run("bad-image", "payload=stage2 reason=sum part=first lba=%u", stage2.first_lba);
+  }
+  if (info.stage2_rest_spare_used) {
+    console::printf(
+        "stage2: sectors %u-%u of stage2 are damaged: their sum differs from the image header's. "
+        "Their spare copy (LBA %u-%u) was read to report it. Rewrite the image.\n",
+        stage2.first_lba + 1, stage2.first_lba + stage2.sectors - 1, spare + 1,
+        spare + stage2.sectors - 1);
+    end_run("bad-image", "payload=stage2 reason=sum part=rest lba=%u", stage2.first_lba + 1);
   }
   if (info.stage2_spare_bad) {
     console::printf(
         "stage2: the spare copy of stage2's first sector (LBA %u) is damaged: its dwords do not "
         "sum to the stage2 magic. Rewrite the image.\n",
-        stage2_spare_lba(header));
-    end_run("bad-image", "payload=stage2 reason=sum sector=spare lba=%u", stage2_spare_lba(header));
+        spare);
+    end_run("bad-image", "payload=stage2 reason=sum part=spare lba=%u", spare);
   }
 }
 
@@ -164,7 +175,7 @@ extern "C" uint32_t stage2_main(BootInfo* info) {
   info->inject = header.inject;
   info->end_wait_seconds = header.end_wait_seconds;
   end_wait::set_seconds(header.end_wait_seconds);
-  check_stage2_first_sector(*info, header);
+  check_stage2_copies(*info, header);
   check_real_mode_steps(*info, header);
   const uint32_t extended_features = require_long_mode(*info);
   verify_and_place_payloads(*info, header);

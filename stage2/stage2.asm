@@ -52,19 +52,34 @@ real_mode_start:
         ; stage1 checked this sector (or, if it was damaged, the spare copy
         ; it ran instead). This sector checks the rest of stage2 before any of
         ; it runs (or is written: stage1's return address waits on the
-        ; stack), so that damage there still ends with a result line on COM1
-        ; (stage1 has no room for one); then the spare copy behind stage2.
-        mov edx, [HEADER_ADDR + ImageHeader_stage2_rest_sum32]
+        ; stack). If the rest is damaged, the spare copy's rest is read over
+        ; it, once: the C++ part then reports the damage and powers off. If
+        ; that is damaged too, this sector reports on COM1 itself (stage1 has
+        ; no room to). Then it checks the spare copy of this sector.
+.check_rest:
         mov si, STAGE2_ADDR + SECTOR_SIZE
         mov cx, [STAGE2_SECTORS]
         dec cx
         shl cx, 7                       ; dwords in the other sectors
         jz .rest_ok
+        mov edx, [HEADER_ADDR + ImageHeader_stage2_rest_sum32]
 .rest_sum:
         lodsd
         sub edx, eax
         loop .rest_sum
-        jnz stage2_damaged              ; (the flags of the last SUB)
+        jz .rest_ok                     ; (the flags of the last SUB)
+        xor byte [BI + BootInfo_stage2_rest_spare_used], 1
+        jz stage2_damaged               ; the spare's rest is damaged too
+        mov eax, [STAGE2_FIRST_LBA]
+        add eax, [STAGE2_SECTORS]
+        inc eax                         ; the spare copy's second sector
+        mov cx, [STAGE2_SECTORS]
+        dec cx
+        mov di, (STAGE2_ADDR + SECTOR_SIZE) >> 4
+        mov bx, sp
+        call [bx]                       ; stage1's reader (BP = the boot info)
+        jnc .check_rest
+        jmp stage2_damaged
 .rest_ok:
         ; SI: the spare copy of this sector, read right behind stage2. Its
         ; dwords must sum to the magic as ours do; if not, the C++ part says
@@ -97,11 +112,14 @@ real_mode_start:
         call load_payloads
         jmp enter_protected_mode
 
-; The rest of stage2 does not match the header: say so on the screen (BIOS)
+; The rest of stage2 and its spare do not match the header (or the spare
+; could not be read): say so on the screen (BIOS)
 ; and on COM1, set up here the way lib/uart16550.cpp does, in the contract's
 ; form; then the magic breakpoint and a halt, since the power-off code is in
 ; the damaged part.
-STAGE2_SECTORS equ HEADER_ADDR + ImageHeader_payloads + PAYLOAD_STAGE2 * SIZEOF_PayloadEntry + PayloadEntry_sectors
+STAGE2_ENTRY equ HEADER_ADDR + ImageHeader_payloads + PAYLOAD_STAGE2 * SIZEOF_PayloadEntry
+STAGE2_SECTORS equ STAGE2_ENTRY + PayloadEntry_sectors
+STAGE2_FIRST_LBA equ STAGE2_ENTRY + PayloadEntry_first_lba
 
 stage2_damaged:
         mov si, com1_setup
@@ -150,10 +168,10 @@ com1_setup:                             ; value, register: 115200 8N1, FIFO
         db 0x00, 1, 0x80, 3, 0x01, 0, 0x00, 1, 0x03, 3, 0xC7, 2, 0x03, 4
         dw 0
 msg_damaged:
-        db "vmxboot: stage2 is damaged (its sum differs from the image header);", 13, 10
+        db "vmxboot: stage2 is damaged, and so is its spare copy (sums differ from the header);", 13, 10
         db "vmxboot: cannot power off (that code is in the damaged part): halting", 13, 10, 0
 msg_damaged_result:
-        db "vmxboot: result=bad-image payload=stage2 reason=sum", 13, 10, 0
+        db "vmxboot: result=bad-image payload=stage2 reason=sum part=rest", 13, 10, 0
 stage2_first_sector_end:
 %if stage2_first_sector_end - stage2_start > SECTOR_SIZE
 %error "the check of the rest of stage2 and its report must lie in stage2's first sector"

@@ -229,15 +229,15 @@ class DamagedImage(unittest.TestCase, RunContract):
             code, pairs = r.result
             self.assertEqual(code, "bad-image", what + "\n" + r.serial)
             self.assertEqual(pairs.get("payload"), "stage2", r.serial)
-            self.assertEqual(pairs.get("sector"), "first", r.serial)
+            self.assertEqual(pairs.get("part"), "first", r.serial)
             self.assertEqual(pairs.get("lba"), str(lba), r.serial)
             self.assertIn("stage1 ran the spare copy", r.serial)
             self.assertIn("vmxboot: result=bad-image payload=stage2", r.vga_text())
             self.assertNotIn("vmxboot VMM", r.serial, what)
 
     def test_flipped_byte_in_the_spare_first_sector_is_bad_image(self):
-        # stage2's first sector checks the spare on every boot: an image whose
-        # spare could not stand in is refused too.
+        # stage2's first sector checks the spare's first sector on every
+        # boot: an image whose spare could not stand in there is refused too.
         L = layout()
         lba, size = self.layout["stage2"]
         spare = lba + -(-size // L["SECTOR_SIZE"])
@@ -248,7 +248,7 @@ class DamagedImage(unittest.TestCase, RunContract):
         code, pairs = r.result
         self.assertEqual(code, "bad-image", r.serial)
         self.assertEqual(pairs.get("payload"), "stage2", r.serial)
-        self.assertEqual(pairs.get("sector"), "spare", r.serial)
+        self.assertEqual(pairs.get("part"), "spare", r.serial)
         self.assertEqual(pairs.get("lba"), str(spare), r.serial)
 
     def test_both_copies_of_stage2s_first_sector_damaged_is_refused_by_stage1(self):
@@ -264,21 +264,45 @@ class DamagedImage(unittest.TestCase, RunContract):
         self.assertIn("vmxboot Stage2 error", r.vga_text())
         self.assertEqual(r.result_lines, [], r.serial)
 
-    def test_flipped_byte_in_the_rest_of_stage2_is_bad_image(self):
-        # stage2's first sector sums the others before running them, and
-        # reports on COM1 in the contract's form; the power-off code is in
-        # the damaged part, so it says it cannot and halts.
-        lba, size = self.layout["stage2"]
+    def test_flipped_byte_in_the_rest_of_stage2_is_reported_by_its_spare(self):
+        # stage2's first sector sums the others before running them; when
+        # they do not match, it reads the spare copy's over them, which
+        # reports the damage and powers off.
         L = layout()
+        lba, size = self.layout["stage2"]
         self.assertGreater(size, 2 * L["SECTOR_SIZE"])
-        path = self.variant("flip-stage2-rest", lambda d: flip(d, lba * 512 + size - 100))
-        r = bochs_boot.boot(path, cpu="corei7_skylake_x", timeout=120)
-        self.assert_contract(r, "flipped stage2")
+        path = self.variant("flip-stage2-rest", lambda d: flip(d, lba * L["SECTOR_SIZE"] + size - 100))
+        for floppy in (False, True):  # stage1's reader, INT 13h extensions and CHS
+            r = bochs_boot.boot(path, cpu="corei7_skylake_x", floppy=floppy, timeout=120)
+            what = f"flipped stage2 rest (floppy={floppy})"
+            self.assert_contract(r, what)
+            self.assertTrue(r.powered_off, what + "\n" + r.serial)
+            code, pairs = r.result
+            self.assertEqual(code, "bad-image", what + "\n" + r.serial)
+            self.assertEqual(pairs.get("payload"), "stage2", r.serial)
+            self.assertEqual(pairs.get("part"), "rest", r.serial)
+            self.assertEqual(pairs.get("lba"), str(lba + 1), r.serial)
+            self.assertIn("Their spare copy", r.serial)
+            self.assertNotIn("vmxboot VMM", r.serial)
+
+    def test_rest_of_stage2_and_of_its_spare_damaged_is_bad_image_then_a_halt(self):
+        # No intact copy of the power-off code is left: the first sector
+        # reports on COM1 in the contract's form, says it cannot power off
+        # and halts.
+        L = layout()
+        lba, size = self.layout["stage2"]
+        spare = lba + -(-size // L["SECTOR_SIZE"])
+        path = self.variant("flip-stage2-rest-both",
+                            lambda d: flip(flip(d, lba * L["SECTOR_SIZE"] + size - 100),
+                                           spare * L["SECTOR_SIZE"] + size - 100))
+        r = self.boot(path)
+        self.assert_contract(r, "flipped stage2 rest and spare rest")
         self.assertTrue(r.halted, r.serial)
         code, pairs = r.result
         self.assertEqual(code, "bad-image", r.serial)
         self.assertEqual(pairs.get("payload"), "stage2", r.serial)
-        self.assertIn("vmxboot: stage2 is damaged", r.serial)
+        self.assertEqual(pairs.get("part"), "rest", r.serial)
+        self.assertIn("vmxboot: stage2 is damaged, and so is its spare copy", r.serial)
         self.assertIn("vmxboot: result=bad-image payload=stage2", r.vga_text())
 
     def test_flipped_byte_in_header_is_bad_image(self):

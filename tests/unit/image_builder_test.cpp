@@ -104,10 +104,12 @@ TEST(ImageBuilder, PayloadsFollowTheHeaderOnSectorBoundaries) {
     }
     expected_lba = first_lba + sectors;
     if (index == PAYLOAD_STAGE2) {
-      // The spare copy of stage2's first sector, right behind it.
-      EXPECT_EQ(std::memcmp(disk.data() + size_t(expected_lba) * kSector, on_disk, kSector), 0);
+      // The spare copy of stage2, right behind it.
+      EXPECT_EQ(std::memcmp(disk.data() + size_t(expected_lba) * kSector, on_disk,
+                            size_t(sectors) * kSector),
+                0);
       EXPECT_EQ(layout::stage2_spare_lba(result.image.header), expected_lba);
-      ++expected_lba;
+      expected_lba += sectors;
     }
   }
   EXPECT_EQ(result.image.payload_end_lba, expected_lba);
