@@ -150,8 +150,8 @@ Vmcs demo_vmcs(const vmx::CapabilityMsrs& msrs) {
   vmx::VmcsImage image{};
   vmx::build_v86_guest_state(assembled_guest_header(), layout::GUEST_ADDR, cr0.value, cr4.value,
                              image.guest);
-  vmx::build_control_state(controls.controls, vmm_io_bitmap_a, vmm_io_bitmap_b, cr0_fixed,
-                           cr4_fixed, image.guest, image.controls);
+  vmx::build_control_state(controls.controls, vmm_io_bitmap_a, vmm_io_bitmap_b, image.guest,
+                           image.controls);
   image.host = vmm_host_state(msrs);
 
   Vmcs vmcs;

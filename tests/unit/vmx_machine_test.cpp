@@ -127,8 +127,7 @@ layout::GuestHeader sample_header() {
 vmx::VmcsImage sample_image(const vmx::ControlWords& words) {
   vmx::VmcsImage image{};
   vmx::build_v86_guest_state(sample_header(), layout::GUEST_ADDR, 0x80000031, 0x2010, image.guest);
-  vmx::build_control_state(words, 0x123000, 0x124000, {0x80000021, 0xFFFFFFFF},
-                           {0x2000, 0x27FF}, image.guest, image.controls);
+  vmx::build_control_state(words, 0x123000, 0x124000, image.guest, image.controls);
   image.host.cs_selector = 0x08;
   image.host.tr_selector = 0x28;
   image.host.rip = 0x401234;

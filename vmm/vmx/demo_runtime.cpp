@@ -667,7 +667,7 @@ void run_demo(const layout::BootInfo& boot_info) {
 
   build_v86_guest_state(header, layout::GUEST_ADDR, guest_cr0, guest_cr4, image.guest);
   build_control_state(controls, physical_address(io_bitmap_a), physical_address(io_bitmap_b),
-                      cr0_fixed, cr4_fixed, image.guest, image.controls);
+                      image.guest, image.controls);
   if (!bounds.ept) {
     host_held_page_directory[0] = header.pde0;
     image.guest.cr3 = physical_address(host_held_page_directory);

@@ -93,9 +93,7 @@ void build_v86_guest_state(const layout::GuestHeader& header, uint32_t guest_bas
 }
 
 void build_control_state(const ControlWords& words, uint64_t io_bitmap_a,
-                         uint64_t io_bitmap_b, const ia32::vmx::FixedBits& cr0_fixed,
-                         const ia32::vmx::FixedBits& cr4_fixed, const GuestState& guest,
-                         ControlState& controls) {
+                         uint64_t io_bitmap_b, const GuestState& guest, ControlState& controls) {
   controls = ControlState{};
   controls.words = words;
   controls.exception_bitmap = guest_exception_bitmap;
@@ -104,8 +102,6 @@ void build_control_state(const ControlWords& words, uint64_t io_bitmap_a,
   controls.page_fault_error_code_match = 0;
   controls.io_bitmap_a_address = io_bitmap_a;
   controls.io_bitmap_b_address = io_bitmap_b;
-  (void)cr0_fixed;
-  (void)cr4_fixed;
   controls.cr0_guest_host_mask = guest_host_mask_all;
   controls.cr4_guest_host_mask = guest_host_mask_all;
   controls.cr0_read_shadow = guest.cr0;

@@ -74,9 +74,7 @@ void build_v86_guest_state(const layout::GuestHeader& header, uint32_t guest_bas
 // addresses, and CR0/CR4 guest/host masks covering every bit (the guest
 // reads its own CR0/CR4 values through the shadows, minus CR4.VMXE).
 void build_control_state(const ControlWords& words, uint64_t io_bitmap_a,
-                         uint64_t io_bitmap_b, const ia32::vmx::FixedBits& cr0_fixed,
-                         const ia32::vmx::FixedBits& cr4_fixed, const GuestState& guest,
-                         ControlState& controls);
+                         uint64_t io_bitmap_b, const GuestState& guest, ControlState& controls);
 
 // Sets the bits of ports [first, last] in the two 4 KiB VMX I/O bitmaps
 // (A: ports 0x0000-0x7FFF, B: 0x8000-0xFFFF): those ports exit.
