@@ -176,7 +176,7 @@ usb: $(IMG) $(HOSTB)/usb_write
 # ---------------------------------------------------------------- run
 run: $(IMG) | deps-test
 	$(PYTHON) tests/tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --stream --show-vga \
-	  --expect-result $(if $(EXPECT),$(EXPECT),ok)
+	  --expect-result $(or $(EXPECT),$(shell $(HOSTB)/mkimage --result-of $(INJECT)))
 
 # The README's picture: the final VGA screen of a real Bochs run.
 screenshot: $(IMG) | deps-test

@@ -28,7 +28,7 @@ int main() {
   std::printf("%%define GUEST_MAGIC 0x%08X\n", GUEST_MAGIC);
   std::printf("%%define GUEST_VMCALL_HALTED 0x%08X\n", GUEST_VMCALL_HALTED);
   std::printf("%%define GUEST_VMCALL_FAULT 0x%08X\n", GUEST_VMCALL_FAULT);
-#define PRINT_INJECT(constant, number, name) std::printf("%%define %s %u\n", #constant, number);
+#define PRINT_INJECT(constant, number, name, result) std::printf("%%define %s %u\n", #constant, number);
   VMXBOOT_INJECT_CASES(PRINT_INJECT)
 #undef PRINT_INJECT
   unsigned error_code_mask = 0;

@@ -288,12 +288,15 @@ std::string format_layout(const BuiltImage& image) {
                 p.boot_flag == kBootFlagActive ? "0x80 boot" : "0x00", p.type, p.first_lba,
                 p.sectors, chs_text(p.first_chs).c_str(), chs_text(p.last_chs).c_str());
   text += line;
+  const char* inject = layout::inject_name(image.header.inject);
+  const std::string outcome =
+      image.header.inject == layout::INJECT_NONE || inject == nullptr
+          ? std::string()
+          : std::string(" (a run ends result=") + layout::inject_result(image.header.inject) + ")";
   std::snprintf(line, sizeof line,
-                "\ndisk signature 0x%08X, stage2 rest sum 0x%08X, end wait %u s, inject %s\n",
+                "\ndisk signature 0x%08X, stage2 rest sum 0x%08X, end wait %u s, inject %s%s\n",
                 image.disk_signature, image.header.stage2_rest_sum32,
-                image.header.end_wait_seconds,
-                layout::inject_name(image.header.inject) ? layout::inject_name(image.header.inject)
-                                                         : "?");
+                image.header.end_wait_seconds, inject ? inject : "?", outcome.c_str());
   text += line;
   const uint32_t disk_sectors = image.header.disk_sectors;
   std::snprintf(line, sizeof line,

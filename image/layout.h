@@ -87,30 +87,41 @@ inline constexpr uint32_t STAGE2_MAGIC = 0x32534D56;            // "VMS2"
 inline constexpr uint32_t BOOTINFO_MAGIC = 0x49424D56;          // "VMBI"
 
 // Fault-injection cases (`make image INJECT=<name>`): written into the
-// header as a number, acted on by the VMM. X(constant, number, name).
-#define VMXBOOT_INJECT_CASES(X)                          \
-  X(INJECT_NONE, 0, "none")                              \
-  X(INJECT_FEATURE_LOCKED_OFF, 1, "feature-locked-off")  \
-  X(INJECT_BAD_REVISION, 2, "bad-revision")              \
-  X(INJECT_UNALIGNED_VMCS, 3, "unaligned-vmcs")          \
-  X(INJECT_BAD_CONTROL, 4, "bad-control")                \
-  X(INJECT_BAD_GUEST_STATE, 5, "bad-guest-state")        \
-  X(INJECT_GUEST_TRIPLE_FAULT, 6, "guest-triple-fault")  \
-  X(INJECT_GUEST_SPIN, 7, "guest-spin")                  \
-  X(INJECT_GUEST_BAD_PORT, 8, "guest-bad-port")          \
-  X(INJECT_GUEST_WRITE_VMM, 9, "guest-write-vmm")        \
-  X(INJECT_HOST_FAULT, 10, "host-fault")
+// header as a number, acted on by the VMM. X(constant, number, name, result):
+// result is the code the run ends with (`make run INJECT=<name>` expects it).
+#define VMXBOOT_INJECT_CASES(X)                                            \
+  X(INJECT_NONE, 0, "none", "ok")                                          \
+  X(INJECT_FEATURE_LOCKED_OFF, 1, "feature-locked-off", "vmx-disabled")    \
+  X(INJECT_BAD_REVISION, 2, "bad-revision", "vmx-failed")                  \
+  X(INJECT_UNALIGNED_VMCS, 3, "unaligned-vmcs", "vmx-failed")              \
+  X(INJECT_BAD_CONTROL, 4, "bad-control", "entry-failed")                  \
+  X(INJECT_BAD_GUEST_STATE, 5, "bad-guest-state", "entry-failed")          \
+  X(INJECT_GUEST_TRIPLE_FAULT, 6, "guest-triple-fault", "guest-exit")      \
+  X(INJECT_GUEST_SPIN, 7, "guest-spin", "guest-timeout")                   \
+  X(INJECT_GUEST_BAD_PORT, 8, "guest-bad-port", "ok")                      \
+  X(INJECT_GUEST_WRITE_VMM, 9, "guest-write-vmm", "guest-exit")            \
+  X(INJECT_HOST_FAULT, 10, "host-fault", "host-exception")
 
-#define VMXBOOT_DEFINE_INJECT(constant, number, name) inline constexpr uint16_t constant = number;
+#define VMXBOOT_DEFINE_INJECT(constant, number, name, result) \
+  inline constexpr uint16_t constant = number;
 VMXBOOT_INJECT_CASES(VMXBOOT_DEFINE_INJECT)
 #undef VMXBOOT_DEFINE_INJECT
 
 // The name of an injection case, or nullptr for a number no case has.
 constexpr const char* inject_name(uint16_t number) {
-#define VMXBOOT_INJECT_NAME(constant, value, name) \
+#define VMXBOOT_INJECT_NAME(constant, value, name, result) \
   if (number == value) return name;
   VMXBOOT_INJECT_CASES(VMXBOOT_INJECT_NAME)
 #undef VMXBOOT_INJECT_NAME
+  return nullptr;
+}
+
+// The result code a run with that case ends with, or nullptr.
+constexpr const char* inject_result(uint16_t number) {
+#define VMXBOOT_INJECT_RESULT(constant, value, name, result) \
+  if (number == value) return result;
+  VMXBOOT_INJECT_CASES(VMXBOOT_INJECT_RESULT)
+#undef VMXBOOT_INJECT_RESULT
   return nullptr;
 }
 

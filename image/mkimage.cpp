@@ -14,9 +14,11 @@ namespace {
 
 void print_usage(FILE* out) {
   fputs("usage: mkimage --stage1 FILE --stage2 FILE --vmm FILE --guest FILE --out FILE\n"
-        "               [--end-wait SECONDS] [--inject CASE]\nCASE (image/layout.h):",
+        "               [--end-wait SECONDS] [--inject CASE]\n"
+        "       mkimage --result-of CASE   (the result code a run with CASE ends with)\n"
+        "CASE (image/layout.h):",
         out);
-#define PRINT_CASE(constant, number, name) fprintf(out, " %s", name);
+#define PRINT_CASE(constant, number, name, result) fprintf(out, " %s", name);
   VMXBOOT_INJECT_CASES(PRINT_CASE)
 #undef PRINT_CASE
   fputs("\n", out);
@@ -40,16 +42,16 @@ uint16_t parse_u16(const char* option, const char* text) {
 }
 
 // A fault-injection case by its name (image/layout.h), or by its number.
-uint16_t parse_inject(const char* text) {
+uint16_t parse_inject(const char* option, const char* text) {
   for (uint16_t number = 0; number < 0x100; ++number) {
     const char* name = layout::inject_name(number);
     if (name != nullptr && strcmp(name, text) == 0) return number;
   }
   if (*text >= '0' && *text <= '9') {
-    const uint16_t number = parse_u16("--inject", text);
+    const uint16_t number = parse_u16(option, text);
     if (layout::inject_name(number) != nullptr) return number;
   }
-  usage_error(std::string("--inject: no fault-injection case '") + text + "'");
+  usage_error(std::string(option) + ": no fault-injection case '" + text + "'");
 }
 
 }  // namespace
@@ -71,6 +73,11 @@ int main(int argc, char** argv) {
     }
     if (i + 1 >= argc) usage_error(std::string("missing value after '") + option + "'");
     const char* value = argv[++i];
+    if (strcmp(option, "--result-of") == 0) {
+      if (argc != 3) usage_error("--result-of takes no other option");
+      printf("%s\n", layout::inject_result(parse_inject(option, value)));
+      return 0;
+    }
     bool known = false;
     for (size_t k = 0; k < sizeof path_options / sizeof *path_options; ++k) {
       if (strcmp(option, path_options[k]) != 0) continue;
@@ -84,7 +91,7 @@ int main(int argc, char** argv) {
       request.end_wait_seconds = parse_u16(option, value);
       seen_end_wait = true;
     } else if (strcmp(option, "--inject") == 0 && !seen_inject) {
-      request.inject = parse_inject(value);
+      request.inject = parse_inject(option, value);
       seen_inject = true;
     } else if (strcmp(option, "--end-wait") == 0 || strcmp(option, "--inject") == 0) {
       usage_error(std::string(option) + " given twice");

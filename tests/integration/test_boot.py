@@ -576,6 +576,20 @@ class FaultInjection(unittest.TestCase, RunContract):
                          f"{what}: the explanation right before the result line")
         getattr(self, "also_" + case.replace("-", "_"), lambda *a: None)(r, model, pairs, what)
 
+    def test_make_run_expects_each_cases_result(self):
+        # `make run INJECT=<case>` insists on what `mkimage --result-of`
+        # prints (from image/layout.h): the results these tests want.
+        wanted = {case: code for case, (code, _, _) in self.CASES.items()}
+        wanted.update({"none": VMX_RESULT, "host-fault": "host-exception"})
+        mkimage = os.path.join(BUILD, "host", "mkimage")
+        for case, code in wanted.items():
+            out = subprocess.run([mkimage, "--result-of", case], capture_output=True, text=True)
+            self.assertEqual((out.returncode, out.stdout.strip()), (0, code), case)
+        out = subprocess.run([mkimage, "--result-of", "no-such-case"], capture_output=True,
+                             text=True)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("--result-of: no fault-injection case 'no-such-case'", out.stderr)
+
     def also_feature_locked_off(self, r, model, pairs, what):
         self.assertIn("VMX is turned off in the firmware setup (turn on Intel VT-x there)",
                       r.serial, what)
