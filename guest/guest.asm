@@ -80,6 +80,7 @@ header:
     FIELD bench_ticks,           dd, 0
     FIELD bench_outs,            dw, BENCH_OUTS
     FIELD bench_port,            dw, BENCH_PORT
+    FIELD bad_port_ins,          dd, 0
     times SIZEOF_GuestHeader - ($ - header) db 0
     times ($ - header) - SIZEOF_GuestHeader db 0
 
@@ -99,6 +100,8 @@ guest_task:
     cmp ax, INJECT_GUEST_TRIPLE_FAULT
     je guest_task.halt              ; guest_isrGPF does the rest at ring 0
     cmp ax, INJECT_GUEST_WRITE_VMM
+    je guest_task.halt              ; likewise
+    cmp ax, INJECT_GUEST_READ_VMM
     je guest_task.halt              ; likewise
     cmp ax, INJECT_GUEST_BAD_PORT
     jne .normal
@@ -195,6 +198,13 @@ inject_bad_ports:
     out 0x70, al                    ; CMOS/RTC index
     mov dx, 0xCF8
     in eax, dx                      ; PCI configuration address, 32 bits
+    ; A string input, one exit: the VMM writes what the port reads for the
+    ; guest (all ones) to ES:DI, through the guest's paging.
+    mov di, header + GuestHeader_bad_port_ins
+    mov cx, 4
+    mov dx, 0x60                    ; keyboard data
+    cld
+    rep insb
     ret
 
 ; ax -> four hex digits at [di]
@@ -229,6 +239,8 @@ guest_isrGPF:
     je inject_triple_fault
     cmp word [GUEST_ADDR + GuestHeader_inject], INJECT_GUEST_WRITE_VMM
     je inject_write_vmm
+    cmp word [GUEST_ADDR + GuestHeader_inject], INJECT_GUEST_READ_VMM
+    je inject_read_vmm
     mov eax, ecx
     shl eax, 4
     add eax, edx                    ; V86 linear address = CS * 16 + IP
@@ -265,6 +277,24 @@ inject_write_vmm:
 .report_write:
     vmcall
     jmp .report_write
+
+; INJECT_GUEST_READ_VMM: the same mapping, then REP OUTSB from the VMM's
+; first bytes to COM1. OUTS exits and the VMM carries it out: it must not
+; read what the guest could not (with EPT: the guest's page tables point
+; there, EPT does not map it); without EPT the mapping already page-faults.
+inject_read_vmm:
+    mov eax, cr3
+    and eax, ~0xFFF
+    mov dword [eax + 4], VMM_ADDR | PDE_4MIB_USER
+    invlpg [VMM_ADDR]
+    mov esi, VMM_ADDR
+    mov ecx, 16
+    mov dx, COM1_PORT
+    rep outsb
+    mov eax, GUEST_VMCALL_FAULT     ; reached only if the VMM read it
+.report_read:
+    vmcall
+    jmp .report_read
 
 empty_idtr:
     dw 0

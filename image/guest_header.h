@@ -55,6 +55,9 @@ struct GuestHeader {
   uint16_t inject;              // layout::INJECT_*: set by the VMM before entry from
                                 // BootInfo::inject; the guest_* cases pick another path
   uint16_t reserved;
+  uint32_t bad_port_ins;        // written by the guest in the guest-bad-port case: the
+                                // 4 bytes its REP INSB from a denied port read
+  uint32_t reserved2;
 };
 static_assert(sizeof(GuestHeader) % 8 == 0);
 
@@ -64,6 +67,6 @@ static_assert(sizeof(GuestHeader) % 8 == 0);
   X(gdt_offset) X(tss_selector) X(ldt_selector) X(tss_offset) X(tss_limit)     \
   X(ldt_offset) X(ldt_limit) X(idt_offset) X(idt_limit)                        \
   X(page_directory_offset) X(gp_handler_offset) X(ring0_stack_top) X(pde0)       \
-  X(bench_ticks) X(bench_outs) X(bench_port) X(inject)
+  X(bench_ticks) X(bench_outs) X(bench_port) X(inject) X(bad_port_ins)
 
 }  // namespace layout

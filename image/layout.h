@@ -100,7 +100,8 @@ inline constexpr uint32_t BOOTINFO_MAGIC = 0x49424D56;          // "VMBI"
   X(INJECT_GUEST_SPIN, 7, "guest-spin", "guest-timeout")                   \
   X(INJECT_GUEST_BAD_PORT, 8, "guest-bad-port", "ok")                      \
   X(INJECT_GUEST_WRITE_VMM, 9, "guest-write-vmm", "guest-exit")            \
-  X(INJECT_HOST_FAULT, 10, "host-fault", "host-exception")
+  X(INJECT_HOST_FAULT, 10, "host-fault", "host-exception")                  \
+  X(INJECT_GUEST_READ_VMM, 11, "guest-read-vmm", "guest-exit")
 
 #define VMXBOOT_DEFINE_INJECT(constant, number, name, result) \
   inline constexpr uint16_t constant = number;

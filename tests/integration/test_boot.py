@@ -535,13 +535,18 @@ class FaultInjection(unittest.TestCase, RunContract):
         "guest-spin": ("guest-timeout", {"limit-ms": "2000"},
                        r"the guest loops forever with interrupts off: stopped after 2000 ms by "
                        r"the (VMX-preemption timer|PIT \(external-interrupt exits\))"),
-        "guest-bad-port": ("ok", {"denied": "3"},
+        "guest-bad-port": ("ok", {"denied": "4"},
                            r"the guest reads port 0x64, writes port 0x70, reads port 0xcf8 "
-                           r"\(32 bits\): the guest went on and halted; 3 access\(es\) denied"),
+                           r"\(32 bits\), rep insb 4 bytes from port 0x60: the guest went on and "
+                           r"halted; 4 access\(es\) denied, its rep insb read 0xffffffff"),
         "guest-write-vmm": ("guest-exit", {"vmm-intact": "yes"},
                             r"the guest maps the VMM's 4 MiB through its CR3 and writes to "
                             r"0x400000: the guest was stopped by exit reason (ept-violation at "
                             r"gpa=0x400000|exception-or-nmi); the VMM is intact"),
+        "guest-read-vmm": ("guest-exit", {"denied": "0"},
+                           r"the guest maps the VMM's 4 MiB through its CR3 and sends 16 bytes "
+                           r"from 0x400000 to COM1 with rep outsb: the guest was stopped by exit "
+                           r"reason (io-instruction at gpa=0x400000|exception-or-nmi)"),
     }
 
     @classmethod
@@ -613,10 +618,26 @@ class FaultInjection(unittest.TestCase, RunContract):
     def also_guest_bad_port(self, r, model, pairs, what):
         for line in ("vmx: denied: in 0x64, 1 byte(s): the guest reads all ones",
                      "vmx: denied: out 0x70, 1 byte(s): dropped",
-                     "vmx: denied: in 0xcf8, 4 byte(s): the guest reads all ones"):
+                     "vmx: denied: in 0xcf8, 4 byte(s): the guest reads all ones",
+                     "vmx: denied: ins 0x60, 1 byte(s): the guest reads all ones"):
             self.assertIn(line, r.serial, what)
         # The guest went on: its line, then its HLT.
         self.assertRegex(r.serial, r"(?m)^guest\| Hello from Guest VM \(virtual-8086\)", what)
+
+    def also_guest_read_vmm(self, r, model, pairs, what):
+        # Not one of the VMM's bytes reached COM1.
+        with open(os.path.join(BUILD, "vmm.bin"), "rb") as f:
+            vmm_head = f.read(16).decode("latin-1")
+        self.assertNotIn(vmm_head[:4], r.serial, what)
+        if model in self.NO_EPT:
+            self.assertEqual(pairs.get("reason"), "exception-or-nmi", what)
+            self.assertIn("interruption: vector 14 #PF", r.serial, what)
+        else:
+            # The guest's own page tables point there; the VMM, carrying out
+            # its OUTS, does not read what EPT does not give the guest.
+            self.assertEqual(pairs.get("reason"), "io-instruction", what)
+            self.assertEqual(pairs.get("gpa"), "0x400000", what)
+            self.assertIn("stopped: outs source is not the guest's memory", r.serial, what)
 
     def also_guest_write_vmm(self, r, model, pairs, what):
         self.assertRegex(r.serial, r"VMM code and data CRC-32C (0x[0-9a-f]{8}) before the guest, "

@@ -1,4 +1,4 @@
-// I/O exit decoding and OUTS emulation (vmm/ia32/vmx/io_qualification.h,
+// I/O exit decoding and INS/OUTS emulation (vmm/ia32/vmx/io_qualification.h,
 // vmm/vmx/io_emulation.h).
 #include <gtest/gtest.h>
 
@@ -38,34 +38,44 @@ TEST(VmxIoQualification, RepOutsbThroughDx) {
 
 TEST(VmxIoQualification, StringInstructionInfo) {
   // address size 32-bit (bits 9:7 = 1), segment FS (bits 17:15 = 4)
-  vmx::StringOperand op = vmx::outs_operand_from_info((1u << 7) | (4u << 15));
+  vmx::StringOperand op = vmx::string_operand_from_info((1u << 7) | (4u << 15), false);
   EXPECT_EQ(op.address_bytes, 4u);
   EXPECT_EQ(op.segment, SegmentRegister::fs);
-  op = vmx::outs_operand_from_info(3u << 15);
+  op = vmx::string_operand_from_info(3u << 15, false);
   EXPECT_EQ(op.address_bytes, 2u);
   EXPECT_EQ(op.segment, SegmentRegister::ds);
+  // INS writes ES:(E)DI whatever the field's segment bits say.
+  op = vmx::string_operand_from_info((1u << 7) | (4u << 15), true);
+  EXPECT_EQ(op.segment, SegmentRegister::es);
+  EXPECT_EQ(op.address_bytes, 4u);
 }
 
 TEST(VmxIoPrefixes, DecodedWhenTheCpuDoesNotReport) {
   vmx::StringOperand op{};
   const uint8_t plain[] = {0xF3, 0x6E};  // rep outsb
-  ASSERT_TRUE(vmx::outs_operand_from_bytes(plain, sizeof(plain), false, op));
+  ASSERT_TRUE(vmx::string_operand_from_bytes(plain, sizeof(plain), false, op));
   EXPECT_EQ(op.segment, SegmentRegister::ds);
   EXPECT_EQ(op.address_bytes, 2u);
   const uint8_t es_a32[] = {0x26, 0x67, 0xF3, 0x66, 0x6F};  // rep outsd es:[esi]
-  ASSERT_TRUE(vmx::outs_operand_from_bytes(es_a32, sizeof(es_a32), false, op));
+  ASSERT_TRUE(vmx::string_operand_from_bytes(es_a32, sizeof(es_a32), false, op));
   EXPECT_EQ(op.segment, SegmentRegister::es);
   EXPECT_EQ(op.address_bytes, 4u);
   const uint8_t last_wins[] = {0x2E, 0x65, 0x6E};
-  ASSERT_TRUE(vmx::outs_operand_from_bytes(last_wins, sizeof(last_wins), false, op));
+  ASSERT_TRUE(vmx::string_operand_from_bytes(last_wins, sizeof(last_wins), false, op));
   EXPECT_EQ(op.segment, SegmentRegister::gs);
   const uint8_t a16_in_32[] = {0x67, 0x6E};
-  ASSERT_TRUE(vmx::outs_operand_from_bytes(a16_in_32, sizeof(a16_in_32), true, op));
+  ASSERT_TRUE(vmx::string_operand_from_bytes(a16_in_32, sizeof(a16_in_32), true, op));
   EXPECT_EQ(op.address_bytes, 2u);
-  const uint8_t not_outs[] = {0xF3, 0x6C};  // rep insb
-  EXPECT_FALSE(vmx::outs_operand_from_bytes(not_outs, sizeof(not_outs), false, op));
+  const uint8_t rep_insb_fs[] = {0x64, 0xF3, 0x6C};  // the override does not apply to INS
+  ASSERT_TRUE(vmx::string_operand_from_bytes(rep_insb_fs, sizeof(rep_insb_fs), false, op));
+  EXPECT_EQ(op.segment, SegmentRegister::es);
+  const uint8_t insd_a32[] = {0x67, 0x66, 0x6D};
+  ASSERT_TRUE(vmx::string_operand_from_bytes(insd_a32, sizeof(insd_a32), false, op));
+  EXPECT_EQ(op.address_bytes, 4u);
+  const uint8_t not_string_io[] = {0xF3, 0xA4};  // rep movsb
+  EXPECT_FALSE(vmx::string_operand_from_bytes(not_string_io, sizeof(not_string_io), false, op));
   const uint8_t too_long[] = {0x6E, 0x90};
-  EXPECT_FALSE(vmx::outs_operand_from_bytes(too_long, sizeof(too_long), false, op));
+  EXPECT_FALSE(vmx::string_operand_from_bytes(too_long, sizeof(too_long), false, op));
 }
 
 // Guest memory: 4 MiB, with a page directory at 0x11000.
@@ -95,28 +105,81 @@ TEST(VmxGuestPaging, FourMegabytePageAndFourKilobytePages) {
   m.write32(0x12000 + 6 * 4, 0x00346003);         // supervisor page
   m.write32(0x11008, 0x00000083);                 // PDE 2: supervisor 4 MiB
   uint64_t phys = 0;
-  ASSERT_TRUE(vmx::guest_linear_to_physical(0x11000, true, 0x0010123, phys, m.reader()));
+  ASSERT_TRUE(vmx::guest_linear_to_physical(0x11000, true, 0x0010123, false, phys, m.reader()));
   EXPECT_EQ(phys, 0x10123u);
-  ASSERT_TRUE(vmx::guest_linear_to_physical(0x11000, true, 0x405ABC, phys, m.reader()));
+  ASSERT_TRUE(vmx::guest_linear_to_physical(0x11000, true, 0x405ABC, false, phys, m.reader()));
   EXPECT_EQ(phys, 0x345ABCu);
-  EXPECT_FALSE(vmx::guest_linear_to_physical(0x11000, true, 0x406000, phys, m.reader()));
-  EXPECT_FALSE(vmx::guest_linear_to_physical(0x11000, true, 0x800000, phys, m.reader()));
-  EXPECT_FALSE(vmx::guest_linear_to_physical(0x11000, true, 0xC00000, phys, m.reader()))
+  EXPECT_FALSE(vmx::guest_linear_to_physical(0x11000, true, 0x406000, false, phys, m.reader()));
+  EXPECT_FALSE(vmx::guest_linear_to_physical(0x11000, true, 0x800000, false, phys, m.reader()));
+  EXPECT_FALSE(vmx::guest_linear_to_physical(0x11000, true, 0xC00000, false, phys, m.reader()))
       << "not present";
   // Without CR4.PSE, PDE 0's PS bit is ignored: it points to a page table at 0.
   m.write32(0x0, 0x00000005);
-  ASSERT_TRUE(vmx::guest_linear_to_physical(0x11000, false, 0x123, phys, m.reader()));
+  ASSERT_TRUE(vmx::guest_linear_to_physical(0x11000, false, 0x123, false, phys, m.reader()));
   EXPECT_EQ(phys, 0x123u);
 }
 
-struct Port {
-  std::vector<uint32_t> values;
+TEST(VmxGuestPaging, WritesNeedTheWritableBitAtEveryLevel) {
+  GuestMemory m;
+  m.write32(0x11000, 0x00000087);          // PDE 0: 4 MiB user page, writable
+  m.write32(0x11004, 0x00400085);          // PDE 1: 4 MiB user page, read-only
+  m.write32(0x11008, 0x00012005);          // PDE 2: page table, read-only
+  m.write32(0x1100C, 0x00013007);          // PDE 3: page table, writable
+  m.write32(0x12000, 0x00345007);          //   writable page under a read-only PDE
+  m.write32(0x13000, 0x00346005);          //   read-only page under a writable PDE
+  m.write32(0x13004, 0x00347007);          //   writable all the way
+  uint64_t phys = 0;
+  EXPECT_TRUE(vmx::guest_linear_to_physical(0x11000, true, 0x1000, true, phys, m.reader()));
+  EXPECT_TRUE(vmx::guest_linear_to_physical(0x11000, true, 0x401000, false, phys, m.reader()));
+  EXPECT_FALSE(vmx::guest_linear_to_physical(0x11000, true, 0x401000, true, phys, m.reader()));
+  EXPECT_TRUE(vmx::guest_linear_to_physical(0x11000, true, 0x800000, false, phys, m.reader()));
+  EXPECT_FALSE(vmx::guest_linear_to_physical(0x11000, true, 0x800000, true, phys, m.reader()));
+  EXPECT_FALSE(vmx::guest_linear_to_physical(0x11000, true, 0xC00000, true, phys, m.reader()));
+  ASSERT_TRUE(vmx::guest_linear_to_physical(0x11000, true, 0xC01234, true, phys, m.reader()));
+  EXPECT_EQ(phys, 0x347234u);
+}
+
+TEST(VmxGuestPaging, ARefusedTableReadFailsTheWalk) {
+  // The VMM's reader refuses page tables outside the guest's memory.
+  GuestMemory m;
+  m.write32(0x11000, 0x00000087);
+  uint64_t phys = 0;
+  auto refuse_all = [](uint64_t, uint32_t*) { return false; };
+  EXPECT_FALSE(vmx::guest_linear_to_physical(0x11000, true, 0x1000, false, phys, refuse_all));
+}
+
+// Guest-linear memory as a flat byte array (bytes past `writable_end` are
+// read-only) and a port that records what goes out and hands out `next_in`.
+struct FakeGuest {
+  std::vector<uint8_t> memory = std::vector<uint8_t>(0x30000);
+  uint64_t writable_end = ~0ull;
+  std::vector<uint32_t> values;  // to the port
   std::vector<uint16_t> ports;
-  auto out() {
-    return [this](uint16_t port, unsigned, uint32_t value) {
-      ports.push_back(port);
-      values.push_back(value);
-    };
+  uint32_t next_in = 0;          // from the port; counts up
+  uint64_t guest_memory_end = ~0ull;  // beyond: mapped, but not the guest's
+  vmx::GuestAccess read(uint64_t linear, unsigned bytes, uint32_t* value) const {
+    if (linear + bytes > guest_memory_end) return vmx::GuestAccess::not_guest_memory;
+    if (linear + bytes > memory.size()) return vmx::GuestAccess::denied_at_cpl3;
+    uint32_t v = 0;
+    for (unsigned i = 0; i < bytes; ++i) v |= static_cast<uint32_t>(memory[linear + i]) << (8 * i);
+    *value = v;
+    return vmx::GuestAccess::ok;
+  }
+  vmx::GuestAccess write(uint64_t linear, unsigned bytes, uint32_t value) {
+    if (linear + bytes > guest_memory_end) return vmx::GuestAccess::not_guest_memory;
+    if (linear + bytes > memory.size() || linear + bytes > writable_end) {
+      return vmx::GuestAccess::denied_at_cpl3;
+    }
+    for (unsigned i = 0; i < bytes; ++i) memory[linear + i] = static_cast<uint8_t>(value >> (8 * i));
+    return vmx::GuestAccess::ok;
+  }
+  uint32_t in(uint16_t port, unsigned) {
+    ports.push_back(port);
+    return next_in++;
+  }
+  void out(uint16_t port, unsigned, uint32_t value) {
+    ports.push_back(port);
+    values.push_back(value);
   }
   std::string text() const {
     std::string s;
@@ -125,107 +188,164 @@ struct Port {
   }
 };
 
-// A flat byte array as guest-linear memory.
-auto linear_reader(const std::vector<uint8_t>& memory) {
-  return [&memory](uint64_t linear, unsigned bytes, uint32_t* value) {
-    if (linear + bytes > memory.size()) return false;
-    uint32_t v = 0;
-    for (unsigned i = 0; i < bytes; ++i) v |= static_cast<uint32_t>(memory[linear + i]) << (8 * i);
-    *value = v;
-    return true;
-  };
-}
-
-vmx::OutsRequest rep_outsb(uint64_t rsi, uint64_t rcx) {
-  vmx::OutsRequest r{};
+vmx::StringIoRequest rep_outsb(uint64_t rsi, uint64_t rcx) {
+  vmx::StringIoRequest r{};
   r.qualification = IoQualification{(0x3F8ull << 16) | (1 << 5) | (1 << 4)};
   r.operand = {SegmentRegister::ds, 2};
   r.segment_base = 0x10000;
   r.segment_limit = 0xFFFF;
-  r.rsi = rsi;
+  r.index = rsi;
   r.rcx = rcx;
   return r;
 }
 
+vmx::StringIoRequest rep_insb(uint64_t rdi, uint64_t rcx) {
+  vmx::StringIoRequest r = rep_outsb(rdi, rcx);
+  r.qualification = IoQualification{(0x64ull << 16) | (1 << 5) | (1 << 4) | (1 << 3)};
+  r.operand = {SegmentRegister::es, 2};
+  return r;
+}
+
 TEST(VmxOuts, RepOutsbForwardsTheWholeStringInOneGo) {
-  std::vector<uint8_t> memory(0x30000);
+  FakeGuest guest;
   std::string hello = "Hello from Guest VM";
-  std::copy(hello.begin(), hello.end(), memory.begin() + 0x10100);
-  Port port;
-  vmx::OutsResult r = vmx::emulate_outs(rep_outsb(0xABCD0100, 0x12340000 | hello.size()),
-                                        linear_reader(memory), port.out());
+  std::copy(hello.begin(), hello.end(), guest.memory.begin() + 0x10100);
+  vmx::StringIoResult r =
+      vmx::emulate_string_io(rep_outsb(0xABCD0100, 0x12340000 | hello.size()), guest);
   ASSERT_EQ(r.error, nullptr);
-  EXPECT_EQ(port.text(), hello);
+  EXPECT_EQ(guest.text(), hello);
   EXPECT_EQ(r.elements, hello.size());
-  EXPECT_EQ(port.ports.front(), 0x3F8);
+  EXPECT_EQ(guest.ports.front(), 0x3F8);
   // Only SI and CX change with a 16-bit address size.
-  EXPECT_EQ(r.rsi, 0xABCD0100u + hello.size());
+  EXPECT_EQ(r.index, 0xABCD0100u + hello.size());
   EXPECT_EQ(r.rcx, 0x12340000u);
 }
 
 TEST(VmxOuts, DirectionFlagWalksDownward) {
-  std::vector<uint8_t> memory(0x30000);
+  FakeGuest guest;
   std::string text = "abc";
-  std::copy(text.begin(), text.end(), memory.begin() + 0x10200);
-  Port port;
-  vmx::OutsRequest req = rep_outsb(0x202, 3);
+  std::copy(text.begin(), text.end(), guest.memory.begin() + 0x10200);
+  vmx::StringIoRequest req = rep_outsb(0x202, 3);
   req.direction_down = true;
-  vmx::OutsResult r = vmx::emulate_outs(req, linear_reader(memory), port.out());
+  vmx::StringIoResult r = vmx::emulate_string_io(req, guest);
   ASSERT_EQ(r.error, nullptr);
-  EXPECT_EQ(port.text(), "cba");
-  EXPECT_EQ(r.rsi, 0x1FFu);
+  EXPECT_EQ(guest.text(), "cba");
+  EXPECT_EQ(r.index, 0x1FFu);
   EXPECT_EQ(r.rcx, 0u);
 }
 
 TEST(VmxOuts, SixteenBitOffsetsWrapAndLimitsHold) {
-  std::vector<uint8_t> memory(0x30000);
-  memory[0x1FFFF] = 'x';
-  memory[0x10000] = 'y';
-  Port port;
-  vmx::OutsResult r = vmx::emulate_outs(rep_outsb(0xFFFF, 2), linear_reader(memory), port.out());
+  FakeGuest guest;
+  guest.memory[0x1FFFF] = 'x';
+  guest.memory[0x10000] = 'y';
+  vmx::StringIoResult r = vmx::emulate_string_io(rep_outsb(0xFFFF, 2), guest);
   ASSERT_EQ(r.error, nullptr);
-  EXPECT_EQ(port.text(), "xy");
-  EXPECT_EQ(r.rsi, 1u);
+  EXPECT_EQ(guest.text(), "xy");
+  EXPECT_EQ(r.index, 1u);
 
-  vmx::OutsRequest req = rep_outsb(0xFFF0, 0x20);
+  vmx::StringIoRequest req = rep_outsb(0xFFF0, 0x20);
   req.operand.address_bytes = 4;  // 0x67: ESI runs past the 64 KiB limit
-  Port port2;
-  vmx::OutsResult limited = vmx::emulate_outs(req, linear_reader(memory), port2.out());
+  FakeGuest guest2;
+  vmx::StringIoResult limited = vmx::emulate_string_io(req, guest2);
   EXPECT_STREQ(limited.error, "outs beyond the segment limit");
   EXPECT_EQ(limited.elements, 0x10u);
-  EXPECT_EQ(limited.rsi, 0x10000u) << "stops where the CPU would fault";
+  EXPECT_EQ(limited.index, 0x10000u) << "stops where the CPU would fault";
   EXPECT_EQ(limited.rcx, 0x10u);
 }
 
 TEST(VmxOuts, WordsWithoutRepAndUnreadableSource) {
-  std::vector<uint8_t> memory(0x30000);
-  memory[0x10010] = 0x34;
-  memory[0x10011] = 0x12;
-  vmx::OutsRequest req = rep_outsb(0x10, 99);
+  FakeGuest guest;
+  guest.memory[0x10010] = 0x34;
+  guest.memory[0x10011] = 0x12;
+  vmx::StringIoRequest req = rep_outsb(0x10, 99);
   req.qualification = IoQualification{(0x3F8ull << 16) | (1 << 4) | 1};  // outsw, no rep
-  Port port;
-  vmx::OutsResult r = vmx::emulate_outs(req, linear_reader(memory), port.out());
+  vmx::StringIoResult r = vmx::emulate_string_io(req, guest);
   ASSERT_EQ(r.error, nullptr);
-  ASSERT_EQ(port.values.size(), 1u);
-  EXPECT_EQ(port.values[0], 0x1234u);
-  EXPECT_EQ(r.rsi, 0x12u);
+  ASSERT_EQ(guest.values.size(), 1u);
+  EXPECT_EQ(guest.values[0], 0x1234u);
+  EXPECT_EQ(r.index, 0x12u);
   EXPECT_EQ(r.rcx, 99u) << "RCX untouched without REP";
 
-  vmx::OutsRequest far = rep_outsb(0x10, 1);
+  vmx::StringIoRequest far = rep_outsb(0x10, 1);
   far.segment_base = 0x40000;  // beyond the array
-  Port port2;
-  EXPECT_STREQ(vmx::emulate_outs(far, linear_reader(memory), port2.out()).error,
-               "outs source not readable at CPL 3");
-  EXPECT_TRUE(port2.values.empty());
+  FakeGuest guest2;
+  EXPECT_STREQ(vmx::emulate_string_io(far, guest2).error, "outs source not readable at CPL 3");
+  EXPECT_TRUE(guest2.values.empty());
+}
+
+TEST(VmxStringIo, MemoryThatIsNotTheGuestsIsNeitherReadNorWritten) {
+  // The guest's paging may point anywhere (with EPT it is the guest's own);
+  // the VMM reads and writes only the guest's memory on its behalf.
+  FakeGuest guest;
+  guest.guest_memory_end = 0x10102;
+  guest.memory[0x10100] = 'o';
+  guest.memory[0x10101] = 'k';
+  guest.memory[0x10102] = 'X';  // "the VMM's" byte
+  vmx::StringIoResult r = vmx::emulate_string_io(rep_outsb(0x100, 3), guest);
+  EXPECT_STREQ(r.error, "outs source is not the guest's memory");
+  EXPECT_EQ(guest.text(), "ok");
+  EXPECT_EQ(r.index, 0x102u);
+
+  FakeGuest guest2;
+  guest2.guest_memory_end = 0x10101;
+  vmx::StringIoResult w = vmx::emulate_string_io(rep_insb(0x100, 3), guest2);
+  EXPECT_STREQ(w.error, "ins destination is not the guest's memory");
+  EXPECT_EQ(w.elements, 1u);
+  EXPECT_EQ(guest2.memory[0x10101], 0);
 }
 
 TEST(VmxOuts, RepWithZeroCountDoesNothing) {
-  std::vector<uint8_t> memory(0x30000);
-  Port port;
-  vmx::OutsResult r = vmx::emulate_outs(rep_outsb(0x10, 0xFFFF0000), linear_reader(memory), port.out());
+  FakeGuest guest;
+  vmx::StringIoResult r = vmx::emulate_string_io(rep_outsb(0x10, 0xFFFF0000), guest);
   EXPECT_EQ(r.error, nullptr);
-  EXPECT_TRUE(port.values.empty());
-  EXPECT_EQ(r.rsi, 0x10u);
+  EXPECT_TRUE(guest.values.empty());
+  EXPECT_EQ(r.index, 0x10u);
+}
+
+TEST(VmxIns, RepInsbFillsEsDiFromThePort) {
+  FakeGuest guest;
+  guest.next_in = 0x41;
+  vmx::StringIoResult r = vmx::emulate_string_io(rep_insb(0x5550100, 4), guest);
+  ASSERT_EQ(r.error, nullptr);
+  EXPECT_EQ(r.elements, 4u);
+  EXPECT_EQ(std::string(guest.memory.begin() + 0x10100, guest.memory.begin() + 0x10104), "ABCD");
+  EXPECT_EQ(guest.memory[0x10104], 0);
+  EXPECT_EQ(guest.ports, (std::vector<uint16_t>{0x64, 0x64, 0x64, 0x64}));
+  EXPECT_TRUE(guest.values.empty()) << "nothing goes out";
+  EXPECT_EQ(r.index, 0x5550104u) << "only DI moves";
+  EXPECT_EQ(r.rcx, 0u);
+}
+
+TEST(VmxIns, DwordsDownwardWithoutRep) {
+  FakeGuest guest;
+  guest.next_in = 0x11223344;
+  vmx::StringIoRequest req = rep_insb(0x208, 7);
+  req.qualification = IoQualification{(0xCF8ull << 16) | (1 << 4) | (1 << 3) | 3};  // insd
+  req.direction_down = true;
+  vmx::StringIoResult r = vmx::emulate_string_io(req, guest);
+  ASSERT_EQ(r.error, nullptr);
+  EXPECT_EQ(guest.memory[0x10208], 0x44);
+  EXPECT_EQ(guest.memory[0x1020B], 0x11);
+  EXPECT_EQ(r.index, 0x204u);
+  EXPECT_EQ(r.rcx, 7u);
+}
+
+TEST(VmxIns, StopsAtAReadOnlyPageAndTheSegmentLimit) {
+  FakeGuest guest;
+  guest.writable_end = 0x10102;
+  vmx::StringIoResult r = vmx::emulate_string_io(rep_insb(0x100, 5), guest);
+  EXPECT_STREQ(r.error, "ins destination not writable at CPL 3");
+  EXPECT_EQ(r.elements, 2u);
+  EXPECT_EQ(r.index, 0x102u) << "DI at the element that failed";
+  EXPECT_EQ(r.rcx, 3u);
+  EXPECT_EQ(guest.memory[0x10102], 0);
+
+  FakeGuest guest2;
+  vmx::StringIoRequest req = rep_insb(0xFFFE, 4);
+  req.operand.address_bytes = 4;
+  vmx::StringIoResult limited = vmx::emulate_string_io(req, guest2);
+  EXPECT_STREQ(limited.error, "ins beyond the segment limit");
+  EXPECT_EQ(limited.elements, 2u);
 }
 
 }  // namespace

@@ -560,7 +560,14 @@ void note_guest_injection() {
       note_injection("the guest loops forever with interrupts off");
       break;
     case layout::INJECT_GUEST_BAD_PORT:
-      note_injection("the guest reads port 0x64, writes port 0x70, reads port 0xcf8 (32 bits)");
+      note_injection(
+          "the guest reads port 0x64, writes port 0x70, reads port 0xcf8 (32 bits), "
+          "rep insb 4 bytes from port 0x60");
+      break;
+    case layout::INJECT_GUEST_READ_VMM:
+      note_injection("the guest maps the VMM's 4 MiB through its CR3 and sends 16 bytes from "
+                     "0x%x to COM1 with rep outsb",
+                     layout::VMM_ADDR);
       break;
     case layout::INJECT_GUEST_WRITE_VMM:
       note_injection("the guest maps the VMM's 4 MiB through its CR3 and writes to 0x%x",
@@ -715,7 +722,8 @@ void run_demo(const layout::BootInfo& boot_info) {
   note_guest_injection();
 
   prepare_exit_handling(basic.reports_ins_outs_info(), header.bench_port,
-                        bounds.preemption_timer ? 0 : guest_timer::pit_ticks_for_limit);
+                        bounds.preemption_timer ? 0 : guest_timer::pit_ticks_for_limit,
+                        bounds.ept ? &ept_tables : nullptr);
   console::printf("vmx: VMLAUNCH: V86 guest at %04x:%04x\n", header.entry_cs, header.entry_ip);
   hand_console_row_to_guest(header);
   const bool check_vmm = inject_case == layout::INJECT_GUEST_WRITE_VMM;
@@ -773,8 +781,11 @@ void run_demo(const layout::BootInfo& boot_info) {
     leave_vmx_operation();
     const bool ept_violation = ia32::vmx::basic_exit_reason(log.info.exit_reason) ==
                                static_cast<uint32_t>(ia32::vmx::ExitReason::ept_violation);
+    // (Also where the VMM refused to touch memory that is not the guest's
+    // for it, an INS/OUTS operand.)
+    const bool has_gpa = ept_violation || log.refused_guest_memory;
     char gpa[40] = "";
-    if (ept_violation) format(gpa, sizeof(gpa), " gpa=0x%lx", log.guest_physical_address);
+    if (has_gpa) format(gpa, sizeof(gpa), " gpa=0x%lx", log.guest_physical_address);
     char intact[20] = "";
     if (check_vmm) {
       format(intact, sizeof(intact), " vmm-intact=%s", vmm_intact);
@@ -782,7 +793,7 @@ void run_demo(const layout::BootInfo& boot_info) {
                       crc_before, crc_after);
     }
     explain_injection("the guest was stopped by exit reason %s%s%s%s", reason,
-                      ept_violation ? " at" : "", gpa,
+                      has_gpa ? " at" : "", gpa,
                       check_vmm ? (crc_before == crc_after ? "; the VMM is intact"
                                                            : "; the VMM was changed")
                                 : "");
@@ -811,7 +822,8 @@ void run_demo(const layout::BootInfo& boot_info) {
   if (!starts_with(line, "Hello from Guest VM")) {
     end_run("guest-failed", "vga-row=%u", header.vga_row);
   }
-  explain_injection("the guest went on and halted; %u access(es) denied", log.denied_accesses);
+  explain_injection("the guest went on and halted; %u access(es) denied, its rep insb read 0x%08x",
+                    log.denied_accesses, header.bad_port_ins);
   // (Under 80 columns: the round trip is on its own line above.)
   end_run("ok", "exits=%u io-exits=%u com1-bytes=%u denied=%u", total_exits(log), io_exits(log),
           log.com1_bytes_out, log.denied_accesses);

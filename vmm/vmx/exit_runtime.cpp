@@ -16,6 +16,7 @@
 #include "ia32/vmx/io_qualification.h"
 #include "layout.h"
 #include "lib/console.h"
+#include "vmx/ept.h"
 #include "vmx/exits.h"
 #include "vmx/guest_state.h"
 #include "vmx/guest_timer.h"
@@ -35,6 +36,13 @@ ExitLog history;
 bool cpu_reports_ins_outs_info;
 uint16_t forwarded_unpolled_port;
 uint32_t timer_tick_limit;
+// What the guest's memory is, for the VMM's accesses on its behalf (page
+// walks, INS and OUTS): what EPT maps, or without EPT its one 4 MiB page.
+// Without this check a guest could point its own page tables at the VMM
+// and have the VMM read or write there for it.
+const EptTables* guest_ept;
+constexpr uint64_t no_ept_guest_limit = 4ull << 20;
+static_assert(no_ept_guest_limit <= layout::VMM_ADDR);
 
 constexpr uint16_t uart_line_status = 5;
 constexpr uint8_t uart_transmitter_empty = 0x20;
@@ -125,10 +133,19 @@ uint32_t port_in(uint16_t port, unsigned bytes) {
   }
 }
 
-// Guest-physical = host-physical (no EPT) = host-virtual below 4 GiB (the
-// VMM's identity map).
+// Whether the guest has guest-physical [address, address + bytes).
+bool guest_owns(uint64_t address, unsigned bytes) {
+  if (guest_ept == nullptr) return address + bytes <= no_ept_guest_limit;
+  return ept_maps(*guest_ept, address) && ept_maps(*guest_ept, address + bytes - 1);
+}
+
+// A page-table entry for a walk of the guest's paging. Guest-physical =
+// host-physical (identity EPT, or none) = host-virtual below 4 GiB (the VMM's
+// identity map). With EPT the guest's tables must lie in its memory; without,
+// the walk starts at the page directory the VMM holds for it (MOV to CR3
+// exits), which the guest cannot write.
 bool read_physical32(uint64_t address, uint32_t* value) {
-  if (address > 0xFFFFFFFCull) return false;
+  if (guest_ept != nullptr ? !guest_owns(address, 4) : address > 0xFFFFFFFCull) return false;
   *value = *reinterpret_cast<const volatile uint32_t*>(address);
   return true;
 }
@@ -138,21 +155,47 @@ struct GuestPaging {
   bool pse;
 };
 
-bool read_guest_linear(const GuestPaging& paging, uint64_t linear, unsigned bytes,
-                       uint32_t* value) {
+// One byte of guest-linear memory as the guest at CPL 3 sees it.
+GuestAccess guest_byte(const GuestPaging& paging, uint64_t linear, bool write,
+                       volatile uint8_t*& byte) {
+  uint64_t physical;
+  if (linear > 0xFFFFFFFFull ||
+      !guest_linear_to_physical(paging.cr3, paging.pse, static_cast<uint32_t>(linear), write,
+                                physical, read_physical32)) {
+    return GuestAccess::denied_at_cpl3;
+  }
+  if (!guest_owns(physical, 1)) {
+    history.guest_physical_address = physical;
+    history.refused_guest_memory = true;
+    return GuestAccess::not_guest_memory;
+  }
+  byte = reinterpret_cast<volatile uint8_t*>(physical);
+  return GuestAccess::ok;
+}
+
+GuestAccess read_guest_linear(const GuestPaging& paging, uint64_t linear, unsigned bytes,
+                              uint32_t* value) {
   uint32_t result = 0;
   for (unsigned i = 0; i < bytes; ++i) {
-    uint64_t physical;
-    if (linear + i > 0xFFFFFFFFull ||
-        !guest_linear_to_physical(paging.cr3, paging.pse, static_cast<uint32_t>(linear + i),
-                                  physical, read_physical32)) {
-      return false;
-    }
-    result |= static_cast<uint32_t>(*reinterpret_cast<const volatile uint8_t*>(physical))
-              << (8 * i);
+    volatile uint8_t* byte;
+    const GuestAccess access = guest_byte(paging, linear + i, false, byte);
+    if (access != GuestAccess::ok) return access;
+    result |= static_cast<uint32_t>(*byte) << (8 * i);
   }
   *value = result;
-  return true;
+  return GuestAccess::ok;
+}
+
+// All bytes are checked before any is written: a failed INS writes nothing.
+GuestAccess write_guest_linear(const GuestPaging& paging, uint64_t linear, unsigned bytes,
+                               uint32_t value) {
+  volatile uint8_t* targets[4];
+  for (unsigned i = 0; i < bytes; ++i) {
+    const GuestAccess access = guest_byte(paging, linear + i, true, targets[i]);
+    if (access != GuestAccess::ok) return access;
+  }
+  for (unsigned i = 0; i < bytes; ++i) *targets[i] = static_cast<uint8_t>(value >> (8 * i));
+  return GuestAccess::ok;
 }
 
 uint32_t segment_base_field(ia32::vmx::SegmentRegister segment) {
@@ -168,19 +211,40 @@ static_assert(ia32::vmx::field_encoding(FieldWidth::natural, FieldType::guest, 3
 static_assert(ia32::vmx::field_encoding(FieldWidth::bits32, FieldType::guest, 3) ==
               ia32::vmx::encoding(VmcsField::guest_ds_limit));
 
-// OUTS / REP OUTS in one exit: the whole string through the guest's
-// segment and paging, DF and address size honoured; to COM1, or dropped
-// (`deny`) for a port outside the allow-list.
-[[gnu::noinline]] void handle_outs(GuestRegisters& registers, ExitInfo& info,
-                                       IoQualification qualification, bool deny) {
+// The guest's memory and the ports, for emulate_string_io(): to COM1, or
+// (`deny`, a port outside the allow-list) INS reads all ones, OUTS goes
+// nowhere.
+struct StringIoGuest {
+  GuestPaging paging;
+  bool deny;
+  GuestAccess read(uint64_t linear, unsigned bytes, uint32_t* value) const {
+    return read_guest_linear(paging, linear, bytes, value);
+  }
+  GuestAccess write(uint64_t linear, unsigned bytes, uint32_t value) const {
+    return write_guest_linear(paging, linear, bytes, value);
+  }
+  uint32_t in(uint16_t port, unsigned bytes) const {
+    return deny ? 0xFFFFFFFFu >> (32 - 8 * bytes) : port_in(port, bytes);
+  }
+  void out(uint16_t port, unsigned bytes, uint32_t value) const {
+    if (!deny) port_out(port, bytes, value);
+  }
+};
+
+// INS / OUTS, with or without REP, in one exit: the whole string through the
+// guest's segment and paging, DF and address size honoured.
+[[gnu::noinline]] void handle_string_io(GuestRegisters& registers, ExitInfo& info,
+                                        IoQualification qualification, bool deny) {
   if (!deny) ++history.string_io_exits;
+  const bool in = qualification.is_in();
   const uint64_t rflags = vmread_or_zero(VmcsField::guest_rflags);
+  const StringIoGuest guest{{vmread_or_zero(VmcsField::guest_cr3),
+                             (vmread_or_zero(VmcsField::guest_cr4) & cr4::pse) != 0},
+                            deny};
   StringOperand operand;
-  const GuestPaging paging{vmread_or_zero(VmcsField::guest_cr3),
-                           (vmread_or_zero(VmcsField::guest_cr4) & cr4::pse) != 0};
   if (cpu_reports_ins_outs_info) {
-    operand = outs_operand_from_info(
-        static_cast<uint32_t>(vmread_or_zero(VmcsField::exit_instruction_info)));
+    operand = string_operand_from_info(
+        static_cast<uint32_t>(vmread_or_zero(VmcsField::exit_instruction_info)), in);
   } else {
     // Decode the prefixes ourselves; V86 code has a 16-bit default.
     uint8_t bytes[15];
@@ -188,29 +252,26 @@ static_assert(ia32::vmx::field_encoding(FieldWidth::bits32, FieldType::guest, 3)
     const unsigned length = info.instruction_length <= 15 ? info.instruction_length : 15;
     for (unsigned i = 0; i < length; ++i) {
       uint32_t byte;
-      if (!read_guest_linear(paging, cs_base + ((info.guest_rip + i) & 0xFFFF), 1, &byte)) {
-        return stop_with_dump(registers, info, "OUTS instruction bytes unreadable");
+      if (read_guest_linear(guest.paging, cs_base + ((info.guest_rip + i) & 0xFFFF), 1, &byte) !=
+          GuestAccess::ok) {
+        return stop_with_dump(registers, info, "INS/OUTS instruction bytes unreadable");
       }
       bytes[i] = static_cast<uint8_t>(byte);
     }
-    if (!outs_operand_from_bytes(bytes, length, false, operand)) {
-      return stop_with_dump(registers, info, "OUTS prefixes not understood");
+    if (!string_operand_from_bytes(bytes, length, false, operand)) {
+      return stop_with_dump(registers, info, "INS/OUTS prefixes not understood");
     }
   }
-  OutsRequest request{};
+  StringIoRequest request{};
   request.qualification = qualification;
   request.operand = operand;
   request.segment_base = vmread_or_zero(segment_base_field(operand.segment));
   request.segment_limit = static_cast<uint32_t>(vmread_or_zero(segment_limit_field(operand.segment)));
   request.direction_down = (rflags & rflags::df) != 0;
-  request.rsi = registers.rsi;
+  request.index = in ? registers.rdi : registers.rsi;
   request.rcx = registers.rcx;
-  const auto read = [&paging](uint64_t linear, unsigned bytes, uint32_t* value) {
-    return read_guest_linear(paging, linear, bytes, value);
-  };
-  OutsResult result = deny ? emulate_outs(request, read, [](uint16_t, unsigned, uint32_t) {})
-                           : emulate_outs(request, read, port_out);
-  registers.rsi = result.rsi;
+  const StringIoResult result = emulate_string_io(request, guest);
+  (in ? registers.rdi : registers.rsi) = result.index;
   registers.rcx = result.rcx;
   if (result.error != nullptr) return stop_with_dump(registers, info, result.error);
   return advance_guest_rip(info);
@@ -227,10 +288,7 @@ static_assert(ia32::vmx::field_encoding(FieldWidth::bits32, FieldType::guest, 3)
         qualification.is_string()};
   }
   ++history.denied_accesses;
-  if (qualification.is_string()) {
-    if (qualification.is_in()) return stop_with_dump(registers, info, "INS is not emulated");
-    return handle_outs(registers, info, qualification, true);
-  }
+  if (qualification.is_string()) return handle_string_io(registers, info, qualification, true);
   if (qualification.is_in()) {
     const uint64_t mask = bytes == 1 ? 0xFFull : bytes == 2 ? 0xFFFFull : 0xFFFFFFFFull;
     registers.rax |= mask;
@@ -248,10 +306,7 @@ static_assert(ia32::vmx::field_encoding(FieldWidth::bits32, FieldType::guest, 3)
   const bool allowed = static_cast<uint16_t>(port - layout::COM1_PORT) < 8 ||
                        port == forwarded_unpolled_port;
   if (!allowed) return deny_io(registers, info, qualification);
-  if (qualification.is_string()) {
-    if (qualification.is_in()) return stop_with_dump(registers, info, "INS is not emulated");
-    return handle_outs(registers, info, qualification, false);
-  }
+  if (qualification.is_string()) return handle_string_io(registers, info, qualification, false);
   const unsigned bytes = qualification.size_bytes();
   if (qualification.is_in()) {
     // IN writes AL, AX or EAX; the rest of RAX is the guest's.
@@ -407,8 +462,9 @@ void dispatch_exit(GuestRegisters* registers) {
 }  // namespace
 
 void prepare_exit_handling(bool reports_ins_outs_info, uint16_t unpolled_port,
-                           uint32_t pit_tick_limit) {
+                           uint32_t pit_tick_limit, const EptTables* ept) {
   cpu_reports_ins_outs_info = reports_ins_outs_info;
+  guest_ept = ept;
   forwarded_unpolled_port = unpolled_port;
   timer_tick_limit = pit_tick_limit;
   history = ExitLog{};

@@ -11,6 +11,8 @@
 
 namespace vmx {
 
+struct EptTables;
+
 // The guest's caller-saved registers as exit_stub.asm pushes them (RAX
 // last, so lowest). The others (RBX, RBP, R12-R15) stay in the registers:
 // the C++ handlers preserve them by the calling convention.
@@ -64,7 +66,8 @@ struct ExitLog {
   uint32_t denied_accesses;       // I/O outside the allow-list (denied, counted)
   DeniedAccess denied_log[denied_log_size];
   uint32_t timer_ticks;           // PIT ticks (external interrupts) while the guest ran
-  uint64_t guest_physical_address;  // of the latest EPT violation
+  uint64_t guest_physical_address;  // of the latest EPT violation or refused access
+  bool refused_guest_memory;      // an INS/OUTS operand was not the guest's memory
 };
 
 // Set before the first entry: whether the CPU fills the instruction-
@@ -73,8 +76,10 @@ struct ExitLog {
 // (the exit round-trip benchmark's, 0xE9 in Bochs' console).
 // pit_tick_limit: external-interrupt exits (PIT ticks) after which the guest
 // has used up its time; 0 when the VMX-preemption timer bounds it instead.
+// ept: the guest's EPT tables, nullptr without EPT (then the guest's memory
+// is its one 4 MiB page): the VMM touches guest memory only where they map.
 void prepare_exit_handling(bool reports_ins_outs_info, uint16_t unpolled_port,
-                           uint32_t pit_tick_limit);
+                           uint32_t pit_tick_limit, const EptTables* ept);
 const ExitLog& exit_log();
 uint32_t total_exits(const ExitLog& log);
 

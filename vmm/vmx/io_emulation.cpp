@@ -2,8 +2,8 @@
 
 namespace vmx {
 
-bool outs_operand_from_bytes(const uint8_t* bytes, size_t length, bool default_32bit_address,
-                             StringOperand& operand) {
+bool string_operand_from_bytes(const uint8_t* bytes, size_t length, bool default_32bit_address,
+                               StringOperand& operand) {
   using ia32::vmx::SegmentRegister;
   operand = {SegmentRegister::ds, default_32bit_address ? 4u : 2u};
   bool address_size_prefix = false;
@@ -20,6 +20,10 @@ bool outs_operand_from_bytes(const uint8_t* bytes, size_t length, bool default_3
       case 0xF2:
       case 0xF3:  // REP: likewise
       case 0xF0: break;
+      case 0x6C:
+      case 0x6D:  // INS: always ES:(E)DI
+        operand.segment = SegmentRegister::es;
+        [[fallthrough]];
       case 0x6E:
       case 0x6F:
         if (address_size_prefix) operand.address_bytes = default_32bit_address ? 2 : 4;
