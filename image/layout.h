@@ -108,22 +108,35 @@ inline constexpr uint32_t BOOTINFO_MAGIC = 0x49424D56;          // "VMBI"
 VMXBOOT_INJECT_CASES(VMXBOOT_DEFINE_INJECT)
 #undef VMXBOOT_DEFINE_INJECT
 
+struct InjectCase {
+  uint16_t number;
+  const char* name;
+  const char* result;
+};
+inline constexpr InjectCase INJECT_CASES[] = {
+#define VMXBOOT_INJECT_ENTRY(constant, number, name, result) {number, name, result},
+    VMXBOOT_INJECT_CASES(VMXBOOT_INJECT_ENTRY)
+#undef VMXBOOT_INJECT_ENTRY
+};
+
+// The case with that number, or nullptr.
+constexpr const InjectCase* find_inject_case(uint16_t number) {
+  for (const InjectCase& c : INJECT_CASES) {
+    if (c.number == number) return &c;
+  }
+  return nullptr;
+}
+
 // The name of an injection case, or nullptr for a number no case has.
 constexpr const char* inject_name(uint16_t number) {
-#define VMXBOOT_INJECT_NAME(constant, value, name, result) \
-  if (number == value) return name;
-  VMXBOOT_INJECT_CASES(VMXBOOT_INJECT_NAME)
-#undef VMXBOOT_INJECT_NAME
-  return nullptr;
+  const InjectCase* c = find_inject_case(number);
+  return c != nullptr ? c->name : nullptr;
 }
 
 // The result code a run with that case ends with, or nullptr.
 constexpr const char* inject_result(uint16_t number) {
-#define VMXBOOT_INJECT_RESULT(constant, value, name, result) \
-  if (number == value) return result;
-  VMXBOOT_INJECT_CASES(VMXBOOT_INJECT_RESULT)
-#undef VMXBOOT_INJECT_RESULT
-  return nullptr;
+  const InjectCase* c = find_inject_case(number);
+  return c != nullptr ? c->result : nullptr;
 }
 
 // Payload names, indexed by PAYLOAD_*: in the header, in messages, in results.

@@ -624,33 +624,33 @@ class FaultInjection(unittest.TestCase, RunContract):
         # The guest went on: its line, then its HLT.
         self.assertRegex(r.serial, r"(?m)^guest\| Hello from Guest VM \(virtual-8086\)", what)
 
-    def also_guest_read_vmm(self, r, model, pairs, what):
-        # Not one of the VMM's bytes reached COM1.
-        with open(os.path.join(BUILD, "vmm.bin"), "rb") as f:
-            vmm_head = f.read(16).decode("latin-1")
-        self.assertNotIn(vmm_head[:4], r.serial, what)
+    def stopped_mapping_the_vmm(self, r, model, pairs, what, ept_reason, ept_line):
+        """Both guest-*-vmm cases map the VMM's 4 MiB through the guest's CR3.
+        Without EPT the page directory is out of the guest's reach: that
+        write page-faults (an exception exit, #PF). With EPT the mapping is
+        the guest's own; what it then touches stops it at 0x400000."""
         if model in self.NO_EPT:
             self.assertEqual(pairs.get("reason"), "exception-or-nmi", what)
             self.assertIn("interruption: vector 14 #PF", r.serial, what)
         else:
-            # The guest's own page tables point there; the VMM, carrying out
-            # its OUTS, does not read what EPT does not give the guest.
-            self.assertEqual(pairs.get("reason"), "io-instruction", what)
+            self.assertEqual(pairs.get("reason"), ept_reason, what)
             self.assertEqual(pairs.get("gpa"), "0x400000", what)
-            self.assertIn("stopped: outs source is not the guest's memory", r.serial, what)
+            self.assertIn(ept_line, r.serial, what)
+
+    def also_guest_read_vmm(self, r, model, pairs, what):
+        # Not one of the VMM's bytes reached COM1: the VMM, carrying out the
+        # guest's OUTS, does not read what EPT does not give the guest.
+        with open(os.path.join(BUILD, "vmm.bin"), "rb") as f:
+            vmm_head = f.read(16).decode("latin-1")
+        self.assertNotIn(vmm_head[:4], r.serial, what)
+        self.stopped_mapping_the_vmm(r, model, pairs, what, "io-instruction",
+                                     "stopped: outs source is not the guest's memory")
 
     def also_guest_write_vmm(self, r, model, pairs, what):
         self.assertRegex(r.serial, r"VMM code and data CRC-32C (0x[0-9a-f]{8}) before the guest, "
                                    r"\1 after", what)
-        if model in self.NO_EPT:
-            # The page directory is out of the guest's reach: its write to
-            # it page-faults (an exception exit, #PF).
-            self.assertEqual(pairs.get("reason"), "exception-or-nmi", what)
-            self.assertIn("interruption: vector 14 #PF", r.serial, what)
-        else:
-            self.assertEqual(pairs.get("reason"), "ept-violation", what)
-            self.assertEqual(pairs.get("gpa"), "0x400000", what)
-            self.assertIn("EPT violation: write to guest-physical 0x400000", r.serial, what)
+        self.stopped_mapping_the_vmm(r, model, pairs, what, "ept-violation",
+                                     "EPT violation: write to guest-physical 0x400000")
 
 
 def _add_injection_tests():
