@@ -121,6 +121,7 @@ layout::GuestHeader sample_header() {
   h.page_directory_offset = 0x1000;
   h.gp_handler_offset = 0xBE;
   h.ring0_stack_top = 0x2400;
+  h.pde0 = 0x87;  // present, writable, user, 4 MiB at 0
   return h;
 }
 
@@ -281,6 +282,17 @@ TEST(VmxGuestHeader, SampleIsAcceptedAndFlawsAreNamed) {
   bad = h;
   bad.memory_bytes = layout::GUEST_MAX_BYTES + 1;
   EXPECT_STREQ(vmx::check_guest_header(bad, bad.image_bytes), "memory size out of range");
+  // PDE 0 is the guest's reach without EPT: its one 4 MiB page at 0.
+  for (uint32_t pde0 : {0x00400087u, 0x00012007u, 0x00000083u, 0x00000086u}) {
+    bad = h;
+    bad.pde0 = pde0;
+    EXPECT_STREQ(vmx::check_guest_header(bad, bad.image_bytes),
+                 "PDE 0 is not a present user 4 MiB page at physical 0")
+        << std::hex << pde0;
+  }
+  bad = h;
+  bad.pde0 = 0x85;  // read-only is the guest's business
+  EXPECT_EQ(vmx::check_guest_header(bad, bad.image_bytes), nullptr);
 }
 
 TEST(VmxIoBitmaps, TrapExactlyTheGivenPorts) {

@@ -42,6 +42,13 @@ const char* check_guest_header(const layout::GuestHeader& header, uint32_t loade
     return "stack outside the guest's memory";
   }
   if (header.vga_row >= 25) return "VGA row beyond the screen";
+  // Without EPT the guest's paging is its isolation: PDE 0 must be its one
+  // 4 MiB page at physical 0 (below the VMM), present, user, PS (bits 0, 2,
+  // 7); anything else (another frame, a page table) could reach further.
+  constexpr uint32_t present_user_4mib = 0x85, frame = 0xFFC00000u;
+  if ((header.pde0 & present_user_4mib) != present_user_4mib || (header.pde0 & frame) != 0) {
+    return "PDE 0 is not a present user 4 MiB page at physical 0";
+  }
   return nullptr;
 }
 
