@@ -11,6 +11,7 @@ Run: python3 tests/integration/test_boot.py --build build [unittest args]
 import argparse
 import concurrent.futures
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -502,11 +503,19 @@ class HostException(unittest.TestCase, RunContract):
 class FaultInjection(unittest.TestCase, RunContract):
     """`make image INJECT=<case>`: each case ends with its result, a one-line
     explanation (`inject: <case>: <what was injected>: <what happened>`)
-    right before the result line, and the run contract. On Core 2 (no EPT,
-    no VMX-preemption timer) and Skylake (both)."""
+    right before the result line, and the run contract. On every VMX model:
+    Core 2 and bx_generic (no EPT, no VMX-preemption timer), the others
+    (both)."""
 
-    MODELS = ["core2_penryn_t9600", "corei7_skylake_x"]
-    NO_EPT = {"core2_penryn_t9600"}
+    # Every VMX model (the issue asks for Core 2 and Skylake; the rest cost
+    # a few seconds). Bochs' first VMX level (bx_generic, Core 2) has neither
+    # EPT nor the VMX-preemption timer (shared/notes/bochs.md: secondary
+    # controls 0x49 / 0x41); the later models have both.
+    MODELS = VMX
+    VMX_LEVEL_1 = {"core2_penryn_t9600", "bx_generic"}
+    # VMCS revision IDs (IA32_VMX_BASIC bits 30:0, shared/notes/bochs.md).
+    REVISION = {"corei7_icelake_u": 0x4, "tigerlake": 0x4}
+    DEFAULT_REVISION = 0x2B
     # case: (result code, {key: value} the result line must carry,
     #        regex the explanation after "inject: <case>: " must match)
     CASES = {
@@ -515,7 +524,8 @@ class FaultInjection(unittest.TestCase, RunContract):
                                r"0x5 read: VMX is turned off in the firmware setup; the VMM stops before "
                                r"VMXON"),
         "bad-revision": ("vmx-failed", {"step": "vmxon", "error": "0"},
-                         r"VMXON region stamped 0x2c, not the CPU's 0x2b: vmxon ended in "
+                         r"VMXON region stamped (0x[0-9a-f]+), not the CPU's (0x[0-9a-f]+): "
+                         r"vmxon ended in "
                          r"VMfailInvalid"),
         "unaligned-vmcs": ("vmx-failed", {"step": "vmptrld", "error": "9"},
                            r"VMPTRLD of 0x[0-9a-f]+, which is not 4 KiB aligned: vmptrld ended "
@@ -595,6 +605,12 @@ class FaultInjection(unittest.TestCase, RunContract):
         self.assertEqual(out.returncode, 2)
         self.assertIn("--result-of: no fault-injection case 'no-such-case'", out.stderr)
 
+    def also_bad_revision(self, r, model, pairs, what):
+        stamped, cpu = (int(v, 16) for v in re.search(
+            r"VMXON region stamped (0x[0-9a-f]+), not the CPU's (0x[0-9a-f]+)", r.serial).groups())
+        self.assertEqual(cpu, self.REVISION.get(model, self.DEFAULT_REVISION), what)
+        self.assertEqual(stamped, cpu + 1, what)
+
     def also_feature_locked_off(self, r, model, pairs, what):
         self.assertIn("VMX is turned off in the firmware setup (turn on Intel VT-x there)",
                       r.serial, what)
@@ -607,7 +623,7 @@ class FaultInjection(unittest.TestCase, RunContract):
     def also_guest_spin(self, r, model, pairs, what):
         # No preemption timer on Core 2: PIT ticks (20 Hz) through
         # external-interrupt exits, 40 of them; Skylake's timer exits once.
-        if model in self.NO_EPT:
+        if model in self.VMX_LEVEL_1:
             self.assertEqual(pairs.get("timer"), "pit", what)
             self.assertEqual(pairs.get("exits"), "40", what)
         else:
@@ -629,7 +645,7 @@ class FaultInjection(unittest.TestCase, RunContract):
         Without EPT the page directory is out of the guest's reach: that
         write page-faults (an exception exit, #PF). With EPT the mapping is
         the guest's own; what it then touches stops it at 0x400000."""
-        if model in self.NO_EPT:
+        if model in self.VMX_LEVEL_1:
             self.assertEqual(pairs.get("reason"), "exception-or-nmi", what)
             self.assertIn("interruption: vector 14 #PF", r.serial, what)
         else:
