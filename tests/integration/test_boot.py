@@ -635,7 +635,7 @@ class FaultInjection(unittest.TestCase, RunContract):
         for line in ("vmx: denied: in 0x64, 1 byte(s): the guest reads all ones",
                      "vmx: denied: out 0x70, 1 byte(s): dropped",
                      "vmx: denied: in 0xcf8, 4 byte(s): the guest reads all ones",
-                     "vmx: denied: ins 0x60, 1 byte(s): the guest reads all ones"):
+                     "vmx: denied: ins 0x60, 1 byte(s) x4: the guest reads all ones"):
             self.assertIn(line, r.serial, what)
         # The guest went on: its line, then its HLT.
         self.assertRegex(r.serial, r"(?m)^guest\| Hello from Guest VM \(virtual-8086\)", what)

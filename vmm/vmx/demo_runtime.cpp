@@ -582,8 +582,10 @@ void print_denied(const ExitLog& log) {
                                                                 : denied_log_size;
   for (uint32_t i = 0; i < logged; ++i) {
     const DeniedAccess& d = log.denied_log[i];
-    console::printf("vmx: denied: %s%s 0x%x, %u byte(s)%s\n", d.in ? "in" : "out",
-                    d.string ? "s" : "", d.port, d.bytes,
+    char times[16] = "";
+    if (d.string) format(times, sizeof(times), " x%u", d.elements);
+    console::printf("vmx: denied: %s%s 0x%x, %u byte(s)%s%s\n", d.in ? "in" : "out",
+                    d.string ? "s" : "", d.port, d.bytes, times,
                     d.in ? ": the guest reads all ones" : ": dropped");
   }
   if (log.denied_accesses > logged) {

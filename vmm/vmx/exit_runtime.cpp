@@ -271,6 +271,9 @@ struct StringIoGuest {
   request.index = in ? registers.rdi : registers.rsi;
   request.rcx = registers.rcx;
   const StringIoResult result = emulate_string_io(request, guest);
+  if (deny && history.denied_accesses <= denied_log_size) {
+    history.denied_log[history.denied_accesses - 1].elements = result.elements;
+  }
   (in ? registers.rdi : registers.rsi) = result.index;
   registers.rcx = result.rcx;
   if (result.error != nullptr) return stop_with_dump(registers, info, result.error);
@@ -285,7 +288,7 @@ struct StringIoGuest {
   if (history.denied_accesses < denied_log_size) {
     history.denied_log[history.denied_accesses] = {
         qualification.port(), static_cast<uint8_t>(bytes), qualification.is_in(),
-        qualification.is_string()};
+        qualification.is_string(), 1};
   }
   ++history.denied_accesses;
   if (qualification.is_string()) return handle_string_io(registers, info, qualification, true);

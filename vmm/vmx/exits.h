@@ -37,9 +37,10 @@ inline constexpr uint64_t enter_resume_failed = 0x200;
 // An I/O access outside the guest's allow-list, as the VMM denied it.
 struct DeniedAccess {
   uint16_t port;
-  uint8_t bytes;
+  uint8_t bytes;      // of one element
   bool in;
   bool string;
+  uint32_t elements;  // 1, or how many a REP INS/OUTS moved
 };
 inline constexpr unsigned denied_log_size = 4;  // the first few, printed after the run
 
