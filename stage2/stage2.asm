@@ -168,7 +168,8 @@ com1_setup:                             ; value, register: 115200 8N1, FIFO
         db 0x00, 1, 0x80, 3, 0x01, 0, 0x00, 1, 0x03, 3, 0xC7, 2, 0x03, 4
         dw 0
 msg_damaged:
-        db "vmxboot: stage2 is damaged, and so is its spare copy (sums differ from the header);", 13, 10
+        db "vmxboot: stage2 is damaged (its sum differs from the header's), and its spare", 13, 10
+        db "vmxboot: copy is damaged too or could not be read;", 13, 10
         db "vmxboot: cannot power off (that code is in the damaged part): halting", 13, 10, 0
 msg_damaged_result:
         db "vmxboot: result=bad-image payload=stage2 reason=sum part=rest", 13, 10, 0

@@ -303,7 +303,8 @@ class DamagedImage(unittest.TestCase, RunContract):
         self.assertEqual(code, "bad-image", r.serial)
         self.assertEqual(pairs.get("payload"), "stage2", r.serial)
         self.assertEqual(pairs.get("part"), "rest", r.serial)
-        self.assertIn("vmxboot: stage2 is damaged, and so is its spare copy", r.serial)
+        self.assertIn("vmxboot: stage2 is damaged (its sum differs from the header's), and its "
+                      "spare\nvmxboot: copy is damaged too or could not be read;", r.serial)
         self.assertIn("vmxboot: result=bad-image payload=stage2", r.vga_text())
 
     def test_flipped_byte_in_header_is_bad_image(self):
