@@ -195,6 +195,22 @@ class DamagedImage(unittest.TestCase, RunContract):
     def boot(self, path):
         return bochs_boot.boot(path, cpu="corei7_skylake_x", timeout=120)
 
+    def spare_lba(self):
+        """stage2's spare copy lies right behind it (image/layout.h)."""
+        lba, size = self.layout["stage2"]
+        return lba + -(-size // layout()["SECTOR_SIZE"])
+
+    def assert_stage2_reported(self, r, what, part, lba):
+        """An intact copy of stage2 reported the damage and powered off."""
+        self.assert_contract(r, what)
+        self.assertTrue(r.powered_off, what + "\n" + r.serial)
+        code, pairs = r.result
+        self.assertEqual(code, "bad-image", what + "\n" + r.serial)
+        self.assertEqual(pairs.get("payload"), "stage2", what + "\n" + r.serial)
+        self.assertEqual(pairs.get("part"), part, what + "\n" + r.serial)
+        self.assertEqual(pairs.get("lba"), str(lba), what + "\n" + r.serial)
+        self.assertNotIn("vmxboot VMM", r.serial, what)
+
     def test_flipped_byte_in_each_payload_is_bad_image(self):
         # The VMM is checked by stage2's 64-bit part on CPUs with SSE4.2 and
         # by its 32-bit part on the others: both, on a model of each.
@@ -225,39 +241,24 @@ class DamagedImage(unittest.TestCase, RunContract):
                                 lambda d, o=lba * L["SECTOR_SIZE"] + offset: flip(d, o))
             r = bochs_boot.boot(path, cpu="corei7_skylake_x", floppy=floppy, timeout=120)
             what = f"flipped stage2 first sector ({name})"
-            self.assert_contract(r, what)
-            self.assertTrue(r.powered_off, what + "\n" + r.serial)
-            code, pairs = r.result
-            self.assertEqual(code, "bad-image", what + "\n" + r.serial)
-            self.assertEqual(pairs.get("payload"), "stage2", r.serial)
-            self.assertEqual(pairs.get("part"), "first", r.serial)
-            self.assertEqual(pairs.get("lba"), str(lba), r.serial)
+            self.assert_stage2_reported(r, what, "first", lba)
             self.assertIn("stage1 ran the spare copy", r.serial)
             self.assertIn("vmxboot: result=bad-image payload=stage2", r.vga_text())
-            self.assertNotIn("vmxboot VMM", r.serial, what)
 
     def test_flipped_byte_in_the_spare_first_sector_is_bad_image(self):
         # stage2's first sector checks the spare's first sector on every
         # boot: an image whose spare could not stand in there is refused too.
-        L = layout()
-        lba, size = self.layout["stage2"]
-        spare = lba + -(-size // L["SECTOR_SIZE"])
-        path = self.variant("flip-stage2-spare", lambda d: flip(d, spare * L["SECTOR_SIZE"] + 200))
-        r = self.boot(path)
-        self.assert_contract(r, "flipped spare")
-        self.assertTrue(r.powered_off, r.serial)
-        code, pairs = r.result
-        self.assertEqual(code, "bad-image", r.serial)
-        self.assertEqual(pairs.get("payload"), "stage2", r.serial)
-        self.assertEqual(pairs.get("part"), "spare", r.serial)
-        self.assertEqual(pairs.get("lba"), str(spare), r.serial)
+        spare = self.spare_lba()
+        path = self.variant("flip-stage2-spare",
+                            lambda d: flip(d, spare * layout()["SECTOR_SIZE"] + 200))
+        self.assert_stage2_reported(self.boot(path), "flipped spare", "spare", spare)
 
     def test_both_copies_of_stage2s_first_sector_damaged_is_refused_by_stage1(self):
         # Nothing stage1 can run is left: with 512 bytes it can only say so
         # on the screen and halt with interrupts off (no COM1, no power-off).
         L = layout()
-        lba, size = self.layout["stage2"]
-        spare = lba + -(-size // L["SECTOR_SIZE"])
+        lba, _ = self.layout["stage2"]
+        spare = self.spare_lba()
         path = self.variant("flip-stage2-both", lambda d: flip(flip(d, lba * L["SECTOR_SIZE"] + 100),
                                                                spare * L["SECTOR_SIZE"] + 100))
         r = bochs_boot.boot(path, cpu="corei7_skylake_x", timeout=5)
@@ -276,15 +277,8 @@ class DamagedImage(unittest.TestCase, RunContract):
         for floppy in (False, True):  # stage1's reader, INT 13h extensions and CHS
             r = bochs_boot.boot(path, cpu="corei7_skylake_x", floppy=floppy, timeout=120)
             what = f"flipped stage2 rest (floppy={floppy})"
-            self.assert_contract(r, what)
-            self.assertTrue(r.powered_off, what + "\n" + r.serial)
-            code, pairs = r.result
-            self.assertEqual(code, "bad-image", what + "\n" + r.serial)
-            self.assertEqual(pairs.get("payload"), "stage2", r.serial)
-            self.assertEqual(pairs.get("part"), "rest", r.serial)
-            self.assertEqual(pairs.get("lba"), str(lba + 1), r.serial)
+            self.assert_stage2_reported(r, what, "rest", lba + 1)
             self.assertIn("Their spare copy", r.serial)
-            self.assertNotIn("vmxboot VMM", r.serial)
 
     def test_rest_of_stage2_and_of_its_spare_damaged_is_bad_image_then_a_halt(self):
         # No intact copy of the power-off code is left: the first sector
@@ -292,7 +286,7 @@ class DamagedImage(unittest.TestCase, RunContract):
         # and halts.
         L = layout()
         lba, size = self.layout["stage2"]
-        spare = lba + -(-size // L["SECTOR_SIZE"])
+        spare = self.spare_lba()
         path = self.variant("flip-stage2-rest-both",
                             lambda d: flip(flip(d, lba * L["SECTOR_SIZE"] + size - 100),
                                            spare * L["SECTOR_SIZE"] + size - 100))
