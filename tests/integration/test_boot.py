@@ -231,15 +231,18 @@ class DamagedImage(unittest.TestCase, RunContract):
         # stage1 finds that the first sector's dwords no longer sum to the
         # magic, reads the spare copy behind stage2 over it and runs that,
         # which reports the damage and powers off. A byte in the code and one
-        # in the magic, through INT 13h extensions and through CHS (floppy).
+        # in the magic, through INT 13h extensions and through CHS (floppy),
+        # and under SeaBIOS.
         L = layout()
         lba, _ = self.layout["stage2"]
-        for name, offset, floppy in (("code", 100, False),
-                                     ("magic", L["STAGE2_MAGIC_OFFSET"], False),
-                                     ("code-chs", 300, True)):
+        for name, offset, floppy, bios in (("code", 100, False, "bochs"),
+                                           ("magic", L["STAGE2_MAGIC_OFFSET"], False, "bochs"),
+                                           ("code-chs", 300, True, "bochs"),
+                                           ("code-seabios", 200, False, "seabios")):
             path = self.variant(f"flip-stage2-first-{name}",
                                 lambda d, o=lba * L["SECTOR_SIZE"] + offset: flip(d, o))
-            r = bochs_boot.boot(path, cpu="corei7_skylake_x", floppy=floppy, timeout=120)
+            r = bochs_boot.boot(path, cpu="corei7_skylake_x", bios=bios, floppy=floppy,
+                                timeout=120)
             what = f"flipped stage2 first sector ({name})"
             self.assert_stage2_reported(r, what, "first", lba)
             self.assertIn("stage1 ran the spare copy", r.serial)
