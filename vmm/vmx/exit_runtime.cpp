@@ -16,9 +16,9 @@
 #include "ia32/vmx/io_qualification.h"
 #include "layout.h"
 #include "lib/console.h"
-#include "vmx/ept.h"
 #include "vmx/exits.h"
 #include "vmx/guest_state.h"
+#include "vmx/guest_memory.h"
 #include "vmx/guest_timer.h"
 #include "vmx/io_emulation.h"
 
@@ -36,13 +36,6 @@ ExitLog history;
 bool cpu_reports_ins_outs_info;
 uint16_t forwarded_unpolled_port;
 uint32_t timer_tick_limit;
-// What the guest's memory is, for the VMM's accesses on its behalf (page
-// walks, INS and OUTS): what EPT maps, or without EPT its one 4 MiB page.
-// Without this check a guest could point its own page tables at the VMM
-// and have the VMM read or write there for it.
-const EptTables* guest_ept;
-constexpr uint64_t no_ept_guest_limit = 4ull << 20;
-static_assert(no_ept_guest_limit <= layout::VMM_ADDR);
 
 constexpr uint16_t uart_line_status = 5;
 constexpr uint8_t uart_transmitter_empty = 0x20;
@@ -133,71 +126,6 @@ uint32_t port_in(uint16_t port, unsigned bytes) {
   }
 }
 
-// Whether the guest has guest-physical [address, address + bytes).
-bool guest_owns(uint64_t address, unsigned bytes) {
-  if (guest_ept == nullptr) return address + bytes <= no_ept_guest_limit;
-  return ept_maps(*guest_ept, address) && ept_maps(*guest_ept, address + bytes - 1);
-}
-
-// A page-table entry for a walk of the guest's paging. Guest-physical =
-// host-physical (identity EPT, or none) = host-virtual below 4 GiB (the VMM's
-// identity map). With EPT the guest's tables must lie in its memory; without,
-// the walk starts at the page directory the VMM holds for it (MOV to CR3
-// exits), which the guest cannot write.
-bool read_physical32(uint64_t address, uint32_t* value) {
-  if (guest_ept != nullptr ? !guest_owns(address, 4) : address > 0xFFFFFFFCull) return false;
-  *value = *reinterpret_cast<const volatile uint32_t*>(address);
-  return true;
-}
-
-struct GuestPaging {
-  uint64_t cr3;
-  bool pse;
-};
-
-// One byte of guest-linear memory as the guest at CPL 3 sees it.
-GuestAccess guest_byte(const GuestPaging& paging, uint64_t linear, bool write,
-                       volatile uint8_t*& byte) {
-  uint64_t physical;
-  if (linear > 0xFFFFFFFFull ||
-      !guest_linear_to_physical(paging.cr3, paging.pse, static_cast<uint32_t>(linear), write,
-                                physical, read_physical32)) {
-    return GuestAccess::denied_at_cpl3;
-  }
-  if (!guest_owns(physical, 1)) {
-    history.guest_physical_address = physical;
-    history.refused_guest_memory = true;
-    return GuestAccess::not_guest_memory;
-  }
-  byte = reinterpret_cast<volatile uint8_t*>(physical);
-  return GuestAccess::ok;
-}
-
-GuestAccess read_guest_linear(const GuestPaging& paging, uint64_t linear, unsigned bytes,
-                              uint32_t* value) {
-  uint32_t result = 0;
-  for (unsigned i = 0; i < bytes; ++i) {
-    volatile uint8_t* byte;
-    const GuestAccess access = guest_byte(paging, linear + i, false, byte);
-    if (access != GuestAccess::ok) return access;
-    result |= static_cast<uint32_t>(*byte) << (8 * i);
-  }
-  *value = result;
-  return GuestAccess::ok;
-}
-
-// All bytes are checked before any is written: a failed INS writes nothing.
-GuestAccess write_guest_linear(const GuestPaging& paging, uint64_t linear, unsigned bytes,
-                               uint32_t value) {
-  volatile uint8_t* targets[4];
-  for (unsigned i = 0; i < bytes; ++i) {
-    const GuestAccess access = guest_byte(paging, linear + i, true, targets[i]);
-    if (access != GuestAccess::ok) return access;
-  }
-  for (unsigned i = 0; i < bytes; ++i) *targets[i] = static_cast<uint8_t>(value >> (8 * i));
-  return GuestAccess::ok;
-}
-
 uint32_t segment_base_field(ia32::vmx::SegmentRegister segment) {
   return ia32::vmx::field_encoding(FieldWidth::natural, FieldType::guest,
                                    3 + static_cast<uint32_t>(segment));
@@ -271,6 +199,7 @@ struct StringIoGuest {
   request.index = in ? registers.rdi : registers.rsi;
   request.rcx = registers.rcx;
   const StringIoResult result = emulate_string_io(request, guest);
+  if (refused_guest_physical(&history.guest_physical_address)) history.refused_guest_memory = true;
   if (deny && history.denied_accesses <= denied_log_size) {
     history.denied_log[history.denied_accesses - 1].elements = result.elements;
   }
@@ -467,7 +396,7 @@ void dispatch_exit(GuestRegisters* registers) {
 void prepare_exit_handling(bool reports_ins_outs_info, uint16_t unpolled_port,
                            uint32_t pit_tick_limit, const EptTables* ept) {
   cpu_reports_ins_outs_info = reports_ins_outs_info;
-  guest_ept = ept;
+  set_guest_memory(ept);
   forwarded_unpolled_port = unpolled_port;
   timer_tick_limit = pit_tick_limit;
   history = ExitLog{};

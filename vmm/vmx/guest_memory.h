@@ -1,0 +1,38 @@
+// The VMM's accesses to guest memory on the guest's behalf: the operands of
+// the INS and OUTS it carries out, and the guest's page tables that lead to
+// them. Through the guest's 32-bit paging as the guest at CPL 3 sees it, and
+// only where the guest has memory: what EPT maps, or without EPT its one
+// 4 MiB page. Without the second check a guest could point its own page
+// tables at the VMM and have the VMM read or write there for it
+// (INJECT=guest-read-vmm). 64-bit VMM only (vmx/io_emulation.h has the pure
+// part).
+#pragma once
+
+#include <stdint.h>
+
+#include "vmx/io_emulation.h"
+
+namespace vmx {
+
+struct EptTables;
+
+// The guest's CR3 and CR4.PSE.
+struct GuestPaging {
+  uint64_t cr3;
+  bool pse;
+};
+
+// Before the guest runs: its EPT tables, or nullptr without EPT.
+void set_guest_memory(const EptTables* ept);
+
+GuestAccess read_guest_linear(const GuestPaging& paging, uint64_t linear, unsigned bytes,
+                              uint32_t* value);
+// All bytes are checked before any is written.
+GuestAccess write_guest_linear(const GuestPaging& paging, uint64_t linear, unsigned bytes,
+                               uint32_t value);
+
+// The guest-physical address of an access refused as not the guest's
+// memory (since set_guest_memory), if there was one.
+bool refused_guest_physical(uint64_t* address);
+
+}  // namespace vmx

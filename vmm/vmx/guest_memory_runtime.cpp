@@ -1,0 +1,90 @@
+// The VMM's accesses to guest memory on the guest's behalf (vmx/guest_memory.h).
+#include "vmx/guest_memory.h"
+
+#include "layout.h"
+#include "vmx/ept.h"
+
+namespace vmx {
+
+namespace {
+
+const EptTables* guest_ept;
+constexpr uint64_t no_ept_guest_limit = 4ull << 20;
+static_assert(no_ept_guest_limit <= layout::VMM_ADDR);
+uint64_t refused;
+bool has_refused;
+
+// Whether the guest has guest-physical [address, address + bytes).
+bool guest_owns(uint64_t address, unsigned bytes) {
+  if (guest_ept == nullptr) return address + bytes <= no_ept_guest_limit;
+  return ept_maps(*guest_ept, address) && ept_maps(*guest_ept, address + bytes - 1);
+}
+
+// A page-table entry for a walk of the guest's paging. Guest-physical =
+// host-physical (identity EPT, or none) = host-virtual below 4 GiB (the VMM's
+// identity map). With EPT the guest's tables must lie in its memory; without,
+// the walk starts at the page directory the VMM holds for it (MOV to CR3
+// exits), which the guest cannot write.
+bool read_physical32(uint64_t address, uint32_t* value) {
+  if (guest_ept != nullptr ? !guest_owns(address, 4) : address > 0xFFFFFFFCull) return false;
+  *value = *reinterpret_cast<const volatile uint32_t*>(address);
+  return true;
+}
+
+// One byte of guest-linear memory as the guest at CPL 3 sees it.
+GuestAccess guest_byte(const GuestPaging& paging, uint64_t linear, bool write,
+                       volatile uint8_t*& byte) {
+  uint64_t physical;
+  if (linear > 0xFFFFFFFFull ||
+      !guest_linear_to_physical(paging.cr3, paging.pse, static_cast<uint32_t>(linear), write,
+                                physical, read_physical32)) {
+    return GuestAccess::denied_at_cpl3;
+  }
+  if (!guest_owns(physical, 1)) {
+    refused = physical;
+    has_refused = true;
+    return GuestAccess::not_guest_memory;
+  }
+  byte = reinterpret_cast<volatile uint8_t*>(physical);
+  return GuestAccess::ok;
+}
+
+}  // namespace
+
+GuestAccess read_guest_linear(const GuestPaging& paging, uint64_t linear, unsigned bytes,
+                              uint32_t* value) {
+  uint32_t result = 0;
+  for (unsigned i = 0; i < bytes; ++i) {
+    volatile uint8_t* byte;
+    const GuestAccess access = guest_byte(paging, linear + i, false, byte);
+    if (access != GuestAccess::ok) return access;
+    result |= static_cast<uint32_t>(*byte) << (8 * i);
+  }
+  *value = result;
+  return GuestAccess::ok;
+}
+
+// All bytes are checked before any is written: a failed INS writes nothing.
+GuestAccess write_guest_linear(const GuestPaging& paging, uint64_t linear, unsigned bytes,
+                               uint32_t value) {
+  volatile uint8_t* targets[4];
+  for (unsigned i = 0; i < bytes; ++i) {
+    const GuestAccess access = guest_byte(paging, linear + i, true, targets[i]);
+    if (access != GuestAccess::ok) return access;
+  }
+  for (unsigned i = 0; i < bytes; ++i) *targets[i] = static_cast<uint8_t>(value >> (8 * i));
+  return GuestAccess::ok;
+}
+
+void set_guest_memory(const EptTables* ept) {
+  guest_ept = ept;
+  has_refused = false;
+}
+
+bool refused_guest_physical(uint64_t* address) {
+  if (!has_refused) return false;
+  *address = refused;
+  return true;
+}
+
+}  // namespace vmx
