@@ -20,6 +20,7 @@
 #include "vmx/controls.h"
 #include "vmx/ept.h"
 #include "vmx/exits.h"
+#include "vmx/guest_memory.h"
 #include "vmx/guest_state.h"
 #include "vmx/guest_timer.h"
 #include "vmx/machine.h"
@@ -784,10 +785,11 @@ void run_demo(const layout::BootInfo& boot_info) {
     const bool ept_violation = ia32::vmx::basic_exit_reason(log.info.exit_reason) ==
                                static_cast<uint32_t>(ia32::vmx::ExitReason::ept_violation);
     // (Also where the VMM refused to touch memory that is not the guest's
-    // for it, an INS/OUTS operand.)
-    const bool has_gpa = ept_violation || log.refused_guest_memory;
+    // for it, an INS/OUTS operand: vmx/guest_memory.h.)
+    uint64_t address = log.guest_physical_address;
+    const bool has_gpa = ept_violation || refused_guest_physical(&address);
     char gpa[40] = "";
-    if (has_gpa) format(gpa, sizeof(gpa), " gpa=0x%lx", log.guest_physical_address);
+    if (has_gpa) format(gpa, sizeof(gpa), " gpa=0x%lx", address);
     char intact[20] = "";
     if (check_vmm) {
       format(intact, sizeof(intact), " vmm-intact=%s", vmm_intact);

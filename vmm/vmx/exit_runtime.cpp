@@ -199,7 +199,6 @@ struct StringIoGuest {
   request.index = in ? registers.rdi : registers.rsi;
   request.rcx = registers.rcx;
   const StringIoResult result = emulate_string_io(request, guest);
-  if (refused_guest_physical(&history.guest_physical_address)) history.refused_guest_memory = true;
   if (deny && history.denied_accesses <= denied_log_size) {
     history.denied_log[history.denied_accesses - 1].elements = result.elements;
   }

@@ -67,8 +67,7 @@ struct ExitLog {
   uint32_t denied_accesses;       // I/O outside the allow-list (denied, counted)
   DeniedAccess denied_log[denied_log_size];
   uint32_t timer_ticks;           // PIT ticks (external interrupts) while the guest ran
-  uint64_t guest_physical_address;  // of the latest EPT violation or refused access
-  bool refused_guest_memory;      // an INS/OUTS operand was not the guest's memory
+  uint64_t guest_physical_address;  // of the latest EPT violation
 };
 
 // Set before the first entry: whether the CPU fills the instruction-
