@@ -166,11 +166,16 @@ BuildResult build_image(const ImageInputs& inputs) {
   std::memcpy(first_sector, stage2_bytes.data(), std::min<size_t>(stage2_bytes.size(), SECTOR_SIZE));
   put_le32(stage2_bytes.data() + layout::STAGE2_SUM_ADJUST_OFFSET,
            layout::STAGE2_MAGIC - sum32(first_sector, SECTOR_SIZE));
+  // Each payload's bytes as they go to disk.
+  const std::vector<uint8_t>* payload_bytes[layout::PAYLOAD_COUNT];
+  for (const PayloadSpec& spec : kPayloadSpecs) {
+    payload_bytes[spec.index] = &inputs.payloads[spec.index].bytes;
+  }
+  payload_bytes[layout::PAYLOAD_STAGE2] = &stage2_bytes;
 
   uint32_t next_lba = layout::HEADER_LBA + 1;
   for (const PayloadSpec& spec : kPayloadSpecs) {
-    const std::vector<uint8_t>& bytes =
-        spec.index == layout::PAYLOAD_STAGE2 ? stage2_bytes : inputs.payloads[spec.index].bytes;
+    const std::vector<uint8_t>& bytes = *payload_bytes[spec.index];
     layout::PayloadEntry& entry = header.payloads[spec.index];
     std::strncpy(entry.name, spec.name, sizeof entry.name);
     entry.first_lba = next_lba;
@@ -195,8 +200,7 @@ BuildResult build_image(const ImageInputs& inputs) {
   uint8_t* disk = image.bytes.data();
 
   for (const PayloadSpec& spec : kPayloadSpecs) {
-    const std::vector<uint8_t>& bytes =
-        spec.index == layout::PAYLOAD_STAGE2 ? stage2_bytes : inputs.payloads[spec.index].bytes;
+    const std::vector<uint8_t>& bytes = *payload_bytes[spec.index];
     std::memcpy(disk + size_t(header.payloads[spec.index].first_lba) * SECTOR_SIZE,
                 bytes.data(), bytes.size());
   }
