@@ -34,6 +34,9 @@ TEST(VmxIoQualification, RepOutsbThroughDx) {
   EXPECT_EQ(IoQualification{(0x3FDull << 16) | 8 | 3}.size_bytes(), 4u);
   EXPECT_TRUE(IoQualification{(0x3FDull << 16) | 8}.is_in());
   EXPECT_EQ(IoQualification{1}.size_bytes(), 2u);
+  EXPECT_EQ(IoQualification{0}.size_mask(), 0xFFu);
+  EXPECT_EQ(IoQualification{1}.size_mask(), 0xFFFFu);
+  EXPECT_EQ(IoQualification{3}.size_mask(), 0xFFFFFFFFu);
 }
 
 TEST(VmxIoQualification, StringInstructionInfo) {

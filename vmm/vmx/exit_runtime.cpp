@@ -139,9 +139,14 @@ static_assert(ia32::vmx::field_encoding(FieldWidth::natural, FieldType::guest, 3
 static_assert(ia32::vmx::field_encoding(FieldWidth::bits32, FieldType::guest, 3) ==
               ia32::vmx::encoding(VmcsField::guest_ds_limit));
 
+// What an IN or INS from the guest reads: the port, or (`deny`, a port
+// outside the allow-list) all ones, what a bus with nothing on it returns.
+uint32_t guest_port_in(IoQualification qualification, bool deny) {
+  return deny ? qualification.size_mask() : port_in(qualification.port(), qualification.size_bytes());
+}
+
 // The guest's memory and the ports, for emulate_string_io(): to COM1, or
-// (`deny`, a port outside the allow-list) INS reads all ones, OUTS goes
-// nowhere.
+// (`deny`) INS reads all ones, OUTS goes nowhere.
 struct StringIoGuest {
   GuestPaging paging;
   bool deny;
@@ -151,9 +156,8 @@ struct StringIoGuest {
   GuestAccess write(uint64_t linear, unsigned bytes, uint32_t value) const {
     return write_guest_linear(paging, linear, bytes, value);
   }
-  uint32_t in(uint16_t port, unsigned bytes) const {
-    return deny ? 0xFFFFFFFFu >> (32 - 8 * bytes) : port_in(port, bytes);
-  }
+  IoQualification qualification;
+  uint32_t in(uint16_t, unsigned) const { return guest_port_in(qualification, deny); }
   void out(uint16_t port, unsigned bytes, uint32_t value) const {
     if (!deny) port_out(port, bytes, value);
   }
@@ -168,7 +172,7 @@ struct StringIoGuest {
   const uint64_t rflags = vmread_or_zero(VmcsField::guest_rflags);
   const StringIoGuest guest{{vmread_or_zero(VmcsField::guest_cr3),
                              (vmread_or_zero(VmcsField::guest_cr4) & cr4::pse) != 0},
-                            deny};
+                            deny, qualification};
   StringOperand operand;
   if (cpu_reports_ins_outs_info) {
     operand = string_operand_from_info(
@@ -208,23 +212,31 @@ struct StringIoGuest {
   return advance_guest_rip(info);
 }
 
-// A port outside the allow-list: IN reads all ones (what a bus with nothing
-// on it returns), OUT and OUTS go nowhere; counted, the first few logged.
+// IN / OUT (not a string): carried out, or (`deny`) IN reads all ones and
+// OUT goes nowhere. IN writes AL, AX or EAX; the rest of RAX is the guest's.
+void handle_single_io(GuestRegisters& registers, ExitInfo& info, IoQualification qualification,
+                      bool deny) {
+  if (qualification.is_in()) {
+    registers.rax = (registers.rax & ~uint64_t{qualification.size_mask()}) |
+                    guest_port_in(qualification, deny);
+  } else if (!deny) {
+    port_out(qualification.port(), qualification.size_bytes(),
+             static_cast<uint32_t>(registers.rax));
+  }
+  return advance_guest_rip(info);
+}
+
+// A port outside the allow-list: denied; counted, the first few logged.
 [[gnu::noinline]] void deny_io(GuestRegisters& registers, ExitInfo& info,
                                IoQualification qualification) {
-  const unsigned bytes = qualification.size_bytes();
   if (history.denied_accesses < denied_log_size) {
     history.denied_log[history.denied_accesses] = {
-        qualification.port(), static_cast<uint8_t>(bytes), qualification.is_in(),
-        qualification.is_string(), 1};
+        qualification.port(), static_cast<uint8_t>(qualification.size_bytes()),
+        qualification.is_in(), qualification.is_string(), 1};
   }
   ++history.denied_accesses;
   if (qualification.is_string()) return handle_string_io(registers, info, qualification, true);
-  if (qualification.is_in()) {
-    const uint64_t mask = bytes == 1 ? 0xFFull : bytes == 2 ? 0xFFFFull : 0xFFFFFFFFull;
-    registers.rax |= mask;
-  }
-  return advance_guest_rip(info);
+  return handle_single_io(registers, info, qualification, true);
 }
 
 // Nearly every I/O exit is IN AL, DX / OUT DX, AL to COM1 or a single OUT
@@ -238,15 +250,7 @@ struct StringIoGuest {
                        port == forwarded_unpolled_port;
   if (!allowed) return deny_io(registers, info, qualification);
   if (qualification.is_string()) return handle_string_io(registers, info, qualification, false);
-  const unsigned bytes = qualification.size_bytes();
-  if (qualification.is_in()) {
-    // IN writes AL, AX or EAX; the rest of RAX is the guest's.
-    const uint64_t mask = bytes == 1 ? 0xFFull : bytes == 2 ? 0xFFFFull : 0xFFFFFFFFull;
-    registers.rax = (registers.rax & ~mask) | port_in(port, bytes);
-  } else {
-    port_out(port, bytes, static_cast<uint32_t>(registers.rax));
-  }
-  return advance_guest_rip(info);
+  return handle_single_io(registers, info, qualification, false);
 }
 
 void handle_io(GuestRegisters& registers, ExitInfo& info) {

@@ -14,6 +14,8 @@ struct IoQualification {
 
   // Bits 2:0: 0 = 1 byte, 1 = 2 bytes, 3 = 4 bytes.
   constexpr unsigned size_bytes() const { return static_cast<unsigned>(raw & 7) + 1; }
+  // The bits of EAX an access of that size moves: 0xFF, 0xFFFF or 0xFFFFFFFF.
+  constexpr uint32_t size_mask() const { return 0xFFFFFFFFu >> (32 - 8 * size_bytes()); }
   // Bit 3: 1 = IN/INS, 0 = OUT/OUTS.
   constexpr bool is_in() const { return (raw >> 3) & 1; }
   // Bit 4: INS/OUTS.
