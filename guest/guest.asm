@@ -267,34 +267,31 @@ inject_triple_fault:
 ; VMM keeps the page directory outside the guest's memory, so the first
 ; write already page-faults. Reaching the VMCALL means the VMM was hit.
 inject_write_vmm:
-    mov eax, cr3
-    and eax, ~0xFFF
-    mov dword [eax + 4], VMM_ADDR | PDE_4MIB_USER
-    invlpg [VMM_ADDR]
+    call map_the_vmm
     mov dword [VMM_ADDR], 0xCCCCCCCC
     mov eax, GUEST_VMCALL_FAULT
-    jmp .report_write
-.report_write:
-    vmcall
-    jmp .report_write
+    jmp guest_isrGPF.report
 
 ; INJECT_GUEST_READ_VMM: the same mapping, then REP OUTSB from the VMM's
 ; first bytes to COM1. OUTS exits and the VMM carries it out: it must not
 ; read what the guest could not (with EPT: the guest's page tables point
 ; there, EPT does not map it); without EPT the mapping already page-faults.
 inject_read_vmm:
-    mov eax, cr3
-    and eax, ~0xFFF
-    mov dword [eax + 4], VMM_ADDR | PDE_4MIB_USER
-    invlpg [VMM_ADDR]
+    call map_the_vmm
     mov esi, VMM_ADDR
     mov ecx, 16
     mov dx, COM1_PORT
     rep outsb
     mov eax, GUEST_VMCALL_FAULT     ; reached only if the VMM read it
-.report_read:
-    vmcall
-    jmp .report_read
+    jmp guest_isrGPF.report
+
+; Page-directory entry 1 -> the VMM's 4 MiB at VMM_ADDR, user and writable.
+map_the_vmm:
+    mov eax, cr3
+    and eax, ~0xFFF
+    mov dword [eax + 4], VMM_ADDR | PDE_4MIB_USER
+    invlpg [VMM_ADDR]
+    ret
 
 empty_idtr:
     dw 0
