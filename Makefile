@@ -74,7 +74,7 @@ deps-test:
 	@tests/tools/ensure-packages.sh test
 
 # ---------------------------------------------------------------- generated
-$(HOSTB)/gen_layout_inc: image/gen_layout_inc.cpp image/layout.h image/guest_header.h vmm/ia32/exceptions.h | deps-build
+$(HOSTB)/gen_layout_inc: image/gen_layout_inc.cpp image/layout.h image/guest_header.h vmm/ia32/exceptions.h vmm/lib/uart16550_registers.h | deps-build
 	@mkdir -p $(@D)
 	$(CXX) $(HOST_CXXFLAGS) $< -o $@
 

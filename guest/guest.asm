@@ -22,8 +22,8 @@ GUEST_SEGMENT   equ GUEST_ADDR >> 4
 VGA_ROW         equ 24             ; default; see GuestHeader::vga_row
 VGA_COLUMNS     equ 80
 VGA_ATTRIBUTE   equ 0x1F            ; white on blue
-COM1_LSR        equ COM1_PORT + 5
-LSR_THR_EMPTY   equ 0x20
+COM1_LSR        equ COM1_PORT + UART_LSR
+LSR_THR_EMPTY   equ UART_LSR_THR_EMPTY
 
 ; 4 MiB page at physical 0, identity: present, writable, user (the guest
 ; runs at CPL 3: without U/S its first fetch page-faults), page size.

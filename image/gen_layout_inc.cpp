@@ -5,6 +5,7 @@
 #include "guest_header.h"
 #include "layout.h"
 #include "../vmm/ia32/exceptions.h"
+#include "../vmm/lib/uart16550_registers.h"
 
 using namespace layout;
 
@@ -35,6 +36,14 @@ int main() {
   for (uint32_t v = 0; v < exception_vectors; ++v) {
     if (exception_has_error_code(v)) error_code_mask |= 1u << v;
   }
+  std::printf("%%define UART_LSR %u\n", uart16550::LSR);
+  std::printf("%%define UART_LSR_THR_EMPTY 0x%02X\n", uart16550::LSR_THR_EMPTY);
+  // COM1 set up as lib/uart16550.cpp does: (value, register) byte pairs.
+  std::printf("%%define UART_SETUP_PAIRS ");
+  for (const uart16550::SetupStep& step : uart16550::setup) {
+    std::printf("%s0x%02X, %u", &step == uart16550::setup ? "" : ", ", step.value, step.reg);
+  }
+  std::printf("\n");
   std::printf("%%define EXCEPTION_VECTORS %u\n", exception_vectors);
   std::printf("%%define EXCEPTION_ERROR_CODE_MASK 0x%08X\n", error_code_mask);
   return 0;

@@ -152,10 +152,10 @@ early_print:
         xor bx, bx
         push ax
         int 0x10
-        mov dx, COM1_PORT + 5
+        mov dx, COM1_PORT + UART_LSR
 .wait:
         in al, dx
-        test al, 0x20
+        test al, UART_LSR_THR_EMPTY
         jz .wait
         pop ax
         mov dx, COM1_PORT
@@ -165,7 +165,7 @@ early_print:
         ret
 
 com1_setup:                             ; value, register: 115200 8N1, FIFO
-        db 0x00, 1, 0x80, 3, 0x01, 0, 0x00, 1, 0x03, 3, 0xC7, 2, 0x03, 4
+        db UART_SETUP_PAIRS
         dw 0
 msg_damaged:
         db "vmxboot: stage2 is damaged (its sum differs from the header's), and its spare", 13, 10

@@ -16,6 +16,8 @@
 #include "ia32/vmx/io_qualification.h"
 #include "layout.h"
 #include "lib/console.h"
+#include "lib/uart16550.h"
+#include "lib/uart16550_registers.h"
 #include "vmx/exits.h"
 #include "vmx/guest_state.h"
 #include "vmx/guest_memory.h"
@@ -37,11 +39,6 @@ bool cpu_reports_ins_outs_info;
 uint16_t forwarded_unpolled_port;
 uint32_t timer_tick_limit;
 
-constexpr uint16_t uart_line_status = 5;
-constexpr uint8_t uart_transmitter_empty = 0x20;
-// Bochs' 16550 drops a byte written while the transmitter is busy; wait, but
-// not forever (a missing UART reads 0xFF, which looks ready).
-constexpr uint32_t uart_ready_polls = 1000000;
 
 // A lambda, not a function, so that read_results_range() inlines it.
 constexpr auto vmread_ok = [](uint32_t field, uint64_t* value) __attribute__((always_inline)) {
@@ -83,9 +80,12 @@ uint64_t vmread_or_zero(VmcsField field) { return vmread_or_zero(ia32::vmx::enco
   }
 }
 
+// Bochs' 16550 drops a byte written while the transmitter is busy; wait, but
+// not forever (a missing UART reads 0xFF, which looks ready). The driver's
+// bound, inlined here: this is the exit path.
 [[gnu::always_inline]] inline void wait_transmitter_ready() {
-  for (uint32_t i = 0; i < uart_ready_polls; ++i) {
-    if (inb(layout::COM1_PORT + uart_line_status) & uart_transmitter_empty) return;
+  for (uint32_t i = 0; i < Uart16550::max_ready_polls; ++i) {
+    if (inb(layout::COM1_PORT + uart16550::LSR) & uart16550::LSR_THR_EMPTY) return;
   }
 }
 
