@@ -21,6 +21,7 @@ boot: floppy
 display_library: rfb, options="timeout=0"
 port_e9_hack: enabled=1
 speaker: enabled=0
+sound: driver=dummy
 log: $work/bochs.log
 RC
   printf 'c\n' > "$work/cmds"
