@@ -20,6 +20,8 @@ import sys
 import tempfile
 import time
 
+import emulators
+
 BIOS_IMAGES = {
     # name: (romimage line, vgaromimage line, extra lines)
     "bochs": ("file=/usr/share/bochs/BIOS-bochs-latest",
@@ -27,7 +29,7 @@ BIOS_IMAGES = {
     "bochs-legacy": ("file=/usr/share/bochs/BIOS-bochs-legacy",
                      "file=/usr/share/bochs/VGABIOS-lgpl-latest", []),
     # Without the PCI VGA card SeaBIOS never runs the VGA BIOS and text memory
-    # reads all ones (shared/notes/bochs.md).
+    # reads all ones (docs/bochs.md).
     "seabios": ("file=/usr/share/seabios/bios.bin",
                 "file=/usr/share/vgabios/vgabios.bin",
                 ["pci: enabled=1, chipset=i440fx, slot1=pcivga"]),
@@ -49,6 +51,19 @@ class BootResult:
         self.timed_out = False
         self.halted = False       # stopped for good with interrupts off
         self.wall_seconds = 0.0
+
+    @property
+    def exit_status(self):
+        """The exit code as a shell shows it (128 + the signal for a signal)."""
+        code = self.exit_code
+        return 128 - code if code is not None and code < 0 else code
+
+    @property
+    def died_at_start(self):
+        """Bochs ended by itself before the BIOS booted anything (a bad
+        bochsrc, a missing ROM, a plugin that aborts): no tick ran our code."""
+        return (not self.timed_out and not self.halted and "Booting from" not in self.log
+                and not self.serial and self.exit_code not in (None, 0))
 
     @property
     def result_lines(self):
@@ -98,6 +113,9 @@ class BootResult:
     def problems(self):
         """What broke the run contract, as a list of sentences (empty: none)."""
         out = []
+        if self.died_at_start:
+            tail = [l for l in self.stdout.splitlines() if l.strip()][-8:]
+            return [f"Bochs exited with {self.exit_status} before the BIOS ran: " + "\n".join(tail)]
         if self.timed_out:
             out.append("the run did not end by itself (timeout)")
         if self.triple_faulted:
@@ -128,7 +146,7 @@ def read_layout(build):
     return values
 
 
-def write_bochsrc(path, image, cpu, bios, floppy, megs, cpus, serial, log):
+def write_bochsrc(path, image, cpu, bios, floppy, megs, cpus, serial, log, extra_lines=()):
     rom, vgarom, extra = BIOS_IMAGES[bios]
     lines = [
         f"megs: {megs}",
@@ -151,6 +169,7 @@ def write_bochsrc(path, image, cpu, bios, floppy, megs, cpus, serial, log):
         "info: action=report",
         "debug: action=ignore",
     ]
+    lines += list(extra_lines)
     if floppy:
         lines += [f"floppya: 1_44={image}, status=inserted", "boot: floppy"]
     else:
@@ -170,19 +189,24 @@ def decode_vga(data):
 
 
 def boot(image, cpu="corei7_skylake_x", bios="bochs", floppy=False, megs=64, cpus=1,
-         timeout=120, stream=None, keep_dir=None):
+         timeout=120, stream=None, keep_dir=None, lang=None, extra_lines=()):
     """Boot `image` once; returns a BootResult. `stream`: a file to copy COM1 to
-    while the run goes on. A Bochs that dies while starting up (two of them
-    racing for the same VNC port) is started again."""
+    while the run goes on. `lang`: the LANG Bochs runs under (default: ours).
+    `extra_lines`: more bochsrc lines. A Bochs that dies while starting up
+    (two of them racing for the same VNC port) is started again; one that
+    keeps dying is reported as that (BootResult.died_at_start)."""
     for attempt in range(3):
-        result = _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir)
-        if "Booting from" in result.log or result.serial or result.timed_out:
+        with emulators.SLOTS:
+            result = _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir,
+                                lang, extra_lines)
+        if not result.died_at_start:
             return result
         time.sleep(0.3 + attempt)
     return result
 
 
-def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir):
+def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, lang,
+               extra_lines):
     if bios not in BIOS_IMAGES:
         raise ValueError(f"unknown BIOS {bios!r}; one of {', '.join(BIOS_IMAGES)}")
     work = keep_dir or tempfile.mkdtemp(prefix="vmxboot-bochs-")
@@ -201,7 +225,7 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir):
     vga = os.path.join(work, "vga.bin")
     rc = os.path.join(work, "bochsrc")
     cmds = os.path.join(work, "cmds")
-    write_bochsrc(rc, disk, cpu, bios, floppy, megs, cpus, serial, log)
+    write_bochsrc(rc, disk, cpu, bios, floppy, megs, cpus, serial, log, extra_lines)
     with open(cmds, "w") as f:
         # Stop 1: the magic breakpoint after the result line. Then go on to
         # the power-off; further stops (a second breakpoint would be a bug)
@@ -212,8 +236,12 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir):
     result = BootResult()
     start = time.monotonic()
     out_path = os.path.join(work, "stdout.txt")
+    env = dict(os.environ)
+    if lang is not None:
+        env.pop("LC_ALL", None)
+        env["LANG"] = lang
     with open(out_path, "wb") as out:
-        proc = subprocess.Popen(["bochs", "-q", "-f", rc, "-rc", cmds], cwd=work,
+        proc = subprocess.Popen(["bochs", "-q", "-f", rc, "-rc", cmds], cwd=work, env=env,
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         streamed = 0
         while True:

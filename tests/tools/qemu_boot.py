@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 
+import emulators
 from bochs_boot import RESULT_RE
 
 
@@ -51,6 +52,11 @@ def boot(image, usb=False, megs=64, timeout=120, press_key=False):
     result line is out a byte is sent to COM1, as a person at a terminal
     would, which ends the VMM's end-of-run wait (QEMU's PIT runs in real
     time: 15 real seconds otherwise)."""
+    with emulators.SLOTS:
+        return _boot_once(image, usb, megs, timeout, press_key)
+
+
+def _boot_once(image, usb, megs, timeout, press_key):
     work = tempfile.mkdtemp(prefix="vmxboot-qemu-")
     try:
         disk = os.path.join(work, "disk.img")

@@ -14,7 +14,7 @@ using ia32::vmx::IoQualification;
 using ia32::vmx::SegmentRegister;
 
 TEST(VmxIoQualification, OutImmediateAsSeenInBochs) {
-  // `out 0xE9, al` under unconditional I/O exiting (Bochs 2.7, notes).
+  // `out 0xE9, al` under unconditional I/O exiting (Bochs 2.7, docs/vmx.md).
   IoQualification q{0x00E90040};
   EXPECT_EQ(q.size_bytes(), 1u);
   EXPECT_FALSE(q.is_in());
