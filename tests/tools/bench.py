@@ -139,6 +139,21 @@ def sectors_read(image, build):
     return total
 
 
+# `make test` on a 2-core machine, from a clean clone.
+TEST_TARGET_SECONDS = 120
+
+
+def last_test_time(build):
+    """What the last `make test` recorded in build/test-time.txt (its wall
+    time, the cores it had, its status and commit), or None. A figure, not a
+    timed test: the bench never fails on it."""
+    try:
+        with open(os.path.join(build, "test-time.txt")) as f:
+            return dict(kv.split("=", 1) for kv in f.read().split())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--build", default="build")
@@ -173,6 +188,14 @@ def main():
         ("BIOS disk read calls", str(m["bios_disk_reads"]), "-", ""),
         ("sectors read", str(sectors_read(image, b)), "-", "GRUB 475-2677; SYSLINUX 358-712"),
     ] + [(f"size: {k}", f"{v:,} bytes", "-", "") for k, v in sizes.items()]
+    test_time = last_test_time(b)
+    if test_time:
+        rows.append(("make test (wall time)", f"{test_time['seconds']} s on {test_time['cores']} cores",
+                     f"< {TEST_TARGET_SECONDS} s", f"commit {test_time['commit']}, "
+                     + ("passed" if test_time["status"] == "0" else "FAILED")))
+    else:
+        rows.append(("make test (wall time)", "not measured", f"< {TEST_TARGET_SECONDS} s",
+                     "run `make test` first: it records its time"))
     print(f"vmxboot bench (Bochs 2.7, cpu={a.cpu}, bios={a.bios}; instructions are emulated "
           "and repeat exactly)")
     w = [max(len(r[i]) for r in rows) for i in range(4)]
@@ -192,7 +215,7 @@ def main():
     print(f"exit target: {verdict} (VMM path under {EXIT_TARGET} instructions per I/O exit)")
     report = {"cpu": a.cpu, "bios": a.bios, "boot": m, "boot_without_sse42": {"cpu": OLD_CPU, **old},
               "exit": exit_path, "exit_target": EXIT_TARGET,
-              "sizes": sizes,
+              "sizes": sizes, "make_test": test_time,
               "targets": {"to_vmm_entry": BOOT_TARGET},
               "peers": {"to_kernel_entry_millions": {"grub_2_06": [42.3, 54.7],
                                                      "syslinux_6_04": [15.9, 26.4]}}}
