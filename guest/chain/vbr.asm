@@ -297,6 +297,12 @@ power_off:
     call put_char
     pop si
     call put_line
+    mov dx, COM1 + 5
+    mov cx, 0xFFFF
+.drain:                         ; the line out of the UART before power-off
+    in al, dx
+    test al, 0x40               ; transmitter empty
+    loopz .drain
     mov dx, [PM1A_CNT]
     movzx bx, byte [SLP_TYP]
     shl bx, 10
