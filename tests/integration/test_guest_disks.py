@@ -8,7 +8,8 @@ a later run under the VMM can be held against what the disk does alone.
              and reaches its INT 18h (the run ends there: what the BIOS does
              next is its own business);
   mbr-vbr    our VBR finds the MBR's hand-over right, says so on the screen
-             and COM1, and powers off through ACPI;
+             and COM1, and powers off through ACPI (on the legacy Bochs BIOS,
+             which has no ACPI tables, it says so and halts);
   grub       GRUB 2.06 echoes its line on COM1 and powers off (ACPI).
 
 The builder's refusals (unknown kind, missing package file, changed file,
@@ -40,6 +41,9 @@ BUILD = "build"
 CPU = "corei7_skylake_x"
 BIOSES = ["bochs", "seabios"]
 KINDS = ["mbr-empty", "mbr-vbr", "grub"]
+# Every disk under each BIOS, and the VBR on the legacy Bochs BIOS, which has
+# no ACPI tables.
+RUNS = [(k, b) for k in KINDS for b in BIOSES] + [("mbr-vbr", "bochs-legacy")]
 MKDISK2 = os.path.join(ROOT, "tools", "disk2", "mkdisk2.py")
 SYSLINUX_MBR = "/" + mkdisk2.SYSLINUX_MBR
 # SYSLINUX's MBR copies itself to 0:0600 before it runs on.
@@ -193,7 +197,7 @@ class Builder(unittest.TestCase):
 
 _runs = {}
 # The (kind, bios) runs the selected tests need, booted together on first use.
-_wanted = [(k, b) for k in KINDS for b in BIOSES]
+_wanted = list(RUNS)
 
 
 def native_run(kind, bios):
@@ -235,22 +239,23 @@ def wanted_runs(names):
     """The runs the tests named on the command line need (all without names)."""
     names = [n for n in names if not n.startswith("-")]
     if not names:
-        return [(k, b) for k in KINDS for b in BIOSES]
+        return list(RUNS)
     keys = []
     for name in names:
         cls, _, method = name.partition(".")
-        for k in KINDS:
-            for b in BIOSES:
-                if cls == "NativeBoots" and method in ("", f"test_{k.replace('-', '_')}_{b}"):
-                    keys.append((k, b))
+        for k, b in RUNS:
+            if cls == "NativeBoots" and method in ("", f"test_{k}_{b}".replace("-", "_")):
+                keys.append((k, b))
     return keys
 
 
 class NativeBoots(unittest.TestCase):
     """Each disk booted natively on corei7_skylake_x under each BIOS."""
 
-    def run_of(self, kind, bios):
+    def run_of(self, kind, bios, halts=False):
         r = native_run(kind, bios)
+        if halts:
+            return r
         self.assertFalse(r.timed_out, f"{kind} under {bios} did not end within {BOOT_TIMEOUT} s; "
                                       f"COM1: {r.serial[-500:]!r}")
         self.assertFalse(r.triple_faulted, "triple fault")
@@ -293,6 +298,14 @@ class NativeBoots(unittest.TestCase):
 
     def test_mbr_vbr_seabios(self):
         self.check_mbr_vbr("seabios")
+
+    def test_mbr_vbr_bochs_legacy(self):
+        # No ACPI tables: the VBR says so and halts (interrupts off).
+        r = self.run_of("mbr-vbr", "bochs-legacy", halts=True)
+        self.assertIn(VBR_OK + "\n", r.serial)
+        self.assertIn("vmxboot-chain: vbr: halting: no ACPI RSDP\n", r.serial)
+        self.assertTrue(r.halted, "the VBR did not halt")
+        self.assertFalse(r.powered_off or r.timed_out)
 
     def test_grub_bochs(self):
         self.check_grub("bochs")
