@@ -178,7 +178,7 @@ def boot(image, cpu="corei7_skylake_x", bios="bochs", floppy=False, megs=64, cpu
     while the run goes on. A Bochs that dies while starting up (two of them
     racing for the same VNC port) is started again."""
     for attempt in range(3):
-        result = _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, disk2)
+        result = _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, disk2=disk2)
         if "Booting from" in result.log or result.serial or result.timed_out:
             return result
         time.sleep(0.3 + attempt)
@@ -208,7 +208,7 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
         # A copy too: Bochs locks its disk files, and runs go on in parallel.
         shutil.copyfile(disk2, os.path.join(work, "disk2.img"))
         disk2 = os.path.join(work, "disk2.img")
-    write_bochsrc(rc, disk, cpu, bios, floppy, megs, cpus, serial, log, disk2)
+    write_bochsrc(rc, disk, cpu, bios, floppy, megs, cpus, serial, log, disk2=disk2)
     with open(cmds, "w") as f:
         # Stop 1: the magic breakpoint after the result line. Then go on to
         # the power-off; further stops (a second breakpoint would be a bug)

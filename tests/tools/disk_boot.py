@@ -106,7 +106,7 @@ def _boot_once(image, cpu, bios, stops, end_at_last_stop, timeout, com1_ticks, d
     serial = os.path.join(work, "serial.txt")
     log = os.path.join(work, "bochs.log")
     rc = os.path.join(work, "bochsrc")
-    bochs_boot.write_bochsrc(rc, disk, cpu, bios, False, 64, 1, serial, log, disk2)
+    bochs_boot.write_bochsrc(rc, disk, cpu, bios, False, 64, 1, serial, log, disk2=disk2)
     if com1_ticks:
         with open(rc, "a") as f:
             f.write("debug: action=ignore, serial=report\n")
