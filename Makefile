@@ -4,6 +4,8 @@
 #   make run     boot it in Bochs (headless), COM1 on the terminal
 #   make test    unit tests on the host, then boot tests in Bochs
 #   make bench   boot-time and size figures (emulated instructions)
+#   make disk2 KIND=mbr-empty|mbr-vbr|grub
+#                a guest disk for chain mode from Debian's boot code
 #
 # Missing Debian packages are installed when run as root (tests/tools/
 # ensure-packages.sh); otherwise it says what to install.
@@ -68,13 +70,15 @@ VMM_OBJS    := $(patsubst %.asm,$(B)/vmm/%.o,$(VMM_ASM)) $(patsubst %.cpp,$(B)/v
 
 IMG := $(B)/vmxboot.img
 
-.PHONY: image run test unit integration bench clean deps deps-build deps-test screenshot usb
+.PHONY: image run test unit integration bench clean deps deps-build deps-test deps-disk2 screenshot usb disk2
 
 # ---------------------------------------------------------------- packages
 deps-build:
 	@tests/tools/ensure-packages.sh build
 deps-test:
 	@tests/tools/ensure-packages.sh test
+deps-disk2:
+	@tests/tools/ensure-packages.sh disk2
 
 # ---------------------------------------------------------------- generated
 $(HOSTB)/gen_layout_inc: image/gen_layout_inc.cpp image/layout.h image/guest_header.h vmm/ia32/exceptions.h vmm/lib/uart16550_registers.h | deps-build
@@ -158,6 +162,19 @@ $(IMG): $(HOSTB)/mkimage $(B)/stage1.bin $(B)/stage2.bin $(B)/vmm.bin $(B)/guest
 
 image: $(IMG)
 
+# ---------------------------------------------------------------- guest disks
+# make disk2 KIND=mbr-empty|mbr-vbr|grub: build/disk2-<kind>.img, a disk for
+# chain mode to boot as its guest, from Debian's own boot code (tools/disk2).
+KIND      ?= grub
+DISK2_VBR := $(B)/chain-vbr.bin
+
+$(DISK2_VBR): guest/chain/vbr.asm | deps-build
+	@mkdir -p $(@D)
+	$(NASM) -f bin $< -o $@ -l $(B)/chain-vbr.lst
+
+disk2: $(DISK2_VBR) | deps-disk2
+	$(PYTHON) tools/disk2/mkdisk2.py --kind '$(KIND)' --vbr $(DISK2_VBR) --out $(B)/disk2-$(KIND).img
+
 # ---------------------------------------------------------------- USB stick
 # make usb DEV=/dev/sdX [CONFIRM=sdX]: checks, asks, writes, verifies.
 USB_WRITER := image/usb_writer.cpp
@@ -200,8 +217,12 @@ $(HOSTB)/unit_tests: $(UNIT_OBJS)
 unit: $(HOSTB)/unit_tests $(B)/guest.bin $(IMG)
 	VMXBOOT_GUEST_BIN=$(B)/guest.bin VMXBOOT_BUILD=$(B) $(HOSTB)/unit_tests
 
-integration: $(IMG) $(HOSTB)/mkimage | deps-test
-	$(PYTHON) tests/integration/test_boot.py --build $(B)
+# Each test file runs even when one before it fails (every count real).
+integration: $(IMG) $(HOSTB)/mkimage $(DISK2_VBR) | deps-test
+	@status=0; \
+	$(PYTHON) tests/integration/test_boot.py --build $(B) || status=1; \
+	$(PYTHON) tests/integration/test_guest_disks.py --build $(B) || status=1; \
+	exit $$status
 
 # Both halves run even when the first fails, so that every count is real.
 # The build uses every core; the boots run one emulator per core. The wall

@@ -146,7 +146,8 @@ def read_layout(build):
     return values
 
 
-def write_bochsrc(path, image, cpu, bios, floppy, megs, cpus, serial, log, extra_lines=()):
+def write_bochsrc(path, image, cpu, bios, floppy, megs, cpus, serial, log, extra_lines=(),
+                  disk2=None):
     rom, vgarom, extra = BIOS_IMAGES[bios]
     lines = [
         f"megs: {megs}",
@@ -174,6 +175,9 @@ def write_bochsrc(path, image, cpu, bios, floppy, megs, cpus, serial, log, extra
         lines += [f"floppya: 1_44={image}, status=inserted", "boot: floppy"]
     else:
         lines += [f"ata0-master: type=disk, path={image}, mode=flat", "boot: disk"]
+    if disk2:
+        # A second BIOS disk (0x81 after a hard-disk boot): chain mode's guest.
+        lines.append(f"ata0-slave: type=disk, path={disk2}, mode=flat")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 
@@ -189,7 +193,7 @@ def decode_vga(data):
 
 
 def boot(image, cpu="corei7_skylake_x", bios="bochs", floppy=False, megs=64, cpus=1,
-         timeout=120, stream=None, keep_dir=None, lang=None, extra_lines=()):
+         timeout=120, stream=None, keep_dir=None, lang=None, extra_lines=(), disk2=None):
     """Boot `image` once; returns a BootResult. `stream`: a file to copy COM1 to
     while the run goes on. `lang`: the LANG Bochs runs under (default: ours).
     `extra_lines`: more bochsrc lines. A Bochs that dies while starting up
@@ -198,7 +202,7 @@ def boot(image, cpu="corei7_skylake_x", bios="bochs", floppy=False, megs=64, cpu
     for attempt in range(3):
         with emulators.SLOTS:
             result = _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir,
-                                lang, extra_lines)
+                                lang, extra_lines, disk2)
         if not result.died_at_start:
             return result
         time.sleep(0.3 + attempt)
@@ -206,7 +210,7 @@ def boot(image, cpu="corei7_skylake_x", bios="bochs", floppy=False, megs=64, cpu
 
 
 def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, lang,
-               extra_lines):
+               extra_lines, disk2):
     if bios not in BIOS_IMAGES:
         raise ValueError(f"unknown BIOS {bios!r}; one of {', '.join(BIOS_IMAGES)}")
     work = keep_dir or tempfile.mkdtemp(prefix="vmxboot-bochs-")
@@ -225,7 +229,11 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
     vga = os.path.join(work, "vga.bin")
     rc = os.path.join(work, "bochsrc")
     cmds = os.path.join(work, "cmds")
-    write_bochsrc(rc, disk, cpu, bios, floppy, megs, cpus, serial, log, extra_lines)
+    if disk2:
+        # A copy too: Bochs locks its disk files, and runs go on in parallel.
+        shutil.copyfile(disk2, os.path.join(work, "disk2.img"))
+        disk2 = os.path.join(work, "disk2.img")
+    write_bochsrc(rc, disk, cpu, bios, floppy, megs, cpus, serial, log, extra_lines, disk2)
     with open(cmds, "w") as f:
         # Stop 1: the magic breakpoint after the result line. Then go on to
         # the power-off; further stops (a second breakpoint would be a bug)
@@ -334,6 +342,7 @@ def main():
     p.add_argument("--expect-result", help="fail unless the run ends with this result code")
     p.add_argument("--keep", help="keep the run's files (bochsrc, logs, dumps) in this folder")
     p.add_argument("--png", help="render the final VGA page to this PNG file")
+    p.add_argument("--disk2", help="a second disk, attached as ata0-slave (BIOS drive 0x81)")
     a = p.parse_args()
 
     if not os.path.exists(a.image):
@@ -341,7 +350,7 @@ def main():
     print(f"vmxboot: booting {a.image} in Bochs, cpu={a.cpu}, bios={a.bios}"
           f"{', as a floppy' if a.floppy else ''} (headless; COM1 follows)", flush=True)
     r = boot(a.image, a.cpu, a.bios, a.floppy, a.megs, a.cpus, a.timeout,
-             stream=sys.stdout if a.stream else None, keep_dir=a.keep)
+             stream=sys.stdout if a.stream else None, keep_dir=a.keep, disk2=a.disk2)
     if not a.stream:
         sys.stdout.write(r.serial)
     if a.show_vga:

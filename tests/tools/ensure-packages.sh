@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Makes sure the Debian 12 packages vmxboot needs are installed.
 #   ensure-packages.sh build   what `make image` needs
-#   ensure-packages.sh test    that, plus what `make run` and `make test` need
+#   ensure-packages.sh disk2   that, plus the Debian boot code `make disk2` takes
+#   ensure-packages.sh test    all of them, and what `make run` and `make test` need
 # As root it installs what is missing (apt-get); otherwise it prints the
 # command to run and fails.
 set -euo pipefail
 
 build_packages=(make g++ binutils nasm)
 test_packages=(libgtest-dev bochs bochsbios vgabios seabios python3 fdisk qemu-system-x86)
+# The guest disks of tools/disk2: SYSLINUX's MBR, GRUB's boot.img and modules,
+# grub-mkimage.
+disk2_packages=(python3 syslinux-common grub-pc-bin grub-common)
 
 case "${1:-build}" in
   build) wanted=("${build_packages[@]}") ;;
-  test) wanted=("${build_packages[@]}" "${test_packages[@]}") ;;
-  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+  disk2) wanted=("${build_packages[@]}" "${disk2_packages[@]}") ;;
+  test) wanted=("${build_packages[@]}" "${test_packages[@]}" "${disk2_packages[@]}") ;;
+  *) echo "usage: $0 build|disk2|test" >&2; exit 2 ;;
 esac
 
 missing=()
