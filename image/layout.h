@@ -186,7 +186,9 @@ struct ImageHeader {
   uint32_t reserved0;
   uint16_t end_wait_seconds; // how long a real PC shows the result before power-off
   uint16_t inject;           // fault-injection case (0 = none)
-  uint32_t reserved1;
+  uint32_t reserved1;        // (version 2 held stage2's rest sum here; it is
+                             //   in stage2's first sector now, at
+                             //   STAGE2_REST_SUM_OFFSET)
   uint32_t reserved;
   PayloadEntry payloads[PAYLOAD_COUNT];
   uint32_t header_crc32;     // CRC-32C of all bytes above
@@ -198,11 +200,17 @@ static_assert(sizeof(ImageHeader) <= SECTOR_SIZE);
 // sector along with the header and stage2, and reads it again to STAGE2_ADDR
 // when stage2's first sector does not sum to the magic; stage2's first sector
 // checks that spare sector on every boot, and reads the spare's other sectors
-// over stage2's when those do not match the header's sum. Either way the
+// over stage2's when those do not match the sum it carries. Either way the
 // intact copy then reports the damage in the result contract and powers off,
 // which stage1 (and a damaged stage2) have no room or code to do.
+// (By stage2's own sector count, as its first sector and stage2 at boot know
+// it; or by the header, as the host tools read it: stage2 holds the header's
+// stage2 entry to STAGE2_LBA and that count.)
 constexpr uint32_t stage2_spare_lba(uint32_t stage2_sectors) {
   return STAGE2_LBA + stage2_sectors;
+}
+constexpr uint32_t stage2_spare_lba(const ImageHeader& header) {
+  return header.payloads[PAYLOAD_STAGE2].first_lba + header.payloads[PAYLOAD_STAGE2].sectors;
 }
 
 // Each payload's window in memory must end where the next thing begins.
