@@ -150,6 +150,16 @@ constexpr const InjectCase* find_inject_case(uint16_t number) {
   return nullptr;
 }
 
+// Whether a case has that number: by the numbers alone, so that stage2 can
+// hold the header to it without carrying every case's name.
+constexpr bool inject_known(uint16_t number) {
+#define VMXBOOT_INJECT_KNOWN(constant, n, name, result) \
+  if (number == (n)) return true;
+  VMXBOOT_INJECT_CASES(VMXBOOT_INJECT_KNOWN)
+#undef VMXBOOT_INJECT_KNOWN
+  return false;
+}
+
 // The name of an injection case, or nullptr for a number no case has.
 constexpr const char* inject_name(uint16_t number) {
   const InjectCase* c = find_inject_case(number);
@@ -288,6 +298,7 @@ static_assert(sizeof(BootInfo) % 8 == 0 && sizeof(ImageHeader) % 8 == 0);
   X(ImageHeader, payload_count)                                                \
   X(ImageHeader, disk_sectors)                                                 \
   X(ImageHeader, version)                                                      \
+  X(ImageHeader, inject)                                                       \
   X(ImageHeader, payloads)                                                     \
   X(ImageHeader, header_crc32)                                                 \
   X(PayloadEntry, name)                                                        \

@@ -207,6 +207,10 @@ extern "C" uint32_t stage2_main(BootInfo* info) {
   const ImageHeader& header = *reinterpret_cast<const ImageHeader*>(uintptr_t(HEADER_ADDR));
   check_real_mode_header(*info, header);
   check_header(header);
+  // The VMM acts on the case by its number: only a case the table lists.
+  if (!inject_known(header.inject)) {
+    end_run("bad-image", "payload=header reason=inject inject=%u", header.inject);
+  }
   info->inject = header.inject;
   info->end_wait_seconds = header.end_wait_seconds;
   end_wait::set_seconds(header.end_wait_seconds);

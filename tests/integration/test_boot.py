@@ -433,7 +433,8 @@ class HostileHeader(unittest.TestCase, RunContract):
     # name: (what is changed, (result code, {key: value} of the result line)).
     # ("sectors", payload, {set_sectors arguments}): the header's count;
     # ("own", count): stage2's own count in its first sector; ("mbr", count):
-    # the count of sectors stage1 reads, in the MBR.
+    # the count of sectors stage1 reads, in the MBR; ("inject", number): the
+    # header's fault-injection case, CRC recomputed.
     CASES = {
         "stage2-sectors-bit2": (("sectors", "stage2", {"flip_bit": 2}), CRC),
         # 1 mod 512: stage2's first sector once shifted such a count to zero
@@ -454,6 +455,10 @@ class HostileHeader(unittest.TestCase, RunContract):
         "stage2-own-count-513": (("own", 0x201),
                                  ("bad-image", {"payload": "stage2", "reason": "sum",
                                                 "part": "rest"})),
+        # A fault-injection case no table lists, with a valid CRC.
+        "inject-unknown-crc-fixed": (("inject", 0xFFFF),
+                                     ("bad-image", {"payload": "header", "reason": "inject",
+                                                    "inject": "65535"})),
         # stage1 masks the MBR's count to stage2's window: all ones reads
         # that window and no more, and the run goes on as usual.
         "mbr-count-ffff": (("mbr", 0xFFFF), ("ok", {})),
@@ -468,6 +473,12 @@ class HostileHeader(unittest.TestCase, RunContract):
         change = cls.CASES[name][0]
         if change[0] == "own":
             return cls.set_own_stage2_count(change[1])
+        if change[0] == "inject":
+            def mutate(d):
+                struct.pack_into("<H", d, cls.header_at + cls.L["ImageHeader_inject"], change[1])
+                struct.pack_into("<I", d, cls.crc_at, crc32c(bytes(d[cls.header_at:cls.crc_at])))
+                return d
+            return mutate
         if change[0] == "mbr":
             def mutate(d):
                 struct.pack_into("<H", d, cls.L["MBR_LOAD_SECTORS_OFFSET"], change[1])
@@ -501,6 +512,8 @@ class HostileHeader(unittest.TestCase, RunContract):
                 self.assertIn("Their spare copy", r.serial, what)
             return
         self.assertTrue(r.powered_off, f"{what}\n{r.serial}")
+        if want_pairs["reason"] == "inject":
+            return
         if want_pairs["reason"] == "crc":
             # The CRC stage2 computed is that of the header as damaged.
             with open(self.images[name], "rb") as f:

@@ -162,6 +162,18 @@ TEST(ImageBuilder, DefaultEndWaitIs15AndNoInjection) {
   EXPECT_EQ(read_le16(result.image.bytes, h + offsetof(layout::ImageHeader, inject)), 0);
 }
 
+// stage2 refuses a header whose fault-injection case no table lists, by the
+// numbers alone (layout::inject_known): the same set as the named cases.
+TEST(ImageBuilder, InjectKnownIsExactlyTheNamedCases) {
+  for (uint32_t number = 0; number <= 0xFFFF; ++number) {
+    EXPECT_EQ(layout::inject_known(uint16_t(number)),
+              layout::inject_name(uint16_t(number)) != nullptr)
+        << number;
+  }
+  EXPECT_TRUE(layout::inject_known(layout::INJECT_NONE));
+  EXPECT_FALSE(layout::inject_known(0xFFFF));
+}
+
 TEST(ImageBuilder, Stage2FirstSectorCarriesItsCountAndRestSumAndSumsToTheMagic) {
   const ImageInputs inputs = valid_inputs();
   const std::vector<uint8_t>& stage2 = inputs.payloads[PAYLOAD_STAGE2].bytes;
