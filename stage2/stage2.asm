@@ -5,8 +5,10 @@
 ; stage1 TSC; the return address on the stack is stage1's sector reader.
 ;
 ; The real-mode part does only what needs the BIOS: A20, the E820 map and the
-; payload reads. It prints nothing: it records what happened in the boot info,
-; and stage2's 32-bit C++ part (main32.cpp) reports it, checks the CPU and the
+; payload reads, and before those the check of the image header (nothing of
+; it is used unchecked). It prints nothing: it records what happened in the
+; boot info, and stage2's 32-bit C++ part (main32.cpp) reports it, checks the
+; CPU and the
 ; payloads, finds the ACPI power-off, builds the page tables — or ends the run
 ; with a result line. Then this file enters long mode and jumps to the VMM
 ; with RDI = the boot info.
