@@ -122,7 +122,9 @@ $(B)/vmm/%.o: %.cpp image/layout.h
 # generated for the second (vmm/symbols.h). The table sits after .data, so no
 # function moves between the two; checked below.
 VMM_LINK = $(LD) -m elf_x86_64 -nostdlib --no-dynamic-linker -z noexecstack --no-warn-rwx-segments \
-  --gc-sections -z max-page-size=0x1000 --defsym VMM_ADDR=$(call layout_value,VMM_ADDR) -T vmm/vmm.ld
+  --gc-sections -z max-page-size=0x1000 --defsym VMM_ADDR=$(call layout_value,VMM_ADDR) \
+  --defsym PAGE_TABLES_ADDR=$(call layout_value,PAGE_TABLES_ADDR) \
+  --defsym VMM_MAX_FILE_BYTES=$(call layout_value,VMM_MAX_FILE_BYTES) -T vmm/vmm.ld
 text_symbols = nm -n --defined-only $(1) | grep -E ' [tTwW] '
 
 $(B)/vmm-pass1.elf: $(VMM_OBJS) $(B)/vmm/vmm/symbols_empty.o vmm/vmm.ld $(GEN)/layout.inc

@@ -20,6 +20,12 @@ static_assert(layout::STAGE2_MAX_BYTES % SECTOR_SIZE == 0 &&
               layout::VMM_MAX_BYTES % SECTOR_SIZE == 0 &&
               layout::GUEST_MAX_BYTES % SECTOR_SIZE == 0);
 static_assert(kPartitionTableOffset + 4 * kPartitionEntryBytes == kBootSignatureOffset);
+// Payloads at their limits (stage2 twice: its spare) still end within a
+// 1.44 MB floppy, so every image mkimage accepts boots as one.
+static_assert(layout::STAGE2_LBA + 2 * layout::STAGE2_MAX_SECTORS +
+                  layout::VMM_MAX_FILE_BYTES / SECTOR_SIZE +
+                  layout::GUEST_MAX_BYTES / SECTOR_SIZE <=
+              kFloppySectors);
 
 // Used only if the content-derived signature comes out as zero, which some
 // BIOSes and OSes treat as "no signature".
@@ -87,14 +93,15 @@ std::string check_payload(const PayloadSpec& spec, const InputFile& input) {
   if (size == 0) return payload_error(spec, input.path, "is empty");
   if (size > spec.max_bytes) {
     return payload_error(spec, input.path,
-                         "is " + std::to_string(size) + " bytes, too big for its region");
+                         "is " + std::to_string(size) + " bytes, more than " +
+                             std::to_string(spec.max_bytes) + ": " + spec.limit);
   }
   if (spec.index == layout::PAYLOAD_STAGE2) {
-    if (size < layout::STAGE2_SUM_ADJUST_OFFSET + 4) {
+    if (size < layout::STAGE2_REST_SUM_OFFSET + 4) {
       return payload_error(spec, input.path,
                            "is " + std::to_string(size) +
-                               " bytes, too short to hold the stage2 magic at offset 4 and the "
-                               "sum adjustment at offset 8");
+                               " bytes, too short to hold the stage2 magic at offset 4, the sum "
+                               "adjustment at 8, its sector count at 12 and its rest's sum at 16");
     }
     uint32_t magic = 0;
     for (int i = 3; i >= 0; --i) magic = (magic << 8) | input.bytes[layout::STAGE2_MAGIC_OFFSET + i];
@@ -158,9 +165,18 @@ BuildResult build_image(const ImageInputs& inputs) {
   header.end_wait_seconds = inputs.end_wait_seconds;
   header.inject = inputs.inject;
 
-  // stage2 as it goes to disk: with the dword that makes its first sector's
-  // dwords sum to the magic (stage1's check), before its CRC is taken.
+  // stage2 as it goes to disk, zero padded to whole sectors: its first
+  // sector carries stage2's sector count and the sum of the other sectors
+  // (its own check of them, image/layout.h), and the dword that makes its
+  // dwords sum to the magic (stage1's check), all before its CRC is taken.
   std::vector<uint8_t> stage2_bytes = inputs.payloads[layout::PAYLOAD_STAGE2].bytes;
+  const uint32_t stage2_sectors = sectors_for(stage2_bytes.size());
+  std::vector<uint8_t> stage2_padded = stage2_bytes;
+  stage2_padded.resize(size_t(stage2_sectors) * SECTOR_SIZE, 0);
+  image.stage2_rest_sum32 =
+      sum32(stage2_padded.data() + SECTOR_SIZE, stage2_padded.size() - SECTOR_SIZE);
+  put_le32(stage2_bytes.data() + layout::STAGE2_SECTORS_OFFSET, stage2_sectors);
+  put_le32(stage2_bytes.data() + layout::STAGE2_REST_SUM_OFFSET, image.stage2_rest_sum32);
   put_le32(stage2_bytes.data() + layout::STAGE2_SUM_ADJUST_OFFSET, 0);
   uint8_t first_sector[SECTOR_SIZE] = {};  // as on disk: zero-padded
   std::memcpy(first_sector, stage2_bytes.data(), std::min<size_t>(stage2_bytes.size(), SECTOR_SIZE));
@@ -206,10 +222,8 @@ BuildResult build_image(const ImageInputs& inputs) {
   }
   const layout::PayloadEntry& stage2 = header.payloads[layout::PAYLOAD_STAGE2];
   const uint8_t* stage2_on_disk = disk + size_t(stage2.first_lba) * SECTOR_SIZE;
-  std::memcpy(disk + size_t(layout::stage2_spare_lba(header)) * SECTOR_SIZE, stage2_on_disk,
-              size_t(stage2.sectors) * SECTOR_SIZE);
-  header.stage2_rest_sum32 =
-      sum32(stage2_on_disk + SECTOR_SIZE, size_t(stage2.sectors - 1) * SECTOR_SIZE);
+  std::memcpy(disk + size_t(layout::stage2_spare_lba(stage2.sectors)) * SECTOR_SIZE,
+              stage2_on_disk, size_t(stage2.sectors) * SECTOR_SIZE);
   header.header_crc32 = crc32c(&header, offsetof(layout::ImageHeader, header_crc32));
   uint8_t* header_sector = disk + size_t(layout::HEADER_LBA) * SECTOR_SIZE;
   std::memcpy(header_sector, &header, sizeof header);
@@ -254,7 +268,7 @@ BuildResult build_image(const ImageInputs& inputs) {
     image.regions.push_back({spec.name, payload.first_lba, payload.sectors, payload.size, true,
                              payload.load_addr, true, payload.crc32});
     if (spec.index == layout::PAYLOAD_STAGE2) {
-      image.regions.push_back({"spare", layout::stage2_spare_lba(header), payload.sectors,
+      image.regions.push_back({"spare", layout::stage2_spare_lba(payload.sectors), payload.sectors,
                                payload.size, false, 0, true, payload.crc32});
     }
   }
@@ -262,12 +276,6 @@ BuildResult build_image(const ImageInputs& inputs) {
   image.regions.push_back({"padding", image.payload_end_lba, padding_sectors,
                            padding_sectors * SECTOR_SIZE, false, 0, false, 0});
 
-  if (image.payload_end_lba > kFloppySectors) {
-    image.warnings.push_back(
-        "the payloads end at sector " + std::to_string(image.payload_end_lba) +
-        ", beyond the " + std::to_string(kFloppySectors) +
-        " sectors of a 1.44 MB floppy: booting this image as a floppy will not work");
-  }
   return result;
 }
 
@@ -299,7 +307,7 @@ std::string format_layout(const BuiltImage& image) {
           : std::string(" (a run ends result=") + layout::inject_result(image.header.inject) + ")";
   std::snprintf(line, sizeof line,
                 "\ndisk signature 0x%08X, stage2 rest sum 0x%08X, end wait %u s, inject %s%s\n",
-                image.disk_signature, image.header.stage2_rest_sum32,
+                image.disk_signature, image.stage2_rest_sum32,
                 image.header.end_wait_seconds, inject ? inject : "?", outcome.c_str());
   text += line;
   const uint32_t disk_sectors = image.header.disk_sectors;

@@ -23,8 +23,9 @@ inline constexpr uint16_t kDefaultEndWaitSeconds = 15;
 inline constexpr uint32_t kHeads = 16;
 inline constexpr uint32_t kSectorsPerTrack = 63;
 inline constexpr uint32_t kCylinderSectors = kHeads * kSectorsPerTrack;
-// A 1.44 MB floppy: an image whose payloads end beyond this cannot be written
-// to one (or to a USB stick a BIOS emulates as one).
+// A 1.44 MB floppy: every image's payloads end within it (image_builder.cpp
+// asserts it from the payload limits), so each can be written to one (or to
+// a USB stick a BIOS emulates as one).
 inline constexpr uint32_t kFloppySectors = 2880;
 
 // MBR fields (offsets in sector 0).
@@ -41,17 +42,23 @@ struct PayloadSpec {
   const char* name;  // as in PayloadEntry::name and in messages
   uint32_t index;    // layout::PAYLOAD_*
   uint32_t load_addr;
-  uint32_t max_bytes;
+  uint32_t max_bytes;  // stage2's real-mode part holds the header to the same
+  const char* limit;   // why max_bytes, for the error message
 };
 inline constexpr PayloadSpec kPayloadSpecs[layout::PAYLOAD_COUNT] = {
     // (stage2's window also holds its spare copy's first sector: stage1
     // reads that with it.)
     {layout::PAYLOAD_NAMES[layout::PAYLOAD_STAGE2], layout::PAYLOAD_STAGE2, layout::STAGE2_ADDR,
-     layout::STAGE2_MAX_BYTES - layout::SECTOR_SIZE},
+     layout::STAGE2_MAX_SECTORS * layout::SECTOR_SIZE,
+     "stage2 and the spare copy of its first sector must fit 0x8000..0xFE00, which stage1 reads "
+     "in one run"},
     {layout::PAYLOAD_NAMES[layout::PAYLOAD_VMM], layout::PAYLOAD_VMM, layout::VMM_ADDR,
-     layout::VMM_MAX_BYTES},
+     layout::VMM_MAX_FILE_BYTES,
+     "stage2 reads the VMM into its staging area at 0x20000..0x80000 (384 KiB, below the EBDA "
+     "and the BIOS) before moving it above 1 MiB"},
     {layout::PAYLOAD_NAMES[layout::PAYLOAD_GUEST], layout::PAYLOAD_GUEST, layout::GUEST_ADDR,
-     layout::GUEST_MAX_BYTES},
+     layout::GUEST_MAX_BYTES,
+     "the guest must fit 0x10000..0x20000, between stage2 and the staging area"},
 };
 
 // One input: its bytes, and the path it came from (only to name it in errors).
@@ -101,6 +108,7 @@ struct BuiltImage {
   PartitionEntry partition;
   uint32_t disk_signature;
   uint32_t payload_end_lba;  // first sector after the guest
+  uint32_t stage2_rest_sum32;  // in stage2's first sector (STAGE2_REST_SUM_OFFSET)
   std::vector<Region> regions;
   std::vector<std::string> warnings;
 };

@@ -36,11 +36,22 @@ namespace layout {
      masks the count with 63 */                                               \
   X(STAGE2_ADDR, 0x8000)                                                       \
   X(STAGE2_MAX_BYTES, 0x7E00)                                                  \
+  /* stage2's own sectors: its window less the spare's first sector */        \
+  X(STAGE2_MAX_SECTORS, STAGE2_MAX_BYTES / SECTOR_SIZE - 1)                    \
+  /* stage1 reads the header and stage2 as one run: stage2 starts here */     \
+  X(STAGE2_LBA, HEADER_LBA + 1)                                                \
   /* in stage2's first sector: the magic, and a dword the image tool sets so \
      that the sector's 32-bit little-endian dwords sum to the magic (which   \
      is all stage1 checks) */                                                 \
   X(STAGE2_MAGIC_OFFSET, 4)                                                    \
   X(STAGE2_SUM_ADJUST_OFFSET, 8)                                               \
+  /* also there, set by the image tool and so covered by stage1's check:     \
+     stage2's sector count (dword) and the 32-bit sum of the dwords of its   \
+     other sectors. The first sector checks the rest of stage2 with these,   \
+     not with the header: the header is checked by code in that rest, and    \
+     a damaged header must still be reported by it (with a power-off) */      \
+  X(STAGE2_SECTORS_OFFSET, 12)                                                 \
+  X(STAGE2_REST_SUM_OFFSET, 16)                                                \
   /* the Virtual-8086 guest must live below 1 MiB */                          \
   X(GUEST_ADDR, 0x10000)                                                       \
   X(GUEST_MAX_BYTES, 0x10000)                                                  \
@@ -48,6 +59,9 @@ namespace layout {
      the first MiB) and copied to their load address in protected mode */     \
   X(STAGING_ADDR, 0x20000)                                                     \
   X(STAGING_END, 0x80000)                                                      \
+  /* so the VMM's file is at most this big (384 KiB), though its memory,     \
+     .bss included, may take VMM_MAX_BYTES (vmm/vmm.ld asserts that) */       \
+  X(VMM_MAX_FILE_BYTES, STAGING_END - STAGING_ADDR)                            \
   /* the VMM and the host page tables sit above 4 MiB, outside the guest's   \
      one 4 MiB page */                                                        \
   X(VMM_ADDR, 0x400000)                                                        \
@@ -58,7 +72,7 @@ namespace layout {
   X(MAX_SECTORS_PER_READ, 127)                                                 \
   X(READ_RETRIES, 3)                                                           \
   X(E820_MAX_ENTRIES, 128)                                                     \
-  X(IMAGE_VERSION, 2)                                                          \
+  X(IMAGE_VERSION, 3)                                                          \
   X(PAYLOAD_COUNT, 3)                                                          \
   X(PAYLOAD_STAGE2, 0)                                                         \
   X(PAYLOAD_VMM, 1)                                                            \
@@ -70,6 +84,15 @@ namespace layout {
   X(FAIL_A20, 1)                                                               \
   X(FAIL_READ, 2)                                                              \
   X(FAIL_TOO_BIG, 3)                                                           \
+  /* values of BootInfo::header_fault: what stage2's real-mode part found    \
+     wrong with the image header (it checks the header before it uses any   \
+     field of it, and then uses none) */                                      \
+  X(HEADER_OK, 0)                                                              \
+  X(HEADER_BAD_CRC, 1)                                                         \
+  X(HEADER_BAD_MAGIC, 2)                                                       \
+  X(HEADER_BAD_VERSION, 3)                                                     \
+  /* a payload entry (BootInfo::fail_payload) out of its range */             \
+  X(HEADER_BAD_ENTRY, 4)                                                       \
   /* BootInfo::a20_method */                                                   \
   X(A20_ALREADY_ON, 1)                                                         \
   X(A20_PORT92, 2)                                                             \
@@ -127,6 +150,16 @@ constexpr const InjectCase* find_inject_case(uint16_t number) {
   return nullptr;
 }
 
+// Whether a case has that number: by the numbers alone, so that stage2 can
+// hold the header to it without carrying every case's name.
+constexpr bool inject_known(uint16_t number) {
+#define VMXBOOT_INJECT_KNOWN(constant, n, name, result) \
+  if (number == (n)) return true;
+  VMXBOOT_INJECT_CASES(VMXBOOT_INJECT_KNOWN)
+#undef VMXBOOT_INJECT_KNOWN
+  return false;
+}
+
 // The name of an injection case, or nullptr for a number no case has.
 constexpr const char* inject_name(uint16_t number) {
   const InjectCase* c = find_inject_case(number);
@@ -163,11 +196,9 @@ struct ImageHeader {
   uint32_t reserved0;
   uint16_t end_wait_seconds; // how long a real PC shows the result before power-off
   uint16_t inject;           // fault-injection case (0 = none)
-  // The 32-bit sum of the little-endian dwords of all stage2's sectors but
-  // the first (that sector checks them before running them, and can still
-  // say so on COM1 when they are damaged). The first sector needs no entry
-  // here: its dwords sum to STAGE2_MAGIC (see STAGE2_SUM_ADJUST_OFFSET).
-  uint32_t stage2_rest_sum32;
+  uint32_t reserved1;        // (version 2 held stage2's rest sum here; it is
+                             //   in stage2's first sector now, at
+                             //   STAGE2_REST_SUM_OFFSET)
   uint32_t reserved;
   PayloadEntry payloads[PAYLOAD_COUNT];
   uint32_t header_crc32;     // CRC-32C of all bytes above
@@ -179,12 +210,24 @@ static_assert(sizeof(ImageHeader) <= SECTOR_SIZE);
 // sector along with the header and stage2, and reads it again to STAGE2_ADDR
 // when stage2's first sector does not sum to the magic; stage2's first sector
 // checks that spare sector on every boot, and reads the spare's other sectors
-// over stage2's when those do not match the header's sum. Either way the
+// over stage2's when those do not match the sum it carries. Either way the
 // intact copy then reports the damage in the result contract and powers off,
 // which stage1 (and a damaged stage2) have no room or code to do.
+// (By stage2's own sector count, as its first sector and stage2 at boot know
+// it; or by the header, as the host tools read it: stage2 holds the header's
+// stage2 entry to STAGE2_LBA and that count.)
+constexpr uint32_t stage2_spare_lba(uint32_t stage2_sectors) {
+  return STAGE2_LBA + stage2_sectors;
+}
 constexpr uint32_t stage2_spare_lba(const ImageHeader& header) {
   return header.payloads[PAYLOAD_STAGE2].first_lba + header.payloads[PAYLOAD_STAGE2].sectors;
 }
+
+// Each payload's window in memory must end where the next thing begins.
+static_assert(STAGE2_ADDR + STAGE2_MAX_BYTES <= GUEST_ADDR &&
+              GUEST_ADDR + GUEST_MAX_BYTES <= STAGING_ADDR &&
+              VMM_MAX_FILE_BYTES <= VMM_MAX_BYTES &&
+              VMM_ADDR + VMM_MAX_BYTES <= PAGE_TABLES_ADDR);
 
 // One BIOS E820 entry as returned by INT 15h (24-byte form).
 struct E820Entry {
@@ -218,14 +261,15 @@ struct BootInfo {
   uint16_t chs_heads;        //   and heads (stage1, CHS only)
   uint8_t stage2_rest_spare_used;  // 1: the rest of stage2 was damaged, its
                              //   first sector read the spare's rest over it
-  uint8_t pad1;
+  uint8_t header_fault;      // HEADER_*, from stage2's real-mode part
   uint32_t bios_disk_reads;  // INT 13h read calls made (stage1, stage2)
-  uint32_t pad2;
+  uint32_t header_crc32;     // the header's CRC-32C as stage2 computed it
   uint64_t tsc_stage1;       // RDTSC at stage1's first instructions
   uint64_t tsc_stage2;       // RDTSC at stage2's first instruction
   uint64_t tsc_long_mode;    // RDTSC right after entering long mode
   uint16_t fail_step;        // FAIL_* from stage2's real-mode part
-  uint8_t fail_payload;      // payload index for FAIL_READ / FAIL_TOO_BIG
+  uint8_t fail_payload;      // payload index for FAIL_READ / FAIL_TOO_BIG /
+                             //   HEADER_BAD_ENTRY
   uint8_t fail_status;       // BIOS status (AH) for FAIL_READ
   uint32_t fail_lba;         // sector that could not be read
   uint8_t a20_method;        // A20_*
@@ -253,7 +297,8 @@ static_assert(sizeof(BootInfo) % 8 == 0 && sizeof(ImageHeader) % 8 == 0);
   X(ImageHeader, magic)                                                        \
   X(ImageHeader, payload_count)                                                \
   X(ImageHeader, disk_sectors)                                                 \
-  X(ImageHeader, stage2_rest_sum32)                                            \
+  X(ImageHeader, version)                                                      \
+  X(ImageHeader, inject)                                                       \
   X(ImageHeader, payloads)                                                     \
   X(ImageHeader, header_crc32)                                                 \
   X(PayloadEntry, name)                                                        \
@@ -268,6 +313,8 @@ static_assert(sizeof(BootInfo) % 8 == 0 && sizeof(ImageHeader) % 8 == 0);
   X(BootInfo, stage2_spare_used)                                               \
   X(BootInfo, stage2_spare_bad)                                                \
   X(BootInfo, stage2_rest_spare_used)                                          \
+  X(BootInfo, header_fault)                                                    \
+  X(BootInfo, header_crc32)                                                    \
   X(BootInfo, chs_heads)                                                       \
   X(BootInfo, chs_sectors)                                                     \
   X(BootInfo, bios_disk_reads)                                                 \

@@ -41,27 +41,61 @@ void check_header(const ImageHeader& header) {
   }
 }
 
+// stage2's own sector count, from its first sector (STAGE2_SECTORS_OFFSET):
+// stage1's sum covers it, and that sector checked it before using it.
+uint32_t stage2_sectors() {
+  return *reinterpret_cast<const uint32_t*>(uintptr_t(STAGE2_ADDR + STAGE2_SECTORS_OFFSET));
+}
+
+// What stage2's real-mode part found wrong with the header, which it checks
+// (CRC-32C first) before it uses any field of it.
+void check_real_mode_header(const BootInfo& info, const ImageHeader& header) {
+  switch (info.header_fault) {
+    case HEADER_OK:
+      return;
+    case HEADER_BAD_CRC:
+      end_run("bad-image", "payload=header reason=crc expected=0x%08x found=0x%08x",
+              header.header_crc32, info.header_crc32);
+    case HEADER_BAD_MAGIC:
+      end_run("bad-image", "payload=header reason=magic");
+    case HEADER_BAD_VERSION:
+      end_run("bad-image", "payload=header reason=version version=%u payloads=%u",
+              header.version, header.payload_count);
+    case HEADER_BAD_ENTRY: {
+      // (fail_payload < PAYLOAD_COUNT: the real-mode part stops there.)
+      const uint32_t index = info.fail_payload < PAYLOAD_COUNT ? info.fail_payload : 0;
+      const PayloadEntry& entry = header.payloads[index];
+      end_run("bad-image",
+              "payload=header reason=entry entry=%s first-lba=%u sectors=%u size=%u load=0x%08x",
+              payload_name(index), entry.first_lba, entry.sectors, entry.size, entry.load_addr);
+    }
+    default:
+      end_run("bad-image", "payload=header reason=unknown fault=%u", info.header_fault);
+  }
+}
+
 // stage2 itself: stage1 runs the spare copy of its first sector when that
 // sector's dwords do not sum to the magic, the first sector reads the spare's
-// other sectors when those do not match the header, and it checks the spare's
-// first sector on every boot (image/layout.h, stage2_spare_lba).
-void check_stage2_copies(const BootInfo& info, const ImageHeader& header) {
-  const PayloadEntry& stage2 = header.payloads[PAYLOAD_STAGE2];
-  const uint32_t spare = stage2_spare_lba(header);
+// other sectors when those do not match the sum it carries, and it checks
+// the spare's first sector on every boot (image/layout.h, stage2_spare_lba).
+// The count comes from stage2's first sector, which checked it (at most
+// STAGE2_MAX_SECTORS), not from the header.
+void check_stage2_copies(const BootInfo& info) {
+  const uint32_t sectors = stage2_sectors();
+  const uint32_t spare = stage2_spare_lba(sectors);
   if (info.stage2_spare_used) {
     console::printf(
         "stage2: the first sector of stage2 (LBA %u) is damaged: its dwords do not sum to the "
         "stage2 magic. stage1 ran the spare copy (LBA %u) to report it. Rewrite the image.\n",
-        stage2.first_lba, spare);
-    end_run("bad-image", "payload=stage2 reason=sum part=first lba=%u", stage2.first_lba);
+        STAGE2_LBA, spare);
+    end_run("bad-image", "payload=stage2 reason=sum part=first lba=%u", STAGE2_LBA);
   }
   if (info.stage2_rest_spare_used) {
     console::printf(
-        "stage2: sectors %u-%u of stage2 are damaged: their sum differs from the image header's. "
-        "Their spare copy (LBA %u-%u) was read to report it. Rewrite the image.\n",
-        stage2.first_lba + 1, stage2.first_lba + stage2.sectors - 1, spare + 1,
-        spare + stage2.sectors - 1);
-    end_run("bad-image", "payload=stage2 reason=sum part=rest lba=%u", stage2.first_lba + 1);
+        "stage2: sectors %u-%u of stage2 are damaged: their sum differs from the one in its first "
+        "sector. Their spare copy (LBA %u-%u) was read to report it. Rewrite the image.\n",
+        STAGE2_LBA + 1, STAGE2_LBA + sectors - 1, spare + 1, spare + sectors - 1);
+    end_run("bad-image", "payload=stage2 reason=sum part=rest lba=%u", STAGE2_LBA + 1);
   }
   if (info.stage2_spare_bad) {
     console::printf(
@@ -171,11 +205,16 @@ extern "C" uint32_t stage2_main(BootInfo* info) {
   // tells the rest (lib/boot_report.h); a stop here tells it first.
   console::write("vmxboot: stage2\n");
   const ImageHeader& header = *reinterpret_cast<const ImageHeader*>(uintptr_t(HEADER_ADDR));
+  check_real_mode_header(*info, header);
   check_header(header);
+  // The VMM acts on the case by its number: only a case the table lists.
+  if (!inject_known(header.inject)) {
+    end_run("bad-image", "payload=header reason=inject inject=%u", header.inject);
+  }
   info->inject = header.inject;
   info->end_wait_seconds = header.end_wait_seconds;
   end_wait::set_seconds(header.end_wait_seconds);
-  check_stage2_copies(*info, header);
+  check_stage2_copies(*info);
   check_real_mode_steps(*info, header);
   const uint32_t extended_features = require_long_mode(*info);
   verify_and_place_payloads(*info, header);

@@ -5,8 +5,10 @@
 ; stage1 TSC; the return address on the stack is stage1's sector reader.
 ;
 ; The real-mode part does only what needs the BIOS: A20, the E820 map and the
-; payload reads. It prints nothing: it records what happened in the boot info,
-; and stage2's 32-bit C++ part (main32.cpp) reports it, checks the CPU and the
+; payload reads, and before those the check of the image header (nothing of
+; it is used unchecked). It prints nothing: it records what happened in the
+; boot info, and stage2's 32-bit C++ part (main32.cpp) reports it, checks the
+; CPU and the
 ; payloads, finds the ACPI power-off, builds the page tables — or ends the run
 ; with a result line. Then this file enters long mode and jumps to the VMM
 ; with RDI = the boot info.
@@ -42,6 +44,16 @@ stage2_start:
 %endif
         dd 0                            ; mkimage sets it: this sector's dwords
                                         ; then sum to the magic (stage1 checks)
+%if $ - stage2_start != STAGE2_SECTORS_OFFSET
+%error "stage2's sector count must lie at STAGE2_SECTORS_OFFSET"
+%endif
+        dd 0                            ; mkimage: stage2's sectors
+%if $ - stage2_start != STAGE2_REST_SUM_OFFSET
+%error "the sum of the rest must lie at STAGE2_REST_SUM_OFFSET"
+%endif
+        dd 0                            ; mkimage: the sum of the other sectors
+
+STAGE2_SECTORS equ STAGE2_ADDR + STAGE2_SECTORS_OFFSET
 
 real_mode_start:
         rdtsc
@@ -56,13 +68,19 @@ real_mode_start:
         ; it, once: the C++ part then reports the damage and powers off. If
         ; that is damaged too, this sector reports on COM1 itself (stage1 has
         ; no room to). Then it checks the spare copy of this sector.
+        ; The count and the sum are this sector's own (stage1's check covers
+        ; them), not the header's: the header is checked by the rest of stage2.
+        ; The count is checked in 32 bits before it is shifted: with the spare's
+        ; first sector behind them, stage2's sectors must fit its window.
 .check_rest:
         mov si, STAGE2_ADDR + SECTOR_SIZE
-        mov cx, [STAGE2_SECTORS]
-        dec cx
+        mov ecx, [STAGE2_SECTORS]
+        dec ecx
+        cmp ecx, STAGE2_MAX_SECTORS - 1  ; (a count of 0 wraps to above it)
+        ja stage2_damaged
         shl cx, 7                       ; dwords in the other sectors
         jz .rest_ok
-        mov edx, [HEADER_ADDR + ImageHeader_stage2_rest_sum32]
+        mov edx, [STAGE2_ADDR + STAGE2_REST_SUM_OFFSET]
 .rest_sum:
         lodsd
         sub edx, eax
@@ -70,11 +88,10 @@ real_mode_start:
         jz .rest_ok                     ; (the flags of the last SUB)
         xor byte [BI + BootInfo_stage2_rest_spare_used], 1
         jz stage2_damaged               ; the spare's rest is damaged too
-        mov eax, [STAGE2_FIRST_LBA]
-        add eax, [STAGE2_SECTORS]
-        inc eax                         ; the spare copy's second sector
-        mov cx, [STAGE2_SECTORS]
+        mov eax, [STAGE2_SECTORS]
+        mov cx, ax
         dec cx
+        add ax, STAGE2_LBA + 1          ; the spare copy's second sector
         mov di, (STAGE2_ADDR + SECTOR_SIZE) >> 4
         mov bx, sp
         call [bx]                       ; stage1's reader (BP = the boot info)
@@ -107,20 +124,17 @@ real_mode_start:
         rep stosw
         mov dword [BI + BootInfo_magic], BOOTINFO_MAGIC
 
+        call check_header
         call enable_a20
         call collect_e820
         call load_payloads
         jmp enter_protected_mode
 
-; The rest of stage2 and its spare do not match the header (or the spare
-; could not be read): say so on the screen (BIOS)
-; and on COM1, set up here the way lib/uart16550.cpp does, in the contract's
-; form; then the magic breakpoint and a halt, since the power-off code is in
-; the damaged part.
-STAGE2_ENTRY equ HEADER_ADDR + ImageHeader_payloads + PAYLOAD_STAGE2 * SIZEOF_PayloadEntry
-STAGE2_SECTORS equ STAGE2_ENTRY + PayloadEntry_sectors
-STAGE2_FIRST_LBA equ STAGE2_ENTRY + PayloadEntry_first_lba
-
+; The rest of stage2 and its spare do not match this sector's sum (or the
+; spare could not be read, or the count is out of range): say so on the screen
+; (BIOS) and on COM1, set up here the way lib/uart16550.cpp does, in the
+; contract's form; then the magic breakpoint and a halt, since the power-off
+; code is in the damaged part.
 stage2_damaged:
         mov si, com1_setup
 .setup:
@@ -134,15 +148,13 @@ stage2_damaged:
 .report:
         mov si, msg_damaged
         call early_print
-        mov si, msg_damaged_result
-        call early_print
         xchg bx, bx                     ; the run's one magic breakpoint
 .halt:
         cli
         hlt
         jmp .halt
 
-; SI: a NUL-terminated line, to the screen and to COM1 (LSR bit 5 polled; a
+; SI: a NUL-terminated text, to the screen and to COM1 (LSR bit 5 polled; a
 ; missing UART reads all ones, so this never waits for nothing).
 early_print:
         lodsb
@@ -168,15 +180,111 @@ com1_setup:                             ; value, register: 115200 8N1, FIFO
         db UART_SETUP_PAIRS
         dw 0
 msg_damaged:
-        db "vmxboot: stage2 is damaged (its sum differs from the header's), and its spare", 13, 10
-        db "vmxboot: copy is damaged too or could not be read;", 13, 10
-        db "vmxboot: cannot power off (that code is in the damaged part): halting", 13, 10, 0
-msg_damaged_result:
+        db "vmxboot: stage2 is damaged (its sum differs from its first sector's), and its", 13, 10
+        db "vmxboot: spare copy is damaged too or could not be read;", 13, 10
+        db "vmxboot: cannot power off (that code is in the damaged part): halting", 13, 10
         db "vmxboot: result=bad-image payload=stage2 reason=sum part=rest", 13, 10, 0
 stage2_first_sector_end:
 %if stage2_first_sector_end - stage2_start > SECTOR_SIZE
 %error "the check of the rest of stage2 and its report must lie in stage2's first sector"
 %endif
+
+; ---------------------------------------------------------------------------
+; The image header, before anything uses a field of it: its CRC-32C first,
+; then its magic and version, then every payload entry against the one place
+; that payload can go (the tables below, from image/layout.h), each field in
+; 32 bits and compared before it is shifted. Records HEADER_* in the boot info
+; (and the payload in fail_payload); the C++ part reports it, and
+; load_payloads reads nothing for a header that failed.
+
+check_header:
+        ; CRC-32C (vmm/lib/crc32c.h) of the bytes before header_crc32, a
+        ; dword at a time: SSE4.2's CRC32 instruction where CPUID.1:ECX bit
+        ; 20 says the CPU has it (it works in real mode), else bit by bit.
+        mov eax, 1
+        cpuid
+        bt ecx, 20
+        mov si, HEADER_ADDR
+        mov cx, ImageHeader_header_crc32 / 4
+        mov edx, 0xFFFFFFFF             ; (MOV keeps BT's carry)
+        jnc .crc_bits
+.crc_sse42:
+        crc32 edx, dword [si]
+        add si, 4
+        loop .crc_sse42
+        jmp .crc_done
+.crc_bits:
+        xor edx, [si]
+        add si, 4
+        mov bl, 32
+.bit:
+        shr edx, 1
+        jnc .bit_next
+        xor edx, 0x82F63B78             ; the reflected Castagnoli polynomial
+.bit_next:
+        dec bl
+        jnz .bit
+        loop .crc_bits
+.crc_done:
+        not edx
+        mov [BI + BootInfo_header_crc32], edx
+        mov al, HEADER_BAD_CRC
+        cmp edx, [HEADER_ADDR + ImageHeader_header_crc32]
+        jne .bad
+        mov al, HEADER_BAD_MAGIC
+        cmp dword [HEADER_ADDR + ImageHeader_magic], IMAGE_MAGIC_LO
+        jne .bad
+        cmp dword [HEADER_ADDR + ImageHeader_magic + 4], IMAGE_MAGIC_HI
+        jne .bad
+        mov al, HEADER_BAD_VERSION
+        cmp word [HEADER_ADDR + ImageHeader_version], IMAGE_VERSION
+        jne .bad
+        cmp word [HEADER_ADDR + ImageHeader_payload_count], PAYLOAD_COUNT
+        jne .bad
+        ; Every entry: its size within its limit (so nothing below
+        ; overflows), its sectors that size rounded up, its sectors on the
+        ; disk, its load address the layout's.
+        mov al, HEADER_BAD_ENTRY
+        xor ebx, ebx
+.entry:
+        mov [BI + BootInfo_fail_payload], bl
+        mov si, bx
+        shl si, 5                       ; * SIZEOF_PayloadEntry
+        add si, HEADER_ADDR + ImageHeader_payloads
+        mov edx, [si + PayloadEntry_size]
+        cmp edx, [payload_max_bytes + ebx * 4]
+        ja .bad
+        add edx, SECTOR_SIZE - 1
+        shr edx, 9
+        jz .bad                         ; an empty payload
+        cmp edx, [si + PayloadEntry_sectors]
+        jne .bad
+        mov ecx, [HEADER_ADDR + ImageHeader_disk_sectors]
+        sub ecx, [si + PayloadEntry_first_lba]
+        jb .bad                         ; starts past the disk's end
+        cmp ecx, edx
+        jb .bad                         ; ends past it
+        mov ecx, [si + PayloadEntry_load_addr]
+        cmp ecx, [payload_load_addr + ebx * 4]
+        jne .bad
+        inc bx
+        cmp bx, PAYLOAD_COUNT
+        jb .entry
+        ; stage2's entry is stage2 as it runs: where stage1 read it, with
+        ; this sector count (the first sector checked the rest with it).
+        mov bl, PAYLOAD_STAGE2
+        mov [BI + BootInfo_fail_payload], bl
+        mov si, HEADER_ADDR + ImageHeader_payloads + PAYLOAD_STAGE2 * SIZEOF_PayloadEntry
+        cmp dword [si + PayloadEntry_first_lba], STAGE2_LBA
+        jne .bad
+        mov edx, [si + PayloadEntry_sectors]
+        cmp edx, [STAGE2_SECTORS]
+        jne .bad
+        mov byte [BI + BootInfo_fail_payload], 0
+        ret
+.bad:
+        mov [BI + BootInfo_header_fault], al
+        ret
 
 ; ---------------------------------------------------------------------------
 ; A20: port 0x92 first, then the BIOS, then the keyboard controller; each one
@@ -275,21 +383,20 @@ collect_e820:
         ret
 
 ; ---------------------------------------------------------------------------
-; Payloads 1.. as the header lists them: below 1 MiB straight to their load
-; address, above it to the staging area (main32.cpp moves them after the CRC
-; check). Each read keeps stage1's reader within its rules: at most
-; MAX_SECTORS_PER_READ sectors and never across a 64 KiB boundary.
+; Payloads 1.. as the header lists them, once check_header has found it
+; sound: below 1 MiB straight to their load address, above it to the staging
+; area (main32.cpp checks their CRC, stage2's 64-bit part moves them). Each
+; read keeps stage1's reader within its rules: at most MAX_SECTORS_PER_READ
+; sectors and never across a 64 KiB boundary.
 
 load_payloads:
         cmp word [BI + BootInfo_fail_step], FAIL_NONE
         jne .done                       ; no A20: nothing above 1 MiB works
+        cmp byte [BI + BootInfo_header_fault], HEADER_OK
+        jne .done
         mov dword [staging_cursor], STAGING_ADDR
         mov bx, 1
 .payload:
-        cmp bx, PAYLOAD_COUNT
-        jae .done
-        cmp bx, [HEADER_ADDR + ImageHeader_payload_count]
-        jae .done
         mov [BI + BootInfo_fail_payload], bl
         mov si, bx
         shl si, 5                       ; * SIZEOF_PayloadEntry
@@ -301,28 +408,15 @@ load_payloads:
         mov [di + LoadedPayload_load_addr], eax
         mov ecx, [si + PayloadEntry_size]
         mov [di + LoadedPayload_size], ecx
+        ; (check_header bounded the count by the payload's limit: no shift
+        ; below overflows, and a payload below 1 MiB fits its place there.)
         mov ecx, [si + PayloadEntry_sectors]
         shl ecx, 9                      ; bytes to read
-        jz .too_big
         cmp eax, 0x100000
-        jae .staged
-        ; Below 1 MiB: between the end of stage2's window and the EBDA, on a
-        ; sector boundary.
-        test eax, SECTOR_SIZE - 1
-        jnz .too_big
-        cmp eax, STAGE2_ADDR + STAGE2_MAX_BYTES + SECTOR_SIZE
-        jb .too_big
-        mov edx, eax
-        add edx, ecx
-        jc .too_big
-        cmp edx, STAGING_ADDR
-        ja .too_big
-        jmp .read
-.staged:
+        jb .read
         mov eax, [staging_cursor]
         mov edx, eax
         add edx, ecx
-        jc .too_big
         cmp edx, STAGING_END
         ja .too_big
         mov [staging_cursor], edx
@@ -336,14 +430,16 @@ load_payloads:
         pop bx
         jc .read_failed
         inc bx
-        jmp .payload
+        cmp bx, PAYLOAD_COUNT
+        jb .payload
+.done:
+        ret
 .read_failed:
         mov [BI + BootInfo_fail_lba], eax
         mov word [BI + BootInfo_fail_step], FAIL_READ
         ret
 .too_big:
         mov word [BI + BootInfo_fail_step], FAIL_TOO_BIG
-.done:
         ret
 
 ; read_run: EAX = first LBA, EDX = sectors, EDI = linear destination (below
@@ -589,6 +685,16 @@ gdt_descriptor:
 idt_descriptor:
         dw EXCEPTION_VECTORS * 8 - 1
         dd idt
+
+; Where each payload goes and how big it may be (image/layout.h), indexed
+; by PAYLOAD_*: check_header holds every entry of the header to these.
+%if PAYLOAD_STAGE2 != 0 || PAYLOAD_VMM != 1 || PAYLOAD_GUEST != 2 || PAYLOAD_COUNT != 3
+%error "the tables below list the payloads in PAYLOAD_* order"
+%endif
+payload_load_addr:
+        dd STAGE2_ADDR, VMM_ADDR, GUEST_ADDR
+payload_max_bytes:
+        dd STAGE2_MAX_SECTORS * SECTOR_SIZE, VMM_MAX_FILE_BYTES, GUEST_MAX_BYTES
 
 stage1_read_sectors: dw 0
 staging_cursor: dd 0

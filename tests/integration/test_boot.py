@@ -342,8 +342,8 @@ class DamagedImage(unittest.TestCase, RunContract):
         self.assertEqual(code, "bad-image", r.serial)
         self.assertEqual(pairs.get("payload"), "stage2", r.serial)
         self.assertEqual(pairs.get("part"), "rest", r.serial)
-        self.assertIn("vmxboot: stage2 is damaged (its sum differs from the header's), and its "
-                      "spare\nvmxboot: copy is damaged too or could not be read;", r.serial)
+        self.assertIn("vmxboot: stage2 is damaged (its sum differs from its first sector's), and "
+                      "its\nvmxboot: spare copy is damaged too or could not be read;", r.serial)
         self.assertIn("vmxboot: result=bad-image payload=stage2", r.vga_text())
 
     def test_flipped_byte_in_header_is_bad_image(self):
@@ -357,8 +357,9 @@ class DamagedImage(unittest.TestCase, RunContract):
         self.assertEqual(r.result[1].get("payload"), "header", r.serial)
 
     def test_vmm_beyond_the_end_of_the_disk_is_a_disk_error(self):
-        # A header (with a valid CRC) that places the VMM past the last sector:
-        # what a truncated copy of a larger image looks like to the BIOS.
+        # A header (with a valid CRC) that places the VMM past the last sector
+        # of this disk but within the disk it describes: what a truncated copy
+        # of a larger image looks like to the BIOS.
         L = layout()
         header = L["HEADER_LBA"] * L["SECTOR_SIZE"]
         vmm_entry = header + L["ImageHeader_payloads"] + L["PAYLOAD_VMM"] * L["SIZEOF_PayloadEntry"]
@@ -367,6 +368,7 @@ class DamagedImage(unittest.TestCase, RunContract):
         def move_vmm_past_the_end(d):
             sectors = len(d) // L["SECTOR_SIZE"]
             struct.pack_into("<I", d, vmm_entry + L["PayloadEntry_first_lba"], sectors + 100)
+            struct.pack_into("<I", d, header + L["ImageHeader_disk_sectors"], sectors + 1000)
             struct.pack_into("<I", d, crc_at, crc32c(bytes(d[header:crc_at])))
             return d
         path = self.variant("vmm-past-end", move_vmm_past_the_end)
@@ -376,6 +378,208 @@ class DamagedImage(unittest.TestCase, RunContract):
         self.assertEqual(code, "disk-error", r.serial)
         self.assertEqual(pairs.get("payload"), "vmm", r.serial)
         self.assertEqual(pairs.get("step"), "read", r.serial)
+
+
+class HostileHeader(unittest.TestCase, RunContract):
+    """stage2 uses no header field before the header's CRC-32C is checked,
+    and checks every field in 32 bits before it shifts or reads with it
+    (issue 10, finding 6: a VMM sector count of 214 -> 0x8000D6 once passed a
+    check that shifted first, and stage2 read 4 GiB through the EBDA, VGA
+    memory and itself). A flipped bit in any payload's sector count ends
+    `bad-image payload=header reason=crc` with the CRC stage2 computed; the
+    same count with a recomputed CRC ends `reason=entry`. stage2 checks its
+    own rest with the count its first sector carries, range-checked; stage1
+    masks the MBR's count to stage2's window. Under
+    both BIOSes, on Core 2 (no SSE4.2: the CRC bit by bit) and Skylake
+    (SSE4.2's CRC32 instruction in real mode)."""
+
+    MODELS = ["core2_penryn_t9600", "corei7_skylake_x"]
+    PAD_BYTES = 4 << 20  # the disk of finding 6, in whole cylinders (below)
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="vmxboot-hostile-")
+        L = cls.L = layout()
+        # No end-of-run wait: each boot then ends ~0.6 s after its result.
+        base = build_variant(os.path.join(cls.work, "base.img"), "--end-wait", "0")
+        with open(base, "rb") as f:
+            cls.base = bytes(f.read())
+        cls.header_at = L["HEADER_LBA"] * L["SECTOR_SIZE"]
+        cls.crc_at = cls.header_at + L["ImageHeader_header_crc32"]
+        cls.original_crc = struct.unpack_from("<I", cls.base, cls.crc_at)[0]
+        cls.images = {name: cls.write(name, cls.mutation(name)) for name in cls.CASES}
+        jobs = [(name, model, bios) for name in cls.images for model in cls.MODELS
+                for bios in BIOSES]
+        cls.runs = {}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+            futures = {pool.submit(bochs_boot.boot, cls.images[n], cpu=m, bios=b, timeout=120):
+                       (n, m, b) for (n, m, b) in jobs}
+            for fut in concurrent.futures.as_completed(futures):
+                cls.runs[futures[fut]] = fut.result()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    @classmethod
+    def write(cls, name, mutate):
+        data = mutate(bytearray(cls.base))
+        path = os.path.join(cls.work, name + ".img")
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    @classmethod
+    def sectors_at(cls, payload):
+        L = cls.L
+        return (cls.header_at + L["ImageHeader_payloads"] + payload * L["SIZEOF_PayloadEntry"]
+                + L["PayloadEntry_sectors"])
+
+    @classmethod
+    def set_sectors(cls, payload, value=None, flip_bit=None, fix_crc=False, pad=False):
+        """A mutation of the header's sector count of `payload`."""
+        def mutate(d):
+            at = cls.sectors_at(payload)
+            old, = struct.unpack_from("<I", d, at)
+            struct.pack_into("<I", d, at, value if value is not None else old ^ (1 << flip_bit))
+            if fix_crc:
+                struct.pack_into("<I", d, cls.crc_at, crc32c(bytes(d[cls.header_at:cls.crc_at])))
+            if pad:  # whole 16 x 63 cylinders, as Bochs sizes a flat disk
+                cylinder = 16 * 63 * cls.L["SECTOR_SIZE"]
+                d.extend(bytes(-(-cls.PAD_BYTES // cylinder) * cylinder - len(d)))
+            return d
+        return mutate
+
+    @classmethod
+    def set_own_stage2_count(cls, value):
+        """stage2's own sector count, in its first sector, with the sum
+        adjustment changed along so that stage1 still runs that sector."""
+        def mutate(d):
+            L = cls.L
+            first = L["STAGE2_LBA"] * L["SECTOR_SIZE"]
+            at = first + L["STAGE2_SECTORS_OFFSET"]
+            adjust_at = first + L["STAGE2_SUM_ADJUST_OFFSET"]
+            old, = struct.unpack_from("<I", d, at)
+            adjust, = struct.unpack_from("<I", d, adjust_at)
+            struct.pack_into("<I", d, at, value)
+            struct.pack_into("<I", d, adjust_at, (adjust + old - value) & 0xFFFFFFFF)
+            return d
+        return mutate
+
+    CRC = ("bad-image", {"payload": "header", "reason": "crc"})
+
+    @staticmethod
+    def entry(name):
+        return ("bad-image", {"payload": "header", "reason": "entry", "entry": name})
+
+    # name: (what is changed, (result code, {key: value} of the result line)).
+    # ("sectors", payload, {set_sectors arguments}): the header's count;
+    # ("own", count): stage2's own count in its first sector; ("mbr", count):
+    # the count of sectors stage1 reads, in the MBR; ("inject", number): the
+    # header's fault-injection case, CRC recomputed.
+    CASES = {
+        "stage2-sectors-bit2": (("sectors", "stage2", {"flip_bit": 2}), CRC),
+        # 1 mod 512: stage2's first sector once shifted such a count to zero
+        # dwords and skipped the check of its rest.
+        "stage2-sectors-513": (("sectors", "stage2", {"value": 0x201}), CRC),
+        "stage2-sectors-513-crc-fixed": (("sectors", "stage2", {"value": 0x201, "fix_crc": True}),
+                                         entry.__func__("stage2")),
+        "vmm-sectors-bit0": (("sectors", "vmm", {"flip_bit": 0}), CRC),
+        # 214 -> 0x8000D6: bit 23 is lost by a shift left by 9.
+        "vmm-sectors-bit23-4mib": (("sectors", "vmm", {"flip_bit": 23, "pad": True}), CRC),
+        "vmm-sectors-bit23-4mib-crc-fixed": (
+            ("sectors", "vmm", {"flip_bit": 23, "pad": True, "fix_crc": True}),
+            entry.__func__("vmm")),
+        "guest-sectors-bit4": (("sectors", "guest", {"flip_bit": 4}), CRC),
+        # stage2's own count (its first sector's, under stage1's sum) beyond
+        # its window: that sector refuses it; with no intact power-off code
+        # known, it says so and halts.
+        "stage2-own-count-513": (("own", 0x201),
+                                 ("bad-image", {"payload": "stage2", "reason": "sum",
+                                                "part": "rest"})),
+        # A fault-injection case no table lists, with a valid CRC.
+        "inject-unknown-crc-fixed": (("inject", 0xFFFF),
+                                     ("bad-image", {"payload": "header", "reason": "inject",
+                                                    "inject": "65535"})),
+        # stage1 masks the MBR's count to stage2's window: all ones reads
+        # that window and no more, and the run goes on as usual.
+        "mbr-count-ffff": (("mbr", 0xFFFF), ("ok", {})),
+        # Too few: stage2's rest was not read, its first sector finds that
+        # and reads the spare's rest, which reports it.
+        "mbr-count-2": (("mbr", 2), ("bad-image", {"payload": "stage2", "reason": "sum",
+                                                   "part": "rest"})),
+    }
+
+    @classmethod
+    def mutation(cls, name):
+        change = cls.CASES[name][0]
+        if change[0] == "own":
+            return cls.set_own_stage2_count(change[1])
+        if change[0] == "inject":
+            def mutate(d):
+                struct.pack_into("<H", d, cls.header_at + cls.L["ImageHeader_inject"], change[1])
+                struct.pack_into("<I", d, cls.crc_at, crc32c(bytes(d[cls.header_at:cls.crc_at])))
+                return d
+            return mutate
+        if change[0] == "mbr":
+            def mutate(d):
+                struct.pack_into("<H", d, cls.L["MBR_LOAD_SECTORS_OFFSET"], change[1])
+                return d
+            return mutate
+        return cls.set_sectors(cls.L["PAYLOAD_" + change[1].upper()], **change[2])
+
+    def check(self, name, model, bios):
+        r = self.runs[(name, model, bios)]
+        what = f"{name} cpu={model} bios={bios}"
+        self.assert_contract(r, what)
+        _, (want_code, want_pairs) = self.CASES[name]
+        code, pairs = r.result
+        self.assertEqual(code, want_code, f"{what}\n{r.serial}")
+        for key, value in want_pairs.items():
+            self.assertEqual(pairs.get(key), value, f"{what}: {key}\n{r.serial}")
+        if code == VMX_RESULT:
+            self.assertTrue(r.powered_off, what)
+            return
+        self.assertIn(f"vmxboot: result={code} payload={want_pairs['payload']}", r.vga_text(),
+                      f"{what}: the result on the screen")
+        self.assertNotIn("vmxboot VMM", r.serial, what)
+        if want_pairs["payload"] == "stage2":
+            # Its own count out of range: the first sector halts (it has no
+            # power-off); a short read: the spare's rest reports and powers off.
+            if self.CASES[name][0][0] == "own":
+                self.assertTrue(r.halted, what)
+                self.assertIn("cannot power off", r.serial, what)
+            else:
+                self.assertTrue(r.powered_off, f"{what}\n{r.serial}")
+                self.assertIn("Their spare copy", r.serial, what)
+            return
+        self.assertTrue(r.powered_off, f"{what}\n{r.serial}")
+        if want_pairs["reason"] == "inject":
+            return
+        if want_pairs["reason"] == "crc":
+            # The CRC stage2 computed is that of the header as damaged.
+            with open(self.images[name], "rb") as f:
+                f.seek(self.header_at)
+                damaged = f.read(self.crc_at - self.header_at)
+            self.assertEqual(pairs.get("found"), f"0x{crc32c(damaged):08x}", what)
+            self.assertEqual(pairs.get("expected"), f"0x{self.original_crc:08x}", what)
+        else:
+            with open(self.images[name], "rb") as f:
+                f.seek(self.sectors_at(self.L["PAYLOAD_" + want_pairs["entry"].upper()]))
+                sectors, = struct.unpack("<I", f.read(4))
+            self.assertEqual(pairs.get("sectors"), str(sectors), what)
+
+
+def _add_hostile_header_tests():
+    for name in HostileHeader.CASES:
+        for model in HostileHeader.MODELS:
+            for bios in BIOSES:
+                test = f"test_{name.replace('-', '_')}_{model}_{bios}"
+                setattr(HostileHeader, test,
+                        lambda self, n=name, m=model, b=bios: self.check(n, m, b))
+
+
+_add_hostile_header_tests()
 
 
 def build_variant(path, *mkimage_args):

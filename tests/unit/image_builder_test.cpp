@@ -90,11 +90,13 @@ TEST(ImageBuilder, PayloadsFollowTheHeaderOnSectorBoundaries) {
     EXPECT_EQ(read_le32(disk, entry + offsetof(layout::PayloadEntry, size)), payload.size());
     ASSERT_LE((first_lba + sectors) * size_t(kSector), disk.size());
     const uint8_t* on_disk = disk.data() + size_t(first_lba) * kSector;
-    // The input, but for stage2's sum adjustment (its own test is below).
+    // The input, but for the three dwords mkimage sets in stage2's first
+    // sector (their own test is below).
     std::vector<uint8_t> expected = payload;
     if (index == PAYLOAD_STAGE2) {
       std::memcpy(expected.data() + layout::STAGE2_SUM_ADJUST_OFFSET,
-                  on_disk + layout::STAGE2_SUM_ADJUST_OFFSET, 4);
+                  on_disk + layout::STAGE2_SUM_ADJUST_OFFSET,
+                  layout::STAGE2_REST_SUM_OFFSET + 4 - layout::STAGE2_SUM_ADJUST_OFFSET);
     }
     EXPECT_EQ(read_le32(disk, entry + offsetof(layout::PayloadEntry, crc32)),
               crc32c(expected.data(), expected.size()));
@@ -108,7 +110,7 @@ TEST(ImageBuilder, PayloadsFollowTheHeaderOnSectorBoundaries) {
       EXPECT_EQ(std::memcmp(disk.data() + size_t(expected_lba) * kSector, on_disk,
                             size_t(sectors) * kSector),
                 0);
-      EXPECT_EQ(layout::stage2_spare_lba(result.image.header), expected_lba);
+      EXPECT_EQ(layout::stage2_spare_lba(sectors), expected_lba);
       expected_lba += sectors;
     }
   }
@@ -160,7 +162,19 @@ TEST(ImageBuilder, DefaultEndWaitIs15AndNoInjection) {
   EXPECT_EQ(read_le16(result.image.bytes, h + offsetof(layout::ImageHeader, inject)), 0);
 }
 
-TEST(ImageBuilder, Stage2FirstSectorSumsToTheMagicAndTheRestToTheHeaderSum) {
+// stage2 refuses a header whose fault-injection case no table lists, by the
+// numbers alone (layout::inject_known): the same set as the named cases.
+TEST(ImageBuilder, InjectKnownIsExactlyTheNamedCases) {
+  for (uint32_t number = 0; number <= 0xFFFF; ++number) {
+    EXPECT_EQ(layout::inject_known(uint16_t(number)),
+              layout::inject_name(uint16_t(number)) != nullptr)
+        << number;
+  }
+  EXPECT_TRUE(layout::inject_known(layout::INJECT_NONE));
+  EXPECT_FALSE(layout::inject_known(0xFFFF));
+}
+
+TEST(ImageBuilder, Stage2FirstSectorCarriesItsCountAndRestSumAndSumsToTheMagic) {
   const ImageInputs inputs = valid_inputs();
   const std::vector<uint8_t>& stage2 = inputs.payloads[PAYLOAD_STAGE2].bytes;
   ASSERT_NE(read_le32(stage2, layout::STAGE2_SUM_ADJUST_OFFSET), 0u);  // overwritten, not added to
@@ -173,13 +187,19 @@ TEST(ImageBuilder, Stage2FirstSectorSumsToTheMagicAndTheRestToTheHeaderSum) {
   ASSERT_TRUE(result.ok()) << result.error;
   const std::vector<uint8_t>& disk = result.image.bytes;
   const layout::ImageHeader& header = result.image.header;
-  // What stage1 checks, over the first sector and over its spare.
-  for (uint32_t lba : {header.payloads[PAYLOAD_STAGE2].first_lba, layout::stage2_spare_lba(header)}) {
-    EXPECT_EQ(image::sum32(&disk[size_t(lba) * kSector], kSector), layout::STAGE2_MAGIC)
-        << "sector " << lba;
+  const uint32_t sectors = sectors_for(stage2.size());
+  EXPECT_EQ(header.payloads[PAYLOAD_STAGE2].first_lba, layout::STAGE2_LBA);
+  for (uint32_t lba : {layout::STAGE2_LBA, layout::stage2_spare_lba(sectors)}) {
+    const size_t at = size_t(lba) * kSector;
+    // What stage1 checks, over the first sector and over its spare.
+    EXPECT_EQ(image::sum32(&disk[at], kSector), layout::STAGE2_MAGIC) << "sector " << lba;
+    // What that sector checks the rest with: its own count and sum.
+    EXPECT_EQ(read_le32(disk, at + layout::STAGE2_SECTORS_OFFSET), sectors) << "sector " << lba;
+    EXPECT_EQ(read_le32(disk, at + layout::STAGE2_REST_SUM_OFFSET), rest) << "sector " << lba;
+    EXPECT_EQ(image::sum32(&disk[at + kSector], size_t(sectors - 1) * kSector), rest);
   }
-  const size_t h = layout::HEADER_LBA * kSector;
-  EXPECT_EQ(read_le32(disk, h + offsetof(layout::ImageHeader, stage2_rest_sum32)), rest);
+  EXPECT_EQ(header.payloads[PAYLOAD_STAGE2].sectors, sectors);
+  EXPECT_EQ(result.image.stage2_rest_sum32, rest);
 }
 
 TEST(ImageBuilder, Stage2SmallerThanASectorStillSumsToTheMagic) {
@@ -189,8 +209,8 @@ TEST(ImageBuilder, Stage2SmallerThanASectorStillSumsToTheMagic) {
   ASSERT_TRUE(result.ok()) << result.error;
   const layout::ImageHeader& header = result.image.header;
   EXPECT_EQ(header.payloads[PAYLOAD_STAGE2].sectors, 1u);
-  EXPECT_EQ(layout::stage2_spare_lba(header), header.payloads[PAYLOAD_STAGE2].first_lba + 1);
-  EXPECT_EQ(image::sum32(&result.image.bytes[size_t(layout::stage2_spare_lba(header)) * kSector],
+  EXPECT_EQ(layout::stage2_spare_lba(1), header.payloads[PAYLOAD_STAGE2].first_lba + 1);
+  EXPECT_EQ(image::sum32(&result.image.bytes[size_t(layout::stage2_spare_lba(1)) * kSector],
                          kSector),
             layout::STAGE2_MAGIC);
 }
@@ -293,19 +313,19 @@ TEST(ImageBuilder, LbaToChsIn16By63Geometry) {
   }
 }
 
-TEST(ImageBuilder, PayloadsAtTheirLimitsAreAcceptedWithAFloppyWarning) {
+TEST(ImageBuilder, PayloadsAtTheirLimitsAreAcceptedAndStillFitAFloppy) {
   ImageInputs inputs = valid_inputs();
   // stage2 and its spare first sector fill stage2's window (stage1 reads
   // at most its 63 sectors).
   inputs.payloads[PAYLOAD_STAGE2].bytes = valid_stage2(layout::STAGE2_MAX_BYTES - kSector);
   EXPECT_EQ(image::kPayloadSpecs[PAYLOAD_STAGE2].max_bytes, layout::STAGE2_MAX_BYTES - kSector);
-  inputs.payloads[PAYLOAD_VMM].bytes = filler(layout::VMM_MAX_BYTES, 2);
+  // The VMM as big as stage2's staging area below 1 MiB.
+  inputs.payloads[PAYLOAD_VMM].bytes = filler(layout::STAGING_END - layout::STAGING_ADDR, 2);
   inputs.payloads[PAYLOAD_GUEST].bytes = filler(layout::GUEST_MAX_BYTES, 4);
   const BuildResult result = build_image(inputs);
   ASSERT_TRUE(result.ok()) << result.error;
-  EXPECT_GT(result.image.payload_end_lba, image::kFloppySectors);
-  ASSERT_EQ(result.image.warnings.size(), 1u);
-  EXPECT_NE(result.image.warnings[0].find("floppy"), std::string::npos);
+  EXPECT_LE(result.image.payload_end_lba, image::kFloppySectors);
+  EXPECT_TRUE(result.image.warnings.empty());
   EXPECT_EQ(result.image.bytes.size() % (16 * 63 * kSector), 0u);
 }
 
@@ -369,19 +389,54 @@ TEST(ImageBuilderErrors, PayloadsTooBigForTheirRegion) {
   for (uint32_t index : {PAYLOAD_STAGE2, PAYLOAD_VMM, PAYLOAD_GUEST}) {
     ImageInputs inputs = valid_inputs();
     inputs.payloads[index].bytes.resize(spec_of(index).max_bytes + 1, 0xEE);
-    expect_error(inputs, {spec_of(index).name, inputs.payloads[index].path, "too big",
+    expect_error(inputs, {spec_of(index).name, inputs.payloads[index].path, "more than",
                           std::to_string(spec_of(index).max_bytes + 1),
                           std::to_string(spec_of(index).max_bytes)});
   }
 }
 
 TEST(ImageBuilderErrors, Stage2TooShortForTheMagicAndTheSumAdjustment) {
-  for (size_t size : {size_t(7), size_t(11)}) {
+  for (size_t size : {size_t(7), size_t(11), size_t(19)}) {
     ImageInputs inputs = valid_inputs();
     inputs.payloads[PAYLOAD_STAGE2].bytes = valid_stage2(12);
     inputs.payloads[PAYLOAD_STAGE2].bytes.resize(size);
     expect_error(inputs, {"stage2", "in/stage2.bin", std::to_string(size) + " bytes", "too short",
-                          "offset 8"});
+                          "offset 4", "sector count at 12", "sum at 16"});
+  }
+}
+
+// stage2 reads the VMM below 1 MiB first, into 0x20000..0x80000: a VMM
+// bigger than that (though well within its 2 MiB in memory) is refused with
+// the limit and its reason, not left to stage2 to find on every boot.
+TEST(ImageBuilderErrors, VmmBiggerThanTheStagingAreaIsRefusedNamingTheLimit) {
+  EXPECT_EQ(spec_of(PAYLOAD_VMM).max_bytes, 384u * 1024);
+  EXPECT_EQ(spec_of(PAYLOAD_VMM).max_bytes, layout::STAGING_END - layout::STAGING_ADDR);
+  for (size_t size : {size_t(384 * 1024 + 1), size_t(layout::VMM_MAX_BYTES)}) {
+    ImageInputs inputs = valid_inputs();
+    inputs.payloads[PAYLOAD_VMM].bytes = filler(size, 6);
+    expect_error(inputs, {"vmm", "in/vmm.bin", std::to_string(size) + " bytes",
+                          "more than 393216", "staging area", "0x20000..0x80000", "384 KiB"});
+  }
+}
+
+// Each payload's limit keeps it inside its place in memory: what stage2's
+// real-mode part holds the header to (stage2.asm, payload_max_bytes).
+TEST(ImageBuilderErrors, EveryPayloadLimitFitsWhereItIsLoaded) {
+  // stage2 and its spare's first sector: inside 0x8000..0xFE00, below the guest.
+  EXPECT_LE(spec_of(PAYLOAD_STAGE2).load_addr + spec_of(PAYLOAD_STAGE2).max_bytes + kSector,
+            layout::STAGE2_ADDR + layout::STAGE2_MAX_BYTES);
+  EXPECT_LE(layout::STAGE2_ADDR + layout::STAGE2_MAX_BYTES, layout::GUEST_ADDR);
+  // The guest: below the staging area.
+  EXPECT_LE(spec_of(PAYLOAD_GUEST).load_addr + spec_of(PAYLOAD_GUEST).max_bytes,
+            layout::STAGING_ADDR);
+  // The VMM: in the staging area, then below the host page tables.
+  EXPECT_LE(spec_of(PAYLOAD_VMM).max_bytes, layout::STAGING_END - layout::STAGING_ADDR);
+  EXPECT_LE(spec_of(PAYLOAD_VMM).load_addr + spec_of(PAYLOAD_VMM).max_bytes,
+            layout::PAGE_TABLES_ADDR);
+  for (uint32_t index : {PAYLOAD_STAGE2, PAYLOAD_VMM, PAYLOAD_GUEST}) {
+    ImageInputs inputs = valid_inputs();
+    inputs.payloads[index].bytes.resize(spec_of(index).max_bytes + 1, 0xEE);
+    expect_error(inputs, {spec_of(index).name, spec_of(index).limit});
   }
 }
 
