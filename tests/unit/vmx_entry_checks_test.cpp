@@ -847,19 +847,4 @@ TEST(VmxFieldNames, EveryMachineFieldHasItsEnumeratorName) {
   }
 }
 
-// Appendix B encodings of the fields added for the entry checks, typed from
-// the SDM's tables.
-TEST(VmxFieldNames, FieldsAddedForTheChecksMatchAppendixB) {
-  EXPECT_EQ(encoding(VmcsField::posted_interrupt_notification_vector), 0x0002u);
-  EXPECT_EQ(encoding(VmcsField::pml_address), 0x200Eu);
-  EXPECT_EQ(encoding(VmcsField::posted_interrupt_descriptor_address), 0x2016u);
-  EXPECT_EQ(encoding(VmcsField::vmread_bitmap_address), 0x2026u);
-  EXPECT_EQ(encoding(VmcsField::vmwrite_bitmap_address), 0x2028u);
-  EXPECT_EQ(encoding(VmcsField::virtualization_exception_info_address), 0x202Au);
-  EXPECT_EQ(encoding(VmcsField::guest_pdpte0), 0x280Au);
-  EXPECT_EQ(encoding(VmcsField::guest_pdpte1), 0x280Cu);
-  EXPECT_EQ(encoding(VmcsField::guest_pdpte2), 0x280Eu);
-  EXPECT_EQ(encoding(VmcsField::guest_pdpte3), 0x2810u);
-}
-
 }  // namespace
