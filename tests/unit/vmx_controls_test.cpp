@@ -28,6 +28,13 @@ constexpr ControlWord all_words[] = {ControlWord::pin_based, ControlWord::primar
                                      ControlWord::secondary_processor, ControlWord::exit,
                                      ControlWord::entry};
 
+TEST(VmxControls, LowestBitOfEveryWord) {
+  for (uint8_t bit = 0; bit < 32; ++bit) {
+    EXPECT_EQ(vmx::lowest_bit(1u << bit), bit);
+    EXPECT_EQ(vmx::lowest_bit(0xFFFFFFFFu << bit), bit);
+  }
+}
+
 TEST(VmxControls, TwelveBochsModelsCaptured) {
   EXPECT_EQ(bochs_models().size(), 12u);
 }
