@@ -63,7 +63,8 @@ STAGE2_CPP  := stage2/main32.cpp vmm/runtime.cpp vmm/lib/console.cpp vmm/lib/end
 VMM_CPP     := $(wildcard vmm/*.cpp) $(LIB_SRCS) $(wildcard vmm/vmx/*.cpp)
 VMM_ASM     := $(filter-out vmm/symbols_empty.asm,$(wildcard vmm/*.asm)) $(wildcard vmm/vmx/*.asm)
 IMAGE_LIB   := image/image_builder.cpp image/image_file.cpp
-UNIT_SRCS   := $(wildcard tests/unit/*_test.cpp) $(LIB_PURE) $(VMX_PURE) $(IMAGE_LIB)
+# The tests and their support code (tests/unit/*.cpp), then what they test.
+UNIT_SRCS   := $(wildcard tests/unit/*.cpp) $(LIB_PURE) $(VMX_PURE) $(IMAGE_LIB)
 
 STAGE2_OBJS := $(B)/stage2/stage2.o $(patsubst %.cpp,$(B)/stage2/%.o,$(STAGE2_CPP))
 VMM_OBJS    := $(patsubst %.asm,$(B)/vmm/%.o,$(VMM_ASM)) $(patsubst %.cpp,$(B)/vmm/%.o,$(VMM_CPP))

@@ -260,7 +260,7 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
                 pass
             if stream is not None:
                 streamed = _stream_new(serial, streamed, stream)
-            if _halted_for_good(log) and _has_result_line(serial):
+            if halted_for_good(log) and _has_result_line(serial):
                 # HLT with IF=0 never ends: the run stopped where power-off
                 # was impossible (said on COM1, checked in problems()).
                 result.halted = True
@@ -299,7 +299,9 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
     return result
 
 
-def _halted_for_good(log):
+def halted_for_good(log):
+    """Whether Bochs' log ends with the boot CPU halted with interrupts off
+    (a halt nothing can end); also used by disk_boot.py."""
     try:
         with open(log, "rb") as f:
             f.seek(0, os.SEEK_END)

@@ -136,7 +136,7 @@ def _boot_once(image, cpu, bios, stops, end_at_last_stop, timeout, com1_ticks, d
                 break
             except subprocess.TimeoutExpired:
                 pass
-            if _halted_for_good(log):
+            if bochs_boot.halted_for_good(log):
                 # HLT with interrupts off never ends: no need to wait longer.
                 run.halted = True
                 proc.kill()
@@ -167,16 +167,6 @@ def _boot_once(image, cpu, bios, stops, end_at_last_stop, timeout, com1_ticks, d
     if keep_dir is None:
         shutil.rmtree(work, ignore_errors=True)
     return run
-
-
-def _halted_for_good(log):
-    try:
-        with open(log, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 4096))
-            return b"[CPU0  ] WARNING: HLT instruction with IF=0" in f.read()
-    except FileNotFoundError:
-        return False
 
 
 def main():

@@ -1,117 +1,38 @@
 // The VMX capability MSRs of every Bochs 2.7 CPU model with VMX and long
-// mode, shared by the tests that need them (control computation, VM-entry
-// checks).
-//
-// Origin: captured in Bochs 2.7 (Debian 12 package, BIOS-bochs-latest) by
-// booting tests/bochs/vmx_msr_probe.asm once per model with
-// tests/bochs/capture_vmx_msrs.sh; the raw output is
-// tests/bochs/vmx_msrs_bochs27.txt. MSRs a model does not have are 0 here.
+// mode, for the tests that need them (control computation, VM-entry checks),
+// read from the capture itself: tests/bochs/vmx_msrs_bochs27.txt, written by
+// tests/bochs/capture_vmx_msrs.sh, which boots tests/bochs/vmx_msr_probe.asm
+// once per model (Bochs 2.7, Debian 12 package, BIOS-bochs-latest). There is
+// no other copy of the numbers: a new capture is a new test input.
 #pragma once
 
-#include <stdexcept>
+#include <istream>
 #include <string>
+#include <vector>
 
 #include "vmx/controls.h"
 
 namespace bochs_vmx {
 
 struct BochsModel {
-  const char* name;
-  vmx::CapabilityMsrs msrs;  // fields in CapabilityMsrs order
+  std::string name;
+  vmx::CapabilityMsrs msrs;  // an MSR the model does not have is 0
 };
 
-inline const BochsModel bochs_models[] = {
-    {"bx_generic",
-     {
-      0x00D810000000002Bull, 0x0000003F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x0003EFFF00036DFFull, 0x00001FFF000011FFull, 0x00000000000401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x00000000000027FFull, 0x0000004900000000ull, 0x0000003F00000016ull,
-      0xF7F9FFFE04006172ull, 0x0003EFFF00036DFBull, 0x00001FFF000011FBull}},
-    {"core2_penryn_t9600",
-     {
-      0x00D810000000002Bull, 0x0000003F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x0003FFFF00036DFFull, 0x00003FFF000011FFull, 0x00000000000401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x00000000000467FFull, 0x0000004100000000ull, 0x0000003F00000016ull,
-      0xF7F9FFFE04006172ull, 0x0003FFFF00036DFBull, 0x00003FFF000011FBull}},
-    {"corei5_lynnfield_750",
-     {
-      0x00D810000000002Bull, 0x0000007F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x007FFFFF00036DFFull, 0x0000FFFF000011FFull, 0x00000000000401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x00000000000067FFull, 0x0000007F00000000ull, 0x0000007F00000016ull,
-      0xF7F9FFFE04006172ull, 0x007FFFFF00036DFBull, 0x0000FFFF000011FBull}},
-    {"corei5_arrandale_m520",
-     {
-      0x00D810000000002Bull, 0x0000007F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x007FFFFF00036DFFull, 0x0000FFFF000011FFull, 0x00000000000401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x00000000000067FFull, 0x000000FF00000000ull, 0x0000007F00000016ull,
-      0xF7F9FFFE04006172ull, 0x007FFFFF00036DFBull, 0x0000FFFF000011FBull}},
-    {"corei7_sandy_bridge_2600k",
-     {
-      0x00D810000000002Bull, 0x0000007F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x007FFFFF00036DFFull, 0x0000FFFF000011FFull, 0x00000000000401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x00000000000627FFull, 0x000000FF00000000ull, 0x0000007F00000016ull,
-      0xF7F9FFFE04006172ull, 0x007FFFFF00036DFBull, 0x0000FFFF000011FBull}},
-    {"corei7_ivy_bridge_3770k",
-     {
-      0x00D810000000002Bull, 0x0000007F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x007FFFFF00036DFFull, 0x0000FFFF000011FFull, 0x00000000000401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x00000000001727FFull, 0x000008FF00000000ull, 0x0000007F00000016ull,
-      0xF7F9FFFE04006172ull, 0x007FFFFF00036DFBull, 0x0000FFFF000011FBull}},
-    {"corei7_haswell_4770",
-     {
-      0x00D810000000002Bull, 0x0000007F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x007FFFFF00036DFFull, 0x0000FFFF000011FFull, 0x00000000200401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x00000000001727FFull, 0x00047FFF00000000ull, 0x0000007F00000016ull,
-      0xF7F9FFFE04006172ull, 0x007FFFFF00036DFBull, 0x0000FFFF000011FBull}},
-    {"broadwell_ult",
-     {
-      0x00D810000000002Bull, 0x0000007F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x007FFFFF00036DFFull, 0x0000FFFF000011FFull, 0x00000000200401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x00000000003727FFull, 0x00057FFF00000000ull, 0x0000007F00000016ull,
-      0xF7F9FFFE04006172ull, 0x007FFFFF00036DFBull, 0x0000FFFF000011FBull}},
-    {"corei7_skylake_x",
-     {
-      0x00D810000000002Bull, 0x0000007F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x007FFFFF00036DFFull, 0x0000FFFF000011FFull, 0x00000000600401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x00000000003727FFull, 0x02177FFF00000000ull, 0x0000007F00000016ull,
-      0xF7F9FFFE04006172ull, 0x007FFFFF00036DFBull, 0x0000FFFF000011FBull}},
-    {"corei3_cnl",
-     {
-      0x00D810000000002Bull, 0x0000007F00000016ull, 0xF7F9FFFE0401E172ull,
-      0x007FFFFF00036DFFull, 0x0000FFFF000011FFull, 0x00000000600401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x0000000000772FFFull, 0x02157CFF00000000ull, 0x0000007F00000016ull,
-      0xF7F9FFFE04006172ull, 0x007FFFFF00036DFBull, 0x0000FFFF000011FBull}},
-    {"corei7_icelake_u",
-     {
-      0x00D8100000000004ull, 0x0000007F00000016ull, 0xFFF9FFFE0401E172ull,
-      0x007FFFFF00036DFFull, 0x0000FFFF000011FFull, 0x00000000600401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x0000000000772FFFull, 0x02977FFF00000000ull, 0x0000007F00000016ull,
-      0xFFF9FFFE04006172ull, 0x007FFFFF00036DFBull, 0x0000FFFF000011FBull}},
-    {"tigerlake",
-     {
-      0x01D8100000000004ull, 0x0000007F00000016ull, 0xFFF9FFFE0401E172ull,
-      0x107FFFFF00036DFFull, 0x0010FFFF000011FFull, 0x00000000600401E0ull,
-      0x0000000080000021ull, 0x00000000FFFFFFFFull, 0x0000000000002000ull,
-      0x0000000000F72FFFull, 0x02977FFF00000000ull, 0x0000007F00000016ull,
-      0xFFF9FFFE04006172ull, 0x107FFFFF00036DFBull, 0x0010FFFF000011FBull}},
-};
+// A capture as capture_vmx_msrs.sh prints it: "# model=NAME" starts a model,
+// "msr IIIIIIII = VVVVVVVVVVVVVVVV" (hex) is one of its MSRs; other lines
+// starting with '#', and blank lines, are comments. MSRs outside
+// CapabilityMsrs (0x3A, 0x48C, 0x491) are read and not kept. Each model must
+// hold the MSRs the probe reads on every VMX CPU (0x480-0x48A), the TRUE
+// controls (0x48D-0x490) when IA32_VMX_BASIC bit 55 says they exist, and
+// 0x48B when the secondary controls may be activated. Anything else throws
+// std::runtime_error naming `source`, the line and what is wrong.
+std::vector<BochsModel> parse_capture(std::istream& text, const std::string& source);
 
-inline const BochsModel& model(const std::string& name) {
-  for (const BochsModel& m : bochs_models) {
-    if (name == m.name) return m;
-  }
-  throw std::runtime_error("no model " + name);
-}
+// The capture file, parsed once. Its path: $VMXBOOT_BOCHS_MSRS, or
+// tests/bochs/vmx_msrs_bochs27.txt from the repository root (where the tests
+// run). Throws std::runtime_error when it cannot be read or parsed.
+const std::vector<BochsModel>& bochs_models();
+const BochsModel& model(const std::string& name);
 
 }  // namespace bochs_vmx

@@ -12,17 +12,22 @@ using namespace descriptors;
 
 TEST(Descriptors, WellKnownFlatSegments) {
   EXPECT_EQ(code64_descriptor(), 0x00AF9A000000FFFFull);
-  EXPECT_EQ(code32_flat_descriptor(), 0x00CF9A000000FFFFull);
   EXPECT_EQ(data_flat_descriptor(), 0x00CF92000000FFFFull);
   // User-mode (DPL 3) variants as in Linux's GDT.
   EXPECT_EQ(code64_descriptor(3), 0x00AFFA000000FFFFull);
   EXPECT_EQ(data_flat_descriptor(3), 0x00CFF2000000FFFFull);
 }
 
-TEST(Descriptors, SixteenBitSegments) {
-  EXPECT_EQ(code16_descriptor(0), 0x00009A000000FFFFull);
-  EXPECT_EQ(data16_descriptor(0), 0x000092000000FFFFull);
-  EXPECT_EQ(code16_descriptor(0x8000), 0x00009A008000FFFFull);
+// Through the general encoder: flat 32-bit code (the value stage2.asm's GDT
+// spells out), and 16-bit code and data with a 64 KiB limit.
+TEST(Descriptors, ThirtyTwoAndSixteenBitSegments) {
+  constexpr uint8_t code = access_present | access_code_or_data | access_executable | access_readable;
+  constexpr uint8_t data = access_present | access_code_or_data | access_writable;
+  EXPECT_EQ(segment_descriptor(0, 0xFFFFF, code, flag_granularity_4k | flag_size_32),
+            0x00CF9A000000FFFFull);
+  EXPECT_EQ(segment_descriptor(0, 0xFFFF, code, 0), 0x00009A000000FFFFull);
+  EXPECT_EQ(segment_descriptor(0, 0xFFFF, data, 0), 0x000092000000FFFFull);
+  EXPECT_EQ(segment_descriptor(0x8000, 0xFFFF, code, 0), 0x00009A008000FFFFull);
 }
 
 TEST(Descriptors, BaseAndLimitAreSplitAcrossTheDescriptor) {
@@ -82,7 +87,7 @@ TEST(Descriptors, TableRegisterLayouts) {
   EXPECT_EQ(bytes[0], 0x27);
   EXPECT_EQ(bytes[2], 0x00);
   EXPECT_EQ(bytes[3], 0x10);
-  EXPECT_EQ(sizeof(TableRegister32), 6u);
+  EXPECT_EQ(sizeof(TableRegister64), 10u);
 }
 
 // Usable in constant expressions, as GDTs built at compile time need.

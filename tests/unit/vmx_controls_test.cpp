@@ -1,5 +1,5 @@
 // Control computation (vmm/vmx/controls.h) over the capability MSRs of every
-// Bochs 2.7 CPU model with VMX and long mode (tests/unit/bochs_vmx_msrs.h),
+// Bochs 2.7 CPU model with VMX and long mode (tests/bochs/vmx_msrs_bochs27.txt),
 // and over invented MSR values that conflict with what is wanted.
 #include <gtest/gtest.h>
 
@@ -28,12 +28,19 @@ constexpr ControlWord all_words[] = {ControlWord::pin_based, ControlWord::primar
                                      ControlWord::secondary_processor, ControlWord::exit,
                                      ControlWord::entry};
 
+TEST(VmxControls, LowestBitOfEveryWord) {
+  for (uint8_t bit = 0; bit < 32; ++bit) {
+    EXPECT_EQ(vmx::lowest_bit(1u << bit), bit);
+    EXPECT_EQ(vmx::lowest_bit(0xFFFFFFFFu << bit), bit);
+  }
+}
+
 TEST(VmxControls, TwelveBochsModelsCaptured) {
-  EXPECT_EQ(sizeof(bochs_models) / sizeof(bochs_models[0]), 12u);
+  EXPECT_EQ(bochs_models().size(), 12u);
 }
 
 TEST(VmxControls, DemoControlsSettleOnEveryBochsModel) {
-  for (const BochsModel& m : bochs_models) {
+  for (const BochsModel& m : bochs_models()) {
     SCOPED_TRACE(m.name);
     vmx::ControlResult result = vmx::compute_controls(m.msrs, vmx::demo_wanted_controls);
     ASSERT_TRUE(result.ok) << ia32::vmx::control_word_name(result.error.word) << " bit "
@@ -126,7 +133,7 @@ TEST(VmxControls, SecondaryWantedButPrimaryCannotActivateIt) {
 TEST(VmxControls, PreemptionTimerFromLynnfieldOn) {
   ControlWords wanted = vmx::demo_wanted_controls;
   wanted.pin_based = ia32::vmx::pin_based::activate_preemption_timer;
-  for (const BochsModel& m : bochs_models) {
+  for (const BochsModel& m : bochs_models()) {
     SCOPED_TRACE(m.name);
     vmx::ControlResult result = vmx::compute_controls(m.msrs, wanted);
     bool old_model = std::string(m.name) == "bx_generic" ||
@@ -200,7 +207,7 @@ TEST(VmxCapabilities, AllowedSettingsSplitTheMsr) {
 }
 
 TEST(VmxCapabilities, GuestControlRegistersFitEveryModel) {
-  for (const BochsModel& m : bochs_models) {
+  for (const BochsModel& m : bochs_models()) {
     SCOPED_TRACE(m.name);
     vmx::FixedResult cr0 = vmx::apply_fixed_bits(
         vmx::guest_cr0_wanted, {m.msrs.cr0_fixed0, m.msrs.cr0_fixed1});

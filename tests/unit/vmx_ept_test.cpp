@@ -1,12 +1,10 @@
-// EPT tables for the guest (vmm/vmx/ept.h) and the guest's time bound
-// arithmetic (vmm/vmx/guest_timer.h).
+// EPT tables for the guest (vmm/vmx/ept.h).
 #include <gtest/gtest.h>
 
 #include <memory>
 
 #include "layout.h"
 #include "vmx/ept.h"
-#include "vmx/guest_timer.h"
 
 namespace {
 
@@ -59,21 +57,6 @@ TEST(EptPointer, WalkLengthFourAndTheBestMemoryType) {
   EXPECT_EQ(vmx::ept_pointer(tables_at, page_walk_length_4 | memory_type_uc), tables_at | (3u << 3));
   EXPECT_EQ(vmx::ept_pointer(tables_at, memory_type_wb), 0u) << "no 4-level walk";
   EXPECT_EQ(vmx::ept_pointer(tables_at, page_walk_length_4), 0u) << "no memory type";
-}
-
-TEST(GuestTimer, BoundIsTwoSecondsOfPitTicks) {
-  using namespace vmx::guest_timer;
-  EXPECT_EQ(limit_ms, 2000u);
-  EXPECT_EQ(pit_ticks_for_limit, 40u);
-  EXPECT_EQ(pit_divisor, 59659u) << "1193182 Hz / 20";
-}
-
-TEST(GuestTimer, PreemptionTimerValueScalesAndSaturates) {
-  using vmx::guest_timer::preemption_timer_value;
-  // Bochs: TSC = instructions, 4 million an emulated second, rate shift 0.
-  EXPECT_EQ(preemption_timer_value(8000000, 0), 8000000u);
-  EXPECT_EQ(preemption_timer_value(6000000000ull, 5), 187500000u);
-  EXPECT_EQ(preemption_timer_value(1ull << 40, 0), 0xFFFFFFFFu) << "the field is 32 bits";
 }
 
 }  // namespace

@@ -1,14 +1,16 @@
 // VMCS field encodings (vmm/ia32/vmx/fields.h) against the numbers printed in
-// SDM Vol. 3 appendix B, and the name tables for exit reasons, VM-instruction
+// SDM Vol. 3 appendix B, the fields' names (field_names.h), and the name tables for exit reasons, VM-instruction
 // errors and control bits.
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <iterator>
 #include <set>
 #include <string>
 
 #include "ia32/vmx/controls.h"
 #include "ia32/vmx/exit_reason.h"
+#include "ia32/vmx/field_names.h"
 #include "ia32/vmx/fields.h"
 #include "ia32/vmx/instruction_error.h"
 #include "ia32/vmx/interruption_info.h"
@@ -26,6 +28,7 @@ struct Expected {
 // Typed from appendix B's tables, independently of the index arithmetic.
 const Expected sdm_table[] = {
     {VmcsField::virtual_processor_id, 0x0000},
+    {VmcsField::posted_interrupt_notification_vector, 0x0002},
     {VmcsField::guest_es_selector, 0x0800}, {VmcsField::guest_cs_selector, 0x0802},
     {VmcsField::guest_ss_selector, 0x0804}, {VmcsField::guest_ds_selector, 0x0806},
     {VmcsField::guest_fs_selector, 0x0808}, {VmcsField::guest_gs_selector, 0x080A},
@@ -37,12 +40,19 @@ const Expected sdm_table[] = {
     {VmcsField::io_bitmap_a_address, 0x2000}, {VmcsField::io_bitmap_b_address, 0x2002},
     {VmcsField::msr_bitmap_address, 0x2004}, {VmcsField::exit_msr_store_address, 0x2006},
     {VmcsField::exit_msr_load_address, 0x2008}, {VmcsField::entry_msr_load_address, 0x200A},
-    {VmcsField::executive_vmcs_pointer, 0x200C}, {VmcsField::tsc_offset, 0x2010},
+    {VmcsField::executive_vmcs_pointer, 0x200C}, {VmcsField::pml_address, 0x200E},
+    {VmcsField::tsc_offset, 0x2010},
     {VmcsField::virtual_apic_address, 0x2012}, {VmcsField::apic_access_address, 0x2014},
-    {VmcsField::ept_pointer, 0x201A}, {VmcsField::guest_physical_address, 0x2400},
+    {VmcsField::posted_interrupt_descriptor_address, 0x2016},
+    {VmcsField::ept_pointer, 0x201A},
+    {VmcsField::vmread_bitmap_address, 0x2026}, {VmcsField::vmwrite_bitmap_address, 0x2028},
+    {VmcsField::virtualization_exception_info_address, 0x202A},
+    {VmcsField::guest_physical_address, 0x2400},
     {VmcsField::vmcs_link_pointer, 0x2800}, {VmcsField::guest_ia32_debugctl, 0x2802},
     {VmcsField::guest_ia32_pat, 0x2804}, {VmcsField::guest_ia32_efer, 0x2806},
     {VmcsField::guest_ia32_perf_global_ctrl, 0x2808},
+    {VmcsField::guest_pdpte0, 0x280A}, {VmcsField::guest_pdpte1, 0x280C},
+    {VmcsField::guest_pdpte2, 0x280E}, {VmcsField::guest_pdpte3, 0x2810},
     {VmcsField::host_ia32_pat, 0x2C00}, {VmcsField::host_ia32_efer, 0x2C02},
     {VmcsField::host_ia32_perf_global_ctrl, 0x2C04},
     {VmcsField::pin_based_controls, 0x4000}, {VmcsField::primary_processor_controls, 0x4002},
@@ -103,6 +113,29 @@ TEST(VmxFields, EncodingsMatchTheSdm) {
     EXPECT_EQ(ia32::vmx::encoding(e.field), e.sdm_encoding) << std::hex << e.sdm_encoding;
     EXPECT_TRUE(seen.insert(e.sdm_encoding).second) << "listed twice: " << std::hex << e.sdm_encoding;
   }
+}
+
+// The table above is typed independently of VMX_VMCS_FIELDS: holding every
+// field the project knows, it checks each encoding; and each field has a
+// name of its own, printable as it is spelled in the source.
+TEST(VmxFields, EveryFieldIsCheckedAndHasAUniqueName) {
+  EXPECT_EQ(ia32::vmx::field_name_count, std::size(sdm_table))
+      << "VMX_VMCS_FIELDS and sdm_table list different fields";
+  std::set<std::string> names;
+  for (const Expected& e : sdm_table) {
+    const char* name = ia32::vmx::field_name(e.field);
+    ASSERT_NE(name, nullptr) << std::hex << e.sdm_encoding;
+    EXPECT_TRUE(names.insert(name).second) << "named twice: " << name;
+    for (char c : std::string(name)) {
+      EXPECT_TRUE(std::islower(static_cast<unsigned char>(c)) ||
+                  std::isdigit(static_cast<unsigned char>(c)) || c == '_')
+          << name;
+    }
+  }
+  EXPECT_EQ(names.size(), ia32::vmx::field_name_count);
+  EXPECT_STREQ(ia32::vmx::field_name(VmcsField::guest_pdpte3), "guest_pdpte3");
+  EXPECT_STREQ(ia32::vmx::field_name(0x0000), "virtual_processor_id");
+  EXPECT_EQ(ia32::vmx::field_name(0x2001), nullptr) << "the high half has no name of its own";
 }
 
 TEST(VmxFields, WidthComesFromBits14And13) {

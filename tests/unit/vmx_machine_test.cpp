@@ -335,7 +335,7 @@ TEST(VmxResults, ReadIntoExitInfoAndStopOnFailure) {
     return true;
   };
   vmx::ExitInfo info{};
-  EXPECT_EQ(vmx::read_results(info, 0, vmx::results_size, read), vmx::results_size);
+  EXPECT_TRUE((vmx::read_results_range<0, vmx::results_size>(info, read)));
   EXPECT_EQ(info.exit_reason, 30u);
   EXPECT_EQ(info.exit_qualification, 0x03F80010u);
   EXPECT_EQ(info.instruction_length, 2u);
@@ -345,13 +345,21 @@ TEST(VmxResults, ReadIntoExitInfoAndStopOnFailure) {
   EXPECT_EQ(info.idt_vectoring_error_code, 0xFFFFFFFFu) << "truncated to 32 bits";
 
   vmcs.erase(0x681C);  // guest RSP unreadable
+  uint32_t failed = 0;
+  auto read_noting_failure = [&](uint32_t field, uint64_t* value) {
+    if (read(field, value)) return true;
+    failed = field;
+    return false;
+  };
   vmx::ExitInfo partial{};
-  size_t n = vmx::read_results(partial, 0, vmx::results_size, read);
-  EXPECT_EQ(vmx::results[n].field, VmcsField::guest_rsp);
-  EXPECT_EQ(partial.guest_rflags, 0u);
+  EXPECT_FALSE((vmx::read_results_range<0, vmx::results_size>(partial, read_noting_failure)));
+  EXPECT_EQ(failed, encoding(VmcsField::guest_rsp));
+  EXPECT_EQ(partial.guest_rip, 0x77u) << "read before the failure";
+  EXPECT_EQ(partial.guest_rflags, 0u) << "not read after it";
 
   vmx::ExitInfo io{};
-  EXPECT_EQ(vmx::read_results(io, 1, vmx::results_for_io_exit - 1, read), 3u);
+  ASSERT_EQ(vmx::results_for_io_exit, 4u);
+  EXPECT_TRUE((vmx::read_results_range<1, vmx::results_for_io_exit>(io, read)));
   EXPECT_EQ(io.exit_reason, 0u) << "entry 0 not read again";
   EXPECT_EQ(io.guest_rip, 0x77u);
   EXPECT_EQ(io.instruction_info, 0u);

@@ -48,32 +48,12 @@ constexpr uint64_t code64_descriptor(unsigned dpl = 0) {
                             flag_granularity_4k | flag_long_mode);
 }
 
-// Flat 4 GiB 32-bit code, readable.
-constexpr uint64_t code32_flat_descriptor(unsigned dpl = 0) {
-  return segment_descriptor(0, 0xFFFFF,
-                            access_present | access_dpl(dpl) | access_code_or_data |
-                                access_executable | access_readable,
-                            flag_granularity_4k | flag_size_32);
-}
-
 // Flat 4 GiB data, writable (also valid as the 64-bit SS/DS).
 constexpr uint64_t data_flat_descriptor(unsigned dpl = 0) {
   return segment_descriptor(0, 0xFFFFF,
                             access_present | access_dpl(dpl) | access_code_or_data |
                                 access_writable,
                             flag_granularity_4k | flag_size_32);
-}
-
-// 16-bit code or data with a 64 KiB limit (for going back to real mode).
-constexpr uint64_t code16_descriptor(uint32_t base) {
-  return segment_descriptor(base, 0xFFFF,
-                            access_present | access_code_or_data | access_executable |
-                                access_readable,
-                            0);
-}
-constexpr uint64_t data16_descriptor(uint32_t base) {
-  return segment_descriptor(base, 0xFFFF,
-                            access_present | access_code_or_data | access_writable, 0);
 }
 
 // A 16-byte descriptor: the TSS descriptor and IDT gates in IA-32e mode.
@@ -113,16 +93,8 @@ struct [[gnu::packed]] TableRegister64 {
 };
 static_assert(sizeof(TableRegister64) == 10);
 
-// Operand of LGDT/LIDT in 32-bit mode.
-struct [[gnu::packed]] TableRegister32 {
-  uint16_t limit;
-  uint32_t base;
-};
-static_assert(sizeof(TableRegister32) == 6);
-
 // Known encodings, checked where they are defined.
 static_assert(code64_descriptor() == 0x00AF9A000000FFFFull);
-static_assert(code32_flat_descriptor() == 0x00CF9A000000FFFFull);
 static_assert(data_flat_descriptor() == 0x00CF92000000FFFFull);
 
 }  // namespace descriptors

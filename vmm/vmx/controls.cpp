@@ -52,16 +52,6 @@ AllowedSettings allowed_settings(const CapabilityMsrs& msrs, ControlWord word) {
 
 namespace {
 
-// Lowest bit of `bits`; bits != 0.
-uint8_t lowest_bit(uint32_t bits) {
-  uint8_t bit = 0;
-  while ((bits & 1) == 0) {
-    bits >>= 1;
-    ++bit;
-  }
-  return bit;
-}
-
 // value = wanted | must-be-1; fails on the lowest bit that may not be 1.
 bool settle_word(ControlWord word, uint32_t wanted, AllowedSettings allowed,
                  uint32_t& value, ControlError& error) {

@@ -61,6 +61,18 @@ struct ControlResult {
   ControlError error;     // valid when !ok
 };
 
+// The lowest set bit of `bits` (bits != 0): of several bits that fail, the
+// one a control error names.
+constexpr uint8_t lowest_bit(uint32_t bits) {
+  uint8_t bit = 0;
+  while ((bits & 1) == 0) {
+    bits >>= 1;
+    ++bit;
+  }
+  return bit;
+}
+static_assert(lowest_bit(0x80000000u) == 31 && lowest_bit(0x0401E172u) == 1);
+
 // Which MSR settles a word: the TRUE MSR when IA32_VMX_BASIC bit 55 is set
 // (it may allow 0 for some default-1 bits), else the original one; 0x48B for
 // the secondary word, which has no TRUE variant.

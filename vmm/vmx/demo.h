@@ -2,7 +2,7 @@
 // capability MSRs, CR0/CR4 fixed bits), VMXON, the VMCS written from
 // machine[], VMLAUNCH into the V86 guest, the exit loop, VMXOFF. Ends the run
 // through end_run() with one of: ok, no-vmx, vmx-disabled, vmx-failed,
-// entry-failed, guest-exit, guest-invalid, guest-failed.
+// entry-failed, guest-exit, guest-invalid, guest-failed, guest-timeout.
 #pragma once
 
 #include "layout.h"

@@ -339,23 +339,10 @@ MachineWriteResult write_machine(const VmcsImage& image, VmcsWriter writer);
   }
 }
 
-// Reads results[first, first + count) through `read(field, &value)` (which
-// returns false on failure); stops at the first failure and returns the
-// number of entries read. A template so the VMM's exit path inlines VMREAD.
-template <typename Reader>
-size_t read_results(ExitInfo& info, size_t first, size_t count, Reader&& read) {
-  size_t done = 0;
-  for (size_t i = first; i < first + count && i < results_size; ++i) {
-    uint64_t value;
-    if (!read(ia32::vmx::encoding(results[i].field), &value)) break;
-    store_result(info, results[i], value);
-    ++done;
-  }
-  return done;
-}
-
-// The same for the compile-time range results[First, Last): unrolled, each
-// entry a read and a store, for the exit handlers' fast paths.
+// Reads results[First, Last) through `read(field, &value)` (which returns
+// false on failure), stopping at the first failure; true when all were read.
+// Unrolled at compile time, each entry a read and a store, so that the exit
+// handlers' fast paths inline VMREAD.
 template <size_t First, size_t Last, typename Reader>
 [[gnu::always_inline]] inline bool read_results_range(ExitInfo& info, Reader&& read) {
   static_assert(First <= Last && Last <= results_size);

@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "ia32/vmx/dashed_name.h"
+
 namespace ia32::vmx {
 
 enum class ControlWord : uint8_t {
@@ -26,101 +28,107 @@ constexpr const char* control_word_name(ControlWord word) {
   return "unknown";
 }
 
-namespace pin_based {
-inline constexpr uint32_t external_interrupt_exiting = 1u << 0;
-inline constexpr uint32_t nmi_exiting = 1u << 3;
-inline constexpr uint32_t virtual_nmis = 1u << 5;
-inline constexpr uint32_t activate_preemption_timer = 1u << 6;
-inline constexpr uint32_t process_posted_interrupts = 1u << 7;
-}  // namespace pin_based
+// Each word's defined bits as X(name, bit, printed name): the one list from
+// which both the bit constants (pin_based::nmi_exiting) and the names
+// control_bit_name() prints come.
+#define VMX_PIN_BASED_CONTROLS(X)                                           \
+  X(external_interrupt_exiting, 0, "external-interrupt-exiting")            \
+  X(nmi_exiting, 3, "nmi-exiting")                                          \
+  X(virtual_nmis, 5, "virtual-nmis")                                        \
+  X(activate_preemption_timer, 6, "activate-preemption-timer")              \
+  X(process_posted_interrupts, 7, "process-posted-interrupts")
 
-namespace primary_processor {
-inline constexpr uint32_t interrupt_window_exiting = 1u << 2;
-inline constexpr uint32_t use_tsc_offsetting = 1u << 3;
-inline constexpr uint32_t hlt_exiting = 1u << 7;
-inline constexpr uint32_t invlpg_exiting = 1u << 9;
-inline constexpr uint32_t mwait_exiting = 1u << 10;
-inline constexpr uint32_t rdpmc_exiting = 1u << 11;
-inline constexpr uint32_t rdtsc_exiting = 1u << 12;
-inline constexpr uint32_t cr3_load_exiting = 1u << 15;
-inline constexpr uint32_t cr3_store_exiting = 1u << 16;
-inline constexpr uint32_t activate_tertiary_controls = 1u << 17;
-inline constexpr uint32_t cr8_load_exiting = 1u << 19;
-inline constexpr uint32_t cr8_store_exiting = 1u << 20;
-inline constexpr uint32_t use_tpr_shadow = 1u << 21;
-inline constexpr uint32_t nmi_window_exiting = 1u << 22;
-inline constexpr uint32_t mov_dr_exiting = 1u << 23;
-inline constexpr uint32_t unconditional_io_exiting = 1u << 24;
-inline constexpr uint32_t use_io_bitmaps = 1u << 25;
-inline constexpr uint32_t monitor_trap_flag = 1u << 27;
-inline constexpr uint32_t use_msr_bitmaps = 1u << 28;
-inline constexpr uint32_t monitor_exiting = 1u << 29;
-inline constexpr uint32_t pause_exiting = 1u << 30;
-inline constexpr uint32_t activate_secondary_controls = 1u << 31;
-}  // namespace primary_processor
+#define VMX_PRIMARY_PROCESSOR_CONTROLS(X)                                   \
+  X(interrupt_window_exiting, 2, "interrupt-window-exiting")                \
+  X(use_tsc_offsetting, 3, "use-tsc-offsetting")                            \
+  X(hlt_exiting, 7, "hlt-exiting")                                          \
+  X(invlpg_exiting, 9, "invlpg-exiting")                                    \
+  X(mwait_exiting, 10, "mwait-exiting")                                     \
+  X(rdpmc_exiting, 11, "rdpmc-exiting")                                     \
+  X(rdtsc_exiting, 12, "rdtsc-exiting")                                     \
+  X(cr3_load_exiting, 15, "cr3-load-exiting")                               \
+  X(cr3_store_exiting, 16, "cr3-store-exiting")                             \
+  X(activate_tertiary_controls, 17, "activate-tertiary-controls")           \
+  X(cr8_load_exiting, 19, "cr8-load-exiting")                               \
+  X(cr8_store_exiting, 20, "cr8-store-exiting")                             \
+  X(use_tpr_shadow, 21, "use-tpr-shadow")                                   \
+  X(nmi_window_exiting, 22, "nmi-window-exiting")                           \
+  X(mov_dr_exiting, 23, "mov-dr-exiting")                                   \
+  X(unconditional_io_exiting, 24, "unconditional-io-exiting")               \
+  X(use_io_bitmaps, 25, "use-io-bitmaps")                                   \
+  X(monitor_trap_flag, 27, "monitor-trap-flag")                             \
+  X(use_msr_bitmaps, 28, "use-msr-bitmaps")                                 \
+  X(monitor_exiting, 29, "monitor-exiting")                                 \
+  X(pause_exiting, 30, "pause-exiting")                                     \
+  X(activate_secondary_controls, 31, "activate-secondary-controls")
 
-namespace secondary_processor {
-inline constexpr uint32_t virtualize_apic_accesses = 1u << 0;
-inline constexpr uint32_t enable_ept = 1u << 1;
-inline constexpr uint32_t descriptor_table_exiting = 1u << 2;
-inline constexpr uint32_t enable_rdtscp = 1u << 3;
-inline constexpr uint32_t virtualize_x2apic_mode = 1u << 4;
-inline constexpr uint32_t enable_vpid = 1u << 5;
-inline constexpr uint32_t wbinvd_exiting = 1u << 6;
-inline constexpr uint32_t unrestricted_guest = 1u << 7;
-inline constexpr uint32_t apic_register_virtualization = 1u << 8;
-inline constexpr uint32_t virtual_interrupt_delivery = 1u << 9;
-inline constexpr uint32_t pause_loop_exiting = 1u << 10;
-inline constexpr uint32_t rdrand_exiting = 1u << 11;
-inline constexpr uint32_t enable_invpcid = 1u << 12;
-inline constexpr uint32_t enable_vm_functions = 1u << 13;
-inline constexpr uint32_t vmcs_shadowing = 1u << 14;
-inline constexpr uint32_t enable_encls_exiting = 1u << 15;
-inline constexpr uint32_t rdseed_exiting = 1u << 16;
-inline constexpr uint32_t enable_pml = 1u << 17;
-inline constexpr uint32_t ept_violation_ve = 1u << 18;
-inline constexpr uint32_t conceal_vmx_from_pt = 1u << 19;
-inline constexpr uint32_t enable_xsaves_xrstors = 1u << 20;
-inline constexpr uint32_t mode_based_execute_control = 1u << 22;
-inline constexpr uint32_t sub_page_write_permissions = 1u << 23;
-inline constexpr uint32_t pt_uses_guest_physical_addresses = 1u << 24;
-inline constexpr uint32_t use_tsc_scaling = 1u << 25;
-inline constexpr uint32_t enable_user_wait_and_pause = 1u << 26;
-inline constexpr uint32_t enable_pconfig = 1u << 27;
-inline constexpr uint32_t enable_enclv_exiting = 1u << 28;
-}  // namespace secondary_processor
+#define VMX_SECONDARY_PROCESSOR_CONTROLS(X)                                 \
+  X(virtualize_apic_accesses, 0, "virtualize-apic-accesses")                \
+  X(enable_ept, 1, "enable-ept")                                            \
+  X(descriptor_table_exiting, 2, "descriptor-table-exiting")                \
+  X(enable_rdtscp, 3, "enable-rdtscp")                                      \
+  X(virtualize_x2apic_mode, 4, "virtualize-x2apic-mode")                    \
+  X(enable_vpid, 5, "enable-vpid")                                          \
+  X(wbinvd_exiting, 6, "wbinvd-exiting")                                    \
+  X(unrestricted_guest, 7, "unrestricted-guest")                            \
+  X(apic_register_virtualization, 8, "apic-register-virtualization")        \
+  X(virtual_interrupt_delivery, 9, "virtual-interrupt-delivery")            \
+  X(pause_loop_exiting, 10, "pause-loop-exiting")                           \
+  X(rdrand_exiting, 11, "rdrand-exiting")                                   \
+  X(enable_invpcid, 12, "enable-invpcid")                                   \
+  X(enable_vm_functions, 13, "enable-vm-functions")                         \
+  X(vmcs_shadowing, 14, "vmcs-shadowing")                                   \
+  X(enable_encls_exiting, 15, "enable-encls-exiting")                       \
+  X(rdseed_exiting, 16, "rdseed-exiting")                                   \
+  X(enable_pml, 17, "enable-pml")                                           \
+  X(ept_violation_ve, 18, "ept-violation-ve")                               \
+  X(conceal_vmx_from_pt, 19, "conceal-vmx-from-pt")                         \
+  X(enable_xsaves_xrstors, 20, "enable-xsaves-xrstors")                     \
+  X(mode_based_execute_control, 22, "mode-based-execute-control")           \
+  X(sub_page_write_permissions, 23, "sub-page-write-permissions")           \
+  X(pt_uses_guest_physical_addresses, 24, "pt-uses-guest-physical-addresses")\
+  X(use_tsc_scaling, 25, "use-tsc-scaling")                                 \
+  X(enable_user_wait_and_pause, 26, "enable-user-wait-and-pause")           \
+  X(enable_pconfig, 27, "enable-pconfig")                                   \
+  X(enable_enclv_exiting, 28, "enable-enclv-exiting")
 
-namespace exit {
-inline constexpr uint32_t save_debug_controls = 1u << 2;
-inline constexpr uint32_t host_address_space_size = 1u << 9;
-inline constexpr uint32_t load_perf_global_ctrl = 1u << 12;
-inline constexpr uint32_t acknowledge_interrupt_on_exit = 1u << 15;
-inline constexpr uint32_t save_pat = 1u << 18;
-inline constexpr uint32_t load_pat = 1u << 19;
-inline constexpr uint32_t save_efer = 1u << 20;
-inline constexpr uint32_t load_efer = 1u << 21;
-inline constexpr uint32_t save_preemption_timer = 1u << 22;
-inline constexpr uint32_t clear_bndcfgs = 1u << 23;
-inline constexpr uint32_t conceal_vmx_from_pt = 1u << 24;
-inline constexpr uint32_t clear_rtit_ctl = 1u << 25;
-inline constexpr uint32_t load_cet_state = 1u << 28;
-inline constexpr uint32_t load_pkrs = 1u << 29;
-}  // namespace exit
+#define VMX_EXIT_CONTROLS(X)                                                \
+  X(save_debug_controls, 2, "save-debug-controls")                          \
+  X(host_address_space_size, 9, "host-address-space-size")                  \
+  X(load_perf_global_ctrl, 12, "load-perf-global-ctrl")                     \
+  X(acknowledge_interrupt_on_exit, 15, "acknowledge-interrupt-on-exit")     \
+  X(save_pat, 18, "save-pat")                                               \
+  X(load_pat, 19, "load-pat")                                               \
+  X(save_efer, 20, "save-efer")                                             \
+  X(load_efer, 21, "load-efer")                                             \
+  X(save_preemption_timer, 22, "save-preemption-timer")                     \
+  X(clear_bndcfgs, 23, "clear-bndcfgs")                                     \
+  X(conceal_vmx_from_pt, 24, "conceal-vmx-from-pt")                         \
+  X(clear_rtit_ctl, 25, "clear-rtit-ctl")                                   \
+  X(load_cet_state, 28, "load-cet-state")                                   \
+  X(load_pkrs, 29, "load-pkrs")
 
-namespace entry {
-inline constexpr uint32_t load_debug_controls = 1u << 2;
-inline constexpr uint32_t ia32e_mode_guest = 1u << 9;
-inline constexpr uint32_t entry_to_smm = 1u << 10;
-inline constexpr uint32_t deactivate_dual_monitor = 1u << 11;
-inline constexpr uint32_t load_perf_global_ctrl = 1u << 13;
-inline constexpr uint32_t load_pat = 1u << 14;
-inline constexpr uint32_t load_efer = 1u << 15;
-inline constexpr uint32_t load_bndcfgs = 1u << 16;
-inline constexpr uint32_t conceal_vmx_from_pt = 1u << 17;
-inline constexpr uint32_t load_rtit_ctl = 1u << 18;
-inline constexpr uint32_t load_cet_state = 1u << 20;
-inline constexpr uint32_t load_pkrs = 1u << 22;
-}  // namespace entry
+#define VMX_ENTRY_CONTROLS(X)                                               \
+  X(load_debug_controls, 2, "load-debug-controls")                          \
+  X(ia32e_mode_guest, 9, "ia32e-mode-guest")                                \
+  X(entry_to_smm, 10, "entry-to-smm")                                       \
+  X(deactivate_dual_monitor, 11, "deactivate-dual-monitor")                 \
+  X(load_perf_global_ctrl, 13, "load-perf-global-ctrl")                     \
+  X(load_pat, 14, "load-pat")                                               \
+  X(load_efer, 15, "load-efer")                                             \
+  X(load_bndcfgs, 16, "load-bndcfgs")                                       \
+  X(conceal_vmx_from_pt, 17, "conceal-vmx-from-pt")                         \
+  X(load_rtit_ctl, 18, "load-rtit-ctl")                                     \
+  X(load_cet_state, 20, "load-cet-state")                                   \
+  X(load_pkrs, 22, "load-pkrs")
+
+#define VMX_CONTROL_BIT(name, bit, text) inline constexpr uint32_t name = 1u << bit;
+namespace pin_based { VMX_PIN_BASED_CONTROLS(VMX_CONTROL_BIT) }
+namespace primary_processor { VMX_PRIMARY_PROCESSOR_CONTROLS(VMX_CONTROL_BIT) }
+namespace secondary_processor { VMX_SECONDARY_PROCESSOR_CONTROLS(VMX_CONTROL_BIT) }
+namespace exit { VMX_EXIT_CONTROLS(VMX_CONTROL_BIT) }
+namespace entry { VMX_ENTRY_CONTROLS(VMX_CONTROL_BIT) }
+#undef VMX_CONTROL_BIT
 
 namespace detail {
 
@@ -129,54 +137,23 @@ struct ControlBitName {
   const char* name;
 };
 
-inline constexpr ControlBitName pin_based_names[] = {
-    {0, "external-interrupt-exiting"}, {3, "nmi-exiting"},
-    {5, "virtual-nmis"}, {6, "activate-preemption-timer"},
-    {7, "process-posted-interrupts"},
-};
+#define VMX_CONTROL_BIT_NAME(name, bit, text) ControlBitName{bit, text},
+inline constexpr ControlBitName pin_based_names[] = {VMX_PIN_BASED_CONTROLS(VMX_CONTROL_BIT_NAME)};
 inline constexpr ControlBitName primary_processor_names[] = {
-    {2, "interrupt-window-exiting"}, {3, "use-tsc-offsetting"},
-    {7, "hlt-exiting"}, {9, "invlpg-exiting"}, {10, "mwait-exiting"},
-    {11, "rdpmc-exiting"}, {12, "rdtsc-exiting"}, {15, "cr3-load-exiting"},
-    {16, "cr3-store-exiting"}, {17, "activate-tertiary-controls"},
-    {19, "cr8-load-exiting"}, {20, "cr8-store-exiting"},
-    {21, "use-tpr-shadow"}, {22, "nmi-window-exiting"},
-    {23, "mov-dr-exiting"}, {24, "unconditional-io-exiting"},
-    {25, "use-io-bitmaps"}, {27, "monitor-trap-flag"},
-    {28, "use-msr-bitmaps"}, {29, "monitor-exiting"}, {30, "pause-exiting"},
-    {31, "activate-secondary-controls"},
-};
+    VMX_PRIMARY_PROCESSOR_CONTROLS(VMX_CONTROL_BIT_NAME)};
 inline constexpr ControlBitName secondary_processor_names[] = {
-    {0, "virtualize-apic-accesses"}, {1, "enable-ept"},
-    {2, "descriptor-table-exiting"}, {3, "enable-rdtscp"},
-    {4, "virtualize-x2apic-mode"}, {5, "enable-vpid"}, {6, "wbinvd-exiting"},
-    {7, "unrestricted-guest"}, {8, "apic-register-virtualization"},
-    {9, "virtual-interrupt-delivery"}, {10, "pause-loop-exiting"},
-    {11, "rdrand-exiting"}, {12, "enable-invpcid"},
-    {13, "enable-vm-functions"}, {14, "vmcs-shadowing"},
-    {15, "enable-encls-exiting"}, {16, "rdseed-exiting"}, {17, "enable-pml"},
-    {18, "ept-violation-ve"}, {19, "conceal-vmx-from-pt"},
-    {20, "enable-xsaves-xrstors"}, {22, "mode-based-execute-control"},
-    {23, "sub-page-write-permissions"},
-    {24, "pt-uses-guest-physical-addresses"}, {25, "use-tsc-scaling"},
-    {26, "enable-user-wait-and-pause"}, {27, "enable-pconfig"},
-    {28, "enable-enclv-exiting"},
-};
-inline constexpr ControlBitName exit_names[] = {
-    {2, "save-debug-controls"}, {9, "host-address-space-size"},
-    {12, "load-perf-global-ctrl"}, {15, "acknowledge-interrupt-on-exit"},
-    {18, "save-pat"}, {19, "load-pat"}, {20, "save-efer"}, {21, "load-efer"},
-    {22, "save-preemption-timer"}, {23, "clear-bndcfgs"},
-    {24, "conceal-vmx-from-pt"}, {25, "clear-rtit-ctl"},
-    {28, "load-cet-state"}, {29, "load-pkrs"},
-};
-inline constexpr ControlBitName entry_names[] = {
-    {2, "load-debug-controls"}, {9, "ia32e-mode-guest"}, {10, "entry-to-smm"},
-    {11, "deactivate-dual-monitor"}, {13, "load-perf-global-ctrl"},
-    {14, "load-pat"}, {15, "load-efer"}, {16, "load-bndcfgs"},
-    {17, "conceal-vmx-from-pt"}, {18, "load-rtit-ctl"},
-    {20, "load-cet-state"}, {22, "load-pkrs"},
-};
+    VMX_SECONDARY_PROCESSOR_CONTROLS(VMX_CONTROL_BIT_NAME)};
+inline constexpr ControlBitName exit_names[] = {VMX_EXIT_CONTROLS(VMX_CONTROL_BIT_NAME)};
+inline constexpr ControlBitName entry_names[] = {VMX_ENTRY_CONTROLS(VMX_CONTROL_BIT_NAME)};
+#undef VMX_CONTROL_BIT_NAME
+
+#define VMX_CONTROL_NAME_CHECK(name, bit, text) static_assert(is_dashed_form(#name, text));
+VMX_PIN_BASED_CONTROLS(VMX_CONTROL_NAME_CHECK)
+VMX_PRIMARY_PROCESSOR_CONTROLS(VMX_CONTROL_NAME_CHECK)
+VMX_SECONDARY_PROCESSOR_CONTROLS(VMX_CONTROL_NAME_CHECK)
+VMX_EXIT_CONTROLS(VMX_CONTROL_NAME_CHECK)
+VMX_ENTRY_CONTROLS(VMX_CONTROL_NAME_CHECK)
+#undef VMX_CONTROL_NAME_CHECK
 
 template <unsigned N>
 constexpr const char* find_bit_name(const ControlBitName (&names)[N], unsigned bit) {

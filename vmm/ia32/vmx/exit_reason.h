@@ -5,76 +5,85 @@
 
 #include <stdint.h>
 
+#include "ia32/vmx/dashed_name.h"
+
 namespace ia32::vmx {
 
+// Every basic exit reason the SDM defines, as X(name, number, printed name):
+// the one list from which the enumerators and the names come.
+#define VMX_EXIT_REASONS(X)                                             \
+  X(exception_or_nmi, 0, "exception-or-nmi")                            \
+  X(external_interrupt, 1, "external-interrupt")                        \
+  X(triple_fault, 2, "triple-fault")                                    \
+  X(init_signal, 3, "init-signal")                                      \
+  X(startup_ipi, 4, "startup-ipi")                                      \
+  X(io_smi, 5, "io-smi")                                                \
+  X(other_smi, 6, "other-smi")                                          \
+  X(interrupt_window, 7, "interrupt-window")                            \
+  X(nmi_window, 8, "nmi-window")                                        \
+  X(task_switch, 9, "task-switch")                                      \
+  X(cpuid, 10, "cpuid")                                                 \
+  X(getsec, 11, "getsec")                                               \
+  X(hlt, 12, "hlt")                                                     \
+  X(invd, 13, "invd")                                                   \
+  X(invlpg, 14, "invlpg")                                               \
+  X(rdpmc, 15, "rdpmc")                                                 \
+  X(rdtsc, 16, "rdtsc")                                                 \
+  X(rsm, 17, "rsm")                                                     \
+  X(vmcall, 18, "vmcall")                                               \
+  X(vmclear, 19, "vmclear")                                             \
+  X(vmlaunch, 20, "vmlaunch")                                           \
+  X(vmptrld, 21, "vmptrld")                                             \
+  X(vmptrst, 22, "vmptrst")                                             \
+  X(vmread, 23, "vmread")                                               \
+  X(vmresume, 24, "vmresume")                                           \
+  X(vmwrite, 25, "vmwrite")                                             \
+  X(vmxoff, 26, "vmxoff")                                               \
+  X(vmxon, 27, "vmxon")                                                 \
+  X(cr_access, 28, "cr-access")                                         \
+  X(mov_dr, 29, "mov-dr")                                               \
+  X(io_instruction, 30, "io-instruction")                               \
+  X(rdmsr, 31, "rdmsr")                                                 \
+  X(wrmsr, 32, "wrmsr")                                                 \
+  X(invalid_guest_state, 33, "invalid-guest-state")                     \
+  X(msr_loading, 34, "msr-loading")                                     \
+  X(mwait, 36, "mwait")                                                 \
+  X(monitor_trap_flag, 37, "monitor-trap-flag")                         \
+  X(monitor, 39, "monitor")                                             \
+  X(pause, 40, "pause")                                                 \
+  X(machine_check, 41, "machine-check")                                 \
+  X(tpr_below_threshold, 43, "tpr-below-threshold")                     \
+  X(apic_access, 44, "apic-access")                                     \
+  X(virtualized_eoi, 45, "virtualized-eoi")                             \
+  X(gdtr_idtr_access, 46, "gdtr-idtr-access")                           \
+  X(ldtr_tr_access, 47, "ldtr-tr-access")                               \
+  X(ept_violation, 48, "ept-violation")                                 \
+  X(ept_misconfiguration, 49, "ept-misconfiguration")                   \
+  X(invept, 50, "invept")                                               \
+  X(rdtscp, 51, "rdtscp")                                               \
+  X(preemption_timer, 52, "preemption-timer")                           \
+  X(invvpid, 53, "invvpid")                                             \
+  X(wbinvd, 54, "wbinvd")                                               \
+  X(xsetbv, 55, "xsetbv")                                               \
+  X(apic_write, 56, "apic-write")                                       \
+  X(rdrand, 57, "rdrand")                                               \
+  X(invpcid, 58, "invpcid")                                             \
+  X(vmfunc, 59, "vmfunc")                                               \
+  X(encls, 60, "encls")                                                 \
+  X(rdseed, 61, "rdseed")                                               \
+  X(page_modification_log_full, 62, "page-modification-log-full")       \
+  X(xsaves, 63, "xsaves")                                               \
+  X(xrstors, 64, "xrstors")                                             \
+  X(pconfig, 65, "pconfig")                                             \
+  X(spp_event, 66, "spp-event")                                         \
+  X(umwait, 67, "umwait")                                               \
+  X(tpause, 68, "tpause")                                               \
+  X(loadiwkey, 69, "loadiwkey")
+
 enum class ExitReason : uint16_t {
-  exception_or_nmi = 0,
-  external_interrupt = 1,
-  triple_fault = 2,
-  init_signal = 3,
-  startup_ipi = 4,
-  io_smi = 5,
-  other_smi = 6,
-  interrupt_window = 7,
-  nmi_window = 8,
-  task_switch = 9,
-  cpuid = 10,
-  getsec = 11,
-  hlt = 12,
-  invd = 13,
-  invlpg = 14,
-  rdpmc = 15,
-  rdtsc = 16,
-  rsm = 17,
-  vmcall = 18,
-  vmclear = 19,
-  vmlaunch = 20,
-  vmptrld = 21,
-  vmptrst = 22,
-  vmread = 23,
-  vmresume = 24,
-  vmwrite = 25,
-  vmxoff = 26,
-  vmxon = 27,
-  cr_access = 28,
-  mov_dr = 29,
-  io_instruction = 30,
-  rdmsr = 31,
-  wrmsr = 32,
-  invalid_guest_state = 33,
-  msr_loading = 34,
-  mwait = 36,
-  monitor_trap_flag = 37,
-  monitor = 39,
-  pause = 40,
-  machine_check = 41,
-  tpr_below_threshold = 43,
-  apic_access = 44,
-  virtualized_eoi = 45,
-  gdtr_idtr_access = 46,
-  ldtr_tr_access = 47,
-  ept_violation = 48,
-  ept_misconfiguration = 49,
-  invept = 50,
-  rdtscp = 51,
-  preemption_timer = 52,
-  invvpid = 53,
-  wbinvd = 54,
-  xsetbv = 55,
-  apic_write = 56,
-  rdrand = 57,
-  invpcid = 58,
-  vmfunc = 59,
-  encls = 60,
-  rdseed = 61,
-  page_modification_log_full = 62,
-  xsaves = 63,
-  xrstors = 64,
-  pconfig = 65,
-  spp_event = 66,
-  umwait = 67,
-  tpause = 68,
-  loadiwkey = 69,
+#define VMX_EXIT_REASON_ENUMERATOR(name, number, text) name = number,
+  VMX_EXIT_REASONS(VMX_EXIT_REASON_ENUMERATOR)
+#undef VMX_EXIT_REASON_ENUMERATOR
 };
 
 // One past the highest basic reason named here; sizes dispatch tables.
@@ -92,78 +101,19 @@ constexpr bool is_entry_failure(uint32_t exit_reason_field) {
 namespace detail {
 
 // Indexed by basic exit reason; nullptr marks numbers the SDM does not use.
-inline constexpr const char* exit_reason_names[exit_reason_count] = {
-    "exception-or-nmi",           // 0
-    "external-interrupt",         // 1
-    "triple-fault",               // 2
-    "init-signal",                // 3
-    "startup-ipi",                // 4
-    "io-smi",                     // 5
-    "other-smi",                  // 6
-    "interrupt-window",           // 7
-    "nmi-window",                 // 8
-    "task-switch",                // 9
-    "cpuid",                      // 10
-    "getsec",                     // 11
-    "hlt",                        // 12
-    "invd",                       // 13
-    "invlpg",                     // 14
-    "rdpmc",                      // 15
-    "rdtsc",                      // 16
-    "rsm",                        // 17
-    "vmcall",                     // 18
-    "vmclear",                    // 19
-    "vmlaunch",                   // 20
-    "vmptrld",                    // 21
-    "vmptrst",                    // 22
-    "vmread",                     // 23
-    "vmresume",                   // 24
-    "vmwrite",                    // 25
-    "vmxoff",                     // 26
-    "vmxon",                      // 27
-    "cr-access",                  // 28
-    "mov-dr",                     // 29
-    "io-instruction",             // 30
-    "rdmsr",                      // 31
-    "wrmsr",                      // 32
-    "invalid-guest-state",        // 33
-    "msr-loading",                // 34
-    nullptr,                      // 35
-    "mwait",                      // 36
-    "monitor-trap-flag",          // 37
-    nullptr,                      // 38
-    "monitor",                    // 39
-    "pause",                      // 40
-    "machine-check",              // 41
-    nullptr,                      // 42
-    "tpr-below-threshold",        // 43
-    "apic-access",                // 44
-    "virtualized-eoi",            // 45
-    "gdtr-idtr-access",           // 46
-    "ldtr-tr-access",             // 47
-    "ept-violation",              // 48
-    "ept-misconfiguration",       // 49
-    "invept",                     // 50
-    "rdtscp",                     // 51
-    "preemption-timer",           // 52
-    "invvpid",                    // 53
-    "wbinvd",                     // 54
-    "xsetbv",                     // 55
-    "apic-write",                 // 56
-    "rdrand",                     // 57
-    "invpcid",                    // 58
-    "vmfunc",                     // 59
-    "encls",                      // 60
-    "rdseed",                     // 61
-    "page-modification-log-full", // 62
-    "xsaves",                     // 63
-    "xrstors",                    // 64
-    "pconfig",                    // 65
-    "spp-event",                  // 66
-    "umwait",                     // 67
-    "tpause",                     // 68
-    "loadiwkey",                  // 69
+struct ExitReasonNames {
+  const char* by_reason[exit_reason_count];
 };
+constexpr ExitReasonNames make_exit_reason_names() {
+  ExitReasonNames names{};
+#define VMX_EXIT_REASON_NAME(name, number, text) \
+  static_assert(is_dashed_form(#name, text));    \
+  names.by_reason[number] = text;
+  VMX_EXIT_REASONS(VMX_EXIT_REASON_NAME)
+#undef VMX_EXIT_REASON_NAME
+  return names;
+}
+inline constexpr ExitReasonNames exit_reason_names = make_exit_reason_names();
 
 }  // namespace detail
 
@@ -172,8 +122,8 @@ inline constexpr const char* exit_reason_names[exit_reason_count] = {
 // the SDM leaves unused or that are newer than this table.
 constexpr const char* exit_reason_name(uint32_t exit_reason_field) {
   uint32_t basic = basic_exit_reason(exit_reason_field);
-  if (basic >= exit_reason_count || detail::exit_reason_names[basic] == nullptr) return "unknown";
-  return detail::exit_reason_names[basic];
+  const char* name = basic < exit_reason_count ? detail::exit_reason_names.by_reason[basic] : nullptr;
+  return name != nullptr ? name : "unknown";
 }
 
 }  // namespace ia32::vmx

@@ -39,168 +39,168 @@ constexpr unsigned field_bytes(uint32_t encoding) {
   return 0;
 }
 
-namespace detail {
-using W = FieldWidth;
-using T = FieldType;
-constexpr uint32_t f(W w, T t, uint32_t index) { return field_encoding(w, t, index); }
-}  // namespace detail
+// Every field this project reads or writes, in appendix B's order, as
+// X(name, width, type, index): the one list from which both the enumerators
+// below and their printable names (field_names.h) are made. Names follow the
+// SDM's.
+#define VMX_VMCS_FIELDS(X)                                              \
+  /* 16-bit control (B.1.1) */                                          \
+  X(virtual_processor_id, bits16, control, 0)                           \
+  X(posted_interrupt_notification_vector, bits16, control, 1)           \
+  /* 16-bit guest state (B.1.2) */                                      \
+  X(guest_es_selector, bits16, guest, 0)                                \
+  X(guest_cs_selector, bits16, guest, 1)                                \
+  X(guest_ss_selector, bits16, guest, 2)                                \
+  X(guest_ds_selector, bits16, guest, 3)                                \
+  X(guest_fs_selector, bits16, guest, 4)                                \
+  X(guest_gs_selector, bits16, guest, 5)                                \
+  X(guest_ldtr_selector, bits16, guest, 6)                              \
+  X(guest_tr_selector, bits16, guest, 7)                                \
+  /* 16-bit host state (B.1.3) */                                       \
+  X(host_es_selector, bits16, host, 0)                                  \
+  X(host_cs_selector, bits16, host, 1)                                  \
+  X(host_ss_selector, bits16, host, 2)                                  \
+  X(host_ds_selector, bits16, host, 3)                                  \
+  X(host_fs_selector, bits16, host, 4)                                  \
+  X(host_gs_selector, bits16, host, 5)                                  \
+  X(host_tr_selector, bits16, host, 6)                                  \
+  /* 64-bit control (B.2.1) */                                          \
+  X(io_bitmap_a_address, bits64, control, 0)                            \
+  X(io_bitmap_b_address, bits64, control, 1)                            \
+  X(msr_bitmap_address, bits64, control, 2)                             \
+  X(exit_msr_store_address, bits64, control, 3)                         \
+  X(exit_msr_load_address, bits64, control, 4)                          \
+  X(entry_msr_load_address, bits64, control, 5)                         \
+  X(executive_vmcs_pointer, bits64, control, 6)                         \
+  X(pml_address, bits64, control, 7)                                    \
+  X(tsc_offset, bits64, control, 8)                                     \
+  X(virtual_apic_address, bits64, control, 9)                           \
+  X(apic_access_address, bits64, control, 10)                           \
+  X(posted_interrupt_descriptor_address, bits64, control, 11)           \
+  X(ept_pointer, bits64, control, 13)                                   \
+  X(vmread_bitmap_address, bits64, control, 19)                         \
+  X(vmwrite_bitmap_address, bits64, control, 20)                        \
+  X(virtualization_exception_info_address, bits64, control, 21)         \
+  /* 64-bit read-only data (B.2.2) */                                   \
+  X(guest_physical_address, bits64, exit_information, 0)                \
+  /* 64-bit guest state (B.2.3) */                                      \
+  X(vmcs_link_pointer, bits64, guest, 0)                                \
+  X(guest_ia32_debugctl, bits64, guest, 1)                              \
+  X(guest_ia32_pat, bits64, guest, 2)                                   \
+  X(guest_ia32_efer, bits64, guest, 3)                                  \
+  X(guest_ia32_perf_global_ctrl, bits64, guest, 4)                      \
+  X(guest_pdpte0, bits64, guest, 5)                                     \
+  X(guest_pdpte1, bits64, guest, 6)                                     \
+  X(guest_pdpte2, bits64, guest, 7)                                     \
+  X(guest_pdpte3, bits64, guest, 8)                                     \
+  /* 64-bit host state (B.2.4) */                                       \
+  X(host_ia32_pat, bits64, host, 0)                                     \
+  X(host_ia32_efer, bits64, host, 1)                                    \
+  X(host_ia32_perf_global_ctrl, bits64, host, 2)                        \
+  /* 32-bit control (B.3.1) */                                          \
+  X(pin_based_controls, bits32, control, 0)                             \
+  X(primary_processor_controls, bits32, control, 1)                     \
+  X(exception_bitmap, bits32, control, 2)                               \
+  X(page_fault_error_code_mask, bits32, control, 3)                     \
+  X(page_fault_error_code_match, bits32, control, 4)                    \
+  X(cr3_target_count, bits32, control, 5)                               \
+  X(exit_controls, bits32, control, 6)                                  \
+  X(exit_msr_store_count, bits32, control, 7)                           \
+  X(exit_msr_load_count, bits32, control, 8)                            \
+  X(entry_controls, bits32, control, 9)                                 \
+  X(entry_msr_load_count, bits32, control, 10)                          \
+  X(entry_interruption_info, bits32, control, 11)                       \
+  X(entry_exception_error_code, bits32, control, 12)                    \
+  X(entry_instruction_length, bits32, control, 13)                      \
+  X(tpr_threshold, bits32, control, 14)                                 \
+  X(secondary_processor_controls, bits32, control, 15)                  \
+  /* 32-bit read-only data (B.3.2) */                                   \
+  X(vm_instruction_error, bits32, exit_information, 0)                  \
+  X(exit_reason, bits32, exit_information, 1)                           \
+  X(exit_interruption_info, bits32, exit_information, 2)                \
+  X(exit_interruption_error_code, bits32, exit_information, 3)          \
+  X(idt_vectoring_info, bits32, exit_information, 4)                    \
+  X(idt_vectoring_error_code, bits32, exit_information, 5)              \
+  X(exit_instruction_length, bits32, exit_information, 6)               \
+  X(exit_instruction_info, bits32, exit_information, 7)                 \
+  /* 32-bit guest state (B.3.3) */                                      \
+  X(guest_es_limit, bits32, guest, 0)                                   \
+  X(guest_cs_limit, bits32, guest, 1)                                   \
+  X(guest_ss_limit, bits32, guest, 2)                                   \
+  X(guest_ds_limit, bits32, guest, 3)                                   \
+  X(guest_fs_limit, bits32, guest, 4)                                   \
+  X(guest_gs_limit, bits32, guest, 5)                                   \
+  X(guest_ldtr_limit, bits32, guest, 6)                                 \
+  X(guest_tr_limit, bits32, guest, 7)                                   \
+  X(guest_gdtr_limit, bits32, guest, 8)                                 \
+  X(guest_idtr_limit, bits32, guest, 9)                                 \
+  X(guest_es_access_rights, bits32, guest, 10)                          \
+  X(guest_cs_access_rights, bits32, guest, 11)                          \
+  X(guest_ss_access_rights, bits32, guest, 12)                          \
+  X(guest_ds_access_rights, bits32, guest, 13)                          \
+  X(guest_fs_access_rights, bits32, guest, 14)                          \
+  X(guest_gs_access_rights, bits32, guest, 15)                          \
+  X(guest_ldtr_access_rights, bits32, guest, 16)                        \
+  X(guest_tr_access_rights, bits32, guest, 17)                          \
+  X(guest_interruptibility_state, bits32, guest, 18)                    \
+  X(guest_activity_state, bits32, guest, 19)                            \
+  X(guest_smbase, bits32, guest, 20)                                    \
+  X(guest_ia32_sysenter_cs, bits32, guest, 21)                          \
+  X(guest_preemption_timer_value, bits32, guest, 23)                    \
+  /* 32-bit host state (B.3.4) */                                       \
+  X(host_ia32_sysenter_cs, bits32, host, 0)                             \
+  /* natural-width control (B.4.1) */                                   \
+  X(cr0_guest_host_mask, natural, control, 0)                           \
+  X(cr4_guest_host_mask, natural, control, 1)                           \
+  X(cr0_read_shadow, natural, control, 2)                               \
+  X(cr4_read_shadow, natural, control, 3)                               \
+  /* natural-width read-only data (B.4.2) */                            \
+  X(exit_qualification, natural, exit_information, 0)                   \
+  X(io_rcx, natural, exit_information, 1)                               \
+  X(io_rsi, natural, exit_information, 2)                               \
+  X(io_rdi, natural, exit_information, 3)                               \
+  X(io_rip, natural, exit_information, 4)                               \
+  X(guest_linear_address, natural, exit_information, 5)                 \
+  /* natural-width guest state (B.4.3) */                               \
+  X(guest_cr0, natural, guest, 0)                                       \
+  X(guest_cr3, natural, guest, 1)                                       \
+  X(guest_cr4, natural, guest, 2)                                       \
+  X(guest_es_base, natural, guest, 3)                                   \
+  X(guest_cs_base, natural, guest, 4)                                   \
+  X(guest_ss_base, natural, guest, 5)                                   \
+  X(guest_ds_base, natural, guest, 6)                                   \
+  X(guest_fs_base, natural, guest, 7)                                   \
+  X(guest_gs_base, natural, guest, 8)                                   \
+  X(guest_ldtr_base, natural, guest, 9)                                 \
+  X(guest_tr_base, natural, guest, 10)                                  \
+  X(guest_gdtr_base, natural, guest, 11)                                \
+  X(guest_idtr_base, natural, guest, 12)                                \
+  X(guest_dr7, natural, guest, 13)                                      \
+  X(guest_rsp, natural, guest, 14)                                      \
+  X(guest_rip, natural, guest, 15)                                      \
+  X(guest_rflags, natural, guest, 16)                                   \
+  X(guest_pending_debug_exceptions, natural, guest, 17)                 \
+  X(guest_ia32_sysenter_esp, natural, guest, 18)                        \
+  X(guest_ia32_sysenter_eip, natural, guest, 19)                        \
+  /* natural-width host state (B.4.4) */                                \
+  X(host_cr0, natural, host, 0)                                         \
+  X(host_cr3, natural, host, 1)                                         \
+  X(host_cr4, natural, host, 2)                                         \
+  X(host_fs_base, natural, host, 3)                                     \
+  X(host_gs_base, natural, host, 4)                                     \
+  X(host_tr_base, natural, host, 5)                                     \
+  X(host_gdtr_base, natural, host, 6)                                   \
+  X(host_idtr_base, natural, host, 7)                                   \
+  X(host_ia32_sysenter_esp, natural, host, 8)                           \
+  X(host_ia32_sysenter_eip, natural, host, 9)                           \
+  X(host_rsp, natural, host, 10)                                        \
+  X(host_rip, natural, host, 11)
 
-// Every field this project reads or writes. Names follow the SDM's.
 enum class VmcsField : uint32_t {
-  // 16-bit control (B.1.1)
-  virtual_processor_id = detail::f(detail::W::bits16, detail::T::control, 0),
-  posted_interrupt_notification_vector = detail::f(detail::W::bits16, detail::T::control, 1),
-  // 16-bit guest state (B.1.2)
-  guest_es_selector = detail::f(detail::W::bits16, detail::T::guest, 0),
-  guest_cs_selector = detail::f(detail::W::bits16, detail::T::guest, 1),
-  guest_ss_selector = detail::f(detail::W::bits16, detail::T::guest, 2),
-  guest_ds_selector = detail::f(detail::W::bits16, detail::T::guest, 3),
-  guest_fs_selector = detail::f(detail::W::bits16, detail::T::guest, 4),
-  guest_gs_selector = detail::f(detail::W::bits16, detail::T::guest, 5),
-  guest_ldtr_selector = detail::f(detail::W::bits16, detail::T::guest, 6),
-  guest_tr_selector = detail::f(detail::W::bits16, detail::T::guest, 7),
-  // 16-bit host state (B.1.3)
-  host_es_selector = detail::f(detail::W::bits16, detail::T::host, 0),
-  host_cs_selector = detail::f(detail::W::bits16, detail::T::host, 1),
-  host_ss_selector = detail::f(detail::W::bits16, detail::T::host, 2),
-  host_ds_selector = detail::f(detail::W::bits16, detail::T::host, 3),
-  host_fs_selector = detail::f(detail::W::bits16, detail::T::host, 4),
-  host_gs_selector = detail::f(detail::W::bits16, detail::T::host, 5),
-  host_tr_selector = detail::f(detail::W::bits16, detail::T::host, 6),
-
-  // 64-bit control (B.2.1)
-  io_bitmap_a_address = detail::f(detail::W::bits64, detail::T::control, 0),
-  io_bitmap_b_address = detail::f(detail::W::bits64, detail::T::control, 1),
-  msr_bitmap_address = detail::f(detail::W::bits64, detail::T::control, 2),
-  exit_msr_store_address = detail::f(detail::W::bits64, detail::T::control, 3),
-  exit_msr_load_address = detail::f(detail::W::bits64, detail::T::control, 4),
-  entry_msr_load_address = detail::f(detail::W::bits64, detail::T::control, 5),
-  executive_vmcs_pointer = detail::f(detail::W::bits64, detail::T::control, 6),
-  pml_address = detail::f(detail::W::bits64, detail::T::control, 7),
-  tsc_offset = detail::f(detail::W::bits64, detail::T::control, 8),
-  virtual_apic_address = detail::f(detail::W::bits64, detail::T::control, 9),
-  apic_access_address = detail::f(detail::W::bits64, detail::T::control, 10),
-  posted_interrupt_descriptor_address = detail::f(detail::W::bits64, detail::T::control, 11),
-  ept_pointer = detail::f(detail::W::bits64, detail::T::control, 13),
-  vmread_bitmap_address = detail::f(detail::W::bits64, detail::T::control, 19),
-  vmwrite_bitmap_address = detail::f(detail::W::bits64, detail::T::control, 20),
-  virtualization_exception_info_address = detail::f(detail::W::bits64, detail::T::control, 21),
-  // 64-bit read-only data (B.2.2)
-  guest_physical_address = detail::f(detail::W::bits64, detail::T::exit_information, 0),
-  // 64-bit guest state (B.2.3)
-  vmcs_link_pointer = detail::f(detail::W::bits64, detail::T::guest, 0),
-  guest_ia32_debugctl = detail::f(detail::W::bits64, detail::T::guest, 1),
-  guest_ia32_pat = detail::f(detail::W::bits64, detail::T::guest, 2),
-  guest_ia32_efer = detail::f(detail::W::bits64, detail::T::guest, 3),
-  guest_ia32_perf_global_ctrl = detail::f(detail::W::bits64, detail::T::guest, 4),
-  guest_pdpte0 = detail::f(detail::W::bits64, detail::T::guest, 5),
-  guest_pdpte1 = detail::f(detail::W::bits64, detail::T::guest, 6),
-  guest_pdpte2 = detail::f(detail::W::bits64, detail::T::guest, 7),
-  guest_pdpte3 = detail::f(detail::W::bits64, detail::T::guest, 8),
-  // 64-bit host state (B.2.4)
-  host_ia32_pat = detail::f(detail::W::bits64, detail::T::host, 0),
-  host_ia32_efer = detail::f(detail::W::bits64, detail::T::host, 1),
-  host_ia32_perf_global_ctrl = detail::f(detail::W::bits64, detail::T::host, 2),
-
-  // 32-bit control (B.3.1)
-  pin_based_controls = detail::f(detail::W::bits32, detail::T::control, 0),
-  primary_processor_controls = detail::f(detail::W::bits32, detail::T::control, 1),
-  exception_bitmap = detail::f(detail::W::bits32, detail::T::control, 2),
-  page_fault_error_code_mask = detail::f(detail::W::bits32, detail::T::control, 3),
-  page_fault_error_code_match = detail::f(detail::W::bits32, detail::T::control, 4),
-  cr3_target_count = detail::f(detail::W::bits32, detail::T::control, 5),
-  exit_controls = detail::f(detail::W::bits32, detail::T::control, 6),
-  exit_msr_store_count = detail::f(detail::W::bits32, detail::T::control, 7),
-  exit_msr_load_count = detail::f(detail::W::bits32, detail::T::control, 8),
-  entry_controls = detail::f(detail::W::bits32, detail::T::control, 9),
-  entry_msr_load_count = detail::f(detail::W::bits32, detail::T::control, 10),
-  entry_interruption_info = detail::f(detail::W::bits32, detail::T::control, 11),
-  entry_exception_error_code = detail::f(detail::W::bits32, detail::T::control, 12),
-  entry_instruction_length = detail::f(detail::W::bits32, detail::T::control, 13),
-  tpr_threshold = detail::f(detail::W::bits32, detail::T::control, 14),
-  secondary_processor_controls = detail::f(detail::W::bits32, detail::T::control, 15),
-  // 32-bit read-only data (B.3.2)
-  vm_instruction_error = detail::f(detail::W::bits32, detail::T::exit_information, 0),
-  exit_reason = detail::f(detail::W::bits32, detail::T::exit_information, 1),
-  exit_interruption_info = detail::f(detail::W::bits32, detail::T::exit_information, 2),
-  exit_interruption_error_code = detail::f(detail::W::bits32, detail::T::exit_information, 3),
-  idt_vectoring_info = detail::f(detail::W::bits32, detail::T::exit_information, 4),
-  idt_vectoring_error_code = detail::f(detail::W::bits32, detail::T::exit_information, 5),
-  exit_instruction_length = detail::f(detail::W::bits32, detail::T::exit_information, 6),
-  exit_instruction_info = detail::f(detail::W::bits32, detail::T::exit_information, 7),
-  // 32-bit guest state (B.3.3)
-  guest_es_limit = detail::f(detail::W::bits32, detail::T::guest, 0),
-  guest_cs_limit = detail::f(detail::W::bits32, detail::T::guest, 1),
-  guest_ss_limit = detail::f(detail::W::bits32, detail::T::guest, 2),
-  guest_ds_limit = detail::f(detail::W::bits32, detail::T::guest, 3),
-  guest_fs_limit = detail::f(detail::W::bits32, detail::T::guest, 4),
-  guest_gs_limit = detail::f(detail::W::bits32, detail::T::guest, 5),
-  guest_ldtr_limit = detail::f(detail::W::bits32, detail::T::guest, 6),
-  guest_tr_limit = detail::f(detail::W::bits32, detail::T::guest, 7),
-  guest_gdtr_limit = detail::f(detail::W::bits32, detail::T::guest, 8),
-  guest_idtr_limit = detail::f(detail::W::bits32, detail::T::guest, 9),
-  guest_es_access_rights = detail::f(detail::W::bits32, detail::T::guest, 10),
-  guest_cs_access_rights = detail::f(detail::W::bits32, detail::T::guest, 11),
-  guest_ss_access_rights = detail::f(detail::W::bits32, detail::T::guest, 12),
-  guest_ds_access_rights = detail::f(detail::W::bits32, detail::T::guest, 13),
-  guest_fs_access_rights = detail::f(detail::W::bits32, detail::T::guest, 14),
-  guest_gs_access_rights = detail::f(detail::W::bits32, detail::T::guest, 15),
-  guest_ldtr_access_rights = detail::f(detail::W::bits32, detail::T::guest, 16),
-  guest_tr_access_rights = detail::f(detail::W::bits32, detail::T::guest, 17),
-  guest_interruptibility_state = detail::f(detail::W::bits32, detail::T::guest, 18),
-  guest_activity_state = detail::f(detail::W::bits32, detail::T::guest, 19),
-  guest_smbase = detail::f(detail::W::bits32, detail::T::guest, 20),
-  guest_ia32_sysenter_cs = detail::f(detail::W::bits32, detail::T::guest, 21),
-  guest_preemption_timer_value = detail::f(detail::W::bits32, detail::T::guest, 23),
-  // 32-bit host state (B.3.4)
-  host_ia32_sysenter_cs = detail::f(detail::W::bits32, detail::T::host, 0),
-
-  // natural-width control (B.4.1)
-  cr0_guest_host_mask = detail::f(detail::W::natural, detail::T::control, 0),
-  cr4_guest_host_mask = detail::f(detail::W::natural, detail::T::control, 1),
-  cr0_read_shadow = detail::f(detail::W::natural, detail::T::control, 2),
-  cr4_read_shadow = detail::f(detail::W::natural, detail::T::control, 3),
-  // natural-width read-only data (B.4.2)
-  exit_qualification = detail::f(detail::W::natural, detail::T::exit_information, 0),
-  io_rcx = detail::f(detail::W::natural, detail::T::exit_information, 1),
-  io_rsi = detail::f(detail::W::natural, detail::T::exit_information, 2),
-  io_rdi = detail::f(detail::W::natural, detail::T::exit_information, 3),
-  io_rip = detail::f(detail::W::natural, detail::T::exit_information, 4),
-  guest_linear_address = detail::f(detail::W::natural, detail::T::exit_information, 5),
-  // natural-width guest state (B.4.3)
-  guest_cr0 = detail::f(detail::W::natural, detail::T::guest, 0),
-  guest_cr3 = detail::f(detail::W::natural, detail::T::guest, 1),
-  guest_cr4 = detail::f(detail::W::natural, detail::T::guest, 2),
-  guest_es_base = detail::f(detail::W::natural, detail::T::guest, 3),
-  guest_cs_base = detail::f(detail::W::natural, detail::T::guest, 4),
-  guest_ss_base = detail::f(detail::W::natural, detail::T::guest, 5),
-  guest_ds_base = detail::f(detail::W::natural, detail::T::guest, 6),
-  guest_fs_base = detail::f(detail::W::natural, detail::T::guest, 7),
-  guest_gs_base = detail::f(detail::W::natural, detail::T::guest, 8),
-  guest_ldtr_base = detail::f(detail::W::natural, detail::T::guest, 9),
-  guest_tr_base = detail::f(detail::W::natural, detail::T::guest, 10),
-  guest_gdtr_base = detail::f(detail::W::natural, detail::T::guest, 11),
-  guest_idtr_base = detail::f(detail::W::natural, detail::T::guest, 12),
-  guest_dr7 = detail::f(detail::W::natural, detail::T::guest, 13),
-  guest_rsp = detail::f(detail::W::natural, detail::T::guest, 14),
-  guest_rip = detail::f(detail::W::natural, detail::T::guest, 15),
-  guest_rflags = detail::f(detail::W::natural, detail::T::guest, 16),
-  guest_pending_debug_exceptions = detail::f(detail::W::natural, detail::T::guest, 17),
-  guest_ia32_sysenter_esp = detail::f(detail::W::natural, detail::T::guest, 18),
-  guest_ia32_sysenter_eip = detail::f(detail::W::natural, detail::T::guest, 19),
-  // natural-width host state (B.4.4)
-  host_cr0 = detail::f(detail::W::natural, detail::T::host, 0),
-  host_cr3 = detail::f(detail::W::natural, detail::T::host, 1),
-  host_cr4 = detail::f(detail::W::natural, detail::T::host, 2),
-  host_fs_base = detail::f(detail::W::natural, detail::T::host, 3),
-  host_gs_base = detail::f(detail::W::natural, detail::T::host, 4),
-  host_tr_base = detail::f(detail::W::natural, detail::T::host, 5),
-  host_gdtr_base = detail::f(detail::W::natural, detail::T::host, 6),
-  host_idtr_base = detail::f(detail::W::natural, detail::T::host, 7),
-  host_ia32_sysenter_esp = detail::f(detail::W::natural, detail::T::host, 8),
-  host_ia32_sysenter_eip = detail::f(detail::W::natural, detail::T::host, 9),
-  host_rsp = detail::f(detail::W::natural, detail::T::host, 10),
-  host_rip = detail::f(detail::W::natural, detail::T::host, 11),
+#define VMX_FIELD_ENUMERATOR(name, width, type, index) \
+  name = field_encoding(FieldWidth::width, FieldType::type, index),
+  VMX_VMCS_FIELDS(VMX_FIELD_ENUMERATOR)
+#undef VMX_FIELD_ENUMERATOR
 };
 
 constexpr uint32_t encoding(VmcsField field) { return static_cast<uint32_t>(field); }
