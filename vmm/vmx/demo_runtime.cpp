@@ -18,6 +18,7 @@
 #include "lib/end_run.h"
 #include "lib/format.h"
 #include "lib/uart16550.h"
+#include "lib/uart16550_registers.h"
 #include "vmx/controls.h"
 #include "vmx/ept.h"
 #include "vmx/exits.h"
@@ -583,13 +584,12 @@ void note_guest_injection() {
                      "again and again");
       break;
     case layout::INJECT_GUEST_UART_SETUP:
-      note_injection("the guest sets COM1's MCR to loopback, LCR to 7E1, the divisor to 0x0c "
-                     "(9600 baud), IER to 0x0f, FCR to 0");
+      note_injection("the guest sets COM1's MCR to loopback, LCR to 7E1, divisor 12, IER 0x0f, "
+                     "FCR 0");
       break;
     case layout::INJECT_GUEST_PORT_POLICY:
-      note_injection("the guest reaches past COM1 and the benchmark's port: a word at 0x3ff, a "
-                     "dword at 0x3fe, words and strings at COM1, 0xe9 read and as a word, 0x21, "
-                     "0xcf9, 0x402, in and out, single and rep");
+      note_injection("the guest reaches past COM1 and port 0xe9 in every size and direction "
+                     "(a word at 0x3ff, a dword at 0x3fe, 0x21, 0xcf9, 0x92, 0x402)");
       break;
     default: break;
   }
@@ -869,20 +869,23 @@ void run_demo(const layout::BootInfo& boot_info) {
     end_run("guest-failed", "vga-row=%u", header.vga_row);
   }
   const UartShadow& seen = log.guest_uart;
-  console::printf("vmx: COM1 after the guest: LCR 0x%02x MCR 0x%02x IER 0x%02x divisor %u; the "
-                  "guest's\n", com1_after.lcr, com1_after.mcr, com1_after.ier,
-                  com1_after.divisor);
-  console::printf("vmx:   own (virtual): LCR 0x%02x MCR 0x%02x IER 0x%02x FCR 0x%02x divisor %u\n",
-                  seen.lcr, seen.mcr, seen.ier, seen.fcr, seen.dlm << 8 | seen.dll);
+  // COM1 from the UART itself: the VMM's setup, whatever the guest wrote
+  // (then its own view too, the shadow).
+  const uint16_t guest_divisor = static_cast<uint16_t>(seen.dlm << 8 | seen.dll);
+  console::printf("vmx: COM1 after the guest: LCR 0x%02x MCR 0x%02x IER 0x%02x divisor %u\n",
+                  com1_after.lcr, com1_after.mcr, com1_after.ier, com1_after.divisor);
+  if (seen.lcr != uart16550::LCR_8N1 || seen.mcr != uart16550::MCR_DTR_RTS || seen.ier != 0 ||
+      guest_divisor != uart16550::DIVISOR_115200) {
+    console::printf("vmx:   the guest's own (virtual): LCR 0x%02x MCR 0x%02x IER 0x%02x divisor "
+                    "%u\n", seen.lcr, seen.mcr, seen.ier, guest_divisor);
+  }
   if (inject_case == layout::INJECT_GUEST_UART_SETUP) {
-    explain_injection("the guest went on and halted; COM1 kept the VMM's setup (LCR 0x%02x, MCR "
-                      "0x%02x, divisor %u), the guest read back its own (LCR 0x%02x, MCR 0x%02x, "
-                      "divisor %u)", com1_after.lcr, com1_after.mcr, com1_after.divisor, seen.lcr,
-                      seen.mcr, seen.dlm << 8 | seen.dll);
+    explain_injection("the guest went on and halted; COM1 kept LCR 0x%02x MCR 0x%02x divisor %u, "
+                      "the guest read back LCR 0x%02x MCR 0x%02x divisor %u", com1_after.lcr,
+                      com1_after.mcr, com1_after.divisor, seen.lcr, seen.mcr, guest_divisor);
   } else {
-    explain_injection(
-        "the guest went on and halted; %u access(es) denied, its rep insb read 0x%08x",
-        log.denied_accesses, header.bad_port_ins);
+    explain_injection("the guest went on and halted; %u access(es) denied, its INS read 0x%08x",
+                      log.denied_accesses, header.bad_port_ins);
   }
   // (Under 80 columns: the round trip is on its own line above.)
   end_run("ok", "exits=%u io-exits=%u com1-bytes=%u denied=%u", total_exits(log), io_exits(log),

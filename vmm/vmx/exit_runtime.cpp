@@ -126,14 +126,30 @@ uint64_t vmread_or_zero(VmcsField field) { return vmread_or_zero(ia32::vmx::enco
   vmx_return_to_launcher(exit_guest_timeout);
 }
 
+// PIT mode: Bochs 2.7 decides whether INTR may interrupt the guest while
+// loading the guest state, before it counts the CPU as in VMX non-root
+// operation: with the guest's RFLAGS.IF clear it blocks INTR until the
+// guest changes IF, so a guest that keeps IF clear would take no PIT tick
+// after any exit (a guest that spins after an OUT would never be stopped).
+// Resuming with IF set avoids that; it changes nothing else the guest can
+// observe but PUSHF: under external-interrupt exiting no interrupt reaches
+// the guest whatever IF says (SDM 26.2).
+[[gnu::noinline]] bool keep_ticks_coming() {
+  const uint64_t rflags = vmread_or_zero(VmcsField::guest_rflags);
+  return (rflags & rflags::if_flag) != 0 ||
+         ia32::vmx::vmwrite_succeeded(ia32::vmx::encoding(VmcsField::guest_rflags),
+                                      rflags | rflags::if_flag);
+}
+
 // Before the guest runs on: false once the deadline has passed; with the
 // VMX-preemption timer, the next stretch gets only what is left, so the
 // time this exit took counts too. (With "save VMX-preemption timer value"
-// the CPU would carry over the guest's time only, not the exits'.)
+// the CPU would carry over the guest's time only, not the exits'.) False
+// too when a VMWRITE fails: then the guest cannot be bounded.
 [[gnu::always_inline]] inline bool time_left() {
   const uint64_t now = rdtsc();
   if (now >= bound.deadline) return false;
-  if (!bound.preemption_timer) return true;
+  if (!bound.preemption_timer) return keep_ticks_coming();
   return ia32::vmx::vmwrite_succeeded(
       ia32::vmx::encoding(VmcsField::guest_preemption_timer_value),
       guest_timer::preemption_timer_value_until(bound.deadline, now, bound.timer_shift));
@@ -398,19 +414,7 @@ void handle_external_interrupt(GuestRegisters& registers, ExitInfo& info) {
   }
   ++history.timer_ticks;
   if (timer_tick_limit != 0 && history.timer_ticks >= timer_tick_limit) return out_of_time(info);
-  // Bochs 2.7 decides whether INTR may interrupt the guest while loading
-  // the guest state, before it counts the CPU as in VMX non-root operation:
-  // with the guest's RFLAGS.IF clear it blocks INTR until the guest changes
-  // IF, so a guest that spins with interrupts off would take this first
-  // tick and never another. Resuming with IF set avoids that; it changes
-  // nothing else the guest can observe but PUSHF: under external-interrupt
-  // exiting no interrupt reaches the guest whatever IF says (SDM 26.2).
-  const uint64_t rflags = vmread_or_zero(VmcsField::guest_rflags);
-  if ((rflags & rflags::if_flag) == 0 &&
-      !ia32::vmx::vmwrite_succeeded(ia32::vmx::encoding(VmcsField::guest_rflags),
-                                    rflags | rflags::if_flag)) {
-    return stop("VMWRITE of the guest RFLAGS failed");
-  }
+  // (The dispatcher keeps the guest's IF set for the next tick: time_left.)
 }
 
 // The timer ran out: the deadline has passed, or (the TSC and the timer
