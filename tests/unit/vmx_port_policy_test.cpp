@@ -88,7 +88,7 @@ TEST(PortPolicy, ARuleForWiderAccessesStillNeedsEveryByte) {
 }
 
 TEST(UartShadow, TheGuestSeesTheVmmsSetupThenWhatItWrote) {
-  vmx::UartShadow uart;
+  vmx::UartShadow uart = vmx::UartShadow::as_the_vmm_set_it_up();
   using namespace uart16550;
   EXPECT_EQ(*uart.register_for(LCR, true), LCR_8N1);
   EXPECT_EQ(*uart.register_for(MCR, true), MCR_DTR_RTS);

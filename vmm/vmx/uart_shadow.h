@@ -14,14 +14,15 @@
 namespace vmx {
 
 struct UartShadow {
-  // Before the guest writes anything it sees the VMM's setup.
-  uint8_t ier = 0x00;
-  uint8_t fcr = uart16550::FCR_ENABLE_AND_CLEAR;  // write-only: kept, never read back
-  uint8_t lcr = uart16550::LCR_8N1;
-  uint8_t mcr = uart16550::MCR_DTR_RTS;
-  uint8_t scr = 0x00;
-  uint8_t dll = uart16550::DIVISOR_115200 & 0xFF;
-  uint8_t dlm = uart16550::DIVISOR_115200 >> 8;
+  uint8_t ier, fcr, lcr, mcr, scr, dll, dlm;  // fcr: write-only, kept, never read back
+
+  // Before the guest writes anything it sees the VMM's setup. (A function,
+  // not default member values: the exit log that holds one stays plain
+  // zeroed .bss, no constructor, no bytes in the VMM's image.)
+  static constexpr UartShadow as_the_vmm_set_it_up() {
+    return {0x00, uart16550::FCR_ENABLE_AND_CLEAR, uart16550::LCR_8N1, uart16550::MCR_DTR_RTS,
+            0x00, uart16550::DIVISOR_115200 & 0xFF, uart16550::DIVISOR_115200 >> 8};
+  }
 
   constexpr bool dlab() const { return (lcr & uart16550::LCR_DLAB) != 0; }
 
