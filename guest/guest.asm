@@ -589,7 +589,7 @@ interrupt_redirection_map:
 ; raises #GP inside the guest, where the VMM never sees it. So this bitmap
 ; lets every port through (all zeros: 8 KiB of the zeroed tail, not of the
 ; image) and the VMM's I/O bitmaps trap every port: the VMM alone decides,
-; by its allow-list (vmx/exit_runtime.cpp), and counts what it denies.
+; by its port policy (vmx/port_policy.h), and counts what it denies.
 io_bitmap:
 TSS_LIMIT equ io_bitmap_closing_byte - tss
 
