@@ -99,6 +99,8 @@ guest_task:
     mov ax, [header + GuestHeader_inject]
     cmp ax, INJECT_GUEST_SPIN
     je inject_spin
+    cmp ax, INJECT_GUEST_EXIT_THEN_SPIN
+    je inject_exit_then_spin
     cmp ax, INJECT_GUEST_TRIPLE_FAULT
     je guest_task.halt              ; guest_isrGPF does the rest at ring 0
     cmp ax, INJECT_GUEST_WRITE_VMM
@@ -344,6 +346,20 @@ inject_port_policy:
     mov dx, COM1_PORT + 8
     in al, dx                       ; right past COM1
     ret
+
+; INJECT_GUEST_EXIT_THEN_SPIN: with interrupts off, exits the VMM handles
+; (COM1 status reads) for a while, then a loop with no exit in it: the time
+; bound must hold after exits too (PIT ticks keep coming: the VMM resumes it
+; with IF set; the VMX-preemption timer restarts with what is left).
+inject_exit_then_spin:
+    cli
+    mov cx, 1000
+    mov dx, COM1_LSR
+.exits:
+    in al, dx
+    loop .exits
+.forever:
+    jmp .forever
 
 ; INJECT_GUEST_BAD_PORT: ports outside the VMM's port policy:
 ; each access is a VM exit the VMM denies (IN reads all ones, OUT is

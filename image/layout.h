@@ -109,7 +109,8 @@ inline constexpr uint32_t BOOTINFO_MAGIC = 0x49424D56;          // "VMBI"
   X(INJECT_GUEST_COM1_FLOOD, 12, "guest-com1-flood", "guest-timeout")      \
   X(INJECT_GUEST_RING0_FLOOD, 13, "guest-ring0-flood", "guest-timeout")    \
   X(INJECT_GUEST_UART_SETUP, 14, "guest-uart-setup", "ok")                 \
-  X(INJECT_GUEST_PORT_POLICY, 15, "guest-port-policy", "ok")
+  X(INJECT_GUEST_PORT_POLICY, 15, "guest-port-policy", "ok")              \
+  X(INJECT_GUEST_EXIT_THEN_SPIN, 16, "guest-exit-then-spin", "guest-timeout")
 
 #define VMXBOOT_DEFINE_INJECT(constant, number, name, result) \
   inline constexpr uint16_t constant = number;

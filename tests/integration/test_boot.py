@@ -579,6 +579,9 @@ class FaultInjection(unittest.TestCase, RunContract):
                               r"direction \(a word at 0x3ff, a dword at 0x3fe, 0x21, 0xcf9, 0x92, "
                               r"0x402\): the guest went on and halted; 16 access\(es\) denied, its "
                               r"INS read 0xffffffff"),
+        "guest-exit-then-spin": ("guest-timeout", {"limit-ms": "2000", "denied": "0"},
+                                 r"the guest reads COM1's LSR 1000 times with interrupts off, "
+                                 r"then loops forever: stopped after 2000 ms by " + TIMEOUT_BY),
     }
 
     @classmethod
@@ -678,6 +681,19 @@ class FaultInjection(unittest.TestCase, RunContract):
 
     also_guest_com1_flood = flooded_com1
     also_guest_ring0_flood = flooded_com1
+
+    def also_guest_exit_then_spin(self, r, model, pairs, what):
+        # After its exits the guest is still bounded: by the PIT's ticks
+        # (Core 2) or the VMX-preemption timer, within the bound plus the
+        # timer's refresh interval (1% of the limit).
+        limit, elapsed = int(pairs["limit-ms"]), int(pairs["elapsed-ms"])
+        self.assertGreaterEqual(elapsed, limit - 50, what)
+        self.assertLessEqual(elapsed, limit + limit // 100 + 5, what)
+        self.assertRegex(r.serial, r"vmx: \d+ VM exits: .*io-instruction 1000\b", what)
+        if model in self.VMX_LEVEL_1:
+            self.assertIn("by the PIT (external-interrupt exits)", r.serial, what)
+        else:
+            self.assertIn("by the VMX-preemption timer", r.serial, what)
 
     def also_guest_uart_setup(self, r, model, pairs, what):
         # The guest read back what it wrote; the UART kept the VMM's setup,

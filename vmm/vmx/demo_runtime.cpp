@@ -583,6 +583,10 @@ void note_guest_injection() {
       note_injection("the guest's ring-0 handler sends 16 KiB to COM1 with a 32-bit rep outsb, "
                      "again and again");
       break;
+    case layout::INJECT_GUEST_EXIT_THEN_SPIN:
+      note_injection("the guest reads COM1's LSR 1000 times with interrupts off, then loops "
+                     "forever");
+      break;
     case layout::INJECT_GUEST_UART_SETUP:
       note_injection("the guest sets COM1's MCR to loopback, LCR to 7E1, divisor 12, IER 0x0f, "
                      "FCR 0");
