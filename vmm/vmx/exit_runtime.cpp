@@ -51,7 +51,7 @@ struct TimeBound {
   uint64_t tsc_ticks;        // in the whole limit
   uint64_t uart_byte_ticks;  // the most one COM1 byte waits
   uint32_t timer_shift;      // IA32_VMX_MISC bits 4:0
-  bool preemption_timer;     // restart it with what is left before each entry
+  bool preemption_timer;     // restart it with what is left (refresh_clock)
 } bound;
 
 // COM1's registers as the policy has them, by offset and direction: the
