@@ -30,10 +30,13 @@ LSR_THR_EMPTY   equ UART_LSR_THR_EMPTY
 PDE_4MIB_USER   equ 0x87
 
 ; The exit round-trip benchmark (make bench): this many single-byte OUTs to
-; a port that needs no polling, which the VMM traps and forwards (Bochs
-; prints port 0xE9 on its console), timed with RDTSC.
+; the VMM's benchmark port (BENCH_PORT, from layout.inc: Bochs prints it on
+; its console), which the VMM traps and forwards unpolled, timed with RDTSC.
 BENCH_OUTS      equ 100
-BENCH_PORT      equ 0xE9
+
+; The COM1 flood cases: 16 KiB of 64-byte lines, sent again and again.
+FLOOD_LINE_BYTES equ 64
+FLOOD_BYTES      equ 16384
 
 ; Selectors. The GDT holds only the TSS and the LDT (a V86 task needs no
 ; code or data descriptors of its own); the ring-0 handler's segments are in
@@ -79,7 +82,6 @@ header:
     FIELD pde0,                  dd, PDE_4MIB_USER
     FIELD bench_ticks,           dd, 0
     FIELD bench_outs,            dw, BENCH_OUTS
-    FIELD bench_port,            dw, BENCH_PORT
     FIELD bad_port_ins,          dd, 0
     times SIZEOF_GuestHeader - ($ - header) db 0
     times ($ - header) - SIZEOF_GuestHeader db 0
@@ -97,13 +99,30 @@ guest_task:
     mov ax, [header + GuestHeader_inject]
     cmp ax, INJECT_GUEST_SPIN
     je inject_spin
+    cmp ax, INJECT_GUEST_EXIT_THEN_SPIN
+    je inject_exit_then_spin
     cmp ax, INJECT_GUEST_TRIPLE_FAULT
     je guest_task.halt              ; guest_isrGPF does the rest at ring 0
     cmp ax, INJECT_GUEST_WRITE_VMM
     je guest_task.halt              ; likewise
     cmp ax, INJECT_GUEST_READ_VMM
     je guest_task.halt              ; likewise
-    cmp ax, INJECT_GUEST_BAD_PORT
+    cmp ax, INJECT_GUEST_COM1_FLOOD
+    je inject_com1_flood
+    cmp ax, INJECT_GUEST_RING0_FLOOD
+    jne .not_ring0_flood
+    call fill_flood_buffer
+    jmp guest_task.halt             ; guest_isrGPF floods from ring 0
+.not_ring0_flood:
+    cmp ax, INJECT_GUEST_UART_SETUP
+    jne .not_uart_setup
+    call inject_uart_setup
+.not_uart_setup:
+    cmp word [header + GuestHeader_inject], INJECT_GUEST_PORT_POLICY
+    jne .not_port_policy
+    call inject_port_policy
+.not_port_policy:
+    cmp word [header + GuestHeader_inject], INJECT_GUEST_BAD_PORT
     jne .normal
     call inject_bad_ports
 .normal:
@@ -150,21 +169,8 @@ guest_task:
     mov si, line
     mov cx, greeting_end - line
     rep outsb
-.to_serial:
-    lodsb
-    test al, al
-    jz .serial_done
-    mov bl, al
-    mov dx, COM1_LSR
-.wait_ready:
-    in al, dx
-    test al, LSR_THR_EMPTY
-    jz .wait_ready
-    mov al, bl
-    mov dx, COM1_PORT
-    out dx, al
-    jmp .to_serial
-.serial_done:
+    call send_serial
+
     ; The exit round trip: each OUT is a VM exit, the VMM's forwarding and a
     ; VMRESUME. In Bochs the TSC counts instructions, so the delta / count is
     ; instructions per round trip (the loop's own OUT and LOOP included).
@@ -190,7 +196,172 @@ inject_spin:
 .forever:
     jmp .forever
 
-; INJECT_GUEST_BAD_PORT: ports outside the guest's allow-list (COM1, 0xE9):
+; [si]: a NUL-terminated string to COM1, a byte at a time after polling the
+; line status register, as a driver does.
+send_serial:
+    lodsb
+    test al, al
+    jz .done
+    mov bl, al
+    mov dx, COM1_LSR
+.wait_ready:
+    in al, dx
+    test al, LSR_THR_EMPTY
+    jz .wait_ready
+    mov al, bl
+    mov dx, COM1_PORT
+    out dx, al
+    jmp send_serial
+.done:
+    ret
+
+; INJECT_GUEST_COM1_FLOOD: 16 KiB to COM1 with one REP OUTSB, forever. The
+; VMM carries it out a bounded chunk per exit, each byte's wait bounded by
+; its own baud rate, and its time bound counts the exits: the guest is
+; stopped when its time is up, mid-string.
+inject_com1_flood:
+    call fill_flood_buffer
+    mov dx, COM1_PORT
+.again:
+    mov si, flood_buffer
+    mov cx, FLOOD_BYTES
+    rep outsb
+    jmp .again
+
+; The flood's 16 KiB: flood_line over and over (ES = DS here).
+fill_flood_buffer:
+    cld
+    mov di, flood_buffer
+    mov bx, FLOOD_BYTES / FLOOD_LINE_BYTES
+.line:
+    mov si, flood_line
+    mov cx, FLOOD_LINE_BYTES
+    rep movsb
+    dec bx
+    jnz .line
+    ret
+
+; INJECT_GUEST_UART_SETUP: the guest changes COM1's setup as a driver of
+; its own would (loopback, 7E1, 9600 baud, interrupts on, FIFOs off), reads
+; it back and says on COM1 what it read. The VMM keeps these in a shadow:
+; its UART stays at 115200 8N1 without loopback, so this line and the
+; VMM's own still get out.
+UART_LCR_7E1 equ 0x1A               ; 7 data bits, even parity, 1 stop bit
+UART_MCR_LOOPBACK equ 0x10
+inject_uart_setup:
+    mov dx, COM1_PORT + UART_MCR
+    mov al, UART_MCR_LOOPBACK
+    out dx, al
+    mov dx, COM1_PORT + UART_LCR
+    mov al, UART_LCR_DLAB | UART_LCR_7E1
+    out dx, al
+    mov dx, COM1_PORT               ; DLL
+    mov al, 0x0C
+    out dx, al
+    inc dx                          ; DLM
+    mov al, 0
+    out dx, al
+    mov dx, COM1_PORT + UART_LCR
+    mov al, UART_LCR_7E1
+    out dx, al
+    mov dx, COM1_PORT + UART_IER
+    mov al, 0x0F
+    out dx, al
+    mov dx, COM1_PORT + UART_FCR
+    mov al, 0
+    out dx, al
+    ; Read back, into uart_line.
+    mov dx, COM1_PORT + UART_MCR
+    call .read_into
+    dw uart_mcr_digits
+    mov dx, COM1_PORT + UART_LCR
+    call .read_into
+    dw uart_lcr_digits
+    mov dx, COM1_PORT + UART_IER
+    call .read_into
+    dw uart_ier_digits
+    mov dx, COM1_PORT + UART_LCR
+    mov al, UART_LCR_DLAB | UART_LCR_7E1
+    out dx, al
+    mov dx, COM1_PORT + 1           ; DLM
+    in al, dx
+    mov ah, al
+    dec dx                          ; DLL
+    in al, dx
+    mov di, uart_divisor_digits
+    call put_hex16
+    mov dx, COM1_PORT + UART_LCR
+    mov al, UART_LCR_7E1
+    out dx, al
+    mov si, uart_line
+    call send_serial
+    ret
+; in al, dx; its two hex digits to the address in the word after the call.
+.read_into:
+    in al, dx
+    xor ah, ah
+    pop si                          ; the return address: the word's
+    mov di, [si]
+    add si, 2
+    push si
+    call put_hex16
+    ret
+
+; INJECT_GUEST_PORT_POLICY: accesses the VMM's port policy does not allow,
+; in every size and direction, single and string: each is one exit the VMM
+; denies (IN and INS read all ones, OUT and OUTS go nowhere), counts and
+; logs, sixteen in all. Then the normal path.
+inject_port_policy:
+    mov dx, COM1_PORT + 7
+    out dx, ax                      ; a word at 0x3ff: reaches 0x400
+    in ax, dx
+    dec dx
+    out dx, eax                     ; a dword at 0x3fe: reaches 0x401
+    in eax, dx
+    mov dx, COM1_PORT
+    out dx, ax                      ; a word on COM1, a byte-wide device
+    in eax, dx
+    mov dx, COM1_LSR
+    out dx, al                      ; LSR is not written
+    in al, BENCH_PORT               ; the benchmark's port takes byte OUTs only
+    out BENCH_PORT, ax
+    out 0x21, al                    ; the PIC's mask
+    cld
+    mov si, header
+    mov cx, 2
+    mov dx, 0xCF9                   ; reset control
+    rep outsw
+    mov cx, 2
+    mov dx, 0x92                    ; system control port A (fast reset)
+    rep outsd
+    mov di, header + GuestHeader_bad_port_ins
+    mov cx, 2
+    mov dx, 0x402                   ; the BIOS's debug port
+    rep insw
+    mov dx, COM1_PORT + 7
+    outsw                           ; a word at 0x3ff again, as a string
+    mov di, header + GuestHeader_bad_port_ins
+    dec dx
+    insd                            ; a dword at 0x3fe, as a string
+    mov dx, COM1_PORT + 8
+    in al, dx                       ; right past COM1
+    ret
+
+; INJECT_GUEST_EXIT_THEN_SPIN: with interrupts off, exits the VMM handles
+; (COM1 status reads) for a while, then a loop with no exit in it: the time
+; bound must hold after exits too (PIT ticks keep coming: the VMM resumes it
+; with IF set; the VMX-preemption timer restarts with what is left).
+inject_exit_then_spin:
+    cli
+    mov cx, 1000
+    mov dx, COM1_LSR
+.exits:
+    in al, dx
+    loop .exits
+.forever:
+    jmp .forever
+
+; INJECT_GUEST_BAD_PORT: ports outside the VMM's port policy:
 ; each access is a VM exit the VMM denies (IN reads all ones, OUT is
 ; dropped), counts and logs; the guest goes on with its normal path.
 inject_bad_ports:
@@ -241,6 +412,8 @@ guest_isrGPF:
     je inject_write_vmm
     cmp word [GUEST_ADDR + GuestHeader_inject], INJECT_GUEST_READ_VMM
     je inject_read_vmm
+    cmp word [GUEST_ADDR + GuestHeader_inject], INJECT_GUEST_RING0_FLOOD
+    je inject_ring0_flood
     mov eax, ecx
     shl eax, 4
     add eax, edx                    ; V86 linear address = CS * 16 + IP
@@ -285,6 +458,17 @@ inject_read_vmm:
     mov eax, GUEST_VMCALL_FAULT     ; reached only if the VMM read it
     jmp guest_isrGPF.report
 
+; INJECT_GUEST_RING0_FLOOD: the COM1 flood from ring 0, 32-bit: ESI and
+; ECX are 32 bits wide here (one REP could run to 4 G elements); the VMM
+; still carries out a bounded chunk per exit.
+inject_ring0_flood:
+    mov dx, COM1_PORT
+.again:
+    mov esi, GUEST_ADDR + flood_buffer
+    mov ecx, FLOOD_BYTES
+    rep outsb
+    jmp .again
+
 ; Page-directory entry 1 -> the VMM's 4 MiB at VMM_ADDR, user and writable.
 map_the_vmm:
     mov eax, cr3
@@ -313,6 +497,24 @@ cs_digits:
 
 hex_digits:
     db "0123456789ABCDEF"
+
+uart_line:
+    db "COM1 as the guest set it: MCR="
+uart_mcr_digits:
+    db "????  LCR="
+uart_lcr_digits:
+    db "????  IER="
+uart_ier_digits:
+    db "????  divisor="
+uart_divisor_digits:
+    db "????", 13, 10, 0
+
+flood_line:
+    db "flood: the guest sends this line to COM1, again and again ....", 13, 10
+flood_line_end:
+    ; exactly FLOOD_LINE_BYTES: either TIMES is negative otherwise
+    times FLOOD_LINE_BYTES - (flood_line_end - flood_line) db 0
+    times (flood_line_end - flood_line) - FLOOD_LINE_BYTES db 0
 
 ; ---------------------------------------------------------------------------
 ; Descriptor tables
@@ -403,7 +605,7 @@ interrupt_redirection_map:
 ; raises #GP inside the guest, where the VMM never sees it. So this bitmap
 ; lets every port through (all zeros: 8 KiB of the zeroed tail, not of the
 ; image) and the VMM's I/O bitmaps trap every port: the VMM alone decides,
-; by its allow-list (vmx/exit_runtime.cpp), and counts what it denies.
+; by its port policy (vmx/port_policy.h), and counts what it denies.
 io_bitmap:
 TSS_LIMIT equ io_bitmap_closing_byte - tss
 
@@ -423,6 +625,8 @@ alignb 4096
 page_directory:
     resd 1024
 alignb 16
+flood_buffer:                       ; the COM1 flood cases' 16 KiB
+    resb FLOOD_BYTES
 ring3_stack:
     resb 512
 ring3_stack_top:

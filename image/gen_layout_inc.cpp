@@ -36,6 +36,11 @@ int main() {
   for (uint32_t v = 0; v < exception_vectors; ++v) {
     if (exception_has_error_code(v)) error_code_mask |= 1u << v;
   }
+  std::printf("%%define UART_IER %u\n", uart16550::IER);
+  std::printf("%%define UART_FCR %u\n", uart16550::FCR);
+  std::printf("%%define UART_LCR %u\n", uart16550::LCR);
+  std::printf("%%define UART_MCR %u\n", uart16550::MCR);
+  std::printf("%%define UART_LCR_DLAB 0x%02X\n", uart16550::LCR_DLAB);
   std::printf("%%define UART_LSR %u\n", uart16550::LSR);
   std::printf("%%define UART_LSR_THR_EMPTY 0x%02X\n", uart16550::LSR_THR_EMPTY);
   // COM1 set up as lib/uart16550.cpp does: (value, register) byte pairs.

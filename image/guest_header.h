@@ -51,12 +51,13 @@ struct GuestHeader {
                                 // zeroed tail (the other 1023 stay not-present)
   uint32_t bench_ticks;         // written by the guest: TSC ticks of its OUT loop
   uint16_t bench_outs;          // how many single-byte OUTs the loop makes
-  uint16_t bench_port;          // to which port (one the VMM forwards unpolled)
+  uint16_t reserved0;           // (the loop's port is the VMM's: layout::BENCH_PORT)
   uint16_t inject;              // layout::INJECT_*: set by the VMM before entry from
                                 // BootInfo::inject; the guest_* cases pick another path
   uint16_t reserved;
-  uint32_t bad_port_ins;        // written by the guest in the guest-bad-port case: the
-                                // 4 bytes its REP INSB from a denied port read
+  uint32_t bad_port_ins;        // written by the guest in the guest-bad-port and
+                                // guest-port-policy cases: what its INS from a
+                                // denied port read
   uint32_t reserved2;
 };
 static_assert(sizeof(GuestHeader) % 8 == 0);
@@ -67,6 +68,6 @@ static_assert(sizeof(GuestHeader) % 8 == 0);
   X(gdt_offset) X(tss_selector) X(ldt_selector) X(tss_offset) X(tss_limit)     \
   X(ldt_offset) X(ldt_limit) X(idt_offset) X(idt_limit)                        \
   X(page_directory_offset) X(gp_handler_offset) X(ring0_stack_top) X(pde0)       \
-  X(bench_ticks) X(bench_outs) X(bench_port) X(inject) X(bad_port_ins)
+  X(bench_ticks) X(bench_outs) X(inject) X(bad_port_ins)
 
 }  // namespace layout

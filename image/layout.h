@@ -78,6 +78,10 @@ namespace layout {
   X(PAYLOAD_VMM, 1)                                                            \
   X(PAYLOAD_GUEST, 2)                                                          \
   X(COM1_PORT, 0x3F8)                                                          \
+  /* the exit round-trip benchmark's port (Bochs prints what it gets on its  \
+     console): the guest's single-byte OUTs to it are forwarded unpolled;    \
+     the VMM's constant (vmx/port_policy.h), not the guest's choice */        \
+  X(BENCH_PORT, 0xE9)                                                          \
   X(VGA_TEXT_ADDR, 0xB8000)                                                    \
   /* values of BootInfo::fail_step, set by stage2's real-mode part */         \
   X(FAIL_NONE, 0)                                                              \
@@ -124,7 +128,12 @@ inline constexpr uint32_t BOOTINFO_MAGIC = 0x49424D56;          // "VMBI"
   X(INJECT_GUEST_BAD_PORT, 8, "guest-bad-port", "ok")                      \
   X(INJECT_GUEST_WRITE_VMM, 9, "guest-write-vmm", "guest-exit")            \
   X(INJECT_HOST_FAULT, 10, "host-fault", "host-exception")                  \
-  X(INJECT_GUEST_READ_VMM, 11, "guest-read-vmm", "guest-exit")
+  X(INJECT_GUEST_READ_VMM, 11, "guest-read-vmm", "guest-exit")            \
+  X(INJECT_GUEST_COM1_FLOOD, 12, "guest-com1-flood", "guest-timeout")      \
+  X(INJECT_GUEST_RING0_FLOOD, 13, "guest-ring0-flood", "guest-timeout")    \
+  X(INJECT_GUEST_UART_SETUP, 14, "guest-uart-setup", "ok")                 \
+  X(INJECT_GUEST_PORT_POLICY, 15, "guest-port-policy", "ok")              \
+  X(INJECT_GUEST_EXIT_THEN_SPIN, 16, "guest-exit-then-spin", "guest-timeout")
 
 #define VMXBOOT_DEFINE_INJECT(constant, number, name, result) \
   inline constexpr uint16_t constant = number;

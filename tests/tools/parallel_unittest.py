@@ -20,6 +20,11 @@ import unittest
 
 _print_lock = threading.Lock()
 
+# The ids (`module.Class.test`) of the tests this run selected, once main()
+# has chosen them: a class that boots its runs up front (in setUpClass) can
+# boot only those its selected tests need.
+SELECTED = None
+
 
 def _say(line):
     with _print_lock:
@@ -85,7 +90,9 @@ def _run_class(cls, tests, total, jobs):
 
 def main(module, argv, jobs=None):
     jobs = jobs or os.cpu_count() or 1
+    global SELECTED
     by_class = _selected(module, argv)
+    SELECTED = {t.id() for tests in by_class.values() for t in tests}
     total = unittest.TestResult()
     start = time.monotonic()
     threads = [threading.Thread(target=_run_class, args=(cls, tests, total, jobs))

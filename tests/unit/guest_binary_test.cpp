@@ -173,7 +173,7 @@ TEST_F(GuestBinary, TssRedirectionMapAndIoBitmap) {
   }
   // The I/O permission bitmap covers all 65536 ports and lies in the tail
   // the VMM zeroes: every port passes to the VMX I/O bitmaps (the VMM's
-  // allow-list decides), none raises #GP in the guest. The closing byte at
+  // port policy decides), none raises #GP in the guest. The closing byte at
   // the TSS limit is in the tail too (guest_task sets it to 0xFF).
   EXPECT_EQ(header.tss_offset + map, header.image_bytes) << "the bitmap starts at the tail";
   EXPECT_EQ(header.tss_limit, map + 0x10000 / 8) << "65536 bits, then the closing byte";

@@ -209,19 +209,71 @@ vmx::StringIoRequest rep_insb(uint64_t rdi, uint64_t rcx) {
   return r;
 }
 
-TEST(VmxOuts, RepOutsbForwardsTheWholeStringInOneGo) {
+TEST(VmxOuts, RepOutsbForwardsAShortStringInOneExit) {
   FakeGuest guest;
   std::string hello = "Hello from Guest VM";
   std::copy(hello.begin(), hello.end(), guest.memory.begin() + 0x10100);
   vmx::StringIoResult r =
       vmx::emulate_string_io(rep_outsb(0xABCD0100, 0x12340000 | hello.size()), guest);
   ASSERT_EQ(r.error, nullptr);
+  EXPECT_TRUE(r.done);
   EXPECT_EQ(guest.text(), hello);
   EXPECT_EQ(r.elements, hello.size());
   EXPECT_EQ(guest.ports.front(), 0x3F8);
   // Only SI and CX change with a 16-bit address size.
   EXPECT_EQ(r.index, 0xABCD0100u + hello.size());
   EXPECT_EQ(r.rcx, 0x12340000u);
+}
+
+TEST(VmxStringIo, ALongRepGoesOnInBoundedChunks) {
+  // 100 bytes in chunks of string_io_chunk_elements: each chunk leaves RCX
+  // and SI where the CPU leaves them for a REP interrupted by an event;
+  // only the last is done (then the exit handler advances RIP).
+  static_assert(vmx::string_io_chunk_elements == 32);
+  FakeGuest guest;
+  std::string text;
+  for (int i = 0; i < 100; ++i) text += static_cast<char>('A' + i % 26);
+  std::copy(text.begin(), text.end(), guest.memory.begin() + 0x10100);
+  vmx::StringIoRequest req = rep_outsb(0xABCD0100, 0x12340000 | text.size());
+  std::vector<uint32_t> chunks;
+  for (int exits = 0; exits < 10; ++exits) {
+    const vmx::StringIoResult r = vmx::emulate_string_io(req, guest);
+    ASSERT_EQ(r.error, nullptr);
+    chunks.push_back(r.elements);
+    req.index = r.index;
+    req.rcx = r.rcx;
+    if (r.done) break;
+  }
+  EXPECT_EQ(chunks, (std::vector<uint32_t>{32, 32, 32, 4}));
+  EXPECT_EQ(guest.text(), text);
+  EXPECT_EQ(req.index, 0xABCD0100u + 100);
+  EXPECT_EQ(req.rcx, 0x12340000u);
+}
+
+TEST(VmxStringIo, ChunksFollowTheAddressSizeAndDirection) {
+  // A 32-bit REP INSW downward (the ring-0 handler's width): ECX and EDI
+  // count down in steps of 2; the upper halves of RCX/RDI stay.
+  FakeGuest guest;
+  vmx::StringIoRequest req = rep_insb(0xFFFF000000010100ull, 0x5500000000000000ull | 40);
+  req.qualification = IoQualification{(0x3F8ull << 16) | (1 << 5) | (1 << 4) | (1 << 3) | 1};
+  req.operand.address_bytes = 4;
+  req.segment_base = 0;
+  req.segment_limit = 0xFFFFFFFF;
+  req.direction_down = true;
+  req.max_elements = 16;
+  vmx::StringIoResult r = vmx::emulate_string_io(req, guest);
+  ASSERT_EQ(r.error, nullptr);
+  EXPECT_FALSE(r.done);
+  EXPECT_EQ(r.elements, 16u);
+  EXPECT_EQ(r.index, 0xFFFF000000010100ull - 32);
+  EXPECT_EQ(r.rcx, 0x5500000000000000ull | 24);
+  // A chunk of 0 would make no progress: it counts as 1.
+  req.max_elements = 0;
+  EXPECT_EQ(vmx::emulate_string_io(req, guest).elements, 1u);
+  // Without REP one element is the whole instruction.
+  req.qualification = IoQualification{(0x3F8ull << 16) | (1 << 4) | (1 << 3)};
+  req.max_elements = 1;
+  EXPECT_TRUE(vmx::emulate_string_io(req, guest).done);
 }
 
 TEST(VmxOuts, DirectionFlagWalksDownward) {

@@ -28,4 +28,19 @@ inline void start_channel2_countdown(uint16_t count) {
 // True once the countdown started above has run out.
 inline bool channel2_done() { return (inb(port_system_control) & system_control_out2) != 0; }
 
+// The bound on every loop that polls channel 2: a countdown is at most
+// 65536 input ticks (55 ms) and a port read takes about a microsecond on a
+// PC (one instruction in Bochs), so a million reads is far beyond any
+// countdown, and a PIT that never counts down cannot hang the machine.
+inline constexpr uint32_t channel2_max_polls = 1000000;
+
+// Polls until the countdown has run out: true, or false after
+// channel2_max_polls reads.
+inline bool wait_channel2_done() {
+  for (uint32_t polls = 0; polls < channel2_max_polls; ++polls) {
+    if (channel2_done()) return true;
+  }
+  return false;
+}
+
 }  // namespace pit

@@ -34,6 +34,10 @@ void resume(int start_row) {
   ready = true;
 }
 
+void setup_serial_again() { serial.init(); }
+
+void end_serial_line() { serial.put('\n'); }
+
 int row() { return screen.col() == 0 ? screen.row() : screen.row() + 1; }
 
 void skip_screen_line() { screen.put('\n'); }

@@ -16,6 +16,11 @@ void init();
 // Like init(), but keeps what an earlier stage left on the screen and goes
 // on at the start of `row` (the VMM after stage2).
 void resume(int row);
+// Probes and programs COM1 again, the screen untouched: after someone else
+// (the guest) had it.
+void setup_serial_again();
+// Ends a line on COM1 only: one someone else (the guest) left open.
+void end_serial_line();
 // Moves the screen's cursor to the start of the next row, COM1 untouched:
 // past a row someone else (the guest) wrote on the screen.
 void skip_screen_line();

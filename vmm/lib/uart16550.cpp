@@ -44,3 +44,14 @@ void Uart16550::put(char c) {
 void Uart16550::write(const char* s) {
   while (*s != '\0') put(*s++);
 }
+
+Uart16550::Setup Uart16550::read_setup() const {
+  Setup s{};
+  s.ier = inb(base_ + IER);
+  s.lcr = inb(base_ + LCR);
+  s.mcr = inb(base_ + MCR);
+  outb(base_ + LCR, s.lcr | LCR_DLAB);
+  s.divisor = static_cast<uint16_t>(inb(base_ + DLL) | inb(base_ + DLM) << 8);
+  outb(base_ + LCR, s.lcr);
+  return s;
+}

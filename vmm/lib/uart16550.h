@@ -27,6 +27,15 @@ class Uart16550 {
   void write(const char* s);
   bool present() const { return present_; }
 
+  // The registers init() programs, as the UART has them now (DLAB is set
+  // for a moment to read the divisor: call it between lines, not while
+  // someone else sends).
+  struct Setup {
+    uint8_t ier, lcr, mcr;
+    uint16_t divisor;
+  };
+  Setup read_setup() const;
+
  private:
   void send(uint8_t byte);
 

@@ -14,10 +14,12 @@ inline constexpr uint16_t THR = 0;  // transmit holding (DLAB=0, write)
 inline constexpr uint16_t DLL = 0;  // divisor latch low (DLAB=1)
 inline constexpr uint16_t IER = 1;  // interrupt enable (DLAB=0)
 inline constexpr uint16_t DLM = 1;  // divisor latch high (DLAB=1)
+inline constexpr uint16_t IIR = 2;  // interrupt identification (read)
 inline constexpr uint16_t FCR = 2;  // FIFO control (write)
 inline constexpr uint16_t LCR = 3;  // line control
 inline constexpr uint16_t MCR = 4;  // modem control
 inline constexpr uint16_t LSR = 5;  // line status
+inline constexpr uint16_t MSR = 6;  // modem status (read)
 inline constexpr uint16_t SCR = 7;  // scratch
 
 inline constexpr uint8_t LCR_DLAB = 0x80;
@@ -28,7 +30,11 @@ inline constexpr uint8_t LSR_THR_EMPTY = 0x20;         // room for the next byte
 inline constexpr uint8_t LSR_TRANSMITTER_EMPTY = 0x40; // the last byte has left
 
 // The UART clock is 1.8432 MHz / 16 = 115200: divisor 1.
+inline constexpr uint32_t BASE_BAUD = 115200;
 inline constexpr uint16_t DIVISOR_115200 = 1;
+inline constexpr uint32_t BAUD = BASE_BAUD / DIVISOR_115200;  // the VMM's, always
+// A byte on the line in 8N1: start bit, 8 data bits, stop bit.
+inline constexpr uint32_t BITS_PER_BYTE_8N1 = 10;
 
 // Programming the UART once it is known to be there: 115200 baud, 8N1,
 // FIFOs on, all interrupts off. In this order.

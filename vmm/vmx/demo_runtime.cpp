@@ -17,6 +17,7 @@
 #include "lib/crc32c.h"
 #include "lib/end_run.h"
 #include "lib/format.h"
+#include "lib/uart16550.h"
 #include "vmx/controls.h"
 #include "vmx/ept.h"
 #include "vmx/exits.h"
@@ -472,7 +473,6 @@ void print_io_exit_kinds(const ExitLog& log, uint16_t unpolled_port) {
 struct GuestBounds {
   bool ept;                 // guest-physical memory through ept_tables
   bool preemption_timer;    // else PIT ticks through external-interrupt exiting
-  bool save_timer;          // the timer's value carries over exits
   ControlWords wanted;
 };
 
@@ -497,12 +497,13 @@ GuestBounds choose_bounds(const CapabilityMsrs& msrs) {
     b.wanted.primary_processor |= ia32::vmx::primary_processor::cr3_load_exiting;
   }
   const uint32_t pin_allowed = allowed_settings(msrs, ControlWord::pin_based).may_be_one;
-  const uint32_t exit_allowed = allowed_settings(msrs, ControlWord::exit).may_be_one;
   b.preemption_timer = (pin_allowed & ia32::vmx::pin_based::activate_preemption_timer) != 0;
   if (b.preemption_timer) {
+    // Not "save VMX-preemption timer value": that would carry over the
+    // guest's time only. Each exit restarts the timer with what is left
+    // until the deadline, which counts the exits' time too
+    // (vmx/exit_runtime.cpp), and works the same where the CPU cannot save.
     b.wanted.pin_based |= ia32::vmx::pin_based::activate_preemption_timer;
-    b.save_timer = (exit_allowed & ia32::vmx::exit::save_preemption_timer) != 0;
-    if (b.save_timer) b.wanted.exit |= ia32::vmx::exit::save_preemption_timer;
   } else {
     b.wanted.pin_based |= ia32::vmx::pin_based::external_interrupt_exiting;
     b.wanted.exit |= ia32::vmx::exit::acknowledge_interrupt_on_exit;
@@ -573,6 +574,25 @@ void note_guest_injection() {
     case layout::INJECT_GUEST_WRITE_VMM:
       note_injection("the guest maps the VMM's 4 MiB through its CR3 and writes to 0x%x",
                      layout::VMM_ADDR);
+      break;
+    case layout::INJECT_GUEST_COM1_FLOOD:
+      note_injection("the guest sends 16 KiB to COM1 with rep outsb, again and again");
+      break;
+    case layout::INJECT_GUEST_RING0_FLOOD:
+      note_injection("the guest's ring-0 handler sends 16 KiB to COM1 with a 32-bit rep outsb, "
+                     "again and again");
+      break;
+    case layout::INJECT_GUEST_EXIT_THEN_SPIN:
+      note_injection("the guest reads COM1's LSR 1000 times with interrupts off, then loops "
+                     "forever");
+      break;
+    case layout::INJECT_GUEST_UART_SETUP:
+      note_injection("the guest sets COM1's MCR to loopback, LCR to 7E1, divisor 12, IER 0x0f, "
+                     "FCR 0");
+      break;
+    case layout::INJECT_GUEST_PORT_POLICY:
+      note_injection("the guest reaches past COM1 and port 0xe9 in every size and direction "
+                     "(a word at 0x3ff, a dword at 0x3fe, 0x21, 0xcf9, 0x92, 0x402)");
       break;
     default: break;
   }
@@ -698,12 +718,20 @@ void run_demo(const layout::BootInfo& boot_info) {
     eptp = ept_pointer(physical_address(&ept_tables), ept_vpid_capability);
     vmwrite_or_fail(VmcsField::ept_pointer, eptp, "vmwrite");
   }
-  uint32_t timer_value = 0;
+  // The TSC against the PIT on every CPU: the deadline that counts the
+  // exits' time, and the COM1 wait, are in TSC ticks (vmx/guest_timer.h).
+  const uint64_t tsc_ticks_in_limit = guest_timer::tsc_ticks_in_limit();
+  if (tsc_ticks_in_limit == 0) {
+    leave_vmx_operation();
+    end_run("vmx-failed", "step=guest-clock error=0 pit-channel2=stuck");
+  }
+  const GuestClock clock{tsc_ticks_in_limit, bounds.preemption_timer,
+                         ia32::vmx::VmxMisc{msrs.misc}.preemption_timer_tsc_shift(),
+                         bounds.preemption_timer ? 0 : guest_timer::pit_ticks_for_limit};
   if (bounds.preemption_timer) {
-    timer_value = guest_timer::preemption_timer_value(
-        guest_timer::tsc_ticks_in_limit(),
-        ia32::vmx::VmxMisc{msrs.misc}.preemption_timer_tsc_shift());
-    vmwrite_or_fail(VmcsField::guest_preemption_timer_value, timer_value, "vmwrite");
+    vmwrite_or_fail(VmcsField::guest_preemption_timer_value,
+                    guest_timer::preemption_timer_value(tsc_ticks_in_limit, clock.timer_shift),
+                    "vmwrite");
   }
   if (inject_case == layout::INJECT_BAD_CONTROL) inject_bad_control(msrs, controls);
   if (inject_case == layout::INJECT_BAD_GUEST_STATE) {
@@ -724,18 +752,24 @@ void run_demo(const layout::BootInfo& boot_info) {
                   bounds.preemption_timer ? "VMX-preemption timer" : "PIT");
   note_guest_injection();
 
-  prepare_exit_handling(basic.reports_ins_outs_info(), header.bench_port,
-                        bounds.preemption_timer ? 0 : guest_timer::pit_ticks_for_limit,
-                        bounds.ept ? &ept_tables : nullptr);
+  prepare_exit_handling(basic.reports_ins_outs_info(), clock, bounds.ept ? &ept_tables : nullptr);
   console::printf("vmx: VMLAUNCH: V86 guest at %04x:%04x\n", header.entry_cs, header.entry_ip);
   hand_console_row_to_guest(header);
   const bool check_vmm = inject_case == layout::INJECT_GUEST_WRITE_VMM;
   const uint32_t crc_before = check_vmm ? vmm_crc() : 0;
   if (!bounds.preemption_timer) guest_timer::start_pit_ticks();
-  const uint64_t tsc_launch = rdtsc();
+  const uint64_t tsc_launch = start_guest_clock();
   const uint64_t outcome = vmx_enter_guest();
   const uint64_t guest_ticks = rdtsc() - tsc_launch;
+  const uint32_t elapsed_ms = static_cast<uint32_t>(guest_ticks * guest_timer::limit_ms /
+                                                    tsc_ticks_in_limit);
   if (!bounds.preemption_timer) guest_timer::stop_pit_ticks();
+  // COM1 as the guest left it, then set up again for the VMM's own lines:
+  // the guest wrote only the shadow of its setup (vmx/uart_shadow.h), and
+  // this says so from the UART itself.
+  console::flush();
+  const Uart16550::Setup com1_after = Uart16550(layout::COM1_PORT).read_setup();
+  console::setup_serial_again();
   // Before the console writes anything (its state is VMM data too).
   const uint32_t crc_after = check_vmm ? vmm_crc() : 0;
   const char* vmm_intact = crc_before == crc_after ? "yes" : "no";
@@ -746,6 +780,9 @@ void run_demo(const layout::BootInfo& boot_info) {
   char line[81];
   read_guest_screen_line(header.vga_row, line);
   console::skip_screen_line();
+  // A guest line cut off mid-way (a guest stopped while it sent) ends
+  // before the VMM's first.
+  if (!exit_log().guest_line_start) console::end_serial_line();
   if ((outcome & (enter_launch_failed | enter_resume_failed)) != 0) {
     report_entry_failure(outcome, msrs);
   }
@@ -768,14 +805,22 @@ void run_demo(const layout::BootInfo& boot_info) {
     print_exit_counts(log);
     leave_vmx_operation();
     const char* timer = bounds.preemption_timer ? "preemption" : "pit";
-    console::printf("vmx: the guest used up its %u ms (%s)\n", guest_timer::limit_ms,
-                    bounds.preemption_timer ? "the VMX-preemption timer ran out"
-                                            : "PIT ticks through external-interrupt exits");
-    explain_injection("stopped after %u ms by the %s", guest_timer::limit_ms,
-                      bounds.preemption_timer ? "VMX-preemption timer" : "PIT (external-interrupt"
-                                                                         " exits)");
-    end_run("guest-timeout", "limit-ms=%u timer=%s exits=%u denied=%u", guest_timer::limit_ms,
-            timer, total_exits(log), log.denied_accesses);
+    // Which clock said so: the one that exited, or the deadline that every
+    // exit checks (a guest that spends its time in exits).
+    const uint32_t basic = ia32::vmx::basic_exit_reason(log.info.exit_reason);
+    const char* by =
+        basic == static_cast<uint32_t>(ia32::vmx::ExitReason::preemption_timer)
+            ? "the VMX-preemption timer"
+        : basic == static_cast<uint32_t>(ia32::vmx::ExitReason::external_interrupt)
+            ? "the PIT (external-interrupt exits)"
+            : "the deadline checked at every VM exit";
+    console::printf("vmx: the guest used up its %u ms, its exits' time included: %u ms "
+                    "(%s), %u bytes to COM1\n",
+                    guest_timer::limit_ms, elapsed_ms, by, log.com1_bytes_out);
+    explain_injection("stopped after %u ms by %s", guest_timer::limit_ms, by);
+    end_run("guest-timeout", "limit-ms=%u elapsed-ms=%u timer=%s exits=%u com1-bytes=%u denied=%u",
+            guest_timer::limit_ms, elapsed_ms, timer, total_exits(log), log.com1_bytes_out,
+            log.denied_accesses);
   }
   if (outcome != exit_guest_done) {
     const char* reason = ia32::vmx::exit_reason_name(log.info.exit_reason);
@@ -810,7 +855,7 @@ void run_demo(const layout::BootInfo& boot_info) {
   console::printf("vmx: guest halted at %04lx:%04lx; VMCLEAR, VMXOFF, CR4.VMXE cleared\n",
                   log.guest_report.rcx & 0xFFFF, log.guest_report.rdx & 0xFFFF);
   print_exit_counts(log);
-  print_io_exit_kinds(log, header.bench_port);
+  print_io_exit_kinds(log, layout::BENCH_PORT);
   console::printf("vmx: %u I/O exits (%u string), %u bytes to COM1\n", io_exits(log),
                   log.string_io_exits, log.com1_bytes_out);
   console::printf("vmx: %lu TSC ticks in the guest and its exits\n", guest_ticks);
@@ -819,15 +864,27 @@ void run_demo(const layout::BootInfo& boot_info) {
     // In Bochs the TSC counts instructions: this is the round trip, the
     // guest's OUT and LOOP included (make bench splits off the VMM's part).
     console::printf("vmx: exit round trip: %u OUTs to port 0x%x in %u TSC ticks, %u.%02u each\n",
-                    header.bench_outs, header.bench_port, header.bench_ticks,
+                    header.bench_outs, layout::BENCH_PORT, header.bench_ticks,
                     header.bench_ticks / header.bench_outs,
                     header.bench_ticks % header.bench_outs * 100 / header.bench_outs);
   }
   if (!starts_with(line, "Hello from Guest VM")) {
     end_run("guest-failed", "vga-row=%u", header.vga_row);
   }
-  explain_injection("the guest went on and halted; %u access(es) denied, its rep insb read 0x%08x",
-                    log.denied_accesses, header.bad_port_ins);
+  const UartShadow& seen = log.guest_uart;
+  // COM1 from the UART itself: the VMM's setup, whatever the guest wrote
+  // (its own view, the shadow, is in the explanation below when it matters).
+  const uint16_t guest_divisor = static_cast<uint16_t>(seen.dlm << 8 | seen.dll);
+  console::printf("vmx: COM1 after the guest: LCR 0x%02x MCR 0x%02x IER 0x%02x divisor %u\n",
+                  com1_after.lcr, com1_after.mcr, com1_after.ier, com1_after.divisor);
+  if (inject_case == layout::INJECT_GUEST_UART_SETUP) {
+    explain_injection("the guest went on and halted; COM1 kept LCR 0x%02x MCR 0x%02x divisor %u, "
+                      "the guest read back LCR 0x%02x MCR 0x%02x divisor %u", com1_after.lcr,
+                      com1_after.mcr, com1_after.divisor, seen.lcr, seen.mcr, guest_divisor);
+  } else {
+    explain_injection("the guest went on and halted; %u access(es) denied, its INS read 0x%08x",
+                      log.denied_accesses, header.bad_port_ins);
+  }
   // (Under 80 columns: the round trip is on its own line above.)
   end_run("ok", "exits=%u io-exits=%u com1-bytes=%u denied=%u", total_exits(log), io_exits(log),
           log.com1_bytes_out, log.denied_accesses);

@@ -8,6 +8,7 @@
 
 #include "ia32/vmx/exit_reason.h"
 #include "vmx/machine.h"
+#include "vmx/uart_shadow.h"
 
 namespace vmx {
 
@@ -34,15 +35,16 @@ inline constexpr uint64_t exit_guest_timeout = 0x30000;  // the guest used up it
 inline constexpr uint64_t enter_launch_failed = 0x100;
 inline constexpr uint64_t enter_resume_failed = 0x200;
 
-// An I/O access outside the guest's allow-list, as the VMM denied it.
+// An I/O access outside the VMM's port policy (vmx/port_policy.h), as the
+// VMM denied it.
 struct DeniedAccess {
   uint16_t port;
   uint8_t bytes;      // of one element
   bool in;
   bool string;
-  uint32_t elements;  // 1, or how many a REP INS/OUTS moved
+  uint32_t elements;  // 1, or how many a REP INS/OUTS moved in that exit
 };
-inline constexpr unsigned denied_log_size = 4;  // the first few, printed after the run
+inline constexpr unsigned denied_log_size = 16;  // the first few, printed after the run
 
 // Counts and facts gathered by the exit handlers. The handlers print
 // nothing: the launcher reports after the guest is done, so that the VMM's
@@ -56,30 +58,38 @@ struct ExitLog {
   // exits decoded by kind at the end, for two instructions on the fast path.
   uint32_t com1_in[8];
   uint32_t com1_out[8];
-  uint32_t unpolled_outs;         // single-byte OUTs to the unpolled port
-  uint32_t string_io_exits;
+  uint32_t unpolled_outs;         // single-byte OUTs to the benchmark's port
+  uint32_t string_io_exits;       // one per chunk (vmx/io_emulation.h)
   uint32_t com1_bytes_out;        // bytes forwarded to the UART's data port
-  bool guest_dlab;                // the guest set LCR.DLAB: port+0 is the divisor
+  UartShadow guest_uart;          // COM1's setup as the guest sees it
   bool guest_line_start;          // the next guest byte starts a COM1 line
   GuestRegisters guest_report;    // registers at the final VMCALL, or at a stop
   const char* stop_note;          // why exit_stop, when a handler says
   bool dump;                      // exit_stop: print the latest exit in full
-  uint32_t denied_accesses;       // I/O outside the allow-list (denied, counted)
+  uint32_t denied_accesses;       // I/O exits outside the port policy (denied, counted;
+                                  // a long REP string counts once per chunk)
   DeniedAccess denied_log[denied_log_size];
   uint32_t timer_ticks;           // PIT ticks (external interrupts) while the guest ran
   uint64_t guest_physical_address;  // of the latest EPT violation
 };
 
+// The guest's time bound (vmx/guest_timer.h).
+struct GuestClock {
+  uint64_t tsc_ticks_in_limit;  // guest_timer::tsc_ticks_in_limit(), not 0
+  bool preemption_timer;        // the VMX-preemption timer bounds the guest's stretches
+  uint32_t timer_shift;         // its rate: one step per 2^shift TSC ticks
+  uint32_t pit_tick_limit;      // else external-interrupt exits (PIT ticks) in the limit
+};
+
 // Set before the first entry: whether the CPU fills the instruction-
-// information field for INS/OUTS (IA32_VMX_BASIC bit 54).
-// unpolled_port: a port whose single-byte OUTs are forwarded without waiting
-// (the exit round-trip benchmark's, 0xE9 in Bochs' console).
-// pit_tick_limit: external-interrupt exits (PIT ticks) after which the guest
-// has used up its time; 0 when the VMX-preemption timer bounds it instead.
-// ept: the guest's EPT tables, nullptr without EPT (then the guest's memory
-// is its one 4 MiB page): the VMM touches guest memory only where they map.
-void prepare_exit_handling(bool reports_ins_outs_info, uint16_t unpolled_port,
-                           uint32_t pit_tick_limit, const EptTables* ept);
+// information field for INS/OUTS (IA32_VMX_BASIC bit 54); the clock; ept:
+// the guest's EPT tables, nullptr without EPT (then the guest's memory is
+// its one 4 MiB page): the VMM touches guest memory only where they map.
+void prepare_exit_handling(bool reports_ins_outs_info, const GuestClock& clock,
+                           const EptTables* ept);
+// Right before the first entry: the deadline is now + the limit (in TSC
+// ticks). Returns now.
+uint64_t start_guest_clock();
 const ExitLog& exit_log();
 uint32_t total_exits(const ExitLog& log);
 

@@ -79,7 +79,7 @@ void build_control_state(const ControlWords& words, uint64_t io_bitmap_a,
 // Sets the bits of ports [first, last] in the two 4 KiB VMX I/O bitmaps
 // (A: ports 0x0000-0x7FFF, B: 0x8000-0xFFFF): those ports exit.
 void trap_ports(uint8_t* bitmap_a, uint8_t* bitmap_b, uint16_t first, uint16_t last);
-// Every port exits: the VMM's allow-list (vmx/exit_runtime.cpp) decides.
+// Every port exits: the VMM's port policy (vmx/port_policy.h) decides.
 void trap_all_ports(uint8_t* bitmap_a, uint8_t* bitmap_b);
 
 }  // namespace vmx

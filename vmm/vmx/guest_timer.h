@@ -8,6 +8,15 @@
 // acknowledges it on exit (exit control bit 15) and the VMM, which keeps
 // its own interrupts off, sends the PIC its EOI and counts the tick.
 //
+// Neither counts the time the VMM spends in VM exits (the preemption timer
+// stops in VMX root operation; the PIC latches one IRQ0 however many ticks
+// an exit spans), so the bound is also a TSC deadline: every exit checks it
+// first and, with the preemption timer, starts the next stretch with the
+// time that is left (vmx/exit_runtime.cpp). Every exit does bounded work
+// (string I/O in chunks, each COM1 byte waited for at most two character
+// times at the VMM's baud rate), so a guest that floods exits is stopped
+// within its bound plus one exit.
+//
 // The constants and the arithmetic are pure; guest_timer_runtime.cpp
 // programs the PIT and the PIC (64-bit VMM only).
 #pragma once
@@ -15,6 +24,7 @@
 #include <stdint.h>
 
 #include "ia32/pit.h"
+#include "lib/uart16550_registers.h"
 
 namespace vmx::guest_timer {
 
@@ -37,9 +47,28 @@ constexpr uint32_t preemption_timer_value(uint64_t tsc_ticks, uint32_t tsc_shift
   return steps > 0xFFFFFFFFull ? 0xFFFFFFFFu : static_cast<uint32_t>(steps);
 }
 
+// The start value that makes the VMX-preemption timer expire at `deadline`
+// (a TSC value) when the guest is entered at `now`; 0 once it has passed.
+constexpr uint32_t preemption_timer_value_until(uint64_t deadline, uint64_t now,
+                                                uint32_t tsc_shift) {
+  return deadline > now ? preemption_timer_value(deadline - now, tsc_shift) : 0;
+}
+
+// The longest the exit path waits for COM1's transmitter before one byte,
+// in TSC ticks: the VMM's UART runs at uart16550::BAUD, 8N1, and the exit
+// path sends a byte only once the transmitter is empty, so one character
+// time is the most a byte can wait. Twice that, for the clock's slack.
+constexpr uint64_t uart_byte_wait_ticks(uint64_t tsc_ticks_in_limit) {
+  return tsc_ticks_in_limit * 1000 * uart16550::BITS_PER_BYTE_8N1 * 2 /
+             (uint64_t{uart16550::BAUD} * limit_ms) +
+         1;
+}
+
 // guest_timer_runtime.cpp:
 // TSC ticks in limit_ms, measured against PIT channel 2 (the PIT's input
-// clock is the same on every PC; the TSC's rate is not).
+// clock is the same on every PC; the TSC's rate is not). 0 when channel 2
+// did not count down within pit::channel2_max_polls reads (no working PIT:
+// then there is no clock to bound the guest by).
 uint64_t tsc_ticks_in_limit();
 // IRQ0 only at the master PIC (re-initialised, which also drops requests
 // that waited while the VMM ran with interrupts off), the slave masked,

@@ -26,8 +26,7 @@ uint64_t tsc_ticks_in_limit() {
   constexpr uint32_t count = pit::input_hz / (1000 / calibration_ms);
   pit::start_channel2_countdown(count);
   const uint64_t start = rdtsc();
-  while (!pit::channel2_done()) {
-  }
+  if (!pit::wait_channel2_done()) return 0;
   return (rdtsc() - start) * (limit_ms / calibration_ms);
 }
 

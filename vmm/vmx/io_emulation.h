@@ -63,6 +63,16 @@ enum class GuestAccess : uint8_t {
   not_guest_memory,   // mapped, but to memory the guest is not given (EPT)
 };
 
+// Elements one VM exit carries out at most. A REP string longer than that is
+// left as the CPU leaves one interrupted by an event: RCX and RSI/RDI
+// advanced, RIP still at the instruction, whose next execution exits again
+// and goes on. So every exit does bounded work however long the string (a
+// 16-bit count reaches 64 K, a 32-bit one 4 G): at most this many COM1
+// bytes, each waited for at most a character time (vmx/exit_runtime.cpp),
+// 32 x 87 us = 2.8 ms at 115200 baud, and the guest's time bound is checked
+// between chunks.
+inline constexpr uint32_t string_io_chunk_elements = 32;
+
 struct StringIoRequest {
   ia32::vmx::IoQualification qualification;  // the direction, size, REP, port
   StringOperand operand;
@@ -71,17 +81,21 @@ struct StringIoRequest {
   bool direction_down;  // RFLAGS.DF
   uint64_t index;       // RSI for OUTS, RDI for INS
   uint64_t rcx;
+  uint32_t max_elements = string_io_chunk_elements;  // this exit's share
 };
 
 struct StringIoResult {
-  const char* error;  // nullptr when done
+  const char* error;  // nullptr unless it failed
   uint64_t index;     // the guest's registers afterwards
   uint64_t rcx;
   uint32_t elements;  // moved between port and memory
+  bool done;          // the instruction is complete: advance RIP (else resume
+                      // at it, without an error: the rest is the next chunk)
 };
 
 // Runs INS / REP INS / OUTS / REP OUTS: count = the address-size part of RCX
-// with REP, else 1. Only the address-size part of the index register and RCX
+// with REP, else 1; at most request.max_elements of it (`done` false when
+// some are left). Only the address-size part of the index register and RCX
 // changes, as the CPU does. `guest` provides read(linear, bytes, &value) and
 // write(linear, bytes, value) -> GuestAccess for guest memory, in(port,
 // bytes) -> value and out(port, bytes, value) for the port. On an error the
@@ -94,11 +108,13 @@ StringIoResult emulate_string_io(const StringIoRequest& request, Guest&& guest) 
   const uint64_t mask = request.operand.address_bytes >= 8 ? ~0ull
                         : request.operand.address_bytes == 4 ? 0xFFFFFFFFull
                                                               : 0xFFFFull;
-  StringIoResult result{nullptr, request.index, request.rcx, 0};
+  StringIoResult result{nullptr, request.index, request.rcx, 0, false};
   uint64_t count = request.qualification.is_rep() ? (request.rcx & mask) : 1;
   uint64_t offset = request.index & mask;
   const uint16_t port = request.qualification.port();
+  const uint32_t chunk = request.max_elements > 0 ? request.max_elements : 1;  // progress
   for (; count > 0; --count) {
+    if (result.elements >= chunk) return result;  // the next exit goes on
     if (offset + size - 1 > request.segment_limit) {
       result.error = in ? "ins beyond the segment limit" : "outs beyond the segment limit";
       return result;
@@ -125,6 +141,7 @@ StringIoResult emulate_string_io(const StringIoRequest& request, Guest&& guest) 
     result.index = (result.index & ~mask) | offset;
     if (request.qualification.is_rep()) result.rcx = (result.rcx & ~mask) | ((count - 1) & mask);
   }
+  result.done = true;
   return result;
 }
 

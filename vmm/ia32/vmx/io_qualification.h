@@ -26,6 +26,13 @@ struct IoQualification {
   constexpr bool port_is_immediate() const { return (raw >> 6) & 1; }
   // Bits 31:16.
   constexpr uint16_t port() const { return static_cast<uint16_t>(raw >> 16); }
+  // IN AL / OUT AL: one byte, not a string (bits 2:0 and 4 clear).
+  constexpr bool is_single_byte() const { return (raw & 0x17) == 0; }
+  // OUT of AL (one byte, no string, not IN: bits 4:0 clear) to `to`: one
+  // test for the exit path's most common access.
+  constexpr bool is_byte_out_to(uint16_t to) const {
+    return (static_cast<uint32_t>(raw) & 0xFFFF001Fu) == uint32_t{to} << 16;
+  }
 };
 
 enum class SegmentRegister : uint8_t { es = 0, cs = 1, ss = 2, ds = 3, fs = 4, gs = 5 };
