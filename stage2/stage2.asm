@@ -25,7 +25,7 @@ extern stage2_main                      ; main32.cpp
 extern stage2_exception                 ; main32.cpp
 extern stage2_bad_payload               ; main32.cpp
 global stage2_crc_in_long_mode
-extern __stage2_bss_start, __stage2_bss_end  ; stage2.ld
+extern __stage2_bss_start, __stage2_bss_dwords  ; stage2.ld
 global stage2_start
 
 section .entry progbits alloc exec nowrite align=1
@@ -109,14 +109,14 @@ real_mode_start:
         loop .spare_sum
         setnz [BI + BootInfo_stage2_spare_bad]
         pop word [stage1_read_sectors]  ; stage1's return address: its reader
-        xor ax, ax                      ; stage1's reader left ES elsewhere
+        xor eax, eax                    ; stage1's reader left ES elsewhere
         mov es, ax
-        ; The C++ part's zero-initialised statics (.bss) are not in the
-        ; file: clear them, a real PC leaves anything there. (AX = 0.)
+        ; The C++ part's zero-initialised statics (.bss, whole dwords by
+        ; stage2.ld) are not in the file: clear them, a real PC leaves
+        ; anything there. (EAX = 0.)
         mov di, __stage2_bss_start
-        mov cx, __stage2_bss_end
-        sub cx, di
-        rep stosb
+        mov cx, __stage2_bss_dwords
+        rep stosd
         ; stage2's part of the boot info starts out zero (after stage1's TSC
         ; and our own).
         mov di, BI + BootInfo_tsc_long_mode
