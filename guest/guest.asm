@@ -103,6 +103,8 @@ guest_task:
     je guest_task.halt              ; likewise
     cmp ax, INJECT_GUEST_READ_VMM
     je guest_task.halt              ; likewise
+    cmp ax, INJECT_GUEST_PSE36_OUTS
+    je guest_task.halt              ; likewise
     cmp ax, INJECT_GUEST_BAD_PORT
     jne .normal
     call inject_bad_ports
@@ -165,6 +167,14 @@ guest_task:
     out dx, al
     jmp .to_serial
 .serial_done:
+    ; INJECT_GUEST_REWRITE_HEADER: its line is on the screen and on COM1;
+    ; now the guest points its header's row far past the screen, into the
+    ; VMM's image. The VMM checked the row before the guest ran and reads
+    ; its own copy afterwards: the VMM's line still shows this row's text.
+    cmp word [header + GuestHeader_inject], INJECT_GUEST_REWRITE_HEADER
+    jne .bench_start
+    mov word [header + GuestHeader_vga_row], GUEST_REWRITTEN_VGA_ROW
+.bench_start:
     ; The exit round trip: each OUT is a VM exit, the VMM's forwarding and a
     ; VMRESUME. In Bochs the TSC counts instructions, so the delta / count is
     ; instructions per round trip (the loop's own OUT and LOOP included).
@@ -241,6 +251,8 @@ guest_isrGPF:
     je inject_write_vmm
     cmp word [GUEST_ADDR + GuestHeader_inject], INJECT_GUEST_READ_VMM
     je inject_read_vmm
+    cmp word [GUEST_ADDR + GuestHeader_inject], INJECT_GUEST_PSE36_OUTS
+    je inject_pse36_outs
     mov eax, ecx
     shl eax, 4
     add eax, edx                    ; V86 linear address = CS * 16 + IP
@@ -283,6 +295,24 @@ inject_read_vmm:
     mov dx, COM1_PORT
     rep outsb
     mov eax, GUEST_VMCALL_FAULT     ; reached only if the VMM read it
+    jmp guest_isrGPF.report
+
+; INJECT_GUEST_PSE36_OUTS: a 4 MiB page whose PSE-36 bits put it at physical
+; 4 GiB, then REP OUTSB from where the guest's header would be in it. The CPU
+; would read physical 0x1_0001_0000 (with EPT: not the guest's, an EPT
+; violation); the VMM carrying out the OUTS must walk the same way and refuse,
+; not drop the PSE-36 bits and send the guest's own header (0x10000) to COM1.
+; Without EPT the page directory is the VMM's: the PDE write page-faults.
+inject_pse36_outs:
+    mov eax, cr3
+    and eax, ~0xFFF
+    mov dword [eax + (GUEST_PSE36_LINEAR >> 22) * 4], GUEST_PSE36_PDE
+    invlpg [GUEST_PSE36_LINEAR]
+    mov esi, GUEST_PSE36_LINEAR + GUEST_ADDR
+    mov ecx, 16
+    mov dx, COM1_PORT
+    rep outsb
+    mov eax, GUEST_VMCALL_FAULT     ; reached only if the VMM sent the bytes
     jmp guest_isrGPF.report
 
 ; Page-directory entry 1 -> the VMM's 4 MiB at VMM_ADDR, user and writable.

@@ -52,10 +52,6 @@ inline constexpr ControlWords demo_wanted_controls = {
     0,
 };
 
-// Checks the header of a guest image of `loaded_bytes` bytes. Returns
-// nullptr when it is usable, else what is wrong.
-const char* check_guest_header(const layout::GuestHeader& header, uint32_t loaded_bytes);
-
 // A control-register value under FIXED0/FIXED1: `value` when ok; else
 // `forbidden` holds the wanted bits FIXED1 does not allow.
 struct FixedResult {
@@ -66,7 +62,8 @@ struct FixedResult {
 FixedResult apply_fixed_bits(uint64_t wanted, ia32::vmx::FixedBits fixed);
 
 // The guest-state area for entering guest_task in V86 mode. `guest_base`
-// is the physical (= guest-linear) address the image is loaded at.
+// is the physical (= guest-linear) address the image is loaded at; `header`
+// is the VMM's checked copy (vmx/guest_header_check.h).
 void build_v86_guest_state(const layout::GuestHeader& header, uint32_t guest_base,
                            uint64_t guest_cr0, uint64_t guest_cr4, GuestState& guest);
 
