@@ -182,8 +182,20 @@ run: $(IMG) | deps-test
 screenshot: $(IMG) | deps-test
 	$(PYTHON) tests/tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --png image/screen.png
 
+# ---------------------------------------------------------------- fuzzing
+# Target <name>: tests/fuzz/<name>_fuzz.cpp (libFuzzer's entry) over
+# tests/fuzz/<name>.cpp (fuzz_<name>, tests/fuzz/fuzz_targets.h) and the
+# project sources it tests; its corpus is tests/fuzz/corpus/<name>/, which
+# the unit tests replay (the fuzz_<name> functions are linked into them).
+FUZZ_TARGETS += guest_header
+FUZZ_SRCS_guest_header := tests/fuzz/guest_header.cpp vmm/vmx/guest_header_check.cpp \
+  vmm/vmx/guest_state.cpp
+FUZZ_TARGETS += acpi
+FUZZ_SRCS_acpi := tests/fuzz/acpi.cpp vmm/lib/acpi.cpp
+UNIT_SRCS := $(sort $(UNIT_SRCS) $(filter-out %_fuzz.cpp,$(wildcard tests/fuzz/*.cpp)))
+
 # ---------------------------------------------------------------- tests
-$(HOSTB)/unit_tests: $(UNIT_SRCS) $(wildcard image/*.h vmm/lib/*.h vmm/ia32/*.h vmm/ia32/*/*.h vmm/vmx/*.h) | deps-test
+$(HOSTB)/unit_tests: $(UNIT_SRCS) $(wildcard image/*.h vmm/lib/*.h vmm/ia32/*.h vmm/ia32/*/*.h vmm/vmx/*.h tests/fuzz/*.h) | deps-test
 	@mkdir -p $(@D)
 	$(CXX) $(HOST_CXXFLAGS) $(UNIT_SRCS) -lgtest -lgtest_main -pthread -o $@
 

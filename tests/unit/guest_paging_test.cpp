@@ -113,7 +113,9 @@ TEST(VmxGuestPaging, PsePageBaseForEveryWidth) {
     for (unsigned bit = 13; bit <= 21; ++bit) {
       const bool ok = vmx::pse_page_base(0xFFC00087u | (1u << bit), bits, base);
       EXPECT_EQ(ok, bit - 13 < usable) << bits << " " << bit;
-      if (ok) EXPECT_EQ(base, 0xFFC00000ull | (1ull << (bit - 13 + 32)));
+      if (ok) {
+        EXPECT_EQ(base, 0xFFC00000ull | (1ull << (bit - 13 + 32)));
+      }
     }
   }
 }

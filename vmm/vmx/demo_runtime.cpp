@@ -495,6 +495,7 @@ struct GuestBounds {
   bool ept;                 // guest-physical memory through ept_tables
   bool preemption_timer;    // else PIT ticks through external-interrupt exiting
   bool save_timer;          // the timer's value carries over exits
+  bool nmi_exiting;         // host NMIs exit instead of reaching the guest
   ControlWords wanted;
 };
 
@@ -519,6 +520,8 @@ GuestBounds choose_bounds(const CapabilityMsrs& msrs) {
     b.wanted.primary_processor |= ia32::vmx::primary_processor::cr3_load_exiting;
   }
   const uint32_t pin_allowed = allowed_settings(msrs, ControlWord::pin_based).may_be_one;
+  b.wanted.pin_based |= host_nmi_pin_control(pin_allowed);
+  b.nmi_exiting = host_nmi_pin_control(pin_allowed) != 0;
   const uint32_t exit_allowed = allowed_settings(msrs, ControlWord::exit).may_be_one;
   b.preemption_timer = (pin_allowed & ia32::vmx::pin_based::activate_preemption_timer) != 0;
   if (b.preemption_timer) {
@@ -761,8 +764,9 @@ void run_demo(const layout::BootInfo& boot_info) {
     console::printf("vmx: guest memory: no EPT: its 4 MiB page; page directory held\n");
     console::printf("vmx:   by the VMM at 0x%lx\n", physical_address(host_held_page_directory));
   }
-  console::printf("vmx: guest time bound %u ms (%s)\n", guest_timer::limit_ms,
-                  bounds.preemption_timer ? "VMX-preemption timer" : "PIT");
+  console::printf("vmx: guest time bound %u ms (%s); host NMIs %s\n", guest_timer::limit_ms,
+                  bounds.preemption_timer ? "VMX-preemption timer" : "PIT",
+                  bounds.nmi_exiting ? "exit" : "reach the guest (no NMI exiting)");
   note_guest_injection();
 
   // Everything the end of the run needs is found now and kept in VMM
@@ -832,6 +836,15 @@ void run_demo(const layout::BootInfo& boot_info) {
                                                                          " exits)");
     end_run("guest-timeout", "limit-ms=%u timer=%s exits=%u denied=%u", guest_timer::limit_ms,
             timer, total_exits(log), log.denied_accesses);
+  }
+  if (outcome == exit_host_nmi) {
+    print_exit(log.info, nullptr);
+    print_exit_counts(log);
+    leave_vmx_operation();
+    console::printf("vmx: a host NMI arrived while the guest ran: it exited (NMI exiting),\n");
+    console::printf("vmx:   the guest never saw it; the VMM has no NMI source: it stops\n");
+    explain_injection("a host NMI ended the guest");
+    end_run("host-nmi", "during=guest exits=%u", total_exits(log));
   }
   if (outcome != exit_guest_done) {
     const char* reason = ia32::vmx::exit_reason_name(log.info.exit_reason);

@@ -27,6 +27,7 @@ static_assert(offsetof(GuestRegisters, rax) == 0 && offsetof(GuestRegisters, r11
 inline constexpr uint64_t exit_guest_done = 0x10000;  // VMCALL: the guest finished
 inline constexpr uint64_t exit_stop = 0x20000;        // an exit the demo does not handle
 inline constexpr uint64_t exit_guest_timeout = 0x30000;  // the guest used up its time
+inline constexpr uint64_t exit_host_nmi = 0x40000;    // an NMI of the host's (NMI exiting)
 
 // What vmx_enter_guest() returns when VMLAUNCH/VMRESUME itself fails: one of
 // these bits plus RFLAGS bits 0 (CF) and 6 (ZF) after the instruction.

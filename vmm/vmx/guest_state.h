@@ -11,6 +11,7 @@
 
 #include "guest_header.h"
 #include "ia32/vmx/capabilities.h"
+#include "ia32/vmx/controls.h"
 #include "vmx/machine.h"
 
 namespace vmx {
@@ -51,6 +52,17 @@ inline constexpr ControlWords demo_wanted_controls = {
     ia32::vmx::exit::host_address_space_size,
     0,
 };
+
+// Host NMIs exit (pin-based "NMI exiting") wherever the CPU allows it:
+// without it an NMI that arrives while the guest runs is delivered through
+// the guest's IDT (SDM Vol. 3, 25.3), the guest's to handle or to lose. With
+// it the NMI is a VM exit (reason 0, interruption type NMI), and the VMM
+// ends the run (result host-nmi), as it ends it for an NMI outside the guest
+// (host-exception vector=2): the VMM has no NMI source of its own, so on a
+// PC an NMI is the hardware's alarm (a parity or bus error, a watchdog).
+constexpr uint32_t host_nmi_pin_control(uint32_t pin_may_be_one) {
+  return pin_may_be_one & ia32::vmx::pin_based::nmi_exiting;
+}
 
 // A control-register value under FIXED0/FIXED1: `value` when ok; else
 // `forbidden` holds the wanted bits FIXED1 does not allow.
