@@ -84,7 +84,13 @@ namespace layout {
      13, which is physical-address bit 32: a page at 4 GiB, where the guest \
      has no memory */                                                         \
   X(GUEST_PSE36_LINEAR, 0x800000)                                              \
-  X(GUEST_PSE36_PDE, 0x2087)
+  X(GUEST_PSE36_PDE, 0x2087)                                                   \
+  /* the BIOS data area's word holding the EBDA's segment, where the ACPI   \
+     search looks for the RSDP first (ACPI 5.2.5.1) */                        \
+  X(BDA_EBDA_POINTER, 0x40E)                                                   \
+  /* INJECT=guest-fake-acpi: the PM1a_CNT port of the guest's fake FADT     \
+     (the POST code port: harmless wherever it goes) */                      \
+  X(GUEST_FAKE_PM1A_CNT, 0x80)
 
 #define VMXBOOT_DEFINE_CONSTANT(name, value) \
   inline constexpr uint32_t name = value;
@@ -116,7 +122,8 @@ inline constexpr uint32_t BOOTINFO_MAGIC = 0x49424D56;          // "VMBI"
   X(INJECT_HEADER_PD_WRAP, 21, "header-pd-wrap", "guest-invalid")          \
   X(INJECT_HEADER_TSS_WRAP, 22, "header-tss-wrap", "guest-invalid")        \
   X(INJECT_HEADER_PSE36, 23, "header-pse36", "guest-invalid")              \
-  X(INJECT_GUEST_PSE36_OUTS, 24, "guest-pse36-outs", "guest-exit")
+  X(INJECT_GUEST_PSE36_OUTS, 24, "guest-pse36-outs", "guest-exit")          \
+  X(INJECT_GUEST_FAKE_ACPI, 25, "guest-fake-acpi", "ok")
 
 #define VMXBOOT_DEFINE_INJECT(constant, number, name, result) \
   inline constexpr uint16_t constant = number;

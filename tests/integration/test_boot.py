@@ -589,6 +589,12 @@ class FaultInjection(unittest.TestCase, RunContract):
                              r"4 GiB\) and sends 16 bytes from 0x810000 to COM1 with rep outsb: "
                              r"the guest was stopped by exit reason (io-instruction at "
                              r"gpa=0x100010000|exception-or-nmi)"),
+        # Everything the end of the run needs is found before the guest runs.
+        "guest-fake-acpi": ("ok", {"denied": "0"},
+                            r"without EPT the guest aims the BDA's EBDA pointer \(0x40e\) at ACPI "
+                            r"tables of its own naming PM1a_CNT 0x80: the guest went on and "
+                            r"halted; the ACPI search would now find PM1a_CNT (0x80|0xb004), the "
+                            r"VMM powers off through the 0xb004 it kept"),
     }
 
     @classmethod
@@ -733,6 +739,15 @@ class FaultInjection(unittest.TestCase, RunContract):
     also_header_pd_wrap = refused_header
     also_header_tss_wrap = refused_header
     also_header_pse36 = refused_header
+
+    def also_guest_fake_acpi(self, r, model, pairs, what):
+        # Without EPT the guest's tables are in place when the run ends (a
+        # search then would take its port 0x80 and not power off); the VMM
+        # powers off through the port it kept. With EPT the guest cannot
+        # reach 0x40e and leaves it.
+        planted = re.search(r"would now find PM1a_CNT (0x[0-9a-f]+)", r.serial).group(1)
+        self.assertEqual(planted, "0x80" if model in self.VMX_LEVEL_1 else "0xb004", what)
+        self.assertTrue(r.powered_off, what)
 
     def also_guest_pse36_outs(self, r, model, pairs, what):
         # The VMM walked the PSE-36 page as the CPU would (to 4 GiB), so

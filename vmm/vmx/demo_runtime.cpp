@@ -611,6 +611,11 @@ void note_guest_injection() {
       note_injection("the guest writes row %u into its header's vga_row after the VMM's check",
                      layout::GUEST_REWRITTEN_VGA_ROW);
       break;
+    case layout::INJECT_GUEST_FAKE_ACPI:
+      note_injection("without EPT the guest aims the BDA's EBDA pointer (0x%x) at ACPI tables of "
+                     "its own naming PM1a_CNT 0x%x", layout::BDA_EBDA_POINTER,
+                     layout::GUEST_FAKE_PM1A_CNT);
+      break;
     case layout::INJECT_GUEST_PSE36_OUTS:
       note_injection("the guest maps linear 0x%x with PDE 0x%x (PSE-36: physical 4 GiB) and "
                      "sends 16 bytes from 0x%x to COM1 with rep outsb",
@@ -894,7 +899,14 @@ void run_demo(const layout::BootInfo& boot_info) {
   if (!starts_with(line, "Hello from Guest VM")) {
     end_run("guest-failed", "vga-row=%u", header.vga_row);
   }
-  if (inject_case == layout::INJECT_GUEST_REWRITE_HEADER) {
+  if (inject_case == layout::INJECT_GUEST_FAKE_ACPI) {
+    // Only to show what the guest planted: the search again, now, over
+    // what the guest left in low memory. Its result is printed, never used.
+    const acpi::PowerOff now = acpi::find_power_off(acpi::identity_mapped_memory());
+    explain_injection("the guest went on and halted; the ACPI search would now find PM1a_CNT "
+                      "0x%x, the VMM powers off through the 0x%x it kept",
+                      now.found ? now.pm1a_cnt : 0u, power_off.pm1a_cnt);
+  } else if (inject_case == layout::INJECT_GUEST_REWRITE_HEADER) {
     explain_injection("the guest went on and halted; its header says row %u now, the VMM read "
                       "row %u (its copy)", row_in_guest_header, header.vga_row);
   } else {
