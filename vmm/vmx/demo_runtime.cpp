@@ -264,9 +264,10 @@ void enter_vmx_control_registers(const CapabilityMsrs& m) {
   write_cr4(settle_control_register("cr4", cr4, {m.cr4_fixed0, m.cr4_fixed1}));
 }
 
-// The header in guest memory: the VMM only writes it (what the guest reads
-// there: its row, the injection case), and reads it only through
-// copy_guest_header.
+// The header in guest memory. Before the guest runs the VMM reads it once,
+// through copy_guest_header, and writes what the guest reads there (its row,
+// the injection case); after the guest has stopped it reads once the numbers
+// the guest reports there, to print them. Nothing in it is used otherwise.
 volatile layout::GuestHeader& header_in_guest_memory() {
   return *reinterpret_cast<volatile layout::GuestHeader*>(uintptr_t{layout::GUEST_ADDR});
 }
