@@ -135,8 +135,7 @@ class CpuMatrix(unittest.TestCase, RunContract):
         self.assertIn("; host NMIs exit\n", r.serial, what)
         # The power-off is found before the guest runs and kept (the guest
         # could rewrite low memory): the port the FADT names, 0xb004 in Bochs.
-        kept = r.serial.index("vmx: power-off kept before the guest runs: PM1a_CNT 0xb004, "
-                              "SLP_TYPa 0\n")
+        kept = r.serial.index("vmx: power-off kept: PM1a_CNT 0xb004 SLP_TYPa 0\n")
         self.assertLess(kept, r.serial.index("vmx: VMLAUNCH"), what)
         # The guest's own line: on COM1 marked as the guest's, on its VGA row.
         self.assertRegex(r.serial, r"(?m)^guest\| Hello from Guest VM \(virtual-8086\)  "
@@ -568,33 +567,28 @@ class FaultInjection(unittest.TestCase, RunContract):
         # Guest data read once (issue 10): the VMM checks its copy of the
         # header and uses nothing else afterwards.
         "guest-rewrite-header": ("ok", {"denied": "0"},
-                                 r"the guest writes row 22041 into its header's vga_row after the "
-                                 r"VMM's check: the guest went on and halted; its header says row "
-                                 r"22041 now, the VMM read row (\d+) \(its copy\)"),
+                                 r"the guest writes 22041 to its vga_row after the VMM's check: the "
+                                 r"guest halted; its header says row 22041, the VMM used row (\d+) "
+                                 r"\(its copy\)"),
         # Headers that passed the old 32-bit checks (mkimage damages them,
         # image/guest_header.h): refused before VMXON, naming the field.
         "header-pd-wrap": ("guest-invalid", {"field": "page_directory_offset"},
-                           r"the image's guest header has page_directory_offset = 0xfffff000: "
-                           r"the VMM refused the guest header \(page_directory_offset: page "
-                           r"directory outside the guest's memory\)"),
+                           r"the guest header has page_directory_offset 0xfffff000: the VMM "
+                           r"refused it \(page_directory_offset\)"),
         "header-tss-wrap": ("guest-invalid", {"field": "tss_offset"},
-                            r"the image's guest header has tss_offset = 0xfffffff0: the VMM "
-                            r"refused the guest header \(tss_offset: TSS outside the image\)"),
+                            r"the guest header has tss_offset 0xfffffff0: the VMM refused it "
+                            r"\(tss_offset\)"),
         "header-pse36": ("guest-invalid", {"field": "pde0"},
-                         r"the image's guest header has pde0 = 0x2087: the VMM refused the guest "
-                         r"header \(pde0: PDE 0 is not a present user 4 MiB page at physical "
-                         r"0\)"),
+                         r"the guest header has pde0 0x2087: the VMM refused it \(pde0\)"),
         "guest-pse36-outs": ("guest-exit", {"denied": "0"},
-                             r"the guest maps linear 0x800000 with PDE 0x2087 \(PSE-36: physical "
-                             r"4 GiB\) and sends 16 bytes from 0x810000 to COM1 with rep outsb: "
-                             r"the guest was stopped by exit reason (io-instruction at "
-                             r"gpa=0x100010000|exception-or-nmi)"),
+                             r"the guest maps 0x800000 by PSE-36 PDE 0x2087 \(at 4 GiB\), rep "
+                             r"outsb's 16 bytes from 0x810000: the guest was stopped by exit "
+                             r"reason (io-instruction at gpa=0x100010000|exception-or-nmi)"),
         # Everything the end of the run needs is found before the guest runs.
         "guest-fake-acpi": ("ok", {"denied": "0"},
-                            r"without EPT the guest aims the BDA's EBDA pointer \(0x40e\) at ACPI "
-                            r"tables of its own naming PM1a_CNT 0x80: the guest went on and "
-                            r"halted; the ACPI search would now find PM1a_CNT (0x80|0xb004), the "
-                            r"VMM powers off through the 0xb004 it kept"),
+                            r"the guest \(no EPT\) aims the EBDA pointer at its own ACPI tables, "
+                            r"PM1a_CNT 0x80: the guest halted; a search now finds PM1a_CNT "
+                            r"(0x80|0xb004), the VMM uses the 0xb004 it kept"),
     }
 
     @classmethod
@@ -720,7 +714,7 @@ class FaultInjection(unittest.TestCase, RunContract):
         # The row the VMM read its line from is the one it checked and gave
         # the guest, on the screen, with the guest's line in it: not 22041
         # rows down in the VMM's own image.
-        row = int(re.search(r"the VMM read row (\d+)", r.serial).group(1))
+        row = int(re.search(r"the VMM used row (\d+)", r.serial).group(1))
         self.assertLess(row, 25, what)
         self.assertRegex(r.serial, rf"(?m)^vmx: guest's VGA row {row}: Hello from Guest VM "
                                    r"\(virtual-8086\)", what)
@@ -730,7 +724,7 @@ class FaultInjection(unittest.TestCase, RunContract):
 
     def refused_header(self, r, model, pairs, what):
         """Refused from the VMM's copy, before VMXON: the guest never ran."""
-        self.assertRegex(r.serial, rf"(?m)^vmx: guest header: {pairs['field']}: ", what)
+        self.assertRegex(r.serial, rf"(?m)^vmx: guest header: {pairs['field']}: [a-zA-Z]", what)
         self.assertNotIn("VMXON, VMCLEAR, VMPTRLD done", r.serial, what)
         self.assertNotIn("VMLAUNCH", r.serial, what)
         self.assertNotIn("host-exception", r.serial, what)
@@ -745,7 +739,7 @@ class FaultInjection(unittest.TestCase, RunContract):
         # search then would take its port 0x80 and not power off); the VMM
         # powers off through the port it kept. With EPT the guest cannot
         # reach 0x40e and leaves it.
-        planted = re.search(r"would now find PM1a_CNT (0x[0-9a-f]+)", r.serial).group(1)
+        planted = re.search(r"a search now finds PM1a_CNT (0x[0-9a-f]+)", r.serial).group(1)
         self.assertEqual(planted, "0x80" if model in self.VMX_LEVEL_1 else "0xb004", what)
         self.assertTrue(r.powered_off, what)
 

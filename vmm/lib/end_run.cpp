@@ -19,7 +19,7 @@ struct PowerOffChoice {
   const char* acpi_error;     // why not ACPI (static), nullptr when ACPI
   const char* chipset_error;  // why not the PIIX4 either (static)
 };
-PowerOffChoice choice;
+constinit PowerOffChoice choice{};
 
 PowerOffChoice decide() {
   PowerOffChoice c{};

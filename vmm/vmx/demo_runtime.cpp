@@ -283,8 +283,7 @@ const layout::GuestHeader& prepare_guest(const layout::BootInfo& boot_info) {
   const GuestHeaderProblem problem = copy_guest_header(guest, payload.size, guest_header);
   if (!problem.ok()) {
     console::printf("vmx: guest header: %s: %s\n", problem.field, problem.problem);
-    explain_injection("the VMM refused the guest header (%s: %s)", problem.field,
-                      problem.problem);
+    explain_injection("the VMM refused it (%s)", problem.field);
     end_run("guest-invalid", "field=%s problem=\"%s\"", problem.field, problem.problem);
   }
   // The tail: the page directory and the stacks, then PDE 0 as the header
@@ -581,7 +580,7 @@ uint32_t vmm_crc() {
 // value): what the image holds, said before the VMM looks at it.
 void note_header_injection() {
   if (const layout::GuestHeaderInjection* damage = layout::find_guest_header_injection(inject_case)) {
-    note_injection("the image's guest header has %s = 0x%x", damage->field, damage->value);
+    note_injection("the guest header has %s 0x%x", damage->field, damage->value);
   }
 }
 
@@ -609,18 +608,16 @@ void note_guest_injection() {
                      layout::VMM_ADDR);
       break;
     case layout::INJECT_GUEST_REWRITE_HEADER:
-      note_injection("the guest writes row %u into its header's vga_row after the VMM's check",
+      note_injection("the guest writes %u to its vga_row after the VMM's check",
                      layout::GUEST_REWRITTEN_VGA_ROW);
       break;
     case layout::INJECT_GUEST_FAKE_ACPI:
-      note_injection("without EPT the guest aims the BDA's EBDA pointer (0x%x) at ACPI tables of "
-                     "its own naming PM1a_CNT 0x%x", layout::BDA_EBDA_POINTER,
-                     layout::GUEST_FAKE_PM1A_CNT);
+      note_injection("the guest (no EPT) aims the EBDA pointer at its own ACPI tables, PM1a_CNT "
+                     "0x%x", layout::GUEST_FAKE_PM1A_CNT);
       break;
     case layout::INJECT_GUEST_PSE36_OUTS:
-      note_injection("the guest maps linear 0x%x with PDE 0x%x (PSE-36: physical 4 GiB) and "
-                     "sends 16 bytes from 0x%x to COM1 with rep outsb",
-                     layout::GUEST_PSE36_LINEAR, layout::GUEST_PSE36_PDE,
+      note_injection("the guest maps 0x%x by PSE-36 PDE 0x%x (at 4 GiB), rep outsb's 16 bytes "
+                     "from 0x%x", layout::GUEST_PSE36_LINEAR, layout::GUEST_PSE36_PDE,
                      layout::GUEST_PSE36_LINEAR + layout::GUEST_ADDR);
       break;
     default: break;
@@ -770,21 +767,17 @@ void run_demo(const layout::BootInfo& boot_info) {
     console::printf("vmx: guest memory: no EPT: its 4 MiB page; page directory held\n");
     console::printf("vmx:   by the VMM at 0x%lx\n", physical_address(host_held_page_directory));
   }
-  console::printf("vmx: guest time bound %u ms (%s); host NMIs %s\n", guest_timer::limit_ms,
+  console::printf("vmx: guest time bound %u ms (%s)%s\n", guest_timer::limit_ms,
                   bounds.preemption_timer ? "VMX-preemption timer" : "PIT",
-                  bounds.nmi_exiting ? "exit" : "reach the guest (no NMI exiting)");
+                  bounds.nmi_exiting ? "; host NMIs exit" : "");
   note_guest_injection();
 
   // Everything the end of the run needs is found now and kept in VMM
   // memory: the ACPI power-off (lib/end_run.h) and, below, the row of the
   // guest's screen line.
   const acpi::PowerOff& power_off = end_run_keep_power_off();
-  if (power_off.found) {
-    console::printf("vmx: power-off kept before the guest runs: PM1a_CNT 0x%x, SLP_TYPa %u\n",
-                    power_off.pm1a_cnt, power_off.slp_typ_a);
-  } else {
-    console::printf("vmx: power-off kept before the guest runs: none\n");
-  }
+  console::printf("vmx: power-off kept: PM1a_CNT 0x%x SLP_TYPa %u\n", power_off.pm1a_cnt,
+                  power_off.slp_typ_a);
   prepare_exit_handling(basic.reports_ins_outs_info(), header.bench_port,
                         bounds.preemption_timer ? 0 : guest_timer::pit_ticks_for_limit,
                         bounds.ept ? &ept_tables : nullptr);
@@ -843,13 +836,10 @@ void run_demo(const layout::BootInfo& boot_info) {
     end_run("guest-timeout", "limit-ms=%u timer=%s exits=%u denied=%u", guest_timer::limit_ms,
             timer, total_exits(log), log.denied_accesses);
   }
-  if (outcome == exit_host_nmi) {
+  if (outcome == exit_stop && log.host_nmi) {
     print_exit(log.info, nullptr);
-    print_exit_counts(log);
     leave_vmx_operation();
-    console::printf("vmx: a host NMI arrived while the guest ran: it exited (NMI exiting),\n");
-    console::printf("vmx:   the guest never saw it; the VMM has no NMI source: it stops\n");
-    explain_injection("a host NMI ended the guest");
+    console::printf("vmx: a host NMI exited the guest, which never saw it\n");
     end_run("host-nmi", "during=guest exits=%u", total_exits(log));
   }
   if (outcome != exit_guest_done) {
@@ -904,12 +894,11 @@ void run_demo(const layout::BootInfo& boot_info) {
     // Only to show what the guest planted: the search again, now, over
     // what the guest left in low memory. Its result is printed, never used.
     const acpi::PowerOff now = acpi::find_power_off(acpi::identity_mapped_memory());
-    explain_injection("the guest went on and halted; the ACPI search would now find PM1a_CNT "
-                      "0x%x, the VMM powers off through the 0x%x it kept",
-                      now.found ? now.pm1a_cnt : 0u, power_off.pm1a_cnt);
+    explain_injection("the guest halted; a search now finds PM1a_CNT 0x%x, the VMM uses the "
+                      "0x%x it kept", now.found ? now.pm1a_cnt : 0u, power_off.pm1a_cnt);
   } else if (inject_case == layout::INJECT_GUEST_REWRITE_HEADER) {
-    explain_injection("the guest went on and halted; its header says row %u now, the VMM read "
-                      "row %u (its copy)", row_in_guest_header, header.vga_row);
+    explain_injection("the guest halted; its header says row %u, the VMM used row %u (its "
+                      "copy)", row_in_guest_header, header.vga_row);
   } else {
     explain_injection("the guest went on and halted; %u access(es) denied, its rep insb read "
                       "0x%08x", log.denied_accesses, bad_port_ins);

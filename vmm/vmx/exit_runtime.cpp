@@ -345,10 +345,7 @@ void handle_preemption_timer(GuestRegisters&, ExitInfo& info) {
 void handle_exception_or_nmi(GuestRegisters& registers, ExitInfo& info) {
   const ia32::vmx::InterruptionInfo event{
       static_cast<uint32_t>(vmread_or_zero(VmcsField::exit_interruption_info))};
-  if (event.valid() && event.type() == ia32::vmx::interruption::nmi) {
-    read_results_range<1, results_size>(info, vmread_ok);
-    vmx_return_to_launcher(exit_host_nmi);
-  }
+  history.host_nmi = event.valid() && event.type() == ia32::vmx::interruption::nmi;
   return stop_with_dump(registers, info, nullptr);
 }
 

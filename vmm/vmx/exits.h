@@ -27,7 +27,6 @@ static_assert(offsetof(GuestRegisters, rax) == 0 && offsetof(GuestRegisters, r11
 inline constexpr uint64_t exit_guest_done = 0x10000;  // VMCALL: the guest finished
 inline constexpr uint64_t exit_stop = 0x20000;        // an exit the demo does not handle
 inline constexpr uint64_t exit_guest_timeout = 0x30000;  // the guest used up its time
-inline constexpr uint64_t exit_host_nmi = 0x40000;    // an NMI of the host's (NMI exiting)
 
 // What vmx_enter_guest() returns when VMLAUNCH/VMRESUME itself fails: one of
 // these bits plus RFLAGS bits 0 (CF) and 6 (ZF) after the instruction.
@@ -65,6 +64,7 @@ struct ExitLog {
   GuestRegisters guest_report;    // registers at the final VMCALL, or at a stop
   const char* stop_note;          // why exit_stop, when a handler says
   bool dump;                      // exit_stop: print the latest exit in full
+  bool host_nmi;                  // exit_stop by a host NMI (NMI exiting)
   uint32_t denied_accesses;       // I/O outside the allow-list (denied, counted)
   DeniedAccess denied_log[denied_log_size];
   uint32_t timer_ticks;           // PIT ticks (external interrupts) while the guest ran
