@@ -150,7 +150,7 @@ $(B)/guest.bin: guest/guest.asm $(GEN)/layout.inc
 	$(NASM) -f bin -I $(GEN)/ $< -o $@
 
 # ---------------------------------------------------------------- image
-$(HOSTB)/mkimage: image/mkimage.cpp $(IMAGE_LIB) vmm/lib/crc32c.cpp image/layout.h image/image_builder.h image/image_file.h
+$(HOSTB)/mkimage: image/mkimage.cpp $(IMAGE_LIB) vmm/lib/crc32c.cpp image/layout.h image/guest_header.h image/image_builder.h image/image_file.h
 	@mkdir -p $(@D)
 	$(CXX) $(HOST_CXXFLAGS) image/mkimage.cpp $(IMAGE_LIB) vmm/lib/crc32c.cpp -o $@
 
@@ -204,6 +204,18 @@ run: $(IMG) | deps-test
 # The README's picture: the final VGA screen of a real Bochs run.
 screenshot: $(IMG) | deps-test
 	$(PYTHON) tests/tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --png image/screen.png
+
+# ---------------------------------------------------------------- fuzzing
+# Target <name>: tests/fuzz/<name>_fuzz.cpp (libFuzzer's entry) over
+# tests/fuzz/<name>.cpp (fuzz_<name>, tests/fuzz/fuzz_targets.h) and the
+# project sources it tests; its corpus is tests/fuzz/corpus/<name>/, which
+# the unit tests replay (the fuzz_<name> functions are linked into them).
+FUZZ_TARGETS += guest_header
+FUZZ_SRCS_guest_header := tests/fuzz/guest_header.cpp vmm/vmx/guest_header_check.cpp \
+  vmm/vmx/guest_state.cpp
+FUZZ_TARGETS += acpi
+FUZZ_SRCS_acpi := tests/fuzz/acpi.cpp vmm/lib/acpi.cpp
+UNIT_SRCS := $(sort $(UNIT_SRCS) $(filter-out %_fuzz.cpp,$(wildcard tests/fuzz/*.cpp)))
 
 # ---------------------------------------------------------------- tests
 # One object per source, so that `make -j` builds them on every core; header

@@ -107,6 +107,8 @@ guest_task:
     je guest_task.halt              ; likewise
     cmp ax, INJECT_GUEST_READ_VMM
     je guest_task.halt              ; likewise
+    cmp ax, INJECT_GUEST_PSE36_OUTS
+    je guest_task.halt              ; likewise
     cmp ax, INJECT_GUEST_COM1_FLOOD
     je inject_com1_flood
     cmp ax, INJECT_GUEST_RING0_FLOOD
@@ -170,7 +172,14 @@ guest_task:
     mov cx, greeting_end - line
     rep outsb
     call send_serial
-
+    ; INJECT_GUEST_REWRITE_HEADER: its line is on the screen and on COM1;
+    ; now the guest points its header's row far past the screen, into the
+    ; VMM's image. The VMM checked the row before the guest ran and reads
+    ; its own copy afterwards: the VMM's line still shows this row's text.
+    cmp word [header + GuestHeader_inject], INJECT_GUEST_REWRITE_HEADER
+    jne .bench_start
+    mov word [header + GuestHeader_vga_row], GUEST_REWRITTEN_VGA_ROW
+.bench_start:
     ; The exit round trip: each OUT is a VM exit, the VMM's forwarding and a
     ; VMRESUME. In Bochs the TSC counts instructions, so the delta / count is
     ; instructions per round trip (the loop's own OUT and LOOP included).
@@ -406,6 +415,10 @@ guest_isrGPF:
     movzx ecx, word [esp + 8]
     mov ax, LDT_FLAT_SELECTOR
     mov ds, ax
+    cmp word [GUEST_ADDR + GuestHeader_inject], INJECT_GUEST_FAKE_ACPI
+    jne .no_fake_acpi
+    call plant_fake_acpi
+.no_fake_acpi:
     cmp word [GUEST_ADDR + GuestHeader_inject], INJECT_GUEST_TRIPLE_FAULT
     je inject_triple_fault
     cmp word [GUEST_ADDR + GuestHeader_inject], INJECT_GUEST_WRITE_VMM
@@ -414,6 +427,8 @@ guest_isrGPF:
     je inject_read_vmm
     cmp word [GUEST_ADDR + GuestHeader_inject], INJECT_GUEST_RING0_FLOOD
     je inject_ring0_flood
+    cmp word [GUEST_ADDR + GuestHeader_inject], INJECT_GUEST_PSE36_OUTS
+    je inject_pse36_outs
     mov eax, ecx
     shl eax, 4
     add eax, edx                    ; V86 linear address = CS * 16 + IP
@@ -469,6 +484,69 @@ inject_ring0_flood:
     rep outsb
     jmp .again
 
+; INJECT_GUEST_PSE36_OUTS: a 4 MiB page whose PSE-36 bits put it at physical
+; 4 GiB, then REP OUTSB from where the guest's header would be in it. The CPU
+; would read physical 0x1_0001_0000 (with EPT: not the guest's, an EPT
+; violation); the VMM carrying out the OUTS must walk the same way and refuse,
+; not drop the PSE-36 bits and send the guest's own header (0x10000) to COM1.
+; Without EPT the page directory is the VMM's: the PDE write page-faults.
+inject_pse36_outs:
+    mov eax, cr3
+    and eax, ~0xFFF
+    mov dword [eax + (GUEST_PSE36_LINEAR >> 22) * 4], GUEST_PSE36_PDE
+    invlpg [GUEST_PSE36_LINEAR]
+    mov esi, GUEST_PSE36_LINEAR + GUEST_ADDR
+    mov ecx, 16
+    mov dx, COM1_PORT
+    rep outsb
+    mov eax, GUEST_VMCALL_FAULT     ; reached only if the VMM sent the bytes
+    jmp guest_isrGPF.report
+
+; INJECT_GUEST_FAKE_ACPI: ACPI tables of the guest's own (below), whose FADT
+; names PM1a_CNT GUEST_FAKE_PM1A_CNT, made valid (checksums), and the BIOS
+; data area's EBDA pointer aimed at their RSDP: where the ACPI search looks
+; first. A VMM that searched the tables only at the end of the run would
+; power off through the guest's port (and fail to). Only without EPT: with
+; EPT the guest has no access to 0x40E at all (CR3 then lies in the guest's
+; own memory, below the VMM), and the guest leaves it; the run goes on to
+; the guest's normal end either way. Keeps every register (the #GP report).
+plant_fake_acpi:
+    pushad
+    mov eax, cr3
+    cmp eax, VMM_ADDR
+    jb .done                        ; EPT: the guest's own page directory
+    mov esi, GUEST_ADDR + fake_rsdp
+    mov ecx, FAKE_RSDP_BYTES
+    mov edx, 8
+    call acpi_checksum
+    mov esi, GUEST_ADDR + fake_rsdt
+    mov ecx, fake_rsdt_end - fake_rsdt
+    mov edx, 9
+    call acpi_checksum
+    mov esi, GUEST_ADDR + fake_fadt
+    mov ecx, fake_fadt_end - fake_fadt
+    mov edx, 9
+    call acpi_checksum
+    mov esi, GUEST_ADDR + fake_dsdt
+    mov ecx, fake_dsdt_end - fake_dsdt
+    mov edx, 9
+    call acpi_checksum
+    mov word [BDA_EBDA_POINTER], (GUEST_ADDR + (fake_rsdp - $$)) >> 4
+.done:
+    popad
+    ret
+
+; The byte at [esi + edx] such that the ecx bytes at esi sum to 0 (mod 256).
+acpi_checksum:
+    mov byte [esi + edx], 0
+    xor eax, eax
+.sum:
+    add al, [esi + ecx - 1]
+    loop .sum
+    neg al
+    mov [esi + edx], al
+    ret
+
 ; Page-directory entry 1 -> the VMM's 4 MiB at VMM_ADDR, user and writable.
 map_the_vmm:
     mov eax, cr3
@@ -515,6 +593,47 @@ flood_line_end:
     ; exactly FLOOD_LINE_BYTES: either TIMES is negative otherwise
     times FLOOD_LINE_BYTES - (flood_line_end - flood_line) db 0
     times (flood_line_end - flood_line) - FLOOD_LINE_BYTES db 0
+
+; INJECT_GUEST_FAKE_ACPI's tables (ACPI 5.2.5, 5.2.6, 5.2.9): an RSDP
+; (revision 0: RSDT only), an RSDT with one entry, a 116-byte ACPI 1.0 FADT,
+; a DSDT holding Name(_S5_, Package(4){0, 0, 0, 0}). Checksums are set by
+; plant_fake_acpi. The RSDP starts the fake EBDA: 16-byte aligned.
+%macro ACPI_TABLE_HEADER 2          ; signature, length
+    db %1
+    dd %2
+    db 1, 0                         ; revision, checksum
+    db "VMXBT "                     ; OEM ID
+    db "GUESTFAK"                   ; OEM table ID
+    dd 1                            ; OEM revision
+    db "VMXB"                       ; creator ID
+    dd 1                            ; creator revision
+%endmacro
+align 16
+fake_rsdp:
+    db "RSD PTR "
+    db 0                            ; checksum of these 20 bytes
+    db "VMXBT "
+    db 0                            ; revision
+    dd GUEST_ADDR + fake_rsdt
+FAKE_RSDP_BYTES equ $ - fake_rsdp
+fake_rsdt:
+    ACPI_TABLE_HEADER "RSDT", fake_rsdt_end - fake_rsdt
+    dd GUEST_ADDR + fake_fadt
+fake_rsdt_end:
+fake_fadt:
+    ACPI_TABLE_HEADER "FACP", fake_fadt_end - fake_fadt
+    dd 0                            ; 36: FACS
+    dd GUEST_ADDR + fake_dsdt       ; 40: DSDT
+    times 48 - ($ - fake_fadt) db 0
+    dd 0                            ; 48: SMI_CMD (none)
+    times 64 - ($ - fake_fadt) db 0
+    dd GUEST_FAKE_PM1A_CNT          ; 64: PM1a_CNT_BLK
+    times 116 - ($ - fake_fadt) db 0
+fake_fadt_end:
+fake_dsdt:
+    ACPI_TABLE_HEADER "DSDT", fake_dsdt_end - fake_dsdt
+    db 0x08, "_S5_", 0x12, 0x06, 0x04, 0, 0, 0, 0
+fake_dsdt_end:
 
 ; ---------------------------------------------------------------------------
 ; Descriptor tables

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "layout.h"
+
 namespace layout {
 
 inline constexpr uint32_t GUEST_MAGIC = 0x54534756;  // "VGST"
@@ -61,6 +63,37 @@ struct GuestHeader {
   uint32_t reserved2;
 };
 static_assert(sizeof(GuestHeader) % 8 == 0);
+
+// Fault-injection cases that damage the guest header on the disk (image/
+// layout.h VMXBOOT_INJECT_CASES): mkimage writes `value` over the 32-bit
+// field at `offset` of the guest payload before it takes the payload's CRC,
+// so stage2 loads the header as it loads any intact one, and the VMM alone
+// must refuse it (result guest-invalid field=<field>). Each value passed the
+// VMM's checks before they were done in 64 bits or looked at every address
+// bit of PDE 0.
+struct GuestHeaderInjection {
+  uint16_t inject;
+  const char* field;
+  uint32_t offset;
+  uint32_t value;
+};
+inline constexpr GuestHeaderInjection GUEST_HEADER_INJECTIONS[] = {
+    // + 4096 wraps to 0 in 32 bits; the VMM wrote PDE 0 at 0x1_0000_F000.
+    {INJECT_HEADER_PD_WRAP, "page_directory_offset", offsetof(GuestHeader, page_directory_offset),
+     0xFFFFF000u},
+    // + 0x68 and + tss_limit wrap below the image's end; TR's base lands
+    // above 4 GiB.
+    {INJECT_HEADER_TSS_WRAP, "tss_offset", offsetof(GuestHeader, tss_offset), 0xFFFFFFF0u},
+    // PSE-36 bit 13 (physical bit 32): a 4 MiB page at 4 GiB, not at 0.
+    {INJECT_HEADER_PSE36, "pde0", offsetof(GuestHeader, pde0), 0x00002087u},
+};
+
+constexpr const GuestHeaderInjection* find_guest_header_injection(uint16_t inject) {
+  for (const GuestHeaderInjection& injection : GUEST_HEADER_INJECTIONS) {
+    if (injection.inject == inject) return &injection;
+  }
+  return nullptr;
+}
 
 #define VMXBOOT_GUEST_HEADER_FIELDS(X)                                         \
   X(magic) X(header_bytes) X(vga_row) X(image_bytes) X(memory_bytes)           \

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "guest_header.h"
 #include "lib/crc32c.h"
 
 namespace image {
@@ -188,6 +189,18 @@ BuildResult build_image(const ImageInputs& inputs) {
     payload_bytes[spec.index] = &inputs.payloads[spec.index].bytes;
   }
   payload_bytes[layout::PAYLOAD_STAGE2] = &stage2_bytes;
+  // The guest as it goes to disk: with its header damaged for the injection
+  // cases that ask for it (image/guest_header.h), before its CRC is taken.
+  std::vector<uint8_t> guest_bytes = inputs.payloads[layout::PAYLOAD_GUEST].bytes;
+  if (const auto* damage = layout::find_guest_header_injection(inputs.inject)) {
+    if (guest_bytes.size() < damage->offset + 4) {
+      result.error = "--inject " + std::string(layout::inject_name(inputs.inject)) +
+                     ": the guest is too short to hold its header's " + damage->field;
+      return result;
+    }
+    put_le32(guest_bytes.data() + damage->offset, damage->value);
+  }
+  payload_bytes[layout::PAYLOAD_GUEST] = &guest_bytes;
 
   uint32_t next_lba = layout::HEADER_LBA + 1;
   for (const PayloadSpec& spec : kPayloadSpecs) {

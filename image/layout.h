@@ -101,7 +101,23 @@ namespace layout {
   X(A20_ALREADY_ON, 1)                                                         \
   X(A20_PORT92, 2)                                                             \
   X(A20_BIOS, 3)                                                               \
-  X(A20_KBC, 4)
+  X(A20_KBC, 4)                                                                \
+  /* INJECT=guest-rewrite-header: the row the guest writes into its        \
+     header after the VMM's check: 80-column rows from VGA text memory,     \
+     it lies in the VMM's image */                                            \
+  X(GUEST_REWRITTEN_VGA_ROW, (VMM_ADDR + 0x15000 - VGA_TEXT_ADDR) / 160)       \
+  /* INJECT=guest-pse36-outs: the guest maps the 4 MiB at this linear       \
+     address with this PDE: present, writable, user, 4 MiB, and PSE-36 bit  \
+     13, which is physical-address bit 32: a page at 4 GiB, where the guest \
+     has no memory */                                                         \
+  X(GUEST_PSE36_LINEAR, 0x800000)                                              \
+  X(GUEST_PSE36_PDE, 0x2087)                                                   \
+  /* the BIOS data area's word holding the EBDA's segment, where the ACPI   \
+     search looks for the RSDP first (ACPI 5.2.5.1) */                        \
+  X(BDA_EBDA_POINTER, 0x40E)                                                   \
+  /* INJECT=guest-fake-acpi: the PM1a_CNT port of the guest's fake FADT     \
+     (the POST code port: harmless wherever it goes) */                      \
+  X(GUEST_FAKE_PM1A_CNT, 0x80)
 
 #define VMXBOOT_DEFINE_CONSTANT(name, value) \
   inline constexpr uint32_t name = value;
@@ -133,7 +149,13 @@ inline constexpr uint32_t BOOTINFO_MAGIC = 0x49424D56;          // "VMBI"
   X(INJECT_GUEST_RING0_FLOOD, 13, "guest-ring0-flood", "guest-timeout")    \
   X(INJECT_GUEST_UART_SETUP, 14, "guest-uart-setup", "ok")                 \
   X(INJECT_GUEST_PORT_POLICY, 15, "guest-port-policy", "ok")              \
-  X(INJECT_GUEST_EXIT_THEN_SPIN, 16, "guest-exit-then-spin", "guest-timeout")
+  X(INJECT_GUEST_EXIT_THEN_SPIN, 16, "guest-exit-then-spin", "guest-timeout")  \
+  X(INJECT_GUEST_REWRITE_HEADER, 20, "guest-rewrite-header", "ok")         \
+  X(INJECT_HEADER_PD_WRAP, 21, "header-pd-wrap", "guest-invalid")          \
+  X(INJECT_HEADER_TSS_WRAP, 22, "header-tss-wrap", "guest-invalid")        \
+  X(INJECT_HEADER_PSE36, 23, "header-pse36", "guest-invalid")              \
+  X(INJECT_GUEST_PSE36_OUTS, 24, "guest-pse36-outs", "guest-exit")          \
+  X(INJECT_GUEST_FAKE_ACPI, 25, "guest-fake-acpi", "ok")
 
 #define VMXBOOT_DEFINE_INJECT(constant, number, name, result) \
   inline constexpr uint16_t constant = number;

@@ -70,10 +70,16 @@ CpuIdentity identify_cpu() {
   return id;
 }
 
+// The boot info lies at BOOTINFO_ADDR, in the first 4 MiB, which a guest
+// without EPT can write: the VMM reads only its own copy, taken first.
+BootInfo boot_info;
+
 }  // namespace
 
-extern "C" [[noreturn]] void vmm_main(const BootInfo* info) {
+extern "C" [[noreturn]] void vmm_main(const BootInfo* boot_info_in_low_memory) {
   const uint64_t tsc_vmm = rdtsc();
+  boot_info = *boot_info_in_low_memory;
+  const BootInfo* const info = &boot_info;
   console::resume(info->console_row);
   end_wait::set_seconds(info->end_wait_seconds);
   cpu_tables::install();

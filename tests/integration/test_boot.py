@@ -145,6 +145,15 @@ class CpuMatrix(unittest.TestCase, RunContract):
             self.assertIn("vmx: IA32_FEATURE_CONTROL was unlocked (0x0), now 0x5", r.serial, what)
         self.assertRegex(r.serial, r"vmx: IA32_VMX_BASIC 0x[0-9a-f]+: revision 0x(2b|4)\b", what)
         self.assertIn("vmx: VMXON, VMCLEAR, VMPTRLD done", r.serial, what)
+        # Host NMIs exit (pin-based bit 3) on every model: none reaches the
+        # guest.
+        pin = int(re.search(r"vmx: controls: pin 0x([0-9a-f]+),", r.serial).group(1), 16)
+        self.assertTrue(pin & 0x8, f"{what}: NMI exiting in pin 0x{pin:x}")
+        self.assertIn("; host NMIs exit\n", r.serial, what)
+        # The power-off is found before the guest runs and kept (the guest
+        # could rewrite low memory): the port the FADT names, 0xb004 in Bochs.
+        kept = r.serial.index("vmx: power-off kept: PM1a_CNT 0xb004 SLP_TYPa 0\n")
+        self.assertLess(kept, r.serial.index("vmx: VMLAUNCH"), what)
         # The guest's own line: on COM1 marked as the guest's, on its VGA row.
         self.assertRegex(r.serial, r"(?m)^guest\| Hello from Guest VM \(virtual-8086\)  "
                                    r"MSW=0031  FLAGS=[0-9A-F]{4}  CS=1000$", what)
@@ -831,6 +840,31 @@ class FaultInjection(unittest.TestCase, RunContract):
         "guest-exit-then-spin": ("guest-timeout", {"limit-ms": "2000", "denied": "0"},
                                  r"the guest reads COM1's LSR 1000 times with interrupts off, "
                                  r"then loops forever: stopped after 2000 ms by " + TIMEOUT_BY),
+        # Guest data read once (issue 10): the VMM checks its copy of the
+        # header and uses nothing else afterwards.
+        "guest-rewrite-header": ("ok", {"denied": "0"},
+                                 r"the guest writes 22041 to its vga_row after the VMM's check: the "
+                                 r"guest halted; its header says row 22041, the VMM used row (\d+) "
+                                 r"\(its copy\)"),
+        # Headers that passed the old 32-bit checks (mkimage damages them,
+        # image/guest_header.h): refused before VMXON, naming the field.
+        "header-pd-wrap": ("guest-invalid", {"field": "page_directory_offset"},
+                           r"the guest header has page_directory_offset 0xfffff000: the VMM "
+                           r"refused it \(page_directory_offset\)"),
+        "header-tss-wrap": ("guest-invalid", {"field": "tss_offset"},
+                            r"the guest header has tss_offset 0xfffffff0: the VMM refused it "
+                            r"\(tss_offset\)"),
+        "header-pse36": ("guest-invalid", {"field": "pde0"},
+                         r"the guest header has pde0 0x2087: the VMM refused it \(pde0\)"),
+        "guest-pse36-outs": ("guest-exit", {"denied": "0"},
+                             r"the guest maps 0x800000 by PSE-36 PDE 0x2087 \(at 4 GiB\), rep "
+                             r"outsb's 16 bytes from 0x810000: the guest was stopped by exit "
+                             r"reason (io-instruction at gpa=0x100010000|exception-or-nmi)"),
+        # Everything the end of the run needs is found before the guest runs.
+        "guest-fake-acpi": ("ok", {"denied": "0"},
+                            r"the guest \(no EPT\) aims the EBDA pointer at its own ACPI tables, "
+                            r"PM1a_CNT 0x80: the guest halted; a search now finds PM1a_CNT "
+                            r"(0x80|0xb004), the VMM uses the 0xb004 it kept"),
     }
 
     @classmethod
@@ -872,6 +906,8 @@ class FaultInjection(unittest.TestCase, RunContract):
         # prints (from image/layout.h): the results these tests want.
         wanted = {case: code for case, (code, _, _) in self.CASES.items()}
         wanted.update({"none": VMX_RESULT, "host-fault": "host-exception"})
+        self.assertEqual(set(wanted), set(self.all_inject_cases()),
+                         "every case in image/layout.h has its test here")
         mkimage = os.path.join(BUILD, "host", "mkimage")
         for case, code in wanted.items():
             out = subprocess.run([mkimage, "--result-of", case], capture_output=True, text=True)
@@ -880,6 +916,12 @@ class FaultInjection(unittest.TestCase, RunContract):
                              text=True)
         self.assertEqual(out.returncode, 2)
         self.assertIn("--result-of: no fault-injection case 'no-such-case'", out.stderr)
+
+    @staticmethod
+    def all_inject_cases():
+        """The names in VMXBOOT_INJECT_CASES (image/layout.h)."""
+        with open(os.path.join(HERE, "..", "..", "image", "layout.h")) as f:
+            return re.findall(r'X\(INJECT_\w+, \d+, "([a-z0-9-]+)"', f.read())
 
     def also_bad_revision(self, r, model, pairs, what):
         stamped, cpu = (int(v, 16) for v in re.search(
@@ -984,7 +1026,8 @@ class FaultInjection(unittest.TestCase, RunContract):
         # The guest went on: its line, then its HLT.
         self.assertRegex(r.serial, r"(?m)^guest\| Hello from Guest VM \(virtual-8086\)", what)
 
-    def stopped_mapping_the_vmm(self, r, model, pairs, what, ept_reason, ept_line):
+    def stopped_mapping_the_vmm(self, r, model, pairs, what, ept_reason, ept_line,
+                                gpa="0x400000"):
         """Both guest-*-vmm cases map the VMM's 4 MiB through the guest's CR3.
         Without EPT the page directory is out of the guest's reach: that
         write page-faults (an exception exit, #PF). With EPT the mapping is
@@ -994,7 +1037,7 @@ class FaultInjection(unittest.TestCase, RunContract):
             self.assertIn("interruption: vector 14 #PF", r.serial, what)
         else:
             self.assertEqual(pairs.get("reason"), ept_reason, what)
-            self.assertEqual(pairs.get("gpa"), "0x400000", what)
+            self.assertEqual(pairs.get("gpa"), gpa, what)
             self.assertIn(ept_line, r.serial, what)
 
     def also_guest_read_vmm(self, r, model, pairs, what):
@@ -1011,6 +1054,49 @@ class FaultInjection(unittest.TestCase, RunContract):
                                    r"\1 after", what)
         self.stopped_mapping_the_vmm(r, model, pairs, what, "ept-violation",
                                      "EPT violation: write to guest-physical 0x400000")
+
+
+    def also_guest_rewrite_header(self, r, model, pairs, what):
+        # The row the VMM read its line from is the one it checked and gave
+        # the guest, on the screen, with the guest's line in it: not 22041
+        # rows down in the VMM's own image.
+        row = int(re.search(r"the VMM used row (\d+)", r.serial).group(1))
+        self.assertLess(row, 25, what)
+        self.assertRegex(r.serial, rf"(?m)^vmx: guest's VGA row {row}: Hello from Guest VM "
+                                   r"\(virtual-8086\)", what)
+        # (The VMM's lines after it scroll the screen: the guest's line is
+        # still on it, higher up.)
+        self.assertTrue(any(l.startswith("Hello from Guest VM") for l in r.vga_lines), what)
+
+    def refused_header(self, r, model, pairs, what):
+        """Refused from the VMM's copy, before VMXON: the guest never ran."""
+        self.assertRegex(r.serial, rf"(?m)^vmx: guest header: {pairs['field']}: [a-zA-Z]", what)
+        self.assertNotIn("VMXON, VMCLEAR, VMPTRLD done", r.serial, what)
+        self.assertNotIn("VMLAUNCH", r.serial, what)
+        self.assertNotIn("host-exception", r.serial, what)
+        self.assertTrue(r.powered_off, what)
+
+    also_header_pd_wrap = refused_header
+    also_header_tss_wrap = refused_header
+    also_header_pse36 = refused_header
+
+    def also_guest_fake_acpi(self, r, model, pairs, what):
+        # Without EPT the guest's tables are in place when the run ends (a
+        # search then would take its port 0x80 and not power off); the VMM
+        # powers off through the port it kept. With EPT the guest cannot
+        # reach 0x40e and leaves it.
+        planted = re.search(r"a search now finds PM1a_CNT (0x[0-9a-f]+)", r.serial).group(1)
+        self.assertEqual(planted, "0x80" if model in self.VMX_LEVEL_1 else "0xb004", what)
+        self.assertTrue(r.powered_off, what)
+
+    def also_guest_pse36_outs(self, r, model, pairs, what):
+        # The VMM walked the PSE-36 page as the CPU would (to 4 GiB), so
+        # not one byte of the guest's own header ("VGST" at 0x10000, where
+        # the page would be without bits 20:13) went out on COM1.
+        self.assertNotIn("VGST", r.serial, what)
+        self.stopped_mapping_the_vmm(r, model, pairs, what, "io-instruction",
+                                     "stopped: outs source is not the guest's memory",
+                                     gpa="0x100010000")
 
 
 def injection_test_name(case, model):

@@ -13,6 +13,7 @@
 
 #include "guest_header.h"
 #include "layout.h"
+#include "vmx/guest_header_check.h"
 #include "vmx/guest_state.h"
 
 namespace {
@@ -90,7 +91,9 @@ TEST_F(GuestBinary, HeaderDescribesTheImage) {
   EXPECT_EQ(header.header_bytes, sizeof(layout::GuestHeader));
   EXPECT_EQ(header.image_bytes, image.size());
   EXPECT_LE(header.memory_bytes, layout::GUEST_MAX_BYTES);
-  EXPECT_EQ(vmx::check_guest_header(header, static_cast<uint32_t>(image.size())), nullptr);
+  const vmx::GuestHeaderProblem problem =
+      vmx::check_guest_header(header, static_cast<uint32_t>(image.size()));
+  EXPECT_TRUE(problem.ok()) << problem.field << ": " << problem.problem;
   EXPECT_EQ(header.entry_cs, layout::GUEST_ADDR >> 4);
   EXPECT_LT(header.vga_row, 25);
 }
@@ -225,9 +228,9 @@ TEST_F(GuestBinary, CodeDoesWhatTheDemoPromises) {
   EXPECT_TRUE(contains(image, task, handler, {0xF4}));
   EXPECT_TRUE(contains(image, task, handler, {0x0F, 0x01, 0xE0}));
   EXPECT_TRUE(contains(image, task, handler, {0x9C}));
-  // guest_isrGPF reports with VMCALL within its first 96 bytes (after the
+  // guest_isrGPF reports with VMCALL within its first 128 bytes (after the
   // checks for the injection cases it handles).
-  EXPECT_TRUE(contains(image, handler, handler + 96, {0x0F, 0x01, 0xC1}));
+  EXPECT_TRUE(contains(image, handler, handler + 128, {0x0F, 0x01, 0xC1}));
 }
 
 TEST_F(GuestBinary, StacksLieInTheZeroedTail) {

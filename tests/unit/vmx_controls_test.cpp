@@ -224,3 +224,24 @@ TEST(VmxCapabilities, GuestControlRegistersFitEveryModel) {
 }
 
 }  // namespace
+
+namespace {
+
+// Host NMIs exit on every Bochs model (pin-based allowed-1 0x3F or 0x7F):
+// none reaches the guest (vmx/guest_state.h host_nmi_pin_control).
+TEST(VmxControls, NmiExitingOnEveryBochsModel) {
+  for (const BochsModel& m : bochs_models()) {
+    SCOPED_TRACE(m.name);
+    const uint32_t pin = vmx::allowed_settings(m.msrs, ControlWord::pin_based).may_be_one;
+    EXPECT_EQ(vmx::host_nmi_pin_control(pin), ia32::vmx::pin_based::nmi_exiting);
+    ControlWords wanted = vmx::demo_wanted_controls;
+    wanted.pin_based |= vmx::host_nmi_pin_control(pin);
+    const vmx::ControlResult result = vmx::compute_controls(m.msrs, wanted);
+    ASSERT_TRUE(result.ok);
+    EXPECT_NE(result.controls.pin_based & ia32::vmx::pin_based::nmi_exiting, 0u);
+  }
+  // A CPU that does not allow it: not wanted (the run goes on without).
+  EXPECT_EQ(vmx::host_nmi_pin_control(0x37), 0u);
+}
+
+}  // namespace

@@ -264,37 +264,6 @@ TEST(VmxIoBitmaps, TrapAllPortsSetsEveryBitOfBoth) {
   }
 }
 
-TEST(VmxGuestHeader, SampleIsAcceptedAndFlawsAreNamed) {
-  layout::GuestHeader h = sample_header();
-  EXPECT_EQ(vmx::check_guest_header(h, h.image_bytes), nullptr);
-  EXPECT_STREQ(vmx::check_guest_header(h, h.image_bytes + 1),
-               "image size differs from the loaded size");
-  layout::GuestHeader bad = h;
-  bad.magic ^= 1;
-  EXPECT_STREQ(vmx::check_guest_header(bad, bad.image_bytes), "bad magic");
-  bad = h;
-  bad.page_directory_offset = 0x1800;
-  EXPECT_STREQ(vmx::check_guest_header(bad, bad.image_bytes), "page directory not 4 KiB aligned");
-  bad = h;
-  bad.tss_selector = 0x0C;
-  EXPECT_STREQ(vmx::check_guest_header(bad, bad.image_bytes),
-               "TSS/LDT selector not a GDT selector with RPL 0");
-  bad = h;
-  bad.memory_bytes = layout::GUEST_MAX_BYTES + 1;
-  EXPECT_STREQ(vmx::check_guest_header(bad, bad.image_bytes), "memory size out of range");
-  // PDE 0 is the guest's reach without EPT: its one 4 MiB page at 0.
-  for (uint32_t pde0 : {0x00400087u, 0x00012007u, 0x00000083u, 0x00000086u}) {
-    bad = h;
-    bad.pde0 = pde0;
-    EXPECT_STREQ(vmx::check_guest_header(bad, bad.image_bytes),
-                 "PDE 0 is not a present user 4 MiB page at physical 0")
-        << std::hex << pde0;
-  }
-  bad = h;
-  bad.pde0 = 0x85;  // read-only is the guest's business
-  EXPECT_EQ(vmx::check_guest_header(bad, bad.image_bytes), nullptr);
-}
-
 TEST(VmxIoBitmaps, TrapExactlyTheGivenPorts) {
   std::vector<uint8_t> a(4096), b(4096);
   vmx::trap_ports(a.data(), b.data(), layout::COM1_PORT, layout::COM1_PORT + 7);

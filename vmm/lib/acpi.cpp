@@ -1,6 +1,7 @@
 #include "lib/acpi.h"
 
 #include "ia32/io.h"
+#include "layout.h"
 
 namespace acpi {
 namespace {
@@ -39,7 +40,7 @@ bool addressable(uint64_t phys) { return phys != 0 && phys < (1ull << 32); }
 
 // --- RSDP (ACPI 5.2.5) -------------------------------------------------------
 
-constexpr uint32_t ebda_segment_pointer = 0x40E;  // BDA word: EBDA segment
+constexpr uint32_t ebda_segment_pointer = layout::BDA_EBDA_POINTER;
 constexpr uint32_t ebda_search_bytes = 1024;
 constexpr uint32_t bios_area_start = 0xE0000;
 constexpr uint32_t bios_area_end = 0x100000;

@@ -21,6 +21,7 @@
 #include "vmx/controls.h"
 #include "vmx/ept.h"
 #include "vmx/exits.h"
+#include "vmx/guest_header_check.h"
 #include "vmx/guest_memory.h"
 #include "vmx/guest_state.h"
 #include "vmx/guest_timer.h"
@@ -58,6 +59,11 @@ alignas(4096) uint32_t host_held_page_directory[1024];
 // the guest's 4 MiB (checked in run_demo).
 
 VmcsImage image;
+
+// The guest header as the VMM checked it (vmx/guest_header_check.h): copied
+// once from guest memory before the guest runs; after the check nothing
+// reads the header in guest memory again.
+layout::GuestHeader guest_header;
 
 struct VmxState {
   bool in_vmx_operation;
@@ -259,28 +265,44 @@ void enter_vmx_control_registers(const CapabilityMsrs& m) {
   write_cr4(settle_control_register("cr4", cr4, {m.cr4_fixed0, m.cr4_fixed1}));
 }
 
-layout::GuestHeader& prepare_guest(const layout::BootInfo& boot_info) {
+// The header in guest memory. Before the guest runs the VMM reads it once,
+// through copy_guest_header, and writes what the guest reads there (its row,
+// the injection case); after the guest has stopped it reads once the numbers
+// the guest reports there, to print them. Nothing in it is used otherwise.
+volatile layout::GuestHeader& header_in_guest_memory() {
+  return *reinterpret_cast<volatile layout::GuestHeader*>(uintptr_t{layout::GUEST_ADDR});
+}
+
+// The checked copy of the guest's header (guest_header), or the run ends
+// guest-invalid naming the field.
+const layout::GuestHeader& prepare_guest(const layout::BootInfo& boot_info) {
   const layout::LoadedPayload& payload = boot_info.payloads[layout::PAYLOAD_GUEST];
-  auto& header = *reinterpret_cast<layout::GuestHeader*>(uintptr_t{layout::GUEST_ADDR});
   if (payload.load_addr != layout::GUEST_ADDR) {
-    end_run("guest-invalid", "load-addr=0x%x", payload.load_addr);
+    end_run("guest-invalid", "field=load_addr load-addr=0x%x", payload.load_addr);
   }
-  if (const char* problem = check_guest_header(header, payload.size)) {
-    end_run("guest-invalid", "problem=\"%s\"", problem);
+  auto* guest = reinterpret_cast<volatile uint8_t*>(uintptr_t{layout::GUEST_ADDR});
+  const GuestHeaderProblem problem = copy_guest_header(guest, payload.size, guest_header);
+  if (!problem.ok()) {
+    console::printf("vmx: guest header: %s: %s\n", problem.field, problem.problem);
+    explain_injection("the VMM refused it (%s)", problem.field);
+    end_run("guest-invalid", "field=%s problem=\"%s\"", problem.field, problem.problem);
   }
   // The tail: the page directory and the stacks, then PDE 0 as the header
-  // says.
-  auto* guest = reinterpret_cast<uint8_t*>(uintptr_t{layout::GUEST_ADDR});
-  __builtin_memset(guest + header.image_bytes, 0, header.memory_bytes - header.image_bytes);
-  *reinterpret_cast<uint32_t*>(guest + header.page_directory_offset) = header.pde0;
+  // says (all within memory_bytes, checked in 64 bits).
+  const layout::GuestHeader& header = guest_header;
+  auto* tail = reinterpret_cast<uint8_t*>(uintptr_t{layout::GUEST_ADDR} + header.image_bytes);
+  __builtin_memset(tail, 0, header.memory_bytes - header.image_bytes);
+  *reinterpret_cast<volatile uint32_t*>(guest + header.page_directory_offset) = header.pde0;
   return header;
 }
 
 // The guest's line goes to the row the console would write next, so that it
-// stays on the screen as one line of the run's output (see below).
-void hand_console_row_to_guest(layout::GuestHeader& header) {
+// stays on the screen as one line of the run's output (see below). The row
+// is the VMM's (its copy), told to the guest through its header.
+void hand_console_row_to_guest() {
   const int row = console::row();
-  if (row >= 0 && row < 25) header.vga_row = static_cast<uint16_t>(row);
+  if (row >= 0 && row < guest_vga_rows) guest_header.vga_row = static_cast<uint16_t>(row);
+  header_in_guest_memory().vga_row = guest_header.vga_row;
 }
 
 void read_segment_selectors(HostState& host) {
@@ -473,6 +495,7 @@ void print_io_exit_kinds(const ExitLog& log, uint16_t unpolled_port) {
 struct GuestBounds {
   bool ept;                 // guest-physical memory through ept_tables
   bool preemption_timer;    // else PIT ticks through external-interrupt exiting
+  bool nmi_exiting;         // host NMIs exit instead of reaching the guest
   ControlWords wanted;
 };
 
@@ -497,6 +520,8 @@ GuestBounds choose_bounds(const CapabilityMsrs& msrs) {
     b.wanted.primary_processor |= ia32::vmx::primary_processor::cr3_load_exiting;
   }
   const uint32_t pin_allowed = allowed_settings(msrs, ControlWord::pin_based).may_be_one;
+  b.wanted.pin_based |= host_nmi_pin_control(pin_allowed);
+  b.nmi_exiting = host_nmi_pin_control(pin_allowed) != 0;
   b.preemption_timer = (pin_allowed & ia32::vmx::pin_based::activate_preemption_timer) != 0;
   if (b.preemption_timer) {
     // Not "save VMX-preemption timer value": that would carry over the
@@ -552,6 +577,14 @@ uint32_t vmm_crc() {
   return crc32c(__vmm_start, static_cast<size_t>(__vmm_loaded_end - __vmm_start));
 }
 
+// The cases that damage the guest header on the disk (mkimage wrote the
+// value): what the image holds, said before the VMM looks at it.
+void note_header_injection() {
+  if (const layout::GuestHeaderInjection* damage = layout::find_guest_header_injection(inject_case)) {
+    note_injection("the guest header has %s 0x%x", damage->field, damage->value);
+  }
+}
+
 // The guest cases' part of the explanation, set before the guest runs.
 void note_guest_injection() {
   switch (inject_case) {
@@ -593,6 +626,19 @@ void note_guest_injection() {
     case layout::INJECT_GUEST_PORT_POLICY:
       note_injection("the guest reaches past COM1 and port 0xe9 in every size and direction "
                      "(a word at 0x3ff, a dword at 0x3fe, 0x21, 0xcf9, 0x92, 0x402)");
+      break;
+    case layout::INJECT_GUEST_REWRITE_HEADER:
+      note_injection("the guest writes %u to its vga_row after the VMM's check",
+                     layout::GUEST_REWRITTEN_VGA_ROW);
+      break;
+    case layout::INJECT_GUEST_FAKE_ACPI:
+      note_injection("the guest (no EPT) aims the EBDA pointer at its own ACPI tables, PM1a_CNT "
+                     "0x%x", layout::GUEST_FAKE_PM1A_CNT);
+      break;
+    case layout::INJECT_GUEST_PSE36_OUTS:
+      note_injection("the guest maps 0x%x by PSE-36 PDE 0x%x (at 4 GiB), rep outsb's 16 bytes "
+                     "from 0x%x", layout::GUEST_PSE36_LINEAR, layout::GUEST_PSE36_PDE,
+                     layout::GUEST_PSE36_LINEAR + layout::GUEST_ADDR);
       break;
     default: break;
   }
@@ -657,8 +703,9 @@ void run_demo(const layout::BootInfo& boot_info) {
   const FixedBits cr4_fixed{msrs.cr4_fixed0, msrs.cr4_fixed1};
   const uint64_t guest_cr0 = settle_control_register("guest-cr0", guest_cr0_wanted, cr0_fixed);
   const uint64_t guest_cr4 = settle_control_register("guest-cr4", guest_cr4_wanted, cr4_fixed);
-  layout::GuestHeader& header = prepare_guest(boot_info);
-  header.inject = inject_case;
+  note_header_injection();
+  const layout::GuestHeader& header = prepare_guest(boot_info);
+  header_in_guest_memory().inject = inject_case;
 
   // Nothing the VMM keeps for VMX may lie in the guest's 4 MiB page.
   const uint64_t lowest = physical_address(vmxon_region) < physical_address(&ept_tables)
@@ -748,13 +795,20 @@ void run_demo(const layout::BootInfo& boot_info) {
     console::printf("vmx: guest memory: no EPT: its 4 MiB page; page directory held\n");
     console::printf("vmx:   by the VMM at 0x%lx\n", physical_address(host_held_page_directory));
   }
-  console::printf("vmx: guest time bound %u ms (%s)\n", guest_timer::limit_ms,
-                  bounds.preemption_timer ? "VMX-preemption timer" : "PIT");
+  console::printf("vmx: guest time bound %u ms (%s)%s\n", guest_timer::limit_ms,
+                  bounds.preemption_timer ? "VMX-preemption timer" : "PIT",
+                  bounds.nmi_exiting ? "; host NMIs exit" : "");
   note_guest_injection();
 
+  // Everything the end of the run needs is found now and kept in VMM
+  // memory: the ACPI power-off (lib/end_run.h) and, below, the row of the
+  // guest's screen line.
+  const acpi::PowerOff& power_off = end_run_keep_power_off();
+  console::printf("vmx: power-off kept: PM1a_CNT 0x%x SLP_TYPa %u\n", power_off.pm1a_cnt,
+                  power_off.slp_typ_a);
   prepare_exit_handling(basic.reports_ins_outs_info(), clock, bounds.ept ? &ept_tables : nullptr);
   console::printf("vmx: VMLAUNCH: V86 guest at %04x:%04x\n", header.entry_cs, header.entry_ip);
-  hand_console_row_to_guest(header);
+  hand_console_row_to_guest();
   const bool check_vmm = inject_case == layout::INJECT_GUEST_WRITE_VMM;
   const uint32_t crc_before = check_vmm ? vmm_crc() : 0;
   if (!bounds.preemption_timer) guest_timer::start_pit_ticks();
@@ -779,6 +833,11 @@ void run_demo(const layout::BootInfo& boot_info) {
   // line there).
   char line[81];
   read_guest_screen_line(header.vga_row, line);
+  // What the guest wrote into its header for the VMM to print (numbers,
+  // nothing more), read once now that it no longer runs.
+  const uint32_t bench_ticks = header_in_guest_memory().bench_ticks;
+  const uint32_t bad_port_ins = header_in_guest_memory().bad_port_ins;
+  const uint16_t row_in_guest_header = header_in_guest_memory().vga_row;
   console::skip_screen_line();
   // A guest line cut off mid-way (a guest stopped while it sent) ends
   // before the VMM's first.
@@ -822,6 +881,12 @@ void run_demo(const layout::BootInfo& boot_info) {
             guest_timer::limit_ms, elapsed_ms, timer, total_exits(log), log.com1_bytes_out,
             log.denied_accesses);
   }
+  if (outcome == exit_stop && log.host_nmi) {
+    print_exit(log.info, nullptr);
+    leave_vmx_operation();
+    console::printf("vmx: a host NMI exited the guest, which never saw it\n");
+    end_run("host-nmi", "during=guest exits=%u", total_exits(log));
+  }
   if (outcome != exit_guest_done) {
     const char* reason = ia32::vmx::exit_reason_name(log.info.exit_reason);
     print_stop(log);
@@ -864,9 +929,8 @@ void run_demo(const layout::BootInfo& boot_info) {
     // In Bochs the TSC counts instructions: this is the round trip, the
     // guest's OUT and LOOP included (make bench splits off the VMM's part).
     console::printf("vmx: exit round trip: %u OUTs to port 0x%x in %u TSC ticks, %u.%02u each\n",
-                    header.bench_outs, layout::BENCH_PORT, header.bench_ticks,
-                    header.bench_ticks / header.bench_outs,
-                    header.bench_ticks % header.bench_outs * 100 / header.bench_outs);
+                    header.bench_outs, layout::BENCH_PORT, bench_ticks, bench_ticks / header.bench_outs,
+                    bench_ticks % header.bench_outs * 100 / header.bench_outs);
   }
   if (!starts_with(line, "Hello from Guest VM")) {
     end_run("guest-failed", "vga-row=%u", header.vga_row);
@@ -881,9 +945,18 @@ void run_demo(const layout::BootInfo& boot_info) {
     explain_injection("the guest went on and halted; COM1 kept LCR 0x%02x MCR 0x%02x divisor %u, "
                       "the guest read back LCR 0x%02x MCR 0x%02x divisor %u", com1_after.lcr,
                       com1_after.mcr, com1_after.divisor, seen.lcr, seen.mcr, guest_divisor);
+  } else if (inject_case == layout::INJECT_GUEST_FAKE_ACPI) {
+    // Only to show what the guest planted: the search again, now, over
+    // what the guest left in low memory. Its result is printed, never used.
+    const acpi::PowerOff now = acpi::find_power_off(acpi::identity_mapped_memory());
+    explain_injection("the guest halted; a search now finds PM1a_CNT 0x%x, the VMM uses the "
+                      "0x%x it kept", now.found ? now.pm1a_cnt : 0u, power_off.pm1a_cnt);
+  } else if (inject_case == layout::INJECT_GUEST_REWRITE_HEADER) {
+    explain_injection("the guest halted; its header says row %u, the VMM used row %u (its "
+                      "copy)", row_in_guest_header, header.vga_row);
   } else {
     explain_injection("the guest went on and halted; %u access(es) denied, its INS read 0x%08x",
-                      log.denied_accesses, header.bad_port_ins);
+                      log.denied_accesses, bad_port_ins);
   }
   // (Under 80 columns: the round trip is on its own line above.)
   end_run("ok", "exits=%u io-exits=%u com1-bytes=%u denied=%u", total_exits(log), io_exits(log),

@@ -459,6 +459,17 @@ void handle_external_interrupt(GuestRegisters& registers) {
 // disagreeing by a few ticks) is about to: either way the guest is done.
 void handle_preemption_timer(GuestRegisters&) { return out_of_time(history.info); }
 
+// Exit reason 0: an exception the exception bitmap sends here (the demo's
+// guest has no business with one: stop), or a host NMI under NMI exiting,
+// which ends the run without the guest seeing it (vmx/guest_state.h says
+// why). Constant work either way.
+void handle_exception_or_nmi(GuestRegisters& registers) {
+  const ia32::vmx::InterruptionInfo event{
+      static_cast<uint32_t>(vmread_or_zero(VmcsField::exit_interruption_info))};
+  history.host_nmi = event.valid() && event.type() == ia32::vmx::interruption::nmi;
+  return stop_with_dump(registers, history.info, nullptr);
+}
+
 // The guest reached guest-physical memory the EPT does not map for it.
 void handle_ept_violation(GuestRegisters& registers) {
   history.guest_physical_address = vmread_or_zero(VmcsField::guest_physical_address);
@@ -477,6 +488,8 @@ struct HandlerTable {
 constexpr HandlerTable make_handler_table() {
   HandlerTable table{};
   for (ExitHandler& slot : table.slots) slot = handle_unexpected;
+  table.slots[static_cast<unsigned>(ia32::vmx::ExitReason::exception_or_nmi)] =
+      handle_exception_or_nmi;
   table.slots[static_cast<unsigned>(ia32::vmx::ExitReason::io_instruction)] = handle_io;
   table.slots[static_cast<unsigned>(ia32::vmx::ExitReason::vmcall)] = handle_vmcall;
   table.slots[static_cast<unsigned>(ia32::vmx::ExitReason::external_interrupt)] =

@@ -66,6 +66,7 @@ struct ExitLog {
   GuestRegisters guest_report;    // registers at the final VMCALL, or at a stop
   const char* stop_note;          // why exit_stop, when a handler says
   bool dump;                      // exit_stop: print the latest exit in full
+  bool host_nmi;                  // exit_stop by a host NMI (NMI exiting)
   uint32_t denied_accesses;       // I/O exits outside the port policy (denied, counted;
                                   // a long REP string counts once per chunk)
   DeniedAccess denied_log[denied_log_size];

@@ -1,8 +1,10 @@
 // The VMM's accesses to guest memory on the guest's behalf (vmx/guest_memory.h).
 #include "vmx/guest_memory.h"
 
+#include "ia32/instructions.h"
 #include "layout.h"
 #include "vmx/ept.h"
+#include "vmx/guest_paging.h"
 
 namespace vmx {
 
@@ -13,6 +15,7 @@ constexpr uint64_t no_ept_guest_limit = 4ull << 20;
 static_assert(no_ept_guest_limit <= layout::VMM_ADDR);
 uint64_t refused;
 bool has_refused;
+unsigned physical_address_bits;  // MAXPHYADDR: how far the guest's 4 MiB pages reach
 
 // Whether the guest has guest-physical [address, address + bytes).
 bool guest_owns(uint64_t address, unsigned bytes) {
@@ -36,8 +39,9 @@ GuestAccess guest_byte(const GuestPaging& paging, uint64_t linear, bool write,
                        volatile uint8_t*& byte) {
   uint64_t physical;
   if (linear > 0xFFFFFFFFull ||
-      !guest_linear_to_physical(paging.cr3, paging.pse, static_cast<uint32_t>(linear), write,
-                                physical, read_physical32)) {
+      !guest_linear_to_physical(paging.cr3, paging.pse, physical_address_bits,
+                                static_cast<uint32_t>(linear), write, physical,
+                                read_physical32)) {
     return GuestAccess::denied_at_cpl3;
   }
   if (!guest_owns(physical, 1)) {
@@ -79,6 +83,9 @@ GuestAccess write_guest_linear(const GuestPaging& paging, uint64_t linear, unsig
 void set_guest_memory(const EptTables* ept) {
   guest_ept = ept;
   has_refused = false;
+  uint32_t regs[4];
+  cpuid(0x80000008, 0, regs);  // a 64-bit CPU has the leaf
+  physical_address_bits = regs[0] & 0xFF;
 }
 
 bool refused_guest_physical(uint64_t* address) {

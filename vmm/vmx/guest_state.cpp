@@ -1,56 +1,6 @@
 #include "vmx/guest_state.h"
 
-#include "layout.h"
-
 namespace vmx {
-
-const char* check_guest_header(const layout::GuestHeader& header, uint32_t loaded_bytes) {
-  if (header.magic != layout::GUEST_MAGIC) return "bad magic";
-  if (header.header_bytes != sizeof(layout::GuestHeader)) return "header size differs";
-  if (header.image_bytes != loaded_bytes) return "image size differs from the loaded size";
-  if (header.memory_bytes < header.image_bytes || header.memory_bytes > layout::GUEST_MAX_BYTES) {
-    return "memory size out of range";
-  }
-  // V86 addresses are segment * 16 + a 16-bit offset.
-  if (header.entry_cs != header.entry_ds || header.entry_ss != header.entry_ds ||
-      static_cast<uint32_t>(header.entry_cs) * 16 != layout::GUEST_ADDR) {
-    return "entry segments do not match the load address";
-  }
-  if (header.page_directory_offset % 4096 != 0) return "page directory not 4 KiB aligned";
-  if (header.page_directory_offset + 4096 > header.memory_bytes) return "page directory outside";
-  const uint32_t tables[][2] = {{header.gdt_offset, header.gdt_limit},
-                                {header.ldt_offset, header.ldt_limit},
-                                {header.idt_offset, header.idt_limit}};
-  for (const auto& table : tables) {
-    if (table[0] + table[1] >= header.image_bytes) return "descriptor table outside the image";
-  }
-  // The TSS's I/O permission bitmap may run on into the zeroed tail.
-  if (header.tss_offset + 0x68 > header.image_bytes ||
-      header.tss_offset + header.tss_limit >= header.memory_bytes) {
-    return "TSS outside the guest's memory";
-  }
-  if ((header.tss_selector & 7) != 0 || (header.ldt_selector & 7) != 0) {
-    return "TSS/LDT selector not a GDT selector with RPL 0";
-  }
-  if (header.tss_selector + 7u > header.gdt_limit || header.ldt_selector + 7u > header.gdt_limit) {
-    return "TSS/LDT selector beyond the GDT";
-  }
-  if (header.entry_ip >= header.image_bytes || header.gp_handler_offset >= header.image_bytes) {
-    return "entry point outside the image";
-  }
-  if (header.entry_sp > header.memory_bytes || header.ring0_stack_top > header.memory_bytes) {
-    return "stack outside the guest's memory";
-  }
-  if (header.vga_row >= 25) return "VGA row beyond the screen";
-  // Without EPT the guest's paging is its isolation: PDE 0 must be its one
-  // 4 MiB page at physical 0 (below the VMM), present, user, PS (bits 0, 2,
-  // 7); anything else (another frame, a page table) could reach further.
-  constexpr uint32_t present_user_4mib = 0x85, frame = 0xFFC00000u;
-  if ((header.pde0 & present_user_4mib) != present_user_4mib || (header.pde0 & frame) != 0) {
-    return "PDE 0 is not a present user 4 MiB page at physical 0";
-  }
-  return nullptr;
-}
 
 FixedResult apply_fixed_bits(uint64_t wanted, ia32::vmx::FixedBits fixed) {
   uint64_t forbidden = wanted & ~fixed.fixed1;

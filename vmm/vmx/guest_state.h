@@ -11,6 +11,7 @@
 
 #include "guest_header.h"
 #include "ia32/vmx/capabilities.h"
+#include "ia32/vmx/controls.h"
 #include "vmx/machine.h"
 
 namespace vmx {
@@ -52,9 +53,16 @@ inline constexpr ControlWords demo_wanted_controls = {
     0,
 };
 
-// Checks the header of a guest image of `loaded_bytes` bytes. Returns
-// nullptr when it is usable, else what is wrong.
-const char* check_guest_header(const layout::GuestHeader& header, uint32_t loaded_bytes);
+// Host NMIs exit (pin-based "NMI exiting") wherever the CPU allows it:
+// without it an NMI that arrives while the guest runs is delivered through
+// the guest's IDT (SDM Vol. 3, 25.3), the guest's to handle or to lose. With
+// it the NMI is a VM exit (reason 0, interruption type NMI), and the VMM
+// ends the run (result host-nmi), as it ends it for an NMI outside the guest
+// (host-exception vector=2): the VMM has no NMI source of its own, so on a
+// PC an NMI is the hardware's alarm (a parity or bus error, a watchdog).
+constexpr uint32_t host_nmi_pin_control(uint32_t pin_may_be_one) {
+  return pin_may_be_one & ia32::vmx::pin_based::nmi_exiting;
+}
 
 // A control-register value under FIXED0/FIXED1: `value` when ok; else
 // `forbidden` holds the wanted bits FIXED1 does not allow.
@@ -66,7 +74,8 @@ struct FixedResult {
 FixedResult apply_fixed_bits(uint64_t wanted, ia32::vmx::FixedBits fixed);
 
 // The guest-state area for entering guest_task in V86 mode. `guest_base`
-// is the physical (= guest-linear) address the image is loaded at.
+// is the physical (= guest-linear) address the image is loaded at; `header`
+// is the VMM's checked copy (vmx/guest_header_check.h).
 void build_v86_guest_state(const layout::GuestHeader& header, uint32_t guest_base,
                            uint64_t guest_cr0, uint64_t guest_cr4, GuestState& guest);
 

@@ -1,7 +1,7 @@
 // What the VMM needs to carry out a guest's string I/O instruction itself:
 // finding the memory operand of INS/OUTS (segment, address size) with or
-// without the CPU's instruction-information field, translating guest-linear
-// addresses through the guest's 32-bit paging, and running a whole `rep ins`
+// without the CPU's instruction-information field (guest-linear addresses go
+// through the guest's paging in vmx/guest_paging.h), and running a whole `rep ins`
 // or `rep outs` in one VM exit honouring DF, the address size and the
 // segment limit. Pure: memory and port accesses are passed in, so the host
 // tests drive it over arrays.
@@ -32,29 +32,6 @@ constexpr StringOperand string_operand_from_info(uint32_t instruction_info, bool
 // prefixes followed by INS or OUTS (0x6C-0x6F).
 bool string_operand_from_bytes(const uint8_t* bytes, size_t length, bool default_32bit_address,
                                StringOperand& operand);
-
-// Guest-linear -> guest-physical through 32-bit paging (CR4.PAE = 0), as an
-// access at CPL 3 would see it: not present or supervisor-only fails, and a
-// write also needs the R/W bit at every level. read_physical32(address,
-// &value) reads a page-table entry (and may refuse an address).
-template <typename ReadPhysical32>
-bool guest_linear_to_physical(uint64_t cr3, bool pse, uint32_t linear, bool write,
-                              uint64_t& physical, ReadPhysical32&& read_physical32) {
-  constexpr uint32_t present = 1, writable = 2, user = 4, page_size = 0x80;
-  const uint32_t needed = present | user | (write ? writable : 0);
-  uint32_t pde;
-  if (!read_physical32((cr3 & 0xFFFFF000u) + ((linear >> 22) << 2), &pde)) return false;
-  if ((pde & needed) != needed) return false;
-  if (pse && (pde & page_size) != 0) {
-    physical = (pde & 0xFFC00000u) | (linear & 0x3FFFFFu);
-    return true;
-  }
-  uint32_t pte;
-  if (!read_physical32((pde & 0xFFFFF000u) + (((linear >> 12) & 0x3FF) << 2), &pte)) return false;
-  if ((pte & needed) != needed) return false;
-  physical = (pte & 0xFFFFF000u) | (linear & 0xFFFu);
-  return true;
-}
 
 // How a guest-memory access on the guest's behalf went.
 enum class GuestAccess : uint8_t {

@@ -1,0 +1,16 @@
+// The fuzz targets' functions, one per target <name>: tests/fuzz/<name>_fuzz.cpp
+// hands libFuzzer's inputs to fuzz_<name> (defined in tests/fuzz/<name>.cpp),
+// and the unit tests replay the committed corpus tests/fuzz/corpus/<name>/
+// through the same function. Each returns 0 and calls abort() when the code
+// under test breaks a promise it makes, so a finding is a crash in both.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+// The VMM's copy and check of the guest header (vmm/vmx/guest_header_check.h)
+// on any bytes as a loaded guest image.
+int fuzz_guest_header(const uint8_t* data, size_t size);
+// The ACPI power-off search (vmm/lib/acpi.h) over any physical memory:
+// the input is regions {u32 base, u32 length, bytes}, little-endian.
+int fuzz_acpi(const uint8_t* data, size_t size);
