@@ -1,9 +1,11 @@
 # vmxboot — build, run and test.
 #
-#   make image   build build/vmxboot.img and print its layout
+#   make image   build build/vmxboot.img and print its layout (read back from it)
+#   make inspect check a vmxboot disk: IMG=<file> or DEV=/dev/sdX (read-only)
 #   make run     boot it in Bochs (headless), COM1 on the terminal
 #   make test    unit tests on the host, then boot tests in Bochs
 #   make bench   boot-time and size figures (emulated instructions)
+#   make fuzz    run each fuzz target FUZZ_SECONDS (tests/fuzz/README.md)
 #
 # Missing Debian packages are installed when run as root (tests/tools/
 # ensure-packages.sh); otherwise it says what to install.
@@ -54,24 +56,32 @@ VMX_PURE    := $(filter-out %_runtime.cpp,$(wildcard vmm/vmx/*.cpp))
 STAGE2_CPP  := stage2/main32.cpp vmm/runtime.cpp vmm/lib/console.cpp vmm/lib/end_run.cpp \
                vmm/lib/uart16550.cpp vmm/lib/vga_text.cpp vmm/lib/format.cpp vmm/lib/acpi.cpp \
                vmm/lib/crc32c.cpp vmm/lib/paging.cpp vmm/lib/boot_report.cpp vmm/lib/end_wait.cpp \
-               vmm/lib/piix4_power.cpp
+               vmm/lib/piix4_power.cpp image/image_check.cpp
 VMM_CPP     := $(wildcard vmm/*.cpp) $(LIB_SRCS) $(wildcard vmm/vmx/*.cpp)
 VMM_ASM     := $(filter-out vmm/symbols_empty.asm,$(wildcard vmm/*.asm)) $(wildcard vmm/vmx/*.asm)
-IMAGE_LIB   := image/image_builder.cpp image/image_file.cpp
-UNIT_SRCS   := $(wildcard tests/unit/*_test.cpp) $(LIB_PURE) $(VMX_PURE) $(IMAGE_LIB)
+IMAGE_LIB   := image/image_builder.cpp image/image_file.cpp image/image_check.cpp \
+               image/image_inspect.cpp
+IMAGE_HDRS  := $(wildcard image/*.h) vmm/lib/crc32c.h
+# The fuzz targets' functions (not their libFuzzer entry points): the unit
+# tests replay the committed corpus through them.
+FUZZ_LIB    := $(filter-out %_fuzz.cpp,$(wildcard tests/fuzz/*.cpp))
+UNIT_SRCS   := $(wildcard tests/unit/*_test.cpp) $(LIB_PURE) $(VMX_PURE) $(IMAGE_LIB) $(FUZZ_LIB)
 
 STAGE2_OBJS := $(B)/stage2/stage2.o $(patsubst %.cpp,$(B)/stage2/%.o,$(STAGE2_CPP))
 VMM_OBJS    := $(patsubst %.asm,$(B)/vmm/%.o,$(VMM_ASM)) $(patsubst %.cpp,$(B)/vmm/%.o,$(VMM_CPP))
 
 IMG := $(B)/vmxboot.img
 
-.PHONY: image run test unit integration bench clean deps deps-build deps-test screenshot usb
+.PHONY: image inspect run test unit integration bench fuzz clean deps deps-build deps-test deps-fuzz \
+  screenshot usb
 
 # ---------------------------------------------------------------- packages
 deps-build:
 	@tests/tools/ensure-packages.sh build
 deps-test:
 	@tests/tools/ensure-packages.sh test
+deps-fuzz:
+	@tests/tools/ensure-packages.sh fuzz
 
 # ---------------------------------------------------------------- generated
 $(HOSTB)/gen_layout_inc: image/gen_layout_inc.cpp image/layout.h image/guest_header.h vmm/ia32/exceptions.h vmm/lib/uart16550_registers.h | deps-build
@@ -140,9 +150,13 @@ $(B)/guest.bin: guest/guest.asm $(GEN)/layout.inc
 	$(NASM) -f bin -I $(GEN)/ $< -o $@
 
 # ---------------------------------------------------------------- image
-$(HOSTB)/mkimage: image/mkimage.cpp $(IMAGE_LIB) vmm/lib/crc32c.cpp image/layout.h image/image_builder.h image/image_file.h
+$(HOSTB)/mkimage: image/mkimage.cpp $(IMAGE_LIB) vmm/lib/crc32c.cpp $(IMAGE_HDRS)
 	@mkdir -p $(@D)
 	$(CXX) $(HOST_CXXFLAGS) image/mkimage.cpp $(IMAGE_LIB) vmm/lib/crc32c.cpp -o $@
+
+$(HOSTB)/inspect: image/inspect.cpp $(IMAGE_LIB) vmm/lib/crc32c.cpp $(IMAGE_HDRS) | deps-build
+	@mkdir -p $(@D)
+	$(CXX) $(HOST_CXXFLAGS) image/inspect.cpp $(IMAGE_LIB) vmm/lib/crc32c.cpp -o $@
 
 # The image depends on the build options too: rebuild when they change.
 $(B)/image-options: FORCE
@@ -151,9 +165,17 @@ $(B)/image-options: FORCE
 
 $(IMG): $(HOSTB)/mkimage $(B)/stage1.bin $(B)/stage2.bin $(B)/vmm.bin $(B)/guest.bin $(B)/image-options
 	$(HOSTB)/mkimage --stage1 $(B)/stage1.bin --stage2 $(B)/stage2.bin --vmm $(B)/vmm.bin \
-	  --guest $(B)/guest.bin --out $@ --end-wait $(END_WAIT) --inject $(INJECT)
+	  --guest $(B)/guest.bin --out $@ --end-wait $(END_WAIT) --inject $(INJECT) --quiet
 
-image: $(IMG)
+# The layout every time, read back from the image file, not from its inputs.
+image: $(IMG) $(HOSTB)/inspect
+	@$(HOSTB)/inspect $(IMG)
+
+# make inspect [IMG=<file> | DEV=/dev/sdX]: any vmxboot disk, opened
+# read-only; exits non-zero naming the damaged region. Without either it
+# builds and checks build/vmxboot.img.
+inspect: $(HOSTB)/inspect $(if $(DEV)$(filter command line,$(origin IMG)),,$(IMG))
+	@$(HOSTB)/inspect '$(or $(DEV),$(IMG))'
 
 # ---------------------------------------------------------------- USB stick
 # make usb DEV=/dev/sdX [CONFIRM=sdX]: checks, asks, writes, verifies.
@@ -166,9 +188,9 @@ endif
 endif
 .PHONY: usb
 
-$(HOSTB)/usb_write: image/usb_write.cpp $(USB_WRITER) image/usb_writer.h | deps-build
+$(HOSTB)/usb_write: image/usb_write.cpp $(USB_WRITER) image/usb_writer.h $(IMAGE_LIB) $(IMAGE_HDRS) | deps-build
 	@mkdir -p $(@D)
-	$(CXX) $(HOST_CXXFLAGS) image/usb_write.cpp $(USB_WRITER) -o $@
+	$(CXX) $(HOST_CXXFLAGS) image/usb_write.cpp $(USB_WRITER) $(IMAGE_LIB) vmm/lib/crc32c.cpp -o $@
 
 usb: $(IMG) $(HOSTB)/usb_write
 	$(HOSTB)/usb_write --image $(IMG) --device '$(DEV)' $(if $(CONFIRM),--confirm '$(CONFIRM)')
@@ -183,11 +205,11 @@ screenshot: $(IMG) | deps-test
 	$(PYTHON) tests/tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --png image/screen.png
 
 # ---------------------------------------------------------------- tests
-$(HOSTB)/unit_tests: $(UNIT_SRCS) $(wildcard image/*.h vmm/lib/*.h vmm/ia32/*.h vmm/ia32/*/*.h vmm/vmx/*.h) | deps-test
+$(HOSTB)/unit_tests: $(UNIT_SRCS) $(wildcard image/*.h vmm/lib/*.h vmm/ia32/*.h vmm/ia32/*/*.h vmm/vmx/*.h tests/fuzz/*.h) | deps-test
 	@mkdir -p $(@D)
 	$(CXX) $(HOST_CXXFLAGS) $(UNIT_SRCS) -lgtest -lgtest_main -pthread -o $@
 
-unit: $(HOSTB)/unit_tests $(B)/guest.bin $(IMG)
+unit: $(HOSTB)/unit_tests $(HOSTB)/inspect $(B)/guest.bin $(IMG)
 	VMXBOOT_GUEST_BIN=$(B)/guest.bin VMXBOOT_BUILD=$(B) $(HOSTB)/unit_tests
 
 integration: $(IMG) $(HOSTB)/mkimage | deps-test
@@ -202,6 +224,44 @@ test: | deps-test
 
 bench: $(IMG) | deps-test
 	$(PYTHON) tests/tools/bench.py --build $(B)
+
+# ---------------------------------------------------------------- fuzzing
+# tests/fuzz/README.md: target <name> is tests/fuzz/<name>_fuzz.cpp (the
+# libFuzzer entry) over the project sources FUZZ_SRCS_<name>; each runs
+# FUZZ_SECONDS on a copy of its corpus tests/fuzz/corpus/<name>/ (FUZZ_KEEP=1
+# merges what it found back into the corpus, minimized).
+FUZZ_TARGETS += image_header
+FUZZ_SRCS_image_header := tests/fuzz/image_header.cpp image/image_check.cpp vmm/lib/crc32c.cpp
+
+FUZZ_SECONDS ?= 30
+FUZZ_CXX     ?= clang++
+FUZZ_FLAGS   := -std=c++20 -g -O1 $(WARN) -I. -Iimage -Ivmm \
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZB        := $(HOSTB)/fuzz
+
+.SECONDEXPANSION:
+$(FUZZB)/%_fuzz: tests/fuzz/%_fuzz.cpp $$(FUZZ_SRCS_$$*) tests/fuzz/fuzz_targets.h $(IMAGE_HDRS) | deps-fuzz
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) $< $(FUZZ_SRCS_$*) -o $@
+
+fuzz: $(foreach t,$(FUZZ_TARGETS),$(FUZZB)/$(t)_fuzz)
+	@status=0; for t in $(FUZZ_TARGETS); do \
+	  work=$(FUZZB)/$$t.work; rm -rf $$work; mkdir -p $$work/corpus $$work/found; \
+	  cp tests/fuzz/corpus/$$t/* $$work/corpus/ 2>/dev/null || true; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s on $$(ls $$work/corpus | wc -l) corpus inputs"; \
+	  if ! $(FUZZB)/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$$work/found/ \
+	      -print_final_stats=1 $$work/corpus > $$work/log 2>&1; then \
+	    status=1; tail -40 $$work/log; echo "fuzz: $$t FAILED: the input is in $$work/found/ (make it a unit test)"; \
+	  else \
+	    grep -E '^#[0-9]+.*DONE|stat::number_of_executed_units|stat::new_units_added' $$work/log; \
+	    echo "fuzz: $$t: no crash; the grown corpus is in $$work/corpus"; \
+	  fi; \
+	  if [ "$(FUZZ_KEEP)" = 1 ]; then \
+	    mkdir -p tests/fuzz/corpus/$$t; \
+	    $(FUZZB)/$${t}_fuzz -merge=1 tests/fuzz/corpus/$$t $$work/corpus > $$work/merge.log 2>&1 && \
+	    echo "fuzz: $$t: corpus now $$(ls tests/fuzz/corpus/$$t | wc -l) files"; \
+	  fi; \
+	done; exit $$status
 
 clean:
 	rm -rf $(B)

@@ -2,17 +2,20 @@
 # Makes sure the Debian 12 packages vmxboot needs are installed.
 #   ensure-packages.sh build   what `make image` needs
 #   ensure-packages.sh test    that, plus what `make run` and `make test` need
+#   ensure-packages.sh fuzz    that of build, plus clang and libFuzzer (`make fuzz`)
 # As root it installs what is missing (apt-get); otherwise it prints the
 # command to run and fails.
 set -euo pipefail
 
 build_packages=(make g++ binutils nasm)
 test_packages=(libgtest-dev bochs bochsbios vgabios seabios python3 fdisk qemu-system-x86)
+fuzz_packages=(clang libclang-rt-14-dev)
 
 case "${1:-build}" in
   build) wanted=("${build_packages[@]}") ;;
   test) wanted=("${build_packages[@]}" "${test_packages[@]}") ;;
-  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+  fuzz) wanted=("${build_packages[@]}" "${fuzz_packages[@]}") ;;
+  *) echo "usage: $0 build|test|fuzz" >&2; exit 2 ;;
 esac
 
 missing=()
