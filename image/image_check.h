@@ -54,7 +54,7 @@ static_assert(kPayloadLimits[0].max_bytes % layout::SECTOR_SIZE == 0 &&
   X(size, "size")                    /* found: size, expected: sectors * 512 */   \
   X(load_addr, "load-addr")                                                       \
   X(first_lba, "first-lba")          /* stage2, spare, then the others */         \
-  X(beyond_disk, "beyond-disk")      /* found: first LBA, expected: last + 1 */   \
+  X(beyond_disk, "beyond-disk")      /* found: first LBA, expected: disk_sectors */\
   X(overlap, "overlap")              /* found: first LBA, expected: the other's; \
                                         other: the region it overlaps */
 

@@ -394,9 +394,14 @@ std::string format_report(const DiskReport& r) {
     text += line;
   }
   if (!r.header_trusted || r.disk_sectors != h.disk_sectors) {
-    std::snprintf(line, sizeof line, "disk: %llu sectors, %llu bytes\n",
+    // A stick is larger than the image: what lies behind it is not read.
+    const std::string uses =
+        r.header_trusted && r.disk_sectors > h.disk_sectors
+            ? " (the image is its first " + dec(h.disk_sectors) + ")"
+            : "";
+    std::snprintf(line, sizeof line, "disk: %llu sectors, %llu bytes%s\n",
                   (unsigned long long)r.disk_sectors,
-                  (unsigned long long)r.disk_sectors * SECTOR_SIZE);
+                  (unsigned long long)r.disk_sectors * SECTOR_SIZE, uses.c_str());
     text += line;
   }
   return text;
