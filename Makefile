@@ -239,28 +239,17 @@ FUZZ_FLAGS   := -std=c++20 -g -O1 $(WARN) -I. -Iimage -Ivmm \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZB        := $(HOSTB)/fuzz
 
+FUZZ_HDRS    := $(wildcard tests/fuzz/*.h image/*.h vmm/lib/*.h vmm/ia32/*.h vmm/ia32/*/*.h vmm/vmx/*.h)
+
 .SECONDEXPANSION:
-$(FUZZB)/%_fuzz: tests/fuzz/%_fuzz.cpp $$(FUZZ_SRCS_$$*) tests/fuzz/fuzz_targets.h $(IMAGE_HDRS) | deps-fuzz
+$(FUZZB)/%_fuzz: tests/fuzz/%_fuzz.cpp $$(FUZZ_SRCS_$$*) $(FUZZ_HDRS) | deps-fuzz
 	@mkdir -p $(@D)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) $< $(FUZZ_SRCS_$*) -o $@
 
+# Every target runs even when one finds something, so that each says so.
 fuzz: $(foreach t,$(FUZZ_TARGETS),$(FUZZB)/$(t)_fuzz)
 	@status=0; for t in $(FUZZ_TARGETS); do \
-	  work=$(FUZZB)/$$t.work; rm -rf $$work; mkdir -p $$work/corpus $$work/found; \
-	  cp tests/fuzz/corpus/$$t/* $$work/corpus/ 2>/dev/null || true; \
-	  echo "fuzz: $$t for $(FUZZ_SECONDS) s on $$(ls $$work/corpus | wc -l) corpus inputs"; \
-	  if ! $(FUZZB)/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$$work/found/ \
-	      -print_final_stats=1 $$work/corpus > $$work/log 2>&1; then \
-	    status=1; tail -40 $$work/log; echo "fuzz: $$t FAILED: the input is in $$work/found/ (make it a unit test)"; \
-	  else \
-	    grep -E '^#[0-9]+.*DONE|stat::number_of_executed_units|stat::new_units_added' $$work/log; \
-	    echo "fuzz: $$t: no crash; the grown corpus is in $$work/corpus"; \
-	  fi; \
-	  if [ "$(FUZZ_KEEP)" = 1 ]; then \
-	    mkdir -p tests/fuzz/corpus/$$t; \
-	    $(FUZZB)/$${t}_fuzz -merge=1 tests/fuzz/corpus/$$t $$work/corpus > $$work/merge.log 2>&1 && \
-	    echo "fuzz: $$t: corpus now $$(ls tests/fuzz/corpus/$$t | wc -l) files"; \
-	  fi; \
+	  tests/tools/run_fuzz.sh $$t $(FUZZB)/$${t}_fuzz $(FUZZ_SECONDS) $(FUZZ_KEEP) || status=1; \
 	done; exit $$status
 
 clean:

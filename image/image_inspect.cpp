@@ -361,22 +361,32 @@ std::string format_report(const DiskReport& r) {
   }
 
   if (r.has_mbr) {
-    std::snprintf(line, sizeof line,
-                  "\nmbr: stage1 reads %u sectors from LBA 1, disk signature 0x%08X\n",
-                  r.load_sectors, r.disk_signature);
+    // (stage1's load count means something only on a vmxboot disk.)
+    if (r.header_trusted) {
+      std::snprintf(line, sizeof line, "\nmbr: stage1 reads %u sectors from LBA 1, ",
+                    r.load_sectors);
+      text += line;
+    } else {
+      text += "mbr: ";
+    }
+    std::snprintf(line, sizeof line, "disk signature 0x%08X\n", r.disk_signature);
     text += line;
-    std::snprintf(line, sizeof line, "%-9s %9s %4s %9s %8s %11s %11s\n", "partition",
+    char heading[100];
+    std::snprintf(heading, sizeof heading, "%-9s %9s %4s %9s %8s %11s %11s\n", "partition",
                   "boot flag", "type", "first LBA", "sectors", "first CHS", "last CHS");
-    text += line;
+    bool any = false;
     for (int i = 0; i < 4; ++i) {
       const PartitionEntry& p = r.partitions.entries[i];
       if (p == PartitionEntry{}) continue;
+      if (!any) text += heading;
+      any = true;
       std::snprintf(line, sizeof line, "%-9d %9s 0x%02X %9u %8u %11s %11s\n", i + 1,
                     p.boot_flag == kBootFlagActive ? "0x80 boot" : (p.boot_flag ? "?" : "0x00"),
                     p.type, p.first_lba, p.sectors, chs_text(p.first_chs).c_str(),
                     chs_text(p.last_chs).c_str());
       text += line;
     }
+    if (!any) text += "no partition entries\n";
   }
   if (r.header_trusted) {
     const char* inject = layout::inject_name(h.inject);

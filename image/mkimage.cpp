@@ -1,6 +1,8 @@
 // mkimage: assembles build/vmxboot.img from stage1, stage2, the VMM and the
-// guest (see image_builder.h for the layout). Exit 0 on success, 1 on a bad
-// input or a failed write, 2 on a bad command line.
+// guest (see image_builder.h for the layout), checks it as `make inspect`
+// does before writing it, and prints its layout (image_inspect.h) unless
+// --quiet. Exit 0 on success, 1 on a bad input or a failed write, 2 on a bad
+// command line.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
