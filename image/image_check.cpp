@@ -11,6 +11,17 @@ using layout::ImageHeader;
 using layout::PayloadEntry;
 using layout::SECTOR_SIZE;
 
+// The fault-injection cases are numbered 0..count-1, so that a bound is
+// their check (without their names in stage2).
+constexpr uint32_t kInjectCases = sizeof layout::INJECT_CASES / sizeof *layout::INJECT_CASES;
+constexpr bool inject_cases_numbered_in_order() {
+  for (uint32_t i = 0; i < kInjectCases; ++i) {
+    if (layout::INJECT_CASES[i].number != i) return false;
+  }
+  return true;
+}
+static_assert(inject_cases_numbered_in_order());
+
 // Records a failed check. False, so that a check reads `return fail(...)`.
 // (One out-parameter rather than a returned struct: stage2 reads every byte
 // of this code from the disk twice at boot.)
@@ -69,6 +80,10 @@ bool header_ok(HeaderFault& f, const ImageHeader& header) {
   if (crc != header.header_crc32) {
     return fail(f, HeaderCheck::crc, kNoPayload, crc, header.header_crc32);
   }
+  // The VMM acts on the case by number and names it by number.
+  if (header.inject >= kInjectCases) {
+    return fail(f, HeaderCheck::inject, kNoPayload, header.inject, kInjectCases);
+  }
   // stage2 right behind the header, its spare right behind it, then the
   // others anywhere after the spare, each inside the disk.
   const uint32_t disk = header.disk_sectors;
@@ -88,7 +103,6 @@ bool header_ok(HeaderFault& f, const ImageHeader& header) {
   // Both inside the disk now (no sum wraps): they may not share a sector.
   if (vmm.first_lba < guest.first_lba + guest.sectors &&
       guest.first_lba < vmm.first_lba + vmm.sectors) {
-    f.other = layout::PAYLOAD_VMM;
     return fail(f, HeaderCheck::overlap, layout::PAYLOAD_GUEST, guest.first_lba, vmm.first_lba);
   }
   return true;
@@ -108,7 +122,7 @@ const char* check_name(HeaderCheck check) {
       VMXBOOT_HEADER_CHECKS(VMXBOOT_HEADER_CHECK_NAME)
 #undef VMXBOOT_HEADER_CHECK_NAME
   };
-  return uint32_t(check) < sizeof kNames / sizeof *kNames ? kNames[uint32_t(check)] : "?";
+  return kNames[uint32_t(check)];  // (every HeaderCheck is in the table)
 }
 
 const char* fault_region(uint8_t payload) {

@@ -50,13 +50,14 @@ static_assert(kPayloadLimits[0].max_bytes % layout::SECTOR_SIZE == 0 &&
   X(version, "version")                                                           \
   X(payload_count, "payload-count")                                               \
   X(crc, "crc")                      /* found: computed, expected: stored */      \
+  X(inject, "inject")                /* expected: the number of cases */          \
   X(sectors, "sectors")              /* found: sectors, expected: the maximum */  \
   X(size, "size")                    /* found: size, expected: sectors * 512 */   \
   X(load_addr, "load-addr")                                                       \
   X(first_lba, "first-lba")          /* stage2, spare, then the others */         \
   X(beyond_disk, "beyond-disk")      /* found: first LBA, expected: disk_sectors */\
-  X(overlap, "overlap")              /* found: first LBA, expected: the other's; \
-                                        other: the region it overlaps */
+  X(overlap, "overlap")              /* the guest shares sectors with the VMM:  \
+                                        found: its first LBA, expected: the VMM's */
 
 enum class HeaderCheck : uint8_t {
 #define VMXBOOT_HEADER_CHECK_ENUM(name, text) name,
@@ -71,7 +72,6 @@ inline constexpr uint8_t kNoPayload = 0xFF;
 struct HeaderFault {
   HeaderCheck check = HeaderCheck::ok;
   uint8_t payload = kNoPayload;  // layout::PAYLOAD_*, kSpare, or kNoPayload
-  uint8_t other = kNoPayload;    // overlap: the region it shares sectors with
   uint32_t found = 0;
   uint32_t expected = 0;
   bool ok() const { return check == HeaderCheck::ok; }

@@ -80,6 +80,9 @@ std::string header_fault_text(const HeaderFault& f, const layout::ImageHeader& h
       return "header: " + dec(f.found) + " payloads, expected " + dec(f.expected);
     case HeaderCheck::crc:
       return "header: CRC-32C " + hex32(f.found) + " expected " + hex32(f.expected);
+    case HeaderCheck::inject:
+      return "header: fault-injection case " + dec(f.found) + " unknown (there are " +
+             dec(f.expected) + ")";
     case HeaderCheck::sectors:
       return entry + dec(f.found) + " sectors (" + hex32(f.found) + "), expected 1 to " +
              dec(f.expected);
@@ -100,9 +103,10 @@ std::string header_fault_text(const HeaderFault& f, const layout::ImageHeader& h
              " sectors of the disk the header describes";
     }
     case HeaderCheck::overlap: {
-      const Run run = run_of(header, f.payload), other = run_of(header, f.other);
-      return entry + lba_range(run.first, run.count) + " overlaps " +
-             image_check::fault_region(f.other) + " " + lba_range(other.first, other.count);
+      // (The only runs that can: stage2 and its spare lie before the others.)
+      const Run run = run_of(header, f.payload), vmm = run_of(header, layout::PAYLOAD_VMM);
+      return entry + lba_range(run.first, run.count) + " overlaps vmm " +
+             lba_range(vmm.first, vmm.count);
     }
   }
   return "header: " + std::string(image_check::check_name(f.check));

@@ -29,7 +29,8 @@ bool disjoint(Run a, Run b) { return a.first + a.count <= b.first || b.first + b
 bool loader_can_use(const ImageHeader& h) {
   if (h.magic != layout::IMAGE_MAGIC || h.version != layout::IMAGE_VERSION ||
       h.payload_count != layout::PAYLOAD_COUNT ||
-      crc32c(&h, offsetof(ImageHeader, header_crc32)) != h.header_crc32) {
+      crc32c(&h, offsetof(ImageHeader, header_crc32)) != h.header_crc32 ||
+      layout::find_inject_case(h.inject) == nullptr) {
     return false;
   }
   Run runs[layout::PAYLOAD_COUNT + 1];
@@ -87,7 +88,7 @@ void check_one(const ImageHeader& header) {
   if (fault.ok() != loader_can_use(header)) abort();
   if (fault.ok()) {
     require_loadable(header);
-  } else if (image_check::check_name(fault.check)[0] == '?' ||
+  } else if (image_check::check_name(fault.check) == nullptr ||
              image_check::fault_region(fault.payload) == nullptr) {
     abort();
   }
