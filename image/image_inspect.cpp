@@ -158,7 +158,7 @@ class Inspector {
     for (const Region& region : r_.regions) end = std::max(end, region.first_lba + region.sectors);
     if (end < h.disk_sectors) {
       r_.regions.push_back({"padding", end, h.disk_sectors - end,
-                            (h.disk_sectors - end) * SECTOR_SIZE, 0, false, 0, true});
+                            uint64_t(h.disk_sectors - end) * SECTOR_SIZE, 0, false, 0, true});
     }
   }
 
@@ -338,9 +338,9 @@ std::string format_report(const DiskReport& r) {
   for (const Region& region : r.regions) {
     const std::string load = region.load_addr != 0 ? hex32(region.load_addr) : "-";
     const std::string crc = region.has_crc32 ? hex32(region.crc32) : "-";
-    std::snprintf(line, sizeof line, "%-8s %9u %8u %8u %10s %10s  %s\n", region.name.c_str(),
-                  region.first_lba, region.sectors, region.bytes, load.c_str(), crc.c_str(),
-                  region.ok ? "ok" : "BAD");
+    std::snprintf(line, sizeof line, "%-8s %9u %8u %8llu %10s %10s  %s\n", region.name.c_str(),
+                  region.first_lba, region.sectors, (unsigned long long)region.bytes, load.c_str(),
+                  crc.c_str(), region.ok ? "ok" : "BAD");
     text += line;
   }
   const layout::ImageHeader& h = r.header;

@@ -47,7 +47,7 @@ struct Region {
   std::string name;
   uint32_t first_lba;
   uint32_t sectors;
-  uint32_t bytes;       // bytes that matter (payload size, header struct size)
+  uint64_t bytes;       // bytes that matter (payload size, header struct size)
   uint32_t load_addr;   // 0: none
   bool has_crc32;
   uint32_t crc32;       // as computed from the disk

@@ -327,6 +327,9 @@ TEST_F(ImageInspect, HeaderFieldsOutOfRangeAreRefusedWithAValidCrc) {
        HeaderCheck::overlap, PAYLOAD_GUEST, "header: guest: LBA "},
       {"version", [](ImageHeader& h) { h.version = 3; }, HeaderCheck::version,
        image_check::kNoPayload, "header: version 3, expected 2"},
+      {"an injection case no build has",
+       [](ImageHeader& h) { h.inject = uint16_t(std::size(layout::INJECT_CASES)); },
+       HeaderCheck::inject, image_check::kNoPayload, "header: fault-injection case "},
       {"payload count", [](ImageHeader& h) { h.payload_count = 0xFFFF; },
        HeaderCheck::payload_count, image_check::kNoPayload, "header: 65535 payloads, expected 3"},
   };
@@ -347,6 +350,21 @@ TEST_F(ImageInspect, HeaderFieldsOutOfRangeAreRefusedWithAValidCrc) {
     // The fuzz target's second look at the rules agrees on each.
     EXPECT_EQ(fuzz_image_header(reinterpret_cast<const uint8_t*>(&header), sizeof header), 0);
   }
+}
+
+TEST_F(ImageInspect, AHeaderThatDescribesA2TiBDiskOnASmallOneIsCutShort) {
+  ImageHeader header = header_;
+  header.disk_sectors = 0xFFFFFFFF;  // the payloads all fit: the header check passes
+  put_header(disk_, header);
+  const DiskReport report = inspect(disk_);
+  ASSERT_TRUE(report.header_trusted) << all_errors(report);
+  EXPECT_TRUE(has_error_starting(report, "disk: " + std::to_string(disk_.size() / SECTOR_SIZE) +
+                                             " sectors, the header says 4294967295"))
+      << all_errors(report);
+  EXPECT_TRUE(has_error_starting(report, "mbr: partition 1 is")) << all_errors(report);
+  const image::Region* padding = region(report, "padding");
+  ASSERT_NE(padding, nullptr);
+  EXPECT_EQ(padding->bytes, uint64_t(0xFFFFFFFFu - padding->first_lba) * SECTOR_SIZE);
 }
 
 TEST_F(ImageInspect, TheMagicAndTheCrcComeFirst) {
