@@ -370,22 +370,48 @@ class DamagedImage(unittest.TestCase, RunContract):
         self.assertEqual(r.result[0], "bad-image", r.serial)
         self.assertEqual(r.result[1].get("payload"), "header", r.serial)
 
-    def test_vmm_beyond_the_end_of_the_disk_is_a_disk_error(self):
-        # A header (with a valid CRC) that places the VMM past the last sector
-        # of this disk but within the disk it describes: what a truncated copy
-        # of a larger image looks like to the BIOS.
+    def rewrite_header(self, name, field_values):
+        """A copy whose header says something else, with a valid CRC: wrong on
+        purpose, not damaged. field_values: (offset in the header, value)."""
         L = layout()
         header = L["HEADER_LBA"] * L["SECTOR_SIZE"]
-        vmm_entry = header + L["ImageHeader_payloads"] + L["PAYLOAD_VMM"] * L["SIZEOF_PayloadEntry"]
         crc_at = header + L["ImageHeader_header_crc32"]
 
-        def move_vmm_past_the_end(d):
-            sectors = len(d) // L["SECTOR_SIZE"]
-            struct.pack_into("<I", d, vmm_entry + L["PayloadEntry_first_lba"], sectors + 100)
-            struct.pack_into("<I", d, header + L["ImageHeader_disk_sectors"], sectors + 1000)
+        def rewrite(d):
+            for offset, value in field_values(len(d) // L["SECTOR_SIZE"]):
+                struct.pack_into("<I", d, header + offset, value)
             struct.pack_into("<I", d, crc_at, crc32c(bytes(d[header:crc_at])))
             return d
-        path = self.variant("vmm-past-end", move_vmm_past_the_end)
+        return self.variant(name, rewrite)
+
+    def entry_field(self, payload, field):
+        L = layout()
+        return L["ImageHeader_payloads"] + L[payload] * L["SIZEOF_PayloadEntry"] + L[field]
+
+    def test_header_field_out_of_range_is_refused_by_the_same_check_as_inspect(self):
+        # stage2 runs image/image_check.h on the header: a guest load address
+        # below stage2's window (the CRC valid) is refused by name.
+        path = self.rewrite_header("guest-load-7000", lambda sectors: [
+            (self.entry_field("PAYLOAD_GUEST", "PayloadEntry_load_addr"), 0x7000)])
+        r = self.boot(path)
+        self.assert_contract(r, "guest load address 0x7000")
+        code, pairs = r.result
+        self.assertEqual(code, "bad-image", r.serial)
+        self.assertEqual((pairs.get("payload"), pairs.get("reason"), pairs.get("entry"),
+                          pairs.get("found")), ("header", "load-addr", "guest", "0x00007000"),
+                         r.serial)
+        out = subprocess.run([os.path.join(BUILD, "host", "inspect"), path],
+                             capture_output=True, text=True)
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertIn("header: guest: load address 0x00007000 expected 0x00010000", out.stderr)
+
+    def test_vmm_beyond_the_end_of_the_disk_is_a_disk_error(self):
+        # A header (with a valid CRC) that places the VMM past the last sector
+        # of a disk it says is larger: what a truncated copy of a larger image
+        # looks like to the BIOS.
+        path = self.rewrite_header("vmm-past-end", lambda sectors: [
+            (layout()["ImageHeader_disk_sectors"], sectors + 2000),
+            (self.entry_field("PAYLOAD_VMM", "PayloadEntry_first_lba"), sectors + 100)])
         r = self.boot(path)
         self.assertEqual(r.problems(), [], r.serial)
         code, pairs = r.result
@@ -401,7 +427,8 @@ class HostileHeader(unittest.TestCase, RunContract):
     check that shifted first, and stage2 read 4 GiB through the EBDA, VGA
     memory and itself). A flipped bit in any payload's sector count ends
     `bad-image payload=header reason=crc` with the CRC stage2 computed; the
-    same count with a recomputed CRC ends `reason=entry`. stage2 checks its
+    same count with a recomputed CRC ends `reason=sectors entry=<payload>`
+    (the shared image check names it, image/image_check.h). stage2 checks its
     own rest with the count its first sector carries, range-checked; stage1
     masks the MBR's count to stage2's window. Under
     both BIOSes, on Core 2 (no SSE4.2: the CRC bit by bit) and Skylake
@@ -484,7 +511,7 @@ class HostileHeader(unittest.TestCase, RunContract):
 
     @staticmethod
     def entry(name):
-        return ("bad-image", {"payload": "header", "reason": "entry", "entry": name})
+        return ("bad-image", {"payload": "header", "reason": "sectors", "entry": name})
 
     # name: (what is changed, (result code, {key: value} of the result line)).
     # ("sectors", payload, {set_sectors arguments}): the header's count;
@@ -514,7 +541,7 @@ class HostileHeader(unittest.TestCase, RunContract):
         # A fault-injection case no table lists, with a valid CRC.
         "inject-unknown-crc-fixed": (("inject", 0xFFFF),
                                      ("bad-image", {"payload": "header", "reason": "inject",
-                                                    "inject": "65535"})),
+                                                    "found": "0x0000ffff"})),
         # stage1 masks the MBR's count to stage2's window: all ones reads
         # that window and no more, and the run goes on as usual.
         "mbr-count-ffff": (("mbr", 0xFFFF), ("ok", {})),
@@ -581,7 +608,7 @@ class HostileHeader(unittest.TestCase, RunContract):
             with open(self.images[name], "rb") as f:
                 f.seek(self.sectors_at(self.L["PAYLOAD_" + want_pairs["entry"].upper()]))
                 sectors, = struct.unpack("<I", f.read(4))
-            self.assertEqual(pairs.get("sectors"), str(sectors), what)
+            self.assertEqual(pairs.get("found"), f"0x{sectors:08x}", what)
 
 
 def _add_hostile_header_tests():

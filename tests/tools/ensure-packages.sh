@@ -2,6 +2,7 @@
 # Makes sure the Debian 12 packages vmxboot needs are installed.
 #   ensure-packages.sh build   what `make image` needs
 #   ensure-packages.sh disk2   that, plus the Debian boot code `make disk2` takes
+#   ensure-packages.sh fuzz    that of build, plus clang and libFuzzer (`make fuzz`)
 #   ensure-packages.sh test    all of them, and what `make run` and `make test` need
 # As root it installs what is missing (apt-get); otherwise it prints the
 # command to run and fails.
@@ -12,12 +13,14 @@ test_packages=(libgtest-dev bochs bochsbios vgabios seabios python3 fdisk qemu-s
 # The guest disks of tools/disk2: SYSLINUX's MBR, GRUB's boot.img and modules,
 # grub-mkimage.
 disk2_packages=(python3 syslinux-common grub-pc-bin grub-common)
+fuzz_packages=(clang libclang-rt-14-dev)
 
 case "${1:-build}" in
   build) wanted=("${build_packages[@]}") ;;
   disk2) wanted=("${build_packages[@]}" "${disk2_packages[@]}") ;;
+  fuzz) wanted=("${build_packages[@]}" "${fuzz_packages[@]}") ;;
   test) wanted=("${build_packages[@]}" "${test_packages[@]}" "${disk2_packages[@]}") ;;
-  *) echo "usage: $0 build|disk2|test" >&2; exit 2 ;;
+  *) echo "usage: $0 build|disk2|fuzz|test" >&2; exit 2 ;;
 esac
 
 missing=()
