@@ -54,19 +54,19 @@ UNIT_CXXFLAGS := $(HOST_CXXFLAGS) -O0
 layout_value = $(shell sed -n 's/^%define $(1) //p' $(GEN)/layout.inc)
 
 # ---------------------------------------------------------------- sources
-LIB_SRCS    := $(wildcard vmm/lib/*.cpp)
+LIB_SRCS    := $(wildcard common/*.cpp)
 # Host-testable pure logic (no port I/O, no privileged instructions).
-LIB_PURE    := $(filter-out vmm/lib/console.cpp vmm/lib/end_run.cpp vmm/lib/uart16550.cpp vmm/lib/boot_report.cpp vmm/lib/end_wait.cpp,$(LIB_SRCS))
+LIB_PURE    := $(filter-out common/console.cpp common/end_run.cpp common/uart16550.cpp common/boot_report.cpp common/end_wait.cpp,$(LIB_SRCS))
 VMX_PURE    := $(filter-out %_runtime.cpp,$(wildcard vmm/vmx/*.cpp))
-STAGE2_CPP  := stage2/main32.cpp vmm/runtime.cpp vmm/lib/console.cpp vmm/lib/end_run.cpp \
-               vmm/lib/uart16550.cpp vmm/lib/vga_text.cpp vmm/lib/format.cpp vmm/lib/acpi.cpp \
-               vmm/lib/crc32c.cpp vmm/lib/paging.cpp vmm/lib/boot_report.cpp vmm/lib/end_wait.cpp \
-               vmm/lib/piix4_power.cpp image/image_check.cpp
+STAGE2_CPP  := stage2/main32.cpp vmm/runtime.cpp common/console.cpp common/end_run.cpp \
+               common/uart16550.cpp common/vga_text.cpp common/format.cpp common/acpi.cpp \
+               common/crc32c.cpp common/paging.cpp common/boot_report.cpp common/end_wait.cpp \
+               common/piix4_power.cpp image/image_check.cpp
 VMM_CPP     := $(wildcard vmm/*.cpp) $(LIB_SRCS) $(wildcard vmm/vmx/*.cpp)
 VMM_ASM     := $(filter-out vmm/symbols_empty.asm,$(wildcard vmm/*.asm)) $(wildcard vmm/vmx/*.asm)
 IMAGE_LIB   := image/image_builder.cpp image/image_file.cpp image/image_check.cpp \
                image/image_inspect.cpp
-IMAGE_HDRS  := $(wildcard image/*.h) vmm/lib/crc32c.h
+IMAGE_HDRS  := $(wildcard image/*.h) common/crc32c.h
 # The fuzz targets' functions (not their libFuzzer entry points): the unit
 # tests replay the committed corpus through them.
 FUZZ_LIB    := $(filter-out %_fuzz.cpp,$(wildcard tests/fuzz/*.cpp))
@@ -92,7 +92,7 @@ deps-fuzz:
 	@tests/tools/ensure-packages.sh fuzz
 
 # ---------------------------------------------------------------- generated
-$(HOSTB)/gen_layout_inc: image/gen_layout_inc.cpp image/layout.h image/guest_header.h vmm/ia32/exceptions.h vmm/lib/uart16550_registers.h | deps-build
+$(HOSTB)/gen_layout_inc: image/gen_layout_inc.cpp image/layout.h image/guest_header.h vmm/ia32/exceptions.h common/uart16550_registers.h | deps-build
 	@mkdir -p $(@D)
 	$(CXX) $(HOST_CXXFLAGS) $< -o $@
 
@@ -160,13 +160,13 @@ $(B)/guest.bin: guest/guest.asm $(GEN)/layout.inc
 	$(NASM) -f bin -I $(GEN)/ $< -o $@
 
 # ---------------------------------------------------------------- image
-$(HOSTB)/mkimage: image/mkimage.cpp $(IMAGE_LIB) vmm/lib/crc32c.cpp $(IMAGE_HDRS)
+$(HOSTB)/mkimage: image/mkimage.cpp $(IMAGE_LIB) common/crc32c.cpp $(IMAGE_HDRS)
 	@mkdir -p $(@D)
-	$(CXX) $(HOST_CXXFLAGS) image/mkimage.cpp $(IMAGE_LIB) vmm/lib/crc32c.cpp -o $@
+	$(CXX) $(HOST_CXXFLAGS) image/mkimage.cpp $(IMAGE_LIB) common/crc32c.cpp -o $@
 
-$(HOSTB)/inspect: image/inspect.cpp $(IMAGE_LIB) vmm/lib/crc32c.cpp $(IMAGE_HDRS) | deps-build
+$(HOSTB)/inspect: image/inspect.cpp $(IMAGE_LIB) common/crc32c.cpp $(IMAGE_HDRS) | deps-build
 	@mkdir -p $(@D)
-	$(CXX) $(HOST_CXXFLAGS) image/inspect.cpp $(IMAGE_LIB) vmm/lib/crc32c.cpp -o $@
+	$(CXX) $(HOST_CXXFLAGS) image/inspect.cpp $(IMAGE_LIB) common/crc32c.cpp -o $@
 
 # The image depends on the build options too: rebuild when they change.
 $(B)/image-options: FORCE
@@ -213,7 +213,7 @@ endif
 
 $(HOSTB)/usb_write: image/usb_write.cpp $(USB_WRITER) image/usb_writer.h $(IMAGE_LIB) $(IMAGE_HDRS) | deps-build
 	@mkdir -p $(@D)
-	$(CXX) $(HOST_CXXFLAGS) image/usb_write.cpp $(USB_WRITER) $(IMAGE_LIB) vmm/lib/crc32c.cpp -o $@
+	$(CXX) $(HOST_CXXFLAGS) image/usb_write.cpp $(USB_WRITER) $(IMAGE_LIB) common/crc32c.cpp -o $@
 
 usb: $(IMG) $(HOSTB)/usb_write
 	$(HOSTB)/usb_write --image $(IMG) --device '$(DEV)' $(if $(CONFIRM),--confirm '$(CONFIRM)')
@@ -272,12 +272,12 @@ bench: $(IMG) | deps-test
 # FUZZ_SECONDS on a copy of its corpus tests/fuzz/corpus/<name>/ (FUZZ_KEEP=1
 # merges what it found back into the corpus, minimized).
 FUZZ_TARGETS += image_header
-FUZZ_SRCS_image_header := tests/fuzz/image_header.cpp image/image_check.cpp vmm/lib/crc32c.cpp
+FUZZ_SRCS_image_header := tests/fuzz/image_header.cpp image/image_check.cpp common/crc32c.cpp
 FUZZ_TARGETS += guest_header
 FUZZ_SRCS_guest_header := tests/fuzz/guest_header.cpp vmm/vmx/guest_header_check.cpp \
   vmm/vmx/guest_state.cpp
 FUZZ_TARGETS += acpi
-FUZZ_SRCS_acpi := tests/fuzz/acpi.cpp vmm/lib/acpi.cpp
+FUZZ_SRCS_acpi := tests/fuzz/acpi.cpp common/acpi.cpp
 
 FUZZ_SECONDS ?= 30
 FUZZ_CXX     ?= clang++
@@ -285,7 +285,7 @@ FUZZ_FLAGS   := -std=c++20 -g -O1 $(WARN) -I. -Iimage -Ivmm \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZB        := $(HOSTB)/fuzz
 
-FUZZ_HDRS    := $(wildcard tests/fuzz/*.h image/*.h vmm/lib/*.h vmm/ia32/*.h vmm/ia32/*/*.h vmm/vmx/*.h)
+FUZZ_HDRS    := $(wildcard tests/fuzz/*.h image/*.h common/*.h vmm/ia32/*.h vmm/ia32/*/*.h vmm/vmx/*.h)
 
 .SECONDEXPANSION:
 $(FUZZB)/%_fuzz: tests/fuzz/%_fuzz.cpp $$(FUZZ_SRCS_$$*) $(FUZZ_HDRS) | deps-fuzz

@@ -5,7 +5,7 @@
 #include "guest_header.h"
 #include "layout.h"
 #include "../vmm/ia32/exceptions.h"
-#include "../vmm/lib/uart16550_registers.h"
+#include "../common/uart16550_registers.h"
 
 using namespace layout;
 
@@ -43,7 +43,7 @@ int main() {
   std::printf("%%define UART_LCR_DLAB 0x%02X\n", uart16550::LCR_DLAB);
   std::printf("%%define UART_LSR %u\n", uart16550::LSR);
   std::printf("%%define UART_LSR_THR_EMPTY 0x%02X\n", uart16550::LSR_THR_EMPTY);
-  // COM1 set up as lib/uart16550.cpp does: (value, register) byte pairs.
+  // COM1 set up as common/uart16550.cpp does: (value, register) byte pairs.
   std::printf("%%define UART_SETUP_PAIRS ");
   for (const uart16550::SetupStep& step : uart16550::setup) {
     std::printf("%s0x%02X, %u", &step == uart16550::setup ? "" : ", ", step.value, step.reg);

@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "guest_header.h"
-#include "lib/crc32c.h"
+#include "common/crc32c.h"
 
 namespace image {
 namespace {

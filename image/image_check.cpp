@@ -2,7 +2,7 @@
 
 #include <stddef.h>
 
-#include "lib/crc32c.h"
+#include "common/crc32c.h"
 
 namespace image_check {
 namespace {

@@ -13,7 +13,7 @@
 #include <cstring>
 
 #include "image_check.h"
-#include "lib/crc32c.h"
+#include "common/crc32c.h"
 
 namespace image {
 namespace {

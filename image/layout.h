@@ -213,7 +213,7 @@ struct PayloadEntry {
   uint32_t sectors;    // sectors occupied (size rounded up)
   uint32_t load_addr;  // physical address it runs at
   uint32_t size;       // bytes that matter (the CRC covers exactly these)
-  uint32_t crc32;      // CRC-32C of the bytes (vmm/lib/crc32c.h says why "C")
+  uint32_t crc32;      // CRC-32C of the bytes (common/crc32c.h says why "C")
   uint32_t reserved;
 };
 static_assert(sizeof(PayloadEntry) == 32);

@@ -12,12 +12,12 @@
 #include "ia32/instructions.h"
 #include "image_check.h"
 #include "layout.h"
-#include "lib/boot_report.h"
-#include "lib/console.h"
-#include "lib/crc32c.h"
-#include "lib/end_run.h"
-#include "lib/end_wait.h"
-#include "lib/paging.h"
+#include "common/boot_report.h"
+#include "common/console.h"
+#include "common/crc32c.h"
+#include "common/end_run.h"
+#include "common/end_wait.h"
+#include "common/paging.h"
 
 using namespace layout;
 
@@ -203,7 +203,7 @@ extern "C" uint32_t stage2_main(BootInfo* info) {
   console::init();
   // One line on the way through: COM1 costs hundreds of emulated instructions
   // a byte, and boot time is counted to the VMM's first instruction. The VMM
-  // tells the rest (lib/boot_report.h); a stop here tells it first.
+  // tells the rest (common/boot_report.h); a stop here tells it first.
   console::write("vmxboot: stage2\n");
   const ImageHeader& header = *reinterpret_cast<const ImageHeader*>(uintptr_t(HEADER_ADDR));
   check_real_mode_header(*info, header);

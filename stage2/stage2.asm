@@ -132,7 +132,7 @@ real_mode_start:
 
 ; The rest of stage2 and its spare do not match this sector's sum (or the
 ; spare could not be read, or the count is out of range): say so on the screen
-; (BIOS) and on COM1, set up here the way lib/uart16550.cpp does, in the
+; (BIOS) and on COM1, set up here the way common/uart16550.cpp does, in the
 ; contract's form; then the magic breakpoint and a halt, since the power-off
 ; code is in the damaged part.
 stage2_damaged:
@@ -198,7 +198,7 @@ stage2_first_sector_end:
 ; load_payloads reads nothing for a header that failed.
 
 check_header:
-        ; CRC-32C (vmm/lib/crc32c.h) of the bytes before header_crc32, a
+        ; CRC-32C (common/crc32c.h) of the bytes before header_crc32, a
         ; dword at a time: SSE4.2's CRC32 instruction where CPUID.1:ECX bit
         ; 20 says the CPU has it (it works in real mode), else bit by bit.
         mov eax, 1
@@ -582,7 +582,7 @@ long_mode:
 
         ; The CRC-32C of the payloads main32.cpp left to this mode (bit i of
         ; stage2_crc_in_long_mode: moved above 1 MiB, SSE4.2 present). The
-        ; same CRC32 instruction as lib/crc32c.cpp, on 8 bytes at a time.
+        ; same CRC32 instruction as common/crc32c.cpp, on 8 bytes at a time.
         mov ebx, BI + BootInfo_payloads + SIZEOF_LoadedPayload  ; payload 1
         mov r8d, 1
 .check:

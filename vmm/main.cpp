@@ -8,10 +8,10 @@
 #include "ia32/instructions.h"
 #include "ia32/vmx/capabilities.h"
 #include "layout.h"
-#include "lib/boot_report.h"
-#include "lib/console.h"
-#include "lib/end_run.h"
-#include "lib/end_wait.h"
+#include "common/boot_report.h"
+#include "common/console.h"
+#include "common/end_run.h"
+#include "common/end_wait.h"
 #include "vmx/demo.h"
 
 using namespace layout;

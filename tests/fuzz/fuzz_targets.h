@@ -12,7 +12,7 @@
 // The VMM's copy and check of the guest header (vmm/vmx/guest_header_check.h)
 // on any bytes as a loaded guest image.
 int fuzz_guest_header(const uint8_t* data, size_t size);
-// The ACPI power-off search (vmm/lib/acpi.h) over any physical memory:
+// The ACPI power-off search (common/acpi.h) over any physical memory:
 // the input is regions {u32 base, u32 length, bytes}, little-endian.
 int fuzz_acpi(const uint8_t* data, size_t size);
 // The image header check (image/image_check.h) on any sector's bytes.

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "image_check.h"
-#include "lib/crc32c.h"
+#include "common/crc32c.h"
 #include "tests/fuzz/fuzz_targets.h"
 
 namespace {

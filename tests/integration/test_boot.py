@@ -1141,7 +1141,7 @@ _add_injection_tests()
 
 
 def crc32c(data):
-    """CRC-32C, bit by bit (the image's checksum; vmm/lib/crc32c.h)."""
+    """CRC-32C, bit by bit (the image's checksum; common/crc32c.h)."""
     crc = 0xFFFFFFFF
     for byte in data:
         crc ^= byte

@@ -199,7 +199,7 @@ def main():
     vmlaunch = instruction_address(os.path.join(b, "vmm.elf"), "vmlaunch")
     m = measure(image, entry, a.cpu, a.bios, vmlaunch)
     # The same boot on a CPU without SSE4.2, where the CRC-32C of the payloads
-    # takes the table path (vmm/lib/crc32c.h): the slow case, said plainly.
+    # takes the table path (common/crc32c.h): the slow case, said plainly.
     old = measure(image, entry, OLD_CPU, a.bios, vmlaunch)
     exit_path = measure_exit(image, b, a.cpu, a.bios)
     grub = grub_native(a.cpu, a.bios)

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "guest_header.h"
-#include "lib/acpi.h"
+#include "common/acpi.h"
 #include "tests/fuzz/fuzz_targets.h"
 #include "vmx/guest_header_check.h"
 

@@ -12,7 +12,7 @@
 
 #include "image_file.h"
 #include "layout.h"
-#include "lib/crc32c.h"
+#include "common/crc32c.h"
 
 namespace {
 

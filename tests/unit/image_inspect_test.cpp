@@ -19,7 +19,7 @@
 #include "image_check.h"
 #include "image_file.h"
 #include "layout.h"
-#include "lib/crc32c.h"
+#include "common/crc32c.h"
 #include "tests/fuzz/fuzz_targets.h"
 
 namespace {

@@ -13,11 +13,11 @@
 #include "ia32/vmx/instruction_error.h"
 #include "ia32/vmx/instructions.h"
 #include "layout.h"
-#include "lib/console.h"
-#include "lib/crc32c.h"
-#include "lib/end_run.h"
-#include "lib/format.h"
-#include "lib/uart16550.h"
+#include "common/console.h"
+#include "common/crc32c.h"
+#include "common/end_run.h"
+#include "common/format.h"
+#include "common/uart16550.h"
 #include "vmx/controls.h"
 #include "vmx/ept.h"
 #include "vmx/exits.h"
@@ -801,7 +801,7 @@ void run_demo(const layout::BootInfo& boot_info) {
   note_guest_injection();
 
   // Everything the end of the run needs is found now and kept in VMM
-  // memory: the ACPI power-off (lib/end_run.h) and, below, the row of the
+  // memory: the ACPI power-off (common/end_run.h) and, below, the row of the
   // guest's screen line.
   const acpi::PowerOff& power_off = end_run_keep_power_off();
   console::printf("vmx: power-off kept: PM1a_CNT 0x%x SLP_TYPa %u\n", power_off.pm1a_cnt,

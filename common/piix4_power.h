@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "lib/acpi.h"
+#include "common/acpi.h"
 
 namespace piix4_power {
 

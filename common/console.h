@@ -29,7 +29,7 @@ int row();
 void write(const char* s);
 // Returns once everything written has left COM1 (before a power-off).
 void flush();
-// Formats with vformat() (lib/format.h) into a 256-byte stack buffer. Output
+// Formats with vformat() (common/format.h) into a 256-byte stack buffer. Output
 // longer than 255 characters is truncated; the last characters of the cut
 // text are replaced by "...\n" so the truncation is visible.
 void printf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));

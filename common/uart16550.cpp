@@ -1,7 +1,7 @@
-#include "lib/uart16550.h"
+#include "common/uart16550.h"
 
 #include "ia32/io.h"
-#include "lib/uart16550_registers.h"
+#include "common/uart16550_registers.h"
 
 using namespace uart16550;
 

@@ -1,4 +1,4 @@
-#include "lib/vga_text.h"
+#include "common/vga_text.h"
 
 namespace {
 

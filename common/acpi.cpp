@@ -1,4 +1,4 @@
-#include "lib/acpi.h"
+#include "common/acpi.h"
 
 #include "ia32/io.h"
 #include "layout.h"

@@ -4,7 +4,7 @@
 // tables are built on first use, in .bss: 8 KiB in the loaded image would be
 // read by the BIOS and summed by stage1 at every boot, for the CPUs that
 // never need them too.
-#include "lib/crc32c.h"
+#include "common/crc32c.h"
 
 #include "ia32/instructions.h"
 

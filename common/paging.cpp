@@ -1,4 +1,4 @@
-#include "lib/paging.h"
+#include "common/paging.h"
 
 namespace paging {
 

@@ -4,9 +4,9 @@
 // on exactly this order.
 #pragma once
 
-#include "lib/acpi.h"
+#include "common/acpi.h"
 
-// Between the breakpoint and the power-off: lib/end_wait.h (a countdown for a
+// Between the breakpoint and the power-off: common/end_wait.h (a countdown for a
 // person at a real PC, END_WAIT seconds from the image header).
 //
 // Prints the result line (code: lower-case with dashes; details_fmt: printf

@@ -1,11 +1,11 @@
-#include "lib/console.h"
+#include "common/console.h"
 
 #include <stdarg.h>
 
 #include "layout.h"
-#include "lib/format.h"
-#include "lib/uart16550.h"
-#include "lib/vga_text.h"
+#include "common/format.h"
+#include "common/uart16550.h"
+#include "common/vga_text.h"
 
 namespace console {
 namespace {

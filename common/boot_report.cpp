@@ -1,6 +1,6 @@
-#include "lib/boot_report.h"
+#include "common/boot_report.h"
 
-#include "lib/console.h"
+#include "common/console.h"
 
 namespace boot_report {
 

@@ -1,4 +1,4 @@
-#include "lib/piix4_power.h"
+#include "common/piix4_power.h"
 
 #include "ia32/io.h"
 

@@ -1,13 +1,13 @@
-#include "lib/end_run.h"
+#include "common/end_run.h"
 
 #include <stdarg.h>
 
 #include "ia32/instructions.h"
-#include "lib/acpi.h"
-#include "lib/console.h"
-#include "lib/end_wait.h"
-#include "lib/format.h"
-#include "lib/piix4_power.h"
+#include "common/acpi.h"
+#include "common/console.h"
+#include "common/end_wait.h"
+#include "common/format.h"
+#include "common/piix4_power.h"
 
 namespace {
 

@@ -1,9 +1,9 @@
-#include "lib/end_wait.h"
+#include "common/end_wait.h"
 
 #include "ia32/io.h"
 #include "ia32/pit.h"
 #include "layout.h"
-#include "lib/format.h"
+#include "common/format.h"
 
 namespace end_wait {
 namespace {
