@@ -9,7 +9,7 @@
 #                a guest disk for chain mode from Debian's boot code
 #   make fuzz    run each fuzz target FUZZ_SECONDS (tests/fuzz/README.md)
 #
-# Missing Debian packages are installed when run as root (tests/tools/
+# Missing Debian packages are installed when run as root (tools/
 # ensure-packages.sh); otherwise it says what to install.
 
 SHELL := /bin/bash
@@ -83,13 +83,13 @@ IMG := $(B)/vmxboot.img
 
 # ---------------------------------------------------------------- packages
 deps-build:
-	@tests/tools/ensure-packages.sh build
+	@tools/ensure-packages.sh build
 deps-test:
-	@tests/tools/ensure-packages.sh test
+	@tools/ensure-packages.sh test
 deps-disk2:
-	@tests/tools/ensure-packages.sh disk2
+	@tools/ensure-packages.sh disk2
 deps-fuzz:
-	@tests/tools/ensure-packages.sh fuzz
+	@tools/ensure-packages.sh fuzz
 
 # ---------------------------------------------------------------- generated
 $(HOSTB)/gen_layout_inc: image/gen_layout_inc.cpp image/layout.h image/guest_header.h vmm/ia32/exceptions.h common/uart16550_registers.h | deps-build
@@ -220,12 +220,12 @@ usb: $(IMG) $(HOSTB)/usb_write
 
 # ---------------------------------------------------------------- run
 run: $(IMG) | deps-test
-	$(PYTHON) tests/tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --stream --show-vga \
+	$(PYTHON) tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --stream --show-vga \
 	  --expect-result $(or $(EXPECT),$(shell $(HOSTB)/mkimage --result-of $(INJECT)))
 
 # The README's picture: the final VGA screen of a real Bochs run.
 screenshot: $(IMG) | deps-test
-	$(PYTHON) tests/tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --png image/screen.png
+	$(PYTHON) tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --png docs/screen.png
 
 # ---------------------------------------------------------------- tests
 # One object per source, so that `make -j` builds them on every core; header
@@ -264,7 +264,7 @@ test: | deps-test
 	exit $$status
 
 bench: $(IMG) | deps-test
-	$(PYTHON) tests/tools/bench.py --build $(B)
+	$(PYTHON) tools/bench.py --build $(B)
 
 # ---------------------------------------------------------------- fuzzing
 # tests/fuzz/README.md: target <name> is tests/fuzz/<name>_fuzz.cpp (the
@@ -295,7 +295,7 @@ $(FUZZB)/%_fuzz: tests/fuzz/%_fuzz.cpp $$(FUZZ_SRCS_$$*) $(FUZZ_HDRS) | deps-fuz
 # Every target runs even when one finds something, so that each says so.
 fuzz: $(foreach t,$(FUZZ_TARGETS),$(FUZZB)/$(t)_fuzz)
 	@status=0; for t in $(FUZZ_TARGETS); do \
-	  tests/tools/run_fuzz.sh $$t $(FUZZB)/$${t}_fuzz $(FUZZ_SECONDS) $(FUZZ_KEEP) || status=1; \
+	  tools/run_fuzz.sh $$t $(FUZZB)/$${t}_fuzz $(FUZZ_SECONDS) $(FUZZ_KEEP) || status=1; \
 	done; exit $$status
 
 clean:

@@ -20,7 +20,7 @@ import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
 import bochs_boot  # noqa: E402
 import parallel_unittest  # noqa: E402
 import qemu_boot  # noqa: E402
@@ -232,7 +232,6 @@ class DamagedImage(unittest.TestCase, RunContract):
     @classmethod
     def setUpClass(cls):
         cls.work = tempfile.mkdtemp(prefix="vmxboot-damaged-")
-        sys.path.insert(0, os.path.join(HERE, "..", "tools"))
         cls.layout = read_layout(image())
 
     @classmethod

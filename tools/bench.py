@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bochs_boot  # noqa: E402
 import disk_boot  # noqa: E402
-sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "disk2"))
+sys.path.insert(0, os.path.join(HERE, "disk2"))
 import mkdisk2  # noqa: E402
 
 BOOT_TARGET = 150_000
