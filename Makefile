@@ -39,14 +39,14 @@ FREESTANDING := -std=c++20 -ffreestanding -fno-exceptions -fno-rtti -nostdlib \
   -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
   -fno-use-cxa-atexit -fno-threadsafe-statics -mgeneral-regs-only -Os $(WARN) \
   -ffunction-sections -fdata-sections \
-  -I. -Iimage -Ivmm
+  -I. -Iabi -Iimage -Ivmm
 # stage2's C++ also runs on the 32-bit-only CPUs (to say so): i586, no CMOV.
 # String operations GCC inlines (struct copies, __builtin_memcpy) as REP MOVS
 # and STOS by whole words: Bochs, where boot time is measured, counts every
 # iteration, and -Os would pick REP MOVSB (1 per byte, 4x the work).
 CXXFLAGS_32 := $(FREESTANDING) -m32 -march=i586 -mtune=generic -mstringop-strategy=rep_4byte
 CXXFLAGS_64 := $(FREESTANDING) -m64 -mno-red-zone -mcmodel=small -mstringop-strategy=rep_8byte
-HOST_CXXFLAGS := -std=c++20 -O1 -g $(WARN) -I. -Iimage -Ivmm
+HOST_CXXFLAGS := -std=c++20 -O1 -g $(WARN) -I. -Iabi -Iimage -Ivmm
 # The unit tests unoptimised: GoogleTest's templates compile 2.4x faster at
 # -O0, and the shared code is built with -Os (and -Werror) for the VMM anyway.
 UNIT_CXXFLAGS := $(HOST_CXXFLAGS) -O0
@@ -66,7 +66,7 @@ VMM_CPP     := $(wildcard vmm/*.cpp) $(LIB_SRCS) $(wildcard vmm/vmx/*.cpp)
 VMM_ASM     := $(filter-out vmm/symbols_empty.asm,$(wildcard vmm/*.asm)) $(wildcard vmm/vmx/*.asm)
 IMAGE_LIB   := image/image_builder.cpp image/image_file.cpp image/image_check.cpp \
                image/image_inspect.cpp
-IMAGE_HDRS  := $(wildcard image/*.h) common/crc32c.h
+IMAGE_HDRS  := $(wildcard image/*.h abi/*.h) common/crc32c.h
 # The fuzz targets' functions (not their libFuzzer entry points): the unit
 # tests replay the committed corpus through them.
 FUZZ_LIB    := $(filter-out %_fuzz.cpp,$(wildcard tests/fuzz/*.cpp))
@@ -92,7 +92,7 @@ deps-fuzz:
 	@tools/ensure-packages.sh fuzz
 
 # ---------------------------------------------------------------- generated
-$(HOSTB)/gen_layout_inc: image/gen_layout_inc.cpp image/layout.h image/guest_header.h vmm/ia32/exceptions.h common/uart16550_registers.h | deps-build
+$(HOSTB)/gen_layout_inc: abi/gen_layout_inc.cpp abi/layout.h abi/guest_header.h vmm/ia32/exceptions.h common/uart16550_registers.h | deps-build
 	@mkdir -p $(@D)
 	$(CXX) $(HOST_CXXFLAGS) $< -o $@
 
@@ -109,7 +109,7 @@ $(B)/stage2/stage2.o: stage2/stage2.asm $(GEN)/layout.inc
 	@mkdir -p $(@D)
 	$(NASM) -f elf32 -I $(GEN)/ $< -o $@
 
-$(B)/stage2/%.o: %.cpp image/layout.h
+$(B)/stage2/%.o: %.cpp abi/layout.h
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS_32) -MMD -MP -c $< -o $@
 
@@ -125,7 +125,7 @@ $(B)/vmm/%.o: %.asm $(GEN)/layout.inc
 	@mkdir -p $(@D)
 	$(NASM) -f elf64 -I $(GEN)/ $< -o $@
 
-$(B)/vmm/%.o: %.cpp image/layout.h
+$(B)/vmm/%.o: %.cpp abi/layout.h
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS_64) -MMD -MP -c $< -o $@
 
@@ -281,11 +281,11 @@ FUZZ_SRCS_acpi := tests/fuzz/acpi.cpp common/acpi.cpp
 
 FUZZ_SECONDS ?= 30
 FUZZ_CXX     ?= clang++
-FUZZ_FLAGS   := -std=c++20 -g -O1 $(WARN) -I. -Iimage -Ivmm \
+FUZZ_FLAGS   := -std=c++20 -g -O1 $(WARN) -I. -Iabi -Iimage -Ivmm \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZB        := $(HOSTB)/fuzz
 
-FUZZ_HDRS    := $(wildcard tests/fuzz/*.h image/*.h common/*.h vmm/ia32/*.h vmm/ia32/*/*.h vmm/vmx/*.h)
+FUZZ_HDRS    := $(wildcard tests/fuzz/*.h abi/*.h image/*.h common/*.h vmm/ia32/*.h vmm/ia32/*/*.h vmm/vmx/*.h)
 
 .SECONDEXPANSION:
 $(FUZZB)/%_fuzz: tests/fuzz/%_fuzz.cpp $$(FUZZ_SRCS_$$*) $(FUZZ_HDRS) | deps-fuzz

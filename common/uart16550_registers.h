@@ -1,6 +1,6 @@
 // The 16550 UART's registers as vmxboot uses them (PC16550D data sheet):
 // the one definition for the VMM's driver (common/uart16550.cpp), its exit path
-// (vmx/exit_runtime.cpp) and, through image/gen_layout_inc.cpp, the
+// (vmx/exit_runtime.cpp) and, through abi/gen_layout_inc.cpp, the
 // assembly that talks to COM1 itself (stage2's first sector, the guest).
 // Freestanding: no port access here.
 #pragma once

@@ -171,7 +171,7 @@ BuildResult build_image(const ImageInputs& inputs) {
 
   // stage2 as it goes to disk, zero padded to whole sectors: its first
   // sector carries stage2's sector count and the sum of the other sectors
-  // (its own check of them, image/layout.h), and the dword that makes its
+  // (its own check of them, abi/layout.h), and the dword that makes its
   // dwords sum to the magic (stage1's check), all before its CRC is taken.
   std::vector<uint8_t> stage2_bytes = inputs.payloads[layout::PAYLOAD_STAGE2].bytes;
   const uint32_t stage2_sectors = sectors_for(stage2_bytes.size());
@@ -193,7 +193,7 @@ BuildResult build_image(const ImageInputs& inputs) {
   }
   payload_bytes[layout::PAYLOAD_STAGE2] = &stage2_bytes;
   // The guest as it goes to disk: with its header damaged for the injection
-  // cases that ask for it (image/guest_header.h), before its CRC is taken.
+  // cases that ask for it (abi/guest_header.h), before its CRC is taken.
   std::vector<uint8_t> guest_bytes = inputs.payloads[layout::PAYLOAD_GUEST].bytes;
   if (const auto* damage = layout::find_guest_header_injection(inputs.inject)) {
     if (guest_bytes.size() < damage->offset + 4) {

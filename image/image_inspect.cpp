@@ -82,7 +82,7 @@ std::string header_fault_text(const HeaderFault& f, const layout::ImageHeader& h
       return "header: CRC-32C " + hex32(f.found) + " expected " + hex32(f.expected);
     case HeaderCheck::inject:
       return "header: fault-injection case " + dec(f.found) +
-             " unknown (image/layout.h lists the cases)";
+             " unknown (abi/layout.h lists the cases)";
     case HeaderCheck::sectors:
       return entry + dec(f.found) + " sectors (" + hex32(f.found) + "), expected 1 to " +
              dec(f.expected);

@@ -19,7 +19,7 @@ void print_usage(FILE* out) {
         "               [--end-wait SECONDS] [--inject CASE] [--quiet]\n"
         "       (--quiet: no layout; `inspect FILE` prints it from the file)\n"
         "       mkimage --result-of CASE   (the result code a run with CASE ends with)\n"
-        "CASE (image/layout.h):",
+        "CASE (abi/layout.h):",
         out);
 #define PRINT_CASE(constant, number, name, result) fprintf(out, " %s", name);
   VMXBOOT_INJECT_CASES(PRINT_CASE)
@@ -44,7 +44,7 @@ uint16_t parse_u16(const char* option, const char* text) {
   return uint16_t(value);
 }
 
-// A fault-injection case by its name (image/layout.h), or by its number.
+// A fault-injection case by its name (abi/layout.h), or by its number.
 uint16_t parse_inject(const char* option, const char* text) {
   for (uint16_t number = 0; number < 0x100; ++number) {
     const char* name = layout::inject_name(number);

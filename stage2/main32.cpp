@@ -78,7 +78,7 @@ void check_real_mode_header(const BootInfo& info, const ImageHeader& header) {
 // stage2 itself: stage1 runs the spare copy of its first sector when that
 // sector's dwords do not sum to the magic, the first sector reads the spare's
 // other sectors when those do not match the sum it carries, and it checks
-// the spare's first sector on every boot (image/layout.h, stage2_spare_lba).
+// the spare's first sector on every boot (abi/layout.h, stage2_spare_lba).
 // The count comes from stage2's first sector, which checked it (at most
 // STAGE2_MAX_SECTORS), not from the header.
 void check_stage2_copies(const BootInfo& info) {

@@ -192,7 +192,7 @@ stage2_first_sector_end:
 ; ---------------------------------------------------------------------------
 ; The image header, before anything uses a field of it: its CRC-32C first,
 ; then its magic and version, then every payload entry against the one place
-; that payload can go (the tables below, from image/layout.h), each field in
+; that payload can go (the tables below, from abi/layout.h), each field in
 ; 32 bits and compared before it is shifted. Records HEADER_* in the boot info
 ; (and the payload in fail_payload); the C++ part reports it, and
 ; load_payloads reads nothing for a header that failed.
@@ -686,7 +686,7 @@ idt_descriptor:
         dw EXCEPTION_VECTORS * 8 - 1
         dd idt
 
-; Where each payload goes and how big it may be (image/layout.h), indexed
+; Where each payload goes and how big it may be (abi/layout.h), indexed
 ; by PAYLOAD_*: check_header holds every entry of the header to these.
 %if PAYLOAD_STAGE2 != 0 || PAYLOAD_VMM != 1 || PAYLOAD_GUEST != 2 || PAYLOAD_COUNT != 3
 %error "the tables below list the payloads in PAYLOAD_* order"

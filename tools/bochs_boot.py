@@ -135,7 +135,7 @@ class BootResult:
 
 
 def read_layout(build):
-    """The constants and structure offsets of image/layout.h, as generated for
+    """The constants and structure offsets of abi/layout.h, as generated for
     NASM into build/gen/layout.inc (the one source of truth)."""
     values = {}
     with open(os.path.join(build, "gen", "layout.inc")) as f:

@@ -251,7 +251,7 @@ class DamagedImage(unittest.TestCase, RunContract):
         return bochs_boot.boot(path, cpu="corei7_skylake_x", timeout=120)
 
     def spare_lba(self):
-        """stage2's spare copy lies right behind it (image/layout.h)."""
+        """stage2's spare copy lies right behind it (abi/layout.h)."""
         lba, size = self.layout["stage2"]
         return lba + -(-size // layout()["SECTOR_SIZE"])
 
@@ -873,7 +873,7 @@ class FaultInjection(unittest.TestCase, RunContract):
                                  r"guest halted; its header says row 22041, the VMM used row (\d+) "
                                  r"\(its copy\)"),
         # Headers that passed the old 32-bit checks (mkimage damages them,
-        # image/guest_header.h): refused before VMXON, naming the field.
+        # abi/guest_header.h): refused before VMXON, naming the field.
         "header-pd-wrap": ("guest-invalid", {"field": "page_directory_offset"},
                            r"the guest header has page_directory_offset 0xfffff000: the VMM "
                            r"refused it \(page_directory_offset\)"),
@@ -929,11 +929,11 @@ class FaultInjection(unittest.TestCase, RunContract):
 
     def test_make_run_expects_each_cases_result(self):
         # `make run INJECT=<case>` insists on what `mkimage --result-of`
-        # prints (from image/layout.h): the results these tests want.
+        # prints (from abi/layout.h): the results these tests want.
         wanted = {case: code for case, (code, _, _) in self.CASES.items()}
         wanted.update({"none": VMX_RESULT, "host-fault": "host-exception"})
         self.assertEqual(set(wanted), set(self.all_inject_cases()),
-                         "every case in image/layout.h has its test here")
+                         "every case in abi/layout.h has its test here")
         mkimage = os.path.join(BUILD, "host", "mkimage")
         for case, code in wanted.items():
             out = subprocess.run([mkimage, "--result-of", case], capture_output=True, text=True)
@@ -945,7 +945,7 @@ class FaultInjection(unittest.TestCase, RunContract):
 
     @staticmethod
     def all_inject_cases():
-        """The names in VMXBOOT_INJECT_CASES (image/layout.h)."""
+        """The names in VMXBOOT_INJECT_CASES (abi/layout.h)."""
         with open(os.path.join(HERE, "..", "..", "image", "layout.h")) as f:
             return re.findall(r'X\(INJECT_\w+, \d+, "([a-z0-9-]+)"', f.read())
 

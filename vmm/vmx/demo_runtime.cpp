@@ -70,7 +70,7 @@ struct VmxState {
   bool vmcs_current;
 } state;
 
-// Fault injection (image/layout.h VMXBOOT_INJECT_CASES): the case, and what
+// Fault injection (abi/layout.h VMXBOOT_INJECT_CASES): the case, and what
 // was injected, for the one-line explanation before the result line.
 uint16_t inject_case;
 char injected[160];

@@ -2,7 +2,7 @@
 // and the tests must agree on: physical addresses, the on-disk image header,
 // the boot-info structure stage1/stage2 fill for the VMM, and result codes.
 //
-// NASM cannot read C++, so `image/gen_layout_inc.cpp` (built and run by the
+// NASM cannot read C++, so `abi/gen_layout_inc.cpp` (built and run by the
 // Makefile) prints every constant and every field offset below as a NASM
 // `%define` into build/gen/layout.inc. Nothing here is typed a second time.
 //

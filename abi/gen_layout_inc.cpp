@@ -1,4 +1,4 @@
-// Prints image/layout.h as NASM %defines, so assembly never retypes a
+// Prints abi/layout.h as NASM %defines, so assembly never retypes a
 // constant or a structure offset. Run by the Makefile into build/gen/layout.inc.
 #include <cstdio>
 
@@ -10,7 +10,7 @@
 using namespace layout;
 
 int main() {
-  std::printf("; generated from image/layout.h by image/gen_layout_inc.cpp: do not edit\n");
+  std::printf("; generated from abi/layout.h by abi/gen_layout_inc.cpp: do not edit\n");
 #define PRINT_CONSTANT(name, value) std::printf("%%define %s 0x%X\n", #name, name);
   VMXBOOT_CONSTANTS(PRINT_CONSTANT)
 #define PRINT_OFFSET(type, field) \

@@ -1,7 +1,7 @@
 // The header at the start of the guest binary (guest/guest.asm, loaded at
 // layout::GUEST_ADDR): everything the VMM needs to build the guest's VMCS
 // state without knowing the guest's internals. The guest assembles it field
-// by field against the offsets that image/gen_layout_inc.cpp prints from
+// by field against the offsets that abi/gen_layout_inc.cpp prints from
 // this definition (GuestHeader_<field>, SIZEOF_GuestHeader), so a field
 // added or moved here and not in the assembly fails the NASM build.
 //
