@@ -43,7 +43,7 @@ FREESTANDING := -std=c++20 -ffreestanding -fno-exceptions -fno-rtti -nostdlib \
 # and STOS by whole words: Bochs, where boot time is measured, counts every
 # iteration, and -Os would pick REP MOVSB (1 per byte, 4x the work).
 CXXFLAGS_32 := $(FREESTANDING) -m32 -march=i586 -mtune=generic -mstringop-strategy=rep_4byte
-CXXFLAGS_64 := $(FREESTANDING) -m64 -mno-red-zone -mcmodel=small -mstringop-strategy=rep_8byte
+CXXFLAGS_64 := $(FREESTANDING) -m64 -mno-red-zone -mcmodel=small -mstringop-strategy=rep_8byte -mpreferred-stack-boundary=3
 HOST_CXXFLAGS := -std=c++20 -O1 -g $(WARN) -I. -Iimage -Ivmm
 # The unit tests unoptimised: GoogleTest's templates compile 2.4x faster at
 # -O0, and the shared code is built with -Os (and -Werror) for the VMM anyway.
@@ -82,7 +82,7 @@ deps-disk2:
 	@tests/tools/ensure-packages.sh disk2
 
 # ---------------------------------------------------------------- generated
-$(HOSTB)/gen_layout_inc: image/gen_layout_inc.cpp image/layout.h image/guest_header.h vmm/ia32/exceptions.h vmm/lib/uart16550_registers.h | deps-build
+$(HOSTB)/gen_layout_inc: image/gen_layout_inc.cpp image/layout.h image/guest_header.h vmm/ia32/exceptions.h vmm/lib/uart16550_registers.h vmm/vmx/exit_context.h vmm/vmx/machine.h vmm/ia32/registers.h | deps-build
 	@mkdir -p $(@D)
 	$(CXX) $(HOST_CXXFLAGS) $< -o $@
 
