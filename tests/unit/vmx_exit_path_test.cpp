@@ -264,3 +264,20 @@ TEST(ExitIoPolicy, Com1ByteOffsetOnlyForSingleBytesOnCom1) {
 }
 
 }  // namespace
+
+#include "ia32/vmx/ept_violation_qualification.h"
+
+namespace {
+
+TEST(EptViolationQualification, TheAccessThatCausedIt) {
+  using ia32::vmx::EptViolationQualification;
+  EXPECT_STREQ(EptViolationQualification{0x1}.access(), "read of");
+  EXPECT_STREQ(EptViolationQualification{0x2}.access(), "write to");
+  EXPECT_STREQ(EptViolationQualification{0x3}.access(), "write to");
+  EXPECT_STREQ(EptViolationQualification{0x4}.access(), "instruction fetch from");
+  EXPECT_TRUE(EptViolationQualification{0x182}.write());
+  EXPECT_TRUE(EptViolationQualification{0x182}.linear_address_valid());
+  EXPECT_FALSE(EptViolationQualification{0x182}.read());
+}
+
+}  // namespace

@@ -136,12 +136,18 @@ bool string_operand(ExitContext& exit, const GuestPaging& paging, StringOperand&
         static_cast<uint32_t>(vmread_or_zero(VmcsField::exit_instruction_info)), in);
     return true;
   }
-  uint8_t bytes[15];
+  // An instruction is at most 15 bytes (SDM Vol. 2, 2.3.11); V86 code
+  // fetches wrap at 64 KiB within CS.
+  constexpr unsigned longest_instruction = 15;
+  constexpr uint64_t ip_mask = 0xFFFF;
+  uint8_t bytes[longest_instruction];
   const uint64_t cs_base = vmread_or_zero(VmcsField::guest_cs_base);
-  const unsigned length = exit.info.instruction_length <= 15 ? exit.info.instruction_length : 15;
+  const unsigned length = exit.info.instruction_length <= longest_instruction
+                              ? exit.info.instruction_length
+                              : longest_instruction;
   for (unsigned i = 0; i < length; ++i) {
     uint32_t byte;
-    if (read_guest_linear(paging, cs_base + ((exit.info.guest_rip + i) & 0xFFFF), 1, &byte) !=
+    if (read_guest_linear(paging, cs_base + ((exit.info.guest_rip + i) & ip_mask), 1, &byte) !=
         GuestAccess::ok) {
       *error = "INS/OUTS instruction bytes unreadable";
       return false;
