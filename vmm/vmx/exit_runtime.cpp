@@ -276,15 +276,15 @@ void print_exit(const ExitInfo& info, const GuestRegisters* registers) {
                     q.port_is_immediate() ? " (immediate)" : " (dx)");
   }
   if (registers == nullptr) return;
-  // All fifteen, eight to a line (the V86 guest's values are short).
+  // All fifteen, five to a line.
   unsigned printed = 0;
 #define VMX_PRINT_GUEST_REGISTER(name)                                       \
-  console::printf("%s%s 0x%lx", printed % 8 == 0 ? "vmx:  " : "", " " #name, \
+  console::printf("%s%s 0x%lx", printed % 5 == 0 ? "vmx:  " : "", " " #name, \
                   registers->name);                                          \
-  if (++printed % 8 == 0) console::printf("\n");
+  if (++printed % 5 == 0) console::printf("\n");
   VMX_GUEST_REGISTERS(VMX_PRINT_GUEST_REGISTER)
 #undef VMX_PRINT_GUEST_REGISTER
-  if (printed % 8 != 0) console::printf("\n");
+  if (printed % 5 != 0) console::printf("\n");
 }
 
 }  // namespace vmx
