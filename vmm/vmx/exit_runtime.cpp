@@ -50,7 +50,9 @@ uint64_t vmread_or_zero(uint32_t field) {
 // no exit to count), keeps the exit for the report, and makes
 // vmx_enter_guest() return `code`: a non-local return (exit_stub.asm), so
 // that no handler needs a way back through the stub. Cold and out of line:
-// a handler reaches it, through stop() and the others, in tail position.
+// a handler reaches it, through stop() and the others, in tail position,
+// and (the VMM keeps its stack 8-byte aligned: Makefile) calling a
+// [[noreturn]] function costs a handler's fast path no stack adjustment.
 [[noreturn, gnu::cold, gnu::noinline]] void leave_guest(ExitContext& exit, uint64_t code) {
   if (read_results_range<0, results_size>(exit.info, vmread_ok)) {
     observe_after(history, exit);
