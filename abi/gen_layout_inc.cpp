@@ -6,6 +6,7 @@
 #include "layout.h"
 #include "../vmm/ia32/exceptions.h"
 #include "../common/uart16550_registers.h"
+#include "../vmm/vmx/exit_context.h"
 
 using namespace layout;
 
@@ -49,6 +50,23 @@ int main() {
     std::printf("%s0x%02X, %u", &step == uart16550::setup ? "" : ", ", step.value, step.reg);
   }
   std::printf("\n");
+  // The exit stub's context (vmm/vmx/exit_context.h): where each register
+  // goes, the list it saves and loads, the size it takes off the stack, and
+  // the RFLAGS bits a failed VMLAUNCH/VMRESUME leaves.
+#define PRINT_GUEST_REGISTER(name) \
+  std::printf("%%define GuestRegisters_%s %zu\n", #name, offsetof(vmx::GuestRegisters, name));
+  VMX_GUEST_REGISTERS(PRINT_GUEST_REGISTER)
+#undef PRINT_GUEST_REGISTER
+#define PRINT_GUEST_REGISTER_NAME(name) std::printf("%s%s", first ? "" : ", ", #name), first = false;
+  bool first = true;
+  std::printf("%%define GUEST_REGISTERS ");
+  VMX_GUEST_REGISTERS(PRINT_GUEST_REGISTER_NAME)
+  std::printf("\n");
+#undef PRINT_GUEST_REGISTER_NAME
+  std::printf("%%define ExitContext_registers %zu\n", offsetof(vmx::ExitContext, registers));
+  std::printf("%%define SIZEOF_ExitContext %zu\n", sizeof(vmx::ExitContext));
+  std::printf("%%define ENTER_FAILURE_FLAGS 0x%llX\n",
+              static_cast<unsigned long long>(vmx::enter_failure_flags));
   std::printf("%%define EXCEPTION_VECTORS %u\n", exception_vectors);
   std::printf("%%define EXCEPTION_ERROR_CODE_MASK 0x%08X\n", error_code_mask);
   return 0;

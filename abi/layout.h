@@ -82,6 +82,10 @@ namespace layout {
      console): the guest's single-byte OUTs to it are forwarded unpolled;    \
      the VMM's constant (vmx/port_policy.h), not the guest's choice */        \
   X(BENCH_PORT, 0xE9)                                                          \
+  /* what vmx_enter_guest() returns when VMLAUNCH or VMRESUME itself fails */ \
+  /* (plus RFLAGS.CF and ZF after it): vmx/exits.h, vmx/exit_stub.asm */     \
+  X(ENTER_LAUNCH_FAILED, 0x100)                                                \
+  X(ENTER_RESUME_FAILED, 0x200)                                                \
   X(VGA_TEXT_ADDR, 0xB8000)                                                    \
   /* values of BootInfo::fail_step, set by stage2's real-mode part */         \
   X(FAIL_NONE, 0)                                                              \

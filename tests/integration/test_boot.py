@@ -946,7 +946,7 @@ class FaultInjection(unittest.TestCase, RunContract):
     @staticmethod
     def all_inject_cases():
         """The names in VMXBOOT_INJECT_CASES (abi/layout.h)."""
-        with open(os.path.join(HERE, "..", "..", "image", "layout.h")) as f:
+        with open(os.path.join(HERE, "..", "..", "abi", "layout.h")) as f:
             return re.findall(r'X\(INJECT_\w+, \d+, "([a-z0-9-]+)"', f.read())
 
     def also_bad_revision(self, r, model, pairs, what):

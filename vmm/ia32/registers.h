@@ -21,7 +21,9 @@ inline constexpr uint64_t pcide = 1u << 17;
 }  // namespace cr4
 
 namespace rflags {
+inline constexpr uint64_t cf = 1u << 0;          // after a VMX instruction: VMfailInvalid
 inline constexpr uint64_t reserved_1 = 1u << 1;  // always 1
+inline constexpr uint64_t zf = 1u << 6;          // after a VMX instruction: VMfailValid
 inline constexpr uint64_t tf = 1u << 8;          // single step
 inline constexpr uint64_t if_flag = 1u << 9;     // interrupts enabled
 inline constexpr uint64_t df = 1u << 10;

@@ -1,23 +1,40 @@
-; VM entry and VM exit for the VMX demo. The C++ side is vmx/exits.h.
+; VM entry and VM exit for the VMX demo. The C++ side is vmx/exits.h and
+; vmx/exit_context.h.
 ;
 ; vmx_enter_guest saves the host's callee-saved registers and its stack
 ; pointer, clears the guest's general registers and executes VMLAUNCH.
 ; Each VM exit arrives at vmx_exit_stub (the VMCS's host RIP) on the exit
-; stack (host RSP), with every register still the guest's: the stub saves
-; the caller-saved ones, calls vmx_handle_exit, restores them and executes
-; VMRESUME. A handler that is done with the guest calls
-; vmx_return_to_launcher instead of returning, which returns from
-; vmx_enter_guest on the saved stack.
+; stack (host RSP), with every register but RSP and RIP still the guest's
+; (those two are in the VMCS): the stub stores all fifteen into an
+; ExitContext it makes room for on the stack, calls vmx_handle_exit with it,
+; loads them back (whatever a handler wrote) and executes VMRESUME. The
+; context's layout comes from the C++ struct (build/gen/layout.inc).
+;
+; The way out: a handler that is done with the guest ends in leave_guest()
+; (vmx/exit_runtime.cpp), which calls vmx_return_to_launcher: a non-local
+; return that drops the exit stack and returns from vmx_enter_guest on the
+; stack it saved. A VMLAUNCH or VMRESUME that fails returns the same way.
 ; Short on purpose: every I/O exit of the guest runs through here.
 bits 64
 default rel
 
-; vmx/exits.h: enter_launch_failed, enter_resume_failed
-ENTER_LAUNCH_FAILED equ 0x100
-ENTER_RESUME_FAILED equ 0x200
-RFLAGS_CF_ZF        equ 0x41
+%include "layout.inc"
 
 extern vmx_handle_exit
+
+; Every register of the list, to or from the context at RSP.
+%macro store_guest_registers 1-*
+%rep %0
+    mov [rsp + ExitContext_registers + GuestRegisters_%1], %1
+%rotate 1
+%endrep
+%endmacro
+%macro load_guest_registers 1-*
+%rep %0
+    mov %1, [rsp + ExitContext_registers + GuestRegisters_%1]
+%rotate 1
+%endrep
+%endmacro
 
 section .bss
 align 8
@@ -52,40 +69,28 @@ vmx_enter_guest:
     ; Only a failed VMLAUNCH gets here (VMfailInvalid: CF, VMfailValid: ZF).
     pushfq
     pop rax
-    and eax, RFLAGS_CF_ZF
+    and eax, ENTER_FAILURE_FLAGS
     or eax, ENTER_LAUNCH_FAILED
     jmp return_to_launcher
 
 global vmx_exit_stub
 vmx_exit_stub:
-    push r11
-    push r10
-    push r9
-    push r8
-    push rdi
-    push rsi
-    push rdx
-    push rcx
-    push rax
-    mov rdi, rsp                    ; GuestRegisters*; host RSP is 8 off 16,
-    call vmx_handle_exit            ; so after 9 pushes the call is aligned
-    pop rax                         ; (a handler that is done never returns)
-    pop rcx
-    pop rdx
-    pop rsi
-    pop rdi
-    pop r8
-    pop r9
-    pop r10
-    pop r11
+    ; Host RSP is 8 off a multiple of 16 and SIZEOF_ExitContext too
+    ; (exit_context.h), so the call below is aligned.
+    sub rsp, SIZEOF_ExitContext
+    store_guest_registers GUEST_REGISTERS
+    mov rdi, rsp                    ; ExitContext*
+    call vmx_handle_exit            ; (a handler that is done never returns)
+    load_guest_registers GUEST_REGISTERS
+    add rsp, SIZEOF_ExitContext
     vmresume
     pushfq
     pop rax
-    and eax, RFLAGS_CF_ZF
+    and eax, ENTER_FAILURE_FLAGS
     or eax, ENTER_RESUME_FAILED
     jmp return_to_launcher
 
-; vmx_return_to_launcher(code): from a handler, on the exit stack.
+; vmx_return_to_launcher(code): from leave_guest(), on the exit stack.
 global vmx_return_to_launcher
 vmx_return_to_launcher:
     mov rax, rdi

@@ -98,6 +98,16 @@ constexpr bool is_entry_failure(uint32_t exit_reason_field) {
   return (exit_reason_field & exit_reason_entry_failure) != 0;
 }
 
+// The slot of an exit in a table of exit_reason_count + 1 entries: its basic
+// reason when VM entry did not fail and the number is below
+// exit_reason_count, else the last slot (a failed entry, or a reason newer
+// than this table). Bit 31 kept with bits 15:0 makes a failed entry's value
+// too large, so one compare decides both.
+constexpr uint32_t exit_reason_slot(uint32_t exit_reason_field) {
+  const uint32_t basic_or_failed = exit_reason_field & (exit_reason_entry_failure | 0xFFFFu);
+  return basic_or_failed < exit_reason_count ? basic_or_failed : exit_reason_count;
+}
+
 namespace detail {
 
 // Indexed by basic exit reason; nullptr marks numbers the SDM does not use.

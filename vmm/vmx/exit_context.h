@@ -1,0 +1,82 @@
+// One VM exit as the exit handlers see it: the guest's general registers,
+// saved by the exit stub (vmx/exit_stub.asm) and loaded back from here before
+// VMRESUME, and the exit information read from the VMCS. The stub builds it
+// on the exit stack (the VMCS's host RSP) at every exit, from the offsets
+// abi/gen_layout_inc.cpp generates out of this header, and passes it to
+// the dispatcher (vmx/exit_runtime.cpp). Pure: the host tests build fake
+// exits out of it.
+//
+// RSP and RIP are not here: VM exit saves them in the VMCS's guest-state
+// area (SDM 28.3.1), where the handlers read them (ExitInfo::guest_rip, and
+// guest_rsp when the whole of results[] is read) and write RIP back.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ia32/registers.h"
+#include "ia32/vmx/exit_reason.h"
+#include "ia32/vmx/instructions.h"
+#include "ia32/vmx/interruption_info.h"
+#include "ia32/vmx/io_qualification.h"
+#include "layout.h"
+#include "vmx/machine.h"
+
+namespace vmx {
+
+// The guest's general registers but RSP, in the order of their encodings
+// (SDM Vol. 2, table "Register Codes"): the one list from which the struct,
+// the stub's offsets (build/gen/layout.inc) and the printed names come.
+#define VMX_GUEST_REGISTERS(X) \
+  X(rax) X(rcx) X(rdx) X(rbx) X(rbp) X(rsi) X(rdi) X(r8) X(r9) X(r10) X(r11) X(r12) X(r13) \
+  X(r14) X(r15)
+
+struct GuestRegisters {
+#define VMX_GUEST_REGISTER_MEMBER(name) uint64_t name;
+  VMX_GUEST_REGISTERS(VMX_GUEST_REGISTER_MEMBER)
+#undef VMX_GUEST_REGISTER_MEMBER
+};
+static_assert(sizeof(GuestRegisters) == 15 * 8, "every general register but RSP");
+
+struct ExitContext {
+  GuestRegisters registers;  // first: the stub addresses them from RSP
+  // The dispatcher reads the reason, each handler what it needs, the way
+  // out (leave_guest) all of it.
+  ExitInfo info;
+  // Elements a string I/O instruction moved in this exit: 0 from the
+  // dispatcher, then what the string handler moved (the exit observer logs
+  // it for a denied one).
+  uint32_t string_elements;
+  uint32_t unused[3];  // to the size the stub's alignment needs (below)
+
+  // Typed views of the exit information (valid once the dispatcher has read it).
+  constexpr ia32::vmx::IoQualification io() const { return {info.exit_qualification}; }
+  constexpr uint64_t next_rip() const { return info.guest_rip + info.instruction_length; }
+};
+static_assert(offsetof(ExitContext, registers) == 0);
+// The exit stack's top (host RSP) is 8 bytes off a multiple of 16; the stub
+// takes sizeof(ExitContext) off it and then calls, which the ABI wants at a
+// multiple of 16.
+static_assert(sizeof(ExitContext) % 16 == 8, "the stub's call would be misaligned");
+
+// What vmx_enter_guest() returns when VMLAUNCH or VMRESUME itself failed
+// (one of these bits, plus RFLAGS.CF and ZF after the instruction); the
+// stub builds it from the same constants (abi/layout.h).
+inline constexpr uint64_t enter_launch_failed = layout::ENTER_LAUNCH_FAILED;
+inline constexpr uint64_t enter_resume_failed = layout::ENTER_RESUME_FAILED;
+inline constexpr uint64_t enter_failure_flags = rflags::cf | rflags::zf;
+
+struct EnterFailure {
+  uint64_t outcome;  // vmx_enter_guest()'s result
+
+  constexpr bool failed() const {
+    return (outcome & (enter_launch_failed | enter_resume_failed)) != 0;
+  }
+  constexpr bool on_resume() const { return (outcome & enter_resume_failed) != 0; }
+  constexpr const char* step() const { return on_resume() ? "vmresume" : "vmlaunch"; }
+  constexpr ia32::vmx::VmxResult result() const {
+    return ia32::vmx::vmx_result((outcome & rflags::cf) != 0, (outcome & rflags::zf) != 0);
+  }
+};
+
+}  // namespace vmx
