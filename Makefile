@@ -53,14 +53,16 @@ layout_value = $(shell sed -n 's/^%define $(1) //p' $(GEN)/layout.inc)
 
 # ---------------------------------------------------------------- sources
 LIB_SRCS    := $(wildcard vmm/lib/*.cpp)
-# Host-testable pure logic (no port I/O, no privileged instructions).
+# Host-testable pure logic (no port I/O, no privileged instructions): not
+# *_runtime.cpp, nor vmm/vmx/bringup/ (the phases that carry the plan out).
 LIB_PURE    := $(filter-out vmm/lib/console.cpp vmm/lib/end_run.cpp vmm/lib/uart16550.cpp vmm/lib/boot_report.cpp vmm/lib/end_wait.cpp,$(LIB_SRCS))
 VMX_PURE    := $(filter-out %_runtime.cpp,$(wildcard vmm/vmx/*.cpp))
 STAGE2_CPP  := stage2/main32.cpp vmm/runtime.cpp vmm/lib/console.cpp vmm/lib/end_run.cpp \
                vmm/lib/uart16550.cpp vmm/lib/vga_text.cpp vmm/lib/format.cpp vmm/lib/acpi.cpp \
                vmm/lib/crc32c.cpp vmm/lib/paging.cpp vmm/lib/boot_report.cpp vmm/lib/end_wait.cpp \
                vmm/lib/piix4_power.cpp
-VMM_CPP     := $(wildcard vmm/*.cpp) $(LIB_SRCS) $(wildcard vmm/vmx/*.cpp)
+VMM_CPP     := $(wildcard vmm/*.cpp) $(LIB_SRCS) $(wildcard vmm/vmx/*.cpp) \
+               $(wildcard vmm/vmx/bringup/*.cpp)
 VMM_ASM     := $(filter-out vmm/symbols_empty.asm,$(wildcard vmm/*.asm)) $(wildcard vmm/vmx/*.asm)
 IMAGE_LIB   := image/image_builder.cpp image/image_file.cpp
 # The tests and their support code (tests/unit/*.cpp), then what they test.

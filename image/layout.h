@@ -157,6 +157,10 @@ inline constexpr uint32_t BOOTINFO_MAGIC = 0x49424D56;          // "VMBI"
   X(INJECT_GUEST_PSE36_OUTS, 24, "guest-pse36-outs", "guest-exit")          \
   X(INJECT_GUEST_FAKE_ACPI, 25, "guest-fake-acpi", "ok")
 
+// Only the injection build of the VMM (build/inject/vmm.bin, -DVMXBOOT_INJECT)
+// acts on the case; it holds this text, which mkimage --inject looks for.
+#define VMXBOOT_INJECTION_VMM_MARKER "vmxboot: VMM built with the fault-injection hooks"
+
 #define VMXBOOT_DEFINE_INJECT(constant, number, name, result) \
   inline constexpr uint16_t constant = number;
 VMXBOOT_INJECT_CASES(VMXBOOT_DEFINE_INJECT)
