@@ -8,6 +8,7 @@
 #include <stdarg.h>
 
 #include "guest_header.h"
+#include "ia32/vmx/instruction_error.h"
 #include "lib/console.h"
 #include "lib/crc32c.h"
 #include "lib/format.h"
@@ -198,8 +199,6 @@ void after_vmcs_built(const CapabilityMsrs& msrs, VmcsImage& image) {
 
 void before_launch() {
   note_guest_injection();
-  // The guest takes its case from its header.
-  header_in_guest_memory().inject = inject_case;
   if (checks_vmm()) crc_before = vmm_crc();
 }
 
