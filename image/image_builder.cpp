@@ -173,10 +173,13 @@ std::string check_injection_binaries(const ImageInputs& inputs) {
   if ((has_header || guest_case) &&
       built_for != (guest_case ? inputs.inject : layout::INJECT_NONE)) {
     const char* built_name = layout::inject_name(built_for);
-    return option + ": the guest was built for " +
-           (built_for == layout::INJECT_NONE ? std::string("no case")
-                                             : "case " + std::string(built_name ? built_name : "?")) +
-           (guest_case ? std::string("; give build/inject/") + name + ".bin" : std::string("; give build/guest.bin"));
+    const std::string built =
+        built_for == layout::INJECT_NONE
+            ? std::string("no case")
+            : "case " + std::string(built_name != nullptr ? built_name : "?");
+    const std::string give =
+        guest_case ? "build/inject/" + std::string(name) + ".bin" : std::string("build/guest.bin");
+    return option + ": the guest was built for " + built + "; give " + give;
   }
   return "";
 }

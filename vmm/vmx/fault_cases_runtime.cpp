@@ -167,7 +167,7 @@ uint64_t feature_control_as_read(uint64_t value) {
 void before_guest_check() {
   // The cases that damage the guest header on the disk (mkimage wrote the
   // value): what the image holds, said before the VMM looks at it.
-  if (const layout::GuestHeaderInjection* damage = layout::find_guest_header_injection(inject_case)) {
+  if (const auto* damage = layout::find_guest_header_injection(inject_case)) {
     note_injection("the guest header has %s 0x%x", damage->field, damage->value);
   }
 }

@@ -12,7 +12,8 @@ namespace secondary = ia32::vmx::secondary_processor;
 GuestBounds choose_bounds(const CapabilityMsrs& msrs) {
   GuestBounds b{};
   b.wanted = demo_wanted_controls;
-  const uint32_t primary_allowed = allowed_settings(msrs, ControlWord::primary_processor).may_be_one;
+  const uint32_t primary_allowed =
+      allowed_settings(msrs, ControlWord::primary_processor).may_be_one;
   const uint32_t secondary_allowed =
       (primary_allowed & primary::activate_secondary_controls) != 0
           ? allowed_settings(msrs, ControlWord::secondary_processor).may_be_one

@@ -73,7 +73,8 @@ CapabilityMsrs read_capabilities() {
   print_capabilities(msrs);
   // The VMXON region and the VMCS are one 4 KiB page each, write-back.
   const VmxBasic basic{msrs.basic};
-  if (basic.region_bytes() > 4096 || basic.vmcs_memory_type() != ia32::vmx::memory_type_write_back) {
+  if (basic.region_bytes() > 4096 ||
+      basic.vmcs_memory_type() != ia32::vmx::memory_type_write_back) {
     end_run("vmx-failed", "step=basic error=0 region=%u memory-type=%u", basic.region_bytes(),
             basic.vmcs_memory_type());
   }
