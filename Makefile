@@ -4,6 +4,9 @@
 #   make run     boot it in Bochs (headless), COM1 on the terminal
 #   make test    unit tests on the host, then boot tests in Bochs
 #   make bench   boot-time and size figures (emulated instructions)
+#   make inject-build
+#                the fault-injection build: build/inject/vmm.bin (with the
+#                hooks) and build/inject/guest-<case>.bin per guest case
 #   make disk2 KIND=mbr-empty|mbr-vbr|grub
 #                a guest disk for chain mode from Debian's boot code
 #
