@@ -46,8 +46,6 @@ vmx::HostState vmm_host_state(const vmx::CapabilityMsrs& msrs) {
   host.tr_base = layout::VMM_ADDR + 0x9400;
   host.ia32_pat = vmx::guest_pat;
   host.ia32_efer = 0x500;  // LME, LMA
-  host.rip = exit_stub;
-  host.rsp = exit_stack_top;
   return host;
 }
 
@@ -55,6 +53,8 @@ vmx::PlanInputs vmm_plan_inputs(const vmx::CapabilityMsrs& msrs, VmmMemory& memo
   return vmx::PlanInputs{
       msrs,
       vmm_host_state(msrs),
+      exit_stub,
+      exit_stack_end,
       checked_guest_header(),
       layout::GUEST_ADDR,
       tsc_ticks_in_limit,

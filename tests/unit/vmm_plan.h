@@ -24,7 +24,7 @@ inline constexpr uint64_t io_bitmap_b_physical = 0x431000;
 inline constexpr uint64_t ept_physical = 0x432000;
 inline constexpr uint64_t page_directory_physical = 0x436000;
 inline constexpr uint64_t exit_stub = 0x402340;
-inline constexpr uint64_t exit_stack_top = 0x440000 - 8;
+inline constexpr uint64_t exit_stack_end = 0x440000;
 // A TSC rate: 2 s of guest time at 1 GHz.
 inline constexpr uint64_t tsc_ticks_in_limit = 2000000000ull;
 

@@ -100,6 +100,10 @@ VmcsPlan plan_vmcs(const PlanInputs& in) {
         guest_timer::preemption_timer_value(in.tsc_ticks_in_limit, plan.timer_shift);
   }
   image.host = in.host;
+  image.host.rip = in.exit_stub;
+  // 8 below a 16-byte boundary: after the stub's pushes RSP is 16-aligned
+  // for its call, as the ABI wants (vmx/exit_stub.asm).
+  image.host.rsp = (in.exit_stack_end & ~uint64_t{15}) - 8;
   return plan;
 }
 

@@ -37,7 +37,9 @@ struct PlanMemory {
 
 struct PlanInputs {
   CapabilityMsrs msrs;
-  HostState host;               // the VMM as it runs in VMX operation; RSP/RIP of the exit stub
+  HostState host;               // the VMM as it runs in VMX operation (RSP and RIP: below)
+  uint64_t exit_stub;           // vmx_exit_stub: where every VM exit enters the VMM
+  uint64_t exit_stack_end;      // the end of the stack the exit handlers run on
   layout::GuestHeader guest;    // the VMM's checked copy (vmx/guest_header_check.h)
   uint32_t guest_base;          // where the guest is loaded (layout::GUEST_ADDR)
   uint64_t tsc_ticks_in_limit;  // the guest's time bound in TSC ticks (vmx/guest_timer.h)

@@ -42,8 +42,8 @@ VmcsPlan plan;
 
 uint64_t physical_address(const void* p) { return reinterpret_cast<uint64_t>(p); }
 
-// The state a VM exit loads: the VMM as it runs now, except RSP and RIP,
-// which lead to the exit stub on its own stack.
+// The state a VM exit loads: the VMM as it runs now (RSP and RIP, to the
+// exit stub on its own stack, are the plan's).
 HostState describe_host() {
   HostState host{};
   uint16_t s;
@@ -81,10 +81,6 @@ HostState describe_host() {
   host.sysenter_eip = rdmsr(msr::sysenter_eip);
   host.ia32_pat = rdmsr(msr::pat);
   host.ia32_efer = rdmsr(msr::efer);
-  // 8 below a 16-byte boundary: after the stub's pushes RSP is 16-aligned
-  // for its call, as the ABI wants.
-  host.rsp = physical_address(exit_stack + sizeof(exit_stack) - 8);
-  host.rip = reinterpret_cast<uint64_t>(&vmx_exit_stub);
   return host;
 }
 
@@ -156,6 +152,8 @@ const VmcsPlan& build_vmcs(const CapabilityMsrs& msrs, const layout::GuestHeader
   const PlanInputs inputs{
       msrs,
       describe_host(),
+      reinterpret_cast<uint64_t>(&vmx_exit_stub),
+      physical_address(exit_stack + sizeof(exit_stack)),
       guest,
       layout::GUEST_ADDR,
       tsc_ticks_in_limit,
