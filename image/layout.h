@@ -130,7 +130,9 @@ inline constexpr uint32_t STAGE2_MAGIC = 0x32534D56;            // "VMS2"
 inline constexpr uint32_t BOOTINFO_MAGIC = 0x49424D56;          // "VMBI"
 
 // Fault-injection cases (`make image INJECT=<name>`): written into the
-// header as a number, acted on by the VMM. X(constant, number, name, result):
+// header as a number, acted on by the injection build of the VMM
+// (build/inject/vmm.bin, vmm/vmx/fault_cases.h); a guest-* case runs in the
+// guest built for it (build/inject/guest-<case>.bin). X(constant, number, name, result):
 // result is the code the run ends with (`make run INJECT=<name>` expects it).
 #define VMXBOOT_INJECT_CASES(X)                                            \
   X(INJECT_NONE, 0, "none", "ok")                                          \
