@@ -273,7 +273,7 @@ $(HOSTB)/unit/%.o: %.cpp | deps-test
 $(HOSTB)/unit_tests: $(UNIT_OBJS)
 	$(CXX) $(UNIT_OBJS) -lgtest -lgtest_main -pthread -o $@
 
-unit: $(HOSTB)/unit_tests $(B)/guest.bin $(IMG)
+unit: $(HOSTB)/unit_tests $(B)/guest.bin $(IMG) $(INJ)/vmm.bin
 	VMXBOOT_GUEST_BIN=$(B)/guest.bin VMXBOOT_BUILD=$(B) $(HOSTB)/unit_tests
 
 # Each test file runs even when one before it fails (every count real).
