@@ -610,9 +610,9 @@ def build_variant(path, *mkimage_args):
             vmm = f"{b}/inject/vmm.bin"
         if case.startswith("guest-"):
             guest = f"{b}/inject/{case}.bin"
-        for path in (vmm, guest):
-            if not os.path.exists(path):
-                raise RuntimeError(f"{path} is missing: run `make inject-build`")
+        for binary in (vmm, guest):
+            if not os.path.exists(binary):
+                raise RuntimeError(f"{binary} is missing: run `make inject-build`")
     out = subprocess.run([os.path.join(b, "host", "mkimage"), "--stage1", f"{b}/stage1.bin",
                           "--stage2", f"{b}/stage2.bin", "--vmm", vmm, "--guest", guest,
                           "--out", path, *args], capture_output=True, text=True)
