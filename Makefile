@@ -1,6 +1,7 @@
 # vmxboot — build, run and test.
 #
-#   make image   build build/vmxboot.img and print its layout
+#   make image   build build/vmxboot.img and print its layout (read back from it)
+#   make inspect check a vmxboot disk: IMG=<file> or DEV=/dev/sdX (read-only)
 #   make run     boot it in Bochs (headless), COM1 on the terminal
 #   make test    unit tests on the host, then boot tests in Bochs
 #   make bench   boot-time and size figures (emulated instructions)
@@ -9,8 +10,9 @@
 #                hooks) and build/inject/guest-<case>.bin per guest case
 #   make disk2 KIND=mbr-empty|mbr-vbr|grub
 #                a guest disk for chain mode from Debian's boot code
+#   make fuzz    run each fuzz target FUZZ_SECONDS (tests/fuzz/README.md)
 #
-# Missing Debian packages are installed when run as root (tests/tools/
+# Missing Debian packages are installed when run as root (tools/
 # ensure-packages.sh); otherwise it says what to install.
 
 SHELL := /bin/bash
@@ -40,14 +42,14 @@ FREESTANDING := -std=c++20 -ffreestanding -fno-exceptions -fno-rtti -nostdlib \
   -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
   -fno-use-cxa-atexit -fno-threadsafe-statics -mgeneral-regs-only -Os $(WARN) \
   -ffunction-sections -fdata-sections \
-  -I. -Iimage -Ivmm
+  -I. -Iabi -Iimage -Ivmm
 # stage2's C++ also runs on the 32-bit-only CPUs (to say so): i586, no CMOV.
 # String operations GCC inlines (struct copies, __builtin_memcpy) as REP MOVS
 # and STOS by whole words: Bochs, where boot time is measured, counts every
 # iteration, and -Os would pick REP MOVSB (1 per byte, 4x the work).
 CXXFLAGS_32 := $(FREESTANDING) -m32 -march=i586 -mtune=generic -mstringop-strategy=rep_4byte
 CXXFLAGS_64 := $(FREESTANDING) -m64 -mno-red-zone -mcmodel=small -mstringop-strategy=rep_8byte
-HOST_CXXFLAGS := -std=c++20 -O1 -g $(WARN) -I. -Iimage -Ivmm
+HOST_CXXFLAGS := -std=c++20 -O1 -g $(WARN) -I. -Iabi -Iimage -Ivmm
 # The unit tests unoptimised: GoogleTest's templates compile 2.4x faster at
 # -O0, and the shared code is built with -Os (and -Werror) for the VMM anyway.
 UNIT_CXXFLAGS := $(HOST_CXXFLAGS) -O0
@@ -55,39 +57,47 @@ UNIT_CXXFLAGS := $(HOST_CXXFLAGS) -O0
 layout_value = $(shell sed -n 's/^%define $(1) //p' $(GEN)/layout.inc)
 
 # ---------------------------------------------------------------- sources
-LIB_SRCS    := $(wildcard vmm/lib/*.cpp)
+LIB_SRCS    := $(wildcard common/*.cpp)
 # Host-testable pure logic (no port I/O, no privileged instructions): not
 # *_runtime.cpp, nor vmm/vmx/bringup/ (the phases that carry the plan out).
-LIB_PURE    := $(filter-out vmm/lib/console.cpp vmm/lib/end_run.cpp vmm/lib/uart16550.cpp vmm/lib/boot_report.cpp vmm/lib/end_wait.cpp,$(LIB_SRCS))
+LIB_PURE    := $(filter-out common/console.cpp common/end_run.cpp common/uart16550.cpp common/boot_report.cpp common/end_wait.cpp,$(LIB_SRCS))
 VMX_PURE    := $(filter-out %_runtime.cpp,$(wildcard vmm/vmx/*.cpp))
-STAGE2_CPP  := stage2/main32.cpp vmm/runtime.cpp vmm/lib/console.cpp vmm/lib/end_run.cpp \
-               vmm/lib/uart16550.cpp vmm/lib/vga_text.cpp vmm/lib/format.cpp vmm/lib/acpi.cpp \
-               vmm/lib/crc32c.cpp vmm/lib/paging.cpp vmm/lib/boot_report.cpp vmm/lib/end_wait.cpp \
-               vmm/lib/piix4_power.cpp
+STAGE2_CPP  := stage2/main32.cpp vmm/runtime.cpp common/console.cpp common/end_run.cpp \
+               common/uart16550.cpp common/vga_text.cpp common/format.cpp common/acpi.cpp \
+               common/crc32c.cpp common/paging.cpp common/boot_report.cpp common/end_wait.cpp \
+               common/piix4_power.cpp image/image_check.cpp
 VMM_CPP     := $(wildcard vmm/*.cpp) $(LIB_SRCS) $(wildcard vmm/vmx/*.cpp) \
                $(wildcard vmm/vmx/bringup/*.cpp)
 VMM_ASM     := $(filter-out vmm/symbols_empty.asm,$(wildcard vmm/*.asm)) $(wildcard vmm/vmx/*.asm)
-IMAGE_LIB   := image/image_builder.cpp image/image_file.cpp
+IMAGE_LIB   := image/image_builder.cpp image/image_file.cpp image/image_check.cpp \
+               image/image_inspect.cpp
+IMAGE_HDRS  := $(wildcard image/*.h abi/*.h) common/crc32c.h
+# The fuzz targets' functions (not their libFuzzer entry points): the unit
+# tests replay the committed corpus through them.
+FUZZ_LIB    := $(filter-out %_fuzz.cpp,$(wildcard tests/fuzz/*.cpp))
 # The tests and their support code (tests/unit/*.cpp), then what they test.
-UNIT_SRCS   := $(wildcard tests/unit/*.cpp) $(LIB_PURE) $(VMX_PURE) $(IMAGE_LIB)
+UNIT_SRCS   := $(wildcard tests/unit/*.cpp) $(LIB_PURE) $(VMX_PURE) $(IMAGE_LIB) $(FUZZ_LIB)
 
 STAGE2_OBJS := $(B)/stage2/stage2.o $(patsubst %.cpp,$(B)/stage2/%.o,$(STAGE2_CPP))
 VMM_OBJS    := $(patsubst %.asm,$(B)/vmm/%.o,$(VMM_ASM)) $(patsubst %.cpp,$(B)/vmm/%.o,$(VMM_CPP))
 
 IMG := $(B)/vmxboot.img
 
-.PHONY: image run test unit integration bench clean deps deps-build deps-test deps-disk2 screenshot usb disk2 inject-build
+.PHONY: image inspect run test unit integration bench fuzz clean deps deps-build deps-test deps-fuzz \
+  deps-disk2 screenshot usb disk2 inject-build
 
 # ---------------------------------------------------------------- packages
 deps-build:
-	@tests/tools/ensure-packages.sh build
+	@tools/ensure-packages.sh build
 deps-test:
-	@tests/tools/ensure-packages.sh test
+	@tools/ensure-packages.sh test
 deps-disk2:
-	@tests/tools/ensure-packages.sh disk2
+	@tools/ensure-packages.sh disk2
+deps-fuzz:
+	@tools/ensure-packages.sh fuzz
 
 # ---------------------------------------------------------------- generated
-$(HOSTB)/gen_layout_inc: image/gen_layout_inc.cpp image/layout.h image/guest_header.h vmm/ia32/exceptions.h vmm/lib/uart16550_registers.h | deps-build
+$(HOSTB)/gen_layout_inc: abi/gen_layout_inc.cpp abi/layout.h abi/guest_header.h vmm/ia32/exceptions.h common/uart16550_registers.h | deps-build
 	@mkdir -p $(@D)
 	$(CXX) $(HOST_CXXFLAGS) $< -o $@
 
@@ -104,7 +114,7 @@ $(B)/stage2/stage2.o: stage2/stage2.asm $(GEN)/layout.inc
 	@mkdir -p $(@D)
 	$(NASM) -f elf32 -I $(GEN)/ $< -o $@
 
-$(B)/stage2/%.o: %.cpp image/layout.h
+$(B)/stage2/%.o: %.cpp abi/layout.h
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS_32) -MMD -MP -c $< -o $@
 
@@ -131,11 +141,11 @@ $(INJ)/vmm/%.o: %.asm $(GEN)/layout.inc
 	@mkdir -p $(@D)
 	$(NASM) -f elf64 -I $(GEN)/ $< -o $@
 
-$(B)/vmm/%.o: %.cpp image/layout.h
+$(B)/vmm/%.o: %.cpp abi/layout.h
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS_64) -MMD -MP -c $< -o $@
 
-$(INJ)/vmm/%.o: %.cpp image/layout.h
+$(INJ)/vmm/%.o: %.cpp abi/layout.h
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS_64) -DVMXBOOT_INJECT -MMD -MP -c $< -o $@
 
@@ -177,7 +187,7 @@ $(B)/guest.bin: guest/guest.asm $(GEN)/layout.inc
 
 # A guest fault-injection case is a guest of its own: build/inject/guest-spin.bin
 # is guest/guest.asm with -DINJECT_CASE=INJECT_GUEST_SPIN (guest/inject_cases.asm).
-GUEST_CASES := $(shell sed -n 's/.*INJECT_GUEST_[A-Z0-9_]*, [0-9]*, "\([a-z0-9-]*\)".*/\1/p' image/layout.h)
+GUEST_CASES := $(shell sed -n 's/.*INJECT_GUEST_[A-Z0-9_]*, [0-9]*, "\([a-z0-9-]*\)".*/\1/p' abi/layout.h)
 GUEST_CASE_BINS := $(patsubst %,$(INJ)/%.bin,$(GUEST_CASES))
 
 $(INJ)/guest-%.bin: guest/guest.asm guest/inject_cases.asm $(GEN)/layout.inc
@@ -189,9 +199,13 @@ $(INJ)/guest-%.bin: guest/guest.asm guest/inject_cases.asm $(GEN)/layout.inc
 inject-build: $(INJ)/vmm.bin $(GUEST_CASE_BINS)
 
 # ---------------------------------------------------------------- image
-$(HOSTB)/mkimage: image/mkimage.cpp $(IMAGE_LIB) vmm/lib/crc32c.cpp image/layout.h image/guest_header.h image/image_builder.h image/image_file.h
+$(HOSTB)/mkimage: image/mkimage.cpp $(IMAGE_LIB) common/crc32c.cpp $(IMAGE_HDRS)
 	@mkdir -p $(@D)
-	$(CXX) $(HOST_CXXFLAGS) image/mkimage.cpp $(IMAGE_LIB) vmm/lib/crc32c.cpp -o $@
+	$(CXX) $(HOST_CXXFLAGS) image/mkimage.cpp $(IMAGE_LIB) common/crc32c.cpp -o $@
+
+$(HOSTB)/inspect: image/inspect.cpp $(IMAGE_LIB) common/crc32c.cpp $(IMAGE_HDRS) | deps-build
+	@mkdir -p $(@D)
+	$(CXX) $(HOST_CXXFLAGS) image/inspect.cpp $(IMAGE_LIB) common/crc32c.cpp -o $@
 
 # The image depends on the build options too: rebuild when they change.
 $(B)/image-options: FORCE
@@ -205,9 +219,17 @@ IMAGE_GUEST := $(if $(filter $(INJECT),$(GUEST_CASES)),$(INJ)/$(INJECT).bin,$(B)
 
 $(IMG): $(HOSTB)/mkimage $(B)/stage1.bin $(B)/stage2.bin $(IMAGE_VMM) $(IMAGE_GUEST) $(B)/image-options
 	$(HOSTB)/mkimage --stage1 $(B)/stage1.bin --stage2 $(B)/stage2.bin --vmm $(IMAGE_VMM) \
-	  --guest $(IMAGE_GUEST) --out $@ --end-wait $(END_WAIT) --inject $(INJECT)
+	  --guest $(IMAGE_GUEST) --out $@ --end-wait $(END_WAIT) --inject $(INJECT) --quiet
 
-image: $(IMG)
+# The layout every time, read back from the image file, not from its inputs.
+image: $(IMG) $(HOSTB)/inspect
+	@$(HOSTB)/inspect $(IMG)
+
+# make inspect [IMG=<file> | DEV=/dev/sdX]: any vmxboot disk, opened
+# read-only; exits non-zero naming the damaged region. Without either it
+# builds and checks build/vmxboot.img.
+inspect: $(HOSTB)/inspect $(if $(DEV)$(filter command line,$(origin IMG)),,$(IMG))
+	@$(HOSTB)/inspect '$(or $(DEV),$(IMG))'
 
 # ---------------------------------------------------------------- guest disks
 # make disk2 KIND=mbr-empty|mbr-vbr|grub: build/disk2-<kind>.img, a disk for
@@ -233,33 +255,21 @@ endif
 endif
 .PHONY: usb
 
-$(HOSTB)/usb_write: image/usb_write.cpp $(USB_WRITER) image/usb_writer.h | deps-build
+$(HOSTB)/usb_write: image/usb_write.cpp $(USB_WRITER) image/usb_writer.h $(IMAGE_LIB) $(IMAGE_HDRS) | deps-build
 	@mkdir -p $(@D)
-	$(CXX) $(HOST_CXXFLAGS) image/usb_write.cpp $(USB_WRITER) -o $@
+	$(CXX) $(HOST_CXXFLAGS) image/usb_write.cpp $(USB_WRITER) $(IMAGE_LIB) common/crc32c.cpp -o $@
 
 usb: $(IMG) $(HOSTB)/usb_write
 	$(HOSTB)/usb_write --image $(IMG) --device '$(DEV)' $(if $(CONFIRM),--confirm '$(CONFIRM)')
 
 # ---------------------------------------------------------------- run
 run: $(IMG) | deps-test
-	$(PYTHON) tests/tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --stream --show-vga \
+	$(PYTHON) tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --stream --show-vga \
 	  --expect-result $(or $(EXPECT),$(shell $(HOSTB)/mkimage --result-of $(INJECT)))
 
 # The README's picture: the final VGA screen of a real Bochs run.
 screenshot: $(IMG) | deps-test
-	$(PYTHON) tests/tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --png image/screen.png
-
-# ---------------------------------------------------------------- fuzzing
-# Target <name>: tests/fuzz/<name>_fuzz.cpp (libFuzzer's entry) over
-# tests/fuzz/<name>.cpp (fuzz_<name>, tests/fuzz/fuzz_targets.h) and the
-# project sources it tests; its corpus is tests/fuzz/corpus/<name>/, which
-# the unit tests replay (the fuzz_<name> functions are linked into them).
-FUZZ_TARGETS += guest_header
-FUZZ_SRCS_guest_header := tests/fuzz/guest_header.cpp vmm/vmx/guest_header_check.cpp \
-  vmm/vmx/guest_state.cpp
-FUZZ_TARGETS += acpi
-FUZZ_SRCS_acpi := tests/fuzz/acpi.cpp vmm/lib/acpi.cpp
-UNIT_SRCS := $(sort $(UNIT_SRCS) $(filter-out %_fuzz.cpp,$(wildcard tests/fuzz/*.cpp)))
+	$(PYTHON) tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --png docs/screen.png
 
 # ---------------------------------------------------------------- tests
 # One object per source, so that `make -j` builds them on every core; header
@@ -273,7 +283,7 @@ $(HOSTB)/unit/%.o: %.cpp | deps-test
 $(HOSTB)/unit_tests: $(UNIT_OBJS)
 	$(CXX) $(UNIT_OBJS) -lgtest -lgtest_main -pthread -o $@
 
-unit: $(HOSTB)/unit_tests $(B)/guest.bin $(IMG) $(INJ)/vmm.bin
+unit: $(HOSTB)/unit_tests $(HOSTB)/inspect $(B)/guest.bin $(IMG) $(INJ)/vmm.bin
 	VMXBOOT_GUEST_BIN=$(B)/guest.bin VMXBOOT_BUILD=$(B) $(HOSTB)/unit_tests
 
 # Each test file runs even when one before it fails (every count real).
@@ -298,7 +308,39 @@ test: | deps-test
 	exit $$status
 
 bench: $(IMG) | deps-test
-	$(PYTHON) tests/tools/bench.py --build $(B)
+	$(PYTHON) tools/bench.py --build $(B)
+
+# ---------------------------------------------------------------- fuzzing
+# tests/fuzz/README.md: target <name> is tests/fuzz/<name>_fuzz.cpp (the
+# libFuzzer entry) over the project sources FUZZ_SRCS_<name>; each runs
+# FUZZ_SECONDS on a copy of its corpus tests/fuzz/corpus/<name>/ (FUZZ_KEEP=1
+# merges what it found back into the corpus, minimized).
+FUZZ_TARGETS += image_header
+FUZZ_SRCS_image_header := tests/fuzz/image_header.cpp image/image_check.cpp common/crc32c.cpp
+FUZZ_TARGETS += guest_header
+FUZZ_SRCS_guest_header := tests/fuzz/guest_header.cpp vmm/vmx/guest_header_check.cpp \
+  vmm/vmx/guest_state.cpp
+FUZZ_TARGETS += acpi
+FUZZ_SRCS_acpi := tests/fuzz/acpi.cpp common/acpi.cpp
+
+FUZZ_SECONDS ?= 30
+FUZZ_CXX     ?= clang++
+FUZZ_FLAGS   := -std=c++20 -g -O1 $(WARN) -I. -Iabi -Iimage -Ivmm \
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZB        := $(HOSTB)/fuzz
+
+FUZZ_HDRS    := $(wildcard tests/fuzz/*.h abi/*.h image/*.h common/*.h vmm/ia32/*.h vmm/ia32/*/*.h vmm/vmx/*.h)
+
+.SECONDEXPANSION:
+$(FUZZB)/%_fuzz: tests/fuzz/%_fuzz.cpp $$(FUZZ_SRCS_$$*) $(FUZZ_HDRS) | deps-fuzz
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) $< $(FUZZ_SRCS_$*) -o $@
+
+# Every target runs even when one finds something, so that each says so.
+fuzz: $(foreach t,$(FUZZ_TARGETS),$(FUZZB)/$(t)_fuzz)
+	@status=0; for t in $(FUZZ_TARGETS); do \
+	  tools/run_fuzz.sh $$t $(FUZZB)/$${t}_fuzz $(FUZZ_SECONDS) $(FUZZ_KEEP) || status=1; \
+	done; exit $$status
 
 clean:
 	rm -rf $(B)

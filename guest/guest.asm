@@ -14,7 +14,7 @@
 ; (vector 13 -> guest_isrGPF), which reports with VMCALL: a VM exit, the end.
 ;
 ; Build: nasm -f bin -I build/gen/ guest/guest.asm -o build/guest.bin
-; (build/gen/layout.inc is printed by image/gen_layout_inc.cpp).
+; (build/gen/layout.inc is printed by abi/gen_layout_inc.cpp).
 
 %include "layout.inc"
 
@@ -63,7 +63,7 @@ GUEST_CASE equ INJECT_NONE
 SELECTOR_LDT_BIT equ 4
 
 ; ---------------------------------------------------------------------------
-; Header (image/guest_header.h). FIELD checks each offset against the C++
+; Header (abi/guest_header.h). FIELD checks each offset against the C++
 ; definition: a field out of place makes one of the two TIMES negative.
 ; ---------------------------------------------------------------------------
 org 0

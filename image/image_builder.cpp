@@ -7,8 +7,8 @@
 #include <cstring>
 
 #include "guest_header.h"
+#include "common/crc32c.h"
 #include "layout.h"
-#include "lib/crc32c.h"
 
 namespace image {
 namespace {
@@ -43,12 +43,6 @@ std::string hex32(uint32_t value) {
   return text;
 }
 
-std::string chs_text(Chs chs) {
-  char text[24];
-  std::snprintf(text, sizeof text, "%u/%u/%u", chs.cylinder, chs.head, chs.sector);
-  return text;
-}
-
 void put_le16(uint8_t* out, uint16_t value) {
   out[0] = uint8_t(value);
   out[1] = uint8_t(value >> 8);
@@ -58,12 +52,21 @@ void put_le32(uint8_t* out, uint32_t value) {
   for (int i = 0; i < 4; ++i) out[i] = uint8_t(value >> (8 * i));
 }
 
+uint32_t get_le32(const uint8_t* in) {
+  return uint32_t(in[0]) | (uint32_t(in[1]) << 8) | (uint32_t(in[2]) << 16) |
+         (uint32_t(in[3]) << 24);
+}
+
 // Partition-entry CHS: head; sector in bits 5:0 with cylinder bits 9:8 in
 // bits 7:6; cylinder bits 7:0.
 void put_chs(uint8_t* out, Chs chs) {
   out[0] = chs.head;
   out[1] = uint8_t((chs.sector & 0x3F) | ((chs.cylinder >> 2) & 0xC0));
   out[2] = uint8_t(chs.cylinder & 0xFF);
+}
+
+Chs get_chs(const uint8_t* in) {
+  return {uint16_t(in[2] | ((in[1] & 0xC0) << 2)), in[0], uint8_t(in[1] & 0x3F)};
 }
 
 std::string check_stage1(const InputFile& stage1) {
@@ -149,7 +152,7 @@ namespace {
 
 // A fault-injection case needs the binaries built for it: only the injection
 // build of the VMM has the hooks that act on the header's case (its marker
-// text, image/layout.h), and a guest case runs only in the guest assembled
+// text, abi/layout.h), and a guest case runs only in the guest assembled
 // for it (its header's inject field, guest/inject_cases.asm). Any other
 // pairing would boot and quietly run no case, or the wrong one.
 std::string check_injection_binaries(const ImageInputs& inputs) {
@@ -210,7 +213,7 @@ BuildResult build_image(const ImageInputs& inputs) {
 
   // stage2 as it goes to disk, zero padded to whole sectors: its first
   // sector carries stage2's sector count and the sum of the other sectors
-  // (its own check of them, image/layout.h), and the dword that makes its
+  // (its own check of them, abi/layout.h), and the dword that makes its
   // dwords sum to the magic (stage1's check), all before its CRC is taken.
   std::vector<uint8_t> stage2_bytes = inputs.payloads[layout::PAYLOAD_STAGE2].bytes;
   const uint32_t stage2_sectors = sectors_for(stage2_bytes.size());
@@ -236,7 +239,7 @@ BuildResult build_image(const ImageInputs& inputs) {
     return result;
   }
   // The guest as it goes to disk: with its header damaged for the injection
-  // cases that ask for it (image/guest_header.h), before its CRC is taken.
+  // cases that ask for it (abi/guest_header.h), before its CRC is taken.
   std::vector<uint8_t> guest_bytes = inputs.payloads[layout::PAYLOAD_GUEST].bytes;
   if (const auto* damage = layout::find_guest_header_injection(inputs.inject)) {
     if (guest_bytes.size() < damage->offset + 4) {
@@ -287,95 +290,58 @@ BuildResult build_image(const ImageInputs& inputs) {
   uint8_t* header_sector = disk + size_t(layout::HEADER_LBA) * SECTOR_SIZE;
   std::memcpy(header_sector, &header, sizeof header);
 
-  // MBR: stage1, then a disk signature that changes with the content (so two
-  // different images plugged in at once do not collide, yet a rebuild from the
-  // same inputs is byte-identical), then the one partition entry.
+  // MBR: stage1, the load count, the disk signature, the partition table.
   std::memcpy(disk, inputs.stage1.bytes.data(), SECTOR_SIZE);
   // stage1 reads the header, stage2 and the spare's first sector behind it in
   // one read of this many sectors.
   put_le16(disk + layout::MBR_LOAD_SECTORS_OFFSET, uint16_t(1 + stage2.sectors + 1));
+  put_le32(disk + kDiskSignatureOffset, disk_signature(disk, header));
+  encode_partition_table(image_partition_table(disk_sectors), disk + kPartitionTableOffset);
+  return result;
+}
+
+uint32_t disk_signature(const uint8_t* mbr, const layout::ImageHeader& header) {
   // (Not over the whole header sector: a CRC run over a message followed by
   // its own CRC always ends in the same value.)
-  image.disk_signature = crc32c_update(crc32c(disk, kDiskSignatureOffset), &header,
-                                      offsetof(layout::ImageHeader, header_crc32));
-  if (image.disk_signature == 0) image.disk_signature = kFallbackDiskSignature;
-  put_le32(disk + kDiskSignatureOffset, image.disk_signature);
+  const uint32_t signature = crc32c_update(crc32c(mbr, kDiskSignatureOffset), &header,
+                                           offsetof(layout::ImageHeader, header_crc32));
+  return signature != 0 ? signature : kFallbackDiskSignature;
+}
 
+PartitionTable image_partition_table(uint32_t disk_sectors) {
   // One active entry with a non-zero type: several BIOSes list a USB stick as
   // bootable only then. It starts at the header and runs to the image's end.
-  PartitionEntry& partition = image.partition;
+  PartitionTable table = {};
+  PartitionEntry& partition = table.entries[0];
   partition.boot_flag = kBootFlagActive;
   partition.type = kPartitionTypeNonFsData;
   partition.first_lba = layout::HEADER_LBA;
   partition.sectors = disk_sectors - partition.first_lba;
   partition.first_chs = lba_to_chs(partition.first_lba);
   partition.last_chs = lba_to_chs(partition.first_lba + partition.sectors - 1);
-  uint8_t* entry = disk + kPartitionTableOffset;
-  entry[0] = partition.boot_flag;
-  put_chs(entry + 1, partition.first_chs);
-  entry[4] = partition.type;
-  put_chs(entry + 5, partition.last_chs);
-  put_le32(entry + 8, partition.first_lba);
-  put_le32(entry + 12, partition.sectors);
-
-  image.regions.push_back({"mbr", 0, 1, SECTOR_SIZE, true, layout::STAGE1_ADDR, true,
-                           crc32c(disk, SECTOR_SIZE)});
-  image.regions.push_back({"header", layout::HEADER_LBA, 1, sizeof header, true,
-                           layout::HEADER_ADDR, true, header.header_crc32});
-  for (const PayloadSpec& spec : kPayloadSpecs) {
-    const layout::PayloadEntry& payload = header.payloads[spec.index];
-    image.regions.push_back({spec.name, payload.first_lba, payload.sectors, payload.size, true,
-                             payload.load_addr, true, payload.crc32});
-    if (spec.index == layout::PAYLOAD_STAGE2) {
-      image.regions.push_back({"spare", layout::stage2_spare_lba(payload.sectors), payload.sectors,
-                               payload.size, false, 0, true, payload.crc32});
-    }
-  }
-  const uint32_t padding_sectors = disk_sectors - image.payload_end_lba;
-  image.regions.push_back({"padding", image.payload_end_lba, padding_sectors,
-                           padding_sectors * SECTOR_SIZE, false, 0, false, 0});
-
-  return result;
+  return table;
 }
 
-std::string format_layout(const BuiltImage& image) {
-  std::string text;
-  char line[160];
-  std::snprintf(line, sizeof line, "%-8s %9s %8s %8s %10s %10s\n", "region", "first LBA",
-                "sectors", "bytes", "load addr", "CRC32");
-  text += line;
-  for (const Region& region : image.regions) {
-    const std::string load = region.has_load_addr ? hex32(region.load_addr) : "-";
-    const std::string crc = region.has_crc32 ? hex32(region.crc32) : "-";
-    std::snprintf(line, sizeof line, "%-8s %9u %8u %8u %10s %10s\n", region.name.c_str(),
-                  region.first_lba, region.sectors, region.bytes, load.c_str(), crc.c_str());
-    text += line;
+void encode_partition_table(const PartitionTable& table, uint8_t* bytes) {
+  for (const PartitionEntry& partition : table.entries) {
+    bytes[0] = partition.boot_flag;
+    put_chs(bytes + 1, partition.first_chs);
+    bytes[4] = partition.type;
+    put_chs(bytes + 5, partition.last_chs);
+    put_le32(bytes + 8, partition.first_lba);
+    put_le32(bytes + 12, partition.sectors);
+    bytes += kPartitionEntryBytes;
   }
-  const PartitionEntry& p = image.partition;
-  std::snprintf(line, sizeof line, "\n%-9s %9s %4s %9s %8s %11s %11s\n", "partition",
-                "boot flag", "type", "first LBA", "sectors", "first CHS", "last CHS");
-  text += line;
-  std::snprintf(line, sizeof line, "%-9d %9s 0x%02X %9u %8u %11s %11s\n", 1,
-                p.boot_flag == kBootFlagActive ? "0x80 boot" : "0x00", p.type, p.first_lba,
-                p.sectors, chs_text(p.first_chs).c_str(), chs_text(p.last_chs).c_str());
-  text += line;
-  const char* inject = layout::inject_name(image.header.inject);
-  const std::string outcome =
-      image.header.inject == layout::INJECT_NONE || inject == nullptr
-          ? std::string()
-          : std::string(" (a run ends result=") + layout::inject_result(image.header.inject) + ")";
-  std::snprintf(line, sizeof line,
-                "\ndisk signature 0x%08X, stage2 rest sum 0x%08X, end wait %u s, inject %s%s\n",
-                image.disk_signature, image.stage2_rest_sum32,
-                image.header.end_wait_seconds, inject ? inject : "?", outcome.c_str());
-  text += line;
-  const uint32_t disk_sectors = image.header.disk_sectors;
-  std::snprintf(line, sizeof line,
-                "image: %u sectors, %zu bytes (%u cylinders of %u heads x %u sectors)\n",
-                disk_sectors, image.bytes.size(), disk_sectors / kCylinderSectors, kHeads,
-                kSectorsPerTrack);
-  text += line;
-  return text;
+}
+
+PartitionTable decode_partition_table(const uint8_t* bytes) {
+  PartitionTable table;
+  for (PartitionEntry& partition : table.entries) {
+    partition = {bytes[0], bytes[4], get_chs(bytes + 1), get_chs(bytes + 5), get_le32(bytes + 8),
+                 get_le32(bytes + 12)};
+    bytes += kPartitionEntryBytes;
+  }
+  return table;
 }
 
 }  // namespace image

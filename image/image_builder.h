@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "image_check.h"
 #include "layout.h"
 
 namespace image {
@@ -37,7 +38,8 @@ inline constexpr uint8_t kBootFlagActive = 0x80;
 // "Non-FS data": the partition holds our own format, which no OS should mount.
 inline constexpr uint8_t kPartitionTypeNonFsData = 0xDA;
 
-// Where and how big one payload may be, straight from layout.h.
+// Where and how big one payload may be: the header check's limits
+// (image_check.h), with the name used in messages.
 struct PayloadSpec {
   const char* name;  // as in PayloadEntry::name and in messages
   uint32_t index;    // layout::PAYLOAD_*
@@ -46,18 +48,19 @@ struct PayloadSpec {
   const char* limit;   // why max_bytes, for the error message
 };
 inline constexpr PayloadSpec kPayloadSpecs[layout::PAYLOAD_COUNT] = {
-    // (stage2's window also holds its spare copy's first sector: stage1
-    // reads that with it.)
-    {layout::PAYLOAD_NAMES[layout::PAYLOAD_STAGE2], layout::PAYLOAD_STAGE2, layout::STAGE2_ADDR,
-     layout::STAGE2_MAX_SECTORS * layout::SECTOR_SIZE,
+    {layout::PAYLOAD_NAMES[layout::PAYLOAD_STAGE2], layout::PAYLOAD_STAGE2,
+     image_check::kPayloadLimits[layout::PAYLOAD_STAGE2].load_addr,
+     image_check::kPayloadLimits[layout::PAYLOAD_STAGE2].max_bytes,
      "stage2 and the spare copy of its first sector must fit 0x8000..0xFE00, which stage1 reads "
      "in one run"},
-    {layout::PAYLOAD_NAMES[layout::PAYLOAD_VMM], layout::PAYLOAD_VMM, layout::VMM_ADDR,
-     layout::VMM_MAX_FILE_BYTES,
+    {layout::PAYLOAD_NAMES[layout::PAYLOAD_VMM], layout::PAYLOAD_VMM,
+     image_check::kPayloadLimits[layout::PAYLOAD_VMM].load_addr,
+     image_check::kPayloadLimits[layout::PAYLOAD_VMM].max_bytes,
      "stage2 reads the VMM into its staging area at 0x20000..0x80000 (384 KiB, below the EBDA "
      "and the BIOS) before moving it above 1 MiB"},
-    {layout::PAYLOAD_NAMES[layout::PAYLOAD_GUEST], layout::PAYLOAD_GUEST, layout::GUEST_ADDR,
-     layout::GUEST_MAX_BYTES,
+    {layout::PAYLOAD_NAMES[layout::PAYLOAD_GUEST], layout::PAYLOAD_GUEST,
+     image_check::kPayloadLimits[layout::PAYLOAD_GUEST].load_addr,
+     image_check::kPayloadLimits[layout::PAYLOAD_GUEST].max_bytes,
      "the guest must fit 0x10000..0x20000, between stage2 and the staging area"},
 };
 
@@ -78,9 +81,10 @@ struct Chs {
   uint16_t cylinder;
   uint8_t head;
   uint8_t sector;  // 1-based
+  bool operator==(const Chs&) const = default;
 };
 
-// The partition entry as written into the MBR.
+// One 16-byte partition entry, decoded.
 struct PartitionEntry {
   uint8_t boot_flag;
   uint8_t type;
@@ -88,29 +92,14 @@ struct PartitionEntry {
   Chs last_chs;
   uint32_t first_lba;
   uint32_t sectors;
-};
-
-// One row of the layout table mkimage prints.
-struct Region {
-  std::string name;
-  uint32_t first_lba;
-  uint32_t sectors;
-  uint32_t bytes;  // bytes that matter (payload size, header struct size)
-  bool has_load_addr;
-  uint32_t load_addr;
-  bool has_crc32;
-  uint32_t crc32;
+  bool operator==(const PartitionEntry&) const = default;
 };
 
 struct BuiltImage {
   std::vector<uint8_t> bytes;  // the whole image, disk_sectors * 512 bytes
   layout::ImageHeader header;  // as written at LBA 1
-  PartitionEntry partition;
-  uint32_t disk_signature;
-  uint32_t payload_end_lba;  // first sector after the guest
+  uint32_t payload_end_lba;    // first sector after the guest
   uint32_t stage2_rest_sum32;  // in stage2's first sector (STAGE2_REST_SUM_OFFSET)
-  std::vector<Region> regions;
-  std::vector<std::string> warnings;
 };
 
 struct BuildResult {
@@ -121,8 +110,22 @@ struct BuildResult {
 
 BuildResult build_image(const ImageInputs& inputs);
 
-// The text mkimage prints on success: regions, partition table, total size.
-std::string format_layout(const BuiltImage& image);
+// The partition table mkimage writes for a disk of `disk_sectors`: one
+// active entry of type 0xDA from the header to the end, three empty ones.
+struct PartitionTable {
+  PartitionEntry entries[4];
+};
+PartitionTable image_partition_table(uint32_t disk_sectors);
+
+// Between a table and its 64 bytes at kPartitionTableOffset.
+void encode_partition_table(const PartitionTable& table, uint8_t* bytes);
+PartitionTable decode_partition_table(const uint8_t* bytes);
+
+// The disk signature mkimage writes at kDiskSignatureOffset: a CRC-32C of
+// the MBR's bytes before it and of the header (so it changes with the
+// content, yet a rebuild from the same inputs is byte-identical). The MBR
+// holds no CRC of its own: this is what shows damage to the boot code.
+uint32_t disk_signature(const uint8_t* mbr, const layout::ImageHeader& header);
 
 // "<name> payload '<path>' <what> (loads at 0x..., limit N bytes)": the one
 // way a payload problem is reported, also for files that cannot be read.

@@ -107,6 +107,12 @@ MkimageResult make_image_file(const MkimageRequest& request) {
     result.error = built.error;
     return result;
   }
+  result.report = inspect_disk(MemoryDisk(built.image.bytes));
+  if (!result.report.ok()) {
+    result.error = "the image built fails its own check (a bug in mkimage): " +
+                   result.report.errors.front();
+    return result;
+  }
   if (std::string error = write_file_atomically(request.out_path, built.image.bytes);
       !error.empty()) {
     result.error = error;

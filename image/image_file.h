@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "image_builder.h"
+#include "image_inspect.h"
 
 namespace image {
 
@@ -28,12 +29,14 @@ struct MkimageRequest {
 };
 
 struct MkimageResult {
-  std::string error;  // empty on success
-  BuiltImage image;   // valid on success
+  std::string error;   // empty on success
+  BuiltImage image;    // valid on success
+  DiskReport report;   // the image as `make inspect` sees it
 };
 
-// Reads every input, builds the image and writes it to out_path. On any
-// error nothing is written.
+// Reads every input, builds the image, checks it as the boot chain will
+// (inspect_disk: an image it refuses is a bug here) and writes it to
+// out_path. On any error nothing is written.
 MkimageResult make_image_file(const MkimageRequest& request);
 
 }  // namespace image

@@ -1,6 +1,8 @@
 // mkimage: assembles build/vmxboot.img from stage1, stage2, the VMM and the
-// guest (see image_builder.h for the layout). Exit 0 on success, 1 on a bad
-// input or a failed write, 2 on a bad command line.
+// guest (see image_builder.h for the layout), checks it as `make inspect`
+// does before writing it, and prints its layout (image_inspect.h) unless
+// --quiet. Exit 0 on success, 1 on a bad input or a failed write, 2 on a bad
+// command line.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +16,10 @@ namespace {
 
 void print_usage(FILE* out) {
   fputs("usage: mkimage --stage1 FILE --stage2 FILE --vmm FILE --guest FILE --out FILE\n"
-        "               [--end-wait SECONDS] [--inject CASE]\n"
+        "               [--end-wait SECONDS] [--inject CASE] [--quiet]\n"
+        "       (--quiet: no layout; `inspect FILE` prints it from the file)\n"
         "       mkimage --result-of CASE   (the result code a run with CASE ends with)\n"
-        "CASE (image/layout.h):",
+        "CASE (abi/layout.h):",
         out);
 #define PRINT_CASE(constant, number, name, result) fprintf(out, " %s", name);
   VMXBOOT_INJECT_CASES(PRINT_CASE)
@@ -41,7 +44,7 @@ uint16_t parse_u16(const char* option, const char* text) {
   return uint16_t(value);
 }
 
-// A fault-injection case by its name (image/layout.h), or by its number.
+// A fault-injection case by its name (abi/layout.h), or by its number.
 uint16_t parse_inject(const char* option, const char* text) {
   for (uint16_t number = 0; number < 0x100; ++number) {
     const char* name = layout::inject_name(number);
@@ -63,13 +66,17 @@ int main(int argc, char** argv) {
       &request.payload_paths[layout::PAYLOAD_VMM], &request.payload_paths[layout::PAYLOAD_GUEST],
       &request.out_path};
   const char* const path_options[] = {"--stage1", "--stage2", "--vmm", "--guest", "--out"};
-  bool seen_end_wait = false, seen_inject = false;
+  bool seen_end_wait = false, seen_inject = false, quiet = false;
 
   for (int i = 1; i < argc; ++i) {
     const char* option = argv[i];
     if (strcmp(option, "--help") == 0 || strcmp(option, "-h") == 0) {
       print_usage(stdout);
       return 0;
+    }
+    if (strcmp(option, "--quiet") == 0) {
+      quiet = true;
+      continue;
     }
     if (i + 1 >= argc) usage_error(std::string("missing value after '") + option + "'");
     const char* value = argv[++i];
@@ -108,10 +115,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "mkimage: error: %s\n", result.error.c_str());
     return 1;
   }
-  for (const std::string& warning : result.image.warnings) {
-    fprintf(stderr, "mkimage: warning: %s\n", warning.c_str());
+  if (!quiet) {
+    printf("%s:\n\n%s", request.out_path.c_str(), image::format_report(result.report).c_str());
   }
-  printf("%s: vmxboot image\n\n%s", request.out_path.c_str(),
-         image::format_layout(result.image).c_str());
   return 0;
 }

@@ -1,8 +1,9 @@
 // usb_write: writes the vmxboot image to a USB stick (make usb DEV=/dev/sdX).
 // Refuses anything but a removable, unmounted, big-enough whole USB disk,
 // shows the device and asks for its name to be typed (or --confirm NAME),
-// then writes, syncs and reads back. Exit 0 on success, 1 when it refuses
-// or fails, 2 on a bad command line.
+// then writes, syncs, reads back and inspects the stick as `make inspect`
+// does (image_inspect.h). Exit 0 on success, 1 when it refuses or fails, 2
+// on a bad command line.
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "image_inspect.h"
 #include "usb_writer.h"
 
 namespace {
@@ -123,7 +125,17 @@ int main(int argc, char** argv) {
     printf("\n");
     return fail(device_path + ": " + error);
   }
-  printf("usb_write: wrote and verified %s on %s; it can be removed\n",
+  // The stick as a BIOS will read it: every check the boot chain runs.
+  std::string error;
+  const auto stick = image::open_disk(device_path, error);
+  if (!stick) return fail(error);
+  const image::DiskReport report = image::inspect_disk(*stick);
+  printf("\n%s:\n\n%s\n", device_path.c_str(), image::format_report(report).c_str());
+  for (const std::string& problem : report.errors) {
+    fprintf(stderr, "usb_write: %s: %s\n", device_path.c_str(), problem.c_str());
+  }
+  if (!report.ok()) return fail(device_path + " was written but fails the boot chain's checks");
+  printf("usb_write: wrote, verified and inspected %s on %s; it can be removed\n",
          usb::format_size(image.size()).c_str(), device_path.c_str());
   return 0;
 }

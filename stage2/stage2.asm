@@ -132,7 +132,7 @@ real_mode_start:
 
 ; The rest of stage2 and its spare do not match this sector's sum (or the
 ; spare could not be read, or the count is out of range): say so on the screen
-; (BIOS) and on COM1, set up here the way lib/uart16550.cpp does, in the
+; (BIOS) and on COM1, set up here the way common/uart16550.cpp does, in the
 ; contract's form; then the magic breakpoint and a halt, since the power-off
 ; code is in the damaged part.
 stage2_damaged:
@@ -192,13 +192,13 @@ stage2_first_sector_end:
 ; ---------------------------------------------------------------------------
 ; The image header, before anything uses a field of it: its CRC-32C first,
 ; then its magic and version, then every payload entry against the one place
-; that payload can go (the tables below, from image/layout.h), each field in
+; that payload can go (the tables below, from abi/layout.h), each field in
 ; 32 bits and compared before it is shifted. Records HEADER_* in the boot info
 ; (and the payload in fail_payload); the C++ part reports it, and
 ; load_payloads reads nothing for a header that failed.
 
 check_header:
-        ; CRC-32C (vmm/lib/crc32c.h) of the bytes before header_crc32, a
+        ; CRC-32C (common/crc32c.h) of the bytes before header_crc32, a
         ; dword at a time: SSE4.2's CRC32 instruction where CPUID.1:ECX bit
         ; 20 says the CPU has it (it works in real mode), else bit by bit.
         mov eax, 1
@@ -582,7 +582,7 @@ long_mode:
 
         ; The CRC-32C of the payloads main32.cpp left to this mode (bit i of
         ; stage2_crc_in_long_mode: moved above 1 MiB, SSE4.2 present). The
-        ; same CRC32 instruction as lib/crc32c.cpp, on 8 bytes at a time.
+        ; same CRC32 instruction as common/crc32c.cpp, on 8 bytes at a time.
         mov ebx, BI + BootInfo_payloads + SIZEOF_LoadedPayload  ; payload 1
         mov r8d, 1
 .check:
@@ -686,7 +686,7 @@ idt_descriptor:
         dw EXCEPTION_VECTORS * 8 - 1
         dd idt
 
-; Where each payload goes and how big it may be (image/layout.h), indexed
+; Where each payload goes and how big it may be (abi/layout.h), indexed
 ; by PAYLOAD_*: check_header holds every entry of the header to these.
 %if PAYLOAD_STAGE2 != 0 || PAYLOAD_VMM != 1 || PAYLOAD_GUEST != 2 || PAYLOAD_COUNT != 3
 %error "the tables below list the payloads in PAYLOAD_* order"

@@ -1,7 +1,7 @@
 #include "cpu_tables.h"
 
 #include "ia32/exceptions.h"
-#include "lib/descriptors.h"
+#include "common/descriptors.h"
 
 extern "C" const uint64_t exception_stubs[exception_vectors];  // isr.asm
 

@@ -6,8 +6,8 @@
 
 #include "ia32/exceptions.h"
 #include "ia32/instructions.h"
-#include "lib/console.h"
-#include "lib/end_run.h"
+#include "common/console.h"
+#include "common/end_run.h"
 #include "symbols.h"
 
 // The stack as isr.asm leaves it, lowest address first.

@@ -7,9 +7,9 @@
 #include "cpu_tables.h"
 #include "ia32/instructions.h"
 #include "layout.h"
-#include "lib/boot_report.h"
-#include "lib/console.h"
-#include "lib/end_wait.h"
+#include "common/boot_report.h"
+#include "common/console.h"
+#include "common/end_wait.h"
 #include "vmx/demo.h"
 #include "vmx/fault_cases.h"
 

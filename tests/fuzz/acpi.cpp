@@ -1,5 +1,5 @@
 // Fuzz target acpi: the VMM's and stage2's ACPI power-off search
-// (vmm/lib/acpi.h find_power_off, find_s5_in_aml) over physical memory the
+// (common/acpi.h find_power_off, find_s5_in_aml) over physical memory the
 // input describes: up to 8 regions {u32 base, u32 length, bytes}, little-
 // endian, the last one cut to what the input holds. What it finds must be a
 // usable power-off (an I/O port, 3-bit sleep types) or a named failure.
@@ -9,7 +9,7 @@
 
 #include <vector>
 
-#include "lib/acpi.h"
+#include "common/acpi.h"
 #include "tests/fuzz/fuzz_targets.h"
 
 namespace {

@@ -1,8 +1,9 @@
-// The fuzz targets' functions, one per target <name>: tests/fuzz/<name>_fuzz.cpp
-// hands libFuzzer's inputs to fuzz_<name> (defined in tests/fuzz/<name>.cpp),
-// and the unit tests replay the committed corpus tests/fuzz/corpus/<name>/
-// through the same function. Each returns 0 and calls abort() when the code
-// under test breaks a promise it makes, so a finding is a crash in both.
+// The fuzz targets' functions, one per target <name> (tests/fuzz/README.md):
+// tests/fuzz/<name>_fuzz.cpp hands libFuzzer's inputs to fuzz_<name>, and
+// the unit tests (tests/unit/fuzz_corpus_test.cpp) replay the committed
+// corpus tests/fuzz/corpus/<name>/ through the same function. Each returns 0
+// and calls abort() when the code under test breaks a promise it makes, so
+// a finding is a crash in both.
 #pragma once
 
 #include <stddef.h>
@@ -11,6 +12,8 @@
 // The VMM's copy and check of the guest header (vmm/vmx/guest_header_check.h)
 // on any bytes as a loaded guest image.
 int fuzz_guest_header(const uint8_t* data, size_t size);
-// The ACPI power-off search (vmm/lib/acpi.h) over any physical memory:
+// The ACPI power-off search (common/acpi.h) over any physical memory:
 // the input is regions {u32 base, u32 length, bytes}, little-endian.
 int fuzz_acpi(const uint8_t* data, size_t size);
+// The image header check (image/image_check.h) on any sector's bytes.
+int fuzz_image_header(const uint8_t* data, size_t size);

@@ -20,7 +20,7 @@ import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
 import bochs_boot  # noqa: E402
 import parallel_unittest  # noqa: E402
 import qemu_boot  # noqa: E402
@@ -232,7 +232,6 @@ class DamagedImage(unittest.TestCase, RunContract):
     @classmethod
     def setUpClass(cls):
         cls.work = tempfile.mkdtemp(prefix="vmxboot-damaged-")
-        sys.path.insert(0, os.path.join(HERE, "..", "tools"))
         cls.layout = read_layout(image())
 
     @classmethod
@@ -252,7 +251,7 @@ class DamagedImage(unittest.TestCase, RunContract):
         return bochs_boot.boot(path, cpu="corei7_skylake_x", timeout=120)
 
     def spare_lba(self):
-        """stage2's spare copy lies right behind it (image/layout.h)."""
+        """stage2's spare copy lies right behind it (abi/layout.h)."""
         lba, size = self.layout["stage2"]
         return lba + -(-size // layout()["SECTOR_SIZE"])
 
@@ -370,22 +369,48 @@ class DamagedImage(unittest.TestCase, RunContract):
         self.assertEqual(r.result[0], "bad-image", r.serial)
         self.assertEqual(r.result[1].get("payload"), "header", r.serial)
 
-    def test_vmm_beyond_the_end_of_the_disk_is_a_disk_error(self):
-        # A header (with a valid CRC) that places the VMM past the last sector
-        # of this disk but within the disk it describes: what a truncated copy
-        # of a larger image looks like to the BIOS.
+    def rewrite_header(self, name, field_values):
+        """A copy whose header says something else, with a valid CRC: wrong on
+        purpose, not damaged. field_values: (offset in the header, value)."""
         L = layout()
         header = L["HEADER_LBA"] * L["SECTOR_SIZE"]
-        vmm_entry = header + L["ImageHeader_payloads"] + L["PAYLOAD_VMM"] * L["SIZEOF_PayloadEntry"]
         crc_at = header + L["ImageHeader_header_crc32"]
 
-        def move_vmm_past_the_end(d):
-            sectors = len(d) // L["SECTOR_SIZE"]
-            struct.pack_into("<I", d, vmm_entry + L["PayloadEntry_first_lba"], sectors + 100)
-            struct.pack_into("<I", d, header + L["ImageHeader_disk_sectors"], sectors + 1000)
+        def rewrite(d):
+            for offset, value in field_values(len(d) // L["SECTOR_SIZE"]):
+                struct.pack_into("<I", d, header + offset, value)
             struct.pack_into("<I", d, crc_at, crc32c(bytes(d[header:crc_at])))
             return d
-        path = self.variant("vmm-past-end", move_vmm_past_the_end)
+        return self.variant(name, rewrite)
+
+    def entry_field(self, payload, field):
+        L = layout()
+        return L["ImageHeader_payloads"] + L[payload] * L["SIZEOF_PayloadEntry"] + L[field]
+
+    def test_header_field_out_of_range_is_refused_by_the_same_check_as_inspect(self):
+        # stage2 runs image/image_check.h on the header: a guest load address
+        # below stage2's window (the CRC valid) is refused by name.
+        path = self.rewrite_header("guest-load-7000", lambda sectors: [
+            (self.entry_field("PAYLOAD_GUEST", "PayloadEntry_load_addr"), 0x7000)])
+        r = self.boot(path)
+        self.assert_contract(r, "guest load address 0x7000")
+        code, pairs = r.result
+        self.assertEqual(code, "bad-image", r.serial)
+        self.assertEqual((pairs.get("payload"), pairs.get("reason"), pairs.get("entry"),
+                          pairs.get("found")), ("header", "load-addr", "guest", "0x00007000"),
+                         r.serial)
+        out = subprocess.run([os.path.join(BUILD, "host", "inspect"), path],
+                             capture_output=True, text=True)
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertIn("header: guest: load address 0x00007000 expected 0x00010000", out.stderr)
+
+    def test_vmm_beyond_the_end_of_the_disk_is_a_disk_error(self):
+        # A header (with a valid CRC) that places the VMM past the last sector
+        # of a disk it says is larger: what a truncated copy of a larger image
+        # looks like to the BIOS.
+        path = self.rewrite_header("vmm-past-end", lambda sectors: [
+            (layout()["ImageHeader_disk_sectors"], sectors + 2000),
+            (self.entry_field("PAYLOAD_VMM", "PayloadEntry_first_lba"), sectors + 100)])
         r = self.boot(path)
         self.assertEqual(r.problems(), [], r.serial)
         code, pairs = r.result
@@ -401,7 +426,8 @@ class HostileHeader(unittest.TestCase, RunContract):
     check that shifted first, and stage2 read 4 GiB through the EBDA, VGA
     memory and itself). A flipped bit in any payload's sector count ends
     `bad-image payload=header reason=crc` with the CRC stage2 computed; the
-    same count with a recomputed CRC ends `reason=entry`. stage2 checks its
+    same count with a recomputed CRC ends `reason=sectors entry=<payload>`
+    (the shared image check names it, image/image_check.h). stage2 checks its
     own rest with the count its first sector carries, range-checked; stage1
     masks the MBR's count to stage2's window. Under
     both BIOSes, on Core 2 (no SSE4.2: the CRC bit by bit) and Skylake
@@ -484,7 +510,7 @@ class HostileHeader(unittest.TestCase, RunContract):
 
     @staticmethod
     def entry(name):
-        return ("bad-image", {"payload": "header", "reason": "entry", "entry": name})
+        return ("bad-image", {"payload": "header", "reason": "sectors", "entry": name})
 
     # name: (what is changed, (result code, {key: value} of the result line)).
     # ("sectors", payload, {set_sectors arguments}): the header's count;
@@ -514,7 +540,7 @@ class HostileHeader(unittest.TestCase, RunContract):
         # A fault-injection case no table lists, with a valid CRC.
         "inject-unknown-crc-fixed": (("inject", 0xFFFF),
                                      ("bad-image", {"payload": "header", "reason": "inject",
-                                                    "inject": "65535"})),
+                                                    "found": "0x0000ffff"})),
         # stage1 masks the MBR's count to stage2's window: all ones reads
         # that window and no more, and the run goes on as usual.
         "mbr-count-ffff": (("mbr", 0xFFFF), ("ok", {})),
@@ -581,7 +607,7 @@ class HostileHeader(unittest.TestCase, RunContract):
             with open(self.images[name], "rb") as f:
                 f.seek(self.sectors_at(self.L["PAYLOAD_" + want_pairs["entry"].upper()]))
                 sectors, = struct.unpack("<I", f.read(4))
-            self.assertEqual(pairs.get("sectors"), str(sectors), what)
+            self.assertEqual(pairs.get("found"), f"0x{sectors:08x}", what)
 
 
 def _add_hostile_header_tests():
@@ -863,7 +889,7 @@ class FaultInjection(unittest.TestCase, RunContract):
                                  r"guest halted; its header says row 22041, the VMM used row (\d+) "
                                  r"\(its copy\)"),
         # Headers that passed the old 32-bit checks (mkimage damages them,
-        # image/guest_header.h): refused before VMXON, naming the field.
+        # abi/guest_header.h): refused before VMXON, naming the field.
         "header-pd-wrap": ("guest-invalid", {"field": "page_directory_offset"},
                            r"the guest header has page_directory_offset 0xfffff000: the VMM "
                            r"refused it \(page_directory_offset\)"),
@@ -919,11 +945,11 @@ class FaultInjection(unittest.TestCase, RunContract):
 
     def test_make_run_expects_each_cases_result(self):
         # `make run INJECT=<case>` insists on what `mkimage --result-of`
-        # prints (from image/layout.h): the results these tests want.
+        # prints (from abi/layout.h): the results these tests want.
         wanted = {case: code for case, (code, _, _) in self.CASES.items()}
         wanted.update({"none": VMX_RESULT, "host-fault": "host-exception"})
         self.assertEqual(set(wanted), set(self.all_inject_cases()),
-                         "every case in image/layout.h has its test here")
+                         "every case in abi/layout.h has its test here")
         mkimage = os.path.join(BUILD, "host", "mkimage")
         for case, code in wanted.items():
             out = subprocess.run([mkimage, "--result-of", case], capture_output=True, text=True)
@@ -935,8 +961,8 @@ class FaultInjection(unittest.TestCase, RunContract):
 
     @staticmethod
     def all_inject_cases():
-        """The names in VMXBOOT_INJECT_CASES (image/layout.h)."""
-        with open(os.path.join(HERE, "..", "..", "image", "layout.h")) as f:
+        """The names in VMXBOOT_INJECT_CASES (abi/layout.h)."""
+        with open(os.path.join(HERE, "..", "..", "abi", "layout.h")) as f:
             return re.findall(r'X\(INJECT_\w+, \d+, "([a-z0-9-]+)"', f.read())
 
     def also_bad_revision(self, r, model, pairs, what):
@@ -1130,7 +1156,7 @@ _add_injection_tests()
 
 
 def crc32c(data):
-    """CRC-32C, bit by bit (the image's checksum; vmm/lib/crc32c.h)."""
+    """CRC-32C, bit by bit (the image's checksum; common/crc32c.h)."""
     crc = 0xFFFFFFFF
     for byte in data:
         crc ^= byte

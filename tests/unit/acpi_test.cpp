@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/acpi.h"
+#include "common/acpi.h"
 
 namespace {
 

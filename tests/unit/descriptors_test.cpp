@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "lib/descriptors.h"
+#include "common/descriptors.h"
 
 namespace {
 

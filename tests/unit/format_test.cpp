@@ -15,7 +15,7 @@
 #include <climits>
 #include <string>
 
-#include "lib/format.h"
+#include "common/format.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "lib/paging.h"
+#include "common/paging.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // piix4_power::find over a fake PCI configuration space.
-#include "lib/piix4_power.h"
+#include "common/piix4_power.h"
 
 #include <gtest/gtest.h>
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/vga_text.h"
+#include "common/vga_text.h"
 
 namespace {
 

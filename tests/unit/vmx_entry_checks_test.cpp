@@ -27,13 +27,13 @@
 #include "ia32/vmx/controls.h"
 #include "ia32/vmx/field_names.h"
 #include "layout.h"
-#include "lib/console.h"
-#include "lib/format.h"
+#include "common/console.h"
+#include "common/format.h"
 #include "vmx/entry_checks.h"
 #include "vmx/guest_state.h"
 #include "vmx/machine.h"
 
-// The VMM's console, standing in for lib/console.cpp (which drives the
+// The VMM's console, standing in for common/console.cpp (which drives the
 // hardware) so that entry_checks_report.cpp links: it records each printf.
 namespace console {
 std::vector<std::string> recorded_lines;

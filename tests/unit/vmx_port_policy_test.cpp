@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "layout.h"
-#include "lib/uart16550_registers.h"
+#include "common/uart16550_registers.h"
 #include "vmx/guest_timer.h"
 #include "vmx/port_policy.h"
 #include "vmx/uart_shadow.h"

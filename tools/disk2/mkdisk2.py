@@ -102,7 +102,7 @@ def md5sums(root, package):
     if not lists:
         raise Disk2Error(f"check {package}",
                          f"dpkg has no checksum list for {package} in {info}: "
-                         f"install it (tests/tools/ensure-packages.sh disk2)")
+                         f"install it (tools/ensure-packages.sh disk2)")
     sums = {}
     with open(lists[0]) as f:
         for line in f:
@@ -118,7 +118,7 @@ def package_file(root, package, path, sums=None):
     step = f"check {package}:/{path}"
     if not os.path.isfile(full):
         raise Disk2Error(step, f"{full} not found: install {package} "
-                               f"(tests/tools/ensure-packages.sh disk2)")
+                               f"(tools/ensure-packages.sh disk2)")
     if path not in sums:
         raise Disk2Error(step, f"dpkg lists no checksum for /{path} in {package}")
     with open(full, "rb") as f:
@@ -211,7 +211,7 @@ def grub_core(root, work):
                              capture_output=True, text=True)
     except FileNotFoundError:
         raise Disk2Error("grub-mkimage", "not installed: install grub-common "
-                                         "(tests/tools/ensure-packages.sh disk2)")
+                                         "(tools/ensure-packages.sh disk2)")
     if out.returncode != 0:
         raise Disk2Error("grub-mkimage", out.stderr.strip() or f"exit status {out.returncode}")
     with open(core, "rb") as f:

@@ -6,7 +6,7 @@
 #include "ia32/vmx/exit_reason.h"
 #include "ia32/vmx/field_names.h"
 #include "ia32/vmx/instruction_error.h"
-#include "lib/format.h"
+#include "common/format.h"
 #include "vmx/entry_checks_internal.h"
 
 namespace vmx {

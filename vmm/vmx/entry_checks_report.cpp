@@ -1,8 +1,8 @@
 // The VMM's print of a failed VM-entry check (vmx/entry_checks.h) on the
 // console. Apart from entry_checks.cpp because the console exists only in
 // the VMM; the host tests link a stand-in console::printf that records it.
-#include "lib/console.h"
-#include "lib/format.h"
+#include "common/console.h"
+#include "common/format.h"
 #include "vmx/entry_checks.h"
 
 namespace vmx {

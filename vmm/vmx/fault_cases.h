@@ -1,4 +1,4 @@
-// Fault injection (`make image INJECT=<case>`, image/layout.h
+// Fault injection (`make image INJECT=<case>`, abi/layout.h
 // VMXBOOT_INJECT_CASES): the named points where a case changes the VMM's
 // course, and the one-line explanation each case ends with
 // ("inject: <case>: <what was injected>: <what happened>").
@@ -13,8 +13,8 @@
 
 #include "ia32/vmx/instructions.h"
 #include "layout.h"
-#include "lib/acpi.h"
-#include "lib/uart16550.h"
+#include "common/acpi.h"
+#include "common/uart16550.h"
 #include "vmx/controls.h"
 #include "vmx/exits.h"
 #include "vmx/machine.h"

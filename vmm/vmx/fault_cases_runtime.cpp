@@ -9,9 +9,9 @@
 
 #include "guest_header.h"
 #include "ia32/vmx/instruction_error.h"
-#include "lib/console.h"
-#include "lib/crc32c.h"
-#include "lib/format.h"
+#include "common/console.h"
+#include "common/crc32c.h"
+#include "common/format.h"
 #include "vmx/controls.h"
 #include "vmx/guest_timer.h"
 

@@ -1,4 +1,4 @@
-// The guest header (image/guest_header.h) as the VMM takes it: copied once
+// The guest header (abi/guest_header.h) as the VMM takes it: copied once
 // out of guest memory into the VMM's own, checked there, and from then on
 // read only from that copy. The guest can rewrite its own header at any
 // time (it is in its memory), so a field read again after its check could
@@ -15,7 +15,7 @@
 
 namespace vmx {
 
-// What is wrong with a header: the field (its name in image/guest_header.h)
+// What is wrong with a header: the field (its name in abi/guest_header.h)
 // and why. field == nullptr: usable.
 struct GuestHeaderProblem {
   const char* field;

@@ -1,5 +1,5 @@
 // The state the V86 guest starts in, built from the guest binary's header
-// (image/guest_header.h), and the controls around it. Pure: the VMM fills a
+// (abi/guest_header.h), and the controls around it. Pure: the VMM fills a
 // VmcsImage with these, the tests check them against the SDM's rules for
 // entering virtual-8086 mode (SDM Vol. 3, 27.3.1.2 "Checks on Guest Segment
 // Registers", 27.3.1.4 "Checks on Guest RIP, RFLAGS and SSP").

@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #include "ia32/pit.h"
-#include "lib/uart16550_registers.h"
+#include "common/uart16550_registers.h"
 
 namespace vmx::guest_timer {
 

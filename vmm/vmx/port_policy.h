@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "layout.h"
-#include "lib/uart16550_registers.h"
+#include "common/uart16550_registers.h"
 
 namespace vmx {
 

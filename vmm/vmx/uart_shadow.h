@@ -1,6 +1,6 @@
 // The guest's view of COM1's setup registers (vmx/port_policy.h: the
 // uart_virtual ports). The real UART keeps the VMM's setup, 115200 baud 8N1,
-// FIFOs on, no interrupts, no loopback (lib/uart16550_registers.h), so that
+// FIFOs on, no interrupts, no loopback (common/uart16550_registers.h), so that
 // the VMM's own lines always get out and each byte's wait is bounded by that
 // baud rate; the guest reads back what it wrote. Its data bytes still go to
 // the real transmitter (as long as its own DLAB is clear), whatever speed
@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "lib/uart16550_registers.h"
+#include "common/uart16550_registers.h"
 
 namespace vmx {
 

@@ -4,8 +4,8 @@
 
 #include "ia32/instructions.h"
 #include "ia32/vmx/capabilities.h"
-#include "lib/console.h"
-#include "lib/end_run.h"
+#include "common/console.h"
+#include "common/end_run.h"
 
 namespace vmx::bringup {
 

@@ -3,8 +3,8 @@
 
 #include "ia32/cpuid.h"
 #include "ia32/instructions.h"
-#include "lib/console.h"
-#include "lib/end_run.h"
+#include "common/console.h"
+#include "common/end_run.h"
 
 namespace vmx::bringup {
 

@@ -5,8 +5,8 @@
 #include "vmx/bringup/phases.h"
 
 #include "ia32/instructions.h"
-#include "lib/console.h"
-#include "lib/end_run.h"
+#include "common/console.h"
+#include "common/end_run.h"
 #include "vmx/exits.h"
 #include "vmx/guest_header_check.h"
 #include "vmx/fault_cases.h"

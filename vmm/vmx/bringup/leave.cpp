@@ -4,9 +4,9 @@
 // counted is printed here.
 #include "vmx/bringup/phases.h"
 
-#include "lib/console.h"
-#include "lib/end_run.h"
-#include "lib/format.h"
+#include "common/console.h"
+#include "common/end_run.h"
+#include "common/format.h"
 #include "vmx/exits.h"
 #include "vmx/fault_cases.h"
 #include "vmx/guest_memory.h"

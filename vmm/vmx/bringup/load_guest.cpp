@@ -3,8 +3,8 @@
 // nothing reads the header in guest memory again for a decision.
 #include "vmx/bringup/phases.h"
 
-#include "lib/console.h"
-#include "lib/end_run.h"
+#include "common/console.h"
+#include "common/end_run.h"
 #include "vmx/fault_cases.h"
 #include "vmx/guest_header_check.h"
 

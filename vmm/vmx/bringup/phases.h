@@ -11,8 +11,8 @@
 #include "guest_header.h"
 #include "ia32/vmx/instructions.h"
 #include "layout.h"
-#include "lib/acpi.h"
-#include "lib/uart16550.h"
+#include "common/acpi.h"
+#include "common/uart16550.h"
 #include "vmx/controls.h"
 #include "vmx/plan.h"
 

@@ -7,8 +7,8 @@
 #include "ia32/registers.h"
 #include "ia32/vmx/capabilities.h"
 #include "ia32/vmx/instruction_error.h"
-#include "lib/console.h"
-#include "lib/end_run.h"
+#include "common/console.h"
+#include "common/end_run.h"
 #include "vmx/fault_cases.h"
 #include "vmx/guest_state.h"
 

@@ -1,0 +1,73 @@
+#include "common/console.h"
+
+#include <stdarg.h>
+
+#include "layout.h"
+#include "common/format.h"
+#include "common/uart16550.h"
+#include "common/vga_text.h"
+
+namespace console {
+namespace {
+
+// constinit: both are set up by constexpr constructors, so no global
+// constructor has to run (the boot stages run none). The screen gets its
+// real address in init(): a reinterpret_cast cannot appear in a constant
+// expression.
+constinit VgaText screen(nullptr);
+constinit Uart16550 serial(static_cast<uint16_t>(layout::COM1_PORT));
+constinit bool ready = false;
+
+}  // namespace
+
+void init() {
+  screen = VgaText(reinterpret_cast<volatile uint16_t*>(uintptr_t{layout::VGA_TEXT_ADDR}));
+  screen.clear();
+  serial.init();
+  ready = true;
+}
+
+void resume(int start_row) {
+  screen = VgaText(reinterpret_cast<volatile uint16_t*>(uintptr_t{layout::VGA_TEXT_ADDR}));
+  screen.move_to(start_row, 0);
+  serial.init();
+  ready = true;
+}
+
+void setup_serial_again() { serial.init(); }
+
+void end_serial_line() { serial.put('\n'); }
+
+int row() { return screen.col() == 0 ? screen.row() : screen.row() + 1; }
+
+void skip_screen_line() { screen.put('\n'); }
+
+void write(const char* s) {
+  if (!ready) return;
+  for (; *s != '\0'; ++s) {
+    screen.put(*s);
+    serial.put(*s);
+  }
+}
+
+void flush() { serial.flush(); }
+
+void printf(const char* fmt, ...) {
+  char buffer[printf_buffer_bytes];
+  va_list ap;
+  va_start(ap, fmt);
+  size_t length = vformat(buffer, sizeof buffer, fmt, ap);
+  va_end(ap);
+  if (length >= sizeof buffer) {
+    char* end = buffer + sizeof buffer - 1;  // at the NUL vformat wrote
+    end[-4] = '.';
+    end[-3] = '.';
+    end[-2] = '.';
+    end[-1] = '\n';
+  }
+  write(buffer);
+}
+
+void set_color(uint8_t attr) { screen.set_attr(attr); }
+
+}  // namespace console

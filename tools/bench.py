@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""`make bench`: vmxboot's boot-time and size figures, measured in Bochs.
+
+Times are emulated instructions (Bochs ticks, `clock: sync=none`): the same
+image and configuration give the same numbers on every run and machine.
+Breakpoints in Bochs' debugger (`lb`, then `ptime`) mark:
+  - the first boot-sector instruction (0x7C00),
+  - the VMM's first instruction (the ELF entry of build/vmm.elf),
+  - the run's magic breakpoint, right after the result line.
+And, as the native baseline for chain mode, the `grub` guest disk
+(tools/disk2) booted without vmxboot: from its first instruction at 0x7C00
+(a breakpoint) to the OUT that writes the last byte of GRUB's echoed line
+to COM1 (the tick Bochs logs for that register write).
+Prints a table and writes build/bench.json.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import bochs_boot  # noqa: E402
+import disk_boot  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "disk2"))
+import mkdisk2  # noqa: E402
+
+BOOT_TARGET = 150_000
+OLD_CPU = "core2_penryn_t9600"
+EXIT_TARGET = 60
+PEERS_BOOT = "GRUB 2.06: 42.3-54.7 M; SYSLINUX 6.04: 15.9-26.4 M"
+
+
+def elf_entry(path):
+    out = subprocess.run(["readelf", "-h", path], capture_output=True, text=True, check=True)
+    m = re.search(r"Entry point address:\s+0x([0-9a-f]+)", out.stdout)
+    return int(m.group(1), 16)
+
+
+def run_with_commands(image, cpu, bios, commands):
+    """Boots `image` once under Bochs' debugger running `commands`; returns
+    the ticks every `ptime` printed, what COM1 received, and Bochs' output."""
+    work = tempfile.mkdtemp(prefix="vmxboot-bench-")
+    try:
+        disk = os.path.join(work, "disk.img")
+        shutil.copyfile(image, disk)
+        serial = os.path.join(work, "serial.txt")
+        rc = os.path.join(work, "bochsrc")
+        bochs_boot.write_bochsrc(rc, disk, cpu, bios, False, 64, 1, serial,
+                                 os.path.join(work, "bochs.log"))
+        cmds = os.path.join(work, "cmds")
+        with open(cmds, "w") as f:
+            f.write(commands)
+        out = subprocess.run(["bochs", "-q", "-f", rc, "-rc", cmds], cwd=work,
+                             stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                             errors="replace", timeout=300)
+        with open(serial, "rb") as f:
+            com1 = f.read().decode("latin-1")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    ticks = [int(t) for t in re.findall(r"^ptime: (\d+)", out.stdout, re.M)]
+    return ticks, com1, out.stdout
+
+
+def measure(image, vmm_entry, cpu, bios, vmlaunch):
+    ticks, com1, stdout = run_with_commands(
+        image, cpu, bios,
+        "lb 0x7c00\nc\nptime\n"
+        f"lb 0x{vmm_entry:x}\nc\nptime\n"
+        f"lb 0x{vmlaunch:x}\nc\nptime\n"
+        "d 1\nd 2\nd 3\nc\nptime\nc\nq\n")
+    if len(ticks) < 4:
+        sys.exit(f"bench: expected four breakpoints, got {len(ticks)}; Bochs said:\n{stdout[-2000:]}")
+    reads = re.search(r"(\d+) BIOS disk reads", com1)
+    result = re.search(r"^vmxboot: result=(\S+)", com1, re.M)
+    return {
+        "boot_sector_tick": ticks[0],
+        "to_vmm_entry": ticks[1] - ticks[0],
+        "to_first_vmlaunch": ticks[2] - ticks[0],
+        "to_result_line": ticks[3] - ticks[0],
+        "bios_disk_reads": int(reads.group(1)) if reads else None,
+        "result": result.group(1) if result else None,
+    }
+
+
+def symbol(elf, name):
+    out = subprocess.run(["nm", elf], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == name:
+            return int(parts[0], 16)
+    sys.exit(f"bench: no symbol {name} in {elf}")
+
+
+def instruction_address(elf, mnemonic):
+    out = subprocess.run(["objdump", "-d", elf], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        if f"\t{mnemonic}" in line or line.rstrip().endswith(mnemonic):
+            return int(line.split(":")[0].strip(), 16)
+    sys.exit(f"bench: no {mnemonic} in {elf}")
+
+
+def measure_exit(image, build, cpu, bios):
+    """One exit of the guest's benchmark loop, instruction by instruction:
+    the guest's OUT to port 0xE9, the VMM from its exit stub to VMRESUME,
+    the guest's LOOP. Breakpoints by linear address; the third iteration."""
+    L = bochs_boot.read_layout(build)
+    with open(os.path.join(build, "guest.bin"), "rb") as f:
+        guest = f.read()
+    loop = guest.find(bytes([0xE6, 0xE9, 0xE2, 0xFC]))  # out 0xE9, al; loop $-2
+    if loop < 0:
+        sys.exit("bench: the guest's benchmark loop (out 0xE9, al; loop) is not in guest.bin")
+    out_at = L["GUEST_ADDR"] + loop
+    vmm = os.path.join(build, "vmm.elf")
+    stub = symbol(vmm, "vmx_exit_stub")
+    resume = instruction_address(vmm, "vmresume")
+    t, _, _ = run_with_commands(
+        image, cpu, bios,
+        f"lb 0x{out_at:x}\nc\nc\nc\nptime\nlb 0x{stub:x}\nc\nptime\n"
+        f"lb 0x{resume:x}\nc\nptime\nlb 0x{out_at + 2:x}\nc\nptime\nq\n")
+    if len(t) != 4:
+        sys.exit(f"bench: expected four breakpoints in the exit, got {len(t)}")
+    return {
+        "guest_out_to_stub": t[1] - t[0],          # the OUT itself (the exit costs no tick)
+        "vmm_exit_to_vmresume": t[2] - t[1] + 1,   # stub .. VMRESUME, VMRESUME included
+        "round_trip": t[3] - t[0] + 1,             # OUT .. LOOP, LOOP included
+    }
+
+
+def sectors_read(image, build):
+    """The header's sector and every payload's sectors: what the loaders read."""
+    L = bochs_boot.read_layout(build)
+    with open(image, "rb") as f:
+        f.seek(L["HEADER_LBA"] * L["SECTOR_SIZE"])
+        header = f.read(L["SECTOR_SIZE"])
+    count, = struct.unpack_from("<H", header, L["ImageHeader_payload_count"])
+    total = 1
+    for i in range(count):
+        at = L["ImageHeader_payloads"] + i * L["SIZEOF_PayloadEntry"] + L["PayloadEntry_sectors"]
+        total += struct.unpack_from("<I", header, at)[0]
+    return total
+
+
+# `make test` on a 2-core machine, from a clean clone.
+TEST_TARGET_SECONDS = 120
+
+
+def last_test_time(build):
+    """What the last `make test` recorded in build/test-time.txt (its wall
+    time, the cores it had, its status and commit), or None. A figure, not a
+    timed test: the bench never fails on it."""
+    try:
+        with open(os.path.join(build, "test-time.txt")) as f:
+            return dict(kv.split("=", 1) for kv in f.read().split())
+    except (FileNotFoundError, ValueError):
+        return None
+def grub_native(cpu, bios):
+    """The `grub` guest disk booted natively: Bochs ticks from the first
+    instruction at 0x7C00 (GRUB's boot.img) to the OUT that writes the last
+    byte of GRUB's echoed line to COM1 (serial-device debug log, which
+    stamps every register write with its tick). The baseline the same
+    stretch under vmxboot's chain mode is to be held against."""
+    with tempfile.TemporaryDirectory(prefix="vmxboot-bench-grub-") as work:
+        disk = os.path.join(work, "disk2-grub.img")
+        try:
+            mkdisk2.build("grub", disk)
+        except mkdisk2.Disk2Error as e:
+            sys.exit(f"bench: grub disk: {e}")
+        run = disk_boot.boot_disk(disk, cpu, bios, stops=[0x7C00], com1_ticks=True, timeout=300)
+    line_tick = run.com1_line_tick(mkdisk2.GRUB_LINE)
+    if len(run.stop_ticks) != 1 or line_tick is None or not run.powered_off:
+        sys.exit(f"bench: the grub disk did not run as expected (stops {run.stop_ticks}, "
+                 f"line tick {line_tick}, powered off {run.powered_off}); COM1: {run.serial[-300:]!r}")
+    return {
+        "line": mkdisk2.GRUB_LINE,
+        "boot_sector_tick": run.stop_ticks[0],
+        "to_echo_line": line_tick - run.stop_ticks[0],
+        "to_power_off": run.power_off_tick - run.stop_ticks[0],
+    }
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--build", default="build")
+    p.add_argument("--cpu", default="corei7_skylake_x")
+    p.add_argument("--bios", default="bochs")
+    a = p.parse_args()
+    b = a.build
+    image = os.path.join(b, "vmxboot.img")
+    sizes = {name: os.path.getsize(os.path.join(b, f"{name}.bin"))
+             for name in ("stage1", "stage2", "vmm", "guest")}
+    sizes["image"] = os.path.getsize(image)
+    entry = elf_entry(os.path.join(b, "vmm.elf"))
+    vmlaunch = instruction_address(os.path.join(b, "vmm.elf"), "vmlaunch")
+    m = measure(image, entry, a.cpu, a.bios, vmlaunch)
+    # The same boot on a CPU without SSE4.2, where the CRC-32C of the payloads
+    # takes the table path (common/crc32c.h): the slow case, said plainly.
+    old = measure(image, entry, OLD_CPU, a.bios, vmlaunch)
+    exit_path = measure_exit(image, b, a.cpu, a.bios)
+    grub = grub_native(a.cpu, a.bios)
+
+    rows = [
+        ("0x7C00 -> VMM entry", f"{m['to_vmm_entry']:,} instr", f"< {BOOT_TARGET:,}",
+         PEERS_BOOT),
+        (f"  same on {OLD_CPU}", f"{old['to_vmm_entry']:,} instr", f"< {BOOT_TARGET:,}",
+         "no SSE4.2: CRC-32C by tables"),
+        ("0x7C00 -> first VMLAUNCH", f"{m['to_first_vmlaunch']:,} instr", "-", ""),
+        ("0x7C00 -> result line", f"{m['to_result_line']:,} instr", "-",
+         f"result={m['result']}"),
+        ("exit round trip (OUT 0xE9)", f"{exit_path['round_trip']} instr", "-",
+         "guest OUT + VMM + guest LOOP"),
+        ("  VMM: exit stub -> VMRESUME", f"{exit_path['vmm_exit_to_vmresume']} instr",
+         f"< {EXIT_TARGET}", "bare 32-bit handler: 14; +~30 to save 15 GPRs"),
+        ("BIOS disk read calls", str(m["bios_disk_reads"]), "-", ""),
+        ("sectors read", str(sectors_read(image, b)), "-", "GRUB 475-2677; SYSLINUX 358-712"),
+        ("grub disk, native: 0x7C00 -> echo", f"{grub['to_echo_line']:,} instr", "-",
+         "baseline for chain mode (<= +5 % under vmxboot)"),
+    ] + [(f"size: {k}", f"{v:,} bytes", "-", "") for k, v in sizes.items()]
+    test_time = last_test_time(b)
+    if test_time:
+        rows.append(("make test (wall time)", f"{test_time['seconds']} s on {test_time['cores']} cores",
+                     f"< {TEST_TARGET_SECONDS} s", f"commit {test_time['commit']}, "
+                     + ("passed" if test_time["status"] == "0" else "FAILED")))
+    else:
+        rows.append(("make test (wall time)", "not measured", f"< {TEST_TARGET_SECONDS} s",
+                     "run `make test` first: it records its time"))
+    print(f"vmxboot bench (Bochs 2.7, cpu={a.cpu}, bios={a.bios}; instructions are emulated "
+          "and repeat exactly)")
+    w = [max(len(r[i]) for r in rows) for i in range(4)]
+    header = ("figure", "measured", "target", "peers / notes")
+    w = [max(w[i], len(header[i])) for i in range(4)]
+    fmt = "  ".join(f"{{:<{x}}}" for x in w)
+    print(fmt.format(*header))
+    print(fmt.format(*("-" * x for x in w)))
+    for r in rows:
+        print(fmt.format(*r))
+    for cpu, run in ((a.cpu, m), (OLD_CPU, old)):
+        verdict = "meets" if run["to_vmm_entry"] < BOOT_TARGET else "MISSES"
+        print(f"boot target on {cpu}: {verdict} (< {BOOT_TARGET:,} instructions from 0x7C00 "
+              "to the VMM)")
+
+    verdict = "meets" if exit_path["vmm_exit_to_vmresume"] < EXIT_TARGET else "MISSES"
+    print(f"exit target: {verdict} (VMM path under {EXIT_TARGET} instructions per I/O exit)")
+    report = {"cpu": a.cpu, "bios": a.bios, "boot": m, "boot_without_sse42": {"cpu": OLD_CPU, **old},
+              "exit": exit_path, "exit_target": EXIT_TARGET,
+              "grub_native": grub,
+              "sizes": sizes, "make_test": test_time,
+              "targets": {"to_vmm_entry": BOOT_TARGET},
+              "peers": {"to_kernel_entry_millions": {"grub_2_06": [42.3, 54.7],
+                                                     "syslinux_6_04": [15.9, 26.4]}}}
+    with open(os.path.join(b, "bench.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    print(f"written: {os.path.join(b, 'bench.json')}")
+
+
+if __name__ == "__main__":
+    main()
