@@ -5,6 +5,9 @@
 #   make run     boot it in Bochs (headless), COM1 on the terminal
 #   make test    unit tests on the host, then boot tests in Bochs
 #   make bench   boot-time and size figures (emulated instructions)
+#   make inject-build
+#                the fault-injection build: build/inject/vmm.bin (with the
+#                hooks) and build/inject/guest-<case>.bin per guest case
 #   make disk2 KIND=mbr-empty|mbr-vbr|grub
 #                a guest disk for chain mode from Debian's boot code
 #   make fuzz    run each fuzz target FUZZ_SECONDS (tests/fuzz/README.md)
@@ -59,14 +62,16 @@ layout_value = $(shell sed -n 's/^%define $(1) //p' $(GEN)/layout.inc)
 
 # ---------------------------------------------------------------- sources
 LIB_SRCS    := $(wildcard common/*.cpp)
-# Host-testable pure logic (no port I/O, no privileged instructions).
+# Host-testable pure logic (no port I/O, no privileged instructions): not
+# *_runtime.cpp, nor vmm/vmx/bringup/ (the phases that carry the plan out).
 LIB_PURE    := $(filter-out common/console.cpp common/end_run.cpp common/uart16550.cpp common/boot_report.cpp common/end_wait.cpp,$(LIB_SRCS))
 VMX_PURE    := $(filter-out %_runtime.cpp,$(wildcard vmm/vmx/*.cpp))
 STAGE2_CPP  := stage2/main32.cpp vmm/runtime.cpp common/console.cpp common/end_run.cpp \
                common/uart16550.cpp common/vga_text.cpp common/format.cpp common/acpi.cpp \
                common/crc32c.cpp common/paging.cpp common/boot_report.cpp common/end_wait.cpp \
                common/piix4_power.cpp image/image_check.cpp
-VMM_CPP     := $(wildcard vmm/*.cpp) $(LIB_SRCS) $(wildcard vmm/vmx/*.cpp)
+VMM_CPP     := $(wildcard vmm/*.cpp) $(LIB_SRCS) $(wildcard vmm/vmx/*.cpp) \
+               $(wildcard vmm/vmx/bringup/*.cpp)
 VMM_ASM     := $(filter-out vmm/symbols_empty.asm,$(wildcard vmm/*.asm)) $(wildcard vmm/vmx/*.asm)
 IMAGE_LIB   := image/image_builder.cpp image/image_file.cpp image/image_check.cpp \
                image/image_inspect.cpp
@@ -83,7 +88,7 @@ VMM_OBJS    := $(patsubst %.asm,$(B)/vmm/%.o,$(VMM_ASM)) $(patsubst %.cpp,$(B)/v
 IMG := $(B)/vmxboot.img
 
 .PHONY: image inspect run test unit integration bench fuzz clean deps deps-build deps-test deps-fuzz \
-  deps-disk2 screenshot usb disk2
+  deps-disk2 screenshot usb disk2 inject-build
 
 # ---------------------------------------------------------------- packages
 deps-build:
@@ -125,13 +130,28 @@ $(B)/stage2.bin: $(B)/stage2.elf
 	$(OBJCOPY) -O binary $< $@
 
 # ---------------------------------------------------------------- VMM
+# Two builds of the VMM from the same sources: $(B)/vmm.bin, the one `make
+# image` uses, and $(B)/inject/vmm.bin, compiled with -DVMXBOOT_INJECT: the
+# only one with the fault-injection hooks (vmm/vmx/fault_cases.h), which
+# mkimage --inject requires. The normal VMM holds no injection code.
+INJ := $(B)/inject
+VMM_INJECT_OBJS := $(patsubst %.asm,$(INJ)/vmm/%.o,$(VMM_ASM)) $(patsubst %.cpp,$(INJ)/vmm/%.o,$(VMM_CPP))
+
 $(B)/vmm/%.o: %.asm $(GEN)/layout.inc
+	@mkdir -p $(@D)
+	$(NASM) -f elf64 -I $(GEN)/ $< -o $@
+
+$(INJ)/vmm/%.o: %.asm $(GEN)/layout.inc
 	@mkdir -p $(@D)
 	$(NASM) -f elf64 -I $(GEN)/ $< -o $@
 
 $(B)/vmm/%.o: %.cpp abi/layout.h
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS_64) -MMD -MP -c $< -o $@
+
+$(INJ)/vmm/%.o: %.cpp abi/layout.h
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS_64) -DVMXBOOT_INJECT -MMD -MP -c $< -o $@
 
 # Two links: the first with an empty symbol table, from which the real one is
 # generated for the second (vmm/symbols.h). The table sits after .data, so no
@@ -142,26 +162,45 @@ VMM_LINK = $(LD) -m elf_x86_64 -nostdlib --no-dynamic-linker -z noexecstack --no
   --defsym VMM_MAX_FILE_BYTES=$(call layout_value,VMM_MAX_FILE_BYTES) -T vmm/vmm.ld
 text_symbols = nm -n --defined-only $(1) | grep -E ' [tTwW] '
 
-$(B)/vmm-pass1.elf: $(VMM_OBJS) $(B)/vmm/vmm/symbols_empty.o vmm/vmm.ld $(GEN)/layout.inc
-	$(VMM_LINK) $(VMM_OBJS) $(B)/vmm/vmm/symbols_empty.o -o $@
+# $(1): the build's folder ($(B) or $(INJ)), $(2): its objects.
+define VMM_BINARY
+$(1)/vmm-pass1.elf: $(2) $(1)/vmm/vmm/symbols_empty.o vmm/vmm.ld $(GEN)/layout.inc
+	$$(VMM_LINK) $(2) $(1)/vmm/vmm/symbols_empty.o -o $$@
 
-$(GEN)/vmm_symbols.asm: $(B)/vmm-pass1.elf vmm/gen_symbols.sh
-	vmm/gen_symbols.sh $< > $@.tmp && mv $@.tmp $@
+$(1)/gen/vmm_symbols.asm: $(1)/vmm-pass1.elf vmm/gen_symbols.sh
+	@mkdir -p $$(@D)
+	vmm/gen_symbols.sh $$< > $$@.tmp && mv $$@.tmp $$@
 
-$(B)/vmm/vmm_symbols.o: $(GEN)/vmm_symbols.asm
-	$(NASM) -f elf64 -I $(GEN)/ $< -o $@
+$(1)/vmm/vmm_symbols.o: $(1)/gen/vmm_symbols.asm
+	$$(NASM) -f elf64 -I $(GEN)/ $$< -o $$@
 
-$(B)/vmm.elf: $(B)/vmm-pass1.elf $(B)/vmm/vmm_symbols.o
-	$(VMM_LINK) $(VMM_OBJS) $(B)/vmm/vmm_symbols.o -o $@
-	@diff <($(call text_symbols,$(B)/vmm-pass1.elf)) <($(call text_symbols,$@)) >/dev/null || \
-	  { echo "vmm.elf: functions moved between the two links (see vmm/vmm.ld)" >&2; rm -f $@; exit 1; }
+$(1)/vmm.elf: $(1)/vmm-pass1.elf $(1)/vmm/vmm_symbols.o
+	$$(VMM_LINK) $(2) $(1)/vmm/vmm_symbols.o -o $$@
+	@diff <($$(call text_symbols,$(1)/vmm-pass1.elf)) <($$(call text_symbols,$$@)) >/dev/null || \
+	  { echo "$$@: functions moved between the two links (see vmm/vmm.ld)" >&2; rm -f $$@; exit 1; }
 
-$(B)/vmm.bin: $(B)/vmm.elf
-	$(OBJCOPY) -O binary --remove-section=.bss $< $@
+$(1)/vmm.bin: $(1)/vmm.elf
+	$$(OBJCOPY) -O binary --remove-section=.bss $$< $$@
+endef
+$(eval $(call VMM_BINARY,$(B),$(VMM_OBJS)))
+$(eval $(call VMM_BINARY,$(INJ),$(VMM_INJECT_OBJS)))
 
 # ---------------------------------------------------------------- guest
 $(B)/guest.bin: guest/guest.asm $(GEN)/layout.inc
 	$(NASM) -f bin -I $(GEN)/ $< -o $@
+
+# A guest fault-injection case is a guest of its own: build/inject/guest-spin.bin
+# is guest/guest.asm with -DINJECT_CASE=INJECT_GUEST_SPIN (guest/inject_cases.asm).
+GUEST_CASES := $(shell sed -n 's/.*INJECT_GUEST_[A-Z0-9_]*, [0-9]*, "\([a-z0-9-]*\)".*/\1/p' abi/layout.h)
+GUEST_CASE_BINS := $(patsubst %,$(INJ)/%.bin,$(GUEST_CASES))
+
+$(INJ)/guest-%.bin: guest/guest.asm guest/inject_cases.asm $(GEN)/layout.inc
+	@mkdir -p $(@D)
+	$(NASM) -f bin -I $(GEN)/ -DINJECT_CASE=INJECT_GUEST_$$(echo '$*' | tr 'a-z-' 'A-Z_') $< -o $@
+
+# The injection build: its VMM and every guest case, for the FaultInjection
+# tests and `make image INJECT=<case>`.
+inject-build: $(INJ)/vmm.bin $(GUEST_CASE_BINS)
 
 # ---------------------------------------------------------------- image
 $(HOSTB)/mkimage: image/mkimage.cpp $(IMAGE_LIB) common/crc32c.cpp $(IMAGE_HDRS)
@@ -177,9 +216,14 @@ $(B)/image-options: FORCE
 	@mkdir -p $(@D)
 	@echo "INJECT=$(INJECT) END_WAIT=$(END_WAIT)" | cmp -s - $@ || echo "INJECT=$(INJECT) END_WAIT=$(END_WAIT)" > $@
 
-$(IMG): $(HOSTB)/mkimage $(B)/stage1.bin $(B)/stage2.bin $(B)/vmm.bin $(B)/guest.bin $(B)/image-options
-	$(HOSTB)/mkimage --stage1 $(B)/stage1.bin --stage2 $(B)/stage2.bin --vmm $(B)/vmm.bin \
-	  --guest $(B)/guest.bin --out $@ --end-wait $(END_WAIT) --inject $(INJECT) --quiet
+# INJECT=<case> takes the injection build's VMM, and for a guest case that
+# case's guest; INJECT=none the normal ones.
+IMAGE_VMM   := $(if $(filter none,$(INJECT)),$(B)/vmm.bin,$(INJ)/vmm.bin)
+IMAGE_GUEST := $(if $(filter $(INJECT),$(GUEST_CASES)),$(INJ)/$(INJECT).bin,$(B)/guest.bin)
+
+$(IMG): $(HOSTB)/mkimage $(B)/stage1.bin $(B)/stage2.bin $(IMAGE_VMM) $(IMAGE_GUEST) $(B)/image-options
+	$(HOSTB)/mkimage --stage1 $(B)/stage1.bin --stage2 $(B)/stage2.bin --vmm $(IMAGE_VMM) \
+	  --guest $(IMAGE_GUEST) --out $@ --end-wait $(END_WAIT) --inject $(INJECT) --quiet
 
 # The layout every time, read back from the image file, not from its inputs.
 image: $(IMG) $(HOSTB)/inspect
@@ -243,11 +287,11 @@ $(HOSTB)/unit/%.o: %.cpp | deps-test
 $(HOSTB)/unit_tests: $(UNIT_OBJS)
 	$(CXX) $(UNIT_OBJS) -lgtest -lgtest_main -pthread -o $@
 
-unit: $(HOSTB)/unit_tests $(HOSTB)/inspect $(B)/guest.bin $(IMG)
+unit: $(HOSTB)/unit_tests $(HOSTB)/inspect $(B)/guest.bin $(IMG) $(INJ)/vmm.bin
 	VMXBOOT_GUEST_BIN=$(B)/guest.bin VMXBOOT_BUILD=$(B) $(HOSTB)/unit_tests
 
 # Each test file runs even when one before it fails (every count real).
-integration: $(IMG) $(HOSTB)/mkimage $(DISK2_VBR) | deps-test
+integration: $(IMG) $(HOSTB)/mkimage $(DISK2_VBR) inject-build | deps-test
 	@status=0; \
 	$(PYTHON) tests/integration/test_boot.py --build $(B) || status=1; \
 	$(PYTHON) tests/integration/test_guest_disks.py --build $(B) || status=1; \

@@ -54,8 +54,9 @@ struct GuestHeader {
   uint32_t bench_ticks;         // written by the guest: TSC ticks of its OUT loop
   uint16_t bench_outs;          // how many single-byte OUTs the loop makes
   uint16_t reserved0;           // (the loop's port is the VMM's: layout::BENCH_PORT)
-  uint16_t inject;              // layout::INJECT_*: set by the VMM before entry from
-                                // BootInfo::inject; the guest_* cases pick another path
+  uint16_t inject;              // layout::INJECT_*: the guest_* case this guest was
+                                // built for (guest/inject_cases.asm), else 0;
+                                // mkimage --inject checks it, nothing reads it at run time
   uint16_t reserved;
   uint32_t bad_port_ins;        // written by the guest in the guest-bad-port and
                                 // guest-port-policy cases: what its INS from a

@@ -134,7 +134,9 @@ inline constexpr uint32_t STAGE2_MAGIC = 0x32534D56;            // "VMS2"
 inline constexpr uint32_t BOOTINFO_MAGIC = 0x49424D56;          // "VMBI"
 
 // Fault-injection cases (`make image INJECT=<name>`): written into the
-// header as a number, acted on by the VMM. X(constant, number, name, result):
+// header as a number, acted on by the injection build of the VMM
+// (build/inject/vmm.bin, vmm/vmx/fault_cases.h); a guest-* case runs in the
+// guest built for it (build/inject/guest-<case>.bin). X(constant, number, name, result):
 // result is the code the run ends with (`make run INJECT=<name>` expects it).
 #define VMXBOOT_INJECT_CASES(X)                                            \
   X(INJECT_NONE, 0, "none", "ok")                                          \
@@ -160,6 +162,10 @@ inline constexpr uint32_t BOOTINFO_MAGIC = 0x49424D56;          // "VMBI"
   X(INJECT_HEADER_PSE36, 23, "header-pse36", "guest-invalid")              \
   X(INJECT_GUEST_PSE36_OUTS, 24, "guest-pse36-outs", "guest-exit")          \
   X(INJECT_GUEST_FAKE_ACPI, 25, "guest-fake-acpi", "ok")
+
+// Only the injection build of the VMM (build/inject/vmm.bin, -DVMXBOOT_INJECT)
+// acts on the case; it holds this text, which mkimage --inject looks for.
+#define VMXBOOT_INJECTION_VMM_MARKER "vmxboot: VMM built with the fault-injection hooks"
 
 #define VMXBOOT_DEFINE_INJECT(constant, number, name, result) \
   inline constexpr uint16_t constant = number;

@@ -8,6 +8,7 @@
 
 #include "guest_header.h"
 #include "common/crc32c.h"
+#include "layout.h"
 
 namespace image {
 namespace {
@@ -147,6 +148,47 @@ uint32_t sum32(const uint8_t* bytes, size_t len) {
   return sum;
 }
 
+namespace {
+
+// A fault-injection case needs the binaries built for it: only the injection
+// build of the VMM has the hooks that act on the header's case (its marker
+// text, abi/layout.h), and a guest case runs only in the guest assembled
+// for it (its header's inject field, guest/inject_cases.asm). Any other
+// pairing would boot and quietly run no case, or the wrong one.
+std::string check_injection_binaries(const ImageInputs& inputs) {
+  const char* name = layout::inject_name(inputs.inject);
+  const std::string option = std::string("--inject ") + (name != nullptr ? name : "?");
+  const std::vector<uint8_t>& vmm = inputs.payloads[layout::PAYLOAD_VMM].bytes;
+  const std::string marker = VMXBOOT_INJECTION_VMM_MARKER;
+  if (inputs.inject != layout::INJECT_NONE &&
+      std::search(vmm.begin(), vmm.end(), marker.begin(), marker.end()) == vmm.end()) {
+    return option + ": the VMM has no fault-injection hooks: give the injection build's "
+                    "(build/inject/vmm.bin, `make inject-build`)";
+  }
+  const std::vector<uint8_t>& guest = inputs.payloads[layout::PAYLOAD_GUEST].bytes;
+  // (A guest without the header's magic is the VMM's to refuse at boot.)
+  const size_t at = offsetof(layout::GuestHeader, inject);
+  const bool has_header = guest.size() >= sizeof(layout::GuestHeader) &&
+                          (guest[0] | guest[1] << 8 | guest[2] << 16 | uint32_t(guest[3]) << 24) ==
+                              layout::GUEST_MAGIC;
+  const uint16_t built_for = has_header ? uint16_t(guest[at] | guest[at + 1] << 8) : 0;
+  const bool guest_case = name != nullptr && std::strncmp(name, "guest-", 6) == 0;
+  if ((has_header || guest_case) &&
+      built_for != (guest_case ? inputs.inject : layout::INJECT_NONE)) {
+    const char* built_name = layout::inject_name(built_for);
+    const std::string built =
+        built_for == layout::INJECT_NONE
+            ? std::string("no case")
+            : "case " + std::string(built_name != nullptr ? built_name : "?");
+    const std::string give =
+        guest_case ? "build/inject/" + std::string(name) + ".bin" : std::string("build/guest.bin");
+    return option + ": the guest was built for " + built + "; give " + give;
+  }
+  return "";
+}
+
+}  // namespace
+
 BuildResult build_image(const ImageInputs& inputs) {
   BuildResult result;
   if (std::string error = check_stage1(inputs.stage1); !error.empty()) {
@@ -192,6 +234,10 @@ BuildResult build_image(const ImageInputs& inputs) {
     payload_bytes[spec.index] = &inputs.payloads[spec.index].bytes;
   }
   payload_bytes[layout::PAYLOAD_STAGE2] = &stage2_bytes;
+  if (std::string error = check_injection_binaries(inputs); !error.empty()) {
+    result.error = error;
+    return result;
+  }
   // The guest as it goes to disk: with its header damaged for the injection
   // cases that ask for it (abi/guest_header.h), before its CRC is taken.
   std::vector<uint8_t> guest_bytes = inputs.payloads[layout::PAYLOAD_GUEST].bytes;

@@ -24,6 +24,7 @@ const std::map<uint32_t, uint64_t vmx::CapabilityMsrs::*> kept = {
     {0x488, &vmx::CapabilityMsrs::cr4_fixed0},
     {0x489, &vmx::CapabilityMsrs::cr4_fixed1},
     {0x48B, &vmx::CapabilityMsrs::secondary_processor},
+    {0x48C, &vmx::CapabilityMsrs::ept_vpid},
     {0x48D, &vmx::CapabilityMsrs::true_pin_based},
     {0x48E, &vmx::CapabilityMsrs::true_primary_processor},
     {0x48F, &vmx::CapabilityMsrs::true_exit},

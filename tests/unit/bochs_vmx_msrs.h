@@ -22,7 +22,7 @@ struct BochsModel {
 // A capture as capture_vmx_msrs.sh prints it: "# model=NAME" starts a model,
 // "msr IIIIIIII = VVVVVVVVVVVVVVVV" (hex) is one of its MSRs; other lines
 // starting with '#', and blank lines, are comments. MSRs outside
-// CapabilityMsrs (0x3A, 0x48C, 0x491) are read and not kept. Each model must
+// CapabilityMsrs (0x3A, 0x491) are read and not kept. Each model must
 // hold the MSRs the probe reads on every VMX CPU (0x480-0x48A), the TRUE
 // controls (0x48D-0x490) when IA32_VMX_BASIC bit 55 says they exist, and
 // 0x48B when the secondary controls may be activated. Anything else throws

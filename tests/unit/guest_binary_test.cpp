@@ -228,8 +228,7 @@ TEST_F(GuestBinary, CodeDoesWhatTheDemoPromises) {
   EXPECT_TRUE(contains(image, task, handler, {0xF4}));
   EXPECT_TRUE(contains(image, task, handler, {0x0F, 0x01, 0xE0}));
   EXPECT_TRUE(contains(image, task, handler, {0x9C}));
-  // guest_isrGPF reports with VMCALL within its first 128 bytes (after the
-  // checks for the injection cases it handles).
+  // guest_isrGPF reports with VMCALL within its first 128 bytes.
   EXPECT_TRUE(contains(image, handler, handler + 128, {0x0F, 0x01, 0xC1}));
 }
 

@@ -3,6 +3,7 @@
 // damaged headers the fault-injection cases put on the disk.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -249,7 +250,11 @@ TEST(GuestHeaderInjections, MkimageDamagesTheFieldAndTheVmmRefusesIt) {
     std::memcpy(stage2.data() + 4, "VMS2", 4);
     inputs.stage1 = {"stage1", stage1};
     inputs.payloads[layout::PAYLOAD_STAGE2] = {"stage2", stage2};
-    inputs.payloads[layout::PAYLOAD_VMM] = {"vmm", std::vector<uint8_t>(4096, 0x90)};
+    // The injection build's VMM: it carries the marker mkimage looks for.
+    std::vector<uint8_t> vmm(4096, 0x90);
+    const std::string marker = VMXBOOT_INJECTION_VMM_MARKER;
+    std::copy(marker.begin(), marker.end(), vmm.begin());
+    inputs.payloads[layout::PAYLOAD_VMM] = {"vmm", vmm};
     inputs.payloads[layout::PAYLOAD_GUEST] = {"guest", guest};
     inputs.inject = damage.inject;
     const image::BuildResult built = image::build_image(inputs);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "guest_header.h"
 #include "image_file.h"
 #include "layout.h"
 #include "common/crc32c.h"
@@ -117,10 +119,19 @@ TEST(ImageBuilder, PayloadsFollowTheHeaderOnSectorBoundaries) {
   EXPECT_EQ(result.image.payload_end_lba, expected_lba);
 }
 
+// The VMM of the injection build: it carries the marker mkimage looks for.
+std::vector<uint8_t> injection_vmm() {
+  std::vector<uint8_t> vmm = filler(20 * kSector + 1, 5);
+  const std::string marker = VMXBOOT_INJECTION_VMM_MARKER;
+  std::copy(marker.begin(), marker.end(), vmm.begin() + 1000);
+  return vmm;
+}
+
 TEST(ImageBuilder, HeaderFieldsAsStage1AndStage2ReadThem) {
   ImageInputs inputs = valid_inputs();
   inputs.end_wait_seconds = 42;
   inputs.inject = 3;
+  inputs.payloads[PAYLOAD_VMM].bytes = injection_vmm();
   const BuildResult result = build_image(inputs);
   ASSERT_TRUE(result.ok()) << result.error;
   const std::vector<uint8_t>& disk = result.image.bytes;
@@ -160,6 +171,40 @@ TEST(ImageBuilder, DefaultEndWaitIs15AndNoInjection) {
   EXPECT_EQ(read_le16(result.image.bytes, h + offsetof(layout::ImageHeader, end_wait_seconds)),
             15);
   EXPECT_EQ(read_le16(result.image.bytes, h + offsetof(layout::ImageHeader, inject)), 0);
+}
+
+// A case needs the injection build's VMM, and a guest case the guest built
+// for it: any other pairing would boot and run no case, or another.
+TEST(ImageBuilder, InjectionNeedsTheBinariesBuiltForTheCase) {
+  ImageInputs inputs = valid_inputs();
+  inputs.inject = layout::INJECT_BAD_REVISION;
+  BuildResult result = build_image(inputs);
+  EXPECT_FALSE(result.ok());
+  EXPECT_NE(result.error.find("--inject bad-revision: the VMM has no fault-injection hooks"),
+            std::string::npos) << result.error;
+  inputs.payloads[PAYLOAD_VMM].bytes = injection_vmm();
+  EXPECT_TRUE(build_image(inputs).ok());
+
+  // A guest with its header: built for no case, or for guest-spin.
+  std::vector<uint8_t> guest(sizeof(layout::GuestHeader) + 16, 0);
+  const uint32_t magic = layout::GUEST_MAGIC;
+  std::memcpy(guest.data(), &magic, 4);
+  inputs.payloads[PAYLOAD_GUEST].bytes = guest;
+  inputs.inject = layout::INJECT_GUEST_SPIN;
+  result = build_image(inputs);
+  EXPECT_FALSE(result.ok());
+  EXPECT_NE(result.error.find("--inject guest-spin: the guest was built for no case; give "
+                              "build/inject/guest-spin.bin"), std::string::npos) << result.error;
+  const uint16_t spin = layout::INJECT_GUEST_SPIN;
+  std::memcpy(guest.data() + offsetof(layout::GuestHeader, inject), &spin, 2);
+  inputs.payloads[PAYLOAD_GUEST].bytes = guest;
+  EXPECT_TRUE(build_image(inputs).ok()) << build_image(inputs).error;
+  inputs.inject = layout::INJECT_NONE;
+  inputs.payloads[PAYLOAD_VMM].bytes = filler(20 * kSector + 1, 5);
+  result = build_image(inputs);
+  EXPECT_FALSE(result.ok());
+  EXPECT_NE(result.error.find("--inject none: the guest was built for case guest-spin; give "
+                              "build/guest.bin"), std::string::npos) << result.error;
 }
 
 // stage2 refuses a header whose fault-injection case no table lists, by the

@@ -1,10 +1,9 @@
-// The VM-entry checker (vmm/vmx/entry_checks.h) over the VMCS the VMM writes
-// for the V86 guest: built here with the VMM's own builders (controls from
-// each Bochs model's capability MSRs, build_v86_guest_state from the
-// assembled guest's header, build_control_state, write_machine) into a map,
-// plus a host state as the VMM's cpu_tables and stage2 leave it. That state
-// must pass on every model; each mutation must be caught by exactly the
-// check the SDM names for it.
+// The VM-entry checker (vmm/vmx/entry_checks.h) over the VMCS the VMM
+// launches for the V86 guest: the VMM's own plan (vmx/plan.h) from each Bochs
+// model's capability MSRs, the assembled guest's header and a host state as
+// the VMM's cpu_tables and stage2 leave it (vmm_plan.h), written through
+// machine[] into a map. That state must pass on every model; each mutation
+// must be caught by exactly the check the SDM names for it.
 //
 // Assumed, not captured: Bochs reports 40 physical and 48 linear address
 // bits (its BX_PHY_ADDRESS_WIDTH / BX_LIN_ADDRESS_WIDTH).
@@ -22,6 +21,7 @@
 #include <vector>
 
 #include "bochs_vmx_msrs.h"
+#include "vmm_plan.h"
 #include "cpu_tables.h"
 #include "guest_header.h"
 #include "ia32/vmx/controls.h"
@@ -82,81 +82,28 @@ struct Vmcs {
 
 // ---------------------------------------------------------------- what the VMM writes
 
-std::string guest_path() {
-  const char* path = std::getenv("VMXBOOT_GUEST_BIN");
-  return path != nullptr ? path : "build/guest.bin";
-}
+constexpr uint64_t vmm_io_bitmap_a = vmm_plan::io_bitmap_a_physical;
+constexpr uint64_t vmm_io_bitmap_b = vmm_plan::io_bitmap_b_physical;
 
-layout::GuestHeader assembled_guest_header() {
-  std::ifstream file(guest_path(), std::ios::binary);
-  layout::GuestHeader header{};
-  EXPECT_TRUE(file.good()) << guest_path()
-                           << " is missing: run `make` (it assembles guest/guest.asm)";
-  file.read(reinterpret_cast<char*>(&header), sizeof(header));
-  return header;
-}
-
-// Addresses in the VMM's image and .bss (identity-mapped, above 4 MiB).
-constexpr uint64_t vmm_gdt = layout::VMM_ADDR + 0x9000;
-constexpr uint64_t vmm_idt = layout::VMM_ADDR + 0x9100;
-constexpr uint64_t vmm_tss = layout::VMM_ADDR + 0x9400;
-constexpr uint64_t vmm_exit_stub = layout::VMM_ADDR + 0x2340;
-constexpr uint64_t vmm_exit_stack_top = layout::VMM_ADDR + 0x40000;
-constexpr uint64_t vmm_io_bitmap_a = layout::VMM_ADDR + 0x30000;
-constexpr uint64_t vmm_io_bitmap_b = layout::VMM_ADDR + 0x31000;
-
-// The host state the VMM reads before VMLAUNCH: its own GDT/TSS/IDT
-// (cpu_tables), CR0 = ET | PE | PG and CR4 = PAE from stage2 plus what VMX
-// operation needs (the FIXED0 bits, VMXE), long mode.
-vmx::HostState vmm_host_state(const vmx::CapabilityMsrs& msrs) {
-  vmx::HostState host{};
-  host.cs_selector = cpu_tables::selector_code64;
-  host.ss_selector = host.ds_selector = host.es_selector = cpu_tables::selector_data;
-  host.fs_selector = host.gs_selector = cpu_tables::selector_data;
-  host.tr_selector = cpu_tables::selector_tss;
-  host.cr0 = ia32::vmx::FixedBits{msrs.cr0_fixed0, msrs.cr0_fixed1}.apply(0x80000011);
-  host.cr4 =
-      ia32::vmx::FixedBits{msrs.cr4_fixed0, msrs.cr4_fixed1}.apply(cr4::pae | cr4::vmxe);
-  host.cr3 = layout::PAGE_TABLES_ADDR;
-  host.gdtr_base = vmm_gdt;
-  host.idtr_base = vmm_idt;
-  host.tr_base = vmm_tss;
-  host.ia32_pat = vmx::guest_pat;
-  host.ia32_efer = 0x500;  // LME, LMA
-  host.rip = vmm_exit_stub;
-  host.rsp = vmm_exit_stack_top;
-  return host;
+// The VMCS the VMM launches for `msrs`: its plan (vmx/plan.h) from the
+// inputs the VMM gathers (vmm_plan.h), written through machine[] as the
+// VMM writes it.
+Vmcs demo_vmcs(const vmx::CapabilityMsrs& msrs) {
+  const vmm_plan::Planned planned = vmm_plan::plan_as_the_vmm_does(msrs);
+  EXPECT_EQ(planned.plan.error, vmx::PlanError::none);
+  Vmcs vmcs;
+  EXPECT_TRUE(vmx::write_machine(planned.plan.image, {&vmcs, &Vmcs::write}).ok);
+  return vmcs;
 }
 
 vmx::EntryCheckEnvironment bochs_environment(const vmx::CapabilityMsrs& msrs) {
   vmx::EntryCheckEnvironment env{};
   env.msrs = msrs;
+  env.ept_vpid_capability = msrs.ept_vpid;
   env.physical_address_width = 40;
   env.linear_address_width = 48;
   env.processor_in_ia32e_mode = true;
   return env;
-}
-
-// The demo's VMCS for `msrs`, written through machine[] as the VMM does.
-Vmcs demo_vmcs(const vmx::CapabilityMsrs& msrs) {
-  const vmx::ControlResult controls = vmx::compute_controls(msrs, vmx::demo_wanted_controls);
-  EXPECT_TRUE(controls.ok);
-  const ia32::vmx::FixedBits cr0_fixed{msrs.cr0_fixed0, msrs.cr0_fixed1};
-  const ia32::vmx::FixedBits cr4_fixed{msrs.cr4_fixed0, msrs.cr4_fixed1};
-  const vmx::FixedResult cr0 = vmx::apply_fixed_bits(vmx::guest_cr0_wanted, cr0_fixed);
-  const vmx::FixedResult cr4 = vmx::apply_fixed_bits(vmx::guest_cr4_wanted, cr4_fixed);
-  EXPECT_TRUE(cr0.ok && cr4.ok);
-
-  vmx::VmcsImage image{};
-  vmx::build_v86_guest_state(assembled_guest_header(), layout::GUEST_ADDR, cr0.value, cr4.value,
-                             image.guest);
-  vmx::build_control_state(controls.controls, vmm_io_bitmap_a, vmm_io_bitmap_b, image.guest,
-                           image.controls);
-  image.host = vmm_host_state(msrs);
-
-  Vmcs vmcs;
-  EXPECT_TRUE(vmx::write_machine(image, {&vmcs, &Vmcs::write}).ok);
-  return vmcs;
 }
 
 vmx::EntryCheckResult check(Vmcs& vmcs, const vmx::EntryCheckEnvironment& env) {
@@ -263,6 +210,7 @@ const std::vector<Mutation>& mutations() {
        "io-bitmap-b-width"},
       {"virtual NMIs without NMI exiting",
        [](Vmcs& v) {
+         v.clear_bits(VmcsField::pin_based_controls, ia32::vmx::pin_based::nmi_exiting);
          v.set_bits(VmcsField::pin_based_controls, ia32::vmx::pin_based::virtual_nmis);
        },
        "virtual-nmis-need-nmi-exiting"},
@@ -585,6 +533,8 @@ TEST(VmxEntryChecks, PreemptionTimerSaveNeedsTheTimerWhereTheCpuHasIt) {
   for (const BochsModel& m : bochs_models()) {
     SCOPED_TRACE(m.name);
     Vmcs vmcs = demo_vmcs(m.msrs);
+    // (The VMM runs the timer where the CPU has it, but never saves it.)
+    vmcs.clear_bits(VmcsField::pin_based_controls, ia32::vmx::pin_based::activate_preemption_timer);
     vmcs.set_bits(VmcsField::exit_controls, ia32::vmx::exit::save_preemption_timer);
     vmx::EntryCheckResult r = check(vmcs, bochs_environment(m.msrs));
     ASSERT_FALSE(r.passed);
@@ -707,6 +657,8 @@ TEST(VmxEntryChecks, PaeGuestPdptesAreReadFromCr3WithoutEpt) {
   vmx::EntryCheckEnvironment env = bochs_environment(msrs);
   env.memory = {&FakeMemory::read, &memory};
   Vmcs vmcs = demo_vmcs(msrs);
+  // (The VMM uses EPT on this model: here the VMCS without it.)
+  vmcs.clear_bits(VmcsField::secondary_processor_controls, secondary::enable_ept);
   vmcs.set_bits(VmcsField::guest_cr4, cr4::pae);
   const uint64_t pdpt = vmcs.get(VmcsField::guest_cr3);
   EXPECT_STREQ(check(vmcs, env).failure.id, "guest-pdpte-readable");

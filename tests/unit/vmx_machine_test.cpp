@@ -67,6 +67,9 @@ const VmcsField required_fields[] = {
 const VmcsField conditional_fields[] = {
     VmcsField::secondary_processor_controls, VmcsField::guest_ia32_pat,
     VmcsField::guest_ia32_efer, VmcsField::host_ia32_pat, VmcsField::host_ia32_efer,
+    // The EPT pointer with "enable EPT", the timer with its pin-based bit:
+    // a CPU without the feature has no such field (VMWRITE fails there).
+    VmcsField::ept_pointer, VmcsField::guest_preemption_timer_value,
 };
 
 TEST(VmxMachine, EveryRequiredFieldExactlyOnce) {

@@ -16,7 +16,7 @@ constexpr const char* exception_name(uint32_t vector) {
       "#PF page fault", "reserved 15", "#MF x87 error", "#AC alignment check",
       "#MC machine check", "#XM SIMD error", "#VE virtualization exception",
       "#CP control protection", "reserved 22", "reserved 23", "reserved 24",
-      "reserved 25", "reserved 26", "reserved 27", "#HV hypervisor injection",
+      "reserved 25", "reserved 26", "reserved 27", "#HV hypervisor exception",
       "#VC VMM communication", "#SX security exception", "reserved 31"};
   return vector < exception_vectors ? names[vector] : "not an exception";
 }

@@ -14,7 +14,8 @@ namespace vmx {
 
 // The capability MSRs as read. A value the CPU does not have is 0: the TRUE
 // MSRs when IA32_VMX_BASIC bit 55 is clear, 0x48B when the primary controls
-// may not set "activate secondary controls".
+// may not set "activate secondary controls", 0x48C when the secondary ones
+// may not set "enable EPT".
 struct CapabilityMsrs {
   uint64_t basic;                // 0x480
   uint64_t pin_based;            // 0x481
@@ -31,6 +32,7 @@ struct CapabilityMsrs {
   uint64_t true_primary_processor;  // 0x48E
   uint64_t true_exit;            // 0x48F
   uint64_t true_entry;           // 0x490
+  uint64_t ept_vpid;             // 0x48C, read only where the secondary controls allow EPT
 };
 
 // One value per control word, indexed like ia32::vmx::ControlWord.

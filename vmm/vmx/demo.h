@@ -1,8 +1,9 @@
-// The VMX demo, end to end: bring-up (CPUID, IA32_FEATURE_CONTROL,
-// capability MSRs, CR0/CR4 fixed bits), VMXON, the VMCS written from
-// machine[], VMLAUNCH into the V86 guest, the exit loop, VMXOFF. Ends the run
-// through end_run() with one of: ok, no-vmx, vmx-disabled, vmx-failed,
-// entry-failed, guest-exit, guest-invalid, guest-failed, guest-timeout.
+// The VMX demo, end to end, in named phases (vmx/bringup/phases.h): check
+// the CPU, enable VMX in IA32_FEATURE_CONTROL, read the capability MSRs, load
+// the guest's header, enter VMX operation, build the VMCS from the pure plan
+// (vmx/plan.h), launch and run the guest's exits, leave. Ends the run through
+// end_run() with one of: ok, no-vmx, vmx-disabled, vmx-failed, entry-failed,
+// guest-exit, guest-invalid, guest-failed, guest-timeout, host-nmi.
 #pragma once
 
 #include "layout.h"

@@ -321,35 +321,35 @@ void entry_controls_allowed(Checker& c) {
 
 // The VM-entry interruption-information field when its valid bit is set;
 // 0 otherwise.
-uint64_t injected_event(Checker& c) {
+uint64_t entry_event_info(Checker& c) {
   const uint64_t info = c.read(Field::entry_interruption_info);
-  return (info & injection::valid) != 0 ? info : 0;
+  return (info & entry_event::valid) != 0 ? info : 0;
 }
 
-void injection_type(Checker& c) {
-  const uint64_t info = injected_event(c);
+void event_type(Checker& c) {
+  const uint64_t info = entry_event_info(c);
   if (info == 0) return;
-  const uint32_t type = injection::type(info);
+  const uint32_t type = entry_event::type(info);
   // "Other event" (pending MTF VM exit) needs the monitor-trap-flag control.
   const bool mtf_supported =
       (allowed_settings(c.env().msrs, ControlWord::primary_processor).may_be_one &
        primary::monitor_trap_flag) != 0;
-  if (type == injection::reserved_type || (type == injection::other_event && !mtf_supported)) {
+  if (type == entry_event::reserved_type || (type == entry_event::other_event && !mtf_supported)) {
     c.fail(Field::entry_interruption_info, info);
   }
 }
 
-void injection_vector(Checker& c) {
-  const uint64_t info = injected_event(c);
+void event_vector(Checker& c) {
+  const uint64_t info = entry_event_info(c);
   if (info == 0) return;
-  const uint32_t type = injection::type(info);
-  const uint32_t vector = injection::vector(info);
+  const uint32_t type = entry_event::type(info);
+  const uint32_t vector = entry_event::vector(info);
   const uint64_t without_vector = info & ~uint64_t{0xFF};
-  if (type == injection::nmi && vector != 2) {
+  if (type == entry_event::nmi && vector != 2) {
     c.fail(Field::entry_interruption_info, info, without_vector | 2);
-  } else if (type == injection::hardware_exception && vector > 31) {
+  } else if (type == entry_event::hardware_exception && vector > 31) {
     c.fail(Field::entry_interruption_info, info);
-  } else if (type == injection::other_event && vector != 0) {
+  } else if (type == entry_event::other_event && vector != 0) {
     c.fail(Field::entry_interruption_info, info, without_vector);
   }
 }
@@ -359,44 +359,44 @@ constexpr bool exception_has_error_code(uint32_t vector) {
   return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17;
 }
 
-void injection_error_code_bit(Checker& c) {
-  const uint64_t info = injected_event(c);
+void event_error_code_bit(Checker& c) {
+  const uint64_t info = entry_event_info(c);
   if (info == 0) return;
   const bool real_mode = c.unrestricted_guest() && (c.read(Field::guest_cr0) & cr0::pe) == 0;
-  const bool hardware_exception = injection::type(info) == injection::hardware_exception;
+  const bool hardware_exception = entry_event::type(info) == entry_event::hardware_exception;
   const bool may_deliver = !real_mode && hardware_exception;
   // IA32_VMX_BASIC[56]: hardware exceptions may go with or without an
   // error code, whatever the vector.
   const bool any_vector = bit(c.env().msrs.basic, 56);
   const bool must_deliver =
-      may_deliver && !any_vector && exception_has_error_code(injection::vector(info));
-  const bool delivers = (info & injection::deliver_error_code) != 0;
+      may_deliver && !any_vector && exception_has_error_code(entry_event::vector(info));
+  const bool delivers = (info & entry_event::deliver_error_code) != 0;
   if (delivers && !may_deliver) {
-    c.fail(Field::entry_interruption_info, info, info & ~uint64_t{injection::deliver_error_code});
+    c.fail(Field::entry_interruption_info, info, info & ~uint64_t{entry_event::deliver_error_code});
   } else if (!delivers && must_deliver) {
-    c.fail(Field::entry_interruption_info, info, info | injection::deliver_error_code);
+    c.fail(Field::entry_interruption_info, info, info | entry_event::deliver_error_code);
   }
 }
 
-void injection_reserved(Checker& c) {
-  const uint64_t info = injected_event(c);
+void event_reserved(Checker& c) {
+  const uint64_t info = entry_event_info(c);
   constexpr uint64_t reserved = 0x7FFFF000;  // bits 30:12
   if ((info & reserved) != 0) c.fail(Field::entry_interruption_info, info, info & ~reserved);
 }
 
-void injection_error_code(Checker& c) {
-  const uint64_t info = injected_event(c);
-  if ((info & injection::deliver_error_code) == 0) return;
+void event_error_code(Checker& c) {
+  const uint64_t info = entry_event_info(c);
+  if ((info & entry_event::deliver_error_code) == 0) return;
   const uint64_t code = c.read(Field::entry_exception_error_code);
   if ((code & 0xFFFF0000) != 0) c.fail(Field::entry_exception_error_code, code, code & 0xFFFF);
 }
 
-void injection_instruction_length(Checker& c) {
-  const uint64_t info = injected_event(c);
+void event_instruction_length(Checker& c) {
+  const uint64_t info = entry_event_info(c);
   if (info == 0) return;
-  const uint32_t type = injection::type(info);
-  if (type != injection::software_interrupt && type != injection::privileged_software_exception &&
-      type != injection::software_exception) {
+  const uint32_t type = entry_event::type(info);
+  if (type != entry_event::software_interrupt && type != entry_event::privileged_software_exception &&
+      type != entry_event::software_exception) {
     return;
   }
   const uint64_t length = c.read(Field::entry_instruction_length);
@@ -575,26 +575,27 @@ constexpr Check checks[] = {
       "VM-entry controls must set every allowed-0 bit and no bit outside allowed-1."},
      entry_controls_allowed},
     {{"entry-interruption-type", s_entry,
-      "An injected event must not use the reserved type 1, nor type 7 without monitor-trap-flag "
-      "support."},
-     injection_type},
+      "An event delivered on VM entry must not use the reserved type 1, nor type 7 without "
+      "monitor-trap-flag support."},
+     event_type},
     {{"entry-interruption-vector", s_entry,
-      "An injected NMI must have vector 2, a hardware exception a vector up to 31, an other event "
-      "vector 0."},
-     injection_vector},
+      "An NMI delivered on VM entry must have vector 2, a hardware exception a vector up to 31, "
+      "an other event vector 0."},
+     event_vector},
     {{"entry-interruption-error-code-bit", s_entry,
       "Deliver-error-code must be 1 exactly for protected-mode hardware exceptions that push an "
       "error code."},
-     injection_error_code_bit},
+     event_error_code_bit},
     {{"entry-interruption-reserved", s_entry,
       "Bits 30:12 of the VM-entry interruption-information field must be 0."},
-     injection_reserved},
+     event_reserved},
     {{"entry-exception-error-code", s_entry,
       "When an error code is delivered, its bits 31:16 must be 0."},
-     injection_error_code},
+     event_error_code},
     {{"entry-instruction-length", s_entry,
-      "Injected software interrupts and exceptions need an instruction length of 1 to 15."},
-     injection_instruction_length},
+      "Software interrupts and exceptions delivered on VM entry need an instruction length of "
+      "1 to 15."},
+     event_instruction_length},
     {{"entry-msr-load-aligned", s_entry,
       "With a VM-entry MSR-load count, its address must be 16-byte aligned."},
      entry_msr_load_aligned},

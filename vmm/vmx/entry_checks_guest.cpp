@@ -162,22 +162,22 @@ void guest_rflags_vm(Checker& c) {
 }
 
 // The VM-entry interruption information when valid, else 0.
-uint64_t injected_event(Checker& c) {
+uint64_t entry_event_info(Checker& c) {
   const uint64_t info = c.read(Field::entry_interruption_info);
-  return (info & injection::valid) != 0 ? info : 0;
+  return (info & entry_event::valid) != 0 ? info : 0;
 }
 
-bool injects(Checker& c, uint32_t type) {
-  const uint64_t info = injected_event(c);
-  return info != 0 && injection::type(info) == type;
+bool delivers(Checker& c, uint32_t type) {
+  const uint64_t info = entry_event_info(c);
+  return info != 0 && entry_event::type(info) == type;
 }
 
 void guest_rflags_if_for_external_interrupt(Checker& c) {
-  if (!injects(c, injection::external_interrupt)) return;
+  if (!delivers(c, entry_event::external_interrupt)) return;
   const uint64_t rflags = c.read(Field::guest_rflags);
   if ((rflags & rflags::if_flag) == 0) {
     c.fail(Field::guest_rflags, rflags, rflags | rflags::if_flag);
-    c.relate(Field::entry_interruption_info, injected_event(c));
+    c.relate(Field::entry_interruption_info, entry_event_info(c));
   }
 }
 
@@ -216,20 +216,20 @@ constexpr bool event_allowed_in(uint64_t state, uint32_t type, uint32_t vector) 
   switch (state) {
     case activity::active: return true;
     case activity::hlt:
-      return type == injection::external_interrupt || type == injection::nmi ||
-             (type == injection::hardware_exception && (vector == 1 || vector == 18)) ||
-             (type == injection::other_event && vector == 0);
+      return type == entry_event::external_interrupt || type == entry_event::nmi ||
+             (type == entry_event::hardware_exception && (vector == 1 || vector == 18)) ||
+             (type == entry_event::other_event && vector == 0);
     case activity::shutdown:
-      return type == injection::nmi || (type == injection::hardware_exception && vector == 18);
+      return type == entry_event::nmi || (type == entry_event::hardware_exception && vector == 18);
     default: return false;  // wait-for-SIPI blocks every event
   }
 }
 
 void guest_activity_event(Checker& c) {
-  const uint64_t info = injected_event(c);
+  const uint64_t info = entry_event_info(c);
   if (info == 0) return;
   const uint64_t state = c.read(Field::guest_activity_state);
-  if (!event_allowed_in(state, injection::type(info), injection::vector(info))) {
+  if (!event_allowed_in(state, entry_event::type(info), entry_event::vector(info))) {
     c.fail(Field::guest_activity_state, state, activity::active);
     c.relate(Field::entry_interruption_info, info);
   }
@@ -262,21 +262,21 @@ void guest_interruptibility_sti_needs_if(Checker& c) {
 }
 
 void guest_interruptibility_external_interrupt(Checker& c) {
-  if (!injects(c, injection::external_interrupt)) return;
+  if (!delivers(c, entry_event::external_interrupt)) return;
   const uint64_t value = blocking_state(c);
   constexpr uint64_t blocking = interruptibility::sti | interruptibility::mov_ss;
   if ((value & blocking) != 0) {
     c.fail(Field::guest_interruptibility_state, value, value & ~blocking);
-    c.relate(Field::entry_interruption_info, injected_event(c));
+    c.relate(Field::entry_interruption_info, entry_event_info(c));
   }
 }
 
 void guest_interruptibility_nmi_mov_ss(Checker& c) {
-  if (!injects(c, injection::nmi)) return;
+  if (!delivers(c, entry_event::nmi)) return;
   const uint64_t value = blocking_state(c);
   if ((value & interruptibility::mov_ss) != 0) {
     c.fail(Field::guest_interruptibility_state, value, value & ~interruptibility::mov_ss);
-    c.relate(Field::entry_interruption_info, injected_event(c));
+    c.relate(Field::entry_interruption_info, entry_event_info(c));
   }
 }
 
@@ -289,11 +289,11 @@ void guest_interruptibility_smi(Checker& c) {
 }
 
 void guest_interruptibility_virtual_nmi(Checker& c) {
-  if ((c.pin_controls() & pin::virtual_nmis) == 0 || !injects(c, injection::nmi)) return;
+  if ((c.pin_controls() & pin::virtual_nmis) == 0 || !delivers(c, entry_event::nmi)) return;
   const uint64_t value = blocking_state(c);
   if ((value & interruptibility::nmi) != 0) {
     c.fail(Field::guest_interruptibility_state, value, value & ~interruptibility::nmi);
-    c.relate(Field::entry_interruption_info, injected_event(c));
+    c.relate(Field::entry_interruption_info, entry_event_info(c));
   }
 }
 
@@ -551,7 +551,7 @@ constexpr Check non_segment_checks[] = {
       "Guest RFLAGS.VM must be 0 for an IA-32e mode guest or with CR0.PE = 0."},
      guest_rflags_vm},
     {{"guest-rflags-if-for-external-interrupt", s_rip,
-      "Injecting an external interrupt requires guest RFLAGS.IF = 1."},
+      "Delivering an external interrupt on VM entry requires guest RFLAGS.IF = 1."},
      guest_rflags_if_for_external_interrupt},
 
     {{"guest-activity-state", s_non_register,
@@ -563,7 +563,7 @@ constexpr Check non_segment_checks[] = {
       "Blocking by STI or MOV SS requires the active state."},
      guest_activity_with_blocking},
     {{"guest-activity-event", s_non_register,
-      "An injected event must be one the activity state lets through."},
+      "An event delivered on VM entry must be one the activity state lets through."},
      guest_activity_event},
     {{"guest-interruptibility-reserved", s_non_register,
       "Interruptibility-state bits 31:5 must be 0."},
@@ -575,15 +575,15 @@ constexpr Check non_segment_checks[] = {
       "Blocking by STI requires guest RFLAGS.IF = 1."},
      guest_interruptibility_sti_needs_if},
     {{"guest-interruptibility-external-interrupt", s_non_register,
-      "Injecting an external interrupt requires no blocking by STI or MOV SS."},
+      "Delivering an external interrupt on VM entry requires no blocking by STI or MOV SS."},
      guest_interruptibility_external_interrupt},
     {{"guest-interruptibility-nmi-mov-ss", s_non_register,
-      "Injecting an NMI requires no blocking by MOV SS."},
+      "Delivering an NMI on VM entry requires no blocking by MOV SS."},
      guest_interruptibility_nmi_mov_ss},
     {{"guest-interruptibility-smi", s_non_register, "Blocking by SMI must be 0 outside SMM."},
      guest_interruptibility_smi},
     {{"guest-interruptibility-virtual-nmi", s_non_register,
-      "With virtual NMIs, injecting an NMI requires blocking by NMI = 0."},
+      "With virtual NMIs, delivering an NMI on VM entry requires blocking by NMI = 0."},
      guest_interruptibility_virtual_nmi},
     {{"guest-interruptibility-enclave", s_non_register,
       "Enclave interruption and blocking by MOV SS must not both be 1."},

@@ -175,7 +175,7 @@ inline constexpr uint64_t debugctl_btf = 1u << 1;
 
 // The VM-entry interruption-information field (SDM 24.8.3): the layout is
 // the exit fields' (ia32/vmx/interruption_info.h).
-namespace injection = ia32::vmx::interruption;
+namespace entry_event = ia32::vmx::interruption;
 
 // Guest interruptibility state (SDM 24.4.2, table 24-3).
 namespace interruptibility {

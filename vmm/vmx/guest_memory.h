@@ -4,9 +4,9 @@
 // only where the guest has memory: what EPT maps, or without EPT its one
 // 4 MiB page. Without the second check a guest could point its own page
 // tables at the VMM and have the VMM read or write there for it
-// (INJECT=guest-read-vmm). The walk honours the PSE-36 bits of a 4 MiB page
-// as the CPU does (vmx/guest_paging.h, INJECT=guest-pse36-outs). 64-bit VMM
-// only (vmx/io_emulation.h and vmx/guest_paging.h have the pure parts).
+// (the fault case guest-read-vmm). The walk honours the PSE-36 bits of a
+// 4 MiB page as the CPU does (vmx/guest_paging.h, the fault case
+// guest-pse36-outs). 64-bit VMM only (vmx/io_emulation.h and vmx/guest_paging.h have the pure parts).
 #pragma once
 
 #include <stdint.h>

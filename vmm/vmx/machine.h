@@ -47,6 +47,7 @@ struct ControlState {
   uint64_t cr4_guest_host_mask;
   uint64_t cr0_read_shadow;
   uint64_t cr4_read_shadow;
+  uint64_t ept_pointer;  // with "enable EPT" (vmx/ept.h)
 };
 
 struct GuestState {
@@ -66,6 +67,7 @@ struct GuestState {
   uint64_t ia32_debugctl;
   uint64_t ia32_pat;
   uint64_t ia32_efer;
+  uint32_t preemption_timer_value;  // with "activate VMX-preemption timer"
 };
 
 struct HostState {
@@ -143,6 +145,8 @@ inline constexpr MachineEntry machine[] = {
     VMX_MACHINE_ENTRY(cr4_guest_host_mask, controls.cr4_guest_host_mask),
     VMX_MACHINE_ENTRY(cr0_read_shadow, controls.cr0_read_shadow),
     VMX_MACHINE_ENTRY(cr4_read_shadow, controls.cr4_read_shadow),
+    VMX_MACHINE_ENTRY_IF(ept_pointer, controls.ept_pointer, secondary_processor,
+                         ia32::vmx::secondary_processor::enable_ept),
 
     // Guest-state area (SDM 25.4)
     VMX_MACHINE_SEGMENT(es),
@@ -174,6 +178,8 @@ inline constexpr MachineEntry machine[] = {
     VMX_MACHINE_ENTRY(guest_ia32_debugctl, guest.ia32_debugctl),
     VMX_MACHINE_ENTRY_IF(guest_ia32_pat, guest.ia32_pat, entry, ia32::vmx::entry::load_pat),
     VMX_MACHINE_ENTRY_IF(guest_ia32_efer, guest.ia32_efer, entry, ia32::vmx::entry::load_efer),
+    VMX_MACHINE_ENTRY_IF(guest_preemption_timer_value, guest.preemption_timer_value, pin_based,
+                         ia32::vmx::pin_based::activate_preemption_timer),
 
     // Host-state area (SDM 25.5)
     VMX_MACHINE_ENTRY(host_es_selector, host.es_selector),

@@ -9,7 +9,7 @@
 namespace ia32::vmx {
 
 // The same layout serves the VM-entry interruption-information field (SDM
-// 24.8.3): what the VMM injects, and what the entry checks judge.
+// 24.8.3): the event a VM entry delivers, and what the entry checks judge.
 namespace interruption {
 inline constexpr uint32_t valid = 1u << 31;
 inline constexpr uint32_t deliver_error_code = 1u << 11;  // "error code valid" on exit

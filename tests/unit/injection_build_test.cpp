@@ -1,0 +1,50 @@
+// The normal VMM holds no fault-injection code; the injection build's does
+// (vmm/vmx/fault_cases.h). Read from the binaries `make` built: the build
+// folder is $VMXBOOT_BUILD (default build/).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "layout.h"
+
+namespace {
+
+std::string build_folder() {
+  const char* set = std::getenv("VMXBOOT_BUILD");
+  return set != nullptr ? set : "build";
+}
+
+bool contains(const std::vector<char>& bytes, const std::string& text) {
+  return std::search(bytes.begin(), bytes.end(), text.begin(), text.end()) != bytes.end();
+}
+
+std::vector<char> read(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(file), {}};
+}
+
+TEST(InjectionBuild, TheNormalVmmHasNoFaultCaseCode) {
+  const std::string path = build_folder() + "/vmm.bin";
+  const std::vector<char> vmm = read(path);
+  ASSERT_GT(vmm.size(), 4096u) << path << " is missing: run `make`";
+  EXPECT_FALSE(contains(vmm, VMXBOOT_INJECTION_VMM_MARKER));
+  // The explanation line's format and a case's own words.
+  EXPECT_FALSE(contains(vmm, "inject: %s"));
+  EXPECT_FALSE(contains(vmm, "VMXON region stamped"));
+}
+
+TEST(InjectionBuild, TheInjectionVmmHasTheHooks) {
+  const std::string path = build_folder() + "/inject/vmm.bin";
+  const std::vector<char> vmm = read(path);
+  ASSERT_GT(vmm.size(), 4096u) << path << " is missing: run `make unit` (it builds it)";
+  EXPECT_TRUE(contains(vmm, VMXBOOT_INJECTION_VMM_MARKER));
+  EXPECT_TRUE(contains(vmm, "inject: %s"));
+  EXPECT_TRUE(contains(vmm, "VMXON region stamped"));
+}
+
+}  // namespace

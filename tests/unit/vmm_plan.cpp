@@ -1,0 +1,72 @@
+#include "vmm_plan.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+#include "cpu_tables.h"
+#include "ia32/registers.h"
+#include "layout.h"
+#include "vmx/guest_header_check.h"
+
+namespace vmm_plan {
+
+std::string guest_path() {
+  const char* path = std::getenv("VMXBOOT_GUEST_BIN");
+  return path != nullptr ? path : "build/guest.bin";
+}
+
+layout::GuestHeader checked_guest_header() {
+  std::ifstream file(guest_path(), std::ios::binary);
+  EXPECT_TRUE(file.good()) << guest_path()
+                           << " is missing: run `make` (it assembles guest/guest.asm)";
+  const std::vector<uint8_t> guest{std::istreambuf_iterator<char>(file), {}};
+  layout::GuestHeader header{};
+  const vmx::GuestHeaderProblem problem =
+      vmx::copy_guest_header(guest.data(), static_cast<uint32_t>(guest.size()), header);
+  EXPECT_TRUE(problem.ok()) << guest_path() << ": " << problem.field << ": " << problem.problem;
+  return header;
+}
+
+vmx::HostState vmm_host_state(const vmx::CapabilityMsrs& msrs) {
+  vmx::HostState host{};
+  host.cs_selector = cpu_tables::selector_code64;
+  host.ss_selector = host.ds_selector = host.es_selector = cpu_tables::selector_data;
+  host.fs_selector = host.gs_selector = 0;  // cpu_tables::install loads 0 into FS and GS
+  host.tr_selector = cpu_tables::selector_tss;
+  host.cr0 = ia32::vmx::FixedBits{msrs.cr0_fixed0, msrs.cr0_fixed1}.apply(0x80000011);
+  host.cr4 =
+      ia32::vmx::FixedBits{msrs.cr4_fixed0, msrs.cr4_fixed1}.apply(cr4::pae | cr4::vmxe);
+  host.cr3 = layout::PAGE_TABLES_ADDR;
+  host.gdtr_base = layout::VMM_ADDR + 0x9000;
+  host.idtr_base = layout::VMM_ADDR + 0x9100;
+  host.tr_base = layout::VMM_ADDR + 0x9400;
+  host.ia32_pat = vmx::guest_pat;
+  host.ia32_efer = 0x500;  // LME, LMA
+  return host;
+}
+
+vmx::PlanInputs vmm_plan_inputs(const vmx::CapabilityMsrs& msrs, VmmMemory& memory) {
+  return vmx::PlanInputs{
+      msrs,
+      vmm_host_state(msrs),
+      exit_stub,
+      exit_stack_end,
+      checked_guest_header(),
+      layout::GUEST_ADDR,
+      tsc_ticks_in_limit,
+      {memory.io_bitmap_a, memory.io_bitmap_b, io_bitmap_a_physical, io_bitmap_b_physical,
+       &memory.ept, ept_physical, memory.page_directory, page_directory_physical},
+  };
+}
+
+Planned plan_as_the_vmm_does(const vmx::CapabilityMsrs& msrs) {
+  Planned planned{std::make_unique<VmmMemory>(), {}};
+  planned.plan = vmx::plan_vmcs(vmm_plan_inputs(msrs, *planned.memory));
+  return planned;
+}
+
+}  // namespace vmm_plan

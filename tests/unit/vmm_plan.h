@@ -1,0 +1,49 @@
+// The VMCS plan (vmm/vmx/plan.h) made from the inputs the VMM gathers
+// (vmm/vmx/bringup/build_vmcs.cpp), for the tests that check what the VMM
+// launches: the guest's header from the assembled build/guest.bin, checked
+// by the VMM's own copy_guest_header; the host as the VMM's cpu_tables and
+// stage2 leave it; the VMM's memory at addresses above 4 MiB.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "vmx/plan.h"
+
+namespace vmm_plan {
+
+// The VMM memory the plan fills (its .bss), at these physical addresses.
+struct VmmMemory {
+  alignas(4096) uint8_t io_bitmap_a[4096];
+  alignas(4096) uint8_t io_bitmap_b[4096];
+  vmx::EptTables ept;
+  alignas(4096) uint32_t page_directory[1024];
+};
+inline constexpr uint64_t io_bitmap_a_physical = 0x430000;
+inline constexpr uint64_t io_bitmap_b_physical = 0x431000;
+inline constexpr uint64_t ept_physical = 0x432000;
+inline constexpr uint64_t page_directory_physical = 0x436000;
+inline constexpr uint64_t exit_stub = 0x402340;
+inline constexpr uint64_t exit_stack_end = 0x440000;
+// A TSC rate: 2 s of guest time at 1 GHz.
+inline constexpr uint64_t tsc_ticks_in_limit = 2000000000ull;
+
+// build/guest.bin ($VMXBOOT_GUEST_BIN), its header as the VMM's check
+// copies it; a test failure names what is wrong.
+std::string guest_path();
+layout::GuestHeader checked_guest_header();
+
+// The host state the VMM reads in VMX operation: its own GDT/TSS/IDT
+// (cpu_tables), CR0 = ET | PE | PG and CR4 = PAE from stage2 plus what VMX
+// operation needs (the FIXED0 bits, VMXE), long mode.
+vmx::HostState vmm_host_state(const vmx::CapabilityMsrs& msrs);
+
+vmx::PlanInputs vmm_plan_inputs(const vmx::CapabilityMsrs& msrs, VmmMemory& memory);
+
+struct Planned {
+  std::unique_ptr<VmmMemory> memory;
+  vmx::VmcsPlan plan;
+};
+Planned plan_as_the_vmm_does(const vmx::CapabilityMsrs& msrs);
+
+}  // namespace vmm_plan

@@ -1,0 +1,110 @@
+#include "vmx/plan.h"
+
+#include "vmx/guest_timer.h"
+
+namespace vmx {
+
+using ia32::vmx::ControlWord;
+namespace pin = ia32::vmx::pin_based;
+namespace primary = ia32::vmx::primary_processor;
+namespace secondary = ia32::vmx::secondary_processor;
+
+GuestBounds choose_bounds(const CapabilityMsrs& msrs) {
+  GuestBounds b{};
+  b.wanted = demo_wanted_controls;
+  const uint32_t primary_allowed =
+      allowed_settings(msrs, ControlWord::primary_processor).may_be_one;
+  const uint32_t secondary_allowed =
+      (primary_allowed & primary::activate_secondary_controls) != 0
+          ? allowed_settings(msrs, ControlWord::secondary_processor).may_be_one
+          : 0;
+  // EPT only with a 4-level walk and a memory type the EPT pointer can name.
+  b.ept = (secondary_allowed & secondary::enable_ept) != 0 && ept_pointer(0, msrs.ept_vpid) != 0;
+  if (b.ept) {
+    b.wanted.secondary_processor |= secondary::enable_ept;
+  } else {
+    // The guest's page directory is the VMM's (PlanMemory::page_directory):
+    // a MOV to CR3 would swap in one of the guest's own.
+    b.wanted.primary_processor |= primary::cr3_load_exiting;
+  }
+  const uint32_t pin_allowed = allowed_settings(msrs, ControlWord::pin_based).may_be_one;
+  b.wanted.pin_based |= host_nmi_pin_control(pin_allowed);
+  b.nmi_exiting = host_nmi_pin_control(pin_allowed) != 0;
+  b.preemption_timer = (pin_allowed & pin::activate_preemption_timer) != 0;
+  if (b.preemption_timer) {
+    // Not "save VMX-preemption timer value": that would carry over the
+    // guest's time only. Each exit restarts the timer with what is left
+    // until the deadline, which counts the exits' time too
+    // (vmx/exit_runtime.cpp), and works the same where the CPU cannot save.
+    b.wanted.pin_based |= pin::activate_preemption_timer;
+  } else {
+    b.wanted.pin_based |= pin::external_interrupt_exiting;
+    b.wanted.exit |= ia32::vmx::exit::acknowledge_interrupt_on_exit;
+  }
+  return b;
+}
+
+VmcsPlan plan_vmcs(const PlanInputs& in) {
+  VmcsPlan plan{};
+  const GuestBounds bounds = choose_bounds(in.msrs);
+  plan.ept = bounds.ept;
+  plan.preemption_timer = bounds.preemption_timer;
+  plan.nmi_exiting = bounds.nmi_exiting;
+  plan.timer_shift = ia32::vmx::VmxMisc{in.msrs.misc}.preemption_timer_tsc_shift();
+  plan.tsc_ticks_in_limit = in.tsc_ticks_in_limit;
+  plan.reports_ins_outs_info = ia32::vmx::VmxBasic{in.msrs.basic}.reports_ins_outs_info();
+
+  const ControlResult controls = compute_controls(in.msrs, bounds.wanted);
+  if (!controls.ok) {
+    plan.error = PlanError::controls;
+    plan.control_error = controls.error;
+    return plan;
+  }
+  const FixedResult cr0 =
+      apply_fixed_bits(guest_cr0_wanted, {in.msrs.cr0_fixed0, in.msrs.cr0_fixed1});
+  const FixedResult cr4 =
+      apply_fixed_bits(guest_cr4_wanted, {in.msrs.cr4_fixed0, in.msrs.cr4_fixed1});
+  if (!cr0.ok || !cr4.ok) {
+    plan.error = !cr0.ok ? PlanError::guest_cr0 : PlanError::guest_cr4;
+    plan.fixed_error = !cr0.ok ? cr0 : cr4;
+    return plan;
+  }
+
+  VmcsImage& image = plan.image;
+  build_v86_guest_state(in.guest, in.guest_base, cr0.value, cr4.value, image.guest);
+  const PlanMemory& memory = in.memory;
+  // Every port exits: the VMM's port policy (vmx/port_policy.h) decides.
+  trap_all_ports(memory.io_bitmap_a, memory.io_bitmap_b);
+  build_control_state(controls.controls, memory.io_bitmap_a_physical,
+                      memory.io_bitmap_b_physical, image.guest, image.controls);
+  if (plan.ept) {
+    // The guest's own frames and the VGA text window: nothing else.
+    const EptRange ranges[] = {
+        {in.guest_base, in.guest.memory_bytes, true},
+        {layout::VGA_TEXT_ADDR, 0x8000, false},
+    };
+    if (!build_ept(*memory.ept, memory.ept_physical, ranges, 2)) {
+      plan.error = PlanError::ept;
+      return plan;
+    }
+    image.controls.ept_pointer = ept_pointer(memory.ept_physical, in.msrs.ept_vpid);
+    plan.ept_tables = memory.ept;
+  } else {
+    // The guest's one 4 MiB page, through a page directory it cannot reach.
+    for (uint32_t i = 0; i < 1024; ++i) memory.page_directory[i] = 0;
+    memory.page_directory[0] = in.guest.pde0;
+    image.guest.cr3 = memory.page_directory_physical;
+  }
+  if (plan.preemption_timer) {
+    image.guest.preemption_timer_value =
+        guest_timer::preemption_timer_value(in.tsc_ticks_in_limit, plan.timer_shift);
+  }
+  image.host = in.host;
+  image.host.rip = in.exit_stub;
+  // 8 below a 16-byte boundary: after the stub's pushes RSP is 16-aligned
+  // for its call, as the ABI wants (vmx/exit_stub.asm).
+  image.host.rsp = (in.exit_stack_end & ~uint64_t{15}) - 8;
+  return plan;
+}
+
+}  // namespace vmx

@@ -1,0 +1,81 @@
+// The VMCS plan: every decision the VMM takes before VMLAUNCH, in one pure
+// function. From the capability MSRs and a description of the host (the
+// state a VM exit loads, the VMM memory the plan may fill) and of the guest
+// (its checked header, its clock) it settles the controls, the guest's
+// bounds (EPT or a host-held page directory, the VMX-preemption timer or PIT
+// ticks, NMI exiting), the guest and host state, and fills the I/O bitmaps,
+// the EPT or the page directory. The result is the complete VmcsImage that
+// machine[] (vmx/machine.h) writes in one loop: nothing else is written to
+// the VMCS before launch.
+//
+// Pure: no privileged instruction. The VMM (vmx/bringup/build_vmcs.cpp)
+// only gathers the inputs and writes the image; the unit tests build the
+// same plan from each Bochs model's MSRs and run the VM-entry checker over it.
+#pragma once
+
+#include <stdint.h>
+
+#include "guest_header.h"
+#include "vmx/controls.h"
+#include "vmx/ept.h"
+#include "vmx/guest_state.h"
+#include "vmx/machine.h"
+
+namespace vmx {
+
+// VMM memory the plan fills, and its physical addresses (the VMM runs
+// identity-mapped; the tests give any address).
+struct PlanMemory {
+  uint8_t* io_bitmap_a;
+  uint8_t* io_bitmap_b;
+  uint64_t io_bitmap_a_physical, io_bitmap_b_physical;
+  EptTables* ept;               // used where the CPU has EPT
+  uint64_t ept_physical;
+  uint32_t* page_directory;     // else the guest's page directory, held by the VMM
+  uint64_t page_directory_physical;
+};
+
+struct PlanInputs {
+  CapabilityMsrs msrs;
+  HostState host;               // the VMM as it runs in VMX operation (RSP and RIP: below)
+  uint64_t exit_stub;           // vmx_exit_stub: where every VM exit enters the VMM
+  uint64_t exit_stack_end;      // the end of the stack the exit handlers run on
+  layout::GuestHeader guest;    // the VMM's checked copy (vmx/guest_header_check.h)
+  uint32_t guest_base;          // where the guest is loaded (layout::GUEST_ADDR)
+  uint64_t tsc_ticks_in_limit;  // the guest's time bound in TSC ticks (vmx/guest_timer.h)
+  PlanMemory memory;
+};
+
+// Which decision failed, for the VMM's message and result line.
+enum class PlanError : uint8_t { none, controls, guest_cr0, guest_cr4, ept };
+
+struct VmcsPlan {
+  PlanError error;
+  ControlError control_error;   // PlanError::controls
+  FixedResult fixed_error;      // guest_cr0 / guest_cr4: the forbidden bits
+  VmcsImage image;              // complete when error == none
+  bool ept;                     // guest-physical memory through memory.ept
+  bool preemption_timer;        // else PIT ticks through external-interrupt exiting
+  bool nmi_exiting;             // host NMIs exit instead of reaching the guest
+  uint32_t timer_shift;         // the preemption timer's rate: 2^shift TSC ticks a step
+  uint64_t tsc_ticks_in_limit;  // as given
+  bool reports_ins_outs_info;   // IA32_VMX_BASIC bit 54: for the exit handlers
+  const EptTables* ept_tables;  // memory.ept when ept, else nullptr
+};
+
+// The controls wanted for the guest on this CPU (before the CPU's must-be-1
+// bits are added): demo_wanted_controls, plus EPT where the CPU has it (else
+// CR3-load exiting), NMI exiting where allowed, and the VMX-preemption timer
+// where the CPU has it (else external-interrupt exiting and acknowledge on
+// exit, for the PIT's ticks).
+struct GuestBounds {
+  bool ept;
+  bool preemption_timer;
+  bool nmi_exiting;
+  ControlWords wanted;
+};
+GuestBounds choose_bounds(const CapabilityMsrs& msrs);
+
+VmcsPlan plan_vmcs(const PlanInputs& inputs);
+
+}  // namespace vmx
