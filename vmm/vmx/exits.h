@@ -1,4 +1,4 @@
-// The exit path as the launcher (demo_runtime.cpp) sees it: entering the
+// The exit path as the launcher (vmx/bringup/launch.cpp) sees it: entering the
 // guest, the way back, and what the exits leave for the report. The stub is
 // vmx/exit_stub.asm, the context it builds vmx/exit_context.h, the handler
 // table vmx/exit_handlers.h, the counting vmx/exit_stats.h, the dispatcher

@@ -52,9 +52,9 @@ const char* diagnose_entry_failure(const CapabilityMsrs& msrs) {
 }  // namespace
 
 void report_entry_failure(uint64_t outcome, const CapabilityMsrs& msrs) {
-  const char* step = (outcome & enter_resume_failed) != 0 ? "vmresume" : "vmlaunch";
-  // RFLAGS.CF (bit 0) and ZF (bit 6) after the instruction.
-  const VmxResult result = ia32::vmx::vmx_result(outcome & 1, outcome & 0x40);
+  const EnterFailure failure{outcome};
+  const char* step = failure.step();
+  const VmxResult result = failure.result();
   const uint32_t error = result == VmxResult::fail_valid ? read_instruction_error() : 0;
   const char* check = "none";
   if (result == VmxResult::fail_valid) {

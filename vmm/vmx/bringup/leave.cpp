@@ -4,6 +4,7 @@
 // counted is printed here.
 #include "vmx/bringup/phases.h"
 
+#include "ia32/vmx/ept_violation_qualification.h"
 #include "common/console.h"
 #include "common/end_run.h"
 #include "common/format.h"
@@ -89,10 +90,10 @@ void print_stop(const ExitLog& log) {
     }
     print_exit(log.info, &log.guest_report);
     if (is_reason(log.info.exit_reason, ExitReason::ept_violation)) {
-      const uint64_t q = log.info.exit_qualification;
+      const ia32::vmx::EptViolationQualification q{log.info.exit_qualification};
       console::printf("vmx:   EPT violation: %s guest-physical 0x%lx (guest-linear 0x%lx), which"
                       " the EPT does not map for the guest\n",
-                      (q & 2) ? "write to" : (q & 4) ? "instruction fetch from" : "read of",
+                      q.access(),
                       log.guest_physical_address, log.info.guest_linear_address);
     }
   }
@@ -182,7 +183,7 @@ bool starts_with(const char* text, const char* prefix) {
 
 void leave(const GuestRun& run, const VmcsPlan& plan, const CapabilityMsrs& msrs,
            const layout::GuestHeader& guest) {
-  if ((run.outcome & (enter_launch_failed | enter_resume_failed)) != 0) {
+  if (EnterFailure{run.outcome}.failed()) {
     report_entry_failure(run.outcome, msrs);
   }
   const ExitLog& log = exit_log();
