@@ -131,11 +131,15 @@ $(B)/stage2.bin: $(B)/stage2.elf
 
 # ---------------------------------------------------------------- VMM
 # Two builds of the VMM from the same sources: $(B)/vmm.bin, the one `make
-# image` uses, and $(B)/inject/vmm.bin, compiled with -DVMXBOOT_INJECT: the
-# only one with the fault-injection hooks (vmm/vmx/fault_cases.h), which
-# mkimage --inject requires. The normal VMM holds no injection code.
+# image` uses, and $(B)/inject/vmm.bin, with -DVMXBOOT_INJECT: the only one
+# with the fault-injection hooks (vmm/vmx/fault_cases.h), which mkimage
+# --inject requires. The normal VMM holds no injection code. Only the sources
+# that include the hooks' header (no header does) differ between the two, so
+# the injection build compiles those again and shares the other objects.
 INJ := $(B)/inject
-VMM_INJECT_OBJS := $(patsubst %.asm,$(INJ)/vmm/%.o,$(VMM_ASM)) $(patsubst %.cpp,$(INJ)/vmm/%.o,$(VMM_CPP))
+VMM_HOOKED_CPP  := $(shell grep -l 'vmx/fault_cases.h' $(VMM_CPP))
+VMM_INJECT_OBJS := $(filter-out $(patsubst %.cpp,$(B)/vmm/%.o,$(VMM_HOOKED_CPP)),$(VMM_OBJS)) \
+                   $(patsubst %.cpp,$(INJ)/vmm/%.o,$(VMM_HOOKED_CPP))
 
 $(B)/vmm/%.o: %.asm $(GEN)/layout.inc
 	@mkdir -p $(@D)
