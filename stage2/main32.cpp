@@ -1,8 +1,9 @@
 // stage2's 32-bit part: runs in flat protected mode (no paging, interrupts
 // off) after the real-mode part has done what needs the BIOS. It reports what
 // that part recorded, checks the image header, the CPU and every payload's
-// CRC-32C, finds the ACPI power-off, moves the VMM to its load address and
-// builds the long-mode page tables. Any failure ends the run here, with the
+// CRC-32C (where the 64-bit part does not), finds the ACPI power-off and
+// builds the long-mode page tables (stage2.asm's 64-bit part moves the VMM
+// to its load address). Any failure ends the run here, with the
 // same result contract as the VMM. Returns the VMM's entry address.
 #include <stddef.h>
 #include <stdint.h>

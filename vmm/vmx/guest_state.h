@@ -44,7 +44,7 @@ inline constexpr uint32_t guest_exception_bitmap = ~((1u << 13) | (1u << 8));
 inline constexpr uint64_t guest_host_mask_all = ~0ull;
 
 // The controls the demo wants beyond what each CPU insists on: I/O bitmaps
-// (to trap COM1 and nothing else) and a 64-bit host.
+// (every port exits; the VMM's port policy decides) and a 64-bit host.
 inline constexpr ControlWords demo_wanted_controls = {
     0,
     ia32::vmx::primary_processor::use_io_bitmaps,
@@ -85,10 +85,9 @@ void build_v86_guest_state(const layout::GuestHeader& header, uint32_t guest_bas
 void build_control_state(const ControlWords& words, uint64_t io_bitmap_a,
                          uint64_t io_bitmap_b, const GuestState& guest, ControlState& controls);
 
-// Sets the bits of ports [first, last] in the two 4 KiB VMX I/O bitmaps
-// (A: ports 0x0000-0x7FFF, B: 0x8000-0xFFFF): those ports exit.
-void trap_ports(uint8_t* bitmap_a, uint8_t* bitmap_b, uint16_t first, uint16_t last);
-// Every port exits: the VMM's port policy (vmx/port_policy.h) decides.
+// Every port exits (all bits of the two 4 KiB VMX I/O bitmaps, A: ports
+// 0x0000-0x7FFF, B: 0x8000-0xFFFF): the VMM's port policy
+// (vmx/port_policy.h) decides.
 void trap_all_ports(uint8_t* bitmap_a, uint8_t* bitmap_b);
 
 }  // namespace vmx
