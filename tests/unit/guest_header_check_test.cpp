@@ -151,7 +151,8 @@ const FieldCase cases[] = {
     {"benchmark and injection fields are the VMM's and the guest's",
      [](GuestHeader& h) {
        h.bench_ticks = h.bad_port_ins = 0xFFFFFFFFu;
-       h.bench_outs = h.inject = h.reserved = 0xFFFF;
+       h.bench_outs = h.inject = 0xFFFF;
+       h.limit_seconds = 0xFFFFFFFFu;
      },
      nullptr},
 };
