@@ -328,6 +328,7 @@ integration: $(IMG) $(HOSTB)/mkimage $(DISK2_VBR) inject-build | deps-test
 	@status=0; \
 	$(PYTHON) tests/integration/test_boot.py --build $(B) || status=1; \
 	$(PYTHON) tests/integration/test_guest_disks.py --build $(B) || status=1; \
+	$(PYTHON) tests/integration/test_chain.py --build $(B) || status=1; \
 	exit $$status
 
 # Both halves run even when the first fails, so that every count is real.

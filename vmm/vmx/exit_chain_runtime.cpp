@@ -17,6 +17,9 @@
 //   - HLT: with IF = 0 the guest has stopped for good (halt); with IF = 1
 //     it waits for an interrupt: in the HLT activity state where the CPU
 //     has it, else it simply goes on (its wait loop halts again);
+//   - under an emulator's firmware only (vmx/plan.h): a write to the Bochs
+//     BIOS's panic ports 0x400/0x401 ends the run (bios-panic) instead of
+//     the emulator;
 //   - VMCALL: the loader's report that it found no boot sector.
 // Bounded work: one port access, one CPUID, a few VMREAD/VMWRITEs.
 // 64-bit VMM only.
@@ -26,6 +29,7 @@
 #include "ia32/vmx/io_qualification.h"
 #include "layout.h"
 #include "vmx/exit_internal.h"
+#include "vmx/plan.h"
 
 namespace vmx::chain_exits {
 
@@ -37,6 +41,7 @@ namespace {
 
 uint16_t pm1a_cnt;  // 0: none kept
 bool hlt_activity;
+bool emulator_panic_ports;
 
 constexpr uint32_t slp_en = 1u << 13;
 constexpr uint8_t cf9_reset = 1u << 2;
@@ -74,9 +79,10 @@ uint32_t pass_through(uint16_t port, unsigned bytes, bool in, uint32_t value) {
 
 }  // namespace
 
-void set_up(uint16_t pm1a, bool hlt) {
+void set_up(uint16_t pm1a, bool hlt, bool panic_ports) {
   pm1a_cnt = pm1a;
   hlt_activity = hlt;
+  emulator_panic_ports = panic_ports;
 }
 
 void handle_io(ExitContext& exit) {
@@ -110,6 +116,9 @@ void handle_io(ExitContext& exit) {
       return end(exit, ChainEnd::reset, 0x92, value);
     }
     if (touches(port, bytes, 0xB2, 1)) return advance_guest_rip(exit);  // dropped: no SMI
+    if (emulator_panic_ports && touches(port, bytes, emulator_bios_panic_port, 2)) {
+      return end(exit, ChainEnd::bios_panic, port, value);
+    }
   }
   const uint32_t result = pass_through(port, bytes, in, value);
   if (in) exit.registers.rax = (exit.registers.rax & ~uint64_t{q.size_mask()}) | result;

@@ -42,13 +42,13 @@ struct ExitStats {
   // chain_port_slot().
   bool chain;
   uint16_t chain_pm1a_cnt;
-  uint32_t chain_ports[6];
+  uint32_t chain_ports[7];
 };
 
 // Chain mode's kept ports, for the counts: PM1a_CNT, 0xCF9, 0x64, 0x92,
-// 0xB2, and any other access that touched one of them.
-inline constexpr const char* chain_port_names[6] = {"pm1a-cnt", "0xcf9", "0x64",
-                                                    "0x92", "0xb2", "other"};
+// 0xB2, the emulator's BIOS panic ports, and any other access that touched one.
+inline constexpr const char* chain_port_names[7] = {"pm1a-cnt", "0xcf9", "0x64", "0x92",
+                                                    "0xb2", "0x400-0x401", "other"};
 constexpr unsigned chain_port_slot(uint16_t port, uint16_t pm1a_cnt) {
   if (pm1a_cnt != 0 && (port == pm1a_cnt || port == pm1a_cnt + 1)) return 0;
   switch (port) {
@@ -56,7 +56,9 @@ constexpr unsigned chain_port_slot(uint16_t port, uint16_t pm1a_cnt) {
     case 0x64: return 2;
     case 0x92: return 3;
     case 0xB2: return 4;
-    default: return 5;
+    case 0x400:
+    case 0x401: return 5;
+    default: return 6;
   }
 }
 

@@ -20,12 +20,13 @@ namespace vmx {
 struct EptTables;
 
 // How a chain guest ended itself (exit_guest_done in chain mode).
-enum class ChainEnd : uint8_t { none, poweroff, reset, halt, loader_failed };
+enum class ChainEnd : uint8_t { none, poweroff, reset, halt, bios_panic, loader_failed };
 constexpr const char* chain_end_name(ChainEnd end) {
   switch (end) {
     case ChainEnd::poweroff: return "poweroff";
     case ChainEnd::reset: return "reset";
     case ChainEnd::halt: return "halt";
+    case ChainEnd::bios_panic: return "bios-panic";
     case ChainEnd::loader_failed: return "loader-failed";
     case ChainEnd::none: break;
   }
@@ -85,7 +86,7 @@ void prepare_exit_handling(bool reports_ins_outs_info, const GuestClock& clock,
 uint64_t start_guest_clock();
 // Chain mode: after prepare_exit_handling, the chain guest's handlers
 // (vmx/exit_chain_runtime.cpp) instead of the V86 demo's.
-void use_chain_exit_handlers(uint16_t pm1a_cnt, bool hlt_activity);
+void use_chain_exit_handlers(uint16_t pm1a_cnt, bool hlt_activity, bool emulator_panic_ports);
 const ExitLog& exit_log();
 
 // Prints an exit decoded from ExitInfo, reading whatever else it needs, and

@@ -70,6 +70,7 @@ VmcsPlan plan_chain(const PlanInputs& in, VmcsPlan& plan) {
   plan.nmi_exiting = host_nmi_pin_control(pin_allowed) != 0;
   plan.hlt_activity = (ia32::vmx::VmxMisc{msrs.misc}.activity_states() & 1) != 0;
   plan.pm1a_cnt = in.chain.pm1a_cnt;
+  plan.emulator_panic_ports = in.chain.emulator_panic_ports;
   // No external-interrupt exiting: the guest's interrupts are its own, the
   // PIC and PIT as the BIOS left them. No exception bitmap bits: its
   // exceptions too. HLT exits (the guest's end, with IF = 0).
@@ -101,6 +102,10 @@ VmcsPlan plan_chain(const PlanInputs& in, VmcsPlan& plan) {
   trap_ports(memory.io_bitmap_a, memory.io_bitmap_b, layout::COM1_PORT, layout::COM1_PORT + 7);
   for (uint16_t port : chain_kept_ports) {
     trap_ports(memory.io_bitmap_a, memory.io_bitmap_b, port, port);
+  }
+  if (in.chain.emulator_panic_ports) {
+    trap_ports(memory.io_bitmap_a, memory.io_bitmap_b, emulator_bios_panic_port,
+               emulator_bios_panic_port + 1);
   }
   if (in.chain.pm1a_cnt != 0) {
     trap_ports(memory.io_bitmap_a, memory.io_bitmap_b, in.chain.pm1a_cnt,

@@ -45,7 +45,13 @@ struct ChainInputs {
   ChainEptTables* ept;          // at layout::CHAIN_EPT_ADDR
   uint64_t ept_physical;
   uint64_t vmm_first, vmm_end;  // the VMM's memory, which the EPT leaves out
+  // The firmware is an emulator's (ACPI OEM ID "BOCHS "): its BIOS reports
+  // a panic by writing ports 0x400/0x401, which stops the emulator; kept
+  // there so that the run still ends with its result. On a PC those ports
+  // are the chipset's (often the ACPI PM block): never kept.
+  bool emulator_panic_ports;
 };
+inline constexpr uint16_t emulator_bios_panic_port = 0x400;  // and 0x401
 
 // The ports chain mode keeps (traps); every other port is the guest's.
 // COM1 as in the V86 demo (vmx/port_policy.h); the others the chain exit
@@ -87,6 +93,7 @@ struct VmcsPlan {
   bool chain;                   // the chain guest (guest.kind): its own exit handlers
   bool hlt_activity;            // chain: the CPU can put the guest in the HLT activity state
   uint16_t pm1a_cnt;            // chain: as given
+  bool emulator_panic_ports;    // chain: as given
 };
 
 // The controls wanted for the guest on this CPU (before the CPU's must-be-1

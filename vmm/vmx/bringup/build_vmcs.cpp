@@ -84,6 +84,23 @@ HostState describe_host() {
   return host;
 }
 
+// Whether the ACPI RSDP (in the BIOS area E0000h-FFFFFh, 16-byte aligned,
+// ACPI 5.2.5.1) names the emulators' firmware: OEM ID "BOCHS " (the Bochs
+// BIOS and SeaBIOS as Bochs and QEMU build them).
+bool firmware_is_emulator() {
+  for (uintptr_t a = 0xE0000; a < 0x100000; a += 16) {
+    const auto* p = reinterpret_cast<const volatile char*>(a);
+    bool match = true;
+    for (int i = 0; i < 8 && match; ++i) match = p[i] == "RSD PTR "[i];
+    if (!match) continue;
+    for (int i = 0; i < 6; ++i) {
+      if (p[9 + i] != "BOCHS "[i]) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
 [[noreturn]] void refuse_plan(const VmcsPlan& p, const CapabilityMsrs& msrs) {
   leave_vmx_operation();
   switch (p.error) {
@@ -190,7 +207,8 @@ const VmcsPlan& build_vmcs(const CapabilityMsrs& msrs, const layout::GuestHeader
              reinterpret_cast<ChainEptTables*>(uintptr_t{layout::CHAIN_EPT_ADDR}),
              layout::CHAIN_EPT_ADDR,
              layout::VMM_ADDR,
-             layout::VMM_MEMORY_END};
+             layout::VMM_MEMORY_END,
+             firmware_is_emulator()};
   }
   const PlanInputs inputs{
       msrs,

@@ -40,7 +40,7 @@ void print_summary(const ExitLog& log, uint64_t guest_ticks) {
   }
   console::printf("vmx:   I/O: COM1 0x3f8-0x3ff in %u out %u (%u bytes forwarded)", com1_in,
                   com1_out, log.com1_bytes_out);
-  for (unsigned i = 0; i < 6; ++i) {
+  for (unsigned i = 0; i < 7; ++i) {
     if (log.chain_ports[i] != 0) console::printf(", %s %u", chain_port_names[i], log.chain_ports[i]);
   }
   console::printf("\n");
@@ -62,7 +62,7 @@ void run_chain(const VmcsPlan& plan, const CapabilityMsrs& msrs,
                   plan.pm1a_cnt);
   const GuestClock clock{plan.tsc_ticks_in_limit, true, plan.timer_shift, 0};
   prepare_exit_handling(plan.reports_ins_outs_info, clock, nullptr);
-  use_chain_exit_handlers(plan.pm1a_cnt, plan.hlt_activity);
+  use_chain_exit_handlers(plan.pm1a_cnt, plan.hlt_activity, plan.emulator_panic_ports);
   console::printf("vmx: VMLAUNCH: chain loader in real mode at %04x:%04x\n", guest.entry_cs,
                   guest.entry_ip);
   console::flush();
@@ -110,6 +110,12 @@ void run_chain(const VmcsPlan& plan, const CapabilityMsrs& msrs,
       console::printf("vmx: the guest halted with interrupts off at 0x%x (linear %lx)\n",
                       log.chain_end_detail, log.info.guest_rip);
       end_run("ok", "guest=chain guest-end=halt exits=%u io-exits=%u cpuid-exits=%u "
+              "com1-bytes=%u", exits, io, cpuid, log.com1_bytes_out);
+    case ChainEnd::bios_panic:
+      // The Bochs BIOS's BX_PANIC: the line number of its source it gave up at.
+      console::printf("vmx: the guest's BIOS gave up: %u to its panic port 0x%x\n",
+                      log.chain_end_detail2, log.chain_end_detail);
+      end_run("ok", "guest=chain guest-end=bios-panic exits=%u io-exits=%u cpuid-exits=%u "
               "com1-bytes=%u", exits, io, cpuid, log.com1_bytes_out);
     case ChainEnd::loader_failed:
     case ChainEnd::none:
