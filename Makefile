@@ -320,7 +320,7 @@ $(HOSTB)/unit/%.o: %.cpp | deps-test
 $(HOSTB)/unit_tests: $(UNIT_OBJS)
 	$(CXX) $(UNIT_OBJS) -lgtest -lgtest_main -pthread -o $@
 
-unit: $(HOSTB)/unit_tests $(HOSTB)/inspect $(B)/guest.bin $(IMG) $(INJ)/vmm.bin
+unit: $(HOSTB)/unit_tests $(HOSTB)/inspect $(B)/guest.bin $(B)/chain-loader.bin $(IMG) $(INJ)/vmm.bin
 	VMXBOOT_GUEST_BIN=$(B)/guest.bin VMXBOOT_BUILD=$(B) $(HOSTB)/unit_tests
 
 # Each test file runs even when one before it fails (every count real).
