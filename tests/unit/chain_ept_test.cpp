@@ -56,7 +56,7 @@ TEST(ChainEpt, WriteBackOnlyWhereTheMapSaysRam) {
   EXPECT_EQ(memory_type(*b.t, 0x200000), vmx::ept_memory_type_wb);
   EXPECT_EQ(memory_type(*b.t, 0x610000), vmx::ept_memory_type_wb) << "after the VMM";
   EXPECT_EQ(memory_type(*b.t, 0x3E00000), vmx::ept_memory_type_uc)
-      << "a 2 MiB page only partly RAM (ACPI tables at its end count as RAM; the hole does not)";
+      << "a 2 MiB page no single RAM entry covers (usable, then ACPI): uncacheable, the simple rule";
   EXPECT_EQ(memory_type(*b.t, 0xFEC00000), vmx::ept_memory_type_uc) << "I/O APIC";
 }
 
