@@ -345,7 +345,7 @@ test: | deps-test
 	echo "make test: $$(( $$(date +%s) - start )) s on $(NPROC) cores"; \
 	exit $$status
 
-bench: $(IMG) | deps-test
+bench: $(IMG) $(B)/chain-loader.bin $(HOSTB)/mkimage | deps-test
 	$(PYTHON) tools/bench.py --build $(B)
 
 # ---------------------------------------------------------------- fuzzing

@@ -138,8 +138,7 @@ class ChainMode(unittest.TestCase):
         r, what, pairs = self.check_ok(key, "poweroff")
         # The VMM caught the guest's SLP_EN at PM1a_CNT (0xb004 in Bochs).
         self.assertIn("vmx: power-off kept: PM1a_CNT 0xb004", r.serial, what)
-        self.assertIn("vmx: the guest wrote SLP_EN to PM1a_CNT (0x2000): its power-off", r.serial,
-                      what)
+        self.assertIn("vmx: guest end poweroff: 0x2000 0x0", r.serial, what)
         self.assertRegex(r.serial, r"vmx:   I/O: COM1 0x3f8-0x3ff in \d+ out \d+ \(\d+ bytes "
                                    r"forwarded\), pm1a-cnt \d+", what)
         return r, what, pairs
@@ -177,7 +176,7 @@ class ChainMode(unittest.TestCase):
         # emulator port 0x400/0x401, which the VMM keeps under the emulators'
         # firmware: the run ends with its result instead of Bochs stopping.
         r, what, _ = self.check_ok(("chain", "mbr-empty", SKYLAKE, "bochs"), "bios-panic")
-        self.assertIn("vmx: the guest's BIOS gave up", r.serial, what)
+        self.assertRegex(r.serial, r"vmx: guest end bios-panic: 0x40[01] 0x", what)
         self.assertNotIn("vbr:", r.serial, what)
 
     def test_mbr_empty_seabios_resets(self):
@@ -186,7 +185,7 @@ class ChainMode(unittest.TestCase):
         # there (the guest bound is 80 s in this image).
         r, what, pairs = self.check_ok(("chain-limit80", "mbr-empty", SKYLAKE, "seabios"), "reset")
         self.assertEqual(pairs.get("port"), "0xcf9", what)
-        self.assertIn("vmx: the guest reset the machine: 0x6 to port 0xcf9", r.serial, what)
+        self.assertIn("vmx: guest end reset: 0xcf9 0x6", r.serial, what)
 
     def test_loader_without_a_disk_fails_by_name(self):
         r, what = self.booted(("chain-drive82", "grub", SKYLAKE, "bochs"))

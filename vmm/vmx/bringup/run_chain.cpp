@@ -9,6 +9,7 @@
 #include "ia32/instructions.h"
 #include "common/console.h"
 #include "common/end_run.h"
+#include "common/format.h"
 #include "vmx/exits.h"
 #include "vmx/guest_timer.h"
 
@@ -92,40 +93,22 @@ void run_chain(const VmcsPlan& plan, const CapabilityMsrs& msrs,
   print_exit(log.info, &log.guest_report);
   print_summary(log, run.guest_ticks);
   leave_vmx_operation();
-  const uint32_t exits = total_exits(log);
-  const uint32_t io = by_reason(log, ExitReason::io_instruction);
-  const uint32_t cpuid = by_reason(log, ExitReason::cpuid);
-  switch (log.chain_end) {
-    case ChainEnd::poweroff:
-      console::printf("vmx: the guest wrote SLP_EN to PM1a_CNT (0x%x): its power-off\n",
-                      log.chain_end_detail);
-      end_run("ok", "guest=chain guest-end=poweroff exits=%u io-exits=%u cpuid-exits=%u "
-              "com1-bytes=%u", exits, io, cpuid, log.com1_bytes_out);
-    case ChainEnd::reset:
-      console::printf("vmx: the guest reset the machine: 0x%x to port 0x%x\n",
-                      log.chain_end_detail2, log.chain_end_detail);
-      end_run("ok", "guest=chain guest-end=reset port=0x%x exits=%u io-exits=%u cpuid-exits=%u "
-              "com1-bytes=%u", log.chain_end_detail, exits, io, cpuid, log.com1_bytes_out);
-    case ChainEnd::halt:
-      console::printf("vmx: the guest halted with interrupts off at 0x%x (linear %lx)\n",
-                      log.chain_end_detail, log.info.guest_rip);
-      end_run("ok", "guest=chain guest-end=halt exits=%u io-exits=%u cpuid-exits=%u "
-              "com1-bytes=%u", exits, io, cpuid, log.com1_bytes_out);
-    case ChainEnd::bios_panic:
-      // The Bochs BIOS's BX_PANIC: the line number of its source it gave up at.
-      console::printf("vmx: the guest's BIOS gave up: %u to its panic port 0x%x\n",
-                      log.chain_end_detail2, log.chain_end_detail);
-      end_run("ok", "guest=chain guest-end=bios-panic exits=%u io-exits=%u cpuid-exits=%u "
-              "com1-bytes=%u", exits, io, cpuid, log.com1_bytes_out);
-    case ChainEnd::loader_failed:
-    case ChainEnd::none:
-      break;
+  if (log.chain_end == ChainEnd::loader_failed) {
+    const bool read = log.chain_end_detail == 1;
+    end_run("guest-failed", "guest=chain step=%s detail=0x%x", read ? "read" : "signature",
+            log.chain_end_detail2);
   }
-  const bool read = log.chain_end_detail == 1;
-  console::printf("vmx: the chain loader found no boot sector on its drive: %s 0x%x\n",
-                  read ? "INT 13h status" : "signature", log.chain_end_detail2);
-  end_run("guest-failed", "guest=chain step=%s detail=0x%x", read ? "read" : "signature",
-          log.chain_end_detail2);
+  // poweroff: SLP_EN in the value written to PM1a_CNT (detail); reset: the
+  // port (detail) and the value (detail2); halt: the guest's RIP; bios-panic:
+  // the port and the value (the Bochs BIOS's source line).
+  console::printf("vmx: guest end %s: 0x%x 0x%x\n", chain_end_name(log.chain_end),
+                  log.chain_end_detail, log.chain_end_detail2);
+  char port[16] = "";
+  if (log.chain_end == ChainEnd::reset) format(port, sizeof(port), " port=0x%x", log.chain_end_detail);
+  end_run("ok", "guest=chain guest-end=%s%s exits=%u io-exits=%u cpuid-exits=%u com1-bytes=%u",
+          chain_end_name(log.chain_end), port, total_exits(log),
+          by_reason(log, ExitReason::io_instruction), by_reason(log, ExitReason::cpuid),
+          log.com1_bytes_out);
 }
 
 }  // namespace vmx::bringup
