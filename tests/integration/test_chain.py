@@ -130,9 +130,28 @@ class ChainMode(unittest.TestCase):
             self.assertIn(line, lines, what)
         self.assertRegex(r.serial, r"vmx: chain guest: \d+ VM exits: .*io-instruction \d+", what)
         self.assertGreater(int(pairs["exits"]), 10, what)
+        self.check_memory_map(r, what)
         # COM1 after the guest: the VMM's own setup (the guest's was shadowed).
         self.assertLess(r.serial.index(LOADER_LINES[0]), r.serial.index("vmxboot: result="))
         return r, what, pairs
+
+    def check_memory_map(self, r, what):
+        """The E820 map the guest sees through the loader's INT 15h hook: the
+        VMM's memory reserved, no usable entry reaching into it, and the
+        stub's own KiB below 640 KiB not usable either."""
+        entries = [(int(b, 16), int(l, 16), int(t)) for b, l, t in re.findall(
+            r"(?m)^guest\| vmxboot-chain: loader: e820 ([0-9a-f]{16}) ([0-9a-f]{16}) (\d)$",
+            r.serial)]
+        self.assertIn((0x400000, 0x20E000, 2), entries, f"{what}: the VMM's memory reserved")
+        segment = int(re.search(r"INT 15h hooked at segment ([0-9a-f]{8})", r.serial).group(1), 16)
+        stub = segment * 16
+        self.assertTrue(0x90000 <= stub < 0xA0000, f"{what}: the stub below 640 KiB: {stub:#x}")
+        for base, length, kind in entries:
+            if kind != 1:
+                continue
+            end = base + length
+            self.assertFalse(base < 0x60E000 and end > 0x400000, f"{what}: usable {base:#x}-{end:#x}")
+            self.assertFalse(base <= stub < end, f"{what}: the stub at {stub:#x} in a usable entry")
 
     def check_poweroff(self, key):
         r, what, pairs = self.check_ok(key, "poweroff")
