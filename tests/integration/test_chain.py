@@ -49,6 +49,39 @@ LOADER_LINES = ["guest| vmxboot-chain: loader: reading LBA 0 of drive 0x81",
                 "guest| vmxboot-chain: loader: 0x55AA found, jumping to 0:7C00"]
 VBR_OK = "guest| vmxboot-chain: vbr: hand-over ok, drive=0x81"
 
+# Hostile boot sectors of our own, as the disk the guest boots (NASM source):
+# one that triple-faults (an empty IVT, then INT 3), one that asks the BIOS
+# (INT 15h AH=87h, the BIOS's own switch to protected mode) to copy 512
+# bytes over the VMM at 0x400000.
+HOSTILE = {
+    "triple-fault": """
+        bits 16
+        org 0x7C00
+        cli
+        lidt [cs:empty]
+        int 3
+        empty: dw 0, 0, 0
+    """,
+    "write-vmm": """
+        bits 16
+        org 0x7C00
+        xor ax, ax
+        mov ds, ax
+        mov es, ax
+        mov si, gdt
+        mov cx, 256
+        mov ah, 0x87
+        int 0x15
+        cli
+        hlt
+        gdt: times 16 db 0
+        dw 0xFFFF
+        db 0x00, 0x7C, 0x00, 0x93, 0, 0
+        dw 0xFFFF
+        db 0x00, 0x00, 0x40, 0x93, 0, 0
+        times 16 db 0
+    """,
+}
 # (image, disk, model, bios): every boot the tests make, started together.
 # image: "chain" (the default loader), "chain-limit80" (GUEST_LIMIT=80, so
 # that SeaBIOS's 60 s retry after INT 18h ends first), "chain-drive82"
@@ -57,6 +90,7 @@ RUNS = ([("chain", k, SKYLAKE, b) for k in ("grub", "mbr-vbr") for b in ("bochs"
         [("chain", "mbr-empty", SKYLAKE, "bochs"),
          ("chain-limit80", "mbr-empty", SKYLAKE, "seabios"),
          ("chain-drive82", "grub", SKYLAKE, "bochs")] +
+        [("chain", k, SKYLAKE, b) for k in HOSTILE for b in ("bochs", "seabios")] +
         [("chain", "grub", m, "bochs") for m in UNRESTRICTED if m != SKYLAKE] +
         [("chain", "grub", m, "bochs") for m in RESTRICTED])
 LOADER_OPTIONS = {"chain": [], "chain-limit80": ["-DGUEST_LIMIT=80"],
@@ -88,6 +122,17 @@ def build_inputs(work):
         subprocess.run([sys.executable, os.path.join(ROOT, "tools", "disk2", "mkdisk2.py"),
                         "--kind", kind, "--vbr", os.path.join(BUILD, "chain-vbr.bin"),
                         "--out", out], check=True, capture_output=True)
+        paths[kind] = out
+    for kind, source in HOSTILE.items():
+        asm = os.path.join(work, f"{kind}.asm")
+        with open(asm, "w") as f:
+            f.write("\n".join(l.strip() for l in source.splitlines()) +
+                    "\ntimes 510 - ($ - $$) db 0\ndw 0xAA55\n")
+        sector = os.path.join(work, f"{kind}.bin")
+        subprocess.run(["nasm", "-f", "bin", asm, "-o", sector], check=True)
+        out = os.path.join(work, f"disk2-{kind}.img")
+        with open(sector, "rb") as f, open(out, "wb") as d:
+            d.write(f.read().ljust(mkdisk2.DISK_SECTORS * 512, b"\0"))
         paths[kind] = out
     return paths
 
@@ -212,6 +257,27 @@ class ChainMode(unittest.TestCase):
         self.assertEqual((code, pairs.get("guest"), pairs.get("step")),
                          ("guest-failed", "chain", "read"), f"{what}\n{r.serial}")
         self.assertIn("guest| vmxboot-chain: loader: no boot sector on that drive", r.serial, what)
+
+    def check_hostile(self, kind, bios, reason):
+        r, what = self.booted(("chain", kind, SKYLAKE, bios))
+        code, pairs = r.result
+        self.assertEqual((code, pairs.get("reason")), ("guest-exit", reason),
+                         f"{what}\n{r.serial}")
+        lines = r.serial.splitlines()
+        self.assertIn(LOADER_LINES[1], lines, what)
+        return r, what, pairs
+
+    def test_a_guest_triple_fault_is_a_guest_exit(self):
+        for bios in ("bochs", "seabios"):
+            self.check_hostile("triple-fault", bios, "triple-fault")
+
+    def test_the_bios_copying_over_the_vmm_is_stopped_by_the_ept(self):
+        # The guest's BIOS itself, in its own protected mode (INT 15h AH=87h),
+        # cannot write the VMM's memory: an EPT violation at 0x400000.
+        for bios in ("bochs", "seabios"):
+            r, what, pairs = self.check_hostile("write-vmm", bios, "ept-violation")
+            self.assertEqual(pairs.get("gpa"), "0x400000", what)
+            self.assertIn("EPT violation: write", r.serial, what)
 
     def check_unsupported(self, model):
         r, what = self.booted(("chain", "grub", model, "bochs"))
