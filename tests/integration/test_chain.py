@@ -246,9 +246,9 @@ class ChainMode(unittest.TestCase):
         self.assertNotIn("vbr:", r.serial, what)
 
     def test_mbr_empty_seabios_resets(self):
-        # SeaBIOS answers INT 18h with "No bootable device. Retrying in 60
-        # seconds." and then resets through 0xCF9: the VMM ends the run
-        # there (the guest bound is 80 s in this image).
+        # SeaBIOS answers INT 18h by waiting some 60 s (its boot-fail wait)
+        # and then resets through 0xCF9: the VMM ends the run there (the
+        # guest bound is 80 s in this image).
         r, what, pairs = self.check_ok(("chain-limit80", "mbr-empty", SKYLAKE, "seabios"), "reset")
         self.assertEqual(pairs.get("port"), "0xcf9", what)
         self.assertIn("vmx: guest end reset: 0xcf9 0x6", r.serial, what)
