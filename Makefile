@@ -86,6 +86,10 @@ STAGE2_OBJS := $(B)/stage2/stage2.o $(patsubst %.cpp,$(B)/stage2/%.o,$(STAGE2_CP
 VMM_OBJS    := $(patsubst %.asm,$(B)/vmm/%.o,$(VMM_ASM)) $(patsubst %.cpp,$(B)/vmm/%.o,$(VMM_CPP))
 
 IMG := $(B)/vmxboot.img
+# make image GUEST=chain: chain mode's image (its guest: $(B)/chain-loader.bin)
+ifeq ($(GUEST),chain)
+IMG := $(B)/vmxboot-chain.img
+endif
 
 .PHONY: image inspect run test unit integration bench fuzz clean deps deps-build deps-test deps-fuzz \
   deps-disk2 screenshot usb disk2 inject-build
@@ -193,6 +197,17 @@ $(eval $(call VMM_BINARY,$(INJ),$(VMM_INJECT_OBJS)))
 $(B)/guest.bin: guest/guest.asm $(GEN)/layout.inc
 	$(NASM) -f bin -I $(GEN)/ $< -o $@
 
+# Chain mode's guest (make image GUEST=chain): the real-mode loader that boots
+# BIOS drive CHAIN_DRIVE (default in abi/layout.h: 0x81) under the VMM, with
+# the time bound GUEST_LIMIT seconds (default 60; 0 = none).
+CHAIN_OPTS := $(if $(CHAIN_DRIVE),-DCHAIN_DRIVE=$(CHAIN_DRIVE)) $(if $(GUEST_LIMIT),-DGUEST_LIMIT=$(GUEST_LIMIT))
+$(B)/chain-loader.bin: guest/chain/loader.asm $(GEN)/layout.inc $(B)/chain-options
+	$(NASM) -f bin -I $(GEN)/ $(CHAIN_OPTS) $< -o $@
+
+$(B)/chain-options: FORCE
+	@mkdir -p $(@D)
+	@echo "$(CHAIN_OPTS)" | cmp -s - $@ || echo "$(CHAIN_OPTS)" > $@
+
 # A guest fault-injection case is a guest of its own: build/inject/guest-spin.bin
 # is guest/guest.asm with -DINJECT_CASE=INJECT_GUEST_SPIN (guest/inject_cases.asm).
 GUEST_CASES := $(shell sed -n 's/.*INJECT_GUEST_[A-Z0-9_]*, [0-9]*, "\([a-z0-9-]*\)".*/\1/p' abi/layout.h)
@@ -224,6 +239,11 @@ $(B)/image-options: FORCE
 # case's guest; INJECT=none the normal ones.
 IMAGE_VMM   := $(if $(filter none,$(INJECT)),$(B)/vmm.bin,$(INJ)/vmm.bin)
 IMAGE_GUEST := $(if $(filter $(INJECT),$(GUEST_CASES)),$(INJ)/$(INJECT).bin,$(B)/guest.bin)
+# GUEST=chain: the chain loader instead (its header tells the VMM the mode),
+# into an image of its own, so the default image stays the V86 demo.
+ifeq ($(GUEST),chain)
+IMAGE_GUEST := $(B)/chain-loader.bin
+endif
 
 $(IMG): $(HOSTB)/mkimage $(B)/stage1.bin $(B)/stage2.bin $(IMAGE_VMM) $(IMAGE_GUEST) $(B)/image-options
 	$(HOSTB)/mkimage --stage1 $(B)/stage1.bin --stage2 $(B)/stage2.bin --vmm $(IMAGE_VMM) \
@@ -271,9 +291,18 @@ usb: $(IMG) $(HOSTB)/usb_write
 	$(HOSTB)/usb_write --image $(IMG) --device '$(DEV)' $(if $(CONFIRM),--confirm '$(CONFIRM)')
 
 # ---------------------------------------------------------------- run
-run: $(IMG) | deps-test
+# GUEST=chain attaches DISK2 (default: the grub disk of make disk2 KIND=grub)
+# as the second disk, BIOS drive 0x81.
+ifeq ($(GUEST),chain)
+DISK2 ?= $(B)/disk2-grub.img
+RUN_DISK2 := --disk2 $(DISK2)
+$(B)/disk2-grub.img: $(DISK2_VBR) | deps-disk2
+	$(PYTHON) tools/disk2/mkdisk2.py --kind grub --vbr $(DISK2_VBR) --out $@
+endif
+
+run: $(IMG) $(if $(RUN_DISK2),$(DISK2)) | deps-test
 	$(PYTHON) tools/bochs_boot.py --image $(IMG) --cpu $(CPU) --bios $(BIOS) --stream --show-vga \
-	  --expect-result $(or $(EXPECT),$(shell $(HOSTB)/mkimage --result-of $(INJECT)))
+	  $(RUN_DISK2) --expect-result $(or $(EXPECT),$(shell $(HOSTB)/mkimage --result-of $(INJECT)))
 
 # The README's picture: the final VGA screen of a real Bochs run.
 screenshot: $(IMG) | deps-test
@@ -291,7 +320,7 @@ $(HOSTB)/unit/%.o: %.cpp | deps-test
 $(HOSTB)/unit_tests: $(UNIT_OBJS)
 	$(CXX) $(UNIT_OBJS) -lgtest -lgtest_main -pthread -o $@
 
-unit: $(HOSTB)/unit_tests $(HOSTB)/inspect $(B)/guest.bin $(IMG) $(INJ)/vmm.bin
+unit: $(HOSTB)/unit_tests $(HOSTB)/inspect $(B)/guest.bin $(B)/chain-loader.bin $(IMG) $(INJ)/vmm.bin
 	VMXBOOT_GUEST_BIN=$(B)/guest.bin VMXBOOT_BUILD=$(B) $(HOSTB)/unit_tests
 
 # Each test file runs even when one before it fails (every count real).
@@ -299,6 +328,7 @@ integration: $(IMG) $(HOSTB)/mkimage $(DISK2_VBR) inject-build | deps-test
 	@status=0; \
 	$(PYTHON) tests/integration/test_boot.py --build $(B) || status=1; \
 	$(PYTHON) tests/integration/test_guest_disks.py --build $(B) || status=1; \
+	$(PYTHON) tests/integration/test_chain.py --build $(B) || status=1; \
 	exit $$status
 
 # Both halves run even when the first fails, so that every count is real.
@@ -315,7 +345,7 @@ test: | deps-test
 	echo "make test: $$(( $$(date +%s) - start )) s on $(NPROC) cores"; \
 	exit $$status
 
-bench: $(IMG) | deps-test
+bench: $(IMG) $(B)/chain-loader.bin $(HOSTB)/mkimage | deps-test
 	$(PYTHON) tools/bench.py --build $(B)
 
 # ---------------------------------------------------------------- fuzzing

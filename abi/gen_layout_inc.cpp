@@ -28,8 +28,11 @@ int main() {
   VMXBOOT_GUEST_HEADER_FIELDS(PRINT_GUEST_HEADER_FIELD)
   std::printf("%%define SIZEOF_GuestHeader %zu\n", sizeof(GuestHeader));
   std::printf("%%define GUEST_MAGIC 0x%08X\n", GUEST_MAGIC);
+  std::printf("%%define GUEST_KIND_V86 %u\n", GUEST_KIND_V86);
+  std::printf("%%define GUEST_KIND_CHAIN %u\n", GUEST_KIND_CHAIN);
   std::printf("%%define GUEST_VMCALL_HALTED 0x%08X\n", GUEST_VMCALL_HALTED);
   std::printf("%%define GUEST_VMCALL_FAULT 0x%08X\n", GUEST_VMCALL_FAULT);
+  std::printf("%%define GUEST_VMCALL_CHAIN_FAILED 0x%08X\n", GUEST_VMCALL_CHAIN_FAILED);
 #define PRINT_INJECT(constant, number, name, result) std::printf("%%define %s %u\n", #constant, number);
   VMXBOOT_INJECT_CASES(PRINT_INJECT)
 #undef PRINT_INJECT

@@ -19,9 +19,20 @@ namespace layout {
 
 inline constexpr uint32_t GUEST_MAGIC = 0x54534756;  // "VGST"
 
+// GuestHeader::kind. The V86 demo (guest/guest.asm) is run in a V86 task
+// under the VMM's own paging; a chain guest (guest/chain/loader.asm) is a
+// real-mode loader that boots another BIOS disk, run as an unrestricted
+// guest with EPT (README "Chain mode"). Only entry_cs/ip/ss/sp/ds,
+// image_bytes, memory_bytes and limit_seconds mean anything for it.
+inline constexpr uint16_t GUEST_KIND_V86 = 0;
+inline constexpr uint16_t GUEST_KIND_CHAIN = 1;
+
 // What the guest's #GP handler leaves in EAX for its final VMCALL.
 inline constexpr uint32_t GUEST_VMCALL_HALTED = 0x544C4148;  // "HALT": #GP was the HLT
 inline constexpr uint32_t GUEST_VMCALL_FAULT = 0x21504723;   // "#GP!": any other #GP
+// What the chain loader leaves in EAX for its VMCALL when it found no boot
+// sector to jump to (EBX: 1 the read failed, 2 no 0x55AA; ECX: the detail).
+inline constexpr uint32_t GUEST_VMCALL_CHAIN_FAILED = 0x464E4843;  // "CHNF"
 
 struct GuestHeader {
   uint32_t magic;               // GUEST_MAGIC
@@ -57,11 +68,13 @@ struct GuestHeader {
   uint16_t inject;              // layout::INJECT_*: the guest_* case this guest was
                                 // built for (guest/inject_cases.asm), else 0;
                                 // mkimage --inject checks it, nothing reads it at run time
-  uint16_t reserved;
+  uint16_t kind;                // GUEST_KIND_*: what the VMM runs (one source of truth:
+                                // the guest binary says which guest it is)
   uint32_t bad_port_ins;        // written by the guest in the guest-bad-port and
                                 // guest-port-policy cases: what its INS from a
                                 // denied port read
-  uint32_t reserved2;
+  uint32_t limit_seconds;       // chain guests: the run's time bound (GUEST_LIMIT=),
+                                // 0 = none; the V86 demo keeps its own bound
 };
 static_assert(sizeof(GuestHeader) % 8 == 0);
 
@@ -102,6 +115,6 @@ constexpr const GuestHeaderInjection* find_guest_header_injection(uint16_t injec
   X(gdt_offset) X(tss_selector) X(ldt_selector) X(tss_offset) X(tss_limit)     \
   X(ldt_offset) X(ldt_limit) X(idt_offset) X(idt_limit)                        \
   X(page_directory_offset) X(gp_handler_offset) X(ring0_stack_top) X(pde0)       \
-  X(bench_ticks) X(bench_outs) X(inject) X(bad_port_ins)
+  X(bench_ticks) X(bench_outs) X(inject) X(kind) X(bad_port_ins) X(limit_seconds)
 
 }  // namespace layout

@@ -3,7 +3,8 @@
 // A header it accepts must keep every promise the VMM relies on after the
 // check, each re-derived here in 64-bit arithmetic: what the VMM writes (the
 // zeroed tail, PDE 0) and what the guest state points at lie inside the
-// guest's memory. abort() where one is broken.
+// guest's memory. abort() where one is broken. A chain loader's header
+// (kind chain) keeps the fewer promises of real mode.
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,18 @@ int fuzz_guest_header(const uint8_t* data, size_t size) {
   const uint64_t memory = h.memory_bytes, bytes = h.image_bytes;
   require(bytes == loaded && bytes >= sizeof h && bytes <= memory);
   require(memory <= layout::GUEST_MAX_BYTES);
+  require(h.kind == layout::GUEST_KIND_V86 || h.kind == layout::GUEST_KIND_CHAIN);
+  if (h.kind == layout::GUEST_KIND_CHAIN) {
+    // A chain loader: the VMM writes only the zeroed tail, and starts it in
+    // real mode at entry_cs:entry_ip inside its image, its stack inside its
+    // memory (vmx/guest_state.h build_chain_guest_state).
+    vmx::GuestState g;
+    vmx::build_chain_guest_state(h, 0x30, 0x2000, g);
+    require(g.cs.base == layout::GUEST_ADDR && g.ss.base == layout::GUEST_ADDR);
+    require(g.rip < bytes && g.rsp <= memory);
+    require(g.idtr_base == 0 && g.idtr_limit == 0x3FF);
+    return 0;
+  }
   // What prepare_guest writes: the tail and PDE 0 in the page directory.
   require(h.page_directory_offset % 4096 == 0);
   require(uint64_t{h.page_directory_offset} + 4096 <= memory);

@@ -56,7 +56,9 @@ TEST(FuzzCorpus, GuestHeaderSeedsPassAndFailAsNamed) {
                {"pd-wrap.bin", "page_directory_offset"},
                {"tss-wrap.bin", "tss_offset"},
                {"pse36.bin", "pde0"},
-               {"vga-row.bin", "vga_row"}};
+               {"vga-row.bin", "vga_row"},
+               {"chain-loader.bin", nullptr},
+               {"kind.bin", "kind"}};
   for (const auto& s : seeds) {
     const std::vector<uint8_t> input = seed(std::string("tests/fuzz/corpus/guest_header/") + s.file);
     ASSERT_FALSE(input.empty()) << s.file;

@@ -123,10 +123,25 @@ const FieldCase cases[] = {
      "pde0"},
     {"PDE 0 reserved bit 21", [](GuestHeader& h) { h.pde0 = 0x200087; }, "pde0"},
     {"PDE 0 PAT bit 12 (no address bit)", [](GuestHeader& h) { h.pde0 = 0x1087; }, nullptr},
+    {"a guest kind the VMM does not know", [](GuestHeader& h) { h.kind = 2; }, "kind"},
+    {"the chain kind without the V86 tables is fine",
+     [](GuestHeader& h) {
+       h.kind = layout::GUEST_KIND_CHAIN;
+       h.tss_offset = h.gdt_offset = 0xFFFFFFF0u;
+       h.pde0 = 0;
+     },
+     nullptr},
+    {"a chain entry point outside the image",
+     [](GuestHeader& h) {
+       h.kind = layout::GUEST_KIND_CHAIN;
+       h.entry_ip = 0xFFFF;
+     },
+     "entry_ip"},
     {"benchmark and injection fields are the VMM's and the guest's",
      [](GuestHeader& h) {
        h.bench_ticks = h.bad_port_ins = 0xFFFFFFFFu;
-       h.bench_outs = h.inject = h.reserved = 0xFFFF;
+       h.bench_outs = h.inject = 0xFFFF;
+       h.limit_seconds = 0xFFFFFFFFu;
      },
      nullptr},
 };

@@ -60,12 +60,46 @@ vmx::PlanInputs vmm_plan_inputs(const vmx::CapabilityMsrs& msrs, VmmMemory& memo
       tsc_ticks_in_limit,
       {memory.io_bitmap_a, memory.io_bitmap_b, io_bitmap_a_physical, io_bitmap_b_physical,
        &memory.ept, ept_physical, memory.page_directory, page_directory_physical},
+      {},
   };
 }
 
 Planned plan_as_the_vmm_does(const vmx::CapabilityMsrs& msrs) {
   Planned planned{std::make_unique<VmmMemory>(), {}};
   planned.plan = vmx::plan_vmcs(vmm_plan_inputs(msrs, *planned.memory));
+  return planned;
+}
+
+}  // namespace vmm_plan
+
+namespace vmm_plan {
+
+layout::GuestHeader checked_chain_header() {
+  const char* build = std::getenv("VMXBOOT_BUILD");
+  const std::string path = std::string(build != nullptr ? build : "build") + "/chain-loader.bin";
+  std::ifstream file(path, std::ios::binary);
+  EXPECT_TRUE(file.good()) << path << " is missing: run `make image GUEST=chain`";
+  const std::vector<uint8_t> loader{std::istreambuf_iterator<char>(file), {}};
+  layout::GuestHeader header{};
+  const vmx::GuestHeaderProblem problem =
+      vmx::copy_guest_header(loader.data(), static_cast<uint32_t>(loader.size()), header);
+  EXPECT_TRUE(problem.ok()) << path << ": " << problem.field << ": " << problem.problem;
+  EXPECT_EQ(header.kind, layout::GUEST_KIND_CHAIN);
+  return header;
+}
+
+const layout::E820Entry bochs_e820[5] = {
+    {0x0, 0x9F000, 1, 0},         {0x9F000, 0x1000, 2, 0},      {0xE8000, 0x18000, 2, 0},
+    {0x100000, 0x3EF0000, 1, 0},  {0x3FF0000, 0x10000, 3, 0},
+};
+
+Planned plan_chain_as_the_vmm_does(const vmx::CapabilityMsrs& msrs) {
+  Planned planned{std::make_unique<VmmMemory>(), {}};
+  vmx::PlanInputs in = vmm_plan_inputs(msrs, *planned.memory);
+  in.guest = checked_chain_header();
+  in.chain = {bochs_e820, 5, 0xB004, &planned.memory->chain_ept, layout::CHAIN_EPT_ADDR,
+              layout::VMM_ADDR, layout::VMM_MEMORY_END, true};
+  planned.plan = vmx::plan_vmcs(in);
   return planned;
 }
 

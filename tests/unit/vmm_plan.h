@@ -18,6 +18,7 @@ struct VmmMemory {
   alignas(4096) uint8_t io_bitmap_b[4096];
   vmx::EptTables ept;
   alignas(4096) uint32_t page_directory[1024];
+  vmx::ChainEptTables chain_ept;
 };
 inline constexpr uint64_t io_bitmap_a_physical = 0x430000;
 inline constexpr uint64_t io_bitmap_b_physical = 0x431000;
@@ -45,5 +46,11 @@ struct Planned {
   vmx::VmcsPlan plan;
 };
 Planned plan_as_the_vmm_does(const vmx::CapabilityMsrs& msrs);
+
+// Chain mode: the header of build/chain-loader.bin ($VMXBOOT_BUILD), a
+// memory map as the Bochs BIOS reports 64 MiB, PM1a_CNT 0xb004.
+layout::GuestHeader checked_chain_header();
+extern const layout::E820Entry bochs_e820[5];
+Planned plan_chain_as_the_vmm_does(const vmx::CapabilityMsrs& msrs);
 
 }  // namespace vmm_plan

@@ -132,6 +132,33 @@ TEST(VmxEntryChecks, DemoStatePassesOnEveryBochsModel) {
   }
 }
 
+// Chain mode (vmx/plan.h, second guest description): the real-mode loader
+// as an unrestricted guest passes every check on the nine models with
+// unrestricted guest; the three without it are refused by the plan.
+TEST(VmxEntryChecks, ChainRealModeStatePassesOnEveryUnrestrictedGuestModel) {
+  unsigned unrestricted = 0;
+  for (const BochsModel& m : bochs_models()) {
+    SCOPED_TRACE(m.name);
+    const vmm_plan::Planned planned = vmm_plan::plan_chain_as_the_vmm_does(m.msrs);
+    const bool refused = m.name == "bx_generic" || m.name == "core2_penryn_t9600" ||
+                         m.name == "corei5_lynnfield_750";
+    if (refused) {
+      EXPECT_EQ(planned.plan.error, vmx::PlanError::no_unrestricted_guest);
+      continue;
+    }
+    ++unrestricted;
+    ASSERT_EQ(planned.plan.error, vmx::PlanError::none);
+    EXPECT_TRUE(planned.plan.chain);
+    Vmcs vmcs;
+    ASSERT_TRUE(vmx::write_machine(planned.plan.image, {&vmcs, &Vmcs::write}).ok);
+    EXPECT_EQ(vmcs.get(VmcsField::guest_cr0) & 0x80000001u, 0u) << "real mode, paging off";
+    EXPECT_EQ(vmcs.get(VmcsField::guest_idtr_limit), 0x3FFu) << "the real-mode IVT";
+    vmx::EntryCheckResult result = check(vmcs, bochs_environment(m.msrs));
+    EXPECT_TRUE(result.passed) << describe(result);
+  }
+  EXPECT_EQ(unrestricted, 9u);
+}
+
 // Without the TRUE MSRs the must-be-1 defaults include "load debug
 // controls" and CR3-load/store exiting: the DR7 and DEBUGCTL checks apply.
 TEST(VmxEntryChecks, DemoStatePassesWithTheOriginalControlMsrs) {

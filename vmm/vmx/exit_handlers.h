@@ -26,6 +26,9 @@ struct ExitHandlerSet {
   ExitHandler ept_violation;
   ExitHandler preemption_timer;
   ExitHandler fallback;
+  // Chain mode only (nullptr: the fallback).
+  ExitHandler cpuid = nullptr;
+  ExitHandler hlt = nullptr;
 };
 
 struct HandlerTable {
@@ -49,6 +52,8 @@ constexpr HandlerTable make_handler_table(const ExitHandlerSet& set) {
   at(ExitReason::vmcall) = set.vmcall;
   at(ExitReason::ept_violation) = set.ept_violation;
   at(ExitReason::preemption_timer) = set.preemption_timer;
+  if (set.cpuid != nullptr) at(ExitReason::cpuid) = set.cpuid;
+  if (set.hlt != nullptr) at(ExitReason::hlt) = set.hlt;
   return table;
 }
 

@@ -65,3 +65,12 @@ inline uint64_t vmread_or_zero(ia32::vmx::VmcsField field) {
 namespace vmx {
 void handle_io(ExitContext& exit);
 }
+
+// vmx/exit_chain_runtime.cpp: chain mode's own handlers.
+namespace vmx::chain_exits {
+void set_up(uint16_t pm1a_cnt, bool hlt_activity, bool emulator_panic_ports);
+void handle_io(ExitContext& exit);
+void handle_cpuid(ExitContext& exit);
+void handle_hlt(ExitContext& exit);
+void handle_vmcall(ExitContext& exit);
+}

@@ -205,8 +205,24 @@ constexpr HandlerTable handlers = make_handler_table({
     .fallback = handle_unexpected,
 });
 
+// Chain mode's table: its own I/O, CPUID, HLT and VMCALL; no external
+// interrupts (the guest's own), the rest as the demo's.
+constexpr HandlerTable chain_handlers = make_handler_table({
+    .exception_or_nmi = handle_exception_or_nmi,
+    .external_interrupt = handle_unexpected,
+    .io_instruction = chain_exits::handle_io,
+    .vmcall = chain_exits::handle_vmcall,
+    .ept_violation = handle_ept_violation,
+    .preemption_timer = handle_preemption_timer,
+    .fallback = handle_unexpected,
+    .cpuid = chain_exits::handle_cpuid,
+    .hlt = chain_exits::handle_hlt,
+});
+
+const HandlerTable* active_handlers = &handlers;
+
 void handle_and_observe(ExitContext& exit, uint32_t slot) {
-  handlers.slots[slot](exit);
+  active_handlers->slots[slot](exit);
   observe_after(history, exit);
 }
 
@@ -245,6 +261,7 @@ void prepare_exit_handling(bool reports_ins_outs_info, const GuestClock& clock,
   bound.timer_shift = clock.timer_shift;
   bound.refresh_ticks = clock.tsc_ticks_in_limit / 100;
   history = ExitLog{};
+  active_handlers = &handlers;
   history.guest_uart = UartShadow::as_the_vmm_set_it_up();
   history.guest_line_start = true;
 }
@@ -257,6 +274,13 @@ uint64_t start_guest_clock() {
 }
 
 const ExitLog& exit_log() { return history; }
+
+void use_chain_exit_handlers(uint16_t pm1a_cnt, bool hlt_activity, bool panic_ports) {
+  active_handlers = &chain_handlers;
+  history.chain = true;
+  history.chain_pm1a_cnt = pm1a_cnt;
+  chain_exits::set_up(pm1a_cnt, hlt_activity, panic_ports);
+}
 
 void print_exit(const ExitInfo& info, const GuestRegisters* registers) {
   const uint32_t basic = ia32::vmx::basic_exit_reason(info.exit_reason);

@@ -5,6 +5,10 @@ namespace vmx {
 
 void observe_uncommon_io(ExitStats& stats, const ExitContext& exit) {
   const ia32::vmx::IoQualification io = exit.io();
+  if (stats.chain && static_cast<uint16_t>(io.port() - layout::COM1_PORT) >= com1_registers) {
+    ++stats.chain_ports[chain_port_slot(io.port(), stats.chain_pm1a_cnt)];
+    return;
+  }
   if (io_access_action(io) == PortAction::deny) {
     if (stats.denied_accesses < denied_log_size) {
       stats.denied_log[stats.denied_accesses] = {

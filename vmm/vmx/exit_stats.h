@@ -37,7 +37,30 @@ struct ExitStats {
   uint32_t string_io_exits;  // INS/OUTS the policy allows: one per chunk (vmx/io_emulation.h)
   uint32_t denied_accesses;  // outside the policy (denied; a long REP string once per chunk)
   DeniedAccess denied_log[denied_log_size];
+  // Chain mode: the ports it keeps besides COM1 are the guest's after a look
+  // (vmx/exit_chain_runtime.cpp), not denied: counted here by
+  // chain_port_slot().
+  bool chain;
+  uint16_t chain_pm1a_cnt;
+  uint32_t chain_ports[7];
 };
+
+// Chain mode's kept ports, for the counts: PM1a_CNT, 0xCF9, 0x64, 0x92,
+// 0xB2, the emulator's BIOS panic ports, and any other access that touched one.
+inline constexpr const char* chain_port_names[7] = {"pm1a-cnt", "0xcf9", "0x64", "0x92",
+                                                    "0xb2", "0x400-0x401", "other"};
+constexpr unsigned chain_port_slot(uint16_t port, uint16_t pm1a_cnt) {
+  if (pm1a_cnt != 0 && (port == pm1a_cnt || port == pm1a_cnt + 1)) return 0;
+  switch (port) {
+    case 0xCF9: return 1;
+    case 0x64: return 2;
+    case 0x92: return 3;
+    case 0xB2: return 4;
+    case 0x400:
+    case 0x401: return 5;
+    default: return 6;
+  }
+}
 
 // Before the handler, once the dispatcher has read the exit's reason.
 inline void observe_before(ExitStats& stats, uint32_t slot) { ++stats.by_reason[slot]; }

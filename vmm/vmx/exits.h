@@ -19,6 +19,20 @@ namespace vmx {
 
 struct EptTables;
 
+// How a chain guest ended itself (exit_guest_done in chain mode).
+enum class ChainEnd : uint8_t { none, poweroff, reset, halt, bios_panic, loader_failed };
+constexpr const char* chain_end_name(ChainEnd end) {
+  switch (end) {
+    case ChainEnd::poweroff: return "poweroff";
+    case ChainEnd::reset: return "reset";
+    case ChainEnd::halt: return "halt";
+    case ChainEnd::bios_panic: return "bios-panic";
+    case ChainEnd::loader_failed: return "loader-failed";
+    case ChainEnd::none: break;
+  }
+  return "none";
+}
+
 // Why the guest was left: what vmx_enter_guest() returns then (leave_guest()
 // in vmx/exit_runtime.cpp). Apart from the entry failures (exit_context.h).
 inline constexpr uint64_t exit_guest_done = 0x10000;  // VMCALL: the guest finished
@@ -44,6 +58,13 @@ struct ExitLog : ExitStats {
   UartShadow guest_uart;          // its setup as the guest sees it
   bool guest_line_start;          // the next guest byte starts a COM1 line
   uint32_t com1_bytes_out;        // bytes forwarded to the UART's data port
+  // Chain mode (vmx/exit_chain_runtime.cpp): how the guest ended when it
+  // ended itself (exit_guest_done), and what it asked CPUID.
+  ChainEnd chain_end;
+  uint32_t chain_end_detail;      // the value written / the loader's EBX, ECX
+  uint32_t chain_end_detail2;
+  uint32_t cpuid_leaves[16];      // the distinct leaves asked, first ones
+  uint32_t cpuid_leaf_count;
 };
 
 // The guest's time bound (vmx/guest_timer.h).
@@ -63,6 +84,9 @@ void prepare_exit_handling(bool reports_ins_outs_info, const GuestClock& clock,
 // Right before the first entry: the deadline is now + the limit (in TSC
 // ticks). Returns now.
 uint64_t start_guest_clock();
+// Chain mode: after prepare_exit_handling, the chain guest's handlers
+// (vmx/exit_chain_runtime.cpp) instead of the V86 demo's.
+void use_chain_exit_handlers(uint16_t pm1a_cnt, bool hlt_activity, bool emulator_panic_ports);
 const ExitLog& exit_log();
 
 // Prints an exit decoded from ExitInfo, reading whatever else it needs, and

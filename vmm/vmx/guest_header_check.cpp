@@ -47,12 +47,22 @@ GuestHeaderProblem check_guest_header(const layout::GuestHeader& h, uint32_t loa
     return {"memory_bytes", "memory size out of range"};
   }
   const uint64_t image = h.image_bytes, memory = h.memory_bytes;
-  // V86 addresses are segment * 16 + a 16-bit offset.
+  if (h.kind != layout::GUEST_KIND_V86 && h.kind != layout::GUEST_KIND_CHAIN) {
+    return {"kind", "unknown guest kind"};
+  }
+  // V86 (and real-mode) addresses are segment * 16 + a 16-bit offset.
   if (uint32_t{h.entry_cs} * 16 != layout::GUEST_ADDR) {
     return {"entry_cs", "entry segments do not match the load address"};
   }
   if (h.entry_ss != h.entry_cs) return {"entry_ss", "entry segments do not match the load address"};
   if (h.entry_ds != h.entry_cs) return {"entry_ds", "entry segments do not match the load address"};
+  if (h.kind == layout::GUEST_KIND_CHAIN) {
+    // A real-mode loader: no tables of its own, the machine's IVT. What is
+    // left to check is that it starts inside itself.
+    if (h.entry_ip >= image) return {"entry_ip", "entry point outside the image"};
+    if (h.entry_sp > memory) return {"entry_sp", "stack outside the guest's memory"};
+    return usable;
+  }
   if (h.page_directory_offset % 4096 != 0) {
     return {"page_directory_offset", "page directory not 4 KiB aligned"};
   }

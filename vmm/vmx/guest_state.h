@@ -79,6 +79,28 @@ FixedResult apply_fixed_bits(uint64_t wanted, ia32::vmx::FixedBits fixed);
 void build_v86_guest_state(const layout::GuestHeader& header, uint32_t guest_base,
                            uint64_t guest_cr0, uint64_t guest_cr4, GuestState& guest);
 
+// Chain mode (README "Chain mode"): the loader starts in real mode as an
+// unrestricted guest (SDM 26.3.1 with "unrestricted guest": CR0.PE and PG
+// may be 0, SS.DPL must be 0, CS may be a code segment with DPL 0). The
+// guest owns CR0 and CR4 but the bits VMX operation fixes that unrestricted
+// guest does not free (CR0.NE, CR4.VMXE): those the host owns (guest/host
+// masks) and the guest reads its own values through the shadows.
+inline constexpr uint32_t access_rights_real_code = 0x9B;  // present, code RX accessed, DPL 0
+inline constexpr uint32_t access_rights_real_data = 0x93;  // present, data RW accessed, DPL 0
+inline constexpr uint64_t chain_cr0_shadow = cr0::et;      // CR0 after a BIOS in real mode
+inline constexpr uint64_t chain_rflags = rflags::reserved_1;
+// The CR0 and CR4 bits VMX operation keeps at 1 that the chain guest may
+// not change: FIXED0, less PE and PG (free with unrestricted guest).
+constexpr uint64_t chain_cr0_host_bits(uint64_t cr0_fixed0) {
+  return cr0_fixed0 & ~(cr0::pe | cr0::pg);
+}
+
+// The guest-state area for the chain loader: real mode at entry_cs:entry_ip
+// with the machine's IVT (IDTR 0, limit 0x3FF). `cr0`/`cr4` are the values
+// the guest runs with (the host bits set).
+void build_chain_guest_state(const layout::GuestHeader& header, uint64_t guest_cr0,
+                             uint64_t guest_cr4, GuestState& guest);
+
 // The control area: final control words, the exception bitmap, I/O bitmap
 // addresses, and CR0/CR4 guest/host masks covering every bit (the guest
 // reads its own CR0/CR4 values through the shadows, minus CR4.VMXE).

@@ -44,8 +44,102 @@ GuestBounds choose_bounds(const CapabilityMsrs& msrs) {
   return b;
 }
 
+namespace {
+
+// Chain mode: the same steps for the second guest description.
+VmcsPlan plan_chain(const PlanInputs& in, VmcsPlan& plan) {
+  const CapabilityMsrs& msrs = in.msrs;
+  const uint32_t primary_allowed = allowed_settings(msrs, ControlWord::primary_processor).may_be_one;
+  const uint32_t secondary_allowed =
+      (primary_allowed & primary::activate_secondary_controls) != 0
+          ? allowed_settings(msrs, ControlWord::secondary_processor).may_be_one
+          : 0;
+  const uint32_t pin_allowed = allowed_settings(msrs, ControlWord::pin_based).may_be_one;
+  if ((secondary_allowed & secondary::unrestricted_guest) == 0 ||
+      (secondary_allowed & secondary::enable_ept) == 0 || ept_pointer(0, msrs.ept_vpid) == 0) {
+    plan.error = PlanError::no_unrestricted_guest;
+    return plan;
+  }
+  if ((pin_allowed & pin::activate_preemption_timer) == 0) {
+    plan.error = PlanError::no_preemption_timer;
+    return plan;
+  }
+  plan.chain = true;
+  plan.ept = true;
+  plan.preemption_timer = true;
+  plan.nmi_exiting = host_nmi_pin_control(pin_allowed) != 0;
+  plan.hlt_activity = (ia32::vmx::VmxMisc{msrs.misc}.activity_states() & 1) != 0;
+  plan.pm1a_cnt = in.chain.pm1a_cnt;
+  plan.emulator_panic_ports = in.chain.emulator_panic_ports;
+  // No external-interrupt exiting: the guest's interrupts are its own, the
+  // PIC and PIT as the BIOS left them. No exception bitmap bits: its
+  // exceptions too. HLT exits (the guest's end, with IF = 0).
+  ControlWords wanted{};
+  wanted.pin_based = pin::activate_preemption_timer | host_nmi_pin_control(pin_allowed);
+  wanted.primary_processor = primary::use_io_bitmaps | primary::hlt_exiting |
+                             primary::activate_secondary_controls;
+  wanted.secondary_processor = secondary::enable_ept | secondary::unrestricted_guest;
+  wanted.exit = ia32::vmx::exit::host_address_space_size;
+  const ControlResult controls = compute_controls(msrs, wanted);
+  if (!controls.ok) {
+    plan.error = PlanError::controls;
+    plan.control_error = controls.error;
+    return plan;
+  }
+  const uint64_t cr0_host = chain_cr0_host_bits(msrs.cr0_fixed0);
+  const uint64_t cr0 = chain_cr0_shadow | cr0_host;
+  const uint64_t cr4 = msrs.cr4_fixed0;
+  if ((cr0 & ~msrs.cr0_fixed1) != 0 || (cr4 & ~msrs.cr4_fixed1) != 0) {
+    const bool bad_cr0 = (cr0 & ~msrs.cr0_fixed1) != 0;
+    plan.error = bad_cr0 ? PlanError::guest_cr0 : PlanError::guest_cr4;
+    plan.fixed_error = {false, 0, bad_cr0 ? cr0 & ~msrs.cr0_fixed1 : cr4 & ~msrs.cr4_fixed1};
+    return plan;
+  }
+  VmcsImage& image = plan.image;
+  build_chain_guest_state(in.guest, cr0, cr4, image.guest);
+  const PlanMemory& memory = in.memory;
+  for (uint32_t i = 0; i < 4096; ++i) memory.io_bitmap_a[i] = memory.io_bitmap_b[i] = 0;
+  trap_ports(memory.io_bitmap_a, memory.io_bitmap_b, layout::COM1_PORT, layout::COM1_PORT + 7);
+  for (uint16_t port : chain_kept_ports) {
+    trap_ports(memory.io_bitmap_a, memory.io_bitmap_b, port, port);
+  }
+  if (in.chain.emulator_panic_ports) {
+    trap_ports(memory.io_bitmap_a, memory.io_bitmap_b, emulator_bios_panic_port,
+               emulator_bios_panic_port + 1);
+  }
+  if (in.chain.pm1a_cnt != 0) {
+    trap_ports(memory.io_bitmap_a, memory.io_bitmap_b, in.chain.pm1a_cnt,
+               static_cast<uint16_t>(in.chain.pm1a_cnt + 1));
+  }
+  build_control_state(controls.controls, memory.io_bitmap_a_physical,
+                      memory.io_bitmap_b_physical, image.guest, image.controls);
+  image.controls.exception_bitmap = 0;
+  image.controls.cr0_guest_host_mask = cr0_host;
+  image.controls.cr0_read_shadow = chain_cr0_shadow;
+  image.controls.cr4_guest_host_mask = msrs.cr4_fixed0;
+  image.controls.cr4_read_shadow = 0;
+  if (!build_chain_ept(*in.chain.ept, in.chain.ept_physical, in.chain.e820, in.chain.e820_count,
+                       in.chain.vmm_first, in.chain.vmm_end)) {
+    plan.error = PlanError::ept;
+    return plan;
+  }
+  image.controls.ept_pointer = ept_pointer(in.chain.ept_physical, msrs.ept_vpid);
+  image.guest.preemption_timer_value =
+      guest_timer::preemption_timer_value(in.tsc_ticks_in_limit, plan.timer_shift);
+  image.host = in.host;
+  image.host.rip = in.exit_stub;
+  image.host.rsp = (in.exit_stack_end & ~uint64_t{15}) - 8;
+  return plan;
+}
+
+}  // namespace
+
 VmcsPlan plan_vmcs(const PlanInputs& in) {
   VmcsPlan plan{};
+  plan.timer_shift = ia32::vmx::VmxMisc{in.msrs.misc}.preemption_timer_tsc_shift();
+  plan.tsc_ticks_in_limit = in.tsc_ticks_in_limit;
+  plan.reports_ins_outs_info = ia32::vmx::VmxBasic{in.msrs.basic}.reports_ins_outs_info();
+  if (in.guest.kind == layout::GUEST_KIND_CHAIN) return plan_chain(in, plan);
   const GuestBounds bounds = choose_bounds(in.msrs);
   plan.ept = bounds.ept;
   plan.preemption_timer = bounds.preemption_timer;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "guest_header.h"
+#include "vmx/chain_ept.h"
 #include "vmx/controls.h"
 #include "vmx/ept.h"
 #include "vmx/guest_state.h"
@@ -35,6 +36,28 @@ struct PlanMemory {
   uint64_t page_directory_physical;
 };
 
+// The second guest description: chain mode (guest kind GUEST_KIND_CHAIN,
+// README "Chain mode"), a real-mode loader run as an unrestricted guest.
+struct ChainInputs {
+  const layout::E820Entry* e820;  // the firmware's map (the VMM's copy): memory types
+  uint32_t e820_count;
+  uint16_t pm1a_cnt;            // ACPI PM1a_CNT (kept: a guest power-off ends the run), 0: none
+  ChainEptTables* ept;          // at layout::CHAIN_EPT_ADDR
+  uint64_t ept_physical;
+  uint64_t vmm_first, vmm_end;  // the VMM's memory, which the EPT leaves out
+  // The firmware is an emulator's (ACPI OEM ID "BOCHS "): its BIOS reports
+  // a panic by writing ports 0x400/0x401, which stops the emulator; kept
+  // there so that the run still ends with its result. On a PC those ports
+  // are the chipset's (often the ACPI PM block): never kept.
+  bool emulator_panic_ports;
+};
+inline constexpr uint16_t emulator_bios_panic_port = 0x400;  // and 0x401
+
+// The ports chain mode keeps (traps); every other port is the guest's.
+// COM1 as in the V86 demo (vmx/port_policy.h); the others the chain exit
+// handlers (vmx/exit_chain_runtime.cpp) carry out after a look.
+inline constexpr uint16_t chain_kept_ports[] = {0xCF9, 0x64, 0x92, 0xB2};
+
 struct PlanInputs {
   CapabilityMsrs msrs;
   HostState host;               // the VMM as it runs in VMX operation (RSP and RIP: below)
@@ -44,10 +67,16 @@ struct PlanInputs {
   uint32_t guest_base;          // where the guest is loaded (layout::GUEST_ADDR)
   uint64_t tsc_ticks_in_limit;  // the guest's time bound in TSC ticks (vmx/guest_timer.h)
   PlanMemory memory;
+  ChainInputs chain;            // used when guest.kind == GUEST_KIND_CHAIN
 };
 
 // Which decision failed, for the VMM's message and result line.
-enum class PlanError : uint8_t { none, controls, guest_cr0, guest_cr4, ept };
+enum class PlanError : uint8_t {
+  none, controls, guest_cr0, guest_cr4, ept,
+  // chain mode only: the CPU cannot run real mode as a guest (no unrestricted
+  // guest, or no EPT it can use); no VMX-preemption timer to bound it
+  no_unrestricted_guest, no_preemption_timer,
+};
 
 struct VmcsPlan {
   PlanError error;
@@ -61,6 +90,10 @@ struct VmcsPlan {
   uint64_t tsc_ticks_in_limit;  // as given
   bool reports_ins_outs_info;   // IA32_VMX_BASIC bit 54: for the exit handlers
   const EptTables* ept_tables;  // memory.ept when ept, else nullptr
+  bool chain;                   // the chain guest (guest.kind): its own exit handlers
+  bool hlt_activity;            // chain: the CPU can put the guest in the HLT activity state
+  uint16_t pm1a_cnt;            // chain: as given
+  bool emulator_panic_ports;    // chain: as given
 };
 
 // The controls wanted for the guest on this CPU (before the CPU's must-be-1

@@ -84,6 +84,23 @@ HostState describe_host() {
   return host;
 }
 
+// Whether the ACPI RSDP (in the BIOS area E0000h-FFFFFh, 16-byte aligned,
+// ACPI 5.2.5.1) names the emulators' firmware: OEM ID "BOCHS " (the Bochs
+// BIOS and SeaBIOS as Bochs and QEMU build them).
+bool firmware_is_emulator() {
+  for (uintptr_t a = 0xE0000; a < 0x100000; a += 16) {
+    const auto* p = reinterpret_cast<const volatile char*>(a);
+    bool match = true;
+    for (int i = 0; i < 8 && match; ++i) match = p[i] == "RSD PTR "[i];
+    if (!match) continue;
+    for (int i = 0; i < 6; ++i) {
+      if (p[9 + i] != "BOCHS "[i]) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
 [[noreturn]] void refuse_plan(const VmcsPlan& p, const CapabilityMsrs& msrs) {
   leave_vmx_operation();
   switch (p.error) {
@@ -104,6 +121,14 @@ HostState describe_host() {
                       p.fixed_error.forbidden, cr0 ? msrs.cr0_fixed1 : msrs.cr4_fixed1);
       end_run("vmx-failed", "step=%s-fixed-bits error=0", name);
     }
+    case PlanError::no_unrestricted_guest:
+      console::printf("vmx: chain mode runs real mode as an unrestricted guest with EPT;"
+                      " this CPU has not both\n");
+      end_run("guest-unsupported", "reason=no-unrestricted-guest");
+    case PlanError::no_preemption_timer:
+      console::printf("vmx: chain mode bounds the guest with the VMX-preemption timer;"
+                      " this CPU has none\n");
+      end_run("guest-unsupported", "reason=no-preemption-timer");
     default:
       console::printf("vmx: ept failed: the guest's memory lies beyond what the EPT maps\n");
       end_run("vmx-failed", "step=ept error=0");
@@ -115,6 +140,18 @@ void print_plan(const VmcsPlan& p, const layout::GuestHeader& guest) {
   console::printf("vmx: controls: pin 0x%x, primary 0x%x, secondary 0x%x,\n", c.pin_based,
                   c.primary_processor, c.secondary_processor);
   console::printf("vmx:   exit 0x%x, entry 0x%x\n", c.exit, c.entry);
+  if (p.chain) {
+    console::printf("vmx: chain guest: real mode, unrestricted guest; EPT 0x%lx maps 0-4 GiB\n",
+                    p.image.controls.ept_pointer);
+    console::printf("vmx:   but the VMM's 0x%x-0x%x (WB where E820 says RAM, else UC)\n",
+                    layout::VMM_ADDR, layout::VMM_MEMORY_END - 1);
+    if (guest.limit_seconds != 0) {
+      console::printf("vmx: guest time bound %u s (VMX-preemption timer)\n", guest.limit_seconds);
+    } else {
+      console::printf("vmx: guest time bound: none (GUEST_LIMIT=0)\n");
+    }
+    return;
+  }
   if (p.ept) {
     console::printf("vmx: guest memory: EPT 0x%lx maps 0x%x-0x%x\n", p.image.controls.ept_pointer,
                     layout::GUEST_ADDR, layout::GUEST_ADDR + guest.memory_bytes - 1);
@@ -136,7 +173,12 @@ bool vmwrite_field(void* context, uint32_t field, uint64_t value) {
 
 }  // namespace
 
-const VmcsPlan& build_vmcs(const CapabilityMsrs& msrs, const layout::GuestHeader& guest) {
+// Chain mode with GUEST_LIMIT=0: no bound, as a TSC span no machine reaches
+// (the VMX-preemption timer still runs, restarted at its longest).
+constexpr uint64_t chain_unbounded_ticks = 1ull << 62;
+
+const VmcsPlan& build_vmcs(const CapabilityMsrs& msrs, const layout::GuestHeader& guest,
+                           const layout::BootInfo& boot_info) {
   // Nothing the VMM keeps for VMX may lie in the guest's 4 MiB page.
   if (physical_address(__vmm_start) < 0x400000) {
     leave_vmx_operation();
@@ -149,6 +191,25 @@ const VmcsPlan& build_vmcs(const CapabilityMsrs& msrs, const layout::GuestHeader
     leave_vmx_operation();
     end_run("vmx-failed", "step=guest-clock error=0 pit-channel2=stuck");
   }
+  // Chain mode: its own bound, the firmware's memory map, the power-off
+  // port (kept now: the guest's power-off is caught there), its EPT.
+  uint64_t ticks_in_limit = tsc_ticks_in_limit;
+  ChainInputs chain{};
+  if (guest.kind == layout::GUEST_KIND_CHAIN) {
+    ticks_in_limit = guest.limit_seconds == 0
+                         ? chain_unbounded_ticks
+                         : tsc_ticks_in_limit / (guest_timer::limit_ms / 1000) * guest.limit_seconds;
+    const acpi::PowerOff& off = end_run_keep_power_off();
+    chain = {boot_info.e820,
+             boot_info.e820_count < layout::E820_MAX_ENTRIES ? boot_info.e820_count
+                                                             : layout::E820_MAX_ENTRIES,
+             off.found ? off.pm1a_cnt : uint16_t{0},
+             reinterpret_cast<ChainEptTables*>(uintptr_t{layout::CHAIN_EPT_ADDR}),
+             layout::CHAIN_EPT_ADDR,
+             layout::VMM_ADDR,
+             layout::VMM_MEMORY_END,
+             firmware_is_emulator()};
+  }
   const PlanInputs inputs{
       msrs,
       describe_host(),
@@ -156,10 +217,11 @@ const VmcsPlan& build_vmcs(const CapabilityMsrs& msrs, const layout::GuestHeader
       physical_address(exit_stack + sizeof(exit_stack)),
       guest,
       layout::GUEST_ADDR,
-      tsc_ticks_in_limit,
+      ticks_in_limit,
       {io_bitmap_a, io_bitmap_b, physical_address(io_bitmap_a), physical_address(io_bitmap_b),
        &ept_tables, physical_address(&ept_tables), host_held_page_directory,
        physical_address(host_held_page_directory)},
+      chain,
   };
   plan = plan_vmcs(inputs);
   if (plan.error != PlanError::none) refuse_plan(plan, msrs);

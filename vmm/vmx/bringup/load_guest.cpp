@@ -28,9 +28,11 @@ layout::GuestHeader& load_guest(const layout::BootInfo& boot_info) {
     end_run("guest-invalid", "field=%s problem=\"%s\"", problem.field, problem.problem);
   }
   // The tail: the page directory and the stacks, then PDE 0 as the header
-  // says (all within memory_bytes, checked in 64 bits).
+  // says (all within memory_bytes, checked in 64 bits). A chain loader has
+  // no paging of its own: its tail is its stack.
   auto* tail = reinterpret_cast<uint8_t*>(uintptr_t{layout::GUEST_ADDR} + guest_header.image_bytes);
   __builtin_memset(tail, 0, guest_header.memory_bytes - guest_header.image_bytes);
+  if (guest_header.kind == layout::GUEST_KIND_CHAIN) return guest_header;
   *reinterpret_cast<volatile uint32_t*>(guest + guest_header.page_directory_offset) =
       guest_header.pde0;
   return guest_header;

@@ -48,7 +48,10 @@ uint32_t read_instruction_error();
 
 // build_vmcs.cpp: the host and guest described, the plan made (vmx/plan.h)
 // and written through machine[] in one loop. Returns the plan launched.
-const VmcsPlan& build_vmcs(const CapabilityMsrs& msrs, const layout::GuestHeader& guest);
+// Chain mode (guest.kind): the second guest description, from the boot
+// info's memory map and the ACPI power-off port.
+const VmcsPlan& build_vmcs(const CapabilityMsrs& msrs, const layout::GuestHeader& guest,
+                           const layout::BootInfo& boot_info);
 
 // What the guest left when it stopped: read once, before the VMM's console
 // writes anything.
@@ -75,5 +78,11 @@ GuestRun run_guest(const VmcsPlan& plan, layout::GuestHeader& guest);
 // guest's stop calls for (guest-timeout, host-nmi, guest-exit, guest-failed, ok).
 [[noreturn]] void leave(const GuestRun& run, const VmcsPlan& plan, const CapabilityMsrs& msrs,
                         const layout::GuestHeader& guest);
+
+// run_chain.cpp: chain mode's launch and end (README "Chain mode"): the
+// guest runs until it powers off, resets, halts with interrupts off, is
+// stopped or runs out of time; the run ends with its result.
+[[noreturn]] void run_chain(const VmcsPlan& plan, const CapabilityMsrs& msrs,
+                            const layout::GuestHeader& guest);
 
 }  // namespace vmx::bringup

@@ -14,7 +14,8 @@ void run_demo(const layout::BootInfo& boot_info) {
   const CapabilityMsrs msrs = read_capabilities();                // IA32_VMX_BASIC ...
   layout::GuestHeader& guest = load_guest(boot_info);             // the checked header
   enter_vmx_operation(msrs);                                      // VMXON, VMPTRLD
-  const VmcsPlan& plan = build_vmcs(msrs, guest);                 // plan, machine[] written
+  const VmcsPlan& plan = build_vmcs(msrs, guest, boot_info);      // plan, machine[] written
+  if (plan.chain) run_chain(plan, msrs, guest);                   // chain mode: its own end
   const GuestRun run = run_guest(plan, guest);                    // VMLAUNCH, its exits
   leave(run, plan, msrs, guest);                                  // VMXOFF, the result line
 }

@@ -1,0 +1,336 @@
+#!/usr/bin/env python3
+"""Integration tests of chain mode (make image GUEST=chain, README "Chain
+mode"): the VMM boots the second disk (BIOS drive 0x81) as an unrestricted
+guest in real mode, through our loader (guest/chain/loader.asm), and the
+guest's own code and BIOS calls run under VMX.
+
+Each boot is the real image in Bochs with a guest disk from tools/disk2
+(Debian's SYSLINUX MBR, our VBR, GRUB 2.06) attached as ata0-slave, and
+must keep the run contract (one result line, one magic breakpoint,
+power-off). The proof that the disk ran as a guest and not natively: the
+VMM's exit summary (exits by reason, the ports it kept, the CPUID leaves
+asked), the guest's COM1 lines marked `guest| ` by the VMM, and the
+result line the VMM prints after the guest's power-off - which the VMM
+caught at PM1a_CNT (natively the machine would simply be off). The same
+disks booted natively are tests/integration/test_guest_disks.py.
+
+Needs build/vmxboot.img's parts (make image), build/gen/layout.inc and
+build/chain-vbr.bin (make disk2 KIND=mbr-vbr, or make integration).
+Run: python3 tests/integration/test_chain.py --build build [unittest args]
+"""
+import argparse
+import concurrent.futures
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..", "..")
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "disk2"))
+import bochs_boot  # noqa: E402
+import mkdisk2  # noqa: E402
+import parallel_unittest  # noqa: E402
+
+BUILD = "build"
+SKYLAKE = "corei7_skylake_x"
+# Bochs 2.7 models with unrestricted guest (docs/bochs.md) and without.
+UNRESTRICTED = ["corei5_arrandale_m520", "corei7_sandy_bridge_2600k", "corei7_ivy_bridge_3770k",
+                "corei7_haswell_4770", "broadwell_ult", "corei7_skylake_x", "corei3_cnl",
+                "corei7_icelake_u", "tigerlake"]
+RESTRICTED = ["bx_generic", "core2_penryn_t9600", "corei5_lynnfield_750"]
+BOOT_TIMEOUT = 240
+LOADER_LINES = ["guest| vmxboot-chain: loader: reading LBA 0 of drive 0x81",
+                "guest| vmxboot-chain: loader: 0x55AA found, jumping to 0:7C00"]
+VBR_OK = "guest| vmxboot-chain: vbr: hand-over ok, drive=0x81"
+
+# Hostile boot sectors of our own, as the disk the guest boots (NASM source):
+# one that triple-faults (an empty IVT, then INT 3), one that asks the BIOS
+# (INT 15h AH=87h, the BIOS's own switch to protected mode) to copy 512
+# bytes over the VMM at 0x400000.
+HOSTILE = {
+    "triple-fault": """
+        bits 16
+        org 0x7C00
+        cli
+        lidt [cs:empty]
+        int 3
+        empty: dw 0, 0, 0
+    """,
+    "write-vmm": """
+        bits 16
+        org 0x7C00
+        xor ax, ax
+        mov ds, ax
+        mov es, ax
+        mov si, gdt
+        mov cx, 256
+        mov ah, 0x87
+        int 0x15
+        cli
+        hlt
+        gdt: times 16 db 0
+        dw 0xFFFF
+        db 0x00, 0x7C, 0x00, 0x93, 0, 0
+        dw 0xFFFF
+        db 0x00, 0x00, 0x40, 0x93, 0, 0
+        times 16 db 0
+    """,
+}
+# (image, disk, model, bios): every boot the tests make, started together.
+# image: "chain" (the default loader), "chain-limit80" (GUEST_LIMIT=80, so
+# that SeaBIOS's 60 s retry after INT 18h ends first), "chain-drive82"
+# (CHAIN_DRIVE=0x82: no such disk).
+RUNS = ([("chain", k, SKYLAKE, b) for k in ("grub", "mbr-vbr") for b in ("bochs", "seabios")] +
+        [("chain", "mbr-empty", SKYLAKE, "bochs"),
+         ("chain-limit80", "mbr-empty", SKYLAKE, "seabios"),
+         ("chain-drive82", "grub", SKYLAKE, "bochs"),
+         ("chain", "mbr-empty", SKYLAKE, "seabios"),
+         ("chain-nolimit", "grub", SKYLAKE, "seabios")] +
+        [("chain", k, SKYLAKE, b) for k in HOSTILE for b in ("bochs", "seabios")] +
+        [("chain", "grub", m, "bochs") for m in UNRESTRICTED if m != SKYLAKE] +
+        [("chain", "grub", m, "bochs") for m in RESTRICTED])
+LOADER_OPTIONS = {"chain": [], "chain-limit80": ["-DGUEST_LIMIT=80"],
+                  "chain-drive82": ["-DCHAIN_DRIVE=0x82"], "chain-nolimit": ["-DGUEST_LIMIT=0"]}
+
+_runs = {}
+_lock = threading.Lock()
+_work = None
+
+
+def build_inputs(work):
+    """The chain images (end wait 0) and the guest disks, into WORK."""
+    paths = {}
+    for name, options in LOADER_OPTIONS.items():
+        loader = os.path.join(work, f"{name}-loader.bin")
+        subprocess.run(["nasm", "-f", "bin", "-I", os.path.join(BUILD, "gen") + "/", *options,
+                        os.path.join(ROOT, "guest", "chain", "loader.asm"), "-o", loader],
+                       check=True)
+        img = os.path.join(work, f"{name}.img")
+        subprocess.run([os.path.join(BUILD, "host", "mkimage"),
+                        "--stage1", os.path.join(BUILD, "stage1.bin"),
+                        "--stage2", os.path.join(BUILD, "stage2.bin"),
+                        "--vmm", os.path.join(BUILD, "vmm.bin"), "--guest", loader,
+                        "--out", img, "--end-wait", "0", "--inject", "none", "--quiet"],
+                       check=True)
+        paths[name] = img
+    for kind in ("mbr-empty", "mbr-vbr", "grub"):
+        out = os.path.join(work, f"disk2-{kind}.img")
+        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "disk2", "mkdisk2.py"),
+                        "--kind", kind, "--vbr", os.path.join(BUILD, "chain-vbr.bin"),
+                        "--out", out], check=True, capture_output=True)
+        paths[kind] = out
+    for kind, source in HOSTILE.items():
+        asm = os.path.join(work, f"{kind}.asm")
+        with open(asm, "w") as f:
+            f.write("\n".join(l.strip() for l in source.splitlines()) +
+                    "\ntimes 510 - ($ - $$) db 0\ndw 0xAA55\n")
+        sector = os.path.join(work, f"{kind}.bin")
+        subprocess.run(["nasm", "-f", "bin", asm, "-o", sector], check=True)
+        out = os.path.join(work, f"disk2-{kind}.img")
+        with open(sector, "rb") as f, open(out, "wb") as d:
+            d.write(f.read().ljust(mkdisk2.DISK_SECTORS * 512, b"\0"))
+        paths[kind] = out
+    return paths
+
+
+def run_of(key):
+    """The boot KEY; the first call makes every boot (one emulator per core)."""
+    global _work
+    with _lock:
+        if not _runs:
+            _work = tempfile.mkdtemp(prefix="vmxboot-chain-test-")
+            paths = build_inputs(_work)
+            with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+                futures = {pool.submit(bochs_boot.boot, paths[img], cpu=m, bios=b,
+                                       timeout=BOOT_TIMEOUT, disk2=paths[k]): (img, k, m, b)
+                           for img, k, m, b in RUNS}
+                for fut in concurrent.futures.as_completed(futures):
+                    _runs[futures[fut]] = fut.result()
+            shutil.rmtree(_work, ignore_errors=True)
+    return _runs[key]
+
+
+class ChainMode(unittest.TestCase):
+    def booted(self, key):
+        r = run_of(key)
+        what = "/".join(key)
+        self.assertEqual(r.problems(), [], f"{what}: the run contract\n--- COM1 ---\n{r.serial}")
+        return r, what
+
+    def check_ok(self, key, end):
+        r, what = self.booted(key)
+        code, pairs = r.result
+        self.assertEqual((code, pairs.get("guest"), pairs.get("guest-end")), ("ok", "chain", end),
+                         f"{what}\n--- COM1 ---\n{r.serial}")
+        # The loader ran as the guest (its lines marked by the VMM), in real
+        # mode under unrestricted guest, and the exits were counted.
+        self.assertIn("vmx: chain guest: real mode, unrestricted guest; EPT", r.serial, what)
+        self.assertIn("vmx: VMLAUNCH: chain loader in real mode at 1000:", r.serial, what)
+        lines = r.serial.splitlines()
+        for line in LOADER_LINES:
+            self.assertIn(line, lines, what)
+        self.assertRegex(r.serial, r"vmx: chain guest: \d+ VM exits: .*io-instruction \d+", what)
+        self.assertGreater(int(pairs["exits"]), 10, what)
+        self.check_memory_map(r, what)
+        # COM1 after the guest: the VMM's own setup (the guest's was shadowed).
+        self.assertLess(r.serial.index(LOADER_LINES[0]), r.serial.index("vmxboot: result="))
+        return r, what, pairs
+
+    def check_memory_map(self, r, what):
+        """The E820 map the guest sees through the loader's INT 15h hook: the
+        VMM's memory reserved, no usable entry reaching into it, and the
+        stub's own KiB below 640 KiB not usable either."""
+        entries = [(int(b, 16), int(l, 16), int(t)) for b, l, t in re.findall(
+            r"(?m)^guest\| vmxboot-chain: loader: e820 ([0-9a-f]{16}) ([0-9a-f]{16}) (\d)$",
+            r.serial)]
+        self.assertIn((0x400000, 0x20E000, 2), entries, f"{what}: the VMM's memory reserved")
+        segment = int(re.search(r"INT 15h hooked at segment ([0-9a-f]{8})", r.serial).group(1), 16)
+        stub = segment * 16
+        self.assertTrue(0x90000 <= stub < 0xA0000, f"{what}: the stub below 640 KiB: {stub:#x}")
+        for base, length, kind in entries:
+            if kind != 1:
+                continue
+            end = base + length
+            self.assertFalse(base < 0x60E000 and end > 0x400000, f"{what}: usable {base:#x}-{end:#x}")
+            self.assertFalse(base <= stub < end, f"{what}: the stub at {stub:#x} in a usable entry")
+
+    def check_poweroff(self, key):
+        r, what, pairs = self.check_ok(key, "poweroff")
+        # The VMM caught the guest's SLP_EN at PM1a_CNT (0xb004 in Bochs).
+        self.assertIn("vmx: power-off kept: PM1a_CNT 0xb004", r.serial, what)
+        self.assertIn("vmx: guest end poweroff: 0x2000 0x0", r.serial, what)
+        self.assertRegex(r.serial, r"vmx:   I/O: COM1 0x3f8-0x3ff in \d+ out \d+ \(\d+ bytes "
+                                   r"forwarded\), pm1a-cnt \d+", what)
+        return r, what, pairs
+
+    def check_grub(self, model, bios):
+        r, what, pairs = self.check_poweroff(("chain", "grub", model, bios))
+        # GRUB's echo, as the disk prints it natively, marked as the guest's.
+        self.assertTrue(any(l.startswith("guest| ") and l.rstrip().endswith(mkdisk2.GRUB_LINE)
+                            for l in r.serial.splitlines()),
+                        f"{what}: GRUB's line marked guest|\n{r.serial[-800:]}")
+        # GRUB asked CPUID (answered by the VMM): counted, leaves listed.
+        self.assertGreater(int(pairs["cpuid-exits"]), 0, what)
+        leaves = re.search(r"vmx:   CPUID leaves asked \((\d+)\):((?: 0x[0-9a-f]+)*)", r.serial)
+        self.assertIsNotNone(leaves, what)
+        # (GRUB's CPU check: leaves 0 and 1, the VMX bit hidden from it.)
+        self.assertEqual(leaves.group(2).split()[:2], ["0x0", "0x1"], what)
+
+    def test_grub_skylake_bochs(self):
+        self.check_grub(SKYLAKE, "bochs")
+
+    def test_grub_skylake_seabios(self):
+        self.check_grub(SKYLAKE, "seabios")
+
+    def test_mbr_vbr_skylake_bochs(self):
+        r, what, _ = self.check_poweroff(("chain", "mbr-vbr", SKYLAKE, "bochs"))
+        self.assertIn(VBR_OK, r.serial.splitlines(), what)
+
+    def test_mbr_vbr_skylake_seabios(self):
+        r, what, _ = self.check_poweroff(("chain", "mbr-vbr", SKYLAKE, "seabios"))
+        self.assertIn(VBR_OK, r.serial.splitlines(), what)
+
+    def test_mbr_empty_bochs_bios_panics(self):
+        # SYSLINUX's MBR finds no active partition, says so and runs INT 18h;
+        # the Bochs BIOS then has no device left and reports a panic on its
+        # emulator port 0x400/0x401, which the VMM keeps under the emulators'
+        # firmware: the run ends with its result instead of Bochs stopping.
+        r, what, _ = self.check_ok(("chain", "mbr-empty", SKYLAKE, "bochs"), "bios-panic")
+        self.assertRegex(r.serial, r"vmx: guest end bios-panic: 0x40[01] 0x", what)
+        self.assertNotIn("vbr:", r.serial, what)
+
+    def test_mbr_empty_seabios_resets(self):
+        # SeaBIOS answers INT 18h by waiting some 60 s (its boot-fail wait)
+        # and then resets through 0xCF9: the VMM ends the run there (the
+        # guest bound is 80 s in this image).
+        r, what, pairs = self.check_ok(("chain-limit80", "mbr-empty", SKYLAKE, "seabios"), "reset")
+        self.assertEqual(pairs.get("port"), "0xcf9", what)
+        self.assertIn("vmx: guest end reset: 0xcf9 0x6", r.serial, what)
+
+    def test_the_time_bound_ends_a_guest_that_waits_on(self):
+        # SeaBIOS after INT 18h waits 60 s before its reset; the default
+        # bound (GUEST_LIMIT=60) ends the run first, by the VMX-preemption
+        # timer, while the guest sits in HLT between its interrupts.
+        r, what = self.booted(("chain", "mbr-empty", SKYLAKE, "seabios"))
+        code, pairs = r.result
+        self.assertEqual((code, pairs.get("guest"), pairs.get("limit-s")),
+                         ("guest-timeout", "chain", "60"), f"{what}\n{r.serial}")
+        self.assertRegex(r.serial, r"vmx: chain guest: \d+ VM exits: hlt \d+", what)
+
+    def test_no_time_bound_with_guest_limit_0(self):
+        r, what, _ = self.check_poweroff(("chain-nolimit", "grub", SKYLAKE, "seabios"))
+        self.assertIn("vmx: guest time bound: none (GUEST_LIMIT=0)", r.serial, what)
+
+    def test_loader_without_a_disk_fails_by_name(self):
+        r, what = self.booted(("chain-drive82", "grub", SKYLAKE, "bochs"))
+        code, pairs = r.result
+        self.assertEqual((code, pairs.get("guest"), pairs.get("step")),
+                         ("guest-failed", "chain", "read"), f"{what}\n{r.serial}")
+        self.assertIn("guest| vmxboot-chain: loader: no boot sector on that drive", r.serial, what)
+
+    def check_hostile(self, kind, bios, reason):
+        r, what = self.booted(("chain", kind, SKYLAKE, bios))
+        code, pairs = r.result
+        self.assertEqual((code, pairs.get("reason")), ("guest-exit", reason),
+                         f"{what}\n{r.serial}")
+        lines = r.serial.splitlines()
+        self.assertIn(LOADER_LINES[1], lines, what)
+        return r, what, pairs
+
+    def test_a_guest_triple_fault_is_a_guest_exit(self):
+        for bios in ("bochs", "seabios"):
+            self.check_hostile("triple-fault", bios, "triple-fault")
+
+    def test_the_bios_copying_over_the_vmm_is_stopped_by_the_ept(self):
+        # The guest's BIOS itself, in its own protected mode (INT 15h AH=87h),
+        # cannot write the VMM's memory: an EPT violation at 0x400000.
+        for bios in ("bochs", "seabios"):
+            r, what, pairs = self.check_hostile("write-vmm", bios, "ept-violation")
+            self.assertEqual(pairs.get("gpa"), "0x400000", what)
+            self.assertIn("EPT violation: write", r.serial, what)
+
+    def check_unsupported(self, model):
+        r, what = self.booted(("chain", "grub", model, "bochs"))
+        code, pairs = r.result
+        self.assertEqual((code, pairs.get("reason")), ("guest-unsupported", "no-unrestricted-guest"),
+                         f"{what}\n{r.serial}")
+        self.assertNotIn("VMLAUNCH", r.serial, what)
+        self.assertNotIn("guest|", r.serial, what)
+
+
+def _add_model_tests():
+    for model in UNRESTRICTED:
+        if model != SKYLAKE:
+            setattr(ChainMode, f"test_grub_{model}_bochs",
+                    lambda self, m=model: self.check_grub(m, "bochs"))
+    for model in RESTRICTED:
+        setattr(ChainMode, f"test_{model}_is_unsupported",
+                lambda self, m=model: self.check_unsupported(m))
+
+
+_add_model_tests()
+
+
+def main():
+    global BUILD
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--build", default="build")
+    a, rest = p.parse_known_args()
+    BUILD = a.build
+    need = ["stage1.bin", "stage2.bin", "vmm.bin", "host/mkimage", "gen/layout.inc",
+            "chain-vbr.bin"]
+    missing = [f for f in need if not os.path.exists(os.path.join(BUILD, f))]
+    if missing:
+        sys.exit(f"test_chain: no {', '.join(missing)} in {BUILD}: run `make image` and "
+                 "`make disk2 KIND=mbr-vbr` first")
+    sys.exit(parallel_unittest.main(sys.modules[__name__], rest))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+// Chain mode's EPT (vmm/vmx/chain_ept.h) and plan (vmm/vmx/plan.h): what
+// the guest reaches, what it does not, and the ports the VMM keeps.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "layout.h"
+#include "bochs_vmx_msrs.h"
+#include "vmm_plan.h"
+#include "vmx/chain_ept.h"
+#include "vmx/ept.h"
+
+namespace {
+
+using vmm_plan::bochs_e820;
+
+struct Built {
+  std::unique_ptr<vmx::ChainEptTables> t = std::make_unique<vmx::ChainEptTables>();
+  bool ok;
+};
+
+Built build(uint64_t first = layout::VMM_ADDR, uint64_t end = layout::VMM_MEMORY_END) {
+  Built b;
+  b.ok = vmx::build_chain_ept(*b.t, layout::CHAIN_EPT_ADDR, bochs_e820, 5, first, end);
+  return b;
+}
+
+uint64_t memory_type(const vmx::ChainEptTables& t, uint64_t a) {
+  const uint64_t pde = t.pd[a >> 30][(a >> 21) & 511];
+  if (pde & (1u << 7)) return (pde >> 3) & 7;
+  const uint64_t* pt = (a >> 21) == 0 ? t.pt_low : t.pt_hole_end;
+  return (pt[(a >> 12) & 511] >> 3) & 7;
+}
+
+TEST(ChainEpt, MapsEverythingBelow4GiBButTheVmm) {
+  const Built b = build();
+  ASSERT_TRUE(b.ok);
+  for (uint64_t a : {0x0ull, 0x7C00ull, 0xB8000ull, 0xF0000ull, 0x100000ull, 0x3FFFFFull,
+                     0x60E000ull, 0x800000ull, 0x3FFF000ull, 0xFEC00000ull, 0xFEE00000ull,
+                     0xFFFFF000ull}) {
+    EXPECT_TRUE(vmx::chain_ept_maps(*b.t, a)) << std::hex << a;
+  }
+  for (uint64_t a = layout::VMM_ADDR; a < layout::VMM_MEMORY_END; a += 4096) {
+    ASSERT_FALSE(vmx::chain_ept_maps(*b.t, a)) << std::hex << a;
+  }
+  EXPECT_FALSE(vmx::chain_ept_maps(*b.t, layout::CHAIN_EPT_ADDR)) << "its own tables";
+  EXPECT_FALSE(vmx::chain_ept_maps(*b.t, 4ull << 30));
+}
+
+TEST(ChainEpt, WriteBackOnlyWhereTheMapSaysRam) {
+  const Built b = build();
+  EXPECT_EQ(memory_type(*b.t, 0x7000), vmx::ept_memory_type_wb);
+  EXPECT_EQ(memory_type(*b.t, 0x9F000), vmx::ept_memory_type_uc) << "EBDA: reserved";
+  EXPECT_EQ(memory_type(*b.t, 0xB8000), vmx::ept_memory_type_uc) << "VGA: not in the map";
+  EXPECT_EQ(memory_type(*b.t, 0xF0000), vmx::ept_memory_type_uc) << "BIOS ROM";
+  EXPECT_EQ(memory_type(*b.t, 0x200000), vmx::ept_memory_type_wb);
+  EXPECT_EQ(memory_type(*b.t, 0x610000), vmx::ept_memory_type_wb) << "after the VMM";
+  EXPECT_EQ(memory_type(*b.t, 0x3E00000), vmx::ept_memory_type_uc)
+      << "a 2 MiB page no single RAM entry covers (usable, then ACPI): uncacheable, the simple rule";
+  EXPECT_EQ(memory_type(*b.t, 0xFEC00000), vmx::ept_memory_type_uc) << "I/O APIC";
+}
+
+TEST(ChainEpt, AHoleItCannotLeaveOutIsRefused) {
+  EXPECT_FALSE(build(0x401000, 0x500000).ok) << "not on a 2 MiB boundary";
+  EXPECT_FALSE(build(0, 0x200000).ok) << "in the first 2 MiB";
+  EXPECT_FALSE(build(0x400000, 0x400000).ok) << "empty";
+  EXPECT_FALSE(build(0x400000, (4ull << 30) + 4096).ok) << "beyond 4 GiB";
+}
+
+TEST(ChainEpt, E820ArithmeticDoesNotWrap) {
+  const layout::E820Entry wraps[] = {{0xFFFFFFFFFFFFF000ull, 0x2000, 1, 0}};
+  EXPECT_FALSE(vmx::e820_ram(wraps, 1, 0, 0x1000));
+  EXPECT_TRUE(vmx::e820_ram(wraps, 1, 0xFFFFFFFFFFFFF000ull, 0x1000));
+}
+
+bool trapped(const uint8_t* a, const uint8_t* b, uint16_t port) {
+  const uint8_t* map = port < 0x8000 ? a : b;
+  const uint32_t bit = port & 0x7FFF;
+  return (map[bit >> 3] >> (bit & 7)) & 1;
+}
+
+TEST(ChainPlan, KeepsOnlyItsPorts) {
+  const auto& skylake = bochs_vmx::model("corei7_skylake_x");
+  const vmm_plan::Planned p = vmm_plan::plan_chain_as_the_vmm_does(skylake.msrs);
+  ASSERT_EQ(p.plan.error, vmx::PlanError::none);
+  const uint8_t* a = p.memory->io_bitmap_a;
+  const uint8_t* b = p.memory->io_bitmap_b;
+  unsigned kept = 0;
+  for (uint32_t port = 0; port < 0x10000; ++port) kept += trapped(a, b, uint16_t(port));
+  for (uint16_t port : {0x3F8, 0x3FF, 0xB004, 0xB005, 0xCF9, 0x64, 0x92, 0xB2, 0x400, 0x401}) {
+    EXPECT_TRUE(trapped(a, b, port)) << std::hex << port;
+  }
+  EXPECT_EQ(kept, 8u + 2u + 4u + 2u) << "COM1, PM1a_CNT, the reset paths and 0xB2, the panic ports";
+  for (uint16_t port : {0x1F0, 0x1F7, 0x3D4, 0x20, 0x40, 0x60, 0x70, 0x402, 0xCF8, 0xCFC}) {
+    EXPECT_FALSE(trapped(a, b, port)) << std::hex << port;
+  }
+  // The guest's interrupts are its own; its exceptions too.
+  const vmx::ControlWords& c = p.plan.image.controls.words;
+  EXPECT_EQ(c.pin_based & ia32::vmx::pin_based::external_interrupt_exiting, 0u);
+  EXPECT_EQ(p.plan.image.controls.exception_bitmap, 0u);
+  EXPECT_NE(c.primary_processor & ia32::vmx::primary_processor::hlt_exiting, 0u);
+  // The guest reads CR0 as real mode left it; NE stays the host's.
+  EXPECT_EQ(p.plan.image.controls.cr0_read_shadow, 0x10u);
+  EXPECT_EQ(p.plan.image.controls.cr0_guest_host_mask, 0x20u);
+}
+
+}  // namespace

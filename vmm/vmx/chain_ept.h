@@ -1,0 +1,44 @@
+// Chain mode's EPT (README "Chain mode"): the guest-physical space below
+// 4 GiB identity-mapped, RAM, ROMs and MMIO alike, except the VMM's own
+// memory [hole_first, hole_end) (code, data, stacks, VMCS, host page tables
+// and these tables): a guest access there is an EPT violation, a VM exit.
+// 2 MiB pages, and 4 KiB pages in the first 2 MiB (where the BIOS areas,
+// VGA and ROMs lie close together) and in the 2 MiB the hole ends in.
+// Memory types, simple for now: write-back where the firmware's E820 map
+// says RAM (usable, ACPI reclaimable, ACPI NVS) for the whole page,
+// uncacheable everywhere else (MMIO, ROMs, holes); the MTRRs are not read.
+// Pure: the VMM passes its tables' physical address, the tests any address.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "layout.h"
+
+namespace vmx {
+
+struct alignas(4096) ChainEptTables {
+  uint64_t pml4[512];
+  uint64_t pdpt[512];
+  uint64_t pd[4][512];   // 4 x 1 GiB
+  uint64_t pt_low[512];  // the first 2 MiB
+  uint64_t pt_hole_end[512];  // the 2 MiB the VMM's memory ends in
+};
+static_assert(sizeof(ChainEptTables) == layout::CHAIN_EPT_BYTES);
+
+inline constexpr uint64_t chain_ept_limit = 4ull << 30;
+
+// Whether [first, first + bytes) lies inside one RAM entry of the map.
+bool e820_ram(const layout::E820Entry* map, uint32_t count, uint64_t first, uint64_t bytes);
+
+// Fills every entry of `tables` (at `tables_physical`). False (nothing to
+// use) when the hole is not where the tables can leave it out: it must
+// start on a 2 MiB boundary at or above 2 MiB and end below 4 GiB.
+bool build_chain_ept(ChainEptTables& tables, uint64_t tables_physical,
+                     const layout::E820Entry* map, uint32_t count, uint64_t hole_first,
+                     uint64_t hole_end);
+
+// Whether guest-physical `address` is mapped (for the tests and reports).
+bool chain_ept_maps(const ChainEptTables& tables, uint64_t address);
+
+}  // namespace vmx

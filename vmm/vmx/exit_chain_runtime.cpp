@@ -1,0 +1,192 @@
+// Chain mode's exit handlers (README "Chain mode"): the guest is someone
+// else's real-mode code and the BIOS it calls, run as an unrestricted guest.
+// Only what the VMM keeps exits:
+//   - COM1: as in the V86 demo (vmx/exit_io_runtime.cpp: data forwarded
+//     and marked `guest| `, setup registers shadowed);
+//   - ACPI PM1a_CNT: a write with SLP_EN ends the run (poweroff), any other
+//     access is carried out;
+//   - the reset paths: a byte 0xCF9 with RST (bit 2), 0xFE to the keyboard
+//     controller's command port 0x64, port 0x92 with bit 0 (fast reset) end
+//     the run (reset); any other access is carried out;
+//   - 0xB2 (APM control: writing it raises an SMI): writes dropped. Bochs
+//     2.7 returns from an SMI taken by a real-mode or unpaged unrestricted
+//     guest with CR0.PE/PG/NE forced on (Bochs issue #863, docs/bochs.md);
+//     reads carried out;
+//   - CPUID: the real CPU's answer with VMX hidden and the hypervisor bit
+//     set; leaf 0x40000000 names vmxboot;
+//   - HLT: with IF = 0 the guest has stopped for good (halt); with IF = 1
+//     it waits for an interrupt: in the HLT activity state where the CPU
+//     has it, else it simply goes on (its wait loop halts again);
+//   - under an emulator's firmware only (vmx/plan.h): a write to the Bochs
+//     BIOS's panic ports 0x400/0x401 ends the run (bios-panic) instead of
+//     the emulator;
+//   - VMCALL: the loader's report that it found no boot sector.
+// Bounded work: one port access, one CPUID, a few VMREAD/VMWRITEs.
+// 64-bit VMM only.
+#include "guest_header.h"
+#include "ia32/io.h"
+#include "ia32/registers.h"
+#include "ia32/vmx/io_qualification.h"
+#include "layout.h"
+#include "vmx/exit_internal.h"
+#include "vmx/plan.h"
+
+namespace vmx::chain_exits {
+
+using ia32::vmx::IoQualification;
+using ia32::vmx::VmcsField;
+using namespace exit_path;
+
+namespace {
+
+uint16_t pm1a_cnt;  // 0: none kept
+bool hlt_activity;
+bool emulator_panic_ports;
+
+constexpr uint32_t slp_en = 1u << 13;
+constexpr uint8_t cf9_reset = 1u << 2;
+constexpr uint8_t kbc_pulse_reset = 0xFE;
+constexpr uint8_t port92_fast_reset = 1u << 0;
+constexpr uint32_t cpuid_vmx = 1u << 5;            // leaf 1 ECX
+constexpr uint32_t cpuid_hypervisor = 1u << 31;    // leaf 1 ECX
+constexpr uint32_t hypervisor_leaf = 0x40000000;
+constexpr uint32_t activity_hlt = 1;
+constexpr uint32_t blocking_by_sti_or_mov_ss = 3;  // interruptibility bits 0, 1
+
+[[noreturn]] void end(ExitContext& exit, ChainEnd how, uint32_t detail, uint32_t detail2 = 0) {
+  history.chain_end = how;
+  history.chain_end_detail = detail;
+  history.chain_end_detail2 = detail2;
+  leave_guest(exit, exit_guest_done);
+}
+
+bool touches(uint16_t port, unsigned bytes, uint16_t first, unsigned count) {
+  return uint32_t{port} < uint32_t{first} + count && uint32_t{first} < uint32_t{port} + bytes;
+}
+
+// The access carried out on the real port, as the guest made it.
+uint32_t pass_through(uint16_t port, unsigned bytes, bool in, uint32_t value) {
+  if (in) {
+    if (bytes == 1) return inb(port);
+    if (bytes == 2) return inw(port);
+    return inl(port);
+  }
+  if (bytes == 1) outb(port, static_cast<uint8_t>(value));
+  else if (bytes == 2) outw(port, static_cast<uint16_t>(value));
+  else outl(port, value);
+  return 0;
+}
+
+}  // namespace
+
+void set_up(uint16_t pm1a, bool hlt, bool panic_ports) {
+  pm1a_cnt = pm1a;
+  hlt_activity = hlt;
+  emulator_panic_ports = panic_ports;
+}
+
+void handle_io(ExitContext& exit) {
+  if (!read_results_range<1, results_for_io_exit>(exit.info, vmread_ok)) {
+    return stop(exit, "VMREAD of the exit information failed");
+  }
+  const IoQualification q = exit.io();
+  const uint16_t port = q.port();
+  const unsigned bytes = q.size_bytes();
+  if (touches(port, bytes, layout::COM1_PORT, 8)) {
+    if (q.is_string()) return stop_with_dump(exit, "INS/OUTS on COM1 (not handled in chain mode)");
+    return vmx::handle_io(exit);  // the demo's COM1, policy and shadow
+  }
+  if (q.is_string()) return stop_with_dump(exit, "INS/OUTS on a port the VMM keeps");
+  const bool in = q.is_in();
+  const uint32_t value = static_cast<uint32_t>(exit.registers.rax) & q.size_mask();
+  if (!in) {
+    if (pm1a_cnt != 0 && touches(port, bytes, pm1a_cnt, 2)) {
+      // The 16-bit register as this write sets it (a byte write to its
+      // high half carries SLP_EN in its bit 5).
+      const uint32_t written = port == pm1a_cnt ? value : value << 8;
+      if ((written & slp_en) != 0) return end(exit, ChainEnd::poweroff, written & 0xFFFF);
+    }
+    if (bytes == 1 && port == 0xCF9 && (value & cf9_reset) != 0) {
+      return end(exit, ChainEnd::reset, 0xCF9, value);
+    }
+    if (bytes == 1 && port == 0x64 && value == kbc_pulse_reset) {
+      return end(exit, ChainEnd::reset, 0x64, value);
+    }
+    if (bytes == 1 && port == 0x92 && (value & port92_fast_reset) != 0) {
+      return end(exit, ChainEnd::reset, 0x92, value);
+    }
+    if (touches(port, bytes, 0xB2, 1)) return advance_guest_rip(exit);  // dropped: no SMI
+    if (emulator_panic_ports && touches(port, bytes, emulator_bios_panic_port, 2)) {
+      return end(exit, ChainEnd::bios_panic, port, value);
+    }
+  }
+  const uint32_t result = pass_through(port, bytes, in, value);
+  if (in) exit.registers.rax = (exit.registers.rax & ~uint64_t{q.size_mask()}) | result;
+  return advance_guest_rip(exit);
+}
+
+void handle_cpuid(ExitContext& exit) {
+  if (!read_results_range<1, results_for_io_exit>(exit.info, vmread_ok)) {
+    return stop(exit, "VMREAD of the exit information failed");
+  }
+  GuestRegisters& r = exit.registers;
+  const uint32_t leaf = static_cast<uint32_t>(r.rax);
+  const uint32_t subleaf = static_cast<uint32_t>(r.rcx);
+  uint32_t a = 0, b = 0, c = 0, d = 0;
+  if ((leaf & 0xF0000000u) == hypervisor_leaf) {
+    if (leaf == hypervisor_leaf) {
+      a = hypervisor_leaf;  // the highest hypervisor leaf
+      b = 0x62786D76;       // "vmxb"
+      c = 0x00746F6F;       // "oot\0"
+    }
+  } else {
+    asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(subleaf));
+    if (leaf == 1) c = (c & ~cpuid_vmx) | cpuid_hypervisor;
+  }
+  r.rax = a;
+  r.rbx = b;
+  r.rcx = c;
+  r.rdx = d;
+  bool seen = false;
+  const uint32_t kept = history.cpuid_leaf_count < 16 ? history.cpuid_leaf_count : 16;
+  for (uint32_t i = 0; i < kept; ++i) seen = seen || history.cpuid_leaves[i] == leaf;
+  if (!seen) {
+    if (history.cpuid_leaf_count < 16) history.cpuid_leaves[history.cpuid_leaf_count] = leaf;
+    ++history.cpuid_leaf_count;
+  }
+  return advance_guest_rip(exit);
+}
+
+void handle_hlt(ExitContext& exit) {
+  if (!read_results_range<1, results_for_io_exit>(exit.info, vmread_ok)) {
+    return stop(exit, "VMREAD of the exit information failed");
+  }
+  const uint64_t rflags = vmread_or_zero(VmcsField::guest_rflags);
+  if ((rflags & rflags::if_flag) == 0) {
+    return end(exit, ChainEnd::halt, static_cast<uint32_t>(exit.info.guest_rip));
+  }
+  advance_guest_rip(exit);
+  if (!hlt_activity) return;
+  // Past the HLT the STI (or MOV SS) shadow it sat in is over; a guest in
+  // the HLT state may not be entered with that blocking (SDM 26.3.1.5).
+  const uint64_t blocking = vmread_or_zero(VmcsField::guest_interruptibility_state);
+  if (!ia32::vmx::vmwrite_succeeded(ia32::vmx::encoding(VmcsField::guest_interruptibility_state),
+                                    blocking & ~uint64_t{blocking_by_sti_or_mov_ss}) ||
+      !ia32::vmx::vmwrite_succeeded(ia32::vmx::encoding(VmcsField::guest_activity_state),
+                                    activity_hlt)) {
+    return stop(exit, "VMWRITE of the guest's activity state failed");
+  }
+}
+
+void handle_vmcall(ExitContext& exit) {
+  if (!read_results_range<1, results_for_io_exit>(exit.info, vmread_ok)) {
+    return stop(exit, "VMREAD of the exit information failed");
+  }
+  if (static_cast<uint32_t>(exit.registers.rax) == layout::GUEST_VMCALL_CHAIN_FAILED) {
+    return end(exit, ChainEnd::loader_failed, static_cast<uint32_t>(exit.registers.rbx),
+               static_cast<uint32_t>(exit.registers.rcx));
+  }
+  return stop_with_dump(exit, "VMCALL from the chain guest (no hypercalls)");
+}
+
+}  // namespace vmx::chain_exits
