@@ -243,6 +243,18 @@ TEST(VmxIoBitmaps, TrapAllPortsSetsEveryBitOfBoth) {
   }
 }
 
+TEST(VmxIoBitmaps, TrapExactlyTheGivenPorts) {
+  std::vector<uint8_t> a(4096), b(4096);
+  vmx::trap_ports(a.data(), b.data(), layout::COM1_PORT, layout::COM1_PORT + 7);
+  vmx::trap_ports(a.data(), b.data(), 0x8001, 0x8001);
+  for (uint32_t port = 0; port < 0x10000; ++port) {
+    const std::vector<uint8_t>& bitmap = port < 0x8000 ? a : b;
+    bool trapped = (bitmap[(port & 0x7FFF) >> 3] >> (port & 7)) & 1;
+    bool expected = (port >= 0x3F8 && port <= 0x3FF) || port == 0x8001;
+    EXPECT_EQ(trapped, expected) << std::hex << port;
+  }
+}
+
 TEST(VmxResults, IoExitReadsOnlyWhatItNeeds) {
   ASSERT_GE(vmx::results_size, vmx::results_for_io_exit);
   EXPECT_EQ(vmx::results[0].field, VmcsField::exit_reason);

@@ -98,6 +98,14 @@ void build_control_state(const ControlWords& words, uint64_t io_bitmap_a,
   controls.cr4_read_shadow = guest.cr4 & ~cr4::vmxe;
 }
 
+void trap_ports(uint8_t* bitmap_a, uint8_t* bitmap_b, uint16_t first, uint16_t last) {
+  for (uint32_t port = first; port <= last; ++port) {
+    uint8_t* bitmap = port < 0x8000 ? bitmap_a : bitmap_b;
+    uint32_t bit = port & 0x7FFF;
+    bitmap[bit >> 3] = static_cast<uint8_t>(bitmap[bit >> 3] | (1u << (bit & 7)));
+  }
+}
+
 void trap_all_ports(uint8_t* bitmap_a, uint8_t* bitmap_b) {
   for (uint32_t i = 0; i < 4096; ++i) {
     bitmap_a[i] = 0xFF;

@@ -107,9 +107,12 @@ void build_chain_guest_state(const layout::GuestHeader& header, uint64_t guest_c
 void build_control_state(const ControlWords& words, uint64_t io_bitmap_a,
                          uint64_t io_bitmap_b, const GuestState& guest, ControlState& controls);
 
-// Every port exits (all bits of the two 4 KiB VMX I/O bitmaps, A: ports
-// 0x0000-0x7FFF, B: 0x8000-0xFFFF): the VMM's port policy
-// (vmx/port_policy.h) decides.
+// Sets the bits of ports [first, last] in the two 4 KiB VMX I/O bitmaps
+// (A: ports 0x0000-0x7FFF, B: 0x8000-0xFFFF): those ports exit (chain mode
+// keeps a few ports, vmx/plan.cpp).
+void trap_ports(uint8_t* bitmap_a, uint8_t* bitmap_b, uint16_t first, uint16_t last);
+// Every port exits (the demo): the VMM's port policy (vmx/port_policy.h)
+// decides.
 void trap_all_ports(uint8_t* bitmap_a, uint8_t* bitmap_b);
 
 }  // namespace vmx
