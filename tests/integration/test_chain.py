@@ -188,7 +188,7 @@ class ChainMode(unittest.TestCase):
         # The EPT's memory types follow the MTRRs both BIOSes set (enabled,
         # fixed ranges on, default WB): RAM write-back, VGA and the I/O APIC
         # uncacheable.
-        self.assertIn("vmx:   memory types: MTRRs (def 0xc06): 0x7000 WB 0xb8000 UC 0x100000 WB "
+        self.assertIn("vmx:   memory types: MTRRs: 0x7000 WB 0xb8000 UC 0x100000 WB "
                       "0xfec00000 UC", r.serial.splitlines(), what)
         # COM1 after the guest: the VMM's own setup (the guest's was shadowed).
         self.assertLess(r.serial.index(LOADER_LINES[0]), r.serial.index("vmxboot: result="))

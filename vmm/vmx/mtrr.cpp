@@ -10,17 +10,13 @@ uint8_t valid(uint64_t type) {
   return type == 0 || type == 1 || type == 4 || type == 5 || type == 6 ? uint8_t(type) : uc;
 }
 
-// The fixed-range type of the 4 KiB page at `page` (below 1 MiB).
+// The fixed-range type of the 4 KiB page at `page` (below 1 MiB): 64 KiB
+// units from 0 (one register), 16 KiB from 0x80000 (two), 4 KiB from 0xC0000.
 uint8_t fixed_type(const Mtrrs& m, uint64_t page) {
-  uint32_t index, byte;
-  if (page < 0x80000) {
-    index = 0, byte = uint32_t(page >> 16);
-  } else if (page < 0xC0000) {
-    index = 1 + uint32_t((page - 0x80000) >> 17), byte = uint32_t((page - 0x80000) >> 14) & 7;
-  } else {
-    index = 3 + uint32_t((page - 0xC0000) >> 15), byte = uint32_t((page - 0xC0000) >> 12) & 7;
-  }
-  return valid(m.fixed[index] >> (byte * 8));
+  const uint32_t first = page < 0x80000 ? 0 : page < 0xC0000 ? 1 : 3;
+  const uint64_t base = first == 0 ? 0 : first == 1 ? 0x80000 : 0xC0000;
+  const uint64_t unit = (page - base) >> (16 - 2 * (first == 3 ? 2 : first));
+  return valid(m.fixed[first + unit / 8] >> (unit % 8 * 8));
 }
 }  // namespace
 
