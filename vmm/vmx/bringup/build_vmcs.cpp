@@ -160,7 +160,7 @@ const Mtrrs* read_mtrrs() {
 }
 
 void print_memory_types(const Mtrrs* m) {
-  static const char names[7][3] = {"UC", "WC", "?", "?", "WT", "WP", "WB"};
+  static const char names[8][3] = {"UC", "WC", "?", "?", "WT", "WP", "WB", "?"};
   console::printf("vmx:   memory types: %s:", m != nullptr ? "MTRRs" : "E820's (no MTRRs)");
   const auto& ept = *reinterpret_cast<const ChainEptTables*>(uintptr_t{layout::CHAIN_EPT_ADDR});
   static const uint32_t shown[] = {0x7000, 0xB8000, 0x100000, 0xFEC00000};
