@@ -5,9 +5,10 @@ namespace vmx {
 namespace {
 constexpr uint8_t uc = 0, wt = 4, wb = 6;
 
+// The type if it is one (0, 1, 4, 5, 6: bits of 0x73), else UC.
 uint8_t valid(uint64_t type) {
   type &= 0xFF;
-  return type == 0 || type == 1 || type == 4 || type == 5 || type == 6 ? uint8_t(type) : uc;
+  return type < 8 && ((0x73 >> type) & 1) != 0 ? uint8_t(type) : uc;
 }
 
 // The fixed-range type of the 4 KiB page at `page` (below 1 MiB): 64 KiB
