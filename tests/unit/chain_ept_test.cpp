@@ -21,7 +21,7 @@ struct Built {
 
 Built build(uint64_t first = layout::VMM_ADDR, uint64_t end = layout::VMM_MEMORY_END) {
   Built b;
-  b.ok = vmx::build_chain_ept(*b.t, layout::CHAIN_EPT_ADDR, bochs_e820, 5, first, end);
+  b.ok = vmx::build_chain_ept(*b.t, layout::CHAIN_EPT_ADDR, bochs_e820, 5, nullptr, first, end);
   return b;
 }
 
@@ -47,7 +47,8 @@ TEST(ChainEpt, MapsEverythingBelow4GiBButTheVmm) {
   EXPECT_FALSE(vmx::chain_ept_maps(*b.t, 4ull << 30));
 }
 
-TEST(ChainEpt, WriteBackOnlyWhereTheMapSaysRam) {
+// Without MTRRs (CPUID.1:EDX.MTRR clear): E820's rule.
+TEST(ChainEpt, WithoutMtrrsWriteBackOnlyWhereTheMapSaysRam) {
   const Built b = build();
   EXPECT_EQ(memory_type(*b.t, 0x7000), vmx::ept_memory_type_wb);
   EXPECT_EQ(memory_type(*b.t, 0x9F000), vmx::ept_memory_type_uc) << "EBDA: reserved";

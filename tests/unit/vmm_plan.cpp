@@ -97,7 +97,7 @@ Planned plan_chain_as_the_vmm_does(const vmx::CapabilityMsrs& msrs) {
   Planned planned{std::make_unique<VmmMemory>(), {}};
   vmx::PlanInputs in = vmm_plan_inputs(msrs, *planned.memory);
   in.guest = checked_chain_header();
-  in.chain = {bochs_e820, 5, 0xB004, &planned.memory->chain_ept, layout::CHAIN_EPT_ADDR,
+  in.chain = {bochs_e820, 5, nullptr, 0xB004, &planned.memory->chain_ept, layout::CHAIN_EPT_ADDR,
               layout::VMM_ADDR, layout::VMM_MEMORY_END, true};
   planned.plan = vmx::plan_vmcs(in);
   return planned;

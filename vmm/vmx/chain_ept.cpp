@@ -11,9 +11,23 @@ constexpr uint64_t large_page = 1ull << 7;  // PDE bit 7: maps 2 MiB (SDM Table 
 
 bool is_ram_type(uint32_t type) { return type == 1 || type == 3 || type == 4; }
 
-uint64_t memory_type(const layout::E820Entry* map, uint32_t count, uint64_t first,
-                     uint64_t bytes) {
-  return (e820_ram(map, count, first, bytes) ? ept_memory_type_wb : ept_memory_type_uc) << 3;
+struct Types {
+  const layout::E820Entry* map;
+  uint32_t count;
+  const Mtrrs* mtrrs;
+  uint64_t operator()(uint64_t first, uint64_t bytes) const {
+    if (mtrrs != nullptr) return uint64_t{mtrr_type(*mtrrs, first, bytes)} << 3;
+    return (e820_ram(map, count, first, bytes) ? ept_memory_type_wb : ept_memory_type_uc) << 3;
+  }
+};
+
+// The entry that maps `address`, 0 if none.
+uint64_t entry_of(const ChainEptTables& t, uint64_t address) {
+  if (address >= chain_ept_limit) return 0;
+  const uint64_t pde = t.pd[address >> 30][(address >> 21) & 511];
+  if ((pde & all_access) == 0 || (pde & large_page) != 0) return pde;
+  const uint64_t* pt = (address >> 21) == 0 ? t.pt_low : t.pt_hole_end;
+  return pt[(address >> 12) & 511];
 }
 }  // namespace
 
@@ -31,7 +45,9 @@ bool e820_ram(const layout::E820Entry* map, uint32_t count, uint64_t first, uint
 }
 
 bool build_chain_ept(ChainEptTables& t, uint64_t phys, const layout::E820Entry* map,
-                     uint32_t count, uint64_t hole_first, uint64_t hole_end) {
+                     uint32_t count, const Mtrrs* mtrrs, uint64_t hole_first,
+                     uint64_t hole_end) {
+  const Types memory_type{map, count, mtrrs};
   if (hole_first % page_2m != 0 || hole_first < page_2m || hole_end <= hole_first ||
       hole_end > chain_ept_limit) {
     return false;
@@ -52,26 +68,25 @@ bool build_chain_ept(ChainEptTables& t, uint64_t phys, const layout::E820Entry* 
     } else if (base >= hole_first && base < hole_end) {
       pde = 0;  // the VMM's
     } else {
-      pde = base | large_page | memory_type(map, count, base, page_2m) | all_access;
+      pde = base | large_page | memory_type(base, page_2m) | all_access;
     }
   }
   for (uint64_t p = 0; p < 512; ++p) {
     const uint64_t low = p * page_4k;
-    t.pt_low[p] = low | memory_type(map, count, low, page_4k) | all_access;
+    t.pt_low[p] = low | memory_type(low, page_4k) | all_access;
     const uint64_t high = hole_end_2m + p * page_4k;
     t.pt_hole_end[p] =
-        high < hole_end ? 0 : high | memory_type(map, count, high, page_4k) | all_access;
+        high < hole_end ? 0 : high | memory_type(high, page_4k) | all_access;
   }
   return true;
 }
 
 bool chain_ept_maps(const ChainEptTables& t, uint64_t address) {
-  if (address >= chain_ept_limit) return false;
-  const uint64_t pde = t.pd[address >> 30][(address >> 21) & 511];
-  if ((pde & all_access) == 0) return false;
-  if ((pde & large_page) != 0) return true;
-  const uint64_t* pt = (address >> 21) == 0 ? t.pt_low : t.pt_hole_end;
-  return (pt[(address >> 12) & 511] & all_access) != 0;
+  return (entry_of(t, address) & all_access) != 0;
+}
+
+uint8_t chain_ept_type(const ChainEptTables& t, uint64_t address) {
+  return uint8_t((entry_of(t, address) >> 3) & 7);
 }
 
 }  // namespace vmx

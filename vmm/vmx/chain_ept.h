@@ -4,9 +4,10 @@
 // and these tables): a guest access there is an EPT violation, a VM exit.
 // 2 MiB pages, and 4 KiB pages in the first 2 MiB (where the BIOS areas,
 // VGA and ROMs lie close together) and in the 2 MiB the hole ends in.
-// Memory types, simple for now: write-back where the firmware's E820 map
-// says RAM (usable, ACPI reclaimable, ACPI NVS) for the whole page,
-// uncacheable everywhere else (MMIO, ROMs, holes); the MTRRs are not read.
+// Memory types: the MTRRs' (vmx/mtrr.h) where the CPU has them (a 2 MiB
+// page the MTRRs split gets UC); without MTRRs, write-back where the
+// firmware's E820 map says RAM (usable, ACPI reclaimable, ACPI NVS) for the
+// whole page, uncacheable everywhere else (MMIO, ROMs, holes).
 // Pure: the VMM passes its tables' physical address, the tests any address.
 #pragma once
 
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "layout.h"
+#include "vmx/mtrr.h"
 
 namespace vmx {
 
@@ -31,14 +33,17 @@ inline constexpr uint64_t chain_ept_limit = 4ull << 30;
 // Whether [first, first + bytes) lies inside one RAM entry of the map.
 bool e820_ram(const layout::E820Entry* map, uint32_t count, uint64_t first, uint64_t bytes);
 
-// Fills every entry of `tables` (at `tables_physical`). False (nothing to
+// Fills every entry of `tables` (at `tables_physical`); memory types from
+// `mtrrs`, or from the E820 map where it is null. False (nothing to
 // use) when the hole is not where the tables can leave it out: it must
 // start on a 2 MiB boundary at or above 2 MiB and end below 4 GiB.
 bool build_chain_ept(ChainEptTables& tables, uint64_t tables_physical,
-                     const layout::E820Entry* map, uint32_t count, uint64_t hole_first,
-                     uint64_t hole_end);
+                     const layout::E820Entry* map, uint32_t count, const Mtrrs* mtrrs,
+                     uint64_t hole_first, uint64_t hole_end);
 
 // Whether guest-physical `address` is mapped (for the tests and reports).
 bool chain_ept_maps(const ChainEptTables& tables, uint64_t address);
+// The memory type of the entry that maps `address` (bits 5:3), if mapped.
+uint8_t chain_ept_type(const ChainEptTables& tables, uint64_t address);
 
 }  // namespace vmx

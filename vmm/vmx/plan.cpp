@@ -119,7 +119,7 @@ VmcsPlan plan_chain(const PlanInputs& in, VmcsPlan& plan) {
   image.controls.cr4_guest_host_mask = msrs.cr4_fixed0;
   image.controls.cr4_read_shadow = 0;
   if (!build_chain_ept(*in.chain.ept, in.chain.ept_physical, in.chain.e820, in.chain.e820_count,
-                       in.chain.vmm_first, in.chain.vmm_end)) {
+                       in.chain.mtrrs, in.chain.vmm_first, in.chain.vmm_end)) {
     plan.error = PlanError::ept;
     return plan;
   }

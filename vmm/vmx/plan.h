@@ -41,6 +41,7 @@ struct PlanMemory {
 struct ChainInputs {
   const layout::E820Entry* e820;  // the firmware's map (the VMM's copy): memory types
   uint32_t e820_count;
+  const Mtrrs* mtrrs;           // the MTRRs as read (memory types), null: none (E820's then)
   uint16_t pm1a_cnt;            // ACPI PM1a_CNT (kept: a guest power-off ends the run), 0: none
   ChainEptTables* ept;          // at layout::CHAIN_EPT_ADDR
   uint64_t ept_physical;

@@ -6,6 +6,7 @@
 #include "vmx/bringup/phases.h"
 
 #include "cpu_tables.h"
+#include "ia32/cpuid.h"
 #include "ia32/instructions.h"
 #include "ia32/vmx/capabilities.h"
 #include "common/console.h"
@@ -135,6 +136,40 @@ bool firmware_is_emulator() {
   }
 }
 
+// Chain mode's memory types: the MTRRs as the firmware set them, read where
+// CPUID.1:EDX.MTRR says they exist (the fixed ones where MTRRCAP.FIX says
+// so); null without them (the EPT takes E820's rule then).
+Mtrrs mtrrs;
+const Mtrrs* chain_mtrrs;  // &mtrrs once read, else null
+
+const Mtrrs* read_mtrrs() {
+  uint32_t r[4];
+  cpuid(cpuid_leaf::features, 0, r);
+  if ((r[3] & cpuid1_edx_mtrr) == 0) return nullptr;
+  mtrrs.cap = rdmsr(mtrr_msr::cap);
+  if (!mtrr_describable(mtrrs.cap)) return nullptr;
+  mtrrs.def_type = rdmsr(mtrr_msr::def_type);
+  if ((mtrrs.cap & mtrr_cap_fixed) != 0) {
+    for (uint32_t i = 0; i < 11; ++i) mtrrs.fixed[i] = rdmsr(mtrr_msr::fixed[i]);
+  }
+  for (uint32_t n = 0; n < mtrr_variable_count(mtrrs.cap); ++n) {
+    mtrrs.base[n] = rdmsr(mtrr_msr::variable_base0 + 2 * n);
+    mtrrs.mask[n] = rdmsr(mtrr_msr::variable_base0 + 2 * n + 1);
+  }
+  return chain_mtrrs = &mtrrs;
+}
+
+void print_memory_types(const Mtrrs* m) {
+  static const char names[8][3] = {"UC", "WC", "?", "?", "WT", "WP", "WB", "?"};
+  console::printf("vmx:   memory types: %s:", m != nullptr ? "MTRRs" : "E820's (no MTRRs)");
+  const auto& ept = *reinterpret_cast<const ChainEptTables*>(uintptr_t{layout::CHAIN_EPT_ADDR});
+  static const uint32_t shown[] = {0x7000, 0xB8000, 0x100000, 0xFEC00000};
+  for (uint32_t a : shown) {
+    console::printf(" 0x%x %s", a, names[chain_ept_type(ept, a)]);
+  }
+  console::printf("\n");
+}
+
 void print_plan(const VmcsPlan& p, const layout::GuestHeader& guest) {
   const ControlWords& c = p.image.controls.words;
   console::printf("vmx: controls: pin 0x%x, primary 0x%x, secondary 0x%x,\n", c.pin_based,
@@ -143,8 +178,9 @@ void print_plan(const VmcsPlan& p, const layout::GuestHeader& guest) {
   if (p.chain) {
     console::printf("vmx: chain guest: real mode, unrestricted guest; EPT 0x%lx maps 0-4 GiB\n",
                     p.image.controls.ept_pointer);
-    console::printf("vmx:   but the VMM's 0x%x-0x%x (WB where E820 says RAM, else UC)\n",
-                    layout::VMM_ADDR, layout::VMM_MEMORY_END - 1);
+    console::printf("vmx:   but the VMM's 0x%x-0x%x\n", layout::VMM_ADDR,
+                    layout::VMM_MEMORY_END - 1);
+    print_memory_types(chain_mtrrs);
     if (guest.limit_seconds != 0) {
       console::printf("vmx: guest time bound %u s (VMX-preemption timer)\n", guest.limit_seconds);
     } else {
@@ -203,6 +239,7 @@ const VmcsPlan& build_vmcs(const CapabilityMsrs& msrs, const layout::GuestHeader
     chain = {boot_info.e820,
              boot_info.e820_count < layout::E820_MAX_ENTRIES ? boot_info.e820_count
                                                              : layout::E820_MAX_ENTRIES,
+             read_mtrrs(),
              off.found ? off.pm1a_cnt : uint16_t{0},
              reinterpret_cast<ChainEptTables*>(uintptr_t{layout::CHAIN_EPT_ADDR}),
              layout::CHAIN_EPT_ADDR,
