@@ -195,14 +195,14 @@ $(eval $(call VMM_BINARY,$(B),$(VMM_OBJS)))
 $(eval $(call VMM_BINARY,$(INJ),$(VMM_INJECT_OBJS)))
 
 # ---------------------------------------------------------------- guest
-$(B)/guest.bin: guest/guest.asm $(GEN)/layout.inc
+$(B)/guest.bin: guest/guest.asm guest/header_field.inc $(GEN)/layout.inc
 	$(NASM) -f bin -I $(GEN)/ $< -o $@
 
 # Chain mode's guest (make image GUEST=chain): the real-mode loader that boots
 # BIOS drive CHAIN_DRIVE (default in abi/layout.h: 0x81) under the VMM, with
 # the time bound GUEST_LIMIT seconds (default 60; 0 = none).
 CHAIN_OPTS := $(if $(CHAIN_DRIVE),-DCHAIN_DRIVE=$(CHAIN_DRIVE)) $(if $(GUEST_LIMIT),-DGUEST_LIMIT=$(GUEST_LIMIT))
-$(B)/chain-loader.bin: guest/chain/loader.asm $(GEN)/layout.inc $(B)/chain-options
+$(B)/chain-loader.bin: guest/chain/loader.asm guest/header_field.inc $(GEN)/layout.inc $(B)/chain-options
 	$(NASM) -f bin -I $(GEN)/ $(CHAIN_OPTS) $< -o $@
 
 $(B)/chain-options: FORCE
@@ -214,7 +214,7 @@ $(B)/chain-options: FORCE
 GUEST_CASES := $(shell sed -n 's/.*INJECT_GUEST_[A-Z0-9_]*, [0-9]*, "\([a-z0-9-]*\)".*/\1/p' abi/layout.h)
 GUEST_CASE_BINS := $(patsubst %,$(INJ)/%.bin,$(GUEST_CASES))
 
-$(INJ)/guest-%.bin: guest/guest.asm guest/inject_cases.asm $(GEN)/layout.inc
+$(INJ)/guest-%.bin: guest/guest.asm guest/header_field.inc guest/inject_cases.asm $(GEN)/layout.inc
 	@mkdir -p $(@D)
 	$(NASM) -f bin -I $(GEN)/ -DINJECT_CASE=INJECT_GUEST_$$(echo '$*' | tr 'a-z-' 'A-Z_') $< -o $@
 

@@ -68,11 +68,7 @@ SELECTOR_LDT_BIT equ 4
 ; ---------------------------------------------------------------------------
 org 0
 
-%macro FIELD 3                      ; name, dw|dd, value
-    times GuestHeader_%1 - ($ - header) db 0
-    times ($ - header) - GuestHeader_%1 db 0
-    %2 %3
-%endmacro
+%include "guest/header_field.inc"
 
 header:
     FIELD magic,                 dd, GUEST_MAGIC

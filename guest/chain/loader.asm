@@ -45,11 +45,7 @@ COM1          equ COM1_PORT
 
 org 0
 
-%macro FIELD 3                      ; name, dw|dd, value
-    times GuestHeader_%1 - ($ - header) db 0
-    times ($ - header) - GuestHeader_%1 db 0
-    %2 %3
-%endmacro
+%include "guest/header_field.inc"
 
 header:
     FIELD magic,                 dd, GUEST_MAGIC
