@@ -33,6 +33,7 @@ int main() {
   std::printf("%%define GUEST_VMCALL_HALTED 0x%08X\n", GUEST_VMCALL_HALTED);
   std::printf("%%define GUEST_VMCALL_FAULT 0x%08X\n", GUEST_VMCALL_FAULT);
   std::printf("%%define GUEST_VMCALL_CHAIN_FAILED 0x%08X\n", GUEST_VMCALL_CHAIN_FAILED);
+  std::printf("%%define GUEST_VMCALL_INT15 0x%08X\n", GUEST_VMCALL_INT15);
 #define PRINT_INJECT(constant, number, name, result) std::printf("%%define %s %u\n", #constant, number);
   VMXBOOT_INJECT_CASES(PRINT_INJECT)
 #undef PRINT_INJECT

@@ -33,6 +33,10 @@ inline constexpr uint32_t GUEST_VMCALL_FAULT = 0x21504723;   // "#GP!": any othe
 // What the chain loader leaves in EAX for its VMCALL when it found no boot
 // sector to jump to (EBX: 1 the read failed, 2 no 0x55AA; ECX: the detail).
 inline constexpr uint32_t GUEST_VMCALL_CHAIN_FAILED = 0x464E4843;  // "CHNF"
+// What the chain loader's INT 15h stub leaves in EAX for its VMCALL: the
+// caller's EAX is in ESI, its EBX, ECX, EDX and ES:DI as it called; the VMM
+// answers in those registers and in CF (vmx/chain_memory_map.h).
+inline constexpr uint32_t GUEST_VMCALL_INT15 = 0x35317449;  // "It15"
 
 struct GuestHeader {
   uint32_t magic;               // GUEST_MAGIC

@@ -132,6 +132,14 @@ namespace layout {
   /* the BIOS data area's word holding the EBDA's segment, where the ACPI   \
      search looks for the RSDP first (ACPI 5.2.5.1) */                        \
   X(BDA_EBDA_POINTER, 0x40E)                                                   \
+  /* the BIOS data area's word holding the KiB of conventional memory; chain \
+     mode's loader lowers it by CHAIN_STUB_KIB and puts its INT 15h stub in  \
+     the KiB it took, and the VMM reports that KiB reserved (it read the    \
+     word before VMLAUNCH: vmx/chain_memory_map.h) */                         \
+  X(BDA_BASE_MEMORY_KIB, 0x413)                                                \
+  X(CHAIN_STUB_KIB, 1)                                                         \
+  /* the E820 signature "SMAP", in EAX and EDX */                             \
+  X(E820_SMAP, 0x534D4150)                                                     \
   /* INJECT=guest-fake-acpi: the PM1a_CNT port of the guest's fake FADT     \
      (the POST code port: harmless wherever it goes) */                      \
   X(GUEST_FAKE_PM1A_CNT, 0x80)

@@ -252,6 +252,7 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
         proc = subprocess.Popen(["bochs", "-q", "-f", rc, "-rc", cmds], cwd=work, env=env,
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         streamed = 0
+        halt_seen = None
         while True:
             try:
                 proc.wait(timeout=0.2)
@@ -262,11 +263,17 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
                 streamed = _stream_new(serial, streamed, stream)
             if halted_for_good(log) and _has_result_line(serial):
                 # HLT with IF=0 never ends: the run stopped where power-off
-                # was impossible (said on COM1, checked in problems()).
-                result.halted = True
-                proc.kill()
-                proc.wait()
-                break
+                # was impossible (said on COM1, checked in problems()). Only
+                # once it lasts: Bochs logs the warning for a guest's HLT too,
+                # which exits to the VMM, and a run that ends the guest that
+                # way powers off right after its result line.
+                if halt_seen is None:
+                    halt_seen = time.monotonic()
+                elif time.monotonic() - halt_seen > HALT_GRACE_SECONDS:
+                    result.halted = True
+                    proc.kill()
+                    proc.wait()
+                    break
             if time.monotonic() - start > timeout:
                 # Stop the emulator's debugger first: it then runs the next
                 # line of the command file, the VGA dump, so that even a run
@@ -297,6 +304,9 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
     if keep_dir is None:
         shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+HALT_GRACE_SECONDS = 1.0
 
 
 def halted_for_good(log):

@@ -13,15 +13,15 @@
 ; with DL = the drive, DS = ES = SS = 0, SP = 0x7C00, interrupts on.
 ; Before that it hides the VMM's memory [VMM_ADDR, VMM_MEMORY_END) from the
 ; guest's memory map, the way MEMDISK and PXE ROMs take memory: it lowers the
-; BDA's base-memory size (40:13) by STUB_KIB, puts a small INT 15h handler
-; there (the `stub` below, with the whole E820 map it will answer), and points
-; IVT entry 15h at it. The map is the BIOS's own, read once here, with every
-; usable entry that overlaps the VMM's memory split around it and the VMM's
-; part reported reserved (type 2), and the stub's own KiB reserved too. E801 and AH=88h report no memory above
-; VMM_ADDR (they cannot describe a hole); every other function goes to the
-; BIOS's handler. It prints the map the guest now sees, read back through
-; the hooked vector. (The EPT keeps the guest out of that memory anyway:
-; the map only tells it so.)
+; BDA's base-memory size (40:13) by CHAIN_STUB_KIB, puts a small INT 15h
+; handler there (the `stub` below) and points IVT entry 15h at it. The stub
+; asks the VMM by VMCALL for E820, E801 and AH=88h; the VMM answers from the
+; BIOS's map as stage2 read it, with the VMM's memory and the stub's KiB
+; reported reserved and E801/88h counting only the memory below the VMM
+; (vmm/vmx/chain_memory_map.h). Every other function goes to the BIOS's
+; handler. It prints the map the guest now sees, read through the hooked
+; vector. (The EPT keeps the guest out of the VMM's memory anyway: the map
+; only tells it so.)
 ;
 ; On a failed read or a missing signature it reports to the VMM with
 ; VMCALL (EAX = GUEST_VMCALL_CHAIN_FAILED, EBX = what: 1 read, 2 signature,
@@ -152,56 +152,29 @@ print_char:                         ; AL
     pop ax
     ret
 
+;  ---------------------------------------------------------------------------
+; The INT 15h hook: hook_int15 lowers 40:13 by CHAIN_STUB_KIB and copies the
+; stub to the KiB it took, at the top of conventional memory; the VMM read
+; 40:13 before VMLAUNCH and reports that KiB reserved.
 ; ---------------------------------------------------------------------------
-; The INT 15h hook. hook_int15 builds the map in the stub's table (in this
-; image), then copies the stub to the top of conventional memory.
-; ---------------------------------------------------------------------------
-SMAP          equ 0x534D4150
-STUB_KIB      equ 1
-MAP_MAX       equ 32
 ENTRY_BYTES   equ 20
-HOLE_KIB      equ (VMM_ADDR - 0x100000) / 1024   ; what E801/88h may report
 
 hook_int15:
-    pushad
+    push ax
+    push cx
+    push si
+    push di
     push es
-    ; Where the stub goes: the top STUB_KIB of conventional memory (40:13).
     xor ax, ax
     mov es, ax
-    movzx eax, word [es:0x413]
-    sub ax, STUB_KIB
-    mov [new_base_kib], ax
+    mov ax, [es:BDA_BASE_MEMORY_KIB]
+    sub ax, CHAIN_STUB_KIB
+    mov [es:BDA_BASE_MEMORY_KIB], ax
+    shl ax, 6                       ; KiB -> paragraphs
     mov [stub_segment], ax
-    shl word [stub_segment], 6      ; KiB -> paragraphs
-    shl eax, 10
-    mov [stub_lo], eax
-    ; The BIOS's map, entry by entry, into a scratch entry, then split.
-    xor ebx, ebx
-    mov word [stub_count], 0
-.next:
-    push cs
-    pop es
-    mov di, scratch
-    mov eax, 0xE820
-    mov edx, SMAP
-    mov ecx, ENTRY_BYTES
-    int 0x15
-    jc .done
-    cmp eax, SMAP
-    jne .done
-    call add_split
-    test ebx, ebx
-    jnz .next
-.done:
-    ; 40:13 lowered; the stub goes to its new top.
-    xor ax, ax
-    mov es, ax
-    mov ax, [new_base_kib]
-    mov [es:0x413], ax
-    mov ax, [stub_segment]
     ; The BIOS's vector, kept in the stub, then ours.
-    mov edx, [es:0x15 * 4]
-    mov [old_int15], edx
+    mov ecx, [es:0x15 * 4]
+    mov [old_int15], ecx
     push es
     mov es, ax
     xor di, di
@@ -214,131 +187,10 @@ hook_int15:
     mov [es:0x15 * 4 + 2], ax
     sti
     pop es
-    popad
-    ret
-
-; scratch (base, length, type) into the table, split around the VMM's memory
-; when it is usable and overlaps it. 64-bit values; the VMM lies below 4 GiB.
-add_split:
-    pushad
-    cmp dword [scratch + 16], 1
-    jne .as_is
-    ; Low memory: the usable entry that runs past the stub's start keeps
-    ; its part below; from there on (the stub, up to the entry's end) it is
-    ; reserved.
-    cmp dword [scratch + 4], 0
-    jne .not_low
-    cmp dword [scratch + 12], 0
-    jne .not_low
-    mov esi, [scratch]
-    mov eax, esi
-    add eax, [scratch + 8]
-    jc .not_low
-    cmp esi, [stub_lo]
-    jae .not_low
-    cmp eax, [stub_lo]
-    jbe .not_low
-    push eax
-    mov ecx, [stub_lo]
-    sub ecx, esi
-    xor edi, edi
-    mov ebp, 1
-    call emit
-    pop ecx
-    mov esi, [stub_lo]
-    sub ecx, esi
-    mov ebp, 2
-    call emit
-    jmp .done
-.not_low:
-    cmp dword [scratch + 4], 0      ; base >= 4 GiB
-    jne .as_is
-    mov esi, [scratch]              ; base (low)
-    cmp esi, VMM_MEMORY_END
-    jae .as_is
-    mov eax, esi
-    add eax, [scratch + 8]
-    mov edx, [scratch + 12]
-    adc edx, 0                      ; edx:eax = end
-    test edx, edx
-    jnz .overlaps
-    cmp eax, VMM_ADDR
-    jbe .as_is
-.overlaps:
-    push edx
-    push eax
-    cmp esi, VMM_ADDR               ; usable below
-    jae .middle
-    mov ecx, VMM_ADDR
-    sub ecx, esi
-    xor edi, edi
-    mov ebp, 1
-    call emit                       ; esi = base, edi:ecx = length, ebp = type
-.middle:
-    pop eax
-    pop edx
-    ; reserved: [max(base, VMM_ADDR), min(end, VMM_MEMORY_END))
-    mov ebx, VMM_ADDR
-    cmp esi, ebx
-    jbe .lo_ok
-    mov ebx, esi
-.lo_ok:
-    push edx
-    push eax
-    mov ecx, VMM_MEMORY_END
-    test edx, edx
-    jnz .hi_ok
-    cmp eax, ecx
-    jae .hi_ok
-    mov ecx, eax
-.hi_ok:
-    sub ecx, ebx
-    mov esi, ebx
-    xor edi, edi
-    mov ebp, 2
-    call emit
-    pop eax
-    pop edx
-    ; usable above: [VMM_MEMORY_END, end)
-    sub eax, VMM_MEMORY_END
-    sbb edx, 0
-    jc .done                        ; end below it
-    mov ecx, eax
-    or eax, edx
-    jz .done
-    mov edi, edx
-    mov esi, VMM_MEMORY_END
-    mov ebp, 1
-    call emit
-    jmp .done
-.as_is:
-    mov esi, [scratch]
-    mov ecx, [scratch + 8]
-    mov edi, [scratch + 12]
-    mov ebp, [scratch + 16]
-    mov eax, [scratch + 4]
-    call emit_hi
-.done:
-    popad
-    ret
-
-; An entry into the stub's table: base esi (high: 0, or eax with emit_hi),
-; length edi:ecx, type ebp. A full table drops the rest (MAP_MAX entries).
-emit:
-    xor eax, eax
-emit_hi:
-    movzx ebx, word [stub_count]
-    cmp bx, MAP_MAX
-    jae .full
-    imul bx, bx, ENTRY_BYTES
-    add bx, stub_table
-    mov [bx], esi
-    mov [bx + 4], eax
-    mov [bx + 8], ecx
-    mov [bx + 12], edi
-    mov [bx + 16], ebp
-    inc word [stub_count]
-.full:
+    pop di
+    pop si
+    pop cx
+    pop ax
     ret
 
 ; The map as the guest sees it now, through the hooked INT 15h, on COM1.
@@ -351,7 +203,7 @@ print_map:
 .next:
     mov di, scratch
     mov eax, 0xE820
-    mov edx, SMAP
+    mov edx, E820_SMAP
     mov ecx, ENTRY_BYTES
     int 0x15
     jc .done
@@ -377,6 +229,23 @@ print_map:
     test ebx, ebx
     jnz .next
 .done:
+    ; E801 (AX, BX: KiB from 1 MiB to 16 MiB, 64 KiB blocks above) and 88h.
+    mov si, msg_e801
+    call print
+    mov ax, 0xE801
+    int 0x15
+    movzx eax, ax
+    call print_hex32
+    mov al, ' '
+    call print_char
+    movzx eax, bx
+    call print_hex32
+    mov si, msg_88
+    call print
+    mov ah, 0x88
+    int 0x15
+    movzx eax, ax
+    call print_hex32
     mov si, msg_hooked
     call print
     mov ax, [stub_segment]
@@ -407,92 +276,41 @@ print_hex32:                        ; EAX, 8 digits
     ret
 
 ; The handler, copied to STUB_SEGMENT:0000 (its offsets are from stub_start).
+; E820, E801 and AH=88h are the VMM's to answer (GUEST_VMCALL_INT15: the
+; caller's EAX in ESI, everything else as the caller set it; the answer in
+; the registers and CF); every other function is the BIOS's.
 stub_start:
 stub_entry:
     cmp eax, 0xE820
-    je .e820
+    je .ask
     cmp ax, 0xE801
-    je .e801
+    je .ask
     cmp ah, 0x88
-    je .size88
+    je .ask
     jmp far [cs:old_int15 - stub_start]
-.e820:
-    cmp edx, SMAP
-    jne .pass
-    cmp ebx, MAP_MAX
-    jae .fail
-    cmp bx, [cs:stub_count - stub_start]
-    jae .fail
-    push si
-    push cx
-    push di
-    imul si, bx, ENTRY_BYTES
-    add si, stub_table - stub_start
-    mov cx, ENTRY_BYTES
-.copy:
-    mov al, [cs:si]
-    mov [es:di], al
-    inc si
-    inc di
-    loop .copy
-    pop di
-    pop cx
-    pop si
-    inc ebx
-    cmp bx, [cs:stub_count - stub_start]
-    jb .more
-    xor ebx, ebx                    ; the last one
-.more:
-    mov eax, SMAP
-    mov ecx, ENTRY_BYTES
-    jmp .ok
-.pass:
-    jmp far [cs:old_int15 - stub_start]
-.e801:
-    pushf
-    call far [cs:old_int15 - stub_start]
-    jc .fail
-    cmp ax, HOLE_KIB
-    jbe .ax_ok
-    mov ax, HOLE_KIB
-.ax_ok:
-    cmp cx, HOLE_KIB
-    jbe .cx_ok
-    mov cx, HOLE_KIB
-.cx_ok:
-    xor bx, bx                      ; nothing above 16 MiB that joins on
-    xor dx, dx
-    jmp .ok
-.size88:
-    pushf
-    call far [cs:old_int15 - stub_start]
-    jc .fail
-    cmp ax, HOLE_KIB
-    jbe .ok
-    mov ax, HOLE_KIB
-.ok:                                ; CF clear in the caller's FLAGS
-    push bp
+.ask:
+    push esi
+    mov esi, eax
+    mov eax, GUEST_VMCALL_INT15
+    vmcall
+    pop esi
+    push bp                         ; CF into the caller's FLAGS
     mov bp, sp
+    jc .fail
     and byte [bp + 6], 0xFE
     pop bp
     iret
 .fail:
-    push bp
-    mov bp, sp
     or byte [bp + 6], 1
     pop bp
     iret
 old_int15:   dd 0
-stub_count:  dw 0
-stub_table:  times MAP_MAX * ENTRY_BYTES db 0
 stub_end:
-%if stub_end - stub_start > STUB_KIB * 1024
+%if stub_end - stub_start > CHAIN_STUB_KIB * 1024
 %error the INT 15h stub is larger than the memory it takes
 %endif
 
 stub_segment: dw 0
-new_base_kib: dw 0
-stub_lo:      dd 0
 scratch:      times 24 db 0
 
 %defstr DRIVE_TEXT CHAIN_DRIVE
@@ -500,7 +318,9 @@ msg_reading: db "vmxboot-chain: loader: reading LBA 0 of drive ", DRIVE_TEXT, 13
 msg_jump:    db "vmxboot-chain: loader: 0x55AA found, jumping to 0:7C00", 13, 10, 0
 msg_failed:  db "vmxboot-chain: loader: no boot sector on that drive", 13, 10, 0
 msg_e820:    db "vmxboot-chain: loader: e820 ", 0
-msg_hooked:  db "vmxboot-chain: loader: INT 15h hooked at segment ", 0
+msg_e801:    db "vmxboot-chain: loader: e801 ", 0
+msg_88:      db 13, 10, "vmxboot-chain: loader: 88h ", 0
+msg_hooked:  db 13, 10, "vmxboot-chain: loader: INT 15h hooked at segment ", 0
 msg_crlf:    db 13, 10, 0
 
 image_end:

@@ -52,7 +52,11 @@ VBR_OK = "guest| vmxboot-chain: vbr: hand-over ok, drive=0x81"
 # Hostile boot sectors of our own, as the disk the guest boots (NASM source):
 # one that triple-faults (an empty IVT, then INT 3), one that asks the BIOS
 # (INT 15h AH=87h, the BIOS's own switch to protected mode) to copy 512
-# bytes over the VMM at 0x400000.
+# bytes over the VMM at 0x400000, one that asks the VMM itself (INT 15h
+# E820, which the loader's stub passes to the VMM by VMCALL) to store an
+# entry at ES:DI with ES's base set to the VMM's first byte through
+# "unreal mode" (a protected-mode descriptor's base kept back in real
+# mode): refused with CF, it halts; stored, it triple-faults.
 HOSTILE = {
     "triple-fault": """
         bits 16
@@ -80,6 +84,39 @@ HOSTILE = {
         dw 0xFFFF
         db 0x00, 0x00, 0x40, 0x93, 0, 0
         times 16 db 0
+    """,
+    "e820-unreal": """
+        bits 16
+        org 0x7C00
+        cli
+        xor ax, ax
+        mov ds, ax
+        lgdt [gdtr]
+        mov eax, cr0
+        or al, 1
+        mov cr0, eax
+        mov bx, 8
+        mov es, bx
+        and al, 0xFE
+        mov cr0, eax
+        xor di, di
+        xor ebx, ebx
+        mov ecx, 20
+        mov edx, 0x534D4150
+        mov eax, 0xE820
+        int 0x15
+        jc refused
+        lidt [empty]
+        int 3
+        refused:
+        cli
+        hlt
+        empty: dw 0, 0, 0
+        gdtr: dw 15
+        dd gdt
+        gdt: times 8 db 0
+        dw 0xFFFF
+        db 0x00, 0x00, 0x40, 0x93, 0, 0
     """,
 }
 # The disks and BIOSes booted on each unrestricted-guest model besides
@@ -195,9 +232,10 @@ class ChainMode(unittest.TestCase):
         return r, what, pairs
 
     def check_memory_map(self, r, what):
-        """The E820 map the guest sees through the loader's INT 15h hook: the
-        VMM's memory reserved, no usable entry reaching into it, and the
-        stub's own KiB below 640 KiB not usable either."""
+        """The E820 map the guest sees through the loader's INT 15h hook, which
+        the VMM answers (VMCALL): the VMM's memory reserved, no usable entry
+        reaching into it, and the stub's own KiB below 640 KiB not usable
+        either; E801 and AH=88h count the 3 MiB from 1 MiB up to the VMM."""
         entries = [(int(b, 16), int(l, 16), int(t)) for b, l, t in re.findall(
             r"(?m)^guest\| vmxboot-chain: loader: e820 ([0-9a-f]{16}) ([0-9a-f]{16}) (\d)$",
             r.serial)]
@@ -211,6 +249,15 @@ class ChainMode(unittest.TestCase):
             end = base + length
             self.assertFalse(base < 0x60E000 and end > 0x400000, f"{what}: usable {base:#x}-{end:#x}")
             self.assertFalse(base <= stub < end, f"{what}: the stub at {stub:#x} in a usable entry")
+        # Usable low memory from 0, up to the stub at most (the Bochs BIOS
+        # reserves its EBDA's 4 KiB below 640 KiB, SeaBIOS 1 KiB).
+        self.assertTrue(any(b == 0 and t == 1 and l <= stub for b, l, t in entries), what)
+        lines = r.serial.splitlines()
+        self.assertIn("guest| vmxboot-chain: loader: e801 00000c00 00000000", lines, what)
+        self.assertIn("guest| vmxboot-chain: loader: 88h 00000c00", lines, what)
+        # The VMM answered them: the loader's calls (one per entry, E801, 88h).
+        calls = int(re.search(r"vmx:   INT 15h memory calls answered: (\d+)", r.serial).group(1))
+        self.assertGreaterEqual(calls, len(entries) + 2, what)
 
     def check_poweroff(self, key):
         r, what, pairs = self.check_ok(key, "poweroff")
@@ -306,6 +353,15 @@ class ChainMode(unittest.TestCase):
             r, what, pairs = self.check_hostile("write-vmm", bios, "ept-violation")
             self.assertEqual(pairs.get("gpa"), "0x400000", what)
             self.assertIn("EPT violation: write", r.serial, what)
+
+    def test_an_e820_buffer_in_the_vmm_is_refused(self):
+        # The VMM stores E820 entries for the guest (the one write it makes
+        # into guest memory): ES:DI from unreal mode at 0x400000 gets CF
+        # instead, and the run ends as the sector does when refused (HLT).
+        for bios in ("bochs", "seabios"):
+            r, what, pairs = self.check_ok(("chain", "e820-unreal", SKYLAKE, bios), "halt")
+            self.assertRegex(r.serial, r"INT 15h memory calls answered: \d+ \(E820 buffers "
+                                       r"refused: 1\)", what)
 
     def check_unsupported(self, model):
         r, what = self.booted(("chain", "grub", model, "bochs"))

@@ -105,4 +105,18 @@ TEST(ChainPlan, KeepsOnlyItsPorts) {
   EXPECT_EQ(p.plan.image.controls.cr0_guest_host_mask, 0x20u);
 }
 
+TEST(ChainPlan, TheStubsKibComesOffTheBdasConventionalMemory) {
+  const auto& skylake = bochs_vmx::model("corei7_skylake_x");
+  const vmm_plan::Planned p = vmm_plan::plan_chain_as_the_vmm_does(skylake.msrs, 636);
+  ASSERT_EQ(p.plan.error, vmx::PlanError::none);
+  ASSERT_EQ(p.plan.memory_map, &p.memory->guest_map);
+  EXPECT_EQ(p.memory->guest_map.entries[0].length, 635u * 1024);
+  EXPECT_EQ(p.memory->guest_map.entries[1].type, 2u);
+  // A BDA that leaves no KiB for the stub, or claims more than 640 KiB.
+  for (uint32_t kib : {0u, 1u, 641u, 0xFFFFu}) {
+    EXPECT_EQ(vmm_plan::plan_chain_as_the_vmm_does(skylake.msrs, kib).plan.error,
+              vmx::PlanError::memory_map) << kib;
+  }
+}
+
 }  // namespace

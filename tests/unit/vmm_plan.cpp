@@ -93,12 +93,12 @@ const layout::E820Entry bochs_e820[5] = {
     {0x100000, 0x3EF0000, 1, 0},  {0x3FF0000, 0x10000, 3, 0},
 };
 
-Planned plan_chain_as_the_vmm_does(const vmx::CapabilityMsrs& msrs) {
+Planned plan_chain_as_the_vmm_does(const vmx::CapabilityMsrs& msrs, uint32_t base_memory_kib) {
   Planned planned{std::make_unique<VmmMemory>(), {}};
   vmx::PlanInputs in = vmm_plan_inputs(msrs, *planned.memory);
   in.guest = checked_chain_header();
   in.chain = {bochs_e820, 5, nullptr, 0xB004, &planned.memory->chain_ept, layout::CHAIN_EPT_ADDR,
-              layout::VMM_ADDR, layout::VMM_MEMORY_END, true};
+              layout::VMM_ADDR, layout::VMM_MEMORY_END, base_memory_kib, &planned.memory->guest_map, true};
   planned.plan = vmx::plan_vmcs(in);
   return planned;
 }

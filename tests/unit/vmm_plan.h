@@ -19,6 +19,7 @@ struct VmmMemory {
   vmx::EptTables ept;
   alignas(4096) uint32_t page_directory[1024];
   vmx::ChainEptTables chain_ept;
+  vmx::GuestMemoryMap guest_map;
 };
 inline constexpr uint64_t io_bitmap_a_physical = 0x430000;
 inline constexpr uint64_t io_bitmap_b_physical = 0x431000;
@@ -51,6 +52,7 @@ Planned plan_as_the_vmm_does(const vmx::CapabilityMsrs& msrs);
 // memory map as the Bochs BIOS reports 64 MiB, PM1a_CNT 0xb004.
 layout::GuestHeader checked_chain_header();
 extern const layout::E820Entry bochs_e820[5];
-Planned plan_chain_as_the_vmm_does(const vmx::CapabilityMsrs& msrs);
+// base_memory_kib: the BDA's 40:13 as the VMM would read it (the Bochs BIOS's 636).
+Planned plan_chain_as_the_vmm_does(const vmx::CapabilityMsrs& msrs, uint32_t base_memory_kib = 636);
 
 }  // namespace vmm_plan

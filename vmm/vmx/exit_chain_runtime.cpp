@@ -20,14 +20,19 @@
 //   - under an emulator's firmware only (vmx/plan.h): a write to the Bochs
 //     BIOS's panic ports 0x400/0x401 ends the run (bios-panic) instead of
 //     the emulator;
-//   - VMCALL: the loader's report that it found no boot sector.
-// Bounded work: one port access, one CPUID, a few VMREAD/VMWRITEs.
+//   - VMCALL: the loader's INT 15h stub asking for the memory map (E820,
+//     E801, AH=88h: answered from the map the VMM built before VMLAUNCH,
+//     vmx/chain_memory_map.h), or the loader's report that it found no
+//     boot sector.
+// Bounded work: one port access, one CPUID, one 20-byte store, a few
+// VMREAD/VMWRITEs.
 // 64-bit VMM only.
 #include "guest_header.h"
 #include "ia32/io.h"
 #include "ia32/registers.h"
 #include "ia32/vmx/io_qualification.h"
 #include "layout.h"
+#include "vmx/chain_memory_map.h"
 #include "vmx/exit_internal.h"
 #include "vmx/plan.h"
 
@@ -42,6 +47,7 @@ namespace {
 uint16_t pm1a_cnt;  // 0: none kept
 bool hlt_activity;
 bool emulator_panic_ports;
+const GuestMemoryMap* memory_map;
 
 constexpr uint32_t slp_en = 1u << 13;
 constexpr uint8_t cf9_reset = 1u << 2;
@@ -79,7 +85,8 @@ uint32_t pass_through(uint16_t port, unsigned bytes, bool in, uint32_t value) {
 
 }  // namespace
 
-void set_up(uint16_t pm1a, bool hlt, bool panic_ports) {
+void set_up(uint16_t pm1a, bool hlt, bool panic_ports, const GuestMemoryMap* map) {
+  memory_map = map;
   pm1a_cnt = pm1a;
   hlt_activity = hlt;
   emulator_panic_ports = panic_ports;
@@ -178,9 +185,44 @@ void handle_hlt(ExitContext& exit) {
   }
 }
 
+// The stub's INT 15h call: the answer in the registers and CF, the E820
+// entry stored at ES:DI only where int15_buffer() allows it (else CF).
+void answer_int15_call(ExitContext& exit) {
+  GuestRegisters& r = exit.registers;
+  const Int15Call call{static_cast<uint32_t>(r.rsi), static_cast<uint32_t>(r.rbx),
+                       static_cast<uint32_t>(r.rcx), static_cast<uint32_t>(r.rdx)};
+  Int15Answer a = answer_int15(*memory_map, call);
+  if (a.store_entry) {
+    const bool paging = (vmread_or_zero(VmcsField::guest_cr0) & cr0::pg) != 0;
+    uint64_t buffer = 0;
+    if (int15_buffer(vmread_or_zero(VmcsField::guest_es_base), r.rdi, paging, buffer)) {
+      auto* to = reinterpret_cast<volatile uint8_t*>(buffer);
+      for (unsigned i = 0; i < sizeof(a.entry); ++i) to[i] = a.entry[i];
+    } else {
+      ++history.int15_refused;
+      a = refuse_int15(call);
+    }
+  }
+  ++history.int15_calls;
+  r.rax = (r.rax & ~0xFFFFFFFFull) | a.eax;
+  r.rbx = (r.rbx & ~0xFFFFFFFFull) | a.ebx;
+  r.rcx = (r.rcx & ~0xFFFFFFFFull) | a.ecx;
+  r.rdx = (r.rdx & ~0xFFFFFFFFull) | a.edx;
+  const uint64_t rflags = vmread_or_zero(VmcsField::guest_rflags);
+  if (!ia32::vmx::vmwrite_succeeded(ia32::vmx::encoding(VmcsField::guest_rflags),
+                                    a.carry ? rflags | rflags::cf : rflags & ~rflags::cf)) {
+    return stop(exit, "VMWRITE of the guest's RFLAGS failed");
+  }
+  return advance_guest_rip(exit);
+}
+
 void handle_vmcall(ExitContext& exit) {
   if (!read_results_range<1, results_for_io_exit>(exit.info, vmread_ok)) {
     return stop(exit, "VMREAD of the exit information failed");
+  }
+  if (static_cast<uint32_t>(exit.registers.rax) == layout::GUEST_VMCALL_INT15 &&
+      memory_map != nullptr) {
+    return answer_int15_call(exit);
   }
   if (static_cast<uint32_t>(exit.registers.rax) == layout::GUEST_VMCALL_CHAIN_FAILED) {
     return end(exit, ChainEnd::loader_failed, static_cast<uint32_t>(exit.registers.rbx),

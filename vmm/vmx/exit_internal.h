@@ -68,7 +68,8 @@ void handle_io(ExitContext& exit);
 
 // vmx/exit_chain_runtime.cpp: chain mode's own handlers.
 namespace vmx::chain_exits {
-void set_up(uint16_t pm1a_cnt, bool hlt_activity, bool emulator_panic_ports);
+void set_up(uint16_t pm1a_cnt, bool hlt_activity, bool emulator_panic_ports,
+            const GuestMemoryMap* memory_map);
 void handle_io(ExitContext& exit);
 void handle_cpuid(ExitContext& exit);
 void handle_hlt(ExitContext& exit);

@@ -275,11 +275,12 @@ uint64_t start_guest_clock() {
 
 const ExitLog& exit_log() { return history; }
 
-void use_chain_exit_handlers(uint16_t pm1a_cnt, bool hlt_activity, bool panic_ports) {
+void use_chain_exit_handlers(uint16_t pm1a_cnt, bool hlt_activity, bool panic_ports,
+                             const GuestMemoryMap* memory_map) {
   active_handlers = &chain_handlers;
   history.chain = true;
   history.chain_pm1a_cnt = pm1a_cnt;
-  chain_exits::set_up(pm1a_cnt, hlt_activity, panic_ports);
+  chain_exits::set_up(pm1a_cnt, hlt_activity, panic_ports, memory_map);
 }
 
 void print_exit(const ExitInfo& info, const GuestRegisters* registers) {

@@ -65,6 +65,8 @@ struct ExitLog : ExitStats {
   uint32_t chain_end_detail2;
   uint32_t cpuid_leaves[16];      // the distinct leaves asked, first ones
   uint32_t cpuid_leaf_count;
+  uint32_t int15_calls;           // the loader's INT 15h stub's VMCALLs
+  uint32_t int15_refused;         // of those, E820 buffers int15_buffer() refused
 };
 
 // The guest's time bound (vmx/guest_timer.h).
@@ -86,7 +88,10 @@ void prepare_exit_handling(bool reports_ins_outs_info, const GuestClock& clock,
 uint64_t start_guest_clock();
 // Chain mode: after prepare_exit_handling, the chain guest's handlers
 // (vmx/exit_chain_runtime.cpp) instead of the V86 demo's.
-void use_chain_exit_handlers(uint16_t pm1a_cnt, bool hlt_activity, bool emulator_panic_ports);
+// memory_map: what the guest's INT 15h (through its VMCALL) is told.
+struct GuestMemoryMap;
+void use_chain_exit_handlers(uint16_t pm1a_cnt, bool hlt_activity, bool emulator_panic_ports,
+                             const GuestMemoryMap* memory_map);
 const ExitLog& exit_log();
 
 // Prints an exit decoded from ExitInfo, reading whatever else it needs, and

@@ -124,6 +124,15 @@ VmcsPlan plan_chain(const PlanInputs& in, VmcsPlan& plan) {
     return plan;
   }
   image.controls.ept_pointer = ept_pointer(in.chain.ept_physical, msrs.ept_vpid);
+  const uint32_t base_kib = in.chain.base_memory_kib;
+  if (base_kib <= layout::CHAIN_STUB_KIB || base_kib > 640 ||
+      !build_guest_memory_map(in.chain.e820, in.chain.e820_count,
+                              uint64_t{base_kib - layout::CHAIN_STUB_KIB} << 10,
+                              in.chain.vmm_first, in.chain.vmm_end, *in.chain.memory_map)) {
+    plan.error = PlanError::memory_map;
+    return plan;
+  }
+  plan.memory_map = in.chain.memory_map;
   image.guest.preemption_timer_value =
       guest_timer::preemption_timer_value(in.tsc_ticks_in_limit, plan.timer_shift);
   image.host = in.host;

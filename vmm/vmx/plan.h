@@ -17,6 +17,7 @@
 
 #include "guest_header.h"
 #include "vmx/chain_ept.h"
+#include "vmx/chain_memory_map.h"
 #include "vmx/controls.h"
 #include "vmx/ept.h"
 #include "vmx/guest_state.h"
@@ -46,6 +47,10 @@ struct ChainInputs {
   ChainEptTables* ept;          // at layout::CHAIN_EPT_ADDR
   uint64_t ept_physical;
   uint64_t vmm_first, vmm_end;  // the VMM's memory, which the EPT leaves out
+  // The BDA's KiB of conventional memory (40:13) before the loader ran,
+  // and where the map its INT 15h stub asks about goes (vmx/chain_memory_map.h).
+  uint32_t base_memory_kib;
+  GuestMemoryMap* memory_map;
   // The firmware is an emulator's (ACPI OEM ID "BOCHS "): its BIOS reports
   // a panic by writing ports 0x400/0x401, which stops the emulator; kept
   // there so that the run still ends with its result. On a PC those ports
@@ -74,6 +79,9 @@ struct PlanInputs {
 // Which decision failed, for the VMM's message and result line.
 enum class PlanError : uint8_t {
   none, controls, guest_cr0, guest_cr4, ept,
+  // chain mode only: the BDA's conventional memory size leaves no KiB for
+  // the loader's INT 15h stub below 640 KiB
+  memory_map,
   // chain mode only: the CPU cannot run real mode as a guest (no unrestricted
   // guest, or no EPT it can use); no VMX-preemption timer to bound it
   no_unrestricted_guest, no_preemption_timer,
@@ -95,6 +103,7 @@ struct VmcsPlan {
   bool hlt_activity;            // chain: the CPU can put the guest in the HLT activity state
   uint16_t pm1a_cnt;            // chain: as given
   bool emulator_panic_ports;    // chain: as given
+  const GuestMemoryMap* memory_map;  // chain: what INT 15h tells the guest
 };
 
 // The controls wanted for the guest on this CPU (before the CPU's must-be-1

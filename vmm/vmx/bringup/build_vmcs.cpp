@@ -9,6 +9,7 @@
 #include "ia32/cpuid.h"
 #include "ia32/instructions.h"
 #include "ia32/vmx/capabilities.h"
+#include "common/acpi.h"
 #include "common/console.h"
 #include "common/descriptors.h"
 #include "common/end_run.h"
@@ -102,6 +103,11 @@ bool firmware_is_emulator() {
   return false;
 }
 
+// Chain mode: the BDA's word as read once before VMLAUNCH, and the memory
+// map the VMM answers the guest's INT 15h with.
+uint32_t guest_base_memory_kib;
+GuestMemoryMap guest_memory_map;
+
 [[noreturn]] void refuse_plan(const VmcsPlan& p, const CapabilityMsrs& msrs) {
   leave_vmx_operation();
   switch (p.error) {
@@ -130,6 +136,11 @@ bool firmware_is_emulator() {
       console::printf("vmx: chain mode bounds the guest with the VMX-preemption timer;"
                       " this CPU has none\n");
       end_run("guest-unsupported", "reason=no-preemption-timer");
+    case PlanError::memory_map:
+      console::printf("vmx: chain mode: the BIOS reports %u KiB of conventional memory (40:13);"
+                      " the loader's INT 15h stub needs %u KiB of it below 640 KiB\n",
+                      guest_base_memory_kib, layout::CHAIN_STUB_KIB);
+      end_run("guest-unsupported", "reason=base-memory kib=%u", guest_base_memory_kib);
     default:
       console::printf("vmx: ept failed: the guest's memory lies beyond what the EPT maps\n");
       end_run("vmx-failed", "step=ept error=0");
@@ -236,6 +247,8 @@ const VmcsPlan& build_vmcs(const CapabilityMsrs& msrs, const layout::GuestHeader
                          ? chain_unbounded_ticks
                          : tsc_ticks_in_limit / (guest_timer::limit_ms / 1000) * guest.limit_seconds;
     const acpi::PowerOff& off = end_run_keep_power_off();
+    const uint8_t* bda = acpi::identity_mapped_memory().at(layout::BDA_BASE_MEMORY_KIB, 2);
+    guest_base_memory_kib = bda[0] | bda[1] << 8;
     chain = {boot_info.e820,
              boot_info.e820_count < layout::E820_MAX_ENTRIES ? boot_info.e820_count
                                                              : layout::E820_MAX_ENTRIES,
@@ -245,6 +258,8 @@ const VmcsPlan& build_vmcs(const CapabilityMsrs& msrs, const layout::GuestHeader
              layout::CHAIN_EPT_ADDR,
              layout::VMM_ADDR,
              layout::VMM_MEMORY_END,
+             guest_base_memory_kib,
+             &guest_memory_map,
              firmware_is_emulator()};
   }
   const PlanInputs inputs{

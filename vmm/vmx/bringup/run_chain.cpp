@@ -50,6 +50,8 @@ void print_summary(const ExitLog& log, uint64_t guest_ticks) {
   const uint32_t kept = log.cpuid_leaf_count < 16 ? log.cpuid_leaf_count : 16;
   for (uint32_t i = 0; i < kept; ++i) console::printf(" 0x%x", log.cpuid_leaves[i]);
   console::printf("\n");
+  console::printf("vmx:   INT 15h memory calls answered: %u (E820 buffers refused: %u)\n",
+                  log.int15_calls, log.int15_refused);
   console::printf("vmx:   %lu TSC ticks in the guest and its exits\n", guest_ticks);
 }
 
@@ -63,7 +65,8 @@ void run_chain(const VmcsPlan& plan, const CapabilityMsrs& msrs,
                   plan.pm1a_cnt);
   const GuestClock clock{plan.tsc_ticks_in_limit, true, plan.timer_shift, 0};
   prepare_exit_handling(plan.reports_ins_outs_info, clock, nullptr);
-  use_chain_exit_handlers(plan.pm1a_cnt, plan.hlt_activity, plan.emulator_panic_ports);
+  use_chain_exit_handlers(plan.pm1a_cnt, plan.hlt_activity, plan.emulator_panic_ports,
+                          plan.memory_map);
   console::printf("vmx: VMLAUNCH: chain loader in real mode at %04x:%04x\n", guest.entry_cs,
                   guest.entry_ip);
   console::flush();
