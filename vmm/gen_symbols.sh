@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Prints, as NASM source, the VMM's symbol table for its exception dump
 # (vmm/symbols.h): every function symbol of the first link of vmm.elf,
-# demangled without parameter lists, sorted by address. The second link
+# sorted by address, demangled and shortened to its last two parts
+# (`bringup::read_capabilities`, `entry_checks::ldtr_present`), without
+# parameter lists or template arguments: the table is loaded at every boot,
+# and the file and function are what a reader needs to find the place. The second link
 # places this table after .data, so no function moves (the Makefile checks).
 #   gen_symbols.sh build/vmm-pass1.elf > build/gen/vmm_symbols.asm
 set -euo pipefail
@@ -11,7 +14,18 @@ nm -n --defined-only "$elf" | c++filt -p | awk '
   $2 ~ /^[tTwW]$/ && $3 !~ /^\./ {
     name = $0; sub(/^[0-9a-f]+ [A-Za-z] /, "", name)
     gsub(/`/, "", name)
-    gsub(/\(anonymous namespace\)::/, "", name)  # short names: the table is loaded at every boot
+    gsub(/\(anonymous namespace\)::/, "", name)
+    gsub(/operator\(\)/, "operator@", name)
+    while (gsub(/<[^<>]*>/, "", name)) {}
+    while (gsub(/\([^()]*\)/, "", name)) {}
+    gsub(/\{lambda#[0-9]+\}/, "lambda", name)
+    gsub(/operator@/, "operator()", name)
+    parts = split(name, part, "::")
+    if (parts > 2 && part[parts - 1] == "lambda") {
+      name = part[parts - 2] "::lambda::" part[parts]  # where the lambda is
+    } else if (parts > 2) {
+      name = part[parts - 1] "::" part[parts]
+    }
     addr[n] = $1; names[n] = name; n++
   }
   END {
