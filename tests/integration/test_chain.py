@@ -56,7 +56,10 @@ VBR_OK = "guest| vmxboot-chain: vbr: hand-over ok, drive=0x81"
 # E820, which the loader's stub passes to the VMM by VMCALL) to store an
 # entry at ES:DI with ES's base set to the VMM's first byte through
 # "unreal mode" (a protected-mode descriptor's base kept back in real
-# mode): refused with CF, it halts; stored, it triple-faults.
+# mode): refused with CF, it halts; stored, it triple-faults. And one that
+# sets CR0.NE and clears it again, as protected-mode systems do (the bit
+# VMX operation fixes: the VMM carries the MOVs out), reading CR0 back each
+# time: right, it halts; wrong, it triple-faults.
 HOSTILE = {
     "triple-fault": """
         bits 16
@@ -117,6 +120,27 @@ HOSTILE = {
         gdt: times 8 db 0
         dw 0xFFFF
         db 0x00, 0x00, 0x40, 0x93, 0, 0
+    """,
+    "cr0-ne": """
+        bits 16
+        org 0x7C00
+        cli
+        mov eax, cr0
+        or eax, 0x20
+        mov cr0, eax
+        mov ebx, cr0
+        test bl, 0x20
+        jz wrong
+        and eax, ~0x20
+        mov cr0, eax
+        mov ebx, cr0
+        test bl, 0x20
+        jnz wrong
+        hlt
+        wrong:
+        lidt [cs:empty]
+        int 3
+        empty: dw 0, 0, 0
     """,
 }
 # The matrix: each guest disk on every unrestricted-guest model under both
@@ -333,6 +357,11 @@ class ChainMode(unittest.TestCase):
             r, what, pairs = self.check_ok(("chain", "e820-unreal", SKYLAKE, bios), "halt")
             self.assertRegex(r.serial, r"INT 15h memory calls answered: \d+ \(E820 buffers "
                                        r"refused: 1\)", what)
+
+    def test_cr0_ne_set_and_cleared_by_the_guest(self):
+        for bios in BIOSES:
+            r, what, _ = self.check_ok(("chain", "cr0-ne", SKYLAKE, bios), "halt")
+            self.assertRegex(r.serial, r"vmx: chain guest: \d+ VM exits: .*cr-access 2\b", what)
 
     def check_unsupported(self, model):
         r, what = self.booted(("chain", "grub", model, "bochs"))

@@ -20,6 +20,9 @@
 //   - under an emulator's firmware only (vmx/plan.h): a write to the Bochs
 //     BIOS's panic ports 0x400/0x401 ends the run (bios-panic) instead of
 //     the emulator;
+//   - MOV to CR0 that changes a bit VMX operation fixes (NE): carried out
+//     with the bit kept in the guest's CR0 and the guest's value in the
+//     read shadow (vmx/chain_cr0.h); any other CR access stops the guest;
 //   - VMCALL: the loader's INT 15h stub asking for the memory map (E820,
 //     E801, AH=88h: answered from the map the VMM built before VMLAUNCH,
 //     vmx/chain_memory_map.h), or the loader's report that it found no
@@ -32,6 +35,8 @@
 #include "ia32/registers.h"
 #include "ia32/vmx/io_qualification.h"
 #include "layout.h"
+#include "ia32/vmx/cr_qualification.h"
+#include "vmx/chain_cr0.h"
 #include "vmx/chain_memory_map.h"
 #include "vmx/exit_internal.h"
 #include "vmx/plan.h"
@@ -229,6 +234,27 @@ void handle_vmcall(ExitContext& exit) {
                static_cast<uint32_t>(exit.registers.rcx));
   }
   return stop_with_dump(exit, "VMCALL from the chain guest (no hypercalls)");
+}
+
+void handle_cr_access(ExitContext& exit) {
+  if (!read_results_range<1, results_for_io_exit>(exit.info, vmread_ok)) {
+    return stop(exit, "VMREAD of the exit information failed");
+  }
+  const ia32::vmx::CrQualification q{exit.info.exit_qualification};
+  if (q.cr() != 0 || q.access() != ia32::vmx::CrAccess::mov_to_cr) {
+    return stop_with_dump(exit, "a control-register access the VMM does not carry out");
+  }
+  const uint64_t* gpr = register_by_code(exit.registers, q.gpr());
+  const uint64_t value = gpr != nullptr ? *gpr : vmread_or_zero(VmcsField::guest_rsp);
+  const ChainCr0Write w =
+      chain_cr0_write(value, vmread_or_zero(VmcsField::cr0_guest_host_mask));
+  if (w.refused != nullptr) return stop_with_dump(exit, w.refused);
+  if (!ia32::vmx::vmwrite_succeeded(ia32::vmx::encoding(VmcsField::guest_cr0), w.guest_cr0) ||
+      !ia32::vmx::vmwrite_succeeded(ia32::vmx::encoding(VmcsField::cr0_read_shadow),
+                                    w.read_shadow)) {
+    return stop(exit, "VMWRITE of the guest's CR0 failed");
+  }
+  return advance_guest_rip(exit);
 }
 
 }  // namespace vmx::chain_exits

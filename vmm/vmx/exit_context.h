@@ -38,6 +38,18 @@ struct GuestRegisters {
 };
 static_assert(sizeof(GuestRegisters) == 15 * 8, "every general register but RSP");
 
+// The register an exit qualification names by its code (0 RAX ... 15 R15);
+// nullptr for 4, RSP, which the VMCS holds.
+constexpr const uint64_t* register_by_code(const GuestRegisters& r, unsigned code) {
+  constexpr uint64_t GuestRegisters::*in_order[] = {
+#define VMX_GUEST_REGISTER_POINTER(name) &GuestRegisters::name,
+      VMX_GUEST_REGISTERS(VMX_GUEST_REGISTER_POINTER)
+#undef VMX_GUEST_REGISTER_POINTER
+  };
+  if (code == 4 || code > 15) return nullptr;
+  return &(r.*in_order[code < 4 ? code : code - 1]);
+}
+
 struct ExitContext {
   GuestRegisters registers;  // first: the stub addresses them from RSP
   // The dispatcher reads the reason, each handler what it needs, the way

@@ -29,6 +29,7 @@ struct ExitHandlerSet {
   // Chain mode only (nullptr: the fallback).
   ExitHandler cpuid = nullptr;
   ExitHandler hlt = nullptr;
+  ExitHandler cr_access = nullptr;
 };
 
 struct HandlerTable {
@@ -54,6 +55,7 @@ constexpr HandlerTable make_handler_table(const ExitHandlerSet& set) {
   at(ExitReason::preemption_timer) = set.preemption_timer;
   if (set.cpuid != nullptr) at(ExitReason::cpuid) = set.cpuid;
   if (set.hlt != nullptr) at(ExitReason::hlt) = set.hlt;
+  if (set.cr_access != nullptr) at(ExitReason::cr_access) = set.cr_access;
   return table;
 }
 

@@ -74,4 +74,5 @@ void handle_io(ExitContext& exit);
 void handle_cpuid(ExitContext& exit);
 void handle_hlt(ExitContext& exit);
 void handle_vmcall(ExitContext& exit);
+void handle_cr_access(ExitContext& exit);
 }

@@ -205,7 +205,7 @@ constexpr HandlerTable handlers = make_handler_table({
     .fallback = handle_unexpected,
 });
 
-// Chain mode's table: its own I/O, CPUID, HLT and VMCALL; no external
+// Chain mode's table: its own I/O, CPUID, HLT, VMCALL and CR0 writes; no external
 // interrupts (the guest's own), the rest as the demo's.
 constexpr HandlerTable chain_handlers = make_handler_table({
     .exception_or_nmi = handle_exception_or_nmi,
@@ -217,6 +217,7 @@ constexpr HandlerTable chain_handlers = make_handler_table({
     .fallback = handle_unexpected,
     .cpuid = chain_exits::handle_cpuid,
     .hlt = chain_exits::handle_hlt,
+    .cr_access = chain_exits::handle_cr_access,
 });
 
 const HandlerTable* active_handlers = &handlers;
