@@ -12,8 +12,9 @@ using pit::count_step;
 using pit::ticks_between;
 
 TEST(PitCount, StepFromTheBiosesStatus) {
-  // Bochs BIOS: control word 0x34 (16-bit, mode 2, binary); SeaBIOS: 0x36
-  // (mode 3). The status repeats bits 5:0 of the control word.
+  // The Bochs BIOS and SeaBIOS: control word 0x34 (16-bit, mode 2, binary;
+  // read back in Bochs as 0x34); a square wave: 0x36 (mode 3). The status
+  // repeats bits 5:0 of the control word.
   EXPECT_EQ(count_step(0x34), 1u);
   EXPECT_EQ(count_step(0x36), 2u);
   // OUT (bit 7) toggles as the counter runs; null count (bit 6) is not
