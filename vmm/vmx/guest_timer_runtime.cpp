@@ -23,8 +23,9 @@ uint64_t tsc_ticks_in_limit() {
   // PIT's own step, and short, since every run on a CPU with the preemption
   // timer pays it. Channel 0 as the BIOS left it, only read (read-back
   // status, counter latches), so that a chain guest finds the PIT as the
-  // BIOS programmed it: mode 2 (the Bochs BIOS) or 3 (SeaBIOS), reload
-  // 65536 assumed (pit::ticks_between). The count is followed poll by poll,
+  // BIOS programmed it: mode 2 (the Bochs BIOS and SeaBIOS) or 3 (a square
+  // wave, which other BIOSes may choose), reload 65536 assumed
+  // (pit::ticks_between). The count is followed poll by poll,
   // each step far shorter than the count's period, and the TSC read with
   // the first count and the last.
   constexpr uint32_t calibration_ms = 10;
