@@ -15,11 +15,11 @@ constexpr uint32_t ticks_per_poll = pit::input_hz / 20;  // 50 ms
 bool key_pressed();
 
 // True when a key ended the wait early, or when the PIT did not count down
-// within its bound (pit::channel2_max_polls): no clock, no wait.
+// within its bound (pit::max_polls): no clock, no wait.
 bool wait_50ms_or_key() {
   pit::start_channel2_countdown(ticks_per_poll);
   for (uint32_t polls = 0; !pit::channel2_done(); ++polls) {
-    if (key_pressed() || polls >= pit::channel2_max_polls) return true;
+    if (key_pressed() || polls >= pit::max_polls) return true;
   }
   return false;
 }

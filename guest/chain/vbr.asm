@@ -17,7 +17,9 @@
 ;
 ; It is VBR_SECTORS (3) sectors long: the first (510 bytes of code) reads
 ; all of them back for the check above and runs the rest from 0:7E00,
-; which powers off through ACPI S5: RSDP (EBDA, then E0000h-FFFFFh) ->
+; which prints the PIT's and the PIC's state as the BIOS left them
+; (timer_state: `vmxboot-chain: vbr: pit ch0=0x.. ...`) and powers off
+; through ACPI S5: RSDP (EBDA, then E0000h-FFFFFh) ->
 ; RSDT -> FADT (PM1a_CNT_BLK) -> DSDT, then each SSDT, for
 ; Name(_S5_, Package{SLP_TYPa, ...}). The tables lie above 1 MiB: they are
 ; copied below it with INT 15h AH=87h, which both BIOSes offer and which
@@ -38,6 +40,7 @@ SLP_TYP    equ 0x511    ; S5 SLP_TYPa, 0 unless _S5_ says otherwise
 PM1A_CNT   equ 0x512    ; the port from the FADT
 RSDT_FIRST equ 0x514    ; the address of the RSDT's first entry
 DAP        equ 0x520    ; INT 13h AH=42h disk address packet (16 bytes)
+TIMERS     equ 0x530    ; PIT and PIC state, 5 bytes (timer_state)
 MOVE_GDT   equ 0x540    ; INT 15h AH=87h descriptor table (48 bytes)
 SECTOR_BUF equ 0x8000   ; sectors read back from the disk
 TABLE_SEG  equ 0x1000   ; ACPI tables are copied to 1000:0000 (64 KiB)
@@ -118,7 +121,7 @@ check_handover:
     mov cx, 2
     call put_hex
     call put_newline
-    jmp power_off
+    jmp timer_state
 
 bad_handover:                   ; SI = what was wrong
     push si
@@ -218,7 +221,53 @@ msg_self:     db "not that entry's first sector", 0
     dw 0xAA55
 
 ; ---------------------------------------------------------------- 0:7E00
-; The rest, run once the hand-over is checked: ACPI S5 power-off.
+; The rest, run once the hand-over is checked: the timers' state, then
+; ACPI S5 power-off.
+
+; One line with the PIT and the PIC as the BIOS left them, which a chain
+; guest must find the same (README "Chain mode"), read before the
+; power-off's BIOS calls. Under the Bochs BIOS in Bochs:
+;   vmxboot-chain: vbr: pit ch0=0x34 ch2=0x98 port61=0x01 pic masks=0xB8 0x8F
+; ch0, ch2: the 8254's read-back status (bit 6 null count, bits 5:4 access,
+; 3:1 mode, 0 BCD), without channel 0's OUT (bit 7), which toggles as it
+; counts. Channel 2's OUT and null count stay: no BIOS timer runs on it, so
+; they hold still once the BIOS is done with it (in Bochs it is never
+; programmed: its power-on mode 4, OUT high; a mode 0 countdown that has
+; run out holds OUT high too), and a chain guest must not find the VMM's
+; countdown there. port61: port 0x61's bits 3:0 (channel 2's gate, the
+; speaker's data, the two NMI check disables), not 7:4 (status that changes
+; with time). pic masks: the master's and the slave's (ports 0x21, 0xA1).
+timer_state:
+    cli                         ; no interrupt handler between the reads
+    mov al, 0xEA                ; read-back: status (not count) of 0 and 2
+    out 0x43, al
+    mov di, TIMERS
+    in al, 0x40
+    and al, 0x7F
+    stosb
+    in al, 0x42
+    stosb
+    in al, 0x61
+    and al, 0x0F
+    stosb
+    in al, 0x21
+    stosb
+    in al, 0xA1
+    stosb
+    sti
+    mov si, msg_prefix
+    call put_string
+    mov bx, TIMERS
+    mov si, msg_timers          ; one label before each byte
+.byte:
+    call put_string
+    mov ah, [bx]
+    inc bx
+    mov cx, 2
+    call put_hex
+    cmp bx, TIMERS + 5
+    jb .byte
+    call put_newline
 
 power_off:
     push word [0x40E]           ; the EBDA's segment (BDA)
@@ -424,6 +473,7 @@ copy_table:
     popad
     ret
 
+msg_timers:   db "pit ch0=0x", 0, " ch2=0x", 0, " port61=0x", 0, " pic masks=0x", 0, " 0x", 0
 msg_off:      db "ACPI power-off, PM1a_CNT=0x", 0
 msg_typ:      db " SLP_TYP=", 0
 msg_s5:       db " (_S5_)", 0

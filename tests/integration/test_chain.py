@@ -36,6 +36,8 @@ sys.path.insert(0, os.path.join(ROOT, "tools", "disk2"))
 import bochs_boot  # noqa: E402
 import mkdisk2  # noqa: E402
 import parallel_unittest  # noqa: E402
+sys.path.insert(0, HERE)
+import test_guest_disks  # noqa: E402
 
 BUILD = "build"
 SKYLAKE = "corei7_skylake_x"
@@ -307,6 +309,26 @@ class ChainMode(unittest.TestCase):
         # (GRUB's CPU check: leaves 0 and 1, the VMX bit hidden from it.)
         self.assertEqual(leaves.group(2).split()[:2], ["0x0", "0x1"], what)
 
+    def check_timers_as_native(self, bios):
+        """The PIT and the PIC as the BIOS left them (issue 12): the VBR's
+        line on them under the VMM is the line it prints when the same disk
+        boots natively under the same BIOS (test_guest_disks.py's boot). The
+        VMM times the TSC by reading PIT channel 0 only; a calibration that
+        programs channel 2 shows as ch2=0xB0 (mode 0) instead of 0x98."""
+        native, = test_guest_disks.boot_natively([("mbr-vbr", bios)])
+        line = test_guest_disks.timers_line(native.serial)
+        self.assertIsNotNone(line, f"native mbr-vbr under {bios}: no PIT/PIC line\n{native.serial}")
+        r, what, _ = self.check_poweroff(("chain", "mbr-vbr", SKYLAKE, bios))
+        self.assertIn(VBR_OK, r.serial.splitlines(), what)
+        chain = [l for l in r.serial.splitlines() if "vbr: pit " in l]
+        self.assertEqual(chain, ["guest| " + line], f"{what}: the PIT/PIC line against the native run's")
+
+    def test_pit_and_pic_as_natively_bochs(self):
+        self.check_timers_as_native("bochs")
+
+    def test_pit_and_pic_as_natively_seabios(self):
+        self.check_timers_as_native("seabios")
+
     def test_the_time_bound_ends_a_guest_that_waits_on(self):
         # SeaBIOS after INT 18h waits 60 s before its reset; the default
         # bound (GUEST_LIMIT=60) ends the run first, by the VMX-preemption
@@ -375,6 +397,7 @@ class ChainMode(unittest.TestCase):
     def check_mbr_vbr(self, model, bios):
         r, what, _ = self.check_poweroff(("chain", "mbr-vbr", model, bios))
         self.assertIn(VBR_OK, r.serial.splitlines(), what)
+        self.assertRegex(r.serial, f"(?m)^guest\\| {test_guest_disks.VBR_TIMERS}$", what)
 
     def check_mbr_empty(self, model, bios):
         # SYSLINUX's MBR finds no active partition, says so and runs INT 18h.
@@ -417,8 +440,9 @@ def main():
     p.add_argument("--build", default="build")
     a, rest = p.parse_known_args()
     BUILD = a.build
+    test_guest_disks.BUILD = BUILD
     need = ["stage1.bin", "stage2.bin", "vmm.bin", "host/mkimage", "gen/layout.inc",
-            "chain-vbr.bin"]
+            "chain-vbr.bin", "chain-vbr.lst"]
     missing = [f for f in need if not os.path.exists(os.path.join(BUILD, f))]
     if missing:
         sys.exit(f"test_chain: no {', '.join(missing)} in {BUILD}: run `make image` and "

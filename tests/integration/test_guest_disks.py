@@ -8,8 +8,10 @@ a later run under the VMM can be held against what the disk does alone.
              and reaches its INT 18h (the run ends there: what the BIOS does
              next is its own business);
   mbr-vbr    our VBR finds the MBR's hand-over right, says so on the screen
-             and COM1, and powers off through ACPI (on the legacy Bochs BIOS,
-             which has no ACPI tables, it says so and halts);
+             and COM1, prints the PIT's and the PIC's state as the BIOS left
+             them (which test_chain.py holds a run under the VMM against),
+             and powers off through ACPI (on the legacy Bochs BIOS, which has
+             no ACPI tables, it says so and halts);
   grub       GRUB 2.06 echoes its line on COM1 and powers off (ACPI).
 
 The builder's refusals (unknown kind, missing package file, changed file,
@@ -53,6 +55,19 @@ SYSLINUX_MBR_ADDR = 0x600
 VBR_OK = "vmxboot-chain: vbr: hand-over ok, drive=0x80"
 VBR_OFF = re.compile(r"^vmxboot-chain: vbr: ACPI power-off, PM1a_CNT=0x[0-9A-F]{4} SLP_TYP=\d \(_S5_\)$",
                      re.M)
+# The VBR's line with the PIT's and the PIC's state (guest/chain/vbr.asm,
+# timer_state): read-back status of PIT channels 0 (OUT masked) and 2, port
+# 0x61's bits 3:0, the two PICs' masks.
+VBR_TIMERS = (r"vmxboot-chain: vbr: pit ch0=0x[0-7][0-9A-F] ch2=0x[0-9A-F]{2} port61=0x0[0-9A-F] "
+              r"pic masks=0x[0-9A-F]{2} 0x[0-9A-F]{2}")
+# What it says natively in Bochs 2.7 on corei7_skylake_x: both BIOSes program
+# channel 0 as 0x34 (16-bit access, mode 2, binary) and leave channel 2 in
+# Bochs' power-on state (mode 4, low byte access, OUT high: 0x98) with its
+# gate on (port 0x61 bit 0); their PIC masks differ by IRQ8 (the RTC's).
+NATIVE_TIMERS = {
+    "bochs": "vmxboot-chain: vbr: pit ch0=0x34 ch2=0x98 port61=0x01 pic masks=0xB8 0x8F",
+    "seabios": "vmxboot-chain: vbr: pit ch0=0x34 ch2=0x98 port61=0x01 pic masks=0xB8 0x8E",
+}
 BOOT_TIMEOUT = 90
 
 
@@ -218,6 +233,24 @@ def native_run(kind, bios):
     return _runs[(kind, bios)]
 
 
+def boot_natively(keys):
+    """The native boots of KEYS ((kind, bios) pairs), those not yet made
+    booted together: for test_chain.py, which holds its runs under the VMM
+    against the same disks booted here (set BUILD first)."""
+    with _runs_lock:
+        todo = [key for key in keys if key not in _runs]
+        if todo:
+            boot_all(todo)
+    return [_runs[key] for key in keys]
+
+
+def timers_line(serial):
+    """The VBR's one PIT/PIC line in SERIAL (native, no `guest| ` mark),
+    or None unless there is exactly one."""
+    found = re.findall(f"(?m)^{VBR_TIMERS}$", serial)
+    return found[0] if len(found) == 1 else None
+
+
 def boot_all(keys):
     work = tempfile.mkdtemp(prefix="vmxboot-disk2-boot-")
     try:
@@ -280,6 +313,9 @@ class NativeBoots(unittest.TestCase):
         r = self.run_of("mbr-vbr", bios)
         self.assertNotIn("bad hand-over", r.serial)
         self.assertIn(VBR_OK + "\n", r.serial)
+        self.assertEqual(timers_line(r.serial), NATIVE_TIMERS[bios], r.serial)
+        self.assertIn(NATIVE_TIMERS[bios], r.vga_text(), "the PIT/PIC line on the screen")
+        self.assertLess(r.serial.index(VBR_OK), r.serial.index(NATIVE_TIMERS[bios]))
         self.assertRegex(r.serial, VBR_OFF)
         self.assertEqual(len(r.stop_ticks), 1, "the VBR never reached its S5 write")
         self.assertIn(VBR_OK, r.vga_text(), "the VBR's line on the screen")
@@ -310,6 +346,7 @@ class NativeBoots(unittest.TestCase):
         # No ACPI tables: the VBR says so and halts (interrupts off).
         r = self.run_of("mbr-vbr", "bochs-legacy", halts=True)
         self.assertIn(VBR_OK + "\n", r.serial)
+        self.assertIsNotNone(timers_line(r.serial), r.serial)
         self.assertIn("vmxboot-chain: vbr: halting: no ACPI RSDP\n", r.serial)
         self.assertTrue(r.halted, "the VBR did not halt")
         self.assertFalse(r.powered_off or r.timed_out)

@@ -65,10 +65,12 @@ constexpr uint64_t uart_byte_wait_ticks(uint64_t tsc_ticks_in_limit) {
 }
 
 // guest_timer_runtime.cpp:
-// TSC ticks in limit_ms, measured against PIT channel 2 (the PIT's input
-// clock is the same on every PC; the TSC's rate is not). 0 when channel 2
-// did not count down within pit::channel2_max_polls reads (no working PIT:
-// then there is no clock to bound the guest by).
+// TSC ticks in limit_ms, measured against PIT channel 0 as the BIOS runs
+// it (the PIT's input clock is the same on every PC; the TSC's rate is
+// not), without programming the PIT. 0 when channel 0 is not in mode 2 or
+// 3 with 16-bit binary access, or did not count 10 ms within
+// pit::max_polls polls (no working PIT: then there is no clock to bound
+// the guest by).
 uint64_t tsc_ticks_in_limit();
 // IRQ0 only at the master PIC (re-initialised, which also drops requests
 // that waited while the VMM ran with interrupts off), the slave masked,

@@ -19,15 +19,30 @@ uint8_t saved_slave_mask;
 }  // namespace
 
 uint64_t tsc_ticks_in_limit() {
-  // 10 ms of PIT channel 2 against the TSC: a 0.01% error at most from the
+  // 10 ms of PIT channel 0 against the TSC: a 0.01% error at most from the
   // PIT's own step, and short, since every run on a CPU with the preemption
-  // timer pays it.
+  // timer pays it. Channel 0 as the BIOS left it, only read (read-back
+  // status, counter latches), so that a chain guest finds the PIT as the
+  // BIOS programmed it: mode 2 (the Bochs BIOS and SeaBIOS) or 3 (a square
+  // wave, which other BIOSes may choose), reload 65536 assumed
+  // (pit::ticks_between). The count is followed poll by poll,
+  // each step far shorter than the count's period, and the TSC read with
+  // the first count and the last.
   constexpr uint32_t calibration_ms = 10;
-  constexpr uint32_t count = pit::input_hz / (1000 / calibration_ms);
-  pit::start_channel2_countdown(count);
+  constexpr uint32_t calibration_ticks = pit::input_hz / (1000 / calibration_ms);
+  constexpr uint64_t ticks_in_limit = uint64_t{pit::input_hz} * limit_ms / 1000;
+  const uint32_t step = pit::count_step(pit::channel0_status());
+  if (step == 0) return 0;
+  uint16_t count = pit::channel0_count();
   const uint64_t start = rdtsc();
-  if (!pit::wait_channel2_done()) return 0;
-  return (rdtsc() - start) * (limit_ms / calibration_ms);
+  uint32_t elapsed = 0;
+  for (uint32_t polls = 0; elapsed < calibration_ticks; ++polls) {
+    if (polls == pit::max_polls) return 0;
+    const uint16_t now = pit::channel0_count();
+    elapsed += pit::ticks_between(count, now, step);
+    count = now;
+  }
+  return (rdtsc() - start) * ticks_in_limit / elapsed;
 }
 
 void start_pit_ticks() {

@@ -236,7 +236,7 @@ const VmcsPlan& build_vmcs(const CapabilityMsrs& msrs, const layout::GuestHeader
   const uint64_t tsc_ticks_in_limit = guest_timer::tsc_ticks_in_limit();
   if (tsc_ticks_in_limit == 0) {
     leave_vmx_operation();
-    end_run("vmx-failed", "step=guest-clock error=0 pit-channel2=stuck");
+    end_run("vmx-failed", "step=guest-clock error=0 pit-channel0=unusable");
   }
   // Chain mode: its own bound, the firmware's memory map, the power-off
   // port (kept now: the guest's power-off is caught there), its EPT.
