@@ -137,6 +137,11 @@ namespace layout {
      the KiB it took, and the VMM reports that KiB reserved (it read the    \
      word before VMLAUNCH: vmx/chain_memory_map.h) */                         \
   X(BDA_BASE_MEMORY_KIB, 0x413)                                                \
+  /* the BIOS data area's video mode byte, page 0's cursor (column, row) and \
+     the active page: chain mode hands the screen over through them */       \
+  X(BDA_VIDEO_MODE, 0x449)                                                     \
+  X(BDA_CURSOR_PAGE0, 0x450)                                                   \
+  X(BDA_ACTIVE_PAGE, 0x462)                                                    \
   X(CHAIN_STUB_KIB, 1)                                                         \
   /* the E820 signature "SMAP", in EAX and EDX */                             \
   X(E820_SMAP, 0x534D4150)                                                     \

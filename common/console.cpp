@@ -42,6 +42,8 @@ int row() { return screen.col() == 0 ? screen.row() : screen.row() + 1; }
 
 void skip_screen_line() { screen.put('\n'); }
 
+void move_screen_to(int row, int col) { screen.move_to(row, col); }
+
 void write(const char* s) {
   if (!ready) return;
   for (; *s != '\0'; ++s) {

@@ -24,6 +24,9 @@ void end_serial_line();
 // Moves the screen's cursor to the start of the next row, COM1 untouched:
 // past a row someone else (the guest) wrote on the screen.
 void skip_screen_line();
+// Moves the screen's cursor to `row`, `col` (clamped to the screen), COM1
+// untouched: where someone else (the guest) left off.
+void move_screen_to(int row, int col);
 // The screen row the next line goes to (handed from stage2 to the VMM).
 int row();
 void write(const char* s);

@@ -218,12 +218,17 @@ def run_of(key):
         if not _runs:
             _work = tempfile.mkdtemp(prefix="vmxboot-chain-test-")
             paths = build_inputs(_work)
-            with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() + 1) as pool:
+                # The same disks booted natively, for the comparisons, alongside
+                # (the emulator slots keep one emulator per core).
+                native = pool.submit(test_guest_disks.boot_natively,
+                                     [(k, b) for k in DISKS for b in BIOSES])
                 futures = {pool.submit(bochs_boot.boot, paths[img], cpu=m, bios=b,
                                        timeout=BOOT_TIMEOUT, disk2=paths[k]): (img, k, m, b)
                            for img, k, m, b in RUNS}
                 for fut in concurrent.futures.as_completed(futures):
                     _runs[futures[fut]] = fut.result()
+                native.result()
             shutil.rmtree(_work, ignore_errors=True)
     return _runs[key]
 
@@ -322,6 +327,44 @@ class ChainMode(unittest.TestCase):
         self.assertIn(VBR_OK, r.serial.splitlines(), what)
         chain = [l for l in r.serial.splitlines() if "vbr: pit " in l]
         self.assertEqual(chain, ["guest| " + line], f"{what}: the PIT/PIC line against the native run's")
+
+    def check_same_text_as_native(self, kind, bios):
+        """What the disk shows under the VMM is what it shows booted natively
+        in the same Bochs (test_guest_disks.py's boot, corei7_skylake_x):
+        its COM1 lines, which the VMM marks `guest| `, and its screen lines,
+        which follow the VMM's (the VMM hands the BIOS's cursor over). The
+        one difference is the drive: natively the disk is 0x80, under the
+        VMM 0x81 (vmxboot's own disk is 0x80), and the VBR prints it."""
+        native, = test_guest_disks.boot_natively([(kind, bios)])
+        r, what = self.booted((matrix_image(kind, bios), kind, SKYLAKE, bios))
+        as_native = lambda line: line.replace("drive=0x81", "drive=0x80").strip()
+        guest = [as_native(l[len("guest| "):]) for l in r.serial.splitlines()
+                 if l.startswith("guest| ") and "vmxboot-chain: loader:" not in l]
+        self.assertEqual([l for l in guest if l],
+                         [l.strip() for l in native.serial.splitlines() if l.strip()],
+                         f"{what}: COM1 against the native boot's")
+        # The screen: what the disk printed natively (the lines after the
+        # BIOS's "Booting from ..."), in order on the screen under the VMM.
+        screen = native.vga_text().splitlines()
+        booting = [i for i, l in enumerate(screen) if l.startswith("Booting from")]
+        disk_lines = [l.rstrip() for l in screen[booting[-1] + 1:] if l.strip()] if booting else []
+        chain_screen = [as_native(l) for l in r.vga_lines]
+        at = 0
+        for line in disk_lines:
+            self.assertIn(line, chain_screen[at:], f"{what}: the screen\n" + "\n".join(r.vga_lines))
+            at = chain_screen.index(line, at) + 1
+        return disk_lines
+
+    def test_same_text_as_natively(self):
+        shown = {}
+        for kind in DISKS:
+            for bios in BIOSES:
+                shown[kind, bios] = self.check_same_text_as_native(kind, bios)
+        # The screen comparison compared something: the native boots that
+        # stop with the screen captured (disk_boot stops) show their lines.
+        self.assertIn("Missing operating system.", shown["mbr-empty", "seabios"])
+        self.assertIn("Missing operating system.", shown["mbr-empty", "bochs"])
+        self.assertIn(test_guest_disks.VBR_OK, shown["mbr-vbr", "bochs"])
 
     def test_pit_and_pic_as_natively_bochs(self):
         self.check_timers_as_native("bochs")

@@ -19,6 +19,40 @@ namespace {
 
 using ia32::vmx::ExitReason;
 
+// The screen, shared with the guest through the BIOS's cursor (BDA 40:50,
+// page 0): the guest's INT 10h output goes on below the VMM's last line, and
+// the VMM's end below the guest's. Only while the BIOS shows page 0 of an
+// 80x25 text mode (modes 2, 3, 7); else the cursor is not touched or used.
+volatile uint8_t* bios_data_area() {
+  uintptr_t address = 0;  // laundered: a constant address this low draws a warning
+  asm("" : "+r"(address));
+  return reinterpret_cast<volatile uint8_t*>(address);
+}
+
+bool bios_shows_text_page0() {
+  volatile uint8_t* bda = bios_data_area();
+  const uint8_t mode = bda[layout::BDA_VIDEO_MODE] & 0x7F;
+  return bda[layout::BDA_ACTIVE_PAGE] == 0 && (mode == 2 || mode == 3 || mode == 7);
+}
+
+void hand_the_screen_to_the_guest() {
+  if (!bios_shows_text_page0()) return;
+  const int row = console::row();
+  bios_data_area()[layout::BDA_CURSOR_PAGE0] = 0;
+  bios_data_area()[layout::BDA_CURSOR_PAGE0 + 1] = static_cast<uint8_t>(row < 25 ? row : 24);
+}
+
+// Read once, checked: the guest may have left anything there.
+void take_the_screen_back() {
+  const uint8_t col = bios_data_area()[layout::BDA_CURSOR_PAGE0];
+  const uint8_t row = bios_data_area()[layout::BDA_CURSOR_PAGE0 + 1];
+  if (bios_shows_text_page0() && row < 25 && col < 80) {
+    console::move_screen_to(row, col);
+    if (col == 0) return;
+  }
+  console::skip_screen_line();
+}
+
 uint32_t by_reason(const ExitLog& log, ExitReason reason) {
   return log.by_reason[static_cast<unsigned>(reason)];
 }
@@ -70,6 +104,7 @@ void run_chain(const VmcsPlan& plan, const CapabilityMsrs& msrs,
   console::printf("vmx: VMLAUNCH: chain loader in real mode at %04x:%04x\n", guest.entry_cs,
                   guest.entry_ip);
   console::flush();
+  hand_the_screen_to_the_guest();
   const uint64_t tsc_launch = start_guest_clock();
   run.outcome = vmx_enter_guest();
   run.guest_ticks = rdtsc() - tsc_launch;
@@ -79,7 +114,7 @@ void run_chain(const VmcsPlan& plan, const CapabilityMsrs& msrs,
   const ExitLog& log = exit_log();
   // A guest line cut off mid-way ends before the VMM's first.
   if (!log.guest_line_start) console::end_serial_line();
-  console::skip_screen_line();
+  take_the_screen_back();
 
   if (run.outcome == exit_guest_timeout) {
     print_exit(log.info, nullptr);
