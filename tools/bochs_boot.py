@@ -261,30 +261,22 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
                 pass
             if stream is not None:
                 streamed = _stream_new(serial, streamed, stream)
-            if halted_for_good(log) and _has_result_line(serial):
+            if halted_for_good(log):
                 # HLT with IF=0 never ends: the run stopped where power-off
-                # was impossible (said on COM1, checked in problems()). Only
-                # once it lasts: Bochs logs the warning for a guest's HLT too,
-                # which exits to the VMM, and a run that ends the guest that
-                # way powers off right after its result line.
+                # was impossible (said on COM1, checked in problems()), or
+                # where stage1 gave up (no COM1 at all). Only once it lasts:
+                # Bochs logs the warning for a guest's HLT too, which exits
+                # to the VMM, and a run that ends the guest that way powers
+                # off right after its result line.
                 if halt_seen is None:
                     halt_seen = time.monotonic()
                 elif time.monotonic() - halt_seen > HALT_GRACE_SECONDS:
                     result.halted = True
-                    proc.kill()
-                    proc.wait()
+                    _stop_with_screen(proc)
                     break
             if time.monotonic() - start > timeout:
-                # Stop the emulator's debugger first: it then runs the next
-                # line of the command file, the VGA dump, so that even a run
-                # that hangs shows what was on its screen.
                 result.timed_out = True
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(timeout=2)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+                _stop_with_screen(proc)
                 break
         if stream is not None:
             _stream_new(serial, streamed, stream)
@@ -309,6 +301,18 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
 HALT_GRACE_SECONDS = 1.0
 
 
+def _stop_with_screen(proc):
+    """Stops a run that will not end by itself: the emulator's debugger
+    first, which then runs the next line of the command file, the VGA dump,
+    so that even a run that hangs or halts shows what was on its screen."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=2)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def halted_for_good(log):
     """Whether Bochs' log ends with the boot CPU halted with interrupts off
     (a halt nothing can end); also used by disk_boot.py."""
@@ -320,11 +324,6 @@ def halted_for_good(log):
             return b"[CPU0  ] WARNING: HLT instruction with IF=0" in f.read()
     except FileNotFoundError:
         return False
-
-
-def _has_result_line(serial):
-    with open(serial, "rb") as f:
-        return b"vmxboot: result=" in f.read()
 
 
 def _stream_new(path, done, out):
