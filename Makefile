@@ -223,13 +223,16 @@ $(INJ)/guest-%.bin: guest/guest.asm guest/header_field.inc guest/inject_cases.as
 inject-build: $(INJ)/vmm.bin $(GUEST_CASE_BINS)
 
 # ---------------------------------------------------------------- image
-$(HOSTB)/mkimage: image/mkimage.cpp $(IMAGE_LIB) common/crc32c.cpp $(IMAGE_HDRS)
-	@mkdir -p $(@D)
-	$(CXX) $(HOST_CXXFLAGS) image/mkimage.cpp $(IMAGE_LIB) common/crc32c.cpp -o $@
+# The host tools link the objects the unit tests are built from (one per
+# source, unoptimised: the tools handle a few hundred KiB).
+host_objs = $(patsubst %.cpp,$(HOSTB)/unit/%.o,$(1))
+IMAGE_TOOL_OBJS := $(call host_objs,$(IMAGE_LIB) common/crc32c.cpp)
 
-$(HOSTB)/inspect: image/inspect.cpp $(IMAGE_LIB) common/crc32c.cpp $(IMAGE_HDRS) | deps-build
-	@mkdir -p $(@D)
-	$(CXX) $(HOST_CXXFLAGS) image/inspect.cpp $(IMAGE_LIB) common/crc32c.cpp -o $@
+$(HOSTB)/mkimage: $(call host_objs,image/mkimage.cpp) $(IMAGE_TOOL_OBJS)
+	$(CXX) $^ -o $@
+
+$(HOSTB)/inspect: $(call host_objs,image/inspect.cpp) $(IMAGE_TOOL_OBJS)
+	$(CXX) $^ -o $@
 
 # The image depends on the build options too: rebuild when they change.
 $(B)/image-options: FORCE
@@ -284,9 +287,8 @@ endif
 endif
 .PHONY: usb
 
-$(HOSTB)/usb_write: image/usb_write.cpp $(USB_WRITER) image/usb_writer.h $(IMAGE_LIB) $(IMAGE_HDRS) | deps-build
-	@mkdir -p $(@D)
-	$(CXX) $(HOST_CXXFLAGS) image/usb_write.cpp $(USB_WRITER) $(IMAGE_LIB) common/crc32c.cpp -o $@
+$(HOSTB)/usb_write: $(call host_objs,image/usb_write.cpp $(USB_WRITER)) $(IMAGE_TOOL_OBJS)
+	$(CXX) $^ -o $@
 
 usb: $(IMG) $(HOSTB)/usb_write
 	$(HOSTB)/usb_write --image $(IMG) --device '$(DEV)' $(if $(CONFIRM),--confirm '$(CONFIRM)')
@@ -314,7 +316,7 @@ screenshot: $(IMG) | deps-test
 # dependencies come from -MMD.
 UNIT_OBJS := $(patsubst %.cpp,$(HOSTB)/unit/%.o,$(UNIT_SRCS))
 
-$(HOSTB)/unit/%.o: %.cpp | deps-test
+$(HOSTB)/unit/%.o: %.cpp | deps-build
 	@mkdir -p $(@D)
 	$(CXX) $(UNIT_CXXFLAGS) $(GTEST_PCH_FLAGS) -MMD -MP -c $< -o $@
 

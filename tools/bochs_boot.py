@@ -147,14 +147,21 @@ def read_layout(build):
 
 
 def write_bochsrc(path, image, cpu, bios, floppy, megs, cpus, serial, log, extra_lines=(),
-                  disk2=None):
+                  disk2=None, ips=None):
+    """ips: emulated instructions per emulated second (None: Bochs' 4 million).
+    What waits by the clock (the firmware's boot-menu wait and its retries,
+    disk timeouts, the UART's transmit time, the VMM's time bounds) costs
+    that many instructions per second of it; what does not wait is counted
+    the same at any rate."""
     rom, vgarom, extra = BIOS_IMAGES[bios]
+    cpu_options = f"model={cpu}" + (f", count={cpus}" if cpus > 1 else "") + \
+        (f", ips={ips}" if ips else "")
     lines = [
         f"megs: {megs}",
         f"romimage: {rom}",
         f"vgaromimage: {vgarom}",
         *extra,
-        f"cpu: model={cpu}, count={cpus}" if cpus > 1 else f"cpu: model={cpu}",
+        f"cpu: {cpu_options}",
         'display_library: rfb, options="timeout=0"',
         "magic_break: enabled=1",
         "port_e9_hack: enabled=1",
@@ -193,16 +200,17 @@ def decode_vga(data):
 
 
 def boot(image, cpu="corei7_skylake_x", bios="bochs", floppy=False, megs=64, cpus=1,
-         timeout=120, stream=None, keep_dir=None, lang=None, extra_lines=(), disk2=None):
+         timeout=120, stream=None, keep_dir=None, lang=None, extra_lines=(), disk2=None,
+         ips=None):
     """Boot `image` once; returns a BootResult. `stream`: a file to copy COM1 to
     while the run goes on. `lang`: the LANG Bochs runs under (default: ours).
-    `extra_lines`: more bochsrc lines. A Bochs that dies while starting up
+    `extra_lines`: more bochsrc lines. `ips`: see write_bochsrc. A Bochs that dies while starting up
     (two of them racing for the same VNC port) is started again; one that
     keeps dying is reported as that (BootResult.died_at_start)."""
     for attempt in range(3):
         with emulators.SLOTS:
             result = _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir,
-                                lang, extra_lines, disk2)
+                                lang, extra_lines, disk2, ips)
         if not result.died_at_start:
             return result
         time.sleep(0.3 + attempt)
@@ -210,7 +218,7 @@ def boot(image, cpu="corei7_skylake_x", bios="bochs", floppy=False, megs=64, cpu
 
 
 def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, lang,
-               extra_lines, disk2):
+               extra_lines, disk2, ips):
     if bios not in BIOS_IMAGES:
         raise ValueError(f"unknown BIOS {bios!r}; one of {', '.join(BIOS_IMAGES)}")
     work = keep_dir or tempfile.mkdtemp(prefix="vmxboot-bochs-")
@@ -233,7 +241,7 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
         # A copy too: Bochs locks its disk files, and runs go on in parallel.
         shutil.copyfile(disk2, os.path.join(work, "disk2.img"))
         disk2 = os.path.join(work, "disk2.img")
-    write_bochsrc(rc, disk, cpu, bios, floppy, megs, cpus, serial, log, extra_lines, disk2)
+    write_bochsrc(rc, disk, cpu, bios, floppy, megs, cpus, serial, log, extra_lines, disk2, ips)
     with open(cmds, "w") as f:
         # Stop 1: the magic breakpoint after the result line. Then go on to
         # the power-off; further stops (a second breakpoint would be a bug)

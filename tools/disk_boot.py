@@ -84,20 +84,21 @@ class DiskRun:
 
 
 def boot_disk(image, cpu="corei7_skylake_x", bios="bochs", stops=(), end_at_last_stop=False,
-              timeout=60, com1_ticks=False, disk2=None, keep_dir=None):
+              timeout=60, com1_ticks=False, disk2=None, keep_dir=None, ips=None):
     """Boots IMAGE natively once; returns a DiskRun. A Bochs that dies while
     starting up (two of them racing for the same VNC port) is started again."""
     for attempt in range(3):
         with emulators.SLOTS:
             run = _boot_once(image, cpu, bios, stops, end_at_last_stop, timeout, com1_ticks,
-                             disk2, keep_dir)
+                             disk2, keep_dir, ips)
         if "Booting from" in run.log or run.serial or run.timed_out or run.stop_ticks:
             return run
         time.sleep(0.3 + attempt)
     return run
 
 
-def _boot_once(image, cpu, bios, stops, end_at_last_stop, timeout, com1_ticks, disk2, keep_dir):
+def _boot_once(image, cpu, bios, stops, end_at_last_stop, timeout, com1_ticks, disk2, keep_dir,
+               ips):
     work = keep_dir or tempfile.mkdtemp(prefix="vmxboot-disk-")
     os.makedirs(work, exist_ok=True)
     disk = os.path.join(work, "disk.img")
@@ -108,7 +109,7 @@ def _boot_once(image, cpu, bios, stops, end_at_last_stop, timeout, com1_ticks, d
     serial = os.path.join(work, "serial.txt")
     log = os.path.join(work, "bochs.log")
     rc = os.path.join(work, "bochsrc")
-    bochs_boot.write_bochsrc(rc, disk, cpu, bios, False, 64, 1, serial, log, disk2=disk2)
+    bochs_boot.write_bochsrc(rc, disk, cpu, bios, False, 64, 1, serial, log, disk2=disk2, ips=ips)
     if com1_ticks:
         with open(rc, "a") as f:
             f.write("debug: action=ignore, serial=report\n")
