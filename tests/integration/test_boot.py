@@ -812,14 +812,14 @@ class FaultInjection(unittest.TestCase, RunContract):
     """`make image INJECT=<case>`: each case ends with its result, a one-line
     explanation (`inject: <case>: <what was injected>: <what happened>`)
     right before the result line, and the run contract. On one model of each
-    VMX feature set Bochs emulates (docs/bochs.md): Core 2 and bx_generic (no
-    EPT, no VMX-preemption timer), Lynnfield (EPT, the timer, no unrestricted
-    guest), Arrandale (unrestricted guest), Skylake (EPT A/D bits, VMCS
-    shadowing) and Ice Lake (VMCS revision 4). The CPU matrix boots every
-    model; here each case costs a boot per model."""
+    set of the VMX features the demo's VMM uses (docs/bochs.md): Core 2 and
+    bx_generic (no EPT, no VMX-preemption timer: the VMM's page directory
+    and PIT ticks), Skylake (EPT and the timer) and Ice Lake (VMCS revision
+    4). Unrestricted guest (from Arrandale on) is chain mode's, whose cases
+    are tests/integration/test_chain.py's. The CPU matrix boots every model;
+    here each case costs a boot per model."""
 
-    MODELS = ["bx_generic", "core2_penryn_t9600", "corei5_lynnfield_750", "corei5_arrandale_m520",
-              "corei7_skylake_x", "corei7_icelake_u"]
+    MODELS = ["bx_generic", "core2_penryn_t9600", "corei7_skylake_x", "corei7_icelake_u"]
     VMX_LEVEL_1 = {"core2_penryn_t9600", "bx_generic"}
     # What ends a guest that floods exits: the deadline every exit checks,
     # or the timer if its exit comes first.
