@@ -45,6 +45,7 @@ class DiskRun:
         self.halted = False     # stopped for good: HLT with interrupts off
         self.stop_ticks = []    # the tick at each stop reached, in order
         self.stop_vga = []      # the VGA text page (25 lines) at each stop reached
+        self.stop_dumps = []    # the physical dwords `dump` asked for, at each stop reached
 
     @property
     def powered_off(self):
@@ -84,13 +85,15 @@ class DiskRun:
 
 
 def boot_disk(image, cpu="corei7_skylake_x", bios="bochs", stops=(), end_at_last_stop=False,
-              timeout=60, com1_ticks=False, disk2=None, keep_dir=None, ips=None):
-    """Boots IMAGE natively once; returns a DiskRun. A Bochs that dies while
-    starting up (two of them racing for the same VNC port) is started again."""
+              timeout=60, com1_ticks=False, disk2=None, keep_dir=None, ips=None, dump=None):
+    """Boots IMAGE natively once; returns a DiskRun. `dump`: (address, dwords)
+    of physical memory to read at each stop (DiskRun.stop_dumps). A Bochs
+    that dies while starting up (two of them racing for the same VNC port)
+    is started again."""
     for attempt in range(3):
         with emulators.SLOTS:
             run = _boot_once(image, cpu, bios, stops, end_at_last_stop, timeout, com1_ticks,
-                             disk2, keep_dir, ips)
+                             disk2, keep_dir, ips, dump)
         if "Booting from" in run.log or run.serial or run.timed_out or run.stop_ticks:
             return run
         time.sleep(0.3 + attempt)
@@ -98,7 +101,7 @@ def boot_disk(image, cpu="corei7_skylake_x", bios="bochs", stops=(), end_at_last
 
 
 def _boot_once(image, cpu, bios, stops, end_at_last_stop, timeout, com1_ticks, disk2, keep_dir,
-               ips):
+               ips, dump):
     work = keep_dir or tempfile.mkdtemp(prefix="vmxboot-disk-")
     os.makedirs(work, exist_ok=True)
     disk = os.path.join(work, "disk.img")
@@ -117,8 +120,12 @@ def _boot_once(image, cpu, bios, stops, end_at_last_stop, timeout, com1_ticks, d
     commands = []
     for i, address in enumerate(stops):
         # One breakpoint at a time, deleted once reached: stops in order.
-        commands += [f"lb 0x{address:x}", "c", "ptime", f'writemem "{vga[i]}" 0xb8000 4000',
-                     f"d {i + 1}"]
+        commands += [f"lb 0x{address:x}", "c", "ptime", f'writemem "{vga[i]}" 0xb8000 4000']
+        if dump:
+            # xp: physical memory (writemem's addresses are the CPU's linear
+            # ones: a guest's under VMX, where the EPT may not map them).
+            commands.append(f"xp /{dump[1]}wx 0x{dump[0]:x}")
+        commands.append(f"d {i + 1}")
     commands += ["q"] if stops and end_at_last_stop else ["c", "q"]
     cmds = os.path.join(work, "cmds")
     with open(cmds, "w") as f:
@@ -165,6 +172,11 @@ def _boot_once(image, cpu, bios, stops, end_at_last_stop, timeout, com1_ticks, d
         if os.path.exists(path):
             with open(path, "rb") as f:
                 run.stop_vga.append(bochs_boot.decode_vga(f.read())[0])
+    if dump:
+        for part in re.split(r"^ptime: \d+", run.stdout, flags=re.M)[1:]:
+            words = [int(w, 16) for line in re.findall(r"^0x[0-9a-f]+ <[^>]*>:(.*)$", part, re.M)
+                     for w in line.split()]
+            run.stop_dumps.append(words[:dump[1]])
     if keep_dir is None:
         shutil.rmtree(work, ignore_errors=True)
     return run
