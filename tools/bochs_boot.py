@@ -250,53 +250,24 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
     open(serial, "w").close()
 
     result = BootResult()
-    start = time.monotonic()
-    out_path = os.path.join(work, "stdout.txt")
     env = dict(os.environ)
     if lang is not None:
         env.pop("LC_ALL", None)
         env["LANG"] = lang
-    with open(out_path, "wb") as out:
-        proc = subprocess.Popen(["bochs", "-q", "-f", rc, "-rc", cmds], cwd=work, env=env,
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
-        streamed = 0
-        halt_seen = None
-        while True:
-            try:
-                proc.wait(timeout=0.2)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            if stream is not None:
-                streamed = _stream_new(serial, streamed, stream)
-            if halted_for_good(log):
-                # HLT with IF=0 never ends: the run stopped where power-off
-                # was impossible (said on COM1, checked in problems()), or
-                # where stage1 gave up (no COM1 at all). Only once it lasts:
-                # Bochs logs the warning for a guest's HLT too, which exits
-                # to the VMM, and a run that ends the guest that way powers
-                # off right after its result line.
-                if halt_seen is None:
-                    halt_seen = time.monotonic()
-                elif time.monotonic() - halt_seen > HALT_GRACE_SECONDS:
-                    result.halted = True
-                    _stop_with_screen(proc)
-                    break
-            if time.monotonic() - start > timeout:
-                result.timed_out = True
-                _stop_with_screen(proc)
-                break
-        if stream is not None:
-            _stream_new(serial, streamed, stream)
-    result.wall_seconds = time.monotonic() - start
-    result.exit_code = proc.returncode
-    with open(serial, "rb") as f:
-        result.serial = f.read().decode("latin-1").replace("\r\n", "\n")
-    with open(out_path, "rb") as f:
-        result.stdout = f.read().decode("latin-1")
-    if os.path.exists(log):
-        with open(log, "rb") as f:
-            result.log = f.read().decode("latin-1")
+    streamed = [0]
+
+    def copy_serial():
+        streamed[0] = _stream_new(serial, streamed[0], stream)
+
+    ran = run_bochs(work, rc, cmds, log, timeout, env=env,
+                    on_poll=copy_serial if stream is not None else None)
+    if stream is not None:
+        copy_serial()
+    result.wall_seconds, result.exit_code = ran.wall_seconds, ran.exit_code
+    result.timed_out, result.halted = ran.timed_out, ran.halted
+    result.serial = read_text(serial).replace("\r\n", "\n")
+    result.stdout = read_text(os.path.join(work, "stdout.txt"))
+    result.log = read_text(log)
     if os.path.exists(vga):
         with open(vga, "rb") as f:
             result.vga_bytes = f.read()
@@ -307,6 +278,66 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
 
 
 HALT_GRACE_SECONDS = 1.0
+
+
+class Ran:
+    """How a Bochs run ended (run_bochs)."""
+
+    def __init__(self):
+        self.exit_code = None
+        self.timed_out = False
+        self.halted = False     # stopped for good: HLT with interrupts off, lasting
+        self.wall_seconds = 0.0
+
+
+def run_bochs(work, rc, cmds, log, timeout, env=None, on_poll=None):
+    """Runs Bochs on bochsrc RC with the debugger commands CMDS in WORK (its
+    stdout to WORK/stdout.txt) until it exits, halts for good, or TIMEOUT
+    wall seconds pass; then the debugger is stopped and runs what is left of
+    CMDS (the screen dump) before it quits. ON_POLL runs every 0.2 s. The
+    one loop both harnesses (this one and disk_boot.py) run Bochs in."""
+    ran = Ran()
+    start = time.monotonic()
+    halt_seen = None
+    with open(os.path.join(work, "stdout.txt"), "wb") as out:
+        proc = subprocess.Popen(["bochs", "-q", "-f", rc, "-rc", cmds], cwd=work, env=env,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        while True:
+            try:
+                proc.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if on_poll is not None:
+                on_poll()
+            if halted_for_good(log):
+                # HLT with IF=0 never ends: the run stopped where power-off
+                # was impossible (said on COM1), or where stage1 gave up (no
+                # COM1 at all). Only once it lasts: Bochs logs the warning
+                # for a guest's HLT too, which exits to the VMM, and a run
+                # that ends the guest that way powers off right after its
+                # result line.
+                if halt_seen is None:
+                    halt_seen = time.monotonic()
+                elif time.monotonic() - halt_seen > HALT_GRACE_SECONDS:
+                    ran.halted = True
+                    _stop_with_screen(proc)
+                    break
+            if time.monotonic() - start > timeout:
+                ran.timed_out = True
+                _stop_with_screen(proc)
+                break
+    ran.wall_seconds = time.monotonic() - start
+    ran.exit_code = proc.returncode
+    return ran
+
+
+def read_text(path):
+    """A run's output file as text ("" when the run never wrote it)."""
+    if not os.path.exists(path):
+        return ""
+    with open(path, "rb") as f:
+        return f.read().decode("latin-1")
 
 
 def _stop_with_screen(proc):

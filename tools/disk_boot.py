@@ -19,8 +19,6 @@ import argparse
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -133,40 +131,11 @@ def _boot_once(image, cpu, bios, stops, end_at_last_stop, timeout, com1_ticks, d
     open(serial, "w").close()
 
     run = DiskRun()
-    out_path = os.path.join(work, "stdout.txt")
-    with open(out_path, "wb") as out:
-        proc = subprocess.Popen(["bochs", "-q", "-f", rc, "-rc", cmds], cwd=work,
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
-        start = time.monotonic()
-        while True:
-            try:
-                proc.wait(timeout=0.2)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            if bochs_boot.halted_for_good(log):
-                # HLT with interrupts off never ends: no need to wait longer.
-                run.halted = True
-                proc.kill()
-                proc.wait()
-                break
-            if time.monotonic() - start > timeout:
-                run.timed_out = True
-                proc.send_signal(signal.SIGINT)     # the debugger stops, then runs `q`
-                try:
-                    proc.wait(timeout=2)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-                break
-    run.exit_code = proc.returncode
-    with open(serial, "rb") as f:
-        run.serial = f.read().decode("latin-1").replace("\r\n", "\n")
-    with open(out_path, "rb") as f:
-        run.stdout = f.read().decode("latin-1")
-    if os.path.exists(log):
-        with open(log, "rb") as f:
-            run.log = f.read().decode("latin-1")
+    ran = bochs_boot.run_bochs(work, rc, cmds, log, timeout)
+    run.exit_code, run.timed_out, run.halted = ran.exit_code, ran.timed_out, ran.halted
+    run.serial = bochs_boot.read_text(serial).replace("\r\n", "\n")
+    run.stdout = bochs_boot.read_text(os.path.join(work, "stdout.txt"))
+    run.log = bochs_boot.read_text(log)
     run.stop_ticks = [int(t) for t in re.findall(r"^ptime: (\d+)", run.stdout, re.M)]
     for path in vga[:len(run.stop_ticks)]:
         if os.path.exists(path):
