@@ -61,7 +61,9 @@ VBR_OK = "guest| vmxboot-chain: vbr: hand-over ok, drive=0x81"
 # mode): refused with CF, it halts; stored, it triple-faults. And one that
 # sets CR0.NE and clears it again, as protected-mode systems do (the bit
 # VMX operation fixes: the VMM carries the MOVs out), reading CR0 back each
-# time: right, it halts; wrong, it triple-faults.
+# time: right, it halts; wrong, it triple-faults. And one that leaves the
+# BIOS's cursor (BDA 40:50) off the screen, which the VMM reads to go on
+# below the guest's output: checked, it goes on below its own last line.
 HOSTILE = {
     "triple-fault": """
         bits 16
@@ -122,6 +124,15 @@ HOSTILE = {
         gdt: times 8 db 0
         dw 0xFFFF
         db 0x00, 0x00, 0x40, 0x93, 0, 0
+    """,
+    "cursor-off-screen": """
+        bits 16
+        org 0x7C00
+        cli
+        xor ax, ax
+        mov ds, ax
+        mov word [0x450], 0xC8FF
+        hlt
     """,
     "cr0-ne": """
         bits 16
@@ -423,6 +434,14 @@ class ChainMode(unittest.TestCase):
             r, what, pairs = self.check_ok(("chain", "e820-unreal", SKYLAKE, bios), "halt")
             self.assertRegex(r.serial, r"INT 15h memory calls answered: \d+ \(E820 buffers "
                                        r"refused: 1\)", what)
+
+    def test_a_cursor_off_the_screen_is_not_used(self):
+        # Column 0xFF, row 0xC8: the VMM's end goes on below its own last
+        # line (VMLAUNCH's), and its result line is on the screen.
+        for bios in BIOSES:
+            r, what, _ = self.check_ok(("chain", "cursor-off-screen", SKYLAKE, bios), "halt")
+            result = [l for l in r.serial.splitlines() if l.startswith("vmxboot: result=")][0]
+            self.assertIn(result[:60], "\n".join(r.vga_lines).replace("\n", ""), what)
 
     def test_cr0_ne_set_and_cleared_by_the_guest(self):
         for bios in BIOSES:
