@@ -200,7 +200,8 @@ $(B)/guest.bin: guest/guest.asm guest/header_field.inc $(GEN)/layout.inc
 
 # Chain mode's guest (make image GUEST=chain): the real-mode loader that boots
 # BIOS drive CHAIN_DRIVE (default in abi/layout.h: 0x81) under the VMM, with
-# the time bound GUEST_LIMIT seconds (default 60; 0 = none).
+# the time bound GUEST_LIMIT seconds (0 = none; default: 60 under an
+# emulator's firmware, none on a PC).
 CHAIN_OPTS := $(if $(CHAIN_DRIVE),-DCHAIN_DRIVE=$(CHAIN_DRIVE)) $(if $(GUEST_LIMIT),-DGUEST_LIMIT=$(GUEST_LIMIT))
 $(B)/chain-loader.bin: guest/chain/loader.asm guest/header_field.inc $(GEN)/layout.inc $(B)/chain-options
 	$(NASM) -f bin -I $(GEN)/ $(CHAIN_OPTS) $< -o $@

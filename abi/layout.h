@@ -78,9 +78,13 @@ namespace layout {
   X(VMM_MEMORY_END, CHAIN_EPT_ADDR + CHAIN_EPT_BYTES)                          \
   /* chain mode: the BIOS drive the loader boots (CHAIN_DRIVE=), the first     \
      disk after the one vmxboot booted from, and the guest's time bound in     \
-     seconds (GUEST_LIMIT=; 0 = none) */                                       \
+     seconds (GUEST_LIMIT=; 0 = none). Without GUEST_LIMIT= the header says    \
+     CHAIN_LIMIT_PLATFORM_DEFAULT and the VMM picks: CHAIN_LIMIT_EMULATOR_     \
+     SECONDS under an emulator's firmware (tests must end), none on a PC      \
+     (the guest is the machine's own system: vmx/guest_timer.h) */            \
   X(CHAIN_DRIVE_DEFAULT, 0x81)                                                 \
-  X(CHAIN_LIMIT_SECONDS_DEFAULT, 60)                                           \
+  X(CHAIN_LIMIT_PLATFORM_DEFAULT, 0xFFFFFFFF)                                  \
+  X(CHAIN_LIMIT_EMULATOR_SECONDS, 60)                                          \
   /* BIOS INT 13h rules (Phoenix EDD limit) */                                 \
   X(MAX_SECTORS_PER_READ, 127)                                                 \
   X(READ_RETRIES, 3)                                                           \

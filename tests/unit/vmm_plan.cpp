@@ -98,7 +98,8 @@ Planned plan_chain_as_the_vmm_does(const vmx::CapabilityMsrs& msrs, uint32_t bas
   vmx::PlanInputs in = vmm_plan_inputs(msrs, *planned.memory);
   in.guest = checked_chain_header();
   in.chain = {bochs_e820, 5, nullptr, 0xB004, &planned.memory->chain_ept, layout::CHAIN_EPT_ADDR,
-              layout::VMM_ADDR, layout::VMM_MEMORY_END, base_memory_kib, &planned.memory->guest_map, true};
+              layout::VMM_ADDR, layout::VMM_MEMORY_END, base_memory_kib, &planned.memory->guest_map, true,
+              60};
   planned.plan = vmx::plan_vmcs(in);
   return planned;
 }

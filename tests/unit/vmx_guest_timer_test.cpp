@@ -22,4 +22,22 @@ TEST(GuestTimer, PreemptionTimerValueScalesAndSaturates) {
   EXPECT_EQ(preemption_timer_value(1ull << 40, 0), 0xFFFFFFFFu) << "the field is 32 bits";
 }
 
+TEST(GuestTimer, ChainLimitDefaultsToNoneOnAPcAndSixtySecondsInAnEmulator) {
+  using vmx::guest_timer::chain_limit_seconds;
+  const uint32_t unset = layout::CHAIN_LIMIT_PLATFORM_DEFAULT;
+  EXPECT_EQ(chain_limit_seconds(unset, true), 60u);
+  EXPECT_EQ(chain_limit_seconds(unset, false), 0u) << "a PC's own system runs unbounded";
+  EXPECT_EQ(chain_limit_seconds(80, false), 80u) << "GUEST_LIMIT= on a PC too";
+  EXPECT_EQ(chain_limit_seconds(0, true), 0u) << "GUEST_LIMIT=0 in an emulator";
+}
+
+TEST(GuestTimer, ChainLimitTicksSaturateInsteadOfWrapping) {
+  using vmx::guest_timer::chain_limit_ticks;
+  constexpr uint64_t unbounded = 1ull << 62;
+  EXPECT_EQ(chain_limit_ticks(8000000, 60, unbounded), 240000000u) << "4 M ticks a second";
+  EXPECT_EQ(chain_limit_ticks(8000000, 0, unbounded), unbounded);
+  // A 10 GHz TSC and the largest header value would pass 2^64.
+  EXPECT_EQ(chain_limit_ticks(20000000000ull, 0xFFFFFFFEu, unbounded), unbounded);
+}
+
 }  // namespace

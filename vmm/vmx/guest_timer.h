@@ -25,6 +25,7 @@
 
 #include "ia32/pit.h"
 #include "common/uart16550_registers.h"
+#include "layout.h"
 
 namespace vmx::guest_timer {
 
@@ -39,6 +40,24 @@ static_assert(pit_ticks_for_limit * 1000 == limit_ms * pit_tick_hz, "whole ticks
 // Where the VMM puts the master PIC's vectors: IRQ0 arrives as this vector
 // in the exit's interruption information.
 inline constexpr uint8_t irq0_vector = 0x20;
+
+// A chain guest's bound in seconds, from its header's limit_seconds
+// (GUEST_LIMIT=, 0 = none): without GUEST_LIMIT= (the platform default),
+// CHAIN_LIMIT_EMULATOR_SECONDS under an emulator's firmware, where a test
+// must end, and none on a PC, where the guest is the machine's own system.
+constexpr uint32_t chain_limit_seconds(uint32_t header_value, bool emulator) {
+  if (header_value != layout::CHAIN_LIMIT_PLATFORM_DEFAULT) return header_value;
+  return emulator ? layout::CHAIN_LIMIT_EMULATOR_SECONDS : 0;
+}
+
+// TSC ticks in `seconds` given the ticks in limit_ms, or `unbounded` when
+// seconds is 0 or the product would pass it (no wrap, whatever the header says).
+constexpr uint64_t chain_limit_ticks(uint64_t ticks_in_limit, uint32_t seconds,
+                                     uint64_t unbounded) {
+  const uint64_t per_second = ticks_in_limit / (limit_ms / 1000);
+  if (seconds == 0 || per_second > unbounded / seconds) return unbounded;
+  return per_second * seconds;
+}
 
 // The VMX-preemption timer's start value for `tsc_ticks` of guest time at
 // a rate of one step per 2^tsc_shift TSC ticks; the field is 32 bits wide.

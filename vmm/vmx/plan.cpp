@@ -133,6 +133,7 @@ VmcsPlan plan_chain(const PlanInputs& in, VmcsPlan& plan) {
     return plan;
   }
   plan.memory_map = in.chain.memory_map;
+  plan.limit_seconds = in.chain.limit_seconds;
   image.guest.preemption_timer_value =
       guest_timer::preemption_timer_value(in.tsc_ticks_in_limit, plan.timer_shift);
   image.host = in.host;

@@ -56,6 +56,8 @@ struct ChainInputs {
   // there so that the run still ends with its result. On a PC those ports
   // are the chipset's (often the ACPI PM block): never kept.
   bool emulator_panic_ports;
+  // The guest's bound in seconds, 0 = none (guest_timer::chain_limit_seconds).
+  uint32_t limit_seconds;
 };
 inline constexpr uint16_t emulator_bios_panic_port = 0x400;  // and 0x401
 
@@ -104,6 +106,7 @@ struct VmcsPlan {
   uint16_t pm1a_cnt;            // chain: as given
   bool emulator_panic_ports;    // chain: as given
   const GuestMemoryMap* memory_map;  // chain: what INT 15h tells the guest
+  uint32_t limit_seconds;       // chain: as given (0 = none)
 };
 
 // The controls wanted for the guest on this CPU (before the CPU's must-be-1

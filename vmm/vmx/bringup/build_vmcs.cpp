@@ -192,10 +192,13 @@ void print_plan(const VmcsPlan& p, const layout::GuestHeader& guest) {
     console::printf("vmx:   but the VMM's 0x%x-0x%x\n", layout::VMM_ADDR,
                     layout::VMM_MEMORY_END - 1);
     print_memory_types(chain_mtrrs);
-    if (guest.limit_seconds != 0) {
-      console::printf("vmx: guest time bound %u s (VMX-preemption timer)\n", guest.limit_seconds);
+    const bool by_default = guest.limit_seconds == layout::CHAIN_LIMIT_PLATFORM_DEFAULT;
+    if (p.limit_seconds != 0) {
+      console::printf("vmx: guest time bound %u s (VMX-preemption timer%s)\n", p.limit_seconds,
+                      by_default ? "; the default under an emulator, GUEST_LIMIT= sets one" : "");
     } else {
-      console::printf("vmx: guest time bound: none (GUEST_LIMIT=0)\n");
+      console::printf("vmx: guest time bound: none (%s)\n",
+                      by_default ? "the default on a PC; GUEST_LIMIT= sets one" : "GUEST_LIMIT=0");
     }
     return;
   }
@@ -243,9 +246,10 @@ const VmcsPlan& build_vmcs(const CapabilityMsrs& msrs, const layout::GuestHeader
   uint64_t ticks_in_limit = tsc_ticks_in_limit;
   ChainInputs chain{};
   if (guest.kind == layout::GUEST_KIND_CHAIN) {
-    ticks_in_limit = guest.limit_seconds == 0
-                         ? chain_unbounded_ticks
-                         : tsc_ticks_in_limit / (guest_timer::limit_ms / 1000) * guest.limit_seconds;
+    const bool emulator = firmware_is_emulator();
+    const uint32_t seconds = guest_timer::chain_limit_seconds(guest.limit_seconds, emulator);
+    ticks_in_limit = guest_timer::chain_limit_ticks(tsc_ticks_in_limit, seconds,
+                                                    chain_unbounded_ticks);
     const acpi::PowerOff& off = end_run_keep_power_off();
     const uint8_t* bda = acpi::identity_mapped_memory().at(layout::BDA_BASE_MEMORY_KIB, 2);
     guest_base_memory_kib = bda[0] | bda[1] << 8;
@@ -260,7 +264,8 @@ const VmcsPlan& build_vmcs(const CapabilityMsrs& msrs, const layout::GuestHeader
              layout::VMM_MEMORY_END,
              guest_base_memory_kib,
              &guest_memory_map,
-             firmware_is_emulator()};
+             emulator,
+             seconds};
   }
   const PlanInputs inputs{
       msrs,

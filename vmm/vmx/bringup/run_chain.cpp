@@ -120,9 +120,9 @@ void run_chain(const VmcsPlan& plan, const CapabilityMsrs& msrs,
     print_exit(log.info, nullptr);
     print_summary(log, run.guest_ticks);
     leave_vmx_operation();
-    console::printf("vmx: the chain guest used up its %u s (GUEST_LIMIT=)\n", guest.limit_seconds);
+    console::printf("vmx: the chain guest used up its %u s (GUEST_LIMIT=)\n", plan.limit_seconds);
     end_run("guest-timeout", "guest=chain limit-s=%u exits=%u com1-bytes=%u",
-            guest.limit_seconds, total_exits(log), log.com1_bytes_out);
+            plan.limit_seconds, total_exits(log), log.com1_bytes_out);
   }
   if (run.outcome != exit_guest_done) {
     print_summary(log, run.guest_ticks);
