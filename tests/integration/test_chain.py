@@ -64,6 +64,11 @@ VBR_OK = "guest| vmxboot-chain: vbr: hand-over ok, drive=0x81"
 # time: right, it halts; wrong, it triple-faults. And one that leaves the
 # BIOS's cursor (BDA 40:50) off the screen, which the VMM reads to go on
 # below the guest's output: checked, it goes on below its own last line.
+# "msr" reads the TSC and EFER (the guest's own: no exit), sets EFER.SCE and
+# reads it back, reads IA32_FEATURE_CONTROL (VMX bits clear) and
+# IA32_VMX_BASIC (a #GP, as on a CPU without VMX, caught by its own
+# handler): all as expected, it halts; else it triple-faults. "wrmsr-tsc"
+# writes the TSC, the VMM's clock: stopped.
 HOSTILE = {
     "triple-fault": """
         bits 16
@@ -132,6 +137,57 @@ HOSTILE = {
         xor ax, ax
         mov ds, ax
         mov word [0x450], 0xC8FF
+        hlt
+    """,
+    "msr": """
+        bits 16
+        org 0x7C00
+        cli
+        xor ax, ax
+        mov ds, ax
+        mov word [13 * 4], on_gp
+        mov word [13 * 4 + 2], 0
+        mov ecx, 0x10
+        rdmsr
+        mov ecx, 0xC0000080
+        rdmsr
+        or al, 1
+        wrmsr
+        xor eax, eax
+        rdmsr
+        test al, 1
+        jz wrong
+        mov ecx, 0x3A
+        rdmsr
+        test al, 6
+        jnz wrong
+        mov byte [faulted], 0
+        mov ecx, 0x480
+        rdmsr
+        cmp byte [faulted], 1
+        jne wrong
+        hlt
+        wrong:
+        lidt [cs:empty]
+        int 3
+        on_gp:
+        push bp
+        mov bp, sp
+        add word [bp + 2], 2
+        mov byte [faulted], 1
+        pop bp
+        iret
+        faulted: db 0
+        empty: dw 0, 0, 0
+    """,
+    "wrmsr-tsc": """
+        bits 16
+        org 0x7C00
+        cli
+        mov ecx, 0x10
+        xor eax, eax
+        xor edx, edx
+        wrmsr
         hlt
     """,
     "cr0-ne": """
@@ -446,6 +502,18 @@ class ChainMode(unittest.TestCase):
             r, what, _ = self.check_ok(("chain", "cursor-off-screen", SKYLAKE, bios), "halt")
             result = [l for l in r.serial.splitlines() if l.startswith("vmxboot: result=")][0]
             self.assertIn(result[:60], "\n".join(r.vga_lines).replace("\n", ""), what)
+
+    def test_msrs_are_the_guests_but_the_vmms_few(self):
+        for bios in BIOSES:
+            r, what, _ = self.check_ok(("chain", "msr", SKYLAKE, bios), "halt")
+            # Three exits: the EFER write, feature control, IA32_VMX_BASIC;
+            # the TSC and EFER reads ran without one.
+            self.assertRegex(r.serial, r"vmx: chain guest: \d+ VM exits: .*rdmsr 2 wrmsr 1\b", what)
+
+    def test_a_tsc_write_stops_the_guest(self):
+        for bios in BIOSES:
+            r, what, pairs = self.check_hostile("wrmsr-tsc", bios, "wrmsr")
+            self.assertIn("a write to the TSC, the VMM's clock for the time bound", r.serial, what)
 
     def test_cr0_ne_set_and_cleared_by_the_guest(self):
         for bios in BIOSES:

@@ -99,7 +99,7 @@ Planned plan_chain_as_the_vmm_does(const vmx::CapabilityMsrs& msrs, uint32_t bas
   in.guest = checked_chain_header();
   in.chain = {bochs_e820, 5, nullptr, 0xB004, &planned.memory->chain_ept, layout::CHAIN_EPT_ADDR,
               layout::VMM_ADDR, layout::VMM_MEMORY_END, base_memory_kib, &planned.memory->guest_map, true,
-              60};
+              60, planned.memory->msr_bitmap, msr_bitmap_physical};
   planned.plan = vmx::plan_vmcs(in);
   return planned;
 }

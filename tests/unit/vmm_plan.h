@@ -20,11 +20,13 @@ struct VmmMemory {
   alignas(4096) uint32_t page_directory[1024];
   vmx::ChainEptTables chain_ept;
   vmx::GuestMemoryMap guest_map;
+  alignas(4096) uint8_t msr_bitmap[vmx::msr_bitmap_bytes];
 };
 inline constexpr uint64_t io_bitmap_a_physical = 0x430000;
 inline constexpr uint64_t io_bitmap_b_physical = 0x431000;
 inline constexpr uint64_t ept_physical = 0x432000;
 inline constexpr uint64_t page_directory_physical = 0x436000;
+inline constexpr uint64_t msr_bitmap_physical = 0x437000;
 inline constexpr uint64_t exit_stub = 0x402340;
 inline constexpr uint64_t exit_stack_end = 0x440000;
 // A TSC rate: 2 s of guest time at 1 GHz.

@@ -72,6 +72,8 @@ const VmcsField conditional_fields[] = {
     // The EPT pointer with "enable EPT", the timer with its pin-based bit:
     // a CPU without the feature has no such field (VMWRITE fails there).
     VmcsField::ept_pointer, VmcsField::guest_preemption_timer_value,
+    // The MSR bitmap with "use MSR bitmaps" (chain mode only).
+    VmcsField::msr_bitmap_address,
 };
 
 TEST(VmxMachine, EveryRequiredFieldExactlyOnce) {

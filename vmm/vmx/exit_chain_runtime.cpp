@@ -23,6 +23,9 @@
 //   - MOV to CR0 that changes a bit VMX operation fixes (NE): carried out
 //     with the bit kept in the guest's CR0 and the guest's value in the
 //     read shadow (vmx/chain_cr0.h); any other CR access stops the guest;
+//   - RDMSR/WRMSR of the few MSRs the VMM keeps (vmx/chain_msr.h): the VMX
+//     MSRs and feature control as a CPU without VMX has them (#GP, or the
+//     VMX bits clear), EFER writes into the VMCS, TSC writes stop the guest;
 //   - VMCALL: the loader's INT 15h stub asking for the memory map (E820,
 //     E801, AH=88h: answered from the map the VMM built before VMLAUNCH,
 //     vmx/chain_memory_map.h), or the loader's report that it found no
@@ -31,6 +34,7 @@
 // VMREAD/VMWRITEs.
 // 64-bit VMM only.
 #include "guest_header.h"
+#include "ia32/instructions.h"
 #include "ia32/io.h"
 #include "ia32/registers.h"
 #include "ia32/vmx/io_qualification.h"
@@ -38,6 +42,7 @@
 #include "ia32/vmx/cr_qualification.h"
 #include "vmx/chain_cr0.h"
 #include "vmx/chain_memory_map.h"
+#include "vmx/chain_msr.h"
 #include "vmx/exit_internal.h"
 #include "vmx/plan.h"
 
@@ -255,6 +260,52 @@ void handle_cr_access(ExitContext& exit) {
     return stop(exit, "VMWRITE of the guest's CR0 failed");
   }
   return advance_guest_rip(exit);
+}
+
+// The guest's #GP(0), delivered on the next VM entry at the faulting
+// instruction (RIP stays): with an error code only in protected mode (a
+// real-mode guest's exceptions have none, SDM 26.2.1.3).
+void raise_general_protection(ExitContext& exit) {
+  using namespace ia32::vmx::interruption;
+  const bool protected_mode = (vmread_or_zero(VmcsField::guest_cr0) & cr0::pe) != 0;
+  const uint32_t info =
+      valid | hardware_exception << 8 | 13 | (protected_mode ? deliver_error_code : 0);
+  if (!ia32::vmx::vmwrite_succeeded(ia32::vmx::encoding(VmcsField::entry_interruption_info),
+                                    info) ||
+      !ia32::vmx::vmwrite_succeeded(ia32::vmx::encoding(VmcsField::entry_exception_error_code),
+                                    0)) {
+    stop(exit, "VMWRITE of the guest's #GP failed");
+  }
+}
+
+void handle_msr(ExitContext& exit) {
+  if (!read_results_range<1, results_for_io_exit>(exit.info, vmread_ok)) {
+    return stop(exit, "VMREAD of the exit information failed");
+  }
+  GuestRegisters& r = exit.registers;
+  const bool write = ia32::vmx::basic_exit_reason(exit.info.exit_reason) ==
+                     static_cast<uint32_t>(ia32::vmx::ExitReason::wrmsr);
+  const uint32_t index = static_cast<uint32_t>(r.rcx);
+  uint64_t value = (r.rdx & 0xFFFFFFFFull) << 32 | (r.rax & 0xFFFFFFFFull);
+  if (!write && index == chain_msr_index::feature_control) value = rdmsr(index);
+  const ChainMsr m = chain_msr(index, write, value);
+  switch (m.action) {
+    case ChainMsrAction::give_value:
+      r.rax = m.value & 0xFFFFFFFF;
+      r.rdx = m.value >> 32;
+      return advance_guest_rip(exit);
+    case ChainMsrAction::set_efer:
+      if (!ia32::vmx::vmwrite_succeeded(ia32::vmx::encoding(VmcsField::guest_ia32_efer),
+                                        m.value)) {
+        return stop(exit, "VMWRITE of the guest's EFER failed");
+      }
+      return advance_guest_rip(exit);
+    case ChainMsrAction::fault:
+      return raise_general_protection(exit);
+    case ChainMsrAction::stop:
+      break;
+  }
+  return stop_with_dump(exit, m.why);
 }
 
 }  // namespace vmx::chain_exits

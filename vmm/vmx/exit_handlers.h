@@ -30,6 +30,7 @@ struct ExitHandlerSet {
   ExitHandler cpuid = nullptr;
   ExitHandler hlt = nullptr;
   ExitHandler cr_access = nullptr;
+  ExitHandler msr = nullptr;  // RDMSR and WRMSR
 };
 
 struct HandlerTable {
@@ -56,6 +57,7 @@ constexpr HandlerTable make_handler_table(const ExitHandlerSet& set) {
   if (set.cpuid != nullptr) at(ExitReason::cpuid) = set.cpuid;
   if (set.hlt != nullptr) at(ExitReason::hlt) = set.hlt;
   if (set.cr_access != nullptr) at(ExitReason::cr_access) = set.cr_access;
+  if (set.msr != nullptr) at(ExitReason::rdmsr) = at(ExitReason::wrmsr) = set.msr;
   return table;
 }
 

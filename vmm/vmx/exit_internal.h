@@ -75,4 +75,5 @@ void handle_cpuid(ExitContext& exit);
 void handle_hlt(ExitContext& exit);
 void handle_vmcall(ExitContext& exit);
 void handle_cr_access(ExitContext& exit);
+void handle_msr(ExitContext& exit);
 }

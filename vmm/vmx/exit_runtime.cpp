@@ -205,7 +205,8 @@ constexpr HandlerTable handlers = make_handler_table({
     .fallback = handle_unexpected,
 });
 
-// Chain mode's table: its own I/O, CPUID, HLT, VMCALL and CR0 writes; no external
+// Chain mode's table: its own I/O, CPUID, HLT, VMCALL, CR0 writes and the
+// MSRs it keeps; no external
 // interrupts (the guest's own), the rest as the demo's.
 constexpr HandlerTable chain_handlers = make_handler_table({
     .exception_or_nmi = handle_exception_or_nmi,
@@ -218,6 +219,7 @@ constexpr HandlerTable chain_handlers = make_handler_table({
     .cpuid = chain_exits::handle_cpuid,
     .hlt = chain_exits::handle_hlt,
     .cr_access = chain_exits::handle_cr_access,
+    .msr = chain_exits::handle_msr,
 });
 
 const HandlerTable* active_handlers = &handlers;

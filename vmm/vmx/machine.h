@@ -42,6 +42,7 @@ struct ControlState {
   uint32_t entry_instruction_length;
   uint64_t io_bitmap_a_address;
   uint64_t io_bitmap_b_address;
+  uint64_t msr_bitmap_address;  // with "use MSR bitmaps" (chain mode)
   uint64_t tsc_offset;
   uint64_t cr0_guest_host_mask;
   uint64_t cr4_guest_host_mask;
@@ -140,6 +141,8 @@ inline constexpr MachineEntry machine[] = {
     VMX_MACHINE_ENTRY(entry_instruction_length, controls.entry_instruction_length),
     VMX_MACHINE_ENTRY(io_bitmap_a_address, controls.io_bitmap_a_address),
     VMX_MACHINE_ENTRY(io_bitmap_b_address, controls.io_bitmap_b_address),
+    VMX_MACHINE_ENTRY_IF(msr_bitmap_address, controls.msr_bitmap_address, primary_processor,
+                         ia32::vmx::primary_processor::use_msr_bitmaps),
     VMX_MACHINE_ENTRY(tsc_offset, controls.tsc_offset),
     VMX_MACHINE_ENTRY(cr0_guest_host_mask, controls.cr0_guest_host_mask),
     VMX_MACHINE_ENTRY(cr4_guest_host_mask, controls.cr4_guest_host_mask),

@@ -76,10 +76,13 @@ VmcsPlan plan_chain(const PlanInputs& in, VmcsPlan& plan) {
   // exceptions too. HLT exits (the guest's end, with IF = 0).
   ControlWords wanted{};
   wanted.pin_based = pin::activate_preemption_timer | host_nmi_pin_control(pin_allowed);
-  wanted.primary_processor = primary::use_io_bitmaps | primary::hlt_exiting |
-                             primary::activate_secondary_controls;
+  wanted.primary_processor = primary::use_io_bitmaps | primary::use_msr_bitmaps |
+                             primary::hlt_exiting | primary::activate_secondary_controls;
   wanted.secondary_processor = secondary::enable_ept | secondary::unrestricted_guest;
-  wanted.exit = ia32::vmx::exit::host_address_space_size;
+  // The guest's EFER in the VMCS, the VMM's back on every exit.
+  wanted.exit = ia32::vmx::exit::host_address_space_size | ia32::vmx::exit::save_efer |
+                ia32::vmx::exit::load_efer;
+  wanted.entry = ia32::vmx::entry::load_efer;
   const ControlResult controls = compute_controls(msrs, wanted);
   if (!controls.ok) {
     plan.error = PlanError::controls;
@@ -114,6 +117,9 @@ VmcsPlan plan_chain(const PlanInputs& in, VmcsPlan& plan) {
   build_control_state(controls.controls, memory.io_bitmap_a_physical,
                       memory.io_bitmap_b_physical, image.guest, image.controls);
   image.controls.exception_bitmap = 0;
+  fill_chain_msr_bitmap(in.chain.msr_bitmap);
+  image.controls.msr_bitmap_address = in.chain.msr_bitmap_physical;
+  image.guest.ia32_efer = 0;  // real mode
   image.controls.cr0_guest_host_mask = cr0_host;
   image.controls.cr0_read_shadow = chain_cr0_shadow;
   image.controls.cr4_guest_host_mask = msrs.cr4_fixed0;

@@ -18,6 +18,7 @@
 #include "guest_header.h"
 #include "vmx/chain_ept.h"
 #include "vmx/chain_memory_map.h"
+#include "vmx/chain_msr.h"
 #include "vmx/controls.h"
 #include "vmx/ept.h"
 #include "vmx/guest_state.h"
@@ -58,6 +59,8 @@ struct ChainInputs {
   bool emulator_panic_ports;
   // The guest's bound in seconds, 0 = none (guest_timer::chain_limit_seconds).
   uint32_t limit_seconds;
+  uint8_t* msr_bitmap;          // msr_bitmap_bytes, 4 KiB aligned (vmx/chain_msr.h)
+  uint64_t msr_bitmap_physical;
 };
 inline constexpr uint16_t emulator_bios_panic_port = 0x400;  // and 0x401
 

@@ -31,6 +31,7 @@ using ia32::vmx::VmxResult;
 // nothing of the VMM lies in the guest's 4 MiB (checked below).
 alignas(4096) uint8_t io_bitmap_a[4096];
 alignas(4096) uint8_t io_bitmap_b[4096];
+alignas(4096) uint8_t msr_bitmap[msr_bitmap_bytes];  // chain mode's
 // Host RSP after every VM exit: the exit handlers run here.
 alignas(16) uint8_t exit_stack[16384];
 // Guest-physical memory where the CPU has EPT (vmx/ept.h).
@@ -265,7 +266,9 @@ const VmcsPlan& build_vmcs(const CapabilityMsrs& msrs, const layout::GuestHeader
              guest_base_memory_kib,
              &guest_memory_map,
              emulator,
-             seconds};
+             seconds,
+             msr_bitmap,
+             physical_address(msr_bitmap)};
   }
   const PlanInputs inputs{
       msrs,
