@@ -53,7 +53,7 @@ def run_with_commands(image, cpu, bios, commands):
         serial = os.path.join(work, "serial.txt")
         rc = os.path.join(work, "bochsrc")
         bochs_boot.write_bochsrc(rc, disk, cpu, bios, False, 64, 1, serial,
-                                 os.path.join(work, "bochs.log"))
+                                 os.path.join(work, "bochs.log"), ips=bochs_boot.BOCHS_IPS)
         cmds = os.path.join(work, "cmds")
         with open(cmds, "w") as f:
             f.write(commands)
@@ -172,7 +172,8 @@ def grub_native(cpu, bios):
             mkdisk2.build("grub", disk)
         except mkdisk2.Disk2Error as e:
             sys.exit(f"bench: grub disk: {e}")
-        run = disk_boot.boot_disk(disk, cpu, bios, stops=[0x7C00], com1_ticks=True, timeout=300)
+        run = disk_boot.boot_disk(disk, cpu, bios, stops=[0x7C00], com1_ticks=True, timeout=300,
+                                  ips=bochs_boot.BOCHS_IPS)
     line_tick = run.com1_line_tick(mkdisk2.GRUB_LINE)
     if len(run.stop_ticks) != 1 or line_tick is None or not run.powered_off:
         sys.exit(f"bench: the grub disk did not run as expected (stops {run.stop_ticks}, "
@@ -212,6 +213,7 @@ def grub_chain(build, cpu, bios):
         names = exit_reason_names()
         counts_at = (vmm_symbol(build, "vmx::exit_path::history"), len(names) + 1)
         run = disk_boot.boot_disk(image, cpu, bios, stops=[0x7C00, 0x7C00], com1_ticks=True,
+                                  ips=bochs_boot.BOCHS_IPS,
                                   timeout=300, disk2=disk, dump=counts_at)
     line_tick = run.com1_line_tick(mkdisk2.GRUB_LINE)
     exits = re.search(r"vmx: chain guest: (\d+) VM exits:(.*)", run.serial)

@@ -83,7 +83,8 @@ class DiskRun:
 
 
 def boot_disk(image, cpu="corei7_skylake_x", bios="bochs", stops=(), end_at_last_stop=False,
-              timeout=60, com1_ticks=False, disk2=None, keep_dir=None, ips=None, dump=None):
+              timeout=60, com1_ticks=False, disk2=None, keep_dir=None,
+              ips=bochs_boot.DEFAULT_IPS, dump=None):
     """Boots IMAGE natively once; returns a DiskRun. `dump`: (address, dwords)
     of physical memory to read at each stop (DiskRun.stop_dumps). A Bochs
     that dies while starting up (two of them racing for the same VNC port)

@@ -291,8 +291,7 @@ def run_of(key):
                 native = pool.submit(test_guest_disks.boot_natively,
                                      [(k, b) for k in DISKS for b in BIOSES])
                 futures = {pool.submit(bochs_boot.boot, paths[img], cpu=m, bios=b,
-                                       timeout=BOOT_TIMEOUT, disk2=paths[k],
-                                       ips=test_guest_disks.IPS): (img, k, m, b)
+                                       timeout=BOOT_TIMEOUT, disk2=paths[k]): (img, k, m, b)
                            for img, k, m, b in RUNS}
                 for fut in concurrent.futures.as_completed(futures):
                     _runs[futures[fut]] = fut.result()

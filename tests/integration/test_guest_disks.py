@@ -43,13 +43,6 @@ import mkdisk2  # noqa: E402
 
 BUILD = "build"
 CPU = "corei7_skylake_x"
-# The guest disks wait by the clock a lot (SeaBIOS's boot-menu wait, its 60 s
-# retry after INT 18h, GRUB's and the BIOSes' disk and UART timing): booted
-# at a million instructions per emulated second, a quarter of Bochs' default,
-# those waits cost a quarter of the instructions. Here and in
-# test_chain.py, so that the native boots and the boots under the VMM are
-# the same machine.
-IPS = 1_000_000
 BIOSES = ["bochs", "seabios"]
 KINDS = ["mbr-empty", "mbr-vbr", "grub"]
 # Every disk under each BIOS, and the VBR on the legacy Bochs BIOS, which has
@@ -274,7 +267,7 @@ def boot_all(keys):
             "grub": lambda: dict(),
         }
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(keys)) as pool:
-            futures = {pool.submit(disk_boot.boot_disk, disks[k], CPU, b, timeout=BOOT_TIMEOUT, ips=IPS,
+            futures = {pool.submit(disk_boot.boot_disk, disks[k], CPU, b, timeout=BOOT_TIMEOUT,
                                    **plans[k]()): (k, b) for k, b in keys}
             for fut in concurrent.futures.as_completed(futures):
                 _runs[futures[fut]] = fut.result()
