@@ -163,14 +163,15 @@ TEST(ChainInt15, Size88ClampsAndKeepsTheUpperHalfOfEax) {
 
 TEST(ChainInt15, TheBufferMustLieWhereRealModeReachesWithPagingOff) {
   uint64_t at = 0;
-  EXPECT_TRUE(vmx::int15_buffer(0x7000, 0xFFFF0000 | 0x10, false, at));
+  EXPECT_TRUE(vmx::int15_buffer(0x7000, 0xFFFF0000 | 0x10, false, 0, at));
   EXPECT_EQ(at, 0x7010u) << "DI only, as real mode addresses it";
-  EXPECT_TRUE(vmx::int15_buffer(0xFFFF0, 0xFFEC, false, at));
+  EXPECT_TRUE(vmx::int15_buffer(0xFFFF0, 0xFFEC, false, 0, at));
   EXPECT_EQ(at, 0x10FFDCu) << "the last 20 bytes real mode reaches";
-  EXPECT_FALSE(vmx::int15_buffer(0xFFFF0, 0xFFED, false, at)) << "one byte past FFFF:FFFF";
-  EXPECT_FALSE(vmx::int15_buffer(layout::VMM_ADDR, 0, false, at)) << "ES from unreal mode";
-  EXPECT_FALSE(vmx::int15_buffer(~0ull, 0xFFFF, false, at)) << "no wrap";
-  EXPECT_FALSE(vmx::int15_buffer(0x7000, 0, true, at)) << "paging on";
+  EXPECT_FALSE(vmx::int15_buffer(0xFFFF0, 0xFFED, false, 0, at)) << "one byte past FFFF:FFFF";
+  EXPECT_FALSE(vmx::int15_buffer(layout::VMM_ADDR, 0, false, 0, at)) << "ES from unreal mode";
+  EXPECT_FALSE(vmx::int15_buffer(~0ull, 0xFFFF, false, 0, at)) << "no wrap";
+  EXPECT_FALSE(vmx::int15_buffer(0x7000, 0, true, 0, at)) << "paging on";
+  EXPECT_FALSE(vmx::int15_buffer(0x7000, 0, false, 3, at)) << "CPL 3 (V86 mode, or ring 3)";
 }
 
 }  // namespace

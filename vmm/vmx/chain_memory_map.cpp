@@ -131,8 +131,9 @@ Int15Answer refuse_int15(const Int15Call& call) {
   return a;
 }
 
-bool int15_buffer(uint64_t es_base, uint64_t rdi, bool paging, uint64_t& physical) {
-  if (paging || es_base > real_mode_end) return false;
+bool int15_buffer(uint64_t es_base, uint64_t rdi, bool paging, unsigned cpl,
+                  uint64_t& physical) {
+  if (paging || cpl != 0 || es_base > real_mode_end) return false;
   const uint64_t address = es_base + (rdi & 0xFFFF);  // no wrap: both are small
   if (address > real_mode_end - entry_bytes) return false;
   physical = address;

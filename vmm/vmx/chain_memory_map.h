@@ -57,7 +57,10 @@ Int15Answer refuse_int15(const Int15Call& call);
 // real mode with paging off (es_base from the VMCS, DI the low 16 bits of
 // RDI): true, with the physical address, only when all 20 bytes lie below
 // the highest address real mode reaches (0x10FFEF), which is below the
-// VMM's memory. With paging on, ES:DI is not a physical address: false.
-bool int15_buffer(uint64_t es_base, uint64_t rdi, bool paging, uint64_t& physical);
+// VMM's memory. With paging on, ES:DI is not a physical address, and code
+// at CPL > 0 (the VMCALL exits at any CPL) does not get the VMM to store
+// for it: false.
+bool int15_buffer(uint64_t es_base, uint64_t rdi, bool paging, unsigned cpl,
+                  uint64_t& physical);
 
 }  // namespace vmx

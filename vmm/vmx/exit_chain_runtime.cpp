@@ -204,8 +204,10 @@ void answer_int15_call(ExitContext& exit) {
   Int15Answer a = answer_int15(*memory_map, call);
   if (a.store_entry) {
     const bool paging = (vmread_or_zero(VmcsField::guest_cr0) & cr0::pg) != 0;
+    // CPL: SS's DPL (SDM 26.3.1.2), bits 6:5 of its access rights.
+    const unsigned cpl = (vmread_or_zero(VmcsField::guest_ss_access_rights) >> 5) & 3;
     uint64_t buffer = 0;
-    if (int15_buffer(vmread_or_zero(VmcsField::guest_es_base), r.rdi, paging, buffer)) {
+    if (int15_buffer(vmread_or_zero(VmcsField::guest_es_base), r.rdi, paging, cpl, buffer)) {
       auto* to = reinterpret_cast<volatile uint8_t*>(buffer);
       for (unsigned i = 0; i < sizeof(a.entry); ++i) to[i] = a.entry[i];
     } else {
