@@ -68,7 +68,10 @@ VBR_OK = "guest| vmxboot-chain: vbr: hand-over ok, drive=0x81"
 # reads it back, reads IA32_FEATURE_CONTROL (VMX bits clear) and
 # IA32_VMX_BASIC (a #GP, as on a CPU without VMX, caught by its own
 # handler): all as expected, it halts; else it triple-faults. "wrmsr-tsc"
-# writes the TSC, the VMM's clock: stopped.
+# writes the TSC, the VMM's clock: stopped. "self-nmi" sends its own CPU an
+# NMI through its local APIC's ICR (reached from unreal mode): under NMI
+# exiting that is an NMI exit, which ends the run host-nmi (the VMM cannot
+# tell it from the hardware's alarm).
 HOSTILE = {
     "triple-fault": """
         bits 16
@@ -189,6 +192,35 @@ HOSTILE = {
         xor edx, edx
         wrmsr
         hlt
+    """,
+    "self-nmi": """
+        bits 16
+        org 0x7C00
+        cli
+        xor ax, ax
+        mov ds, ax
+        lgdt [gdtr]
+        mov eax, cr0
+        or al, 1
+        mov cr0, eax
+        mov bx, 8
+        mov fs, bx
+        and al, 0xFE
+        mov cr0, eax
+        mov eax, [fs:0x20]
+        and eax, 0xFF000000
+        mov [fs:0x310], eax
+        mov dword [fs:0x300], 0x4400
+        mov ecx, 0x100000
+        spin:
+        dec ecx
+        jnz spin
+        hlt
+        gdtr: dw 15
+        dd gdt
+        gdt: times 8 db 0
+        dw 0xFFFF, 0x0000
+        db 0xE0, 0x93, 0x00, 0xFE
     """,
     "cr0-ne": """
         bits 16
@@ -513,6 +545,18 @@ class ChainMode(unittest.TestCase):
         for bios in BIOSES:
             r, what, pairs = self.check_hostile("wrmsr-tsc", bios, "wrmsr")
             self.assertIn("a write to the TSC, the VMM's clock for the time bound", r.serial, what)
+
+    def test_an_nmi_while_the_guest_runs_ends_the_run(self):
+        # The NMI-exit path with a real NMI (the guest's own, sent through its
+        # APIC): NMI exiting is on, the exit is decoded, the run ends host-nmi.
+        for bios in BIOSES:
+            r, what = self.booted(("chain", "self-nmi", SKYLAKE, bios))
+            code, pairs = r.result
+            self.assertEqual((code, pairs.get("during")), ("host-nmi", "guest"),
+                             f"{what}\n{r.serial}")
+            self.assertIn("vmx: a host NMI exited the guest, which never saw it", r.serial, what)
+            self.assertRegex(r.serial, r"vmx: exit \d+: reason 0 exception-or-nmi", what)
+            self.assertIn(LOADER_LINES[1], r.serial.splitlines(), what)
 
     def test_cr0_ne_set_and_cleared_by_the_guest(self):
         for bios in BIOSES:
