@@ -227,7 +227,7 @@ inject-build: $(INJ)/vmm.bin $(GUEST_CASE_BINS)
 # The host tools link the objects the unit tests are built from (one per
 # source, unoptimised: the tools handle a few hundred KiB).
 host_objs = $(patsubst %.cpp,$(HOSTB)/unit/%.o,$(1))
-IMAGE_TOOL_OBJS := $(call host_objs,$(IMAGE_LIB) common/crc32c.cpp)
+IMAGE_TOOL_OBJS := $(call host_objs,$(IMAGE_LIB) common/crc32c.cpp vmm/vmx/guest_header_check.cpp)
 
 $(HOSTB)/mkimage: $(call host_objs,image/mkimage.cpp) $(IMAGE_TOOL_OBJS)
 	$(CXX) $^ -o $@

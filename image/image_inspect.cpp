@@ -14,6 +14,7 @@
 
 #include "image_check.h"
 #include "common/crc32c.h"
+#include "vmx/guest_header_check.h"
 
 namespace image {
 namespace {
@@ -268,8 +269,26 @@ class Inspector {
     if (crc != entry.crc32) {
       fail(std::string(name) + ": CRC-32C " + hex32(crc) + " expected " + hex32(entry.crc32));
     }
+    const bool guest_ok = index != layout::PAYLOAD_GUEST || judge_guest_header(bytes.data(), entry.size);
     add_region(name, entry.first_lba, entry.sectors, entry.size, entry.load_addr, crc,
-               crc == entry.crc32);
+               crc == entry.crc32 && guest_ok);
+  }
+
+  // What the VMM's phase "load the guest" will say of this guest's header.
+  bool judge_guest_header(const uint8_t* guest, uint32_t size) {
+    layout::GuestHeader h{};
+    const vmx::GuestHeaderProblem problem = vmx::copy_guest_header(guest, size, h);
+    if (!problem.ok()) {
+      fail(std::string("guest: header field ") + problem.field + ": " + problem.problem +
+           " (the VMM would end the run guest-invalid)");
+      return false;
+    }
+    char text[120];
+    std::snprintf(text, sizeof text, "%s, entry %04X:%04X, %u bytes loaded, %u in memory",
+                  h.kind == layout::GUEST_KIND_CHAIN ? "chain loader" : "V86 demo", h.entry_cs,
+                  h.entry_ip, h.image_bytes, h.memory_bytes);
+    r_.guest_header = text;
+    return true;
   }
 
   const DiskSource& disk_;
@@ -410,6 +429,7 @@ std::string format_report(const DiskReport& r) {
     std::snprintf(line, sizeof line, "\nheader: version %u, end wait %u s, inject %s%s\n",
                   h.version, h.end_wait_seconds, inject ? inject : "?", outcome.c_str());
     text += line;
+    if (!r.guest_header.empty()) text += "guest header: " + r.guest_header + "\n";
     std::snprintf(line, sizeof line,
                   "image: %u sectors, %llu bytes (%u cylinders of %u heads x %u sectors)\n",
                   h.disk_sectors, (unsigned long long)h.disk_sectors * SECTOR_SIZE,

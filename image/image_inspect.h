@@ -2,8 +2,10 @@
 // memory — and runs on it every check the boot chain runs (and the few only
 // mkimage's output passes: the MBR's disk signature and partition table):
 // the MBR, the header (image_check.h, the code stage2 runs), stage2's dword
-// sums and its spare copy, each payload's CRC-32C, the disk's size. The one
-// way mkimage, `make image`, `make inspect` and `make usb` show a layout.
+// sums and its spare copy, each payload's CRC-32C, the disk's size, and the
+// VMM's check of the guest's header (vmm/vmx/guest_header_check.h): mkimage
+// refuses a guest the VMM would refuse. The one way mkimage, `make image`,
+// `make inspect` and `make usb` show a layout.
 #pragma once
 
 #include <stdint.h>
@@ -67,6 +69,10 @@ struct DiskReport {
   uint32_t stage2_stored_rest_sum = 0;  // what stage2's first sector says the rest sums to
   uint32_t spare_first_sum = 0, spare_rest_sum = 0;
   std::vector<Region> regions;
+  // The guest payload's header as the VMM will judge it ("" until read):
+  // "chain loader, entry ..." or "V86 demo, entry ..." (a refused one is
+  // an error: "guest: header field ...").
+  std::string guest_header;
   // Each names its region first: "vmm: CRC-32C 0x... expected 0x...".
   std::vector<std::string> errors;
   bool ok() const { return errors.empty(); }

@@ -15,6 +15,7 @@
 #include "image_file.h"
 #include "layout.h"
 #include "common/crc32c.h"
+#include "sample_guest_header.h"
 
 namespace {
 
@@ -58,6 +59,15 @@ std::vector<uint8_t> valid_stage2(size_t size) {
   return bytes;
 }
 
+// A guest whose header the VMM accepts (mkimage checks it: image_inspect),
+// the rest filler: 0x1004 bytes, as its header says.
+std::vector<uint8_t> valid_guest() {
+  std::vector<uint8_t> bytes = filler(0x1004, 9);
+  const layout::GuestHeader h = sample_guest_header();
+  std::memcpy(bytes.data(), &h, sizeof h);
+  return bytes;
+}
+
 // Sizes chosen so that no payload fills its last sector (stage2 not even its
 // last dword, so the sum must include padding zeros).
 ImageInputs valid_inputs() {
@@ -65,7 +75,7 @@ ImageInputs valid_inputs() {
   inputs.stage1 = {"in/stage1.bin", valid_stage1()};
   inputs.payloads[PAYLOAD_STAGE2] = {"in/stage2.bin", valid_stage2(3 * kSector + 101)};
   inputs.payloads[PAYLOAD_VMM] = {"in/vmm.bin", filler(20 * kSector + 1, 5)};
-  inputs.payloads[PAYLOAD_GUEST] = {"in/guest.bin", filler(kSector - 1, 9)};
+  inputs.payloads[PAYLOAD_GUEST] = {"in/guest.bin", valid_guest()};
   return inputs;
 }
 

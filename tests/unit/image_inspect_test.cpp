@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "guest_header.h"
 #include "image_check.h"
 #include "image_file.h"
 #include "layout.h"
@@ -137,6 +138,22 @@ TEST_F(ImageInspect, TheBuiltImagePassesEveryCheck) {
   EXPECT_EQ(report.stage2_stored_rest_sum, stored_rest_sum);
   EXPECT_EQ(report.stage2_rest_sum, stored_rest_sum);
   EXPECT_EQ(report.spare_rest_sum, stored_rest_sum);
+  EXPECT_EQ(report.guest_header.rfind("V86 demo, entry 1000:", 0), 0u) << report.guest_header;
+}
+
+// A guest the VMM would refuse (its header's memory_bytes below its
+// image_bytes), its CRC in the header right: named, as the VMM would.
+TEST_F(ImageInspect, AGuestHeaderTheVmmWouldRefuseIsNamed) {
+  const size_t guest = at(lba(PAYLOAD_GUEST));
+  const uint32_t bad = 16;
+  std::memcpy(disk_.data() + guest + offsetof(layout::GuestHeader, memory_bytes), &bad, 4);
+  ImageHeader h = header_;
+  h.payloads[PAYLOAD_GUEST].crc32 = crc32c(disk_.data() + guest, h.payloads[PAYLOAD_GUEST].size);
+  put_header(disk_, h);
+  const DiskReport report = inspect(disk_);
+  EXPECT_TRUE(has_error_starting(report, "guest: header field memory_bytes: ")) << all_errors(report);
+  EXPECT_FALSE(region(report, "guest")->ok);
+  EXPECT_TRUE(report.guest_header.empty());
 }
 
 TEST_F(ImageInspect, TheLayoutNamesEveryRegionAndColumn) {
