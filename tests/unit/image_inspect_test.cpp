@@ -154,6 +154,14 @@ TEST_F(ImageInspect, AGuestHeaderTheVmmWouldRefuseIsNamed) {
   EXPECT_TRUE(has_error_starting(report, "guest: header field memory_bytes: ")) << all_errors(report);
   EXPECT_FALSE(region(report, "guest")->ok);
   EXPECT_TRUE(report.guest_header.empty());
+  // Built for a fault-injection case that wants the VMM to refuse it
+  // (mkimage --inject header-*): said, and no error.
+  h.inject = layout::INJECT_HEADER_PD_WRAP;
+  put_header(disk_, h);
+  const DiskReport injected = inspect(disk_);
+  EXPECT_TRUE(injected.ok()) << all_errors(injected);
+  EXPECT_NE(injected.guest_header.find("memory_bytes"), std::string::npos);
+  EXPECT_NE(injected.guest_header.find("as its fault-injection case wants"), std::string::npos);
 }
 
 TEST_F(ImageInspect, TheLayoutNamesEveryRegionAndColumn) {
