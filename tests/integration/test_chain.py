@@ -71,7 +71,9 @@ VBR_OK = "guest| vmxboot-chain: vbr: hand-over ok, drive=0x81"
 # writes the TSC, the VMM's clock: stopped. "self-nmi" sends its own CPU an
 # NMI through its local APIC's ICR (reached from unreal mode): under NMI
 # exiting that is an NMI exit, which ends the run host-nmi (the VMM cannot
-# tell it from the hardware's alarm).
+# tell it from the hardware's alarm). "xsetbv" turns CR4.OSXSAVE on, sets
+# XCR0 to x87+SSE and reads it back (XGETBV), then asks for x87 off (a #GP,
+# caught by its own handler) and runs INVD: right, it halts.
 HOSTILE = {
     "triple-fault": """
         bits 16
@@ -221,6 +223,45 @@ HOSTILE = {
         gdt: times 8 db 0
         dw 0xFFFF, 0x0000
         db 0xE0, 0x93, 0x00, 0xFE
+    """,
+    "xsetbv": """
+        bits 16
+        org 0x7C00
+        cli
+        xor ax, ax
+        mov ds, ax
+        mov word [13 * 4], on_gp
+        mov word [13 * 4 + 2], 0
+        mov eax, cr4
+        or eax, 1 << 18
+        mov cr4, eax
+        xor ecx, ecx
+        xor edx, edx
+        mov eax, 3
+        xsetbv
+        xor eax, eax
+        xgetbv
+        cmp eax, 3
+        jne wrong
+        mov byte [faulted], 0
+        mov eax, 2
+        xsetbv
+        cmp byte [faulted], 1
+        jne wrong
+        invd
+        hlt
+        wrong:
+        lidt [cs:empty]
+        int 3
+        on_gp:
+        push bp
+        mov bp, sp
+        add word [bp + 2], 3
+        mov byte [faulted], 1
+        pop bp
+        iret
+        faulted: db 0
+        empty: dw 0, 0, 0
     """,
     "cr0-ne": """
         bits 16
@@ -557,6 +598,12 @@ class ChainMode(unittest.TestCase):
             self.assertIn("vmx: a host NMI exited the guest, which never saw it", r.serial, what)
             self.assertRegex(r.serial, r"vmx: exit \d+: reason 0 exception-or-nmi", what)
             self.assertIn(LOADER_LINES[1], r.serial.splitlines(), what)
+
+    def test_xsetbv_and_invd_are_carried_out(self):
+        for bios in BIOSES:
+            r, what, _ = self.check_ok(("chain", "xsetbv", SKYLAKE, bios), "halt")
+            self.assertRegex(r.serial, r"vmx: chain guest: \d+ VM exits: .*invd 1\b", what)
+            self.assertRegex(r.serial, r"vmx: chain guest: \d+ VM exits: .*xsetbv 2\b", what)
 
     def test_cr0_ne_set_and_cleared_by_the_guest(self):
         for bios in BIOSES:

@@ -18,6 +18,7 @@ inline constexpr uint64_t pse = 1u << 4;     // 4 MiB pages
 inline constexpr uint64_t pae = 1u << 5;
 inline constexpr uint64_t vmxe = 1u << 13;
 inline constexpr uint64_t pcide = 1u << 17;
+inline constexpr uint64_t osxsave = 1u << 18;
 }  // namespace cr4
 
 namespace rflags {

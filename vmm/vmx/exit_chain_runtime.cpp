@@ -26,6 +26,10 @@
 //   - RDMSR/WRMSR of the few MSRs the VMM keeps (vmx/chain_msr.h): the VMX
 //     MSRs and feature control as a CPU without VMX has them (#GP, or the
 //     VMX bits clear), EFER writes into the VMCS, TSC writes stop the guest;
+//   - INVD (which always exits): carried out as WBINVD, which keeps what the
+//     caches hold for memory (the VMM's too), as hypervisors do;
+//   - XSETBV (which always exits): checked as the CPU checks it and carried
+//     out, else the guest's #GP (vmx/chain_xcr0.h);
 //   - VMCALL: the loader's INT 15h stub asking for the memory map (E820,
 //     E801, AH=88h: answered from the map the VMM built before VMLAUNCH,
 //     vmx/chain_memory_map.h), or the loader's report that it found no
@@ -43,6 +47,7 @@
 #include "vmx/chain_cr0.h"
 #include "vmx/chain_memory_map.h"
 #include "vmx/chain_msr.h"
+#include "vmx/chain_xcr0.h"
 #include "vmx/exit_internal.h"
 #include "vmx/plan.h"
 
@@ -308,6 +313,33 @@ void handle_msr(ExitContext& exit) {
       break;
   }
   return stop_with_dump(exit, m.why);
+}
+
+void handle_invd(ExitContext& exit) {
+  if (!read_results_range<1, results_for_io_exit>(exit.info, vmread_ok)) {
+    return stop(exit, "VMREAD of the exit information failed");
+  }
+  asm volatile("wbinvd" : : : "memory");
+  return advance_guest_rip(exit);
+}
+
+void handle_xsetbv(ExitContext& exit) {
+  if (!read_results_range<1, results_for_io_exit>(exit.info, vmread_ok)) {
+    return stop(exit, "VMREAD of the exit information failed");
+  }
+  const GuestRegisters& r = exit.registers;
+  const uint32_t index = static_cast<uint32_t>(r.rcx);
+  const uint64_t value = (r.rdx & 0xFFFFFFFFull) << 32 | (r.rax & 0xFFFFFFFFull);
+  uint32_t a = 0, b = 0, c = 0, d = 0;
+  asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xD), "c"(0));
+  if (!xsetbv_allowed(index, value, uint64_t{d} << 32 | a)) return raise_general_protection(exit);
+  // XSETBV needs CR4.OSXSAVE; the VMM's CR4 has it only for this.
+  const uintptr_t cr4 = read_cr4();
+  write_cr4(cr4 | cr4::osxsave);
+  asm volatile("xsetbv" : : "c"(index), "a"(static_cast<uint32_t>(value)),
+               "d"(static_cast<uint32_t>(value >> 32)));
+  write_cr4(cr4);
+  return advance_guest_rip(exit);
 }
 
 }  // namespace vmx::chain_exits

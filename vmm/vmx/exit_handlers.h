@@ -31,6 +31,8 @@ struct ExitHandlerSet {
   ExitHandler hlt = nullptr;
   ExitHandler cr_access = nullptr;
   ExitHandler msr = nullptr;  // RDMSR and WRMSR
+  ExitHandler invd = nullptr;
+  ExitHandler xsetbv = nullptr;
 };
 
 struct HandlerTable {
@@ -58,6 +60,8 @@ constexpr HandlerTable make_handler_table(const ExitHandlerSet& set) {
   if (set.hlt != nullptr) at(ExitReason::hlt) = set.hlt;
   if (set.cr_access != nullptr) at(ExitReason::cr_access) = set.cr_access;
   if (set.msr != nullptr) at(ExitReason::rdmsr) = at(ExitReason::wrmsr) = set.msr;
+  if (set.invd != nullptr) at(ExitReason::invd) = set.invd;
+  if (set.xsetbv != nullptr) at(ExitReason::xsetbv) = set.xsetbv;
   return table;
 }
 

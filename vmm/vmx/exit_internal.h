@@ -76,4 +76,6 @@ void handle_hlt(ExitContext& exit);
 void handle_vmcall(ExitContext& exit);
 void handle_cr_access(ExitContext& exit);
 void handle_msr(ExitContext& exit);
+void handle_invd(ExitContext& exit);
+void handle_xsetbv(ExitContext& exit);
 }

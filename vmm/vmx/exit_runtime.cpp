@@ -205,8 +205,8 @@ constexpr HandlerTable handlers = make_handler_table({
     .fallback = handle_unexpected,
 });
 
-// Chain mode's table: its own I/O, CPUID, HLT, VMCALL, CR0 writes and the
-// MSRs it keeps; no external
+// Chain mode's table: its own I/O, CPUID, HLT, VMCALL, CR0 writes, the
+// MSRs it keeps, INVD and XSETBV; no external
 // interrupts (the guest's own), the rest as the demo's.
 constexpr HandlerTable chain_handlers = make_handler_table({
     .exception_or_nmi = handle_exception_or_nmi,
@@ -220,6 +220,8 @@ constexpr HandlerTable chain_handlers = make_handler_table({
     .hlt = chain_exits::handle_hlt,
     .cr_access = chain_exits::handle_cr_access,
     .msr = chain_exits::handle_msr,
+    .invd = chain_exits::handle_invd,
+    .xsetbv = chain_exits::handle_xsetbv,
 });
 
 const HandlerTable* active_handlers = &handlers;
