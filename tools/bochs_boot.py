@@ -269,7 +269,7 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
         streamed[0] = _stream_new(serial, streamed[0], stream)
 
     ran = run_bochs(work, rc, cmds, log, timeout, env=env,
-                    on_poll=copy_serial if stream is not None else None)
+                    on_poll=copy_serial if stream is not None else None, screen_dump=vga)
     if stream is not None:
         copy_serial()
     result.wall_seconds, result.exit_code = ran.wall_seconds, ran.exit_code
@@ -286,7 +286,7 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
     return result
 
 
-HALT_GRACE_SECONDS = 1.0
+HALT_GRACE_SECONDS = 0.5
 
 
 class Ran:
@@ -299,11 +299,13 @@ class Ran:
         self.wall_seconds = 0.0
 
 
-def run_bochs(work, rc, cmds, log, timeout, env=None, on_poll=None):
+def run_bochs(work, rc, cmds, log, timeout, env=None, on_poll=None, screen_dump=None):
     """Runs Bochs on bochsrc RC with the debugger commands CMDS in WORK (its
     stdout to WORK/stdout.txt) until it exits, halts for good, or TIMEOUT
     wall seconds pass; then the debugger is stopped and runs what is left of
-    CMDS (the screen dump) before it quits. ON_POLL runs every 0.2 s. The
+    CMDS (the screen dump) before it quits. ON_POLL runs every 0.2 s.
+    SCREEN_DUMP: the file that dump writes, whose appearance ends a stopped
+    run at once (the commands after it would continue a halted CPU). The
     one loop both harnesses (this one and disk_boot.py) run Bochs in."""
     ran = Ran()
     start = time.monotonic()
@@ -330,11 +332,11 @@ def run_bochs(work, rc, cmds, log, timeout, env=None, on_poll=None):
                     halt_seen = time.monotonic()
                 elif time.monotonic() - halt_seen > HALT_GRACE_SECONDS:
                     ran.halted = True
-                    _stop_with_screen(proc)
+                    _stop_with_screen(proc, screen_dump)
                     break
             if time.monotonic() - start > timeout:
                 ran.timed_out = True
-                _stop_with_screen(proc)
+                _stop_with_screen(proc, screen_dump)
                 break
     ran.wall_seconds = time.monotonic() - start
     ran.exit_code = proc.returncode
@@ -349,16 +351,24 @@ def read_text(path):
         return f.read().decode("latin-1")
 
 
-def _stop_with_screen(proc):
+def _stop_with_screen(proc, screen_dump=None):
     """Stops a run that will not end by itself: the emulator's debugger
     first, which then runs the next line of the command file, the VGA dump,
-    so that even a run that hangs or halts shows what was on its screen."""
+    so that even a run that hangs or halts shows what was on its screen;
+    then, once SCREEN_DUMP is written (or 2 s have passed), the emulator."""
     proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=2)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        try:
+            proc.wait(timeout=0.05)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+        if screen_dump is not None and os.path.exists(screen_dump):
+            time.sleep(0.05)  # the dump's 4000 bytes written
+            break
+    proc.kill()
+    proc.wait()
 
 
 def halted_for_good(log):
