@@ -346,7 +346,6 @@ unit: $(HOSTB)/unit_tests $(HOSTB)/inspect $(B)/guest.bin $(B)/chain-loader.bin 
 integration: $(IMG) $(HOSTB)/mkimage $(DISK2_VBR) inject-build | deps-test
 	@status=0; \
 	$(PYTHON) tests/integration/test_boot.py --build $(B) || status=1; \
-	$(PYTHON) tests/integration/test_guest_disks.py --build $(B) || status=1; \
 	$(PYTHON) tests/integration/test_chain.py --build $(B) || status=1; \
 	exit $$status
 

@@ -31,10 +31,18 @@ def _say(line):
         print(line, flush=True)
 
 
-def _selected(module, names):
+def _selected(modules, names):
+    """The tests of MODULES (a module or a list), or those NAMES name (each
+    looked up in the module that has its first part)."""
+    modules = modules if isinstance(modules, (list, tuple)) else [modules]
     loader = unittest.TestLoader()
-    suite = (loader.loadTestsFromNames(names, module) if names
-             else loader.loadTestsFromModule(module))
+    if names:
+        suite = unittest.TestSuite()
+        for name in names:
+            home = next((m for m in modules if hasattr(m, name.split(".")[0])), modules[0])
+            suite.addTests(loader.loadTestsFromName(name, home))
+    else:
+        suite = unittest.TestSuite(loader.loadTestsFromModule(m) for m in modules)
     tests = []
 
     def flatten(s):
@@ -89,6 +97,8 @@ def _run_class(cls, tests, total, jobs):
 
 
 def main(module, argv, jobs=None):
+    """Runs the tests of MODULE (or of each module in a list) as selected
+    by ARGV; returns the exit status."""
     jobs = jobs or os.cpu_count() or 1
     global SELECTED
     by_class = _selected(module, argv)

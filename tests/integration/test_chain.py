@@ -672,7 +672,13 @@ def main():
     if missing:
         sys.exit(f"test_chain: no {', '.join(missing)} in {BUILD}: run `make image` and "
                  "`make disk2 KIND=mbr-vbr` first")
-    sys.exit(parallel_unittest.main(sys.modules[__name__], rest))
+    # The guest-disk tests (the same disks booted natively) run here too:
+    # their boots are the ones this file compares against, booted once.
+    test_guest_disks._wanted[:] = test_guest_disks.wanted_runs(
+        [n for n in rest if n.startswith("NativeBoots")] if rest else [])
+    modules = [sys.modules[__name__]] + ([] if rest and not any(
+        n.split(".")[0] in ("Builder", "NativeBoots") for n in rest) else [test_guest_disks])
+    sys.exit(parallel_unittest.main(modules, rest))
 
 
 if __name__ == "__main__":
