@@ -51,6 +51,27 @@ LOADER_LINES = ["guest| vmxboot-chain: loader: reading LBA 0 of drive 0x81",
                 "guest| vmxboot-chain: loader: 0x55AA found, jumping to 0:7C00"]
 VBR_OK = "guest| vmxboot-chain: vbr: hand-over ok, drive=0x81"
 
+def checked_tail(skip):
+    """The end of a boot sector of ours that checks what it finds (NASM):
+    `wrong` triple-faults (an empty IVT, then INT 3); `on_gp`, a #GP handler
+    for the IVT, notes the fault in `faulted` and goes on past the `skip`
+    bytes of the instruction that raised it."""
+    return f"""
+        wrong:
+        lidt [cs:empty]
+        int 3
+        on_gp:
+        push bp
+        mov bp, sp
+        add word [bp + 2], {skip}
+        mov byte [faulted], 1
+        pop bp
+        iret
+        faulted: db 0
+        empty: dw 0, 0, 0
+    """
+
+
 # Hostile boot sectors of our own, as the disk the guest boots (NASM source):
 # one that triple-faults (an empty IVT, then INT 3), one that asks the BIOS
 # (INT 15h AH=87h, the BIOS's own switch to protected mode) to copy 512
@@ -172,19 +193,7 @@ HOSTILE = {
         cmp byte [faulted], 1
         jne wrong
         hlt
-        wrong:
-        lidt [cs:empty]
-        int 3
-        on_gp:
-        push bp
-        mov bp, sp
-        add word [bp + 2], 2
-        mov byte [faulted], 1
-        pop bp
-        iret
-        faulted: db 0
-        empty: dw 0, 0, 0
-    """,
+    """ + checked_tail(skip=2),
     "wrmsr-tsc": """
         bits 16
         org 0x7C00
@@ -250,19 +259,7 @@ HOSTILE = {
         jne wrong
         invd
         hlt
-        wrong:
-        lidt [cs:empty]
-        int 3
-        on_gp:
-        push bp
-        mov bp, sp
-        add word [bp + 2], 3
-        mov byte [faulted], 1
-        pop bp
-        iret
-        faulted: db 0
-        empty: dw 0, 0, 0
-    """,
+    """ + checked_tail(skip=3),
     "cr0-ne": """
         bits 16
         org 0x7C00
@@ -279,11 +276,7 @@ HOSTILE = {
         test bl, 0x20
         jnz wrong
         hlt
-        wrong:
-        lidt [cs:empty]
-        int 3
-        empty: dw 0, 0, 0
-    """,
+    """ + checked_tail(skip=0),
 }
 # The matrix: each guest disk on every unrestricted-guest model under both
 # BIOSes (ChainMode.test_<disk>_<model>_<bios>). mbr-empty under SeaBIOS

@@ -23,7 +23,7 @@ inline constexpr uint64_t cr0_cd = 1ull << 30, cr0_nw = 1ull << 29;
 
 constexpr ChainCr0Write chain_cr0_write(uint64_t value, uint64_t host_owned) {
   // What MOV to CR0 faults on natively (SDM Vol. 2, MOV to CR): reserved
-  // bits 63:32, PG without PE, NW without CD. Not injected: the guest stops.
+  // bits 63:32, PG without PE, NW without CD. Not raised in the guest: it stops.
   if ((value >> 32) != 0) return {"reserved bits 63:32 set", 0, 0};
   if ((value & cr0::pg) != 0 && (value & cr0::pe) == 0) return {"PG without PE", 0, 0};
   if ((value & cr0_nw) != 0 && (value & cr0_cd) == 0) return {"NW without CD", 0, 0};
