@@ -51,6 +51,50 @@ LOADER_LINES = ["guest| vmxboot-chain: loader: reading LBA 0 of drive 0x81",
                 "guest| vmxboot-chain: loader: 0x55AA found, jumping to 0:7C00"]
 VBR_OK = "guest| vmxboot-chain: vbr: hand-over ok, drive=0x81"
 
+def unreal_mode(segment, base):
+    """The start of a boot sector of ours (NASM) that leaves real mode's
+    SEGMENT with BASE, through a protected-mode descriptor kept back in
+    real mode ("unreal mode"; limit 64 KiB), interrupts off. Its GDT lies
+    past the sector's own code (a jmp over it)."""
+    return f"""
+        bits 16
+        org 0x7C00
+        cli
+        xor ax, ax
+        mov ds, ax
+        lgdt [gdtr]
+        mov eax, cr0
+        or al, 1
+        mov cr0, eax
+        mov bx, 8
+        mov {segment}, bx
+        and al, 0xFE
+        mov cr0, eax
+        jmp after_gdt
+        gdtr: dw 15
+        dd gdt
+        gdt: times 8 db 0
+        dw 0xFFFF, 0x{base & 0xFFFF:04X}
+        db 0x{(base >> 16) & 0xFF:02X}, 0x93, 0x00, 0x{base >> 24:02X}
+        after_gdt:
+    """
+
+
+def checked_head():
+    """The start of a boot sector of ours that checks what it finds (NASM):
+    interrupts off, DS = 0, its #GP handler (checked_tail's on_gp) in the
+    IVT."""
+    return """
+        bits 16
+        org 0x7C00
+        cli
+        xor ax, ax
+        mov ds, ax
+        mov word [13 * 4], on_gp
+        mov word [13 * 4 + 2], 0
+    """
+
+
 def checked_tail(skip):
     """The end of a boot sector of ours that checks what it finds (NASM):
     `wrong` triple-faults (an empty IVT, then INT 3); `on_gp`, a #GP handler
@@ -123,20 +167,7 @@ HOSTILE = {
         db 0x00, 0x00, 0x40, 0x93, 0, 0
         times 16 db 0
     """,
-    "e820-unreal": """
-        bits 16
-        org 0x7C00
-        cli
-        xor ax, ax
-        mov ds, ax
-        lgdt [gdtr]
-        mov eax, cr0
-        or al, 1
-        mov cr0, eax
-        mov bx, 8
-        mov es, bx
-        and al, 0xFE
-        mov cr0, eax
+    "e820-unreal": unreal_mode("es", 0x400000) + """
         xor di, di
         xor ebx, ebx
         mov ecx, 20
@@ -150,11 +181,6 @@ HOSTILE = {
         cli
         hlt
         empty: dw 0, 0, 0
-        gdtr: dw 15
-        dd gdt
-        gdt: times 8 db 0
-        dw 0xFFFF
-        db 0x00, 0x00, 0x40, 0x93, 0, 0
     """,
     "cursor-off-screen": """
         bits 16
@@ -165,14 +191,7 @@ HOSTILE = {
         mov word [0x450], 0xC8FF
         hlt
     """,
-    "msr": """
-        bits 16
-        org 0x7C00
-        cli
-        xor ax, ax
-        mov ds, ax
-        mov word [13 * 4], on_gp
-        mov word [13 * 4 + 2], 0
+    "msr": checked_head() + """
         mov ecx, 0x10
         rdmsr
         mov ecx, 0xC0000080
@@ -204,20 +223,7 @@ HOSTILE = {
         wrmsr
         hlt
     """,
-    "self-nmi": """
-        bits 16
-        org 0x7C00
-        cli
-        xor ax, ax
-        mov ds, ax
-        lgdt [gdtr]
-        mov eax, cr0
-        or al, 1
-        mov cr0, eax
-        mov bx, 8
-        mov fs, bx
-        and al, 0xFE
-        mov cr0, eax
+    "self-nmi": unreal_mode("fs", 0xFEE00000) + """
         mov eax, [fs:0x20]
         and eax, 0xFF000000
         mov [fs:0x310], eax
@@ -227,20 +233,8 @@ HOSTILE = {
         dec ecx
         jnz spin
         hlt
-        gdtr: dw 15
-        dd gdt
-        gdt: times 8 db 0
-        dw 0xFFFF, 0x0000
-        db 0xE0, 0x93, 0x00, 0xFE
     """,
-    "xsetbv": """
-        bits 16
-        org 0x7C00
-        cli
-        xor ax, ax
-        mov ds, ax
-        mov word [13 * 4], on_gp
-        mov word [13 * 4 + 2], 0
+    "xsetbv": checked_head() + """
         mov eax, cr4
         or eax, 1 << 18
         mov cr4, eax
