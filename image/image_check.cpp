@@ -53,7 +53,7 @@ bool entry_ok(HeaderFault& f, const PayloadEntry& entry, uint8_t index, uint32_t
   return true;
 }
 
-bool header_ok(HeaderFault& f, const ImageHeader& header) {
+bool header_ok(HeaderFault& f, const ImageHeader& header, uint32_t crc) {
   if (header.magic != layout::IMAGE_MAGIC) {
     return fail(f, HeaderCheck::magic, kNoPayload, uint32_t(header.magic),
                 uint32_t(layout::IMAGE_MAGIC));
@@ -65,7 +65,6 @@ bool header_ok(HeaderFault& f, const ImageHeader& header) {
     return fail(f, HeaderCheck::payload_count, kNoPayload, header.payload_count,
                 layout::PAYLOAD_COUNT);
   }
-  const uint32_t crc = crc32c(&header, offsetof(ImageHeader, header_crc32));
   if (crc != header.header_crc32) {
     return fail(f, HeaderCheck::crc, kNoPayload, crc, header.header_crc32);
   }
@@ -100,10 +99,14 @@ bool header_ok(HeaderFault& f, const ImageHeader& header) {
 
 }  // namespace
 
-HeaderFault check_header(const ImageHeader& header) {
+HeaderFault check_header(const ImageHeader& header, uint32_t computed_crc) {
   HeaderFault fault;
-  header_ok(fault, header);
+  header_ok(fault, header, computed_crc);
   return fault;
+}
+
+HeaderFault check_header(const ImageHeader& header) {
+  return check_header(header, crc32c(&header, offsetof(ImageHeader, header_crc32)));
 }
 
 const char* check_name(HeaderCheck check) {

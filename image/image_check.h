@@ -80,6 +80,10 @@ struct HeaderFault {
 // Checks the header at `header` (the sector as read: the bytes may be
 // anything). The first failing check, or ok.
 HeaderFault check_header(const layout::ImageHeader& header);
+// The same, with the CRC-32C of the bytes before header_crc32 already
+// computed over this very header (stage2's real-mode part does, and
+// passes it on): computed once per boot.
+HeaderFault check_header(const layout::ImageHeader& header, uint32_t computed_crc);
 
 // "crc", "sectors", ... (see VMXBOOT_HEADER_CHECKS).
 const char* check_name(HeaderCheck check);

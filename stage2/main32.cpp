@@ -30,9 +30,10 @@ const char* payload_name(uint32_t index) {
 
 // The header as stage1 left it at HEADER_ADDR, by the same check mkimage and
 // `make inspect` run (image/image_check.h): nothing after this trusts a field
-// it has not passed.
-void check_header(const ImageHeader& header) {
-  const image_check::HeaderFault fault = image_check::check_header(header);
+// it has not passed. `crc`: its CRC-32C as stage2's real-mode part computed
+// it over these very bytes (BootInfo::header_crc32), computed once a boot.
+void check_header(const ImageHeader& header, uint32_t crc) {
+  const image_check::HeaderFault fault = image_check::check_header(header, crc);
   if (fault.ok()) return;
   // (One line for every check: each byte here is read twice at boot.)
   end_run("bad-image", "payload=header reason=%s entry=%s expected=0x%08x found=0x%08x",
@@ -52,7 +53,8 @@ uint32_t stage2_sectors() {
 // real-mode part's own finding is reported only if the two disagree.
 void check_real_mode_header(const BootInfo& info, const ImageHeader& header) {
   if (info.header_fault == HEADER_OK) return;
-  check_header(header);
+  // (The real-mode part may have stopped before its CRC: computed here.)
+  check_header(header, crc32c(&header, offsetof(ImageHeader, header_crc32)));
   console::printf("stage2: the real-mode check refused the header, image_check passed it\n");
   switch (info.header_fault) {
     case HEADER_BAD_CRC:
@@ -208,7 +210,7 @@ extern "C" uint32_t stage2_main(BootInfo* info) {
   console::write("vmxboot: stage2\n");
   const ImageHeader& header = *reinterpret_cast<const ImageHeader*>(uintptr_t(HEADER_ADDR));
   check_real_mode_header(*info, header);
-  check_header(header);
+  check_header(header, info->header_crc32);
   // The VMM acts on the case by its number: only a case the table lists.
   if (!inject_known(header.inject)) {
     end_run("bad-image", "payload=header reason=inject inject=%u", header.inject);
