@@ -27,6 +27,17 @@ inline void wrmsr(uint32_t msr, uint64_t value) {
                : "memory");
 }
 
+// XSETBV needs CR4.OSXSAVE; XCR `index` takes EDX:EAX.
+inline void xsetbv(uint32_t index, uint64_t value) {
+  asm volatile("xsetbv"
+               :
+               : "c"(index), "a"(static_cast<uint32_t>(value)),
+                 "d"(static_cast<uint32_t>(value >> 32)));
+}
+
+// Writes back and invalidates the caches.
+inline void wbinvd() { asm volatile("wbinvd" : : : "memory"); }
+
 inline uint64_t rdtsc() {
   uint32_t low, high;
   asm volatile("rdtsc" : "=a"(low), "=d"(high));

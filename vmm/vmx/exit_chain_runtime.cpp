@@ -38,6 +38,7 @@
 // VMREAD/VMWRITEs.
 // 64-bit VMM only.
 #include "guest_header.h"
+#include "common/low_memory.h"
 #include "ia32/instructions.h"
 #include "ia32/io.h"
 #include "ia32/registers.h"
@@ -154,21 +155,21 @@ void handle_cpuid(ExitContext& exit) {
   GuestRegisters& r = exit.registers;
   const uint32_t leaf = static_cast<uint32_t>(r.rax);
   const uint32_t subleaf = static_cast<uint32_t>(r.rcx);
-  uint32_t a = 0, b = 0, c = 0, d = 0;
+  uint32_t regs[4] = {};  // EAX, EBX, ECX, EDX
   if ((leaf & 0xF0000000u) == hypervisor_leaf) {
     if (leaf == hypervisor_leaf) {
-      a = hypervisor_leaf;  // the highest hypervisor leaf
-      b = 0x62786D76;       // "vmxb"
-      c = 0x00746F6F;       // "oot\0"
+      regs[0] = hypervisor_leaf;  // the highest hypervisor leaf
+      regs[1] = 0x62786D76;       // "vmxb"
+      regs[2] = 0x00746F6F;       // "oot\0"
     }
   } else {
-    asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(subleaf));
-    if (leaf == 1) c = (c & ~cpuid_vmx) | cpuid_hypervisor;
+    cpuid(leaf, subleaf, regs);
+    if (leaf == 1) regs[2] = (regs[2] & ~cpuid_vmx) | cpuid_hypervisor;
   }
-  r.rax = a;
-  r.rbx = b;
-  r.rcx = c;
-  r.rdx = d;
+  r.rax = regs[0];
+  r.rbx = regs[1];
+  r.rcx = regs[2];
+  r.rdx = regs[3];
   bool seen = false;
   const uint32_t kept = history.cpuid_leaf_count < 16 ? history.cpuid_leaf_count : 16;
   for (uint32_t i = 0; i < kept; ++i) seen = seen || history.cpuid_leaves[i] == leaf;
@@ -213,7 +214,7 @@ void answer_int15_call(ExitContext& exit) {
     const unsigned cpl = (vmread_or_zero(VmcsField::guest_ss_access_rights) >> 5) & 3;
     uint64_t buffer = 0;
     if (int15_buffer(vmread_or_zero(VmcsField::guest_es_base), r.rdi, paging, cpl, buffer)) {
-      auto* to = reinterpret_cast<volatile uint8_t*>(buffer);
+      volatile uint8_t* to = low_memory() + buffer;  // below 0x10FFF0: identity-mapped
       for (unsigned i = 0; i < sizeof(a.entry); ++i) to[i] = a.entry[i];
     } else {
       ++history.int15_refused;
@@ -319,7 +320,7 @@ void handle_invd(ExitContext& exit) {
   if (!read_results_range<1, results_for_io_exit>(exit.info, vmread_ok)) {
     return stop(exit, "VMREAD of the exit information failed");
   }
-  asm volatile("wbinvd" : : : "memory");
+  wbinvd();
   return advance_guest_rip(exit);
 }
 
@@ -330,14 +331,15 @@ void handle_xsetbv(ExitContext& exit) {
   const GuestRegisters& r = exit.registers;
   const uint32_t index = static_cast<uint32_t>(r.rcx);
   const uint64_t value = (r.rdx & 0xFFFFFFFFull) << 32 | (r.rax & 0xFFFFFFFFull);
-  uint32_t a = 0, b = 0, c = 0, d = 0;
-  asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xD), "c"(0));
-  if (!xsetbv_allowed(index, value, uint64_t{d} << 32 | a)) return raise_general_protection(exit);
+  uint32_t xsave[4];  // CPUID.(EAX=0DH,ECX=0): EDX:EAX, the components XCR0 may hold
+  cpuid(0xD, 0, xsave);
+  if (!xsetbv_allowed(index, value, uint64_t{xsave[3]} << 32 | xsave[0])) {
+    return raise_general_protection(exit);
+  }
   // XSETBV needs CR4.OSXSAVE; the VMM's CR4 has it only for this.
   const uintptr_t cr4 = read_cr4();
   write_cr4(cr4 | cr4::osxsave);
-  asm volatile("xsetbv" : : "c"(index), "a"(static_cast<uint32_t>(value)),
-               "d"(static_cast<uint32_t>(value >> 32)));
+  xsetbv(index, value);
   write_cr4(cr4);
   return advance_guest_rip(exit);
 }

@@ -46,6 +46,15 @@ GuestBounds choose_bounds(const CapabilityMsrs& msrs) {
 
 namespace {
 
+// What every VM exit loads: the VMM as it runs, entering at the exit stub on
+// the exit stack, 8 below a 16-byte boundary: after the stub's pushes RSP is
+// 16-aligned for its call, as the ABI wants (vmx/exit_stub.asm).
+void set_host_state(const PlanInputs& in, VmcsImage& image) {
+  image.host = in.host;
+  image.host.rip = in.exit_stub;
+  image.host.rsp = (in.exit_stack_end & ~uint64_t{15}) - 8;
+}
+
 // Chain mode: the same steps for the second guest description.
 VmcsPlan plan_chain(const PlanInputs& in, VmcsPlan& plan) {
   const CapabilityMsrs& msrs = in.msrs;
@@ -142,9 +151,7 @@ VmcsPlan plan_chain(const PlanInputs& in, VmcsPlan& plan) {
   plan.limit_seconds = in.chain.limit_seconds;
   image.guest.preemption_timer_value =
       guest_timer::preemption_timer_value(in.tsc_ticks_in_limit, plan.timer_shift);
-  image.host = in.host;
-  image.host.rip = in.exit_stub;
-  image.host.rsp = (in.exit_stack_end & ~uint64_t{15}) - 8;
+  set_host_state(in, image);
   return plan;
 }
 
@@ -209,11 +216,7 @@ VmcsPlan plan_vmcs(const PlanInputs& in) {
     image.guest.preemption_timer_value =
         guest_timer::preemption_timer_value(in.tsc_ticks_in_limit, plan.timer_shift);
   }
-  image.host = in.host;
-  image.host.rip = in.exit_stub;
-  // 8 below a 16-byte boundary: after the stub's pushes RSP is 16-aligned
-  // for its call, as the ABI wants (vmx/exit_stub.asm).
-  image.host.rsp = (in.exit_stack_end & ~uint64_t{15}) - 8;
+  set_host_state(in, image);
   return plan;
 }
 

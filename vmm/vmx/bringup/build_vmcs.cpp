@@ -9,7 +9,7 @@
 #include "ia32/cpuid.h"
 #include "ia32/instructions.h"
 #include "ia32/vmx/capabilities.h"
-#include "common/acpi.h"
+#include "common/low_memory.h"
 #include "common/console.h"
 #include "common/descriptors.h"
 #include "common/end_run.h"
@@ -252,8 +252,9 @@ const VmcsPlan& build_vmcs(const CapabilityMsrs& msrs, const layout::GuestHeader
     ticks_in_limit = guest_timer::chain_limit_ticks(tsc_ticks_in_limit, seconds,
                                                     chain_unbounded_ticks);
     const acpi::PowerOff& off = end_run_keep_power_off();
-    const uint8_t* bda = acpi::identity_mapped_memory().at(layout::BDA_BASE_MEMORY_KIB, 2);
-    guest_base_memory_kib = bda[0] | bda[1] << 8;
+    volatile uint8_t* bda = low_memory();
+    guest_base_memory_kib =
+        bda[layout::BDA_BASE_MEMORY_KIB] | bda[layout::BDA_BASE_MEMORY_KIB + 1] << 8;
     chain = {boot_info.e820,
              boot_info.e820_count < layout::E820_MAX_ENTRIES ? boot_info.e820_count
                                                              : layout::E820_MAX_ENTRIES,

@@ -27,8 +27,10 @@ bool is_reason(uint32_t exit_reason, ExitReason reason) {
   return ia32::vmx::basic_exit_reason(exit_reason) == static_cast<uint32_t>(reason);
 }
 
-void print_exit_counts(const ExitLog& log) {
-  console::printf("vmx: %u VM exits:", total_exits(log));
+}  // namespace
+
+void print_exit_counts(const ExitLog& log, const char* whose) {
+  console::printf("vmx: %s%u VM exits:", whose, total_exits(log));
   for (uint32_t r = 0; r <= ia32::vmx::exit_reason_count; ++r) {
     if (log.by_reason[r] == 0) continue;
     console::printf(" %s %u", r < ia32::vmx::exit_reason_count ? ia32::vmx::exit_reason_name(r)
@@ -37,6 +39,8 @@ void print_exit_counts(const ExitLog& log) {
   }
   console::printf("\n");
 }
+
+namespace {
 
 // The guest's COM1 exits by kind, decoded: which register, which direction.
 void print_io_exit_kinds(const ExitLog& log) {
@@ -102,7 +106,7 @@ void print_stop(const ExitLog& log) {
 
 [[noreturn]] void timed_out(const GuestRun& run, const VmcsPlan& plan, const ExitLog& log) {
   print_exit(log.info, nullptr);
-  print_exit_counts(log);
+  print_exit_counts(log, "");
   leave_vmx_operation();
   const char* timer = plan.preemption_timer ? "preemption" : "pit";
   // Which clock said so: the one that exited, or the deadline that every
@@ -124,7 +128,7 @@ void print_stop(const ExitLog& log) {
 [[noreturn]] void stopped(const ExitLog& log) {
   const char* reason = ia32::vmx::exit_reason_name(log.info.exit_reason);
   print_stop(log);
-  print_exit_counts(log);
+  print_exit_counts(log, "");
   leave_vmx_operation();
   // (Also where the VMM refused to touch memory that is not the guest's
   // for it, an INS/OUTS operand: vmx/guest_memory.h.)
@@ -152,7 +156,7 @@ bool starts_with(const char* text, const char* prefix) {
   leave_vmx_operation();
   console::printf("vmx: guest halted at %04lx:%04lx; VMCLEAR, VMXOFF, CR4.VMXE cleared\n",
                   log.guest_report.rcx & 0xFFFF, log.guest_report.rdx & 0xFFFF);
-  print_exit_counts(log);
+  print_exit_counts(log, "");
   print_io_exit_kinds(log);
   console::printf("vmx: %u I/O exits (%u string), %u bytes to COM1\n", io_exits(log),
                   log.string_io_exits, log.com1_bytes_out);

@@ -14,6 +14,7 @@
 #include "common/acpi.h"
 #include "common/uart16550.h"
 #include "vmx/controls.h"
+#include "vmx/exits.h"
 #include "vmx/plan.h"
 
 namespace vmx::bringup {
@@ -78,6 +79,9 @@ GuestRun run_guest(const VmcsPlan& plan, layout::GuestHeader& guest);
 // guest's stop calls for (guest-timeout, host-nmi, guest-exit, guest-failed, ok).
 [[noreturn]] void leave(const GuestRun& run, const VmcsPlan& plan, const CapabilityMsrs& msrs,
                         const layout::GuestHeader& guest);
+// One line: "vmx: <whose>%u VM exits: <reason> <count> ..." (the demo's
+// whose is "", chain mode's "chain guest: ").
+void print_exit_counts(const ExitLog& log, const char* whose);
 
 // run_chain.cpp: chain mode's launch and end (README "Chain mode"): the
 // guest runs until it powers off, resets, halts with interrupts off, is

@@ -7,6 +7,7 @@
 #include "vmx/bringup/phases.h"
 
 #include "ia32/instructions.h"
+#include "common/low_memory.h"
 #include "common/console.h"
 #include "common/end_run.h"
 #include "common/format.h"
@@ -23,14 +24,8 @@ using ia32::vmx::ExitReason;
 // page 0): the guest's INT 10h output goes on below the VMM's last line, and
 // the VMM's end below the guest's. Only while the BIOS shows page 0 of an
 // 80x25 text mode (modes 2, 3, 7); else the cursor is not touched or used.
-volatile uint8_t* bios_data_area() {
-  uintptr_t address = 0;  // laundered: a constant address this low draws a warning
-  asm("" : "+r"(address));
-  return reinterpret_cast<volatile uint8_t*>(address);
-}
-
 bool bios_shows_text_page0() {
-  volatile uint8_t* bda = bios_data_area();
+  volatile uint8_t* bda = low_memory();
   const uint8_t mode = bda[layout::BDA_VIDEO_MODE] & 0x7F;
   return bda[layout::BDA_ACTIVE_PAGE] == 0 && (mode == 2 || mode == 3 || mode == 7);
 }
@@ -38,14 +33,14 @@ bool bios_shows_text_page0() {
 void hand_the_screen_to_the_guest() {
   if (!bios_shows_text_page0()) return;
   const int row = console::row();
-  bios_data_area()[layout::BDA_CURSOR_PAGE0] = 0;
-  bios_data_area()[layout::BDA_CURSOR_PAGE0 + 1] = static_cast<uint8_t>(row < 25 ? row : 24);
+  low_memory()[layout::BDA_CURSOR_PAGE0] = 0;
+  low_memory()[layout::BDA_CURSOR_PAGE0 + 1] = static_cast<uint8_t>(row < 25 ? row : 24);
 }
 
 // Read once, checked: the guest may have left anything there.
 void take_the_screen_back() {
-  const uint8_t col = bios_data_area()[layout::BDA_CURSOR_PAGE0];
-  const uint8_t row = bios_data_area()[layout::BDA_CURSOR_PAGE0 + 1];
+  const uint8_t col = low_memory()[layout::BDA_CURSOR_PAGE0];
+  const uint8_t row = low_memory()[layout::BDA_CURSOR_PAGE0 + 1];
   if (bios_shows_text_page0() && row < 25 && col < 80) {
     console::move_screen_to(row, col);
     if (col == 0) return;
@@ -60,14 +55,7 @@ uint32_t by_reason(const ExitLog& log, ExitReason reason) {
 // The proof that the code ran as a guest: its exits by reason, the ports it
 // reached through the VMM, the CPUID leaves it asked.
 void print_summary(const ExitLog& log, uint64_t guest_ticks) {
-  console::printf("vmx: chain guest: %u VM exits:", total_exits(log));
-  for (uint32_t r = 0; r <= ia32::vmx::exit_reason_count; ++r) {
-    if (log.by_reason[r] == 0) continue;
-    console::printf(" %s %u", r < ia32::vmx::exit_reason_count ? ia32::vmx::exit_reason_name(r)
-                                                                : "other",
-                    log.by_reason[r]);
-  }
-  console::printf("\n");
+  print_exit_counts(log, "chain guest: ");
   uint32_t com1_in = 0, com1_out = 0;
   for (unsigned r = 0; r < com1_registers; ++r) {
     com1_in += log.com1_in[r];
