@@ -66,13 +66,16 @@ LIB_SRCS    := $(wildcard common/*.cpp)
 # Host-testable pure logic (no port I/O, no privileged instructions): not
 # *_runtime.cpp, nor vmm/vmx/bringup/ (the phases that carry the plan out).
 LIB_PURE    := $(filter-out common/console.cpp common/end_run.cpp common/uart16550.cpp common/boot_report.cpp common/end_wait.cpp,$(LIB_SRCS))
-VMX_PURE    := $(filter-out %_runtime.cpp,$(wildcard vmm/vmx/*.cpp))
-STAGE2_CPP  := stage2/main32.cpp vmm/runtime.cpp common/console.cpp common/end_run.cpp \
+# The VMM's folders: the mechanism (vmx/, its entry checker vmx/checks/),
+# the devices, the guest profiles (README "Where things are").
+VMM_DIRS    := vmm/vmx vmm/vmx/checks vmm/devices vmm/guests vmm/guests/v86_demo vmm/guests/bios_chain
+VMX_PURE    := $(filter-out %_runtime.cpp,$(foreach d,$(VMM_DIRS),$(wildcard $(d)/*.cpp)))
+STAGE2_CPP  := stage2/main32.cpp stage2/run_state.cpp vmm/runtime.cpp common/console.cpp common/end_run.cpp \
                common/uart16550.cpp common/vga_text.cpp common/format.cpp common/acpi.cpp \
                common/crc32c.cpp common/paging.cpp common/boot_report.cpp common/end_wait.cpp \
                common/piix4_power.cpp image/image_check.cpp
-VMM_CPP     := $(wildcard vmm/*.cpp) $(LIB_SRCS) $(wildcard vmm/vmx/*.cpp) \
-               $(wildcard vmm/vmx/bringup/*.cpp)
+VMM_CPP     := $(wildcard vmm/*.cpp) $(LIB_SRCS) \
+               $(foreach d,$(VMM_DIRS) vmm/vmx/bringup,$(wildcard $(d)/*.cpp))
 VMM_ASM     := $(filter-out vmm/symbols_empty.asm,$(wildcard vmm/*.asm)) $(wildcard vmm/vmx/*.asm)
 IMAGE_LIB   := image/image_builder.cpp image/image_file.cpp image/image_check.cpp \
                image/image_inspect.cpp
@@ -106,7 +109,8 @@ deps-fuzz:
 	@tools/ensure-packages.sh fuzz
 
 # ---------------------------------------------------------------- generated
-$(HOSTB)/gen_layout_inc: abi/gen_layout_inc.cpp abi/layout.h abi/guest_header.h vmm/ia32/exceptions.h common/uart16550_registers.h vmm/vmx/exit_context.h vmm/vmx/machine.h vmm/ia32/registers.h | deps-build
+# (It prints the Vcpu's offsets too: every header vmx/vcpu.h draws in.)
+$(HOSTB)/gen_layout_inc: abi/gen_layout_inc.cpp $(wildcard abi/*.h common/*.h vmm/*.h vmm/ia32/*.h vmm/ia32/vmx/*.h vmm/vmx/*.h vmm/devices/*.h) | deps-build
 	@mkdir -p $(@D)
 	$(CXX) $(HOST_CXXFLAGS) $< -o $@
 
@@ -227,7 +231,7 @@ inject-build: $(INJ)/vmm.bin $(GUEST_CASE_BINS)
 # The host tools link the objects the unit tests are built from (one per
 # source, unoptimised: the tools handle a few hundred KiB).
 host_objs = $(patsubst %.cpp,$(HOSTB)/unit/%.o,$(1))
-IMAGE_TOOL_OBJS := $(call host_objs,$(IMAGE_LIB) common/crc32c.cpp vmm/vmx/guest_header_check.cpp)
+IMAGE_TOOL_OBJS := $(call host_objs,$(IMAGE_LIB) common/crc32c.cpp vmm/guests/guest_header_check.cpp)
 
 $(HOSTB)/mkimage: $(call host_objs,image/mkimage.cpp) $(IMAGE_TOOL_OBJS)
 	$(CXX) $^ -o $@
@@ -374,7 +378,7 @@ bench: $(IMG) $(B)/chain-loader.bin $(HOSTB)/mkimage | deps-test
 FUZZ_TARGETS += image_header
 FUZZ_SRCS_image_header := tests/fuzz/image_header.cpp image/image_check.cpp common/crc32c.cpp
 FUZZ_TARGETS += guest_header
-FUZZ_SRCS_guest_header := tests/fuzz/guest_header.cpp vmm/vmx/guest_header_check.cpp \
+FUZZ_SRCS_guest_header := tests/fuzz/guest_header.cpp vmm/guests/guest_header_check.cpp \
   vmm/vmx/guest_state.cpp
 FUZZ_TARGETS += acpi
 FUZZ_SRCS_acpi := tests/fuzz/acpi.cpp common/acpi.cpp

@@ -7,6 +7,7 @@
 #include "../vmm/ia32/exceptions.h"
 #include "../common/uart16550_registers.h"
 #include "../vmm/vmx/exit_context.h"
+#include "../vmm/vmx/vcpu.h"
 
 using namespace layout;
 
@@ -55,8 +56,8 @@ int main() {
   }
   std::printf("\n");
   // The exit stub's context (vmm/vmx/exit_context.h): where each register
-  // goes, the list it saves and loads, the size it takes off the stack, and
-  // the RFLAGS bits a failed VMLAUNCH/VMRESUME leaves.
+  // goes, the list it saves and loads, where it lies in the Vcpu
+  // (vmm/vmx/vcpu.h), and the RFLAGS bits a failed VMLAUNCH/VMRESUME leaves.
 #define PRINT_GUEST_REGISTER(name) \
   std::printf("%%define GuestRegisters_%s %zu\n", #name, offsetof(vmx::GuestRegisters, name));
   VMX_GUEST_REGISTERS(PRINT_GUEST_REGISTER)
@@ -68,7 +69,9 @@ int main() {
   std::printf("\n");
 #undef PRINT_GUEST_REGISTER_NAME
   std::printf("%%define ExitContext_registers %zu\n", offsetof(vmx::ExitContext, registers));
-  std::printf("%%define SIZEOF_ExitContext %zu\n", sizeof(vmx::ExitContext));
+  std::printf("%%define Vcpu_context %zu\n", offsetof(vmx::Vcpu, context));
+  std::printf("%%define Vcpu_launch_rsp %zu\n", offsetof(vmx::Vcpu, launch_rsp));
+  std::printf("%%define Vcpu_stack_end %zu\n", offsetof(vmx::Vcpu, stack) + sizeof(vmx::Vcpu::stack));
   std::printf("%%define ENTER_FAILURE_FLAGS 0x%llX\n",
               static_cast<unsigned long long>(vmx::enter_failure_flags));
   std::printf("%%define EXCEPTION_VECTORS %u\n", exception_vectors);

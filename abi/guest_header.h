@@ -35,7 +35,7 @@ inline constexpr uint32_t GUEST_VMCALL_FAULT = 0x21504723;   // "#GP!": any othe
 inline constexpr uint32_t GUEST_VMCALL_CHAIN_FAILED = 0x464E4843;  // "CHNF"
 // What the chain loader's INT 15h stub leaves in EAX for its VMCALL: the
 // caller's EAX is in ESI, its EBX, ECX, EDX and ES:DI as it called; the VMM
-// answers in those registers and in CF (vmx/chain_memory_map.h).
+// answers in those registers and in CF (guests/bios_chain/memory_map.h).
 inline constexpr uint32_t GUEST_VMCALL_INT15 = 0x35317449;  // "It15"
 
 struct GuestHeader {

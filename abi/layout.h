@@ -139,7 +139,7 @@ namespace layout {
   /* the BIOS data area's word holding the KiB of conventional memory; chain \
      mode's loader lowers it by CHAIN_STUB_KIB and puts its INT 15h stub in  \
      the KiB it took, and the VMM reports that KiB reserved (it read the    \
-     word before VMLAUNCH: vmx/chain_memory_map.h) */                         \
+     word before VMLAUNCH: guests/bios_chain/memory_map.h) */                         \
   X(BDA_BASE_MEMORY_KIB, 0x413)                                                \
   /* the BIOS data area's video mode byte, page 0's cursor (column, row) and \
      the active page: chain mode hands the screen over through them */       \

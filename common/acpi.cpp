@@ -51,6 +51,7 @@ struct Rsdp {
   uint8_t revision;
   uint32_t rsdt;
   uint64_t xsdt;  // 0 unless revision >= 2
+  char oem_id[6];
 };
 
 enum class RsdpCheck { none, bad_checksum, bad_extended, ok };
@@ -60,7 +61,8 @@ RsdpCheck check_rsdp_at(const MemoryView& mem, uint64_t phys, Rsdp* out) {
   if (p == nullptr || !same_bytes(p, "RSD PTR ", 8)) return RsdpCheck::none;
   p = mem.at(phys, rsdp_v1_bytes);
   if (p == nullptr || !checksum_ok(p, rsdp_v1_bytes)) return RsdpCheck::bad_checksum;
-  Rsdp rsdp{p[15], read32(p + 16), 0};
+  Rsdp rsdp{p[15], read32(p + 16), 0, {}};
+  for (int i = 0; i < 6; ++i) rsdp.oem_id[i] = static_cast<char>(p[9 + i]);
   if (rsdp.revision >= 2) {
     const uint8_t* v2 = mem.at(phys, rsdp_v2_min_bytes);
     if (v2 == nullptr) return RsdpCheck::bad_extended;
@@ -341,14 +343,17 @@ const uint8_t* MemoryView::at(uint64_t phys, size_t len) const {
   return nullptr;
 }
 
-MemoryView identity_mapped_memory() {
+IdentityMemory identity_mapped_memory() {
   constexpr uint64_t first = 0x400;  // BIOS data area: holds the EBDA pointer
-  // Assigned on every call rather than initialised once: a static with a
-  // non-constant initializer would need a thread-safe guard (libstdc++).
-  static Region below_4g;
-  below_4g = {first, (1ull << 32) - first,
-              reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(first))};
-  return {&below_4g, 1};
+  return {{first, (1ull << 32) - first,
+           reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(first))}};
+}
+
+bool rsdp_oem_id(const MemoryView& mem, char (&oem_id)[6]) {
+  Rsdp rsdp;
+  if (find_rsdp(mem, &rsdp) != nullptr) return false;
+  for (int i = 0; i < 6; ++i) oem_id[i] = rsdp.oem_id[i];
+  return true;
 }
 
 PowerOff find_power_off(const MemoryView& mem) {

@@ -53,8 +53,17 @@ PowerOff find_power_off(const MemoryView& mem);
 // The real machine: physical memory below 4 GiB, identity-mapped (true in
 // stage2's flat protected mode and under the VMM's identity map). The region
 // starts at 0x400 (the BIOS data area) so that no pointer is ever formed
-// from address 0.
-MemoryView identity_mapped_memory();
+// from address 0. A value that holds its one region: view() is valid while
+// it lives.
+struct IdentityMemory {
+  Region region;
+  MemoryView view() const { return {&region, 1}; }
+};
+IdentityMemory identity_mapped_memory();
+
+// The RSDP's OEM ID, the RSDP found and checked as find_power_off() finds
+// it; false without a valid RSDP. ("BOCHS " names the emulators' firmware.)
+bool rsdp_oem_id(const MemoryView& mem, char (&oem_id)[6]);
 
 // Writes SLP_TYPa | SLP_EN to PM1a_CNT, then SLP_TYPb | SLP_EN to PM1b_CNT
 // when there is one. If the machine is still running after that, enables

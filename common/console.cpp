@@ -4,55 +4,57 @@
 
 #include "layout.h"
 #include "common/format.h"
-#include "common/uart16550.h"
-#include "common/vga_text.h"
+#include "common/run_state.h"
 
 namespace console {
 namespace {
 
-// constinit: both are set up by constexpr constructors, so no global
-// constructor has to run (the boot stages run none). The screen gets its
-// real address in init(): a reinterpret_cast cannot appear in a constant
-// expression.
-constinit VgaText screen(nullptr);
-constinit Uart16550 serial(static_cast<uint16_t>(layout::COM1_PORT));
-constinit bool ready = false;
+VgaText& screen() { return run_state().screen; }
+Uart16550& serial() { return run_state().serial; }
+
+// The screen and the UART where they are (run_state() holds them zeroed
+// until now: a reinterpret_cast cannot appear in a constant expression).
+void attach() {
+  RunState& s = run_state();
+  s.screen = VgaText(reinterpret_cast<volatile uint16_t*>(uintptr_t{layout::VGA_TEXT_ADDR}));
+  s.serial = Uart16550(static_cast<uint16_t>(layout::COM1_PORT));
+}
 
 }  // namespace
 
 void init() {
-  screen = VgaText(reinterpret_cast<volatile uint16_t*>(uintptr_t{layout::VGA_TEXT_ADDR}));
-  screen.clear();
-  serial.init();
-  ready = true;
+  attach();
+  screen().clear();
+  serial().init();
+  run_state().console_ready = true;
 }
 
 void resume(int start_row) {
-  screen = VgaText(reinterpret_cast<volatile uint16_t*>(uintptr_t{layout::VGA_TEXT_ADDR}));
-  screen.move_to(start_row, 0);
-  serial.init();
-  ready = true;
+  attach();
+  screen().move_to(start_row, 0);
+  serial().init();
+  run_state().console_ready = true;
 }
 
-void setup_serial_again() { serial.init(); }
+void setup_serial_again() { serial().init(); }
 
-void end_serial_line() { serial.put('\n'); }
+void end_serial_line() { serial().put('\n'); }
 
-int row() { return screen.col() == 0 ? screen.row() : screen.row() + 1; }
+int row() { return screen().col() == 0 ? screen().row() : screen().row() + 1; }
 
-void skip_screen_line() { screen.put('\n'); }
+void skip_screen_line() { screen().put('\n'); }
 
-void move_screen_to(int row, int col) { screen.move_to(row, col); }
+void move_screen_to(int row, int col) { screen().move_to(row, col); }
 
 void write(const char* s) {
-  if (!ready) return;
+  if (!run_state().console_ready) return;
   for (; *s != '\0'; ++s) {
-    screen.put(*s);
-    serial.put(*s);
+    screen().put(*s);
+    serial().put(*s);
   }
 }
 
-void flush() { serial.flush(); }
+void flush() { serial().flush(); }
 
 void printf(const char* fmt, ...) {
   char buffer[printf_buffer_bytes];
@@ -70,6 +72,6 @@ void printf(const char* fmt, ...) {
   write(buffer);
 }
 
-void set_color(uint8_t attr) { screen.set_attr(attr); }
+void set_color(uint8_t attr) { screen().set_attr(attr); }
 
 }  // namespace console

@@ -8,23 +8,14 @@
 #include "common/end_wait.h"
 #include "common/format.h"
 #include "common/piix4_power.h"
+#include "common/run_state.h"
 
 namespace {
-
-// How the run will power off, once decided. In .bss (zeroed by stage2.asm
-// and entry.asm): decided == false until end_run_keep_power_off() or end_run().
-struct PowerOffChoice {
-  bool decided;
-  acpi::PowerOff power_off;   // ACPI's, else the PIIX4's, else found == false
-  const char* acpi_error;     // why not ACPI (static), nullptr when ACPI
-  const char* chipset_error;  // why not the PIIX4 either (static)
-};
-constinit PowerOffChoice choice{};
 
 PowerOffChoice decide() {
   PowerOffChoice c{};
   c.decided = true;
-  c.power_off = acpi::find_power_off(acpi::identity_mapped_memory());
+  c.power_off = acpi::find_power_off(acpi::identity_mapped_memory().view());
   if (!c.power_off.found) {
     c.acpi_error = c.power_off.error;
     const acpi::PowerOff chipset = piix4_power::find(piix4_power::read_config_io);
@@ -39,12 +30,16 @@ PowerOffChoice decide() {
 
 }  // namespace
 
+// (In run_state(), zeroed: decided == false until end_run_keep_power_off()
+// or end_run().)
 const acpi::PowerOff& end_run_keep_power_off() {
+  PowerOffChoice& choice = run_state().power_off;
   choice = decide();
   return choice.power_off;
 }
 
 void end_run(const char* code, const char* details_fmt, ...) {
+  PowerOffChoice& choice = run_state().power_off;
   if (!choice.decided) choice = decide();
   const acpi::PowerOff& power_off = choice.power_off;
   // Said before the result line, so that the result line stays the last one.

@@ -4,11 +4,10 @@
 #include "ia32/pit.h"
 #include "layout.h"
 #include "common/format.h"
+#include "common/run_state.h"
 
 namespace end_wait {
 namespace {
-
-constinit uint16_t g_seconds = 0;
 
 constexpr uint32_t ticks_per_poll = pit::input_hz / 20;  // 50 ms
 
@@ -47,10 +46,10 @@ void show(const char* text) {
 
 }  // namespace
 
-void set_seconds(uint16_t seconds) { g_seconds = seconds; }
+void set_seconds(uint16_t seconds) { run_state().end_wait_seconds = seconds; }
 
 void wait_before_power_off() {
-  for (uint32_t left = g_seconds; left > 0; --left) {
+  for (uint32_t left = run_state().end_wait_seconds; left > 0; --left) {
     char line[80];
     format(line, sizeof line, " vmxboot: power-off in %u s; press a key to power off now", left);
     show(line);

@@ -12,6 +12,8 @@ class Uart16550 {
   static constexpr uint32_t max_ready_polls = 1000000;
 
   constexpr explicit Uart16550(uint16_t base) : base_(base) {}
+  // No UART yet, all zero (a zeroed object in .bss: common/run_state.h).
+  constexpr Uart16550() : base_(0) {}
 
   // Detects the UART (scratch register test) and programs 115200 baud, 8N1,
   // FIFOs on, all interrupts off. Without a UART, present() stays false and

@@ -14,6 +14,8 @@ class VgaText {
   // call at run time (the boot stages run no global constructors).
   constexpr VgaText(volatile uint16_t* cells, int cols = 80, int rows = 25)
       : cells_(cells), cols_(cols), rows_(rows) {}
+  // No screen yet, all zero (a zeroed object in .bss: common/run_state.h).
+  constexpr VgaText() : cells_(nullptr), cols_(0), rows_(0), attr_(0) {}
 
   // Blanks the screen with the current attribute; cursor to the top left.
   void clear();

@@ -1,13 +1,16 @@
 ; The VMM's first instruction (the ELF entry of build/vmm.elf).
 ;
 ; Entered from stage2 in 64-bit long mode, identity-mapped, interrupts off,
-; RDI = the boot info. Clears .bss, switches to the VMM's own stack, runs the
+; RDI = the boot info. Clears .bss, switches to the first Vcpu's stack, runs the
 ; global constructors and calls vmm_main, which never returns.
 
 bits 64
 default rel
 
+%include "layout.inc"
+
 extern vmm_main
+extern vcpus
 extern __bss_start, __bss_end, __init_array_start, __init_array_end
 global vmm_entry
 
@@ -22,7 +25,7 @@ vmm_entry:
         shr rcx, 3                      ; quadwords: Bochs counts every
         xor eax, eax                    ; iteration as an instruction
         rep stosq
-        lea rsp, [stack_top]
+        lea rsp, [vcpus + Vcpu_stack_end]   ; the first Vcpu's stack (vmx/vcpu.h)
         lea r12, [__init_array_start]
 .constructors:
         lea rax, [__init_array_end]
@@ -38,9 +41,3 @@ vmm_entry:
         cli
         hlt
         jmp .stop
-
-section .bss
-align 16
-stack_bottom:
-        resb 32768
-stack_top:

@@ -1,7 +1,8 @@
 // The VMM's main line: entered from entry.asm in long mode with the boot info
-// stage1 and stage2 filled. Takes over the machine (its own GDT, TSS, IDT),
-// reports the boot (timeline, memory map), then runs the VMX demo
-// (vmx/bringup/run_demo.cpp: its phases in the SDM's order).
+// stage1 and stage2 filled. Takes over the machine (its Vcpu's own GDT, TSS,
+// IDT), reports the boot (timeline, memory map), then brings VMX up in the
+// SDM's order (vmx/bringup/phases.h) around the guest's profile
+// (guests/profile.h), picked once from the checked guest header.
 #include <stdint.h>
 
 #include "cpu_tables.h"
@@ -10,7 +11,11 @@
 #include "common/boot_report.h"
 #include "common/console.h"
 #include "common/end_wait.h"
-#include "vmx/demo.h"
+#include "devices/port_map.h"
+#include "guests/load_guest.h"
+#include "guests/profile.h"
+#include "machine.h"
+#include "vmx/bringup/phases.h"
 #include "vmx/fault_cases.h"
 
 using namespace layout;
@@ -52,26 +57,41 @@ void print_memory_map(const BootInfo& info) {
   console::printf("  usable: %llu KiB\n", (unsigned long long)(usable >> 10));
 }
 
-// The boot info lies at BOOTINFO_ADDR, in the first 4 MiB, which a guest
-// without EPT can write: the VMM reads only its own copy, taken first.
-BootInfo boot_info;
-
 }  // namespace
 
 extern "C" [[noreturn]] void vmm_main(const BootInfo* boot_info_in_low_memory) {
   const uint64_t tsc_vmm = rdtsc();
-  boot_info = *boot_info_in_low_memory;
-  const BootInfo* const info = &boot_info;
-  console::resume(info->console_row);
-  end_wait::set_seconds(info->end_wait_seconds);
-  cpu_tables::install();
-  vmx::fault_cases::at_vmm_start(*info);
+  Machine& m = machine;
+  vmx::Vcpu& vcpu = vcpus[0];
+  // The boot info lies at BOOTINFO_ADDR, in the first 4 MiB, which a guest
+  // without EPT can write: the VMM reads only its own copy, taken first.
+  m.boot_info = *boot_info_in_low_memory;
+  const BootInfo& info = m.boot_info;
+  console::resume(info.console_row);
+  end_wait::set_seconds(info.end_wait_seconds);
+  cpu_tables::install(vcpu.tables);
+  vmx::fault_cases::at_vmm_start(info);
   console::printf("vmxboot VMM: running at 0x%08x in 64-bit mode\n",
-                  info->payloads[PAYLOAD_VMM].load_addr);
-  boot_report::print_disk_and_memory(*info);
-  boot_report::print_payloads(*info);
-  print_timeline(*info, tsc_vmm);
-  print_memory_map(*info);
+                  info.payloads[PAYLOAD_VMM].load_addr);
+  boot_report::print_disk_and_memory(info);
+  boot_report::print_payloads(info);
+  print_timeline(info, tsc_vmm);
+  print_memory_map(info);
 
-  vmx::run_demo(*info);
+  using namespace vmx::bringup;
+  check_cpu();                                                      // CPUID.1:ECX.VMX
+  enable_vmx_in_feature_control();                                  // IA32_FEATURE_CONTROL
+  m.msrs = read_capabilities();                                     // IA32_VMX_BASIC ...
+  const layout::GuestHeader& guest = guests::load_guest(info, m.guest);  // the checked header
+  const guests::GuestProfile& profile = guests::profile_for(guest.kind);  // once
+  m.profile = &profile;
+  enter_vmx_operation(vcpu, m.msrs);                                // VMXON, VMPTRLD
+  const vmx::PlanInputs inputs = describe_plan_inputs(vcpu, m.msrs);  // the host, the TSC
+  profile.attach_devices(m, vcpu, inputs.tsc_ticks_in_limit);       // the port map
+  m.ports.fill_io_bitmaps(vcpu.io_bitmap_a, vcpu.io_bitmap_b);
+  vcpu.handlers = profile.handlers;
+  profile.plan(m, vcpu, inputs);                                    // the plan
+  write_vmcs(vcpu, m.msrs);                                         // machine[] written
+  profile.run(m, vcpu);                                             // VMLAUNCH ... the end
+  halt_forever();
 }

@@ -1,7 +1,7 @@
 // Extended page tables (SDM Vol. 3, 29.3 "The Extended Page Table
-// Mechanism"): guest-physical -> host-physical. The demo maps, identity and
-// in 4 KiB pages, only what the guest is given: its own frames and the VGA
-// text window. Any other guest-physical access (the VMM above 4 MiB, the BIOS
+// Mechanism"): guest-physical -> host-physical, for a guest given only a
+// few ranges (its own frames and the VGA text window, say), mapped
+// identity and in 4 KiB pages. Any other guest-physical access (the VMM above 4 MiB, the BIOS
 // areas, the boot info) is an EPT violation, a VM exit (reason 48) with the
 // guest-physical address. Everything lies in the first 2 MiB, so the
 // structures are one page per level: PML4, PDPT, PD, PT. Pure: the VMM
@@ -27,7 +27,7 @@ struct EptRange {
   bool write_back;  // else uncacheable (device memory: the VGA window)
 };
 
-// IA32_VMX_EPT_VPID_CAP (0x48C) bits the demo needs (SDM A.10).
+// IA32_VMX_EPT_VPID_CAP (0x48C) bits the VMM uses (SDM A.10).
 namespace ept_capability {
 inline constexpr uint64_t page_walk_length_4 = 1ull << 6;
 inline constexpr uint64_t memory_type_uc = 1ull << 8;

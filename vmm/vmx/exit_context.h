@@ -1,14 +1,15 @@
 // One VM exit as the exit handlers see it: the guest's general registers,
 // saved by the exit stub (vmx/exit_stub.asm) and loaded back from here before
-// VMRESUME, and the exit information read from the VMCS. The stub builds it
-// on the exit stack (the VMCS's host RSP) at every exit, from the offsets
-// abi/gen_layout_inc.cpp generates out of this header, and passes it to
-// the dispatcher (vmx/exit_runtime.cpp). Pure: the host tests build fake
-// exits out of it.
+// VMRESUME, and the exit information the dispatcher (vmx/exit_runtime.cpp)
+// reads from the VMCS once per exit. It lives in the Vcpu (vmx/vcpu.h), at
+// the VMCS's host RSP: the stub stores into it at the offsets
+// abi/gen_layout_inc.cpp generates out of this header, and finds the Vcpu
+// from it. Pure: the host tests build fake exits out of it.
 //
 // RSP and RIP are not here: VM exit saves them in the VMCS's guest-state
 // area (SDM 28.3.1), where the handlers read them (ExitInfo::guest_rip, and
-// guest_rsp when the whole of results[] is read) and write RIP back.
+// guest_rsp once the way out has read the whole of results[]) and write RIP
+// back (vmx/guest_writes.h).
 #pragma once
 
 #include <stddef.h>
@@ -20,7 +21,7 @@
 #include "ia32/vmx/interruption_info.h"
 #include "ia32/vmx/io_qualification.h"
 #include "layout.h"
-#include "vmx/machine.h"
+#include "vmx/vmcs_image.h"
 
 namespace vmx {
 
@@ -52,24 +53,20 @@ constexpr const uint64_t* register_by_code(const GuestRegisters& r, unsigned cod
 
 struct ExitContext {
   GuestRegisters registers;  // first: the stub addresses them from RSP
-  // The dispatcher reads the reason, each handler what it needs, the way
-  // out (leave_guest) all of it.
+  // What the dispatcher read for this exit (exit_info_fields): the reason,
+  // qualification, instruction length and guest RIP always, the rest where
+  // the exit defines it. The way out (leave_guest) reads all of results[].
   ExitInfo info;
   // Elements a string I/O instruction moved in this exit: 0 from the
-  // dispatcher, then what the string handler moved (the exit observer logs
-  // it for a denied one).
+  // dispatcher, then what the string handler moved (a denied one is logged
+  // with it).
   uint32_t string_elements;
-  uint32_t unused[3];  // to the size the stub's alignment needs (below)
 
   // Typed views of the exit information (valid once the dispatcher has read it).
   constexpr ia32::vmx::IoQualification io() const { return {info.exit_qualification}; }
   constexpr uint64_t next_rip() const { return info.guest_rip + info.instruction_length; }
 };
 static_assert(offsetof(ExitContext, registers) == 0);
-// The exit stack's top (host RSP) is 8 bytes off a multiple of 16; the stub
-// takes sizeof(ExitContext) off it and then calls, which the ABI wants at a
-// multiple of 16.
-static_assert(sizeof(ExitContext) % 16 == 8, "the stub's call would be misaligned");
 
 // What vmx_enter_guest() returns when VMLAUNCH or VMRESUME itself failed
 // (one of these bits, plus RFLAGS.CF and ZF after the instruction); the

@@ -1,39 +1,26 @@
 // The exit handlers as a table indexed by the exit's slot (its basic reason,
-// ia32::vmx::exit_reason_slot): one handler per reason the demo handles and
-// one fallback, which stops the guest and has the launcher print everything
-// decoded, for every other reason, a failed VM entry and reasons newer than
-// the table. Pure: vmx/exit_runtime.cpp builds it from its handlers, the
-// host tests from fakes.
+// ia32::vmx::exit_reason_slot). Every guest profile has its own table: the
+// core's handlers (vmx/exit_path.h: the I/O exits through the port map, EPT
+// violations, the preemption timer, host NMIs) for the reasons every guest
+// has, the profile's own for the rest it handles (hvpp composes its exit
+// handlers the same way), and the fallback, which stops the guest and has
+// the report print everything decoded, for every other reason, a failed VM
+// entry and reasons newer than the table. Pure: the tests build tables of
+// fakes.
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ia32/vmx/exit_reason.h"
-#include "vmx/exit_context.h"
 
 namespace vmx {
 
-// A handler that returns resumes the guest; one that is done with it calls
-// leave_guest() (vmx/exit_runtime.cpp), which does not return.
-using ExitHandler = void (*)(ExitContext&);
+struct Vcpu;
 
-// The handlers the demo has, by name.
-struct ExitHandlerSet {
-  ExitHandler exception_or_nmi;
-  ExitHandler external_interrupt;
-  ExitHandler io_instruction;
-  ExitHandler vmcall;
-  ExitHandler ept_violation;
-  ExitHandler preemption_timer;
-  ExitHandler fallback;
-  // Chain mode only (nullptr: the fallback).
-  ExitHandler cpuid = nullptr;
-  ExitHandler hlt = nullptr;
-  ExitHandler cr_access = nullptr;
-  ExitHandler msr = nullptr;  // RDMSR and WRMSR
-  ExitHandler invd = nullptr;
-  ExitHandler xsetbv = nullptr;
-};
+// A handler that returns resumes the guest; one that is done with it ends
+// in the way out (vmx/exit_path.h), which does not return.
+using ExitHandler = void (*)(Vcpu&);
 
 struct HandlerTable {
   ExitHandler slots[ia32::vmx::exit_reason_count + 1];
@@ -43,25 +30,19 @@ struct HandlerTable {
   }
 };
 
-constexpr HandlerTable make_handler_table(const ExitHandlerSet& set) {
-  using ia32::vmx::ExitReason;
+struct ReasonHandler {
+  ia32::vmx::ExitReason reason;
+  ExitHandler handler;
+};
+
+// `fallback` in every slot, then each of `handlers` (N of them) in its
+// reason's slot, later ones over earlier ones: a profile lists the core's
+// handlers first and its own after them.
+template <size_t N>
+constexpr HandlerTable make_handler_table(ExitHandler fallback, const ReasonHandler (&handlers)[N]) {
   HandlerTable table{};
-  for (ExitHandler& slot : table.slots) slot = set.fallback;
-  auto at = [&table](ExitReason reason) -> ExitHandler& {
-    return table.slots[static_cast<unsigned>(reason)];
-  };
-  at(ExitReason::exception_or_nmi) = set.exception_or_nmi;
-  at(ExitReason::external_interrupt) = set.external_interrupt;
-  at(ExitReason::io_instruction) = set.io_instruction;
-  at(ExitReason::vmcall) = set.vmcall;
-  at(ExitReason::ept_violation) = set.ept_violation;
-  at(ExitReason::preemption_timer) = set.preemption_timer;
-  if (set.cpuid != nullptr) at(ExitReason::cpuid) = set.cpuid;
-  if (set.hlt != nullptr) at(ExitReason::hlt) = set.hlt;
-  if (set.cr_access != nullptr) at(ExitReason::cr_access) = set.cr_access;
-  if (set.msr != nullptr) at(ExitReason::rdmsr) = at(ExitReason::wrmsr) = set.msr;
-  if (set.invd != nullptr) at(ExitReason::invd) = set.invd;
-  if (set.xsetbv != nullptr) at(ExitReason::xsetbv) = set.xsetbv;
+  for (ExitHandler& slot : table.slots) slot = fallback;
+  for (const ReasonHandler& h : handlers) table.slots[static_cast<unsigned>(h.reason)] = h.handler;
   return table;
 }
 

@@ -1,20 +1,20 @@
-; VM entry and VM exit for the VMX demo. The C++ side is vmx/exits.h and
+; VM entry and VM exit. The C++ side is vmx/exits.h, vmx/vcpu.h and
 ; vmx/exit_context.h.
 ;
-; vmx_enter_guest saves the host's callee-saved registers and its stack
-; pointer, clears the guest's general registers and executes VMLAUNCH.
-; Each VM exit arrives at vmx_exit_stub (the VMCS's host RIP) on the exit
-; stack (host RSP), with every register but RSP and RIP still the guest's
-; (those two are in the VMCS): the stub stores all fifteen into an
-; ExitContext it makes room for on the stack, calls vmx_handle_exit with it,
-; loads them back (whatever a handler wrote) and executes VMRESUME. The
-; context's layout comes from the C++ struct (build/gen/layout.inc).
+; vmx_enter_guest(vcpu) saves the host's callee-saved registers and its
+; stack pointer (in the Vcpu), clears the guest's general registers and
+; executes VMLAUNCH. Each VM exit arrives at vmx_exit_stub (the VMCS's host
+; RIP) with RSP at the Vcpu's ExitContext (the host RSP), every register
+; but RSP and RIP still the guest's (those two are in the VMCS): the stub
+; stores all fifteen into the context, calls vmx_handle_exit with the Vcpu,
+; which lies at a fixed offset below the context, on the exit stack below
+; the context; then loads them back (whatever a handler wrote) and executes
+; VMRESUME. Offsets come from the C++ structs (build/gen/layout.inc).
 ;
 ; The way out: a handler that is done with the guest ends in leave_guest()
 ; (vmx/exit_runtime.cpp), which calls vmx_return_to_launcher: a non-local
 ; return that drops the exit stack and returns from vmx_enter_guest on the
 ; stack it saved. A VMLAUNCH or VMRESUME that fails returns the same way.
-; Short on purpose: every I/O exit of the guest runs through here.
 bits 64
 default rel
 
@@ -36,20 +36,16 @@ extern vmx_handle_exit
 %endrep
 %endmacro
 
-section .bss
-align 8
-launch_rsp: resq 1
-
 section .text
 global vmx_enter_guest
-vmx_enter_guest:
+vmx_enter_guest:                        ; (Vcpu* rdi)
     push rbx
     push rbp
     push r12
     push r13
     push r14
     push r15
-    mov [launch_rsp], rsp
+    mov [rdi + Vcpu_launch_rsp], rsp
     xor eax, eax
     xor ebx, ebx
     xor ecx, ecx
@@ -66,36 +62,35 @@ vmx_enter_guest:
     xor r14d, r14d
     xor r15d, r15d
     vmlaunch
-    ; Only a failed VMLAUNCH gets here (VMfailInvalid: CF, VMfailValid: ZF).
+    ; Only a failed VMLAUNCH gets here (VMfailInvalid: CF, VMfailValid: ZF),
+    ; still on the stack vmx_enter_guest saved.
     pushfq
     pop rax
     and eax, ENTER_FAILURE_FLAGS
     or eax, ENTER_LAUNCH_FAILED
-    jmp return_to_launcher
+    jmp return_on_this_stack
 
 global vmx_exit_stub
 vmx_exit_stub:
-    ; Host RSP is 8 off a multiple of 16 and SIZEOF_ExitContext too
-    ; (exit_context.h), so the call below is aligned.
-    sub rsp, SIZEOF_ExitContext
     store_guest_registers GUEST_REGISTERS
-    mov rdi, rsp                    ; ExitContext*
+    lea rdi, [rsp - Vcpu_context]   ; Vcpu*
     call vmx_handle_exit            ; (a handler that is done never returns)
     load_guest_registers GUEST_REGISTERS
-    add rsp, SIZEOF_ExitContext
     vmresume
     pushfq
     pop rax
     and eax, ENTER_FAILURE_FLAGS
     or eax, ENTER_RESUME_FAILED
-    jmp return_to_launcher
+    lea rdi, [rsp - Vcpu_context]
+    mov rsp, [rdi + Vcpu_launch_rsp]
+    jmp return_on_this_stack
 
-; vmx_return_to_launcher(code): from leave_guest(), on the exit stack.
+; vmx_return_to_launcher(vcpu, code): from leave_guest(), on the exit stack.
 global vmx_return_to_launcher
 vmx_return_to_launcher:
-    mov rax, rdi
-return_to_launcher:
-    mov rsp, [launch_rsp]
+    mov rax, rsi
+    mov rsp, [rdi + Vcpu_launch_rsp]
+return_on_this_stack:
     pop r15
     pop r14
     pop r13

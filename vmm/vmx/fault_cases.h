@@ -16,8 +16,8 @@
 #include "common/acpi.h"
 #include "common/uart16550.h"
 #include "vmx/controls.h"
-#include "vmx/exits.h"
-#include "vmx/machine.h"
+#include "devices/uart_shadow.h"
+#include "vmx/vmcs_image.h"
 
 namespace vmx::fault_cases {
 
@@ -54,8 +54,9 @@ void timed_out(const char* by);
 // result line; "" otherwise.
 const char* vmm_intact_pair();
 void guest_exited(const char* reason, const char* gpa);
-void guest_halted(const ExitLog& log, const Uart16550::Setup& com1_after,
-                  const acpi::PowerOff& kept, uint16_t vga_row_used);
+void guest_halted(const devices::UartShadow& guest_uart, uint32_t denied,
+                  const Uart16550::Setup& com1_after, const acpi::PowerOff& kept,
+                  uint16_t vga_row_used);
 
 #else
 
@@ -75,8 +76,8 @@ inline void entry_failed_on_exit(const char*, const char*) {}
 inline void timed_out(const char*) {}
 inline const char* vmm_intact_pair() { return ""; }
 inline void guest_exited(const char*, const char*) {}
-inline void guest_halted(const ExitLog&, const Uart16550::Setup&, const acpi::PowerOff&,
-                         uint16_t) {}
+inline void guest_halted(const devices::UartShadow&, uint32_t, const Uart16550::Setup&,
+                         const acpi::PowerOff&, uint16_t) {}
 
 #endif
 

@@ -247,11 +247,11 @@ void guest_exited(const char* reason, const char* gpa) {
                                  : "");
 }
 
-void guest_halted(const ExitLog& log, const Uart16550::Setup& com1_after,
-                  const acpi::PowerOff& kept, uint16_t vga_row_used) {
+void guest_halted(const devices::UartShadow& seen, uint32_t denied,
+                  const Uart16550::Setup& com1_after, const acpi::PowerOff& kept,
+                  uint16_t vga_row_used) {
   if (inject_case == layout::INJECT_GUEST_UART_SETUP) {
     // The guest's own view of COM1: the shadow of what it wrote.
-    const UartShadow& seen = log.guest_uart;
     const uint16_t guest_divisor = static_cast<uint16_t>(seen.dlm << 8 | seen.dll);
     explain_injection("the guest went on and halted; COM1 kept LCR 0x%02x MCR 0x%02x divisor %u, "
                       "the guest read back LCR 0x%02x MCR 0x%02x divisor %u", com1_after.lcr,
@@ -259,7 +259,7 @@ void guest_halted(const ExitLog& log, const Uart16550::Setup& com1_after,
   } else if (inject_case == layout::INJECT_GUEST_FAKE_ACPI) {
     // Only to show what the guest planted: the search again, now, over
     // what the guest left in low memory. Its result is printed, never used.
-    const acpi::PowerOff now = acpi::find_power_off(acpi::identity_mapped_memory());
+    const acpi::PowerOff now = acpi::find_power_off(acpi::identity_mapped_memory().view());
     explain_injection("the guest halted; a search now finds PM1a_CNT 0x%x, the VMM uses the "
                       "0x%x it kept", now.found ? now.pm1a_cnt : 0u, kept.pm1a_cnt);
   } else if (inject_case == layout::INJECT_GUEST_REWRITE_HEADER) {
@@ -267,7 +267,7 @@ void guest_halted(const ExitLog& log, const Uart16550::Setup& com1_after,
                       "copy)", header_in_guest_memory().vga_row, vga_row_used);
   } else {
     explain_injection("the guest went on and halted; %u access(es) denied, its INS read 0x%08x",
-                      log.denied_accesses, header_in_guest_memory().bad_port_ins);
+                      denied, header_in_guest_memory().bad_port_ins);
   }
 }
 

@@ -6,7 +6,9 @@
 // tables at the VMM and have the VMM read or write there for it
 // (the fault case guest-read-vmm). The walk honours the PSE-36 bits of a
 // 4 MiB page as the CPU does (vmx/guest_paging.h, the fault case
-// guest-pse36-outs). 64-bit VMM only (vmx/io_emulation.h and vmx/guest_paging.h have the pure parts).
+// guest-pse36-outs). A guest whose memory the VMM does not walk (GuestMemory
+// kind none) has no such access at all. 64-bit VMM only (vmx/io_emulation.h
+// and vmx/guest_paging.h have the pure parts).
 #pragma once
 
 #include <stdint.h>
@@ -17,23 +19,33 @@ namespace vmx {
 
 struct EptTables;
 
+// What the VMM may touch for the guest: a Vcpu's.
+struct GuestMemory {
+  enum class Kind : uint8_t {
+    none,         // nothing: string I/O on a kept port is not carried out
+    ept,          // what `ept` maps
+    first_4mib,   // without EPT: the guest's one 4 MiB page
+  };
+  Kind kind;
+  const EptTables* ept;
+  unsigned physical_address_bits;  // MAXPHYADDR: how far the guest's 4 MiB pages reach
+  bool refused_valid;              // an access refused as not the guest's memory,
+  uint64_t refused;                // at this guest-physical address
+};
+
 // The guest's CR3 and CR4.PSE.
 struct GuestPaging {
   uint64_t cr3;
   bool pse;
 };
 
-// Before the guest runs: its EPT tables, or nullptr without EPT.
-void set_guest_memory(const EptTables* ept);
+// Before the guest runs: what it owns (MAXPHYADDR read from CPUID).
+GuestMemory guest_memory(GuestMemory::Kind kind, const EptTables* ept);
 
-GuestAccess read_guest_linear(const GuestPaging& paging, uint64_t linear, unsigned bytes,
-                              uint32_t* value);
+GuestAccess read_guest_linear(GuestMemory& memory, const GuestPaging& paging, uint64_t linear,
+                              unsigned bytes, uint32_t* value);
 // All bytes are checked before any is written.
-GuestAccess write_guest_linear(const GuestPaging& paging, uint64_t linear, unsigned bytes,
-                               uint32_t value);
-
-// The guest-physical address of an access refused as not the guest's
-// memory (since set_guest_memory), if there was one.
-bool refused_guest_physical(uint64_t* address);
+GuestAccess write_guest_linear(GuestMemory& memory, const GuestPaging& paging, uint64_t linear,
+                               unsigned bytes, uint32_t value);
 
 }  // namespace vmx

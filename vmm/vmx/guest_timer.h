@@ -29,7 +29,8 @@
 
 namespace vmx::guest_timer {
 
-// Two seconds of guest time: the demo's guest needs a few milliseconds.
+// The unit the TSC is calibrated in, and the bound of a guest that says
+// no other: two seconds of guest time.
 inline constexpr uint32_t limit_ms = 2000;
 
 // PIT channel 0 in rate-generator mode at 20 Hz: a tick every 50 ms.
@@ -41,19 +42,10 @@ static_assert(pit_ticks_for_limit * 1000 == limit_ms * pit_tick_hz, "whole ticks
 // in the exit's interruption information.
 inline constexpr uint8_t irq0_vector = 0x20;
 
-// A chain guest's bound in seconds, from its header's limit_seconds
-// (GUEST_LIMIT=, 0 = none): without GUEST_LIMIT= (the platform default),
-// CHAIN_LIMIT_EMULATOR_SECONDS under an emulator's firmware, where a test
-// must end, and none on a PC, where the guest is the machine's own system.
-constexpr uint32_t chain_limit_seconds(uint32_t header_value, bool emulator) {
-  if (header_value != layout::CHAIN_LIMIT_PLATFORM_DEFAULT) return header_value;
-  return emulator ? layout::CHAIN_LIMIT_EMULATOR_SECONDS : 0;
-}
-
 // TSC ticks in `seconds` given the ticks in limit_ms, or `unbounded` when
 // seconds is 0 or the product would pass it (no wrap, whatever the header says).
-constexpr uint64_t chain_limit_ticks(uint64_t ticks_in_limit, uint32_t seconds,
-                                     uint64_t unbounded) {
+constexpr uint64_t seconds_in_ticks(uint64_t ticks_in_limit, uint32_t seconds,
+                                    uint64_t unbounded) {
   const uint64_t per_second = ticks_in_limit / (limit_ms / 1000);
   if (seconds == 0 || per_second > unbounded / seconds) return unbounded;
   return per_second * seconds;
@@ -83,6 +75,33 @@ constexpr uint64_t uart_byte_wait_ticks(uint64_t tsc_ticks_in_limit) {
          1;
 }
 
+// The guest's time bound as the exits see it (each Vcpu has one): the
+// deadline every exit checks (vmx/exit_runtime.cpp), and with the
+// VMX-preemption timer when to restart it with what is left; without it
+// the PIT ticks counted.
+struct TimeBound {
+  uint64_t next_check;     // TSC value: the first exit from then on checks the clock:
+                           // the deadline, or the next refresh, whichever is first
+  uint64_t deadline;       // TSC value, from start()
+  uint64_t refresh_ticks;  // the VMX-preemption timer's refresh interval
+  uint64_t tsc_ticks;      // in the whole limit
+  uint32_t timer_shift;    // IA32_VMX_MISC bits 4:0
+  bool preemption_timer;   // restart it with what is left
+  uint32_t pit_tick_limit;  // without it: PIT ticks in the limit (0: none)
+  uint32_t pit_ticks;      // and so far
+
+  // The bound for `tsc_ticks` of guest time; refreshed at 1% of it.
+  static constexpr TimeBound of(uint64_t tsc_ticks, bool preemption_timer, uint32_t timer_shift,
+                                uint32_t pit_tick_limit) {
+    return {0, 0, tsc_ticks / 100, tsc_ticks, timer_shift, preemption_timer, pit_tick_limit, 0};
+  }
+  // Right before the first entry, at TSC `now`: the deadline is now + the limit.
+  constexpr void start(uint64_t now) {
+    deadline = now + tsc_ticks;
+    next_check = preemption_timer ? now + refresh_ticks : 0;
+  }
+};
+
 // guest_timer_runtime.cpp:
 // TSC ticks in limit_ms, measured against PIT channel 0 as the BIOS runs
 // it (the PIT's input clock is the same on every PC; the TSC's rate is
@@ -91,12 +110,16 @@ constexpr uint64_t uart_byte_wait_ticks(uint64_t tsc_ticks_in_limit) {
 // pit::max_polls polls (no working PIT: then there is no clock to bound
 // the guest by).
 uint64_t tsc_ticks_in_limit();
+// The PIC masks start_pit_ticks() replaced.
+struct PicMasks {
+  uint8_t master, slave;
+};
 // IRQ0 only at the master PIC (re-initialised, which also drops requests
 // that waited while the VMM ran with interrupts off), the slave masked,
-// PIT channel 0 at pit_tick_hz. Remembers the masks it replaced.
-void start_pit_ticks();
+// PIT channel 0 at pit_tick_hz. Returns the masks it replaced.
+PicMasks start_pit_ticks();
 // PIT channel 0 back to the BIOS's 18.2 Hz, the PIC masks as they were.
-void stop_pit_ticks();
+void stop_pit_ticks(PicMasks masks);
 // End of interrupt for an IRQ the CPU acknowledged on VM exit.
 void end_of_interrupt();
 

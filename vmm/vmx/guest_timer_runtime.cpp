@@ -13,16 +13,13 @@ constexpr uint16_t port_pic_master_data = 0x21;
 constexpr uint16_t port_pic_slave_data = 0xA1;
 constexpr uint8_t pic_eoi = 0x20;
 
-uint8_t saved_master_mask;
-uint8_t saved_slave_mask;
-
 }  // namespace
 
 uint64_t tsc_ticks_in_limit() {
   // 10 ms of PIT channel 0 against the TSC: a 0.01% error at most from the
   // PIT's own step, and short, since every run on a CPU with the preemption
   // timer pays it. Channel 0 as the BIOS left it, only read (read-back
-  // status, counter latches), so that a chain guest finds the PIT as the
+  // status, counter latches), so that a guest that owns the machine finds the PIT as the
   // BIOS programmed it: mode 2 (the Bochs BIOS and SeaBIOS) or 3 (a square
   // wave, which other BIOSes may choose), reload 65536 assumed
   // (pit::ticks_between). The count is followed poll by poll,
@@ -45,9 +42,8 @@ uint64_t tsc_ticks_in_limit() {
   return (rdtsc() - start) * ticks_in_limit / elapsed;
 }
 
-void start_pit_ticks() {
-  saved_master_mask = inb(port_pic_master_data);
-  saved_slave_mask = inb(port_pic_slave_data);
+PicMasks start_pit_ticks() {
+  const PicMasks saved{inb(port_pic_master_data), inb(port_pic_slave_data)};
   outb(port_pic_slave_data, 0xFF);
   // ICW1 (edge, cascade, ICW4 follows), ICW2 (vector base), ICW3 (slave on
   // IR2), ICW4 (8086 mode). Initialisation clears the request register.
@@ -59,15 +55,16 @@ void start_pit_ticks() {
   outb(pit::port_command, 0x34);  // channel 0, lobyte/hibyte, mode 2, binary
   outb(pit::port_channel0, static_cast<uint8_t>(pit_divisor & 0xFF));
   outb(pit::port_channel0, static_cast<uint8_t>(pit_divisor >> 8));
+  return saved;
 }
 
-void stop_pit_ticks() {
+void stop_pit_ticks(PicMasks saved) {
   outb(port_pic_master_data, 0xFF);
   outb(pit::port_command, 0x36);  // channel 0, mode 3, divisor 65536: 18.2 Hz
   outb(pit::port_channel0, 0);
   outb(pit::port_channel0, 0);
-  outb(port_pic_master_data, saved_master_mask);
-  outb(port_pic_slave_data, saved_slave_mask);
+  outb(port_pic_master_data, saved.master);
+  outb(port_pic_slave_data, saved.slave);
 }
 
 void end_of_interrupt() { outb(port_pic_master_command, pic_eoi); }

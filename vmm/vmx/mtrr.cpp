@@ -25,7 +25,7 @@ uint8_t mtrr_type(const Mtrrs& m, uint64_t first, uint64_t bytes) {
   if ((m.def_type & mtrr_def_enable) == 0) return uc;
   if (first < (1u << 20) && (m.cap & mtrr_cap_fixed) != 0 &&
       (m.def_type & mtrr_def_fixed_enable) != 0) {
-    // (Chain mode's EPT maps the first 2 MiB by 4 KiB pages: a larger
+    // (The identity EPT maps the first 2 MiB by 4 KiB pages: a larger
     // block here is not looked into.)
     return bytes == 4096 ? fixed_type(m, first) : uc;
   }

@@ -1,5 +1,6 @@
 // The memory type the MTRRs give each part of the physical space (SDM vol. 3,
-// 11.11: the registers; 11.11.4.1: which range wins), for chain mode's EPT:
+// 11.11: the registers; 11.11.4.1: which range wins), for an identity EPT
+// (vmx/identity_ept.h):
 // under EPT the guest's accesses take their type from the EPT entry, not
 // from the MTRRs (SDM 29.3.7), so the EPT must carry what the firmware set.
 // Pure: the VMM reads the MSRs (vmx/bringup/build_vmcs.cpp), the unit tests

@@ -1,130 +1,101 @@
-// The VMCS plan: every decision the VMM takes before VMLAUNCH, in one pure
-// function. From the capability MSRs and a description of the host (the
-// state a VM exit loads, the VMM memory the plan may fill) and of the guest
-// (its checked header, its clock) it settles the controls, the guest's
-// bounds (EPT or a host-held page directory, the VMX-preemption timer or PIT
-// ticks, NMI exiting), the guest and host state, and fills the I/O bitmaps,
-// the EPT or the page directory. The result is the complete VmcsImage that
-// machine[] (vmx/machine.h) writes in one loop: nothing else is written to
-// the VMCS before launch.
+// The VMCS plan: every decision the VMM takes before VMLAUNCH, as pure
+// functions. The common part is here: the controls settled against the
+// capability MSRs, the host state a VM exit loads (the exit stub, on the
+// Vcpu's exit stack), the I/O bitmaps' addresses and the guest's time bound
+// in the VMX-preemption timer's steps. Each guest profile
+// (vmm/guests/<name>/plan.h) decides the rest from the same inputs and its
+// own: the controls it wants, the guest state, the guest's memory (EPT or a
+// page directory), its CR0/CR4 masks, its MSR bitmap. The result is the
+// complete VmcsImage that machine[] (vmx/vmcs_image.h) writes in one loop:
+// nothing else is written to the VMCS before launch.
 //
-// Pure: no privileged instruction. The VMM (vmx/bringup/build_vmcs.cpp)
-// only gathers the inputs and writes the image; the unit tests build the
-// same plan from each Bochs model's MSRs and run the VM-entry checker over it.
+// Pure: no privileged instruction. The VMM (vmx/bringup/build_vmcs.cpp and
+// the profiles' runtime) gathers the inputs and writes the image; the unit
+// tests make the same plans from each Bochs model's MSRs and run the
+// VM-entry checker over them.
 #pragma once
 
 #include <stdint.h>
 
-#include "guest_header.h"
-#include "vmx/chain_ept.h"
-#include "vmx/chain_memory_map.h"
-#include "vmx/chain_msr.h"
 #include "vmx/controls.h"
-#include "vmx/ept.h"
-#include "vmx/guest_state.h"
-#include "vmx/machine.h"
+#include "vmx/vmcs_image.h"
 
 namespace vmx {
-
-// VMM memory the plan fills, and its physical addresses (the VMM runs
-// identity-mapped; the tests give any address).
-struct PlanMemory {
-  uint8_t* io_bitmap_a;
-  uint8_t* io_bitmap_b;
-  uint64_t io_bitmap_a_physical, io_bitmap_b_physical;
-  EptTables* ept;               // used where the CPU has EPT
-  uint64_t ept_physical;
-  uint32_t* page_directory;     // else the guest's page directory, held by the VMM
-  uint64_t page_directory_physical;
-};
-
-// The second guest description: chain mode (guest kind GUEST_KIND_CHAIN,
-// README "Chain mode"), a real-mode loader run as an unrestricted guest.
-struct ChainInputs {
-  const layout::E820Entry* e820;  // the firmware's map (the VMM's copy): memory types
-  uint32_t e820_count;
-  const Mtrrs* mtrrs;           // the MTRRs as read (memory types), null: none (E820's then)
-  uint16_t pm1a_cnt;            // ACPI PM1a_CNT (kept: a guest power-off ends the run), 0: none
-  ChainEptTables* ept;          // at layout::CHAIN_EPT_ADDR
-  uint64_t ept_physical;
-  uint64_t vmm_first, vmm_end;  // the VMM's memory, which the EPT leaves out
-  // The BDA's KiB of conventional memory (40:13) before the loader ran,
-  // and where the map its INT 15h stub asks about goes (vmx/chain_memory_map.h).
-  uint32_t base_memory_kib;
-  GuestMemoryMap* memory_map;
-  // The firmware is an emulator's (ACPI OEM ID "BOCHS "): its BIOS reports
-  // a panic by writing ports 0x400/0x401, which stops the emulator; kept
-  // there so that the run still ends with its result. On a PC those ports
-  // are the chipset's (often the ACPI PM block): never kept.
-  bool emulator_panic_ports;
-  // The guest's bound in seconds, 0 = none (guest_timer::chain_limit_seconds).
-  uint32_t limit_seconds;
-  uint8_t* msr_bitmap;          // msr_bitmap_bytes, 4 KiB aligned (vmx/chain_msr.h)
-  uint64_t msr_bitmap_physical;
-};
-inline constexpr uint16_t emulator_bios_panic_port = 0x400;  // and 0x401
-
-// The ports chain mode keeps (traps); every other port is the guest's.
-// COM1 as in the V86 demo (vmx/port_policy.h); the others the chain exit
-// handlers (vmx/exit_chain_runtime.cpp) carry out after a look.
-inline constexpr uint16_t chain_kept_ports[] = {0xCF9, 0x64, 0x92, 0xB2};
 
 struct PlanInputs {
   CapabilityMsrs msrs;
   HostState host;               // the VMM as it runs in VMX operation (RSP and RIP: below)
   uint64_t exit_stub;           // vmx_exit_stub: where every VM exit enters the VMM
-  uint64_t exit_stack_end;      // the end of the stack the exit handlers run on
-  layout::GuestHeader guest;    // the VMM's checked copy (vmx/guest_header_check.h)
-  uint32_t guest_base;          // where the guest is loaded (layout::GUEST_ADDR)
+  uint64_t exit_context;        // the Vcpu's ExitContext: the host RSP (vmx/vcpu.h)
+  uint64_t io_bitmap_a_physical;  // the Vcpu's I/O bitmaps, filled from the port map
+  uint64_t io_bitmap_b_physical;
   uint64_t tsc_ticks_in_limit;  // the guest's time bound in TSC ticks (vmx/guest_timer.h)
-  PlanMemory memory;
-  ChainInputs chain;            // used when guest.kind == GUEST_KIND_CHAIN
 };
 
 // Which decision failed, for the VMM's message and result line.
 enum class PlanError : uint8_t {
   none, controls, guest_cr0, guest_cr4, ept,
-  // chain mode only: the BDA's conventional memory size leaves no KiB for
-  // the loader's INT 15h stub below 640 KiB
-  memory_map,
-  // chain mode only: the CPU cannot run real mode as a guest (no unrestricted
-  // guest, or no EPT it can use); no VMX-preemption timer to bound it
-  no_unrestricted_guest, no_preemption_timer,
+  profile,  // a refusal of the guest's profile (VmcsPlan::profile_error, its own codes)
 };
+
+// A control-register value under FIXED0/FIXED1: `value` when ok; else
+// `forbidden` holds the wanted bits FIXED1 does not allow.
+struct FixedResult {
+  bool ok;
+  uint64_t value;
+  uint64_t forbidden;
+};
+FixedResult apply_fixed_bits(uint64_t wanted, ia32::vmx::FixedBits fixed);
 
 struct VmcsPlan {
   PlanError error;
   ControlError control_error;   // PlanError::controls
   FixedResult fixed_error;      // guest_cr0 / guest_cr4: the forbidden bits
+  uint8_t profile_error;        // PlanError::profile: what the profile refused
   VmcsImage image;              // complete when error == none
-  bool ept;                     // guest-physical memory through memory.ept
-  bool preemption_timer;        // else PIT ticks through external-interrupt exiting
+  bool preemption_timer;        // the VMX-preemption timer bounds the guest (else PIT ticks)
   bool nmi_exiting;             // host NMIs exit instead of reaching the guest
   uint32_t timer_shift;         // the preemption timer's rate: 2^shift TSC ticks a step
   uint64_t tsc_ticks_in_limit;  // as given
-  bool reports_ins_outs_info;   // IA32_VMX_BASIC bit 54: for the exit handlers
-  const EptTables* ept_tables;  // memory.ept when ept, else nullptr
-  bool chain;                   // the chain guest (guest.kind): its own exit handlers
-  bool hlt_activity;            // chain: the CPU can put the guest in the HLT activity state
-  uint16_t pm1a_cnt;            // chain: as given
-  bool emulator_panic_ports;    // chain: as given
-  const GuestMemoryMap* memory_map;  // chain: what INT 15h tells the guest
-  uint32_t limit_seconds;       // chain: as given (0 = none)
+  bool reports_ins_outs_info;   // IA32_VMX_BASIC bit 54: for the I/O exit handler
 };
 
-// The controls wanted for the guest on this CPU (before the CPU's must-be-1
-// bits are added): demo_wanted_controls, plus EPT where the CPU has it (else
-// CR3-load exiting), NMI exiting where allowed, and the VMX-preemption timer
-// where the CPU has it (else external-interrupt exiting and acknowledge on
-// exit, for the PIT's ticks).
-struct GuestBounds {
-  bool ept;
-  bool preemption_timer;
-  bool nmi_exiting;
-  ControlWords wanted;
-};
-GuestBounds choose_bounds(const CapabilityMsrs& msrs);
+// The plan's common facts, before the profile decides anything.
+VmcsPlan start_plan(const PlanInputs& in);
 
-VmcsPlan plan_vmcs(const PlanInputs& inputs);
+// The final control words for `wanted` (the CPU's must-be-1 bits added);
+// false with the plan's error set when the CPU does not allow them.
+bool settle_controls(const PlanInputs& in, const ControlWords& wanted, VmcsPlan& plan);
+
+// A guest CR0/CR4 value checked against FIXED1 (a bit VMX operation does
+// not allow is refused, not dropped); false with the plan's error set.
+bool settle_guest_cr(uint64_t value, uint64_t fixed1, PlanError error, VmcsPlan& plan);
+
+// The rest, once the profile has filled the guest state and its controls:
+// the host state (the exit stub on the Vcpu's exit stack), the I/O
+// bitmaps, and the preemption timer's start value where it is used.
+void finish_plan(const PlanInputs& in, VmcsPlan& plan);
+
+// Host NMIs exit (pin-based "NMI exiting") wherever the CPU allows it:
+// without it an NMI that arrives while the guest runs is delivered through
+// the guest's IDT (SDM Vol. 3, 25.3), the guest's to handle or to lose. With
+// it the NMI is a VM exit (reason 0, interruption type NMI), and the VMM
+// ends the run (result host-nmi), as it ends it for an NMI outside the guest
+// (host-exception vector=2): the VMM has no NMI source of its own, so on a
+// PC an NMI is the hardware's alarm (a parity or bus error, a watchdog).
+constexpr uint32_t host_nmi_pin_control(uint32_t pin_may_be_one) {
+  return pin_may_be_one & ia32::vmx::pin_based::nmi_exiting;
+}
+
+// The allowed-1 bits of each control word (secondary: 0 where the primary
+// word may not activate it).
+struct AllowedControls {
+  uint32_t pin_based, primary_processor, secondary_processor;
+};
+AllowedControls allowed_controls(const CapabilityMsrs& msrs);
+
+// Values every guest starts with (reset values).
+inline constexpr uint64_t guest_dr7 = 0x400;
+inline constexpr uint64_t guest_pat = 0x0007040600070406ull;
 
 }  // namespace vmx

@@ -1,21 +1,19 @@
 // The VMX bring-up, one phase a file, in the order the SDM gives (Vol. 3,
 // 24.6-24.8 "Discovering/Enabling VMX, Entering VMX operation", 25 "The
-// VMCS", 27 "VM entries"); run_demo.cpp runs them in that order. Runtime
-// only (privileged instructions throughout): this folder is the VMM's, not
-// the unit tests'. What the phases decide is decided in the pure plan
-// (vmx/plan.h); here the inputs are gathered and the results carried out.
+// VMCS", 27 "VM entries"), and the ends every guest's run shares; the main
+// line (vmm/main.cpp) runs them in that order around the guest's profile.
+// Runtime only (privileged instructions throughout): this folder is the
+// VMM's, not the unit tests'. What the phases decide is decided in the pure
+// plan (vmx/plan.h); here the inputs are gathered and the results carried out.
 #pragma once
 
 #include <stdint.h>
 
-#include "guest_header.h"
 #include "ia32/vmx/instructions.h"
-#include "layout.h"
-#include "common/acpi.h"
-#include "common/uart16550.h"
 #include "vmx/controls.h"
 #include "vmx/exits.h"
 #include "vmx/plan.h"
+#include "vmx/vcpu.h"
 
 namespace vmx::bringup {
 
@@ -30,63 +28,46 @@ void enable_vmx_in_feature_control();
 // is a #GP), printed; a VMCS the VMM cannot hold ends the run vmx-failed.
 CapabilityMsrs read_capabilities();
 
-// load_guest.cpp: the guest header copied once from guest memory and
-// checked, the guest's memory tail cleared; else guest-invalid. Returns the
-// VMM's copy, the only one it uses from then on.
-layout::GuestHeader& load_guest(const layout::BootInfo& boot_info);
-
-// vmx_operation.cpp: CR0/CR4 under the fixed bits, VMXON, VMCLEAR and
-// VMPTRLD of the VMCS (SDM 24.8, 25.1-25.2).
-void enter_vmx_operation(const CapabilityMsrs& msrs);
+// vmx_operation.cpp: CR0/CR4 under the fixed bits, VMXON with the Vcpu's
+// VMXON region, then its VMCS made current (VMCLEAR, VMPTRLD; SDM 24.8,
+// 25.1-25.2).
+void enter_vmx_operation(Vcpu& vcpu, const CapabilityMsrs& msrs);
 // VMCLEAR, VMXOFF, CR4.VMXE off, as much of it as applies: every way out
 // after enter_vmx_operation passes here.
-void leave_vmx_operation();
+void leave_vmx_operation(Vcpu& vcpu);
 // A VMX instruction failed: its VM-instruction error named, then out
 // (vmx-failed step=<step>).
-[[noreturn]] void fail_instruction(const char* step, ia32::vmx::VmxResult result);
+[[noreturn]] void fail_instruction(Vcpu& vcpu, const char* step, ia32::vmx::VmxResult result);
 // The VM-instruction error field, 0 when it cannot be read.
 uint32_t read_instruction_error();
 
-// build_vmcs.cpp: the host and guest described, the plan made (vmx/plan.h)
-// and written through machine[] in one loop. Returns the plan launched.
-// Chain mode (guest.kind): the second guest description, from the boot
-// info's memory map and the ACPI power-off port.
-const VmcsPlan& build_vmcs(const CapabilityMsrs& msrs, const layout::GuestHeader& guest,
-                           const layout::BootInfo& boot_info);
+// build_vmcs.cpp: the plan's common inputs (the host as the VMM runs now in
+// VMX operation, the exit stub on the Vcpu's exit stack, its I/O bitmaps,
+// the TSC's rate against the PIT); once the guest's profile has made the
+// plan (vcpu.plan), its common refusals and its controls printed
+// (accept_plan; a refused plan ends the run), then its image written
+// through machine[] in one loop (write_vmcs).
+PlanInputs describe_plan_inputs(Vcpu& vcpu, const CapabilityMsrs& msrs);
+void accept_plan(Vcpu& vcpu, const CapabilityMsrs& msrs);
+void write_vmcs(Vcpu& vcpu, const CapabilityMsrs& msrs);
 
-// What the guest left when it stopped: read once, before the VMM's console
-// writes anything.
+// launch.cpp: VMLAUNCH. The guest's exits run in the profile's handlers
+// (vcpu.handlers) until one stops it for good or the entry itself fails.
 struct GuestRun {
-  uint64_t outcome;             // what vmx_enter_guest() returned (vmx/exits.h)
-  uint64_t guest_ticks;         // TSC ticks from VMLAUNCH to the end, exits included
-  uint32_t elapsed_ms;
-  Uart16550::Setup com1_after;  // COM1 as the guest left it, before the VMM set it up again
-  char screen_line[81];         // the guest's row on the screen
-  uint32_t bench_ticks;         // what the guest reported in its header
-  const acpi::PowerOff* power_off;  // kept before the guest ran
+  uint64_t outcome;      // what vmx_enter_guest() returned (vmx/exits.h)
+  uint64_t guest_ticks;  // TSC ticks from VMLAUNCH to the end, exits included
 };
+GuestRun launch(Vcpu& vcpu);
 
-// launch.cpp: VMLAUNCH; the exit handlers (vmx/exits.h) run the guest's
-// exits until one stops it, or the entry fails.
-GuestRun run_guest(const VmcsPlan& plan, layout::GuestHeader& guest);
-
-// entry_failure.cpp: a VM entry that failed, named by the VMM's own run of
-// the SDM's checks over the current VMCS (vmx/entry_checks.h).
-[[noreturn]] void report_entry_failure(uint64_t outcome, const CapabilityMsrs& msrs);
-[[noreturn]] void report_entry_failure_exit(const CapabilityMsrs& msrs);
-
-// leave.cpp: VMX operation left and the run ended with the result the
-// guest's stop calls for (guest-timeout, host-nmi, guest-exit, guest-failed, ok).
-[[noreturn]] void leave(const GuestRun& run, const VmcsPlan& plan, const CapabilityMsrs& msrs,
-                        const layout::GuestHeader& guest);
-// One line: "vmx: <whose>%u VM exits: <reason> <count> ..." (the demo's
-// whose is "", chain mode's "chain guest: ").
+// end.cpp: the ends every guest's run shares, printed once the guest no
+// longer runs: a VM entry that failed (named by the VMM's own run of the
+// SDM's checks over the current VMCS), a host NMI, an exit the guest's
+// profile does not handle. Each returns only when the run did not end so.
+void end_if_entry_failed(Vcpu& vcpu, const GuestRun& run, const CapabilityMsrs& msrs);
+void end_if_stopped(Vcpu& vcpu, const GuestRun& run);
+// One line: "vmx: <whose>%u VM exits: <reason> <count> ..."
 void print_exit_counts(const ExitLog& log, const char* whose);
-
-// run_chain.cpp: chain mode's launch and end (README "Chain mode"): the
-// guest runs until it powers off, resets, halts with interrupts off, is
-// stopped or runs out of time; the run ends with its result.
-[[noreturn]] void run_chain(const VmcsPlan& plan, const CapabilityMsrs& msrs,
-                            const layout::GuestHeader& guest);
+// The accesses the devices denied, the first few one a line.
+void print_denied(const ExitLog& log);
 
 }  // namespace vmx::bringup

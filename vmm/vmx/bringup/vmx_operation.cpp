@@ -10,7 +10,6 @@
 #include "common/console.h"
 #include "common/end_run.h"
 #include "vmx/fault_cases.h"
-#include "vmx/guest_state.h"
 
 namespace vmx::bringup {
 
@@ -18,19 +17,12 @@ using ia32::vmx::VmxResult;
 
 namespace {
 
-// In .bss, above VMM_ADDR (identity-mapped: these addresses are physical).
-alignas(4096) uint8_t vmxon_region[4096];
-alignas(4096) uint8_t vmcs_region[4096];
-
-struct VmxState {
-  bool in_vmx_operation;
-  bool vmcs_current;
-} state;
-
+// The Vcpu is in .bss, above VMM_ADDR (identity-mapped: these addresses
+// are physical).
 uint64_t physical_address(const void* p) { return reinterpret_cast<uint64_t>(p); }
 
-void check(VmxResult result, const char* step) {
-  if (result != VmxResult::success) fail_instruction(step, result);
+void check(Vcpu& vcpu, VmxResult result, const char* step) {
+  if (result != VmxResult::success) fail_instruction(vcpu, step, result);
 }
 
 uint64_t settle_control_register(const char* name, uint64_t wanted, ia32::vmx::FixedBits fixed) {
@@ -54,22 +46,22 @@ uint32_t read_instruction_error() {
   return static_cast<uint32_t>(error);
 }
 
-void leave_vmx_operation() {
-  if (state.vmcs_current) {
+void leave_vmx_operation(Vcpu& vcpu) {
+  if (vcpu.vmcs_current) {
     // VMCLEAR writes the VMCS back to memory.
-    VmxResult r = ia32::vmx::vmclear(physical_address(vmcs_region));
+    VmxResult r = ia32::vmx::vmclear(physical_address(vcpu.vmcs_region));
     if (r != VmxResult::success) console::printf("vmx: VMCLEAR failed: %s\n", vmx_result_name(r));
-    state.vmcs_current = false;
+    vcpu.vmcs_current = false;
   }
-  if (state.in_vmx_operation) {
+  if (vcpu.in_vmx_operation) {
     VmxResult r = ia32::vmx::vmxoff();
     if (r != VmxResult::success) console::printf("vmx: VMXOFF failed: %s\n", vmx_result_name(r));
-    state.in_vmx_operation = false;
+    vcpu.in_vmx_operation = false;
   }
   write_cr4(read_cr4() & ~cr4::vmxe);
 }
 
-void fail_instruction(const char* step, VmxResult result) {
+void fail_instruction(Vcpu& vcpu, const char* step, VmxResult result) {
   // Read while still in VMX operation.
   const uint32_t error = result == VmxResult::fail_valid ? read_instruction_error() : 0;
   if (result == VmxResult::fail_valid) {
@@ -79,16 +71,18 @@ void fail_instruction(const char* step, VmxResult result) {
     console::printf("vmx: %s failed: VMfailInvalid (no current VMCS, so no error number)\n",
                     step);
   }
-  leave_vmx_operation();
+  leave_vmx_operation(vcpu);
   fault_cases::instruction_failed(step, result, error);
   end_run("vmx-failed", "step=%s error=%u", step, error);
 }
 
-void enter_vmx_operation(const CapabilityMsrs& msrs) {
+void enter_vmx_operation(Vcpu& vcpu, const CapabilityMsrs& msrs) {
   const ia32::vmx::VmxBasic basic{msrs.basic};
   // Both regions start with the revision ID, bit 31 clear (SDM 25.2).
-  *reinterpret_cast<uint32_t*>(vmxon_region) = fault_cases::vmxon_revision(basic.revision_id());
-  *reinterpret_cast<uint32_t*>(vmcs_region) = basic.revision_id();
+  const uint32_t vmxon_revision = fault_cases::vmxon_revision(basic.revision_id());
+  const uint32_t vmcs_revision = basic.revision_id();
+  __builtin_memcpy(vcpu.vmxon_region, &vmxon_revision, 4);
+  __builtin_memcpy(vcpu.vmcs_region, &vmcs_revision, 4);
 
   const uint64_t cr0 = read_cr0();
   const uint64_t new_cr0 =
@@ -96,12 +90,12 @@ void enter_vmx_operation(const CapabilityMsrs& msrs) {
   if (new_cr0 != cr0) write_cr0(new_cr0);
   write_cr4(settle_control_register("cr4", read_cr4() | cr4::vmxe,
                                     {msrs.cr4_fixed0, msrs.cr4_fixed1}));
-  check(ia32::vmx::vmxon(physical_address(vmxon_region)), "vmxon");
-  state.in_vmx_operation = true;
-  check(ia32::vmx::vmclear(physical_address(vmcs_region)), "vmclear");
-  check(ia32::vmx::vmptrld(physical_address(vmcs_region)), "vmptrld");
-  state.vmcs_current = true;
-  check(fault_cases::after_vmptrld(physical_address(vmcs_region)), "vmptrld");
+  check(vcpu, ia32::vmx::vmxon(physical_address(vcpu.vmxon_region)), "vmxon");
+  vcpu.in_vmx_operation = true;
+  check(vcpu, ia32::vmx::vmclear(physical_address(vcpu.vmcs_region)), "vmclear");
+  check(vcpu, ia32::vmx::vmptrld(physical_address(vcpu.vmcs_region)), "vmptrld");
+  vcpu.vmcs_current = true;
+  check(vcpu, fault_cases::after_vmptrld(physical_address(vcpu.vmcs_region)), "vmptrld");
   console::printf("vmx: VMXON, VMCLEAR, VMPTRLD done (revision 0x%x)\n", basic.revision_id());
 }
 

@@ -1,0 +1,56 @@
+#include "devices/platform_ports.h"
+
+#include "layout.h"
+
+namespace devices {
+
+namespace {
+
+constexpr uint8_t cf9_reset = 1u << 2;
+constexpr uint8_t kbc_pulse_reset = 0xFE;
+constexpr uint8_t port92_fast_reset = 1u << 0;
+
+PortVerdict end(vmx::GuestEnd& end, const char* how, uint32_t detail, uint32_t detail2) {
+  end = {how, detail, detail2};
+  return PortVerdict::end;
+}
+
+PortVerdict pm1_access(void* state, PortAccess& a, vmx::GuestEnd& e) {
+  const uint16_t pm1a_cnt = static_cast<AcpiPm1*>(state)->pm1a_cnt;
+  if (a.in) return PortVerdict::pass;
+  // The 16-bit register as this write sets it (a byte write to its high
+  // half carries SLP_EN in its bit 5).
+  const uint32_t written = bytes_at_word(a.port, a.value, pm1a_cnt);
+  if ((written & pm1_slp_en) != 0) return end(e, vmx::guest_end::poweroff, written, 0);
+  return PortVerdict::pass;
+}
+
+PortVerdict reset_access(void*, PortAccess& a, vmx::GuestEnd& e) {
+  if (a.in || a.bytes != 1) return PortVerdict::pass;
+  const bool reset = (a.port == reset_control_port && (a.value & cf9_reset) != 0) ||
+                     (a.port == kbc_command_port && a.value == kbc_pulse_reset) ||
+                     (a.port == system_control_port_a && (a.value & port92_fast_reset) != 0);
+  return reset ? end(e, vmx::guest_end::reset, a.port, a.value) : PortVerdict::pass;
+}
+
+PortVerdict apm_access(void*, PortAccess& a, vmx::GuestEnd&) {
+  return a.in ? PortVerdict::pass : PortVerdict::done;  // no SMI
+}
+
+PortVerdict panic_access(void*, PortAccess& a, vmx::GuestEnd& e) {
+  return a.in ? PortVerdict::pass : end(e, vmx::guest_end::bios_panic, a.port, a.value);
+}
+
+PortVerdict bench_access(void*, PortAccess& a, vmx::GuestEnd&) {
+  return !a.in && a.bytes == 1 ? PortVerdict::pass : PortVerdict::deny;
+}
+
+}  // namespace
+
+PortDevice acpi_pm1_device(AcpiPm1& pm1) { return {"ACPI PM1a_CNT", pm1_access, &pm1}; }
+PortDevice reset_device() { return {"reset", reset_access, nullptr}; }
+PortDevice apm_control_device() { return {"APM control", apm_access, nullptr}; }
+PortDevice emulator_panic_device() { return {"BIOS panic", panic_access, nullptr}; }
+PortDevice bench_port_device() { return {"benchmark", bench_access, nullptr}; }
+
+}  // namespace devices

@@ -1,0 +1,44 @@
+// The ports through which a guest that owns the machine could end the run
+// unseen or upset the VMM, each kept by a small device that carries every
+// other access out (PortVerdict::pass):
+//   - ACPI PM1a_CNT (the FADT's, found before the guest ran): a write with
+//     SLP_EN is the guest's power-off, which ends the run (`poweroff`);
+//   - the reset paths: a byte to 0xCF9 with RST (bit 2), the keyboard
+//     controller's pulse command 0xFE to port 0x64, port 0x92 with bit 0
+//     (fast reset) end the run (`reset`);
+//   - 0xB2 (APM control: a write raises an SMI): writes dropped. Bochs 2.7
+//     returns from an SMI taken by a real-mode or unpaged unrestricted guest
+//     with CR0.PE/PG/NE forced on (Bochs issue #863, docs/bochs.md);
+//   - under an emulator's firmware only: the Bochs BIOS's panic ports
+//     0x400/0x401 (a write stops the emulator) end the run (`bios-panic`);
+//     on a PC those ports are the chipset's and never kept;
+//   - the benchmark's port 0xE9 (Bochs prints what it gets): single-byte
+//     OUTs carried out, everything else denied.
+// Pure but for nothing: each decides from the access alone.
+#pragma once
+
+#include <stdint.h>
+
+#include "devices/port_device.h"
+#include "devices/port_map.h"
+
+namespace devices {
+
+inline constexpr uint32_t pm1_slp_en = 1u << 13;
+inline constexpr uint16_t reset_control_port = 0xCF9;
+inline constexpr uint16_t kbc_command_port = 0x64;
+inline constexpr uint16_t system_control_port_a = 0x92;
+inline constexpr uint16_t apm_control_port = 0xB2;
+inline constexpr uint16_t emulator_bios_panic_port = 0x400;  // and 0x401
+
+// State: PM1a_CNT's port.
+struct AcpiPm1 {
+  uint16_t pm1a_cnt;
+};
+PortDevice acpi_pm1_device(AcpiPm1& pm1);
+PortDevice reset_device();
+PortDevice apm_control_device();
+PortDevice emulator_panic_device();
+PortDevice bench_port_device();
+
+}  // namespace devices

@@ -1,0 +1,43 @@
+#include "devices/port_map.h"
+
+namespace devices {
+
+void PortMap::reset(Unclaimed unclaimed) {
+  for (uint8_t& slot : slot_of_) slot = 0;
+  for (Range& r : ranges_) r = Range{};
+  count_ = 0;
+  unclaimed_ = unclaimed;
+}
+
+bool PortMap::claim(uint16_t first, uint16_t count, const PortDevice& device,
+                    const char* in_name, const char* out_name) {
+  if (count == 0 || uint32_t{first} + count > 0x10000 || count_ == max_ranges) return false;
+  for (uint32_t port = first; port < uint32_t{first} + count; ++port) {
+    if (slot_of_[port] != 0) return false;
+  }
+  const uint8_t slot = ++count_;
+  ranges_[slot] = {first, count, &device, in_name, out_name};
+  for (uint32_t port = first; port < uint32_t{first} + count; ++port) slot_of_[port] = slot;
+  return true;
+}
+
+void PortMap::fill_io_bitmaps(uint8_t* bitmap_a, uint8_t* bitmap_b) const {
+  const uint8_t unclaimed = unclaimed_ == Unclaimed::denied ? 0xFF : 0x00;
+  for (uint32_t i = 0; i < 4096; ++i) bitmap_a[i] = bitmap_b[i] = unclaimed;
+  for (unsigned slot = 1; slot <= count_; ++slot) {
+    const Range& r = ranges_[slot];
+    for (uint32_t port = r.first; port < uint32_t{r.first} + r.count; ++port) {
+      uint8_t* bitmap = port < 0x8000 ? bitmap_a : bitmap_b;
+      const uint32_t bit = port & 0x7FFF;
+      bitmap[bit >> 3] = static_cast<uint8_t>(bitmap[bit >> 3] | (1u << (bit & 7)));
+    }
+  }
+}
+
+bool io_bitmap_traps(const uint8_t* bitmap_a, const uint8_t* bitmap_b, uint16_t port) {
+  const uint8_t* bitmap = port < 0x8000 ? bitmap_a : bitmap_b;
+  const uint32_t bit = port & 0x7FFFu;
+  return (bitmap[bit >> 3] >> (bit & 7) & 1) != 0;
+}
+
+}  // namespace devices

@@ -1,0 +1,85 @@
+// Which device keeps which I/O port: the one map that both fills the VMX
+// I/O bitmaps (SDM 25.6.4: a set bit makes the port's accesses exit) and
+// answers the exit handler's question "whose port is this?" in constant
+// time, by a table of every port. A device claims ranges of ports
+// (devices/port_device.h); a port no device claims is either the guest's
+// own (not trapped: what the hardware does is what the guest gets) or, for
+// a guest that may reach no hardware at all, denied (every port trapped).
+// Pure: the VMM and the tests fill and ask the same map.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "devices/port_device.h"
+
+namespace devices {
+
+class PortMap {
+ public:
+  // Ranges any profile may claim, slot 0 meaning none.
+  static constexpr unsigned max_ranges = 31;
+
+  enum class Unclaimed : uint8_t {
+    guests,  // not trapped: the guest reaches the port itself
+    denied,  // trapped and denied (PortVerdict::deny)
+  };
+
+  struct Range {
+    uint16_t first;
+    uint16_t count;
+    const PortDevice* device;
+    const char* in_name;   // for the run's report: what the guest reads there
+    const char* out_name;  // and what it writes
+  };
+
+  // Empty: every port unclaimed, as `unclaimed` says.
+  void reset(Unclaimed unclaimed);
+
+  // [first, first + count) for `device`; false (nothing claimed) when the
+  // range is empty, passes port 0xFFFF, overlaps a claimed one or the map
+  // is full.
+  bool claim(uint16_t first, uint16_t count, const PortDevice& device, const char* in_name,
+             const char* out_name);
+
+  // The slot that decides an access of `bytes` at `port`: the one range
+  // every byte it touches lies in; else, where unclaimed ports are the
+  // guest's, the one range some of its bytes touch (the device sees the
+  // whole access and decides, e.g. a word OUT that reaches a kept port from
+  // the one below); 0 for an access that touches no range, or that two
+  // ranges share, or (denied unclaimed ports) any unclaimed port at all.
+  uint8_t decider(uint16_t port, unsigned bytes) const {
+    const uint8_t first = slot_of_[port];
+    if (bytes == 1) return first;
+    uint8_t found = first;
+    for (unsigned i = 1; i < bytes; ++i) {
+      const uint32_t next = uint32_t{port} + i;
+      const uint8_t slot = next <= 0xFFFF ? slot_of_[next] : 0;
+      if (slot == found) continue;
+      if (unclaimed_ == Unclaimed::denied) return 0;
+      if (found != 0 && slot != 0) return 0;
+      if (found == 0) found = slot;
+    }
+    return found;
+  }
+
+  const Range& range(uint8_t slot) const { return ranges_[slot]; }
+  unsigned ranges() const { return count_; }
+  Unclaimed unclaimed() const { return unclaimed_; }
+
+  // The two 4 KiB VMX I/O bitmaps (A: ports 0x0000-0x7FFF, B: 0x8000-0xFFFF)
+  // for this map: every port when unclaimed ones are denied, else the
+  // claimed ones.
+  void fill_io_bitmaps(uint8_t* bitmap_a, uint8_t* bitmap_b) const;
+
+ private:
+  uint8_t slot_of_[65536];
+  Range ranges_[max_ranges + 1];
+  uint8_t count_;
+  Unclaimed unclaimed_;
+};
+
+// Whether the VMX I/O bitmaps trap `port`.
+bool io_bitmap_traps(const uint8_t* bitmap_a, const uint8_t* bitmap_b, uint16_t port);
+
+}  // namespace devices

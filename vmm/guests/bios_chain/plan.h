@@ -1,0 +1,55 @@
+// The chain guest's part of the VMCS plan (vmx/plan.h has the common
+// part): a real-mode loader that boots another BIOS disk, run as an
+// unrestricted guest (README "Chain mode"). It needs unrestricted guest
+// with EPT and the VMX-preemption timer; its EPT identity-maps the 4 GiB
+// but the VMM's memory (vmx/identity_ept.h), its interrupts and exceptions
+// are its own (no external-interrupt exiting, an empty exception bitmap),
+// its MSRs are its own but the few the VMM keeps (msr.h), HLT exits, and
+// only the ports the profile's devices claim exit. Pure.
+#pragma once
+
+#include <stdint.h>
+
+#include "guest_header.h"
+#include "guests/bios_chain/memory_map.h"
+#include "vmx/ept.h"
+#include "vmx/identity_ept.h"
+#include "vmx/mtrr.h"
+#include "vmx/plan.h"
+
+namespace guests::bios_chain {
+
+// VmcsPlan::profile_error with PlanError::profile.
+enum class Refusal : uint8_t {
+  none,
+  // the CPU cannot run real mode as a guest (no unrestricted guest, or no
+  // EPT it can use); no VMX-preemption timer to bound it
+  no_unrestricted_guest,
+  no_preemption_timer,
+  // the BDA's conventional memory size leaves no KiB for the loader's
+  // INT 15h stub below 640 KiB
+  base_memory,
+};
+
+struct Inputs {
+  layout::GuestHeader guest;      // the VMM's checked copy
+  const layout::E820Entry* e820;  // the firmware's map (the VMM's copy): memory types
+  uint32_t e820_count;
+  const vmx::Mtrrs* mtrrs;        // the MTRRs as read (memory types), null: none (E820's then)
+  vmx::IdentityEptTables* ept;    // at layout::CHAIN_EPT_ADDR
+  uint64_t ept_physical;
+  uint64_t vmm_first, vmm_end;    // the VMM's memory, which the EPT leaves out
+  // The BDA's KiB of conventional memory (40:13) before the loader ran,
+  // and where the map its INT 15h stub asks about goes (memory_map.h).
+  uint32_t base_memory_kib;
+  GuestMemoryMap* memory_map;
+  uint8_t* msr_bitmap;            // msr_bitmap_bytes, 4 KiB aligned (msr.h)
+  uint64_t msr_bitmap_physical;
+};
+
+// Whether the CPU can run the chain guest at all, before anything else.
+Refusal check_cpu(const vmx::CapabilityMsrs& msrs);
+
+vmx::VmcsPlan plan(const vmx::PlanInputs& in, const Inputs& chain);
+
+}  // namespace guests::bios_chain

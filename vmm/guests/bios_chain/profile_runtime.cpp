@@ -1,0 +1,330 @@
+// The chain guest's profile (guests/profile.h, README "Chain mode"): the
+// VMM boots another BIOS disk through its real-mode loader
+// (guest/chain/loader.asm), run as an unrestricted guest that owns the
+// machine but for the VMM's memory and the ports its devices keep: COM1
+// (shared with the VMM's console), ACPI PM1a_CNT (its power-off ends the
+// run), the reset paths, APM control and, under an emulator's firmware, the
+// Bochs BIOS's panic ports (devices/platform_ports.h). It runs until it
+// powers off, resets, halts with interrupts off, is stopped or runs out of
+// time; the run ends with its result.
+#include "guests/bios_chain/plan.h"
+
+#include "ia32/cpuid.h"
+#include "ia32/instructions.h"
+#include "common/acpi.h"
+#include "common/console.h"
+#include "common/end_run.h"
+#include "common/format.h"
+#include "common/low_memory.h"
+#include "common/uart16550.h"
+#include "guests/bios_chain/handlers.h"
+#include "guests/bios_chain/msr.h"
+#include "machine.h"
+#include "vmx/bringup/phases.h"
+#include "vmx/exit_path.h"
+#include "vmx/guest_timer.h"
+
+namespace guests::bios_chain {
+
+namespace {
+
+using ia32::vmx::ExitReason;
+using namespace vmx::exit_path;
+
+uint64_t physical_address(const void* p) { return reinterpret_cast<uint64_t>(p); }
+
+// GUEST_LIMIT=0: no bound, as a TSC span no machine reaches (the
+// VMX-preemption timer still runs, restarted at its longest).
+constexpr uint64_t unbounded_ticks = 1ull << 62;
+
+// The guest's bound in seconds, from its header's limit_seconds
+// (GUEST_LIMIT=, 0 = none): without GUEST_LIMIT= (the platform default),
+// CHAIN_LIMIT_EMULATOR_SECONDS under an emulator's firmware, where a test
+// must end, and none on a PC, where the guest is the machine's own system.
+constexpr uint32_t limit_seconds(uint32_t header_value, bool emulator) {
+  if (header_value != layout::CHAIN_LIMIT_PLATFORM_DEFAULT) return header_value;
+  return emulator ? layout::CHAIN_LIMIT_EMULATOR_SECONDS : 0;
+}
+static_assert(limit_seconds(layout::CHAIN_LIMIT_PLATFORM_DEFAULT, true) == 60 &&
+              limit_seconds(layout::CHAIN_LIMIT_PLATFORM_DEFAULT, false) == 0 &&
+              limit_seconds(5, false) == 5);
+
+// Whether the firmware is an emulator's: the ACPI RSDP's OEM ID is
+// "BOCHS " (the Bochs BIOS and SeaBIOS as Bochs and QEMU build them).
+bool firmware_is_emulator() {
+  const acpi::IdentityMemory memory = acpi::identity_mapped_memory();
+  char oem[6];
+  if (!acpi::rsdp_oem_id(memory.view(), oem)) return false;
+  for (int i = 0; i < 6; ++i) {
+    if (oem[i] != "BOCHS "[i]) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- devices
+
+void attach_devices(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
+  State& s = m.bios_chain;
+  s.emulator = firmware_is_emulator();
+  const acpi::PowerOff& off = end_run_keep_power_off();
+  s.pm1 = {off.found ? off.pm1a_cnt : uint16_t{0}};
+  m.ports.reset(devices::PortMap::Unclaimed::guests);
+  s.com1_device =
+      devices::com1_device(s.com1, vmx::guest_timer::uart_byte_wait_ticks(tsc_ticks_in_limit));
+  s.pm1_device = devices::acpi_pm1_device(s.pm1);
+  s.reset_device = devices::reset_device();
+  s.apm_device = devices::apm_control_device();
+  s.panic_device = devices::emulator_panic_device();
+  bool claimed = devices::claim_com1(m.ports, s.com1_device) &&
+                 m.ports.claim(devices::reset_control_port, 1, s.reset_device, "0xcf9", "0xcf9") &&
+                 m.ports.claim(devices::kbc_command_port, 1, s.reset_device, "0x64", "0x64") &&
+                 m.ports.claim(devices::system_control_port_a, 1, s.reset_device, "0x92", "0x92") &&
+                 m.ports.claim(devices::apm_control_port, 1, s.apm_device, "0xb2", "0xb2");
+  if (s.pm1.pm1a_cnt != 0) {
+    claimed = claimed && m.ports.claim(s.pm1.pm1a_cnt, 2, s.pm1_device, "pm1a-cnt", "pm1a-cnt");
+  }
+  // On a PC those ports are the chipset's (often the ACPI PM block).
+  if (s.emulator) {
+    claimed = claimed && m.ports.claim(devices::emulator_bios_panic_port, 2, s.panic_device,
+                                       "0x400-0x401", "0x400-0x401");
+  }
+  if (!claimed) end_run("vmx-failed", "step=devices error=0");
+  vcpu.ports = &m.ports;
+}
+
+// ---------------------------------------------------------------- plan
+
+// The memory types: the MTRRs as the firmware set them, read where
+// CPUID.1:EDX.MTRR says they exist (the fixed ones where MTRRCAP.FIX says
+// so); false without them (the EPT takes E820's rule then).
+bool read_mtrrs(vmx::Mtrrs& mtrrs) {
+  uint32_t r[4];
+  cpuid(cpuid_leaf::features, 0, r);
+  if ((r[3] & cpuid1_edx_mtrr) == 0) return false;
+  mtrrs.cap = rdmsr(vmx::mtrr_msr::cap);
+  if (!vmx::mtrr_describable(mtrrs.cap)) return false;
+  mtrrs.def_type = rdmsr(vmx::mtrr_msr::def_type);
+  if ((mtrrs.cap & vmx::mtrr_cap_fixed) != 0) {
+    for (uint32_t i = 0; i < 11; ++i) mtrrs.fixed[i] = rdmsr(vmx::mtrr_msr::fixed[i]);
+  }
+  for (uint32_t n = 0; n < vmx::mtrr_variable_count(mtrrs.cap); ++n) {
+    mtrrs.base[n] = rdmsr(vmx::mtrr_msr::variable_base0 + 2 * n);
+    mtrrs.mask[n] = rdmsr(vmx::mtrr_msr::variable_base0 + 2 * n + 1);
+  }
+  return true;
+}
+
+vmx::IdentityEptTables& ept_tables() {
+  return *reinterpret_cast<vmx::IdentityEptTables*>(uintptr_t{layout::CHAIN_EPT_ADDR});
+}
+
+void print_memory_types(const State& s) {
+  static const char names[8][3] = {"UC", "WC", "?", "?", "WT", "WP", "WB", "?"};
+  console::printf("vmx:   memory types: %s:", s.has_mtrrs ? "MTRRs" : "E820's (no MTRRs)");
+  static const uint32_t shown[] = {0x7000, 0xB8000, 0x100000, 0xFEC00000};
+  for (uint32_t a : shown) console::printf(" 0x%x %s", a, names[identity_ept_type(ept_tables(), a)]);
+  console::printf("\n");
+}
+
+void print_plan(const vmx::VmcsPlan& p, const State& s, const layout::GuestHeader& guest) {
+  console::printf("vmx: chain guest: real mode, unrestricted guest; EPT 0x%lx maps 0-4 GiB\n",
+                  p.image.controls.ept_pointer);
+  console::printf("vmx:   but the VMM's 0x%x-0x%x\n", layout::VMM_ADDR, layout::VMM_MEMORY_END - 1);
+  print_memory_types(s);
+  const bool by_default = guest.limit_seconds == layout::CHAIN_LIMIT_PLATFORM_DEFAULT;
+  if (s.limit_seconds != 0) {
+    console::printf("vmx: guest time bound %u s (VMX-preemption timer%s)\n", s.limit_seconds,
+                    by_default ? "; the default under an emulator, GUEST_LIMIT= sets one" : "");
+  } else {
+    console::printf("vmx: guest time bound: none (%s)\n",
+                    by_default ? "the default on a PC; GUEST_LIMIT= sets one" : "GUEST_LIMIT=0");
+  }
+}
+
+[[noreturn]] void refuse(vmx::Vcpu& vcpu, Refusal why, const State& s) {
+  vmx::bringup::leave_vmx_operation(vcpu);
+  switch (why) {
+    case Refusal::no_unrestricted_guest:
+      console::printf("vmx: chain mode runs real mode as an unrestricted guest with EPT;"
+                      " this CPU has not both\n");
+      end_run("guest-unsupported", "reason=no-unrestricted-guest");
+    case Refusal::no_preemption_timer:
+      console::printf("vmx: chain mode bounds the guest with the VMX-preemption timer;"
+                      " this CPU has none\n");
+      end_run("guest-unsupported", "reason=no-preemption-timer");
+    default:
+      console::printf("vmx: chain mode: the BIOS reports %u KiB of conventional memory (40:13);"
+                      " the loader's INT 15h stub needs %u KiB of it below 640 KiB\n",
+                      s.base_memory_kib, layout::CHAIN_STUB_KIB);
+      end_run("guest-unsupported", "reason=base-memory kib=%u", s.base_memory_kib);
+  }
+}
+
+void make_plan(Machine& m, vmx::Vcpu& vcpu, vmx::PlanInputs in) {
+  State& s = m.bios_chain;
+  s.limit_seconds = limit_seconds(m.guest.limit_seconds, s.emulator);
+  in.tsc_ticks_in_limit =
+      vmx::guest_timer::seconds_in_ticks(in.tsc_ticks_in_limit, s.limit_seconds, unbounded_ticks);
+  volatile uint8_t* bda = low_memory();
+  s.base_memory_kib = bda[layout::BDA_BASE_MEMORY_KIB] | bda[layout::BDA_BASE_MEMORY_KIB + 1] << 8;
+  s.has_mtrrs = read_mtrrs(s.mtrrs);
+  const layout::BootInfo& info = m.boot_info;
+  const uint32_t e820_count =
+      info.e820_count < layout::E820_MAX_ENTRIES ? info.e820_count : layout::E820_MAX_ENTRIES;
+  vcpu.plan = plan(in, {m.guest, info.e820, e820_count, s.has_mtrrs ? &s.mtrrs : nullptr,
+                        &ept_tables(), layout::CHAIN_EPT_ADDR, layout::VMM_ADDR,
+                        layout::VMM_MEMORY_END, s.base_memory_kib, &s.memory_map, vcpu.msr_bitmap,
+                        physical_address(vcpu.msr_bitmap)});
+  if (vcpu.plan.error == vmx::PlanError::profile) {
+    refuse(vcpu, static_cast<Refusal>(vcpu.plan.profile_error), s);
+  }
+  vmx::bringup::accept_plan(vcpu, m.msrs);
+  print_plan(vcpu.plan, s, m.guest);
+  s.hlt_activity = (ia32::vmx::VmxMisc{m.msrs.misc}.activity_states() & 1) != 0;
+  vcpu.memory = vmx::guest_memory(vmx::GuestMemory::Kind::none, nullptr);
+  vcpu.bound = vmx::guest_timer::TimeBound::of(in.tsc_ticks_in_limit, true, vcpu.plan.timer_shift, 0);
+}
+
+// ---------------------------------------------------------------- exits
+
+// The guest's interrupts are its own (no external-interrupt exiting).
+constexpr vmx::HandlerTable handlers = vmx::make_handler_table(
+    handle_unexpected, {
+                           {ExitReason::exception_or_nmi, handle_exception_or_nmi},
+                           {ExitReason::io_instruction, handle_io},
+                           {ExitReason::ept_violation, handle_ept_violation},
+                           {ExitReason::preemption_timer, handle_preemption_timer},
+                           {ExitReason::vmcall, handle_vmcall},
+                           {ExitReason::cpuid, handle_cpuid},
+                           {ExitReason::hlt, handle_hlt},
+                           {ExitReason::cr_access, handle_cr_access},
+                           {ExitReason::rdmsr, handle_msr},
+                           {ExitReason::wrmsr, handle_msr},
+                           {ExitReason::invd, handle_invd},
+                           {ExitReason::xsetbv, handle_xsetbv},
+                       });
+
+// ---------------------------------------------------------------- run
+
+// The screen, shared with the guest through the BIOS's cursor (BDA 40:50,
+// page 0): the guest's INT 10h output goes on below the VMM's last line, and
+// the VMM's end below the guest's. Only while the BIOS shows page 0 of an
+// 80x25 text mode (modes 2, 3, 7); else the cursor is not touched or used.
+bool bios_shows_text_page0() {
+  volatile uint8_t* bda = low_memory();
+  const uint8_t mode = bda[layout::BDA_VIDEO_MODE] & 0x7F;
+  return bda[layout::BDA_ACTIVE_PAGE] == 0 && (mode == 2 || mode == 3 || mode == 7);
+}
+
+void hand_the_screen_to_the_guest() {
+  if (!bios_shows_text_page0()) return;
+  const int row = console::row();
+  low_memory()[layout::BDA_CURSOR_PAGE0] = 0;
+  low_memory()[layout::BDA_CURSOR_PAGE0 + 1] = static_cast<uint8_t>(row < 25 ? row : 24);
+}
+
+// Read once, checked: the guest may have left anything there.
+void take_the_screen_back() {
+  const uint8_t col = low_memory()[layout::BDA_CURSOR_PAGE0];
+  const uint8_t row = low_memory()[layout::BDA_CURSOR_PAGE0 + 1];
+  if (bios_shows_text_page0() && row < 25 && col < 80) {
+    console::move_screen_to(row, col);
+    if (col == 0) return;
+  }
+  console::skip_screen_line();
+}
+
+// The proof that the code ran as a guest: its exits by reason, the ports it
+// reached through the VMM, the CPUID leaves it asked.
+void print_summary(const Machine& m, const vmx::ExitLog& log, uint64_t guest_ticks) {
+  const State& s = m.bios_chain;
+  vmx::bringup::print_exit_counts(log, "chain guest: ");
+  uint32_t com1_in = 0, com1_out = 0;
+  for (unsigned slot = 1; slot <= m.ports.ranges(); ++slot) {
+    if (m.ports.range(static_cast<uint8_t>(slot)).device != &s.com1_device) continue;
+    com1_out += log.stats.port_accesses[slot][0];
+    com1_in += log.stats.port_accesses[slot][1];
+  }
+  console::printf("vmx:   I/O: COM1 0x3f8-0x3ff in %u out %u (%u bytes forwarded)", com1_in,
+                  com1_out, s.com1.bytes_out);
+  for (unsigned slot = 0; slot <= m.ports.ranges(); ++slot) {
+    const uint32_t count = log.stats.port_accesses[slot][0] + log.stats.port_accesses[slot][1];
+    if (count == 0) continue;
+    if (slot == 0) {
+      console::printf(", other %u", count);
+      continue;
+    }
+    const devices::PortMap::Range& r = m.ports.range(static_cast<uint8_t>(slot));
+    if (r.device != &s.com1_device) console::printf(", %s %u", r.out_name, count);
+  }
+  console::printf("\n");
+  if (log.stats.denied_accesses != 0) {
+    console::printf("vmx:   I/O denied: %u\n", log.stats.denied_accesses);
+  }
+  console::printf("vmx:   CPUID leaves asked (%u):", s.cpuid_leaf_count);
+  const uint32_t kept = s.cpuid_leaf_count < 16 ? s.cpuid_leaf_count : 16;
+  for (uint32_t i = 0; i < kept; ++i) console::printf(" 0x%x", s.cpuid_leaves[i]);
+  console::printf("\n");
+  console::printf("vmx:   INT 15h memory calls answered: %u (E820 buffers refused: %u)\n",
+                  s.int15_calls, s.int15_refused);
+  console::printf("vmx:   %lu TSC ticks in the guest and its exits\n", guest_ticks);
+}
+
+void run(Machine& m, vmx::Vcpu& vcpu) {
+  const State& s = m.bios_chain;
+  const layout::GuestHeader& guest = m.guest;
+  console::printf("vmx: power-off kept: PM1a_CNT 0x%x (the guest's power-off ends the run)\n",
+                  s.pm1.pm1a_cnt);
+  console::printf("vmx: VMLAUNCH: chain loader in real mode at %04x:%04x\n", guest.entry_cs,
+                  guest.entry_ip);
+  console::flush();
+  hand_the_screen_to_the_guest();
+  const vmx::bringup::GuestRun guest_run = vmx::bringup::launch(vcpu);
+  console::flush();
+  console::setup_serial_again();
+  const vmx::ExitLog& log = vcpu.log;
+  // A guest line cut off mid-way ends before the VMM's first.
+  if (!s.com1.guest_line_start) console::end_serial_line();
+  take_the_screen_back();
+
+  if (guest_run.outcome == vmx::exit_guest_timeout) {
+    vmx::print_exit(log.info, total_exits(log.stats), nullptr);
+    print_summary(m, log, guest_run.guest_ticks);
+    vmx::bringup::leave_vmx_operation(vcpu);
+    console::printf("vmx: the chain guest used up its %u s (GUEST_LIMIT=)\n", s.limit_seconds);
+    end_run("guest-timeout", "guest=chain limit-s=%u exits=%u com1-bytes=%u", s.limit_seconds,
+            total_exits(log.stats), s.com1.bytes_out);
+  }
+  if (guest_run.outcome != vmx::exit_guest_done) {
+    print_summary(m, log, guest_run.guest_ticks);
+    vmx::bringup::end_if_entry_failed(vcpu, guest_run, m.msrs);
+    vmx::bringup::print_denied(log);
+    vmx::bringup::end_if_stopped(vcpu, guest_run);
+  }
+  // The guest's own end: its summary, not its last exit decoded.
+  print_summary(m, log, guest_run.guest_ticks);
+  vmx::bringup::leave_vmx_operation(vcpu);
+  const vmx::GuestEnd& end = log.end;
+  if (end.how == loader_failed) {
+    const bool read = end.detail == 1;
+    end_run("guest-failed", "guest=chain step=%s detail=0x%x", read ? "read" : "signature",
+            end.detail2);
+  }
+  // poweroff: the value written to PM1a_CNT (detail); reset: the port
+  // (detail) and the value (detail2); halt: the guest's RIP; bios-panic:
+  // the port and the value (the Bochs BIOS's source line).
+  console::printf("vmx: guest end %s: 0x%x 0x%x\n", end.how, end.detail, end.detail2);
+  char port[16] = "";
+  if (end.how == vmx::guest_end::reset) format(port, sizeof(port), " port=0x%x", end.detail);
+  end_run("ok", "guest=chain guest-end=%s%s exits=%u io-exits=%u cpuid-exits=%u com1-bytes=%u",
+          end.how, port, total_exits(log.stats), exits_by(log.stats, ExitReason::io_instruction),
+          exits_by(log.stats, ExitReason::cpuid), s.com1.bytes_out);
+}
+
+}  // namespace
+
+extern const GuestProfile profile;
+const GuestProfile profile{"chain", layout::GUEST_KIND_CHAIN, attach_devices, make_plan, run,
+                           &handlers};
+
+}  // namespace guests::bios_chain

@@ -1,0 +1,35 @@
+// What the chain guest's profile keeps in the Machine (vmm/machine.h): its
+// devices and their state, the memory map its INT 15h is told, the MTRRs
+// its EPT's memory types come from, and what its exits counted beyond the
+// core's (the CPUID leaves it asked, its INT 15h calls).
+#pragma once
+
+#include <stdint.h>
+
+#include "devices/com1.h"
+#include "devices/platform_ports.h"
+#include "devices/port_device.h"
+#include "guests/bios_chain/memory_map.h"
+#include "vmx/mtrr.h"
+
+namespace guests::bios_chain {
+
+struct State {
+  devices::Com1 com1;
+  devices::AcpiPm1 pm1;
+  devices::PortDevice com1_device, pm1_device, reset_device, apm_device, panic_device;
+  bool emulator;                 // the firmware is an emulator's (ACPI OEM ID "BOCHS ")
+  uint32_t limit_seconds;        // the guest's bound (0: none)
+  bool hlt_activity;             // the CPU can put the guest in the HLT activity state
+  uint32_t base_memory_kib;      // the BDA's 40:13 before the loader ran
+  GuestMemoryMap memory_map;     // what INT 15h tells the guest
+  vmx::Mtrrs mtrrs;              // as read, when has_mtrrs
+  bool has_mtrrs;
+  // Counted by its handlers, for the report.
+  uint32_t cpuid_leaves[16];     // the distinct leaves asked, first ones
+  uint32_t cpuid_leaf_count;
+  uint32_t int15_calls;          // the loader's INT 15h stub's VMCALLs
+  uint32_t int15_refused;        // of those, E820 buffers int15_buffer() refused
+};
+
+}  // namespace guests::bios_chain
