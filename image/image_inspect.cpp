@@ -14,7 +14,7 @@
 
 #include "image_check.h"
 #include "common/crc32c.h"
-#include "vmx/guest_header_check.h"
+#include "guests/guest_header_check.h"
 
 namespace image {
 namespace {
@@ -277,7 +277,7 @@ class Inspector {
   // What the VMM's phase "load the guest" will say of this guest's header.
   bool judge_guest_header(const uint8_t* guest, uint32_t size) {
     layout::GuestHeader h{};
-    const vmx::GuestHeaderProblem problem = vmx::copy_guest_header(guest, size, h);
+    const guests::GuestHeaderProblem problem = guests::copy_guest_header(guest, size, h);
     if (!problem.ok()) {
       const std::string finding = std::string("header field ") + problem.field + ": " +
                                   problem.problem + " (the VMM would end the run guest-invalid)";

@@ -3,7 +3,7 @@
 // mkimage's output passes: the MBR's disk signature and partition table):
 // the MBR, the header (image_check.h, the code stage2 runs), stage2's dword
 // sums and its spare copy, each payload's CRC-32C, the disk's size, and the
-// VMM's check of the guest's header (vmm/vmx/guest_header_check.h): mkimage
+// VMM's check of the guest's header (vmm/guests/guest_header_check.h): mkimage
 // refuses a guest the VMM would refuse, unless the image is built for a
 // fault-injection case that wants exactly that. The one way mkimage, `make image`,
 // `make inspect` and `make usb` show a layout.

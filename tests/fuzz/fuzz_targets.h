@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// The VMM's copy and check of the guest header (vmm/vmx/guest_header_check.h)
+// The VMM's copy and check of the guest header (vmm/guests/guest_header_check.h)
 // on any bytes as a loaded guest image.
 int fuzz_guest_header(const uint8_t* data, size_t size);
 // The ACPI power-off search (common/acpi.h) over any physical memory:

@@ -1,5 +1,5 @@
 // Fuzz target guest_header: any bytes as the guest image stage2 loaded,
-// through the VMM's own copy_guest_header (vmm/vmx/guest_header_check.h).
+// through the VMM's own copy_guest_header (vmm/guests/guest_header_check.h).
 // A header it accepts must keep every promise the VMM relies on after the
 // check, each re-derived here in 64-bit arithmetic: what the VMM writes (the
 // zeroed tail, PDE 0) and what the guest state points at lie inside the
@@ -13,7 +13,7 @@
 #include "guest_header.h"
 #include "layout.h"
 #include "tests/fuzz/fuzz_targets.h"
-#include "vmx/guest_header_check.h"
+#include "guests/guest_header_check.h"
 #include "vmx/guest_state.h"
 
 namespace {
@@ -43,7 +43,7 @@ int fuzz_guest_header(const uint8_t* data, size_t size) {
   }
   std::vector<uint8_t> image(data, data + loaded);
   layout::GuestHeader copy;
-  const vmx::GuestHeaderProblem problem = vmx::copy_guest_header(image.data(), loaded, copy);
+  const guests::GuestHeaderProblem problem = guests::copy_guest_header(image.data(), loaded, copy);
   if (!problem.ok()) {
     require(problem.field != nullptr && problem.problem != nullptr);
     return 0;
@@ -78,7 +78,7 @@ int fuzz_guest_header(const uint8_t* data, size_t size) {
   require(h.ldt_selector != 0 && (h.ldt_selector & 7) == 0 && h.ldt_selector + 7u <= h.gdt_limit);
   require(h.entry_ip < bytes && h.gp_handler_offset < bytes);
   require(h.entry_sp <= memory && h.ring0_stack_top <= memory);
-  require(h.vga_row < vmx::guest_vga_rows);
+  require(h.vga_row < guests::guest_vga_rows);
   require((h.pde0 & 0x85) == 0x85 && (h.pde0 & 0xFFFFE000u) == 0);
   // The guest state built from it: every base and CR3 in the guest's memory.
   vmx::GuestState g;

@@ -636,7 +636,8 @@ TEST(AcpiMemoryView, AtNeedsTheWholeRangeInOneRegion) {
 }
 
 TEST(AcpiMemoryView, IdentityMappingCoversBdaTo4GiBWithoutNull) {
-  acpi::MemoryView mem = acpi::identity_mapped_memory();
+  const acpi::IdentityMemory identity = acpi::identity_mapped_memory();
+  acpi::MemoryView mem = identity.view();
   // Only addresses are compared; nothing here is dereferenced.
   EXPECT_EQ(reinterpret_cast<uintptr_t>(mem.at(0x40E, 2)), 0x40Eu);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(mem.at(0xE0000, 0x20000)), 0xE0000u);

@@ -1,9 +1,9 @@
-// A chain guest's MOV to CR0 (vmm/vmx/chain_cr0.h) and the decoding around
+// A chain guest's MOV to CR0 (vmm/guests/bios_chain/cr0.h) and the decoding around
 // it (ia32/vmx/cr_qualification.h, register_by_code).
 #include <gtest/gtest.h>
 
 #include "ia32/vmx/cr_qualification.h"
-#include "vmx/chain_cr0.h"
+#include "guests/bios_chain/cr0.h"
 #include "vmx/exit_context.h"
 
 namespace {

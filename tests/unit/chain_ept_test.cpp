@@ -1,4 +1,4 @@
-// Chain mode's EPT (vmm/vmx/chain_ept.h) and plan (vmm/vmx/plan.h): what
+// Chain mode's EPT (vmm/vmx/identity_ept.h) and plan (vmm/vmx/plan.h): what
 // the guest reaches, what it does not, and the ports the VMM keeps.
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include "layout.h"
 #include "bochs_vmx_msrs.h"
 #include "vmm_plan.h"
-#include "vmx/chain_ept.h"
+#include "vmx/identity_ept.h"
 #include "vmx/ept.h"
 
 namespace {

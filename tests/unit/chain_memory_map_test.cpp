@@ -1,4 +1,4 @@
-// What chain mode's INT 15h tells the guest (vmm/vmx/chain_memory_map.h):
+// What chain mode's INT 15h tells the guest (vmm/guests/bios_chain/memory_map.h):
 // the map cut around the VMM and the stub, the answers to E820, E801 and
 // AH=88h, and the buffer check that keeps the VMM's one store into guest
 // memory out of its own.
@@ -9,7 +9,7 @@
 
 #include "layout.h"
 #include "vmm_plan.h"
-#include "vmx/chain_memory_map.h"
+#include "guests/bios_chain/memory_map.h"
 
 namespace layout {
 // For the comparisons below (found by argument-dependent lookup).

@@ -1,8 +1,8 @@
-// A chain guest's MSRs (vmm/vmx/chain_msr.h): which ones exit, and what the
+// A chain guest's MSRs (vmm/guests/bios_chain/msr.h): which ones exit, and what the
 // VMM does with those.
 #include <gtest/gtest.h>
 
-#include "vmx/chain_msr.h"
+#include "guests/bios_chain/msr.h"
 
 namespace {
 

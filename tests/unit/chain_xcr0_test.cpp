@@ -1,7 +1,7 @@
-// A chain guest's XSETBV (vmm/vmx/chain_xcr0.h): what the CPU accepts.
+// A chain guest's XSETBV (vmm/guests/bios_chain/xcr0.h): what the CPU accepts.
 #include <gtest/gtest.h>
 
-#include "vmx/chain_xcr0.h"
+#include "guests/bios_chain/xcr0.h"
 
 namespace {
 

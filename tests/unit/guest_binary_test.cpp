@@ -13,7 +13,7 @@
 
 #include "guest_header.h"
 #include "layout.h"
-#include "vmx/guest_header_check.h"
+#include "guests/guest_header_check.h"
 #include "vmx/guest_state.h"
 
 namespace {
@@ -91,8 +91,8 @@ TEST_F(GuestBinary, HeaderDescribesTheImage) {
   EXPECT_EQ(header.header_bytes, sizeof(layout::GuestHeader));
   EXPECT_EQ(header.image_bytes, image.size());
   EXPECT_LE(header.memory_bytes, layout::GUEST_MAX_BYTES);
-  const vmx::GuestHeaderProblem problem =
-      vmx::check_guest_header(header, static_cast<uint32_t>(image.size()));
+  const guests::GuestHeaderProblem problem =
+      guests::check_guest_header(header, static_cast<uint32_t>(image.size()));
   EXPECT_TRUE(problem.ok()) << problem.field << ": " << problem.problem;
   EXPECT_EQ(header.entry_cs, layout::GUEST_ADDR >> 4);
   EXPECT_LT(header.vga_row, 25);

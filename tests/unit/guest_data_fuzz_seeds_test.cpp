@@ -11,7 +11,7 @@
 #include "guest_header.h"
 #include "common/acpi.h"
 #include "tests/fuzz/fuzz_targets.h"
-#include "vmx/guest_header_check.h"
+#include "guests/guest_header_check.h"
 
 namespace {
 
@@ -63,8 +63,8 @@ TEST(FuzzCorpus, GuestHeaderSeedsPassAndFailAsNamed) {
     const std::vector<uint8_t> input = seed(std::string("tests/fuzz/corpus/guest_header/") + s.file);
     ASSERT_FALSE(input.empty()) << s.file;
     layout::GuestHeader copy;
-    const vmx::GuestHeaderProblem problem =
-        vmx::copy_guest_header(input.data(), static_cast<uint32_t>(input.size()), copy);
+    const guests::GuestHeaderProblem problem =
+        guests::copy_guest_header(input.data(), static_cast<uint32_t>(input.size()), copy);
     if (s.field == nullptr) {
       EXPECT_TRUE(problem.ok()) << s.file << ": " << problem.field;
     } else {

@@ -1,4 +1,4 @@
-// The VMM's check of the guest header (vmm/vmx/guest_header_check.h): every
+// The VMM's check of the guest header (vmm/guests/guest_header_check.h): every
 // field at its limits, values that wrap a 32-bit sum, the copy, and the
 // damaged headers the fault-injection cases put on the disk.
 #include <gtest/gtest.h>
@@ -13,7 +13,7 @@
 #include "guest_header.h"
 #include "image_builder.h"
 #include "layout.h"
-#include "vmx/guest_header_check.h"
+#include "guests/guest_header_check.h"
 
 namespace {
 
@@ -148,14 +148,14 @@ const FieldCase cases[] = {
 
 TEST(GuestHeaderCheck, TheSampleIsAccepted) {
   const GuestHeader h = sample();
-  EXPECT_TRUE(vmx::check_guest_header(h, h.image_bytes).ok());
+  EXPECT_TRUE(guests::check_guest_header(h, h.image_bytes).ok());
 }
 
 TEST(GuestHeaderCheck, EveryFieldAtItsLimitsAndWrappingValues) {
   for (const FieldCase& c : cases) {
     GuestHeader h = sample();
     c.change(h);
-    const vmx::GuestHeaderProblem p = vmx::check_guest_header(h, h.image_bytes);
+    const guests::GuestHeaderProblem p = guests::check_guest_header(h, h.image_bytes);
     if (c.field == nullptr) {
       EXPECT_TRUE(p.ok()) << c.what << ": refused as " << p.field << ": " << p.problem;
     } else {
@@ -168,19 +168,19 @@ TEST(GuestHeaderCheck, EveryFieldAtItsLimitsAndWrappingValues) {
 
 TEST(GuestHeaderCheck, TheLoadedSizeMustBeTheImageSize) {
   const GuestHeader h = sample();
-  EXPECT_STREQ(vmx::check_guest_header(h, h.image_bytes + 1).field, "image_bytes");
-  EXPECT_STREQ(vmx::check_guest_header(h, h.image_bytes - 1).field, "image_bytes");
-  EXPECT_STREQ(vmx::check_guest_header(h, 0).field, "image_bytes");
+  EXPECT_STREQ(guests::check_guest_header(h, h.image_bytes + 1).field, "image_bytes");
+  EXPECT_STREQ(guests::check_guest_header(h, h.image_bytes - 1).field, "image_bytes");
+  EXPECT_STREQ(guests::check_guest_header(h, 0).field, "image_bytes");
 }
 
 TEST(GuestHeaderCheck, ProblemsAreNamedInWords) {
   GuestHeader h = sample();
   h.page_directory_offset = 0xFFFFF000u;
-  EXPECT_STREQ(vmx::check_guest_header(h, h.image_bytes).problem,
+  EXPECT_STREQ(guests::check_guest_header(h, h.image_bytes).problem,
                "page directory outside the guest's memory");
   h = sample();
   h.vga_row = 25;
-  EXPECT_STREQ(vmx::check_guest_header(h, h.image_bytes).problem, "VGA row beyond the screen");
+  EXPECT_STREQ(guests::check_guest_header(h, h.image_bytes).problem, "VGA row beyond the screen");
 }
 
 // What the VMM checks is what it keeps: later writes to the source (the
@@ -190,12 +190,12 @@ TEST(GuestHeaderCopy, CopiesOnceThenChecksTheCopy) {
   std::vector<uint8_t> image(source.image_bytes, 0xCC);
   std::memcpy(image.data(), &source, sizeof source);
   GuestHeader copy{};
-  ASSERT_TRUE(vmx::copy_guest_header(image.data(), source.image_bytes, copy).ok());
+  ASSERT_TRUE(guests::copy_guest_header(image.data(), source.image_bytes, copy).ok());
   EXPECT_EQ(std::memcmp(&copy, &source, sizeof copy), 0);
   image[offsetof(GuestHeader, vga_row)] = 0xFF;
   image[offsetof(GuestHeader, vga_row) + 1] = 0xFF;
   EXPECT_EQ(copy.vga_row, 24);
-  EXPECT_TRUE(vmx::check_guest_header(copy, source.image_bytes).ok());
+  EXPECT_TRUE(guests::check_guest_header(copy, source.image_bytes).ok());
 }
 
 TEST(GuestHeaderCopy, AnImageShorterThanAHeaderIsNotRead) {
@@ -204,7 +204,7 @@ TEST(GuestHeaderCopy, AnImageShorterThanAHeaderIsNotRead) {
   for (uint32_t loaded : {0u, 1u, static_cast<uint32_t>(sizeof(GuestHeader) - 1)}) {
     std::vector<uint8_t> image(loaded, 0);
     GuestHeader copy{};
-    const vmx::GuestHeaderProblem p = vmx::copy_guest_header(image.data(), loaded, copy);
+    const guests::GuestHeaderProblem p = guests::copy_guest_header(image.data(), loaded, copy);
     EXPECT_STREQ(p.field, "image_bytes") << loaded;
   }
 }
@@ -215,7 +215,7 @@ TEST(GuestHeaderCopy, TheCopyIsCheckedAgainstTheLoadedSize) {
   std::vector<uint8_t> image(source.image_bytes, 0);
   std::memcpy(image.data(), &source, sizeof source);
   GuestHeader copy{};
-  EXPECT_STREQ(vmx::copy_guest_header(image.data(), source.image_bytes, copy).field,
+  EXPECT_STREQ(guests::copy_guest_header(image.data(), source.image_bytes, copy).field,
                "page_directory_offset");
 }
 
@@ -260,7 +260,7 @@ TEST(GuestHeaderInjections, MkimageDamagesTheFieldAndTheVmmRefusesIt) {
     GuestHeader expected = intact;
     std::memcpy(reinterpret_cast<uint8_t*>(&expected) + damage.offset, &damage.value, 4);
     EXPECT_EQ(std::memcmp(&damaged, &expected, sizeof damaged), 0) << damage.field;
-    EXPECT_STREQ(vmx::check_guest_header(damaged, entry.size).field, damage.field);
+    EXPECT_STREQ(guests::check_guest_header(damaged, entry.size).field, damage.field);
   }
 }
 

@@ -1,12 +1,12 @@
 // The MTRRs' memory types (vmm/vmx/mtrr.h) from hand-made register sets,
-// and chain mode's EPT taking its types from them (vmm/vmx/chain_ept.h).
+// and chain mode's EPT taking its types from them (vmm/vmx/identity_ept.h).
 #include <gtest/gtest.h>
 
 #include <memory>
 
 #include "layout.h"
 #include "vmm_plan.h"
-#include "vmx/chain_ept.h"
+#include "vmx/identity_ept.h"
 #include "vmx/mtrr.h"
 
 namespace {

@@ -10,7 +10,7 @@
 #include "cpu_tables.h"
 #include "ia32/registers.h"
 #include "layout.h"
-#include "vmx/guest_header_check.h"
+#include "guests/guest_header_check.h"
 
 namespace vmm_plan {
 
@@ -25,8 +25,8 @@ layout::GuestHeader checked_guest_header() {
                            << " is missing: run `make` (it assembles guest/guest.asm)";
   const std::vector<uint8_t> guest{std::istreambuf_iterator<char>(file), {}};
   layout::GuestHeader header{};
-  const vmx::GuestHeaderProblem problem =
-      vmx::copy_guest_header(guest.data(), static_cast<uint32_t>(guest.size()), header);
+  const guests::GuestHeaderProblem problem =
+      guests::copy_guest_header(guest.data(), static_cast<uint32_t>(guest.size()), header);
   EXPECT_TRUE(problem.ok()) << guest_path() << ": " << problem.field << ": " << problem.problem;
   return header;
 }
@@ -81,8 +81,8 @@ layout::GuestHeader checked_chain_header() {
   EXPECT_TRUE(file.good()) << path << " is missing: run `make image GUEST=chain`";
   const std::vector<uint8_t> loader{std::istreambuf_iterator<char>(file), {}};
   layout::GuestHeader header{};
-  const vmx::GuestHeaderProblem problem =
-      vmx::copy_guest_header(loader.data(), static_cast<uint32_t>(loader.size()), header);
+  const guests::GuestHeaderProblem problem =
+      guests::copy_guest_header(loader.data(), static_cast<uint32_t>(loader.size()), header);
   EXPECT_TRUE(problem.ok()) << path << ": " << problem.field << ": " << problem.problem;
   EXPECT_EQ(header.kind, layout::GUEST_KIND_CHAIN);
   return header;

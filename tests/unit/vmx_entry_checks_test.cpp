@@ -1,4 +1,4 @@
-// The VM-entry checker (vmm/vmx/entry_checks.h) over the VMCS the VMM
+// The VM-entry checker (vmm/vmx/checks/entry_checks.h) over the VMCS the VMM
 // launches for the V86 guest: the VMM's own plan (vmx/plan.h) from each Bochs
 // model's capability MSRs, the assembled guest's header and a host state as
 // the VMM's cpu_tables and stage2 leave it (vmm_plan.h), written through
@@ -29,9 +29,9 @@
 #include "layout.h"
 #include "common/console.h"
 #include "common/format.h"
-#include "vmx/entry_checks.h"
+#include "vmx/checks/entry_checks.h"
 #include "vmx/guest_state.h"
-#include "vmx/machine.h"
+#include "vmx/vmcs_image.h"
 
 // The VMM's console, standing in for common/console.cpp (which drives the
 // hardware) so that entry_checks_report.cpp links: it records each printf.

@@ -1,4 +1,4 @@
-// machine[] and results[] (vmm/vmx/machine.h) and the V86 guest state and
+// machine[] and results[] (vmm/vmx/vmcs_image.h) and the V86 guest state and
 // controls written through them (vmm/vmx/guest_state.h).
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include "guest_header.h"
 #include "layout.h"
 #include "vmx/guest_state.h"
-#include "vmx/machine.h"
+#include "vmx/vmcs_image.h"
 
 namespace {
 

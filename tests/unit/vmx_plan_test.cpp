@@ -17,7 +17,7 @@
 #include "bochs_vmx_msrs.h"
 #include "ia32/vmx/controls.h"
 #include "vmm_plan.h"
-#include "vmx/entry_checks.h"
+#include "vmx/checks/entry_checks.h"
 #include "vmx/guest_timer.h"
 #include "vmx/plan.h"
 

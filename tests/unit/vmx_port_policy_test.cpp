@@ -1,5 +1,5 @@
 // The VMM's port policy, byte by byte (vmm/vmx/port_policy.h), the guest's
-// virtual COM1 setup (vmm/vmx/uart_shadow.h) and the time-bound arithmetic
+// virtual COM1 setup (vmm/devices/uart_shadow.h) and the time-bound arithmetic
 // the exits use (vmm/vmx/guest_timer.h).
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include "common/uart16550_registers.h"
 #include "vmx/guest_timer.h"
 #include "vmx/port_policy.h"
-#include "vmx/uart_shadow.h"
+#include "devices/uart_shadow.h"
 
 namespace {
 
