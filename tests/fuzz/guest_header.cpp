@@ -14,7 +14,8 @@
 #include "layout.h"
 #include "tests/fuzz/fuzz_targets.h"
 #include "guests/guest_header_check.h"
-#include "vmx/guest_state.h"
+#include "guests/bios_chain/guest_state.h"
+#include "guests/v86_demo/guest_state.h"
 
 namespace {
 
@@ -57,9 +58,9 @@ int fuzz_guest_header(const uint8_t* data, size_t size) {
   if (h.kind == layout::GUEST_KIND_CHAIN) {
     // A chain loader: the VMM writes only the zeroed tail, and starts it in
     // real mode at entry_cs:entry_ip inside its image, its stack inside its
-    // memory (vmx/guest_state.h build_chain_guest_state).
+    // memory (guests/bios_chain/guest_state.h build_guest_state).
     vmx::GuestState g;
-    vmx::build_chain_guest_state(h, 0x30, 0x2000, g);
+    guests::bios_chain::build_guest_state(h, 0x30, 0x2000, g);
     require(g.cs.base == layout::GUEST_ADDR && g.ss.base == layout::GUEST_ADDR);
     require(g.rip < bytes && g.rsp <= memory);
     require(g.idtr_base == 0 && g.idtr_limit == 0x3FF);
@@ -82,7 +83,7 @@ int fuzz_guest_header(const uint8_t* data, size_t size) {
   require((h.pde0 & 0x85) == 0x85 && (h.pde0 & 0xFFFFE000u) == 0);
   // The guest state built from it: every base and CR3 in the guest's memory.
   vmx::GuestState g;
-  vmx::build_v86_guest_state(h, layout::GUEST_ADDR, 0x80000031, 0x10, g);
+  guests::v86_demo::build_guest_state(h, layout::GUEST_ADDR, 0x80000031, 0x10, g);
   require(in_guest(g.gdtr_base, g.gdtr_limit + 1ull, memory));
   require(in_guest(g.idtr_base, g.idtr_limit + 1ull, memory));
   require(in_guest(g.ldtr.base, g.ldtr.limit + 1ull, memory));

@@ -11,22 +11,22 @@ namespace {
 constexpr uint64_t ne = cr0::ne;
 
 TEST(ChainCr0, NeStaysSetAndTheShadowTakesTheGuestsValue) {
-  const vmx::ChainCr0Write set = vmx::chain_cr0_write(0x11 | ne, ne);
+  const guests::bios_chain::ChainCr0Write set = guests::bios_chain::chain_cr0_write(0x11 | ne, ne);
   EXPECT_EQ(set.refused, nullptr);
   EXPECT_EQ(set.guest_cr0, 0x11 | ne);
   EXPECT_EQ(set.read_shadow, ne);
-  const vmx::ChainCr0Write cleared = vmx::chain_cr0_write(0x11, ne);
+  const guests::bios_chain::ChainCr0Write cleared = guests::bios_chain::chain_cr0_write(0x11, ne);
   EXPECT_EQ(cleared.guest_cr0, 0x11 | ne) << "the CPU keeps NE";
   EXPECT_EQ(cleared.read_shadow, 0u) << "the guest reads its 0";
   // PE and PG are the guest's under unrestricted guest.
-  EXPECT_EQ(vmx::chain_cr0_write(0x80000011, ne).guest_cr0, 0x80000011 | ne);
+  EXPECT_EQ(guests::bios_chain::chain_cr0_write(0x80000011, ne).guest_cr0, 0x80000011 | ne);
 }
 
 TEST(ChainCr0, WhatFaultsNativelyIsRefused) {
-  EXPECT_STREQ(vmx::chain_cr0_write(1ull << 32, ne).refused, "reserved bits 63:32 set");
-  EXPECT_STREQ(vmx::chain_cr0_write(cr0::pg, ne).refused, "PG without PE");
-  EXPECT_STREQ(vmx::chain_cr0_write(vmx::cr0_nw | cr0::pe, ne).refused, "NW without CD");
-  EXPECT_EQ(vmx::chain_cr0_write(vmx::cr0_nw | vmx::cr0_cd, ne).refused, nullptr);
+  EXPECT_STREQ(guests::bios_chain::chain_cr0_write(1ull << 32, ne).refused, "reserved bits 63:32 set");
+  EXPECT_STREQ(guests::bios_chain::chain_cr0_write(cr0::pg, ne).refused, "PG without PE");
+  EXPECT_STREQ(guests::bios_chain::chain_cr0_write(guests::bios_chain::cr0_nw | cr0::pe, ne).refused, "NW without CD");
+  EXPECT_EQ(guests::bios_chain::chain_cr0_write(guests::bios_chain::cr0_nw | guests::bios_chain::cr0_cd, ne).refused, nullptr);
 }
 
 TEST(CrQualification, DecodesRegisterAccessAndGpr) {

@@ -15,17 +15,17 @@ namespace {
 using vmm_plan::bochs_e820;
 
 struct Built {
-  std::unique_ptr<vmx::ChainEptTables> t = std::make_unique<vmx::ChainEptTables>();
+  std::unique_ptr<vmx::IdentityEptTables> t = std::make_unique<vmx::IdentityEptTables>();
   bool ok;
 };
 
 Built build(uint64_t first = layout::VMM_ADDR, uint64_t end = layout::VMM_MEMORY_END) {
   Built b;
-  b.ok = vmx::build_chain_ept(*b.t, layout::CHAIN_EPT_ADDR, bochs_e820, 5, nullptr, first, end);
+  b.ok = vmx::build_identity_ept(*b.t, layout::CHAIN_EPT_ADDR, bochs_e820, 5, nullptr, first, end);
   return b;
 }
 
-uint64_t memory_type(const vmx::ChainEptTables& t, uint64_t a) {
+uint64_t memory_type(const vmx::IdentityEptTables& t, uint64_t a) {
   const uint64_t pde = t.pd[a >> 30][(a >> 21) & 511];
   if (pde & (1u << 7)) return (pde >> 3) & 7;
   const uint64_t* pt = (a >> 21) == 0 ? t.pt_low : t.pt_hole_end;
@@ -38,13 +38,13 @@ TEST(ChainEpt, MapsEverythingBelow4GiBButTheVmm) {
   for (uint64_t a : {0x0ull, 0x7C00ull, 0xB8000ull, 0xF0000ull, 0x100000ull, 0x3FFFFFull,
                      0x60E000ull, 0x800000ull, 0x3FFF000ull, 0xFEC00000ull, 0xFEE00000ull,
                      0xFFFFF000ull}) {
-    EXPECT_TRUE(vmx::chain_ept_maps(*b.t, a)) << std::hex << a;
+    EXPECT_TRUE(vmx::identity_ept_maps(*b.t, a)) << std::hex << a;
   }
   for (uint64_t a = layout::VMM_ADDR; a < layout::VMM_MEMORY_END; a += 4096) {
-    ASSERT_FALSE(vmx::chain_ept_maps(*b.t, a)) << std::hex << a;
+    ASSERT_FALSE(vmx::identity_ept_maps(*b.t, a)) << std::hex << a;
   }
-  EXPECT_FALSE(vmx::chain_ept_maps(*b.t, layout::CHAIN_EPT_ADDR)) << "its own tables";
-  EXPECT_FALSE(vmx::chain_ept_maps(*b.t, 4ull << 30));
+  EXPECT_FALSE(vmx::identity_ept_maps(*b.t, layout::CHAIN_EPT_ADDR)) << "its own tables";
+  EXPECT_FALSE(vmx::identity_ept_maps(*b.t, 4ull << 30));
 }
 
 // Without MTRRs (CPUID.1:EDX.MTRR clear): E820's rule.
@@ -109,13 +109,13 @@ TEST(ChainPlan, TheStubsKibComesOffTheBdasConventionalMemory) {
   const auto& skylake = bochs_vmx::model("corei7_skylake_x");
   const vmm_plan::Planned p = vmm_plan::plan_chain_as_the_vmm_does(skylake.msrs, 636);
   ASSERT_EQ(p.plan.error, vmx::PlanError::none);
-  ASSERT_EQ(p.plan.memory_map, &p.memory->guest_map);
-  EXPECT_EQ(p.memory->guest_map.entries[0].length, 635u * 1024);
-  EXPECT_EQ(p.memory->guest_map.entries[1].type, 2u);
+  EXPECT_EQ(p.memory->bios_chain.memory_map.entries[0].length, 635u * 1024);
+  EXPECT_EQ(p.memory->bios_chain.memory_map.entries[1].type, 2u);
   // A BDA that leaves no KiB for the stub, or claims more than 640 KiB.
   for (uint32_t kib : {0u, 1u, 641u, 0xFFFFu}) {
-    EXPECT_EQ(vmm_plan::plan_chain_as_the_vmm_does(skylake.msrs, kib).plan.error,
-              vmx::PlanError::memory_map) << kib;
+    const vmx::VmcsPlan refused = vmm_plan::plan_chain_as_the_vmm_does(skylake.msrs, kib).plan;
+    EXPECT_EQ(refused.error, vmx::PlanError::profile) << kib;
+    EXPECT_EQ(refused.profile_error, uint8_t(guests::bios_chain::Refusal::base_memory)) << kib;
   }
 }
 

@@ -24,7 +24,7 @@ void PrintTo(const E820Entry& e, std::ostream* os) {
 namespace {
 
 using layout::E820Entry;
-using vmx::GuestMemoryMap;
+using guests::bios_chain::GuestMemoryMap;
 
 constexpr uint64_t stub = 0x9EC00;  // 40:13 = 636 KiB, less the stub's KiB
 constexpr uint32_t smap = layout::E820_SMAP;
@@ -32,7 +32,7 @@ constexpr uint32_t smap = layout::E820_SMAP;
 std::unique_ptr<GuestMemoryMap> build(const E820Entry* fw, uint32_t n, uint64_t vmm_first,
                                       uint64_t vmm_end, bool* ok = nullptr) {
   auto m = std::make_unique<GuestMemoryMap>();
-  const bool built = vmx::build_guest_memory_map(fw, n, stub, vmm_first, vmm_end, *m);
+  const bool built = guests::bios_chain::build_guest_memory_map(fw, n, stub, vmm_first, vmm_end, *m);
   if (ok != nullptr) *ok = built;
   return m;
 }
@@ -76,13 +76,13 @@ TEST(ChainMemoryMap, MemoryPastSixteenMibCountsInBlocks) {
   auto m = build(fw, 1, 0x2000000, 0x2200000);
   EXPECT_EQ(m->kib_from_1m, 31u * 1024);
   EXPECT_EQ(m->blocks_from_16m, 256u);
-  const vmx::Int15Answer a = vmx::answer_int15(*m, {0xE801, 0, 0, 0});
+  const guests::bios_chain::Int15Answer a = guests::bios_chain::answer_int15(*m, {0xE801, 0, 0, 0});
   EXPECT_FALSE(a.carry);
   EXPECT_EQ(a.eax, 15u * 1024);
   EXPECT_EQ(a.ecx, 15u * 1024);
   EXPECT_EQ(a.ebx, 256u);
   EXPECT_EQ(a.edx, 256u);
-  EXPECT_EQ(vmx::answer_int15(*m, {0x8800, 0, 0, 0}).eax, 31u * 1024);
+  EXPECT_EQ(guests::bios_chain::answer_int15(*m, {0x8800, 0, 0, 0}).eax, 31u * 1024);
 }
 
 TEST(ChainMemoryMap, AnEntryPastTwoToTheSixtyFourIsClampedNotWrapped) {
@@ -102,7 +102,7 @@ TEST(ChainMemoryMap, AFullFirmwareMapNeverOverrunsTheTable) {
   for (uint64_t i = 0; i < layout::E820_MAX_ENTRIES; ++i) fw.push_back({i << 16, 0x10000, 1, 0});
   auto m = build(fw.data(), 1000, 0x100000 + 0x8000, 0x100000 + 0x28000);
   // more than E820_MAX_ENTRIES given: only that many read.
-  EXPECT_LE(m->count, vmx::guest_map_max_entries);
+  EXPECT_LE(m->count, guests::bios_chain::guest_map_max_entries);
   uint64_t covered = 0;
   for (const E820Entry& e : entries(*m)) covered += e.length;
   EXPECT_EQ(covered, uint64_t{layout::E820_MAX_ENTRIES} << 16);
@@ -115,7 +115,7 @@ TEST(ChainMemoryMap, RangesOutOfOrderAreRefused) {
   build(vmm_plan::bochs_e820, 5, layout::VMM_MEMORY_END, layout::VMM_ADDR, &ok);
   EXPECT_FALSE(ok) << "an empty or reversed VMM range";
   auto m = std::make_unique<GuestMemoryMap>();
-  EXPECT_FALSE(vmx::build_guest_memory_map(vmm_plan::bochs_e820, 5, 0x100000, layout::VMM_ADDR,
+  EXPECT_FALSE(guests::bios_chain::build_guest_memory_map(vmm_plan::bochs_e820, 5, 0x100000, layout::VMM_ADDR,
                                            layout::VMM_MEMORY_END, *m))
       << "the stub at 1 MiB";
 }
@@ -124,7 +124,7 @@ TEST(ChainInt15, E820WalksTheWholeMapAndEndsWithEbxZero) {
   auto m = build(vmm_plan::bochs_e820, 5, layout::VMM_ADDR, layout::VMM_MEMORY_END);
   uint32_t ebx = 0, calls = 0;
   do {
-    const vmx::Int15Answer a = vmx::answer_int15(*m, {0xE820, ebx, 24, smap});
+    const guests::bios_chain::Int15Answer a = guests::bios_chain::answer_int15(*m, {0xE820, ebx, 24, smap});
     ASSERT_FALSE(a.carry);
     ASSERT_TRUE(a.store_entry);
     EXPECT_EQ(a.eax, smap);
@@ -140,12 +140,12 @@ TEST(ChainInt15, E820WalksTheWholeMapAndEndsWithEbxZero) {
 
 TEST(ChainInt15, BadE820CallsSetCarryAndAh86) {
   auto m = build(vmm_plan::bochs_e820, 5, layout::VMM_ADDR, layout::VMM_MEMORY_END);
-  for (const vmx::Int15Call c : {vmx::Int15Call{0xE820, 0, 20, 0x12345678},  // not "SMAP"
-                                 vmx::Int15Call{0xE820, 0, 19, smap},        // short buffer
-                                 vmx::Int15Call{0xE820, 8, 20, smap},        // past the end
-                                 vmx::Int15Call{0xE820, ~0u, 20, smap},
-                                 vmx::Int15Call{0x12345621, 0, 20, smap}}) {  // not ours
-    const vmx::Int15Answer a = vmx::answer_int15(*m, c);
+  for (const guests::bios_chain::Int15Call c : {guests::bios_chain::Int15Call{0xE820, 0, 20, 0x12345678},  // not "SMAP"
+                                 guests::bios_chain::Int15Call{0xE820, 0, 19, smap},        // short buffer
+                                 guests::bios_chain::Int15Call{0xE820, 8, 20, smap},        // past the end
+                                 guests::bios_chain::Int15Call{0xE820, ~0u, 20, smap},
+                                 guests::bios_chain::Int15Call{0x12345621, 0, 20, smap}}) {  // not ours
+    const guests::bios_chain::Int15Answer a = guests::bios_chain::answer_int15(*m, c);
     EXPECT_TRUE(a.carry) << std::hex << c.function << " " << c.ebx;
     EXPECT_FALSE(a.store_entry);
     EXPECT_EQ((a.eax >> 8) & 0xFF, 0x86u);
@@ -158,20 +158,20 @@ TEST(ChainInt15, BadE820CallsSetCarryAndAh86) {
 TEST(ChainInt15, Size88ClampsAndKeepsTheUpperHalfOfEax) {
   const E820Entry fw[] = {{0x100000, 0xFFF00000ull, 1, 0}};
   auto m = build(fw, 1, 0x100000000ull - 0x200000, 0x100000000ull);
-  EXPECT_EQ(vmx::answer_int15(*m, {0xABCD8800, 0, 0, 0}).eax, 0xABCDFFFFu);
+  EXPECT_EQ(guests::bios_chain::answer_int15(*m, {0xABCD8800, 0, 0, 0}).eax, 0xABCDFFFFu);
 }
 
 TEST(ChainInt15, TheBufferMustLieWhereRealModeReachesWithPagingOff) {
   uint64_t at = 0;
-  EXPECT_TRUE(vmx::int15_buffer(0x7000, 0xFFFF0000 | 0x10, false, 0, at));
+  EXPECT_TRUE(guests::bios_chain::int15_buffer(0x7000, 0xFFFF0000 | 0x10, false, 0, at));
   EXPECT_EQ(at, 0x7010u) << "DI only, as real mode addresses it";
-  EXPECT_TRUE(vmx::int15_buffer(0xFFFF0, 0xFFEC, false, 0, at));
+  EXPECT_TRUE(guests::bios_chain::int15_buffer(0xFFFF0, 0xFFEC, false, 0, at));
   EXPECT_EQ(at, 0x10FFDCu) << "the last 20 bytes real mode reaches";
-  EXPECT_FALSE(vmx::int15_buffer(0xFFFF0, 0xFFED, false, 0, at)) << "one byte past FFFF:FFFF";
-  EXPECT_FALSE(vmx::int15_buffer(layout::VMM_ADDR, 0, false, 0, at)) << "ES from unreal mode";
-  EXPECT_FALSE(vmx::int15_buffer(~0ull, 0xFFFF, false, 0, at)) << "no wrap";
-  EXPECT_FALSE(vmx::int15_buffer(0x7000, 0, true, 0, at)) << "paging on";
-  EXPECT_FALSE(vmx::int15_buffer(0x7000, 0, false, 3, at)) << "CPL 3 (V86 mode, or ring 3)";
+  EXPECT_FALSE(guests::bios_chain::int15_buffer(0xFFFF0, 0xFFED, false, 0, at)) << "one byte past FFFF:FFFF";
+  EXPECT_FALSE(guests::bios_chain::int15_buffer(layout::VMM_ADDR, 0, false, 0, at)) << "ES from unreal mode";
+  EXPECT_FALSE(guests::bios_chain::int15_buffer(~0ull, 0xFFFF, false, 0, at)) << "no wrap";
+  EXPECT_FALSE(guests::bios_chain::int15_buffer(0x7000, 0, true, 0, at)) << "paging on";
+  EXPECT_FALSE(guests::bios_chain::int15_buffer(0x7000, 0, false, 3, at)) << "CPL 3 (V86 mode, or ring 3)";
 }
 
 }  // namespace

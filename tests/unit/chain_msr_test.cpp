@@ -6,21 +6,21 @@
 
 namespace {
 
-using vmx::ChainMsrAction;
-namespace index = vmx::chain_msr_index;
+using guests::bios_chain::ChainMsrAction;
+namespace index = guests::bios_chain::chain_msr_index;
 
 bool exits(const uint8_t* bitmap, uint32_t msr, bool write) {
   uint32_t byte = 0;
   uint8_t mask = 0;
-  if (!vmx::msr_bitmap_bit(msr, write, byte, mask)) return true;  // outside: always
+  if (!guests::bios_chain::msr_bitmap_bit(msr, write, byte, mask)) return true;  // outside: always
   return (bitmap[byte] & mask) != 0;
 }
 
 TEST(ChainMsr, TheBitmapKeepsOnlyTheVmmsMsrs) {
-  uint8_t bitmap[vmx::msr_bitmap_bytes];
-  vmx::fill_chain_msr_bitmap(bitmap);
+  uint8_t bitmap[guests::bios_chain::msr_bitmap_bytes];
+  guests::bios_chain::fill_chain_msr_bitmap(bitmap);
   unsigned kept = 0;
-  for (uint32_t i = 0; i < vmx::msr_bitmap_bytes; ++i) kept += __builtin_popcount(bitmap[i]);
+  for (uint32_t i = 0; i < guests::bios_chain::msr_bitmap_bytes; ++i) kept += __builtin_popcount(bitmap[i]);
   // 20 VMX MSRs and feature control, read and written; EFER, TSC, TSC_ADJUST written.
   EXPECT_EQ(kept, 2u * 21 + 3);
   EXPECT_TRUE(exits(bitmap, 0x480, false));
@@ -39,41 +39,41 @@ TEST(ChainMsr, TheBitmapKeepsOnlyTheVmmsMsrs) {
 TEST(ChainMsr, TheBitmapsFourQuarters) {
   uint32_t byte = 0;
   uint8_t mask = 0;
-  ASSERT_TRUE(vmx::msr_bitmap_bit(0x3A, false, byte, mask));
+  ASSERT_TRUE(guests::bios_chain::msr_bitmap_bit(0x3A, false, byte, mask));
   EXPECT_EQ(byte, 7u);
   EXPECT_EQ(mask, 1u << 2);
-  ASSERT_TRUE(vmx::msr_bitmap_bit(0x3A, true, byte, mask));
+  ASSERT_TRUE(guests::bios_chain::msr_bitmap_bit(0x3A, true, byte, mask));
   EXPECT_EQ(byte, 2048u + 7);
-  ASSERT_TRUE(vmx::msr_bitmap_bit(0xC0000080u, true, byte, mask));
+  ASSERT_TRUE(guests::bios_chain::msr_bitmap_bit(0xC0000080u, true, byte, mask));
   EXPECT_EQ(byte, 3072u + 16);
   EXPECT_EQ(mask, 1u);
-  EXPECT_FALSE(vmx::msr_bitmap_bit(0x2000, false, byte, mask));
-  EXPECT_FALSE(vmx::msr_bitmap_bit(0xC0002000u, true, byte, mask));
+  EXPECT_FALSE(guests::bios_chain::msr_bitmap_bit(0x2000, false, byte, mask));
+  EXPECT_FALSE(guests::bios_chain::msr_bitmap_bit(0xC0002000u, true, byte, mask));
 }
 
 TEST(ChainMsr, AsACpuWithoutVmx) {
-  EXPECT_EQ(vmx::chain_msr(0x480, false, 0).action, ChainMsrAction::fault);
-  EXPECT_EQ(vmx::chain_msr(0x48B, true, 1).action, ChainMsrAction::fault);
-  const vmx::ChainMsr fc = vmx::chain_msr(index::feature_control, false, 0x5);
+  EXPECT_EQ(guests::bios_chain::chain_msr(0x480, false, 0).action, ChainMsrAction::fault);
+  EXPECT_EQ(guests::bios_chain::chain_msr(0x48B, true, 1).action, ChainMsrAction::fault);
+  const guests::bios_chain::ChainMsr fc = guests::bios_chain::chain_msr(index::feature_control, false, 0x5);
   EXPECT_EQ(fc.action, ChainMsrAction::give_value);
   EXPECT_EQ(fc.value, 0x1u) << "locked, VMX off";
-  EXPECT_EQ(vmx::chain_msr(index::feature_control, true, 0x5).action, ChainMsrAction::fault);
+  EXPECT_EQ(guests::bios_chain::chain_msr(index::feature_control, true, 0x5).action, ChainMsrAction::fault);
 }
 
 TEST(ChainMsr, EferWritesOfA32BitGuest) {
-  const vmx::ChainMsr nx = vmx::chain_msr(index::efer, true, vmx::efer_nxe | vmx::efer_sce);
+  const guests::bios_chain::ChainMsr nx = guests::bios_chain::chain_msr(index::efer, true, guests::bios_chain::efer_nxe | guests::bios_chain::efer_sce);
   EXPECT_EQ(nx.action, ChainMsrAction::set_efer);
-  EXPECT_EQ(nx.value, vmx::efer_nxe | vmx::efer_sce);
-  EXPECT_EQ(vmx::chain_msr(index::efer, true, vmx::efer_lma).value, 0u) << "LMA is the CPU's";
-  EXPECT_EQ(vmx::chain_msr(index::efer, true, vmx::efer_lme).action, ChainMsrAction::stop);
-  EXPECT_EQ(vmx::chain_msr(index::efer, true, 1ull << 1).action, ChainMsrAction::fault)
+  EXPECT_EQ(nx.value, guests::bios_chain::efer_nxe | guests::bios_chain::efer_sce);
+  EXPECT_EQ(guests::bios_chain::chain_msr(index::efer, true, guests::bios_chain::efer_lma).value, 0u) << "LMA is the CPU's";
+  EXPECT_EQ(guests::bios_chain::chain_msr(index::efer, true, guests::bios_chain::efer_lme).action, ChainMsrAction::stop);
+  EXPECT_EQ(guests::bios_chain::chain_msr(index::efer, true, 1ull << 1).action, ChainMsrAction::fault)
       << "a reserved bit";
 }
 
 TEST(ChainMsr, TheTscIsTheVmmsClock) {
-  EXPECT_EQ(vmx::chain_msr(index::tsc, true, 0).action, ChainMsrAction::stop);
-  EXPECT_EQ(vmx::chain_msr(index::tsc_adjust, true, 0).action, ChainMsrAction::stop);
-  EXPECT_EQ(vmx::chain_msr(0x1B, false, 0).action, ChainMsrAction::stop)
+  EXPECT_EQ(guests::bios_chain::chain_msr(index::tsc, true, 0).action, ChainMsrAction::stop);
+  EXPECT_EQ(guests::bios_chain::chain_msr(index::tsc_adjust, true, 0).action, ChainMsrAction::stop);
+  EXPECT_EQ(guests::bios_chain::chain_msr(0x1B, false, 0).action, ChainMsrAction::stop)
       << "an MSR that should not have exited";
 }
 

@@ -5,7 +5,7 @@
 
 namespace {
 
-using vmx::xsetbv_allowed;
+using guests::bios_chain::xsetbv_allowed;
 
 constexpr uint64_t skylake_like = 0x2FF;  // x87 SSE AVX MPX AVX-512 PKRU
 

@@ -14,7 +14,7 @@
 #include "guest_header.h"
 #include "layout.h"
 #include "guests/guest_header_check.h"
-#include "vmx/guest_state.h"
+#include "guests/v86_demo/guest_state.h"
 
 namespace {
 
@@ -242,7 +242,7 @@ TEST_F(GuestBinary, StacksLieInTheZeroedTail) {
 
 TEST_F(GuestBinary, GuestStateFromThisHeaderMatchesItsDescriptors) {
   vmx::GuestState g{};
-  vmx::build_v86_guest_state(header, layout::GUEST_ADDR, 0x80000031, 0x2010, g);
+  guests::v86_demo::build_guest_state(header, layout::GUEST_ADDR, 0x80000031, 0x2010, g);
   Descriptor tss = gdt_entry(header.tss_selector);
   Descriptor ldt = gdt_entry(header.ldt_selector);
   EXPECT_EQ(g.tr.base, tss.base);

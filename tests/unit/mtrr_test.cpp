@@ -132,18 +132,18 @@ TEST(ChainEptMtrr, TheEptTakesItsTypesFromTheMtrrs) {
   m.fixed[0] = m.fixed[1] = 0x0606060606060606;
   for (uint32_t i = 3; i < 11; ++i) m.fixed[i] = 0x0505050505050505;
   range(m, 0, 0xC0000000, gib, uc);
-  auto t = std::make_unique<vmx::ChainEptTables>();
-  ASSERT_TRUE(vmx::build_chain_ept(*t, layout::CHAIN_EPT_ADDR, vmm_plan::bochs_e820, 5, &m,
+  auto t = std::make_unique<vmx::IdentityEptTables>();
+  ASSERT_TRUE(vmx::build_identity_ept(*t, layout::CHAIN_EPT_ADDR, vmm_plan::bochs_e820, 5, &m,
                                    layout::VMM_ADDR, layout::VMM_MEMORY_END));
-  EXPECT_EQ(vmx::chain_ept_type(*t, 0x7000), wb);
-  EXPECT_EQ(vmx::chain_ept_type(*t, 0x9F000), wb) << "EBDA: the MTRRs say WB (E820: reserved)";
-  EXPECT_EQ(vmx::chain_ept_type(*t, 0xB8000), uc);
-  EXPECT_EQ(vmx::chain_ept_type(*t, 0xF0000), wp);
-  EXPECT_EQ(vmx::chain_ept_type(*t, 0x200000), wb);
-  EXPECT_EQ(vmx::chain_ept_type(*t, 0x610000), wb) << "after the VMM (4 KiB pages)";
-  EXPECT_EQ(vmx::chain_ept_type(*t, 0x3E00000), wb) << "E820 splits it, the MTRRs do not";
-  EXPECT_EQ(vmx::chain_ept_type(*t, 0xFEC00000), uc);
-  EXPECT_FALSE(vmx::chain_ept_maps(*t, layout::VMM_ADDR)) << "the hole stays";
+  EXPECT_EQ(vmx::identity_ept_type(*t, 0x7000), wb);
+  EXPECT_EQ(vmx::identity_ept_type(*t, 0x9F000), wb) << "EBDA: the MTRRs say WB (E820: reserved)";
+  EXPECT_EQ(vmx::identity_ept_type(*t, 0xB8000), uc);
+  EXPECT_EQ(vmx::identity_ept_type(*t, 0xF0000), wp);
+  EXPECT_EQ(vmx::identity_ept_type(*t, 0x200000), wb);
+  EXPECT_EQ(vmx::identity_ept_type(*t, 0x610000), wb) << "after the VMM (4 KiB pages)";
+  EXPECT_EQ(vmx::identity_ept_type(*t, 0x3E00000), wb) << "E820 splits it, the MTRRs do not";
+  EXPECT_EQ(vmx::identity_ept_type(*t, 0xFEC00000), uc);
+  EXPECT_FALSE(vmx::identity_ept_maps(*t, layout::VMM_ADDR)) << "the hole stays";
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "cpu_tables.h"
+#include "guests/bios_chain/devices.h"
+#include "guests/v86_demo/devices.h"
 #include "ia32/registers.h"
 #include "layout.h"
 #include "guests/guest_header_check.h"
@@ -49,24 +51,19 @@ vmx::HostState vmm_host_state(const vmx::CapabilityMsrs& msrs) {
   return host;
 }
 
-vmx::PlanInputs vmm_plan_inputs(const vmx::CapabilityMsrs& msrs, VmmMemory& memory) {
-  return vmx::PlanInputs{
-      msrs,
-      vmm_host_state(msrs),
-      exit_stub,
-      exit_stack_end,
-      checked_guest_header(),
-      layout::GUEST_ADDR,
-      tsc_ticks_in_limit,
-      {memory.io_bitmap_a, memory.io_bitmap_b, io_bitmap_a_physical, io_bitmap_b_physical,
-       &memory.ept, ept_physical, memory.page_directory, page_directory_physical},
-      {},
-  };
+vmx::PlanInputs vmm_plan_inputs(const vmx::CapabilityMsrs& msrs) {
+  return vmx::PlanInputs{msrs,          vmm_host_state(msrs), exit_stub,          exit_context,
+                         io_bitmap_a_physical, io_bitmap_b_physical, tsc_ticks_in_limit};
 }
 
 Planned plan_as_the_vmm_does(const vmx::CapabilityMsrs& msrs) {
   Planned planned{std::make_unique<VmmMemory>(), {}};
-  planned.plan = vmx::plan_vmcs(vmm_plan_inputs(msrs, *planned.memory));
+  VmmMemory& m = *planned.memory;
+  EXPECT_TRUE(guests::v86_demo::attach_devices(m.ports, m.v86_demo, 1000));
+  m.ports.fill_io_bitmaps(m.io_bitmap_a, m.io_bitmap_b);
+  planned.plan = guests::v86_demo::plan(
+      vmm_plan_inputs(msrs), {checked_guest_header(), layout::GUEST_ADDR, &m.v86_demo.ept,
+                              ept_physical, m.v86_demo.page_directory, page_directory_physical});
   return planned;
 }
 
@@ -95,12 +92,14 @@ const layout::E820Entry bochs_e820[5] = {
 
 Planned plan_chain_as_the_vmm_does(const vmx::CapabilityMsrs& msrs, uint32_t base_memory_kib) {
   Planned planned{std::make_unique<VmmMemory>(), {}};
-  vmx::PlanInputs in = vmm_plan_inputs(msrs, *planned.memory);
-  in.guest = checked_chain_header();
-  in.chain = {bochs_e820, 5, nullptr, 0xB004, &planned.memory->chain_ept, layout::CHAIN_EPT_ADDR,
-              layout::VMM_ADDR, layout::VMM_MEMORY_END, base_memory_kib, &planned.memory->guest_map, true,
-              60, planned.memory->msr_bitmap, msr_bitmap_physical};
-  planned.plan = vmx::plan_vmcs(in);
+  VmmMemory& m = *planned.memory;
+  EXPECT_TRUE(guests::bios_chain::attach_devices(m.ports, m.bios_chain, 1000, 0xB004, true));
+  m.ports.fill_io_bitmaps(m.io_bitmap_a, m.io_bitmap_b);
+  planned.plan = guests::bios_chain::plan(
+      vmm_plan_inputs(msrs),
+      {checked_chain_header(), bochs_e820, 5, nullptr, &m.chain_ept, layout::CHAIN_EPT_ADDR,
+       layout::VMM_ADDR, layout::VMM_MEMORY_END, base_memory_kib, &m.bios_chain.memory_map,
+       m.msr_bitmap, msr_bitmap_physical});
   return planned;
 }
 

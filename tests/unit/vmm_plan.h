@@ -1,26 +1,34 @@
-// The VMCS plan (vmm/vmx/plan.h) made from the inputs the VMM gathers
-// (vmm/vmx/bringup/build_vmcs.cpp), for the tests that check what the VMM
-// launches: the guest's header from the assembled build/guest.bin, checked
-// by the VMM's own copy_guest_header; the host as the VMM's cpu_tables and
-// stage2 leave it; the VMM's memory at addresses above 4 MiB.
+// The VMCS plans (vmm/vmx/plan.h and each profile's part) made from the
+// inputs the VMM gathers (vmm/vmx/bringup/build_vmcs.cpp, the profiles'
+// runtime), for the tests that check what the VMM launches: the guest's
+// header from the assembled build/guest.bin (or build/chain-loader.bin),
+// checked by the VMM's own copy_guest_header; the host as the VMM's
+// cpu_tables and stage2 leave it; the profile's devices attached to a port
+// map by the profile's own function, the I/O bitmaps filled from it; the
+// VMM's memory at addresses above 4 MiB.
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "devices/port_map.h"
+#include "guests/bios_chain/plan.h"
+#include "guests/bios_chain/state.h"
+#include "guests/v86_demo/plan.h"
+#include "guests/v86_demo/state.h"
 #include "vmx/plan.h"
 
 namespace vmm_plan {
 
-// The VMM memory the plan fills (its .bss), at these physical addresses.
+// The VMM memory the plans fill (its .bss), at these physical addresses.
 struct VmmMemory {
   alignas(4096) uint8_t io_bitmap_a[4096];
   alignas(4096) uint8_t io_bitmap_b[4096];
-  vmx::EptTables ept;
-  alignas(4096) uint32_t page_directory[1024];
-  vmx::ChainEptTables chain_ept;
-  vmx::GuestMemoryMap guest_map;
-  alignas(4096) uint8_t msr_bitmap[vmx::msr_bitmap_bytes];
+  alignas(4096) uint8_t msr_bitmap[4096];
+  vmx::IdentityEptTables chain_ept;
+  devices::PortMap ports;
+  guests::v86_demo::State v86_demo;
+  guests::bios_chain::State bios_chain;
 };
 inline constexpr uint64_t io_bitmap_a_physical = 0x430000;
 inline constexpr uint64_t io_bitmap_b_physical = 0x431000;
@@ -28,7 +36,7 @@ inline constexpr uint64_t ept_physical = 0x432000;
 inline constexpr uint64_t page_directory_physical = 0x436000;
 inline constexpr uint64_t msr_bitmap_physical = 0x437000;
 inline constexpr uint64_t exit_stub = 0x402340;
-inline constexpr uint64_t exit_stack_end = 0x440000;
+inline constexpr uint64_t exit_context = 0x440000;
 // A TSC rate: 2 s of guest time at 1 GHz.
 inline constexpr uint64_t tsc_ticks_in_limit = 2000000000ull;
 
@@ -42,7 +50,7 @@ layout::GuestHeader checked_guest_header();
 // operation needs (the FIXED0 bits, VMXE), long mode.
 vmx::HostState vmm_host_state(const vmx::CapabilityMsrs& msrs);
 
-vmx::PlanInputs vmm_plan_inputs(const vmx::CapabilityMsrs& msrs, VmmMemory& memory);
+vmx::PlanInputs vmm_plan_inputs(const vmx::CapabilityMsrs& msrs);
 
 struct Planned {
   std::unique_ptr<VmmMemory> memory;
@@ -51,7 +59,8 @@ struct Planned {
 Planned plan_as_the_vmm_does(const vmx::CapabilityMsrs& msrs);
 
 // Chain mode: the header of build/chain-loader.bin ($VMXBOOT_BUILD), a
-// memory map as the Bochs BIOS reports 64 MiB, PM1a_CNT 0xb004.
+// memory map as the Bochs BIOS reports 64 MiB, PM1a_CNT 0xb004, the
+// emulator's firmware.
 layout::GuestHeader checked_chain_header();
 extern const layout::E820Entry bochs_e820[5];
 // base_memory_kib: the BDA's 40:13 as the VMM would read it (the Bochs BIOS's 636).

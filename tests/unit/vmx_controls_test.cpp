@@ -3,13 +3,16 @@
 // and over invented MSR values that conflict with what is wanted.
 #include <gtest/gtest.h>
 
+#include "ia32/registers.h"
+#include "vmx/plan.h"
+
 #include <string>
 
 #include "bochs_vmx_msrs.h"
 #include "ia32/vmx/capabilities.h"
 #include "ia32/vmx/controls.h"
 #include "vmx/controls.h"
-#include "vmx/guest_state.h"
+#include "guests/v86_demo/guest_state.h"
 
 namespace {
 
@@ -42,7 +45,7 @@ TEST(VmxControls, TwelveBochsModelsCaptured) {
 TEST(VmxControls, DemoControlsSettleOnEveryBochsModel) {
   for (const BochsModel& m : bochs_models()) {
     SCOPED_TRACE(m.name);
-    vmx::ControlResult result = vmx::compute_controls(m.msrs, vmx::demo_wanted_controls);
+    vmx::ControlResult result = vmx::compute_controls(m.msrs, guests::v86_demo::wanted_controls);
     ASSERT_TRUE(result.ok) << ia32::vmx::control_word_name(result.error.word) << " bit "
                            << int(result.error.bit) << " " << result.error.bit_name;
     for (ControlWord word : all_words) {
@@ -54,9 +57,9 @@ TEST(VmxControls, DemoControlsSettleOnEveryBochsModel) {
       }
       EXPECT_EQ(value & allowed.must_be_one, allowed.must_be_one) << "must-be-1 bit missing";
       EXPECT_EQ(value & ~allowed.may_be_one, 0u) << "bit set that may not be 1";
-      EXPECT_EQ(value & vmx::demo_wanted_controls[word], vmx::demo_wanted_controls[word]);
+      EXPECT_EQ(value & guests::v86_demo::wanted_controls[word], guests::v86_demo::wanted_controls[word]);
       // Nothing beyond wanted | must-be-1.
-      EXPECT_EQ(value, vmx::demo_wanted_controls[word] | allowed.must_be_one);
+      EXPECT_EQ(value, guests::v86_demo::wanted_controls[word] | allowed.must_be_one);
     }
     EXPECT_EQ(result.controls.primary_processor & primary::activate_secondary_controls, 0u);
   }
@@ -65,7 +68,7 @@ TEST(VmxControls, DemoControlsSettleOnEveryBochsModel) {
 TEST(VmxControls, TrueMsrsAreUsedWhenBasicBit55IsSet) {
   const BochsModel& core2 = model("core2_penryn_t9600");
   ASSERT_TRUE(VmxBasic{core2.msrs.basic}.has_true_controls());
-  vmx::ControlResult with_true = vmx::compute_controls(core2.msrs, vmx::demo_wanted_controls);
+  vmx::ControlResult with_true = vmx::compute_controls(core2.msrs, guests::v86_demo::wanted_controls);
   ASSERT_TRUE(with_true.ok);
   // The TRUE primary MSR lets CR3-load/store exiting be 0; 0x482 does not.
   EXPECT_EQ(with_true.controls.primary_processor &
@@ -78,7 +81,7 @@ TEST(VmxControls, TrueMsrsAreUsedWhenBasicBit55IsSet) {
 
   CapabilityMsrs without_true = core2.msrs;
   without_true.basic &= ~(1ull << 55);
-  vmx::ControlResult old = vmx::compute_controls(without_true, vmx::demo_wanted_controls);
+  vmx::ControlResult old = vmx::compute_controls(without_true, guests::v86_demo::wanted_controls);
   ASSERT_TRUE(old.ok);
   // The 2007 lecture's Core 2 defaults, plus I/O bitmaps and a 64-bit host.
   EXPECT_EQ(old.controls.primary_processor, 0x0401E172u | primary::use_io_bitmaps);
@@ -102,7 +105,7 @@ TEST(VmxControls, CapabilityMsrIndexFollowsBit55) {
 }
 
 TEST(VmxControls, UnrestrictedGuestOnlyWhereSecondaryControlsAllowIt) {
-  ControlWords wanted = vmx::demo_wanted_controls;
+  ControlWords wanted = guests::v86_demo::wanted_controls;
   wanted.secondary_processor = secondary::unrestricted_guest;
 
   vmx::ControlResult arrandale = vmx::compute_controls(model("corei5_arrandale_m520").msrs, wanted);
@@ -121,7 +124,7 @@ TEST(VmxControls, UnrestrictedGuestOnlyWhereSecondaryControlsAllowIt) {
 TEST(VmxControls, SecondaryWantedButPrimaryCannotActivateIt) {
   CapabilityMsrs msrs = model("corei7_haswell_4770").msrs;
   msrs.true_primary_processor &= ~(1ull << 63);  // allowed-1 of bit 31
-  ControlWords wanted = vmx::demo_wanted_controls;
+  ControlWords wanted = guests::v86_demo::wanted_controls;
   wanted.secondary_processor = secondary::enable_ept;
   vmx::ControlResult result = vmx::compute_controls(msrs, wanted);
   ASSERT_FALSE(result.ok);
@@ -131,7 +134,7 @@ TEST(VmxControls, SecondaryWantedButPrimaryCannotActivateIt) {
 }
 
 TEST(VmxControls, PreemptionTimerFromLynnfieldOn) {
-  ControlWords wanted = vmx::demo_wanted_controls;
+  ControlWords wanted = guests::v86_demo::wanted_controls;
   wanted.pin_based = ia32::vmx::pin_based::activate_preemption_timer;
   for (const BochsModel& m : bochs_models()) {
     SCOPED_TRACE(m.name);
@@ -151,7 +154,7 @@ TEST(VmxControls, MustBeOneBitThatMayNotBeOneIsNamed) {
   CapabilityMsrs msrs = model("corei7_skylake_x").msrs;
   // Invented: exit control bit 2 (save debug controls) required and forbidden.
   msrs.true_exit = AllowedSettings{0x00036DFBu | (1u << 2), 0x007FFFFFu & ~(1u << 2)}.to_msr();
-  vmx::ControlResult result = vmx::compute_controls(msrs, vmx::demo_wanted_controls);
+  vmx::ControlResult result = vmx::compute_controls(msrs, guests::v86_demo::wanted_controls);
   ASSERT_FALSE(result.ok);
   EXPECT_EQ(result.error.word, ControlWord::exit);
   EXPECT_EQ(result.error.bit, 2);
@@ -176,7 +179,7 @@ TEST(VmxControls, FirstFailingBitIsTheLowestOfTheFirstWord) {
 }
 
 TEST(VmxControls, ReservedBitWantedIsNamedReserved) {
-  ControlWords wanted = vmx::demo_wanted_controls;
+  ControlWords wanted = guests::v86_demo::wanted_controls;
   wanted.pin_based |= 1u << 20;
   vmx::ControlResult result = vmx::compute_controls(model("tigerlake").msrs, wanted);
   ASSERT_FALSE(result.ok);
@@ -210,9 +213,9 @@ TEST(VmxCapabilities, GuestControlRegistersFitEveryModel) {
   for (const BochsModel& m : bochs_models()) {
     SCOPED_TRACE(m.name);
     vmx::FixedResult cr0 = vmx::apply_fixed_bits(
-        vmx::guest_cr0_wanted, {m.msrs.cr0_fixed0, m.msrs.cr0_fixed1});
+        guests::v86_demo::guest_cr0_wanted, {m.msrs.cr0_fixed0, m.msrs.cr0_fixed1});
     vmx::FixedResult cr4 = vmx::apply_fixed_bits(
-        vmx::guest_cr4_wanted, {m.msrs.cr4_fixed0, m.msrs.cr4_fixed1});
+        guests::v86_demo::guest_cr4_wanted, {m.msrs.cr4_fixed0, m.msrs.cr4_fixed1});
     ASSERT_TRUE(cr0.ok);
     ASSERT_TRUE(cr4.ok);
     EXPECT_EQ(cr0.value, 0x80000031u);
@@ -228,13 +231,13 @@ TEST(VmxCapabilities, GuestControlRegistersFitEveryModel) {
 namespace {
 
 // Host NMIs exit on every Bochs model (pin-based allowed-1 0x3F or 0x7F):
-// none reaches the guest (vmx/guest_state.h host_nmi_pin_control).
+// none reaches the guest (vmx/plan.h host_nmi_pin_control).
 TEST(VmxControls, NmiExitingOnEveryBochsModel) {
   for (const BochsModel& m : bochs_models()) {
     SCOPED_TRACE(m.name);
     const uint32_t pin = vmx::allowed_settings(m.msrs, ControlWord::pin_based).may_be_one;
     EXPECT_EQ(vmx::host_nmi_pin_control(pin), ia32::vmx::pin_based::nmi_exiting);
-    ControlWords wanted = vmx::demo_wanted_controls;
+    ControlWords wanted = guests::v86_demo::wanted_controls;
     wanted.pin_based |= vmx::host_nmi_pin_control(pin);
     const vmx::ControlResult result = vmx::compute_controls(m.msrs, wanted);
     ASSERT_TRUE(result.ok);

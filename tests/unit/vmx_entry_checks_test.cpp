@@ -9,6 +9,9 @@
 // bits (its BX_PHY_ADDRESS_WIDTH / BX_LIN_ADDRESS_WIDTH).
 #include <gtest/gtest.h>
 
+#include "ia32/registers.h"
+#include "vmx/plan.h"
+
 #include <cstdarg>
 #include <cstdlib>
 #include <cstring>
@@ -30,7 +33,7 @@
 #include "common/console.h"
 #include "common/format.h"
 #include "vmx/checks/entry_checks.h"
-#include "vmx/guest_state.h"
+#include "guests/v86_demo/guest_state.h"
 #include "vmx/vmcs_image.h"
 
 // The VMM's console, standing in for common/console.cpp (which drives the
@@ -132,7 +135,7 @@ TEST(VmxEntryChecks, DemoStatePassesOnEveryBochsModel) {
   }
 }
 
-// Chain mode (vmx/plan.h, second guest description): the real-mode loader
+// Chain mode (guests/bios_chain/plan.h): the real-mode loader
 // as an unrestricted guest passes every check on the nine models with
 // unrestricted guest; the three without it are refused by the plan.
 TEST(VmxEntryChecks, ChainRealModeStatePassesOnEveryUnrestrictedGuestModel) {
@@ -143,12 +146,16 @@ TEST(VmxEntryChecks, ChainRealModeStatePassesOnEveryUnrestrictedGuestModel) {
     const bool refused = m.name == "bx_generic" || m.name == "core2_penryn_t9600" ||
                          m.name == "corei5_lynnfield_750";
     if (refused) {
-      EXPECT_EQ(planned.plan.error, vmx::PlanError::no_unrestricted_guest);
+      EXPECT_EQ(planned.plan.error, vmx::PlanError::profile);
+      EXPECT_EQ(planned.plan.profile_error,
+                uint8_t(guests::bios_chain::Refusal::no_unrestricted_guest));
       continue;
     }
     ++unrestricted;
     ASSERT_EQ(planned.plan.error, vmx::PlanError::none);
-    EXPECT_TRUE(planned.plan.chain);
+    EXPECT_NE(planned.plan.image.controls.words.secondary_processor &
+                  ia32::vmx::secondary_processor::unrestricted_guest,
+              0u);
     Vmcs vmcs;
     ASSERT_TRUE(vmx::write_machine(planned.plan.image, {&vmcs, &Vmcs::write}).ok);
     EXPECT_EQ(vmcs.get(VmcsField::guest_cr0) & 0x80000001u, 0u) << "real mode, paging off";

@@ -1,8 +1,8 @@
 // The exit path's pure parts: the context the stub fills (vmm/vmx/
-// exit_context.h), the handler table by exit slot (vmm/vmx/exit_handlers.h),
-// the exit observer's counts over fake exits (vmm/vmx/exit_stats.h), the
-// exit path's shortcuts into the port policy (vmm/vmx/exit_io_policy.h) and
-// the decoding of a failed VMLAUNCH/VMRESUME.
+// exit_context.h) where it lies in the Vcpu (vmm/vmx/vcpu.h), the handler
+// table by exit slot (vmm/vmx/exit_handlers.h), the counts (vmm/vmx/
+// exit_stats.h), which exit information each exit defines
+// (vmm/vmx/vmcs_image.h) and the decoding of a failed VMLAUNCH/VMRESUME.
 #include <gtest/gtest.h>
 
 #include <cstddef>
@@ -12,8 +12,8 @@
 #include "layout.h"
 #include "vmx/exit_context.h"
 #include "vmx/exit_handlers.h"
-#include "vmx/exit_io_policy.h"
 #include "vmx/exit_stats.h"
+#include "vmx/vcpu.h"
 
 namespace {
 
@@ -22,7 +22,6 @@ using ia32::vmx::exit_reason_slot;
 using ia32::vmx::ExitReason;
 using vmx::ExitContext;
 using vmx::ExitStats;
-using vmx::PortAction;
 
 constexpr uint32_t reason(ExitReason r) { return static_cast<uint32_t>(r); }
 
@@ -39,9 +38,37 @@ TEST(ExitContext, RegistersInTheOrderOfTheirEncodingsWithoutRsp) {
   EXPECT_EQ(offsetof(vmx::GuestRegisters, rdi), 6u * 8);
   EXPECT_EQ(offsetof(vmx::GuestRegisters, r8), 7u * 8);
   EXPECT_EQ(offsetof(vmx::GuestRegisters, r15), 14u * 8);
-  // The stub subtracts the whole context from a stack 8 bytes off 16 and calls.
-  EXPECT_EQ(sizeof(ExitContext) % 16, 8u);
   EXPECT_EQ(offsetof(ExitContext, registers), 0u);
+}
+
+TEST(Vcpu, TheContextIsTheHostStackTopTheExitStackRightBelowIt) {
+  // The stub calls with RSP at the context: 16-aligned, as the ABI wants.
+  EXPECT_EQ(offsetof(vmx::Vcpu, context) % 16, 0u);
+  EXPECT_EQ(alignof(vmx::Vcpu) % 16, 0u);
+  EXPECT_EQ(offsetof(vmx::Vcpu, exit_stack) + sizeof(vmx::Vcpu::exit_stack),
+            offsetof(vmx::Vcpu, context));
+  // The VMX regions are pages of their own.
+  EXPECT_EQ(offsetof(vmx::Vcpu, vmxon_region) % 4096, 0u);
+  EXPECT_EQ(offsetof(vmx::Vcpu, vmcs_region) % 4096, 0u);
+  EXPECT_EQ(offsetof(vmx::Vcpu, io_bitmap_a) % 4096, 0u);
+  EXPECT_EQ(offsetof(vmx::Vcpu, io_bitmap_b) % 4096, 0u);
+  EXPECT_EQ(offsetof(vmx::Vcpu, msr_bitmap) % 4096, 0u);
+}
+
+TEST(ExitInfo, EachExitReadsTheFieldsItDefines) {
+  const uint64_t string_bit = 1u << 4;
+  EXPECT_EQ(vmx::exit_defined_results(reason(ExitReason::io_instruction), 0x3F80000), 0u)
+      << "IN/OUT: reason, qualification, length and RIP only";
+  EXPECT_EQ(vmx::exit_defined_results(reason(ExitReason::io_instruction), string_bit), 2u)
+      << "INS/OUTS: the instruction information and the guest-linear address too";
+  EXPECT_EQ(vmx::exit_defined_results(reason(ExitReason::ept_violation), 0), 3u)
+      << "and the guest-physical address";
+  EXPECT_EQ(vmx::exit_defined_results(reason(ExitReason::ept_misconfiguration), 0), 3u);
+  EXPECT_EQ(vmx::exit_defined_results(reason(ExitReason::cpuid), string_bit), 0u);
+  EXPECT_EQ(vmx::exit_defined_results(1u << 27 | reason(ExitReason::ept_violation), 0), 3u)
+      << "bits 31:16 of the reason do not change it";
+  EXPECT_EQ(vmx::results[vmx::results_every_exit + 2].field,
+            ia32::vmx::VmcsField::guest_physical_address);
 }
 
 TEST(ExitContext, TypedViewsOfTheExitInformation) {
@@ -91,30 +118,32 @@ TEST(ExitReasonSlot, BasicReasonOrTheLastSlot) {
 
 // Fakes that say which one ran.
 int ran;
-void fake_exception(ExitContext&) { ran = 1; }
-void fake_interrupt(ExitContext&) { ran = 2; }
-void fake_io(ExitContext&) { ran = 3; }
-void fake_vmcall(ExitContext&) { ran = 4; }
-void fake_ept(ExitContext&) { ran = 5; }
-void fake_timer(ExitContext&) { ran = 6; }
-void fake_fallback(ExitContext&) { ran = 7; }
+void fake_exception(vmx::Vcpu&) { ran = 1; }
+void fake_interrupt(vmx::Vcpu&) { ran = 2; }
+void fake_io(vmx::Vcpu&) { ran = 3; }
+void fake_vmcall(vmx::Vcpu&) { ran = 4; }
+void fake_ept(vmx::Vcpu&) { ran = 5; }
+void fake_timer(vmx::Vcpu&) { ran = 6; }
+void fake_fallback(vmx::Vcpu&) { ran = 7; }
+void fake_io_override(vmx::Vcpu&) { ran = 8; }
 
-constexpr vmx::HandlerTable fake_table = vmx::make_handler_table({
-    .exception_or_nmi = fake_exception,
-    .external_interrupt = fake_interrupt,
-    .io_instruction = fake_io,
-    .vmcall = fake_vmcall,
-    .ept_violation = fake_ept,
-    .preemption_timer = fake_timer,
-    .fallback = fake_fallback,
-});
+constexpr vmx::HandlerTable fake_table = vmx::make_handler_table(
+    fake_fallback, {
+                       {ExitReason::exception_or_nmi, fake_exception},
+                       {ExitReason::external_interrupt, fake_interrupt},
+                       {ExitReason::io_instruction, fake_io},
+                       {ExitReason::vmcall, fake_vmcall},
+                       {ExitReason::ept_violation, fake_ept},
+                       {ExitReason::preemption_timer, fake_timer},
+                   });
 
-int run_for(uint32_t exit_reason_field) {
-  ExitContext exit{};
+int run_for(const vmx::HandlerTable& table, uint32_t exit_reason_field) {
+  static vmx::Vcpu* vcpu = new vmx::Vcpu{};
   ran = 0;
-  fake_table.for_exit(exit_reason_field)(exit);
+  table.for_exit(exit_reason_field)(*vcpu);
   return ran;
 }
+int run_for(uint32_t exit_reason_field) { return run_for(fake_table, exit_reason_field); }
 
 TEST(HandlerTable, OneHandlerPerReasonTheRestToTheFallback) {
   EXPECT_EQ(run_for(reason(ExitReason::exception_or_nmi)), 1);
@@ -135,132 +164,33 @@ TEST(HandlerTable, OneHandlerPerReasonTheRestToTheFallback) {
   for (vmx::ExitHandler h : fake_table.slots) EXPECT_NE(h, nullptr);
 }
 
-// ---------------------------------------------------------------- observer
-
-constexpr uint16_t com1 = layout::COM1_PORT;
-constexpr uint64_t in_bit = 1u << 3, string_bit = 1u << 4, rep_bit = 1u << 5;
-
-// An I/O exit as the handler leaves it: qualification read, elements moved.
-ExitContext io_exit(uint16_t port, unsigned bytes, uint64_t flags, uint32_t elements = 0) {
-  ExitContext exit{};
-  exit.info.exit_reason = reason(ExitReason::io_instruction);
-  exit.info.exit_qualification = uint64_t{port} << 16 | (bytes - 1) | flags;
-  exit.string_elements = elements;
-  return exit;
+TEST(HandlerTable, AProfilesOwnHandlerOverTheCoresLaterInTheList) {
+  constexpr vmx::HandlerTable table = vmx::make_handler_table(
+      fake_fallback, {{ExitReason::io_instruction, fake_io},
+                      {ExitReason::io_instruction, fake_io_override}});
+  EXPECT_EQ(run_for(table, reason(ExitReason::io_instruction)), 8);
 }
 
-// What the dispatcher does around a handler, for a fake exit.
-void observe(ExitStats& stats, const ExitContext& exit) {
-  vmx::observe_before(stats, exit_reason_slot(exit.info.exit_reason));
-  vmx::observe_after(stats, exit);
-}
+// ---------------------------------------------------------------- counts
 
-TEST(ExitStats, CountsEveryExitBySlot) {
+TEST(ExitStats, CountsEveryExitBySlotAndTheDeniedOnesWithTheFirstFewLogged) {
   ExitStats stats{};
-  ExitContext vmcall{};
-  vmcall.info.exit_reason = reason(ExitReason::vmcall);
-  ExitContext failed{};
-  failed.info.exit_reason = 0x80000021u;
-  observe(stats, vmcall);
-  observe(stats, failed);
-  observe(stats, io_exit(layout::BENCH_PORT, 1, 0));
-  observe(stats, io_exit(layout::BENCH_PORT, 1, 0));
+  vmx::count_exit(stats, exit_reason_slot(reason(ExitReason::vmcall)));
+  vmx::count_exit(stats, exit_reason_slot(0x80000021u));
+  vmx::count_exit(stats, exit_reason_slot(reason(ExitReason::io_instruction)));
+  vmx::count_exit(stats, exit_reason_slot(reason(ExitReason::io_instruction)));
   EXPECT_EQ(stats.by_reason[reason(ExitReason::vmcall)], 1u);
   EXPECT_EQ(stats.by_reason[exit_reason_count], 1u) << "others";
-  EXPECT_EQ(stats.by_reason[reason(ExitReason::io_instruction)], 2u);
+  EXPECT_EQ(vmx::exits_by(stats, ExitReason::io_instruction), 2u);
   EXPECT_EQ(vmx::total_exits(stats), 4u);
-  EXPECT_EQ(stats.unpolled_outs, 2u);
-  EXPECT_EQ(stats.denied_accesses, 0u);
-}
 
-TEST(ExitStats, Com1ByteAccessesByRegisterAndDirection) {
-  ExitStats stats{};
-  observe(stats, io_exit(com1 + 5, 1, in_bit));  // in al from LSR
-  observe(stats, io_exit(com1 + 5, 1, in_bit));
-  observe(stats, io_exit(com1 + 0, 1, 0));       // out to THR
-  observe(stats, io_exit(com1 + 3, 1, 0));       // out to LCR (virtual)
-  EXPECT_EQ(stats.com1_in[5], 2u);
-  EXPECT_EQ(stats.com1_out[0], 1u);
-  EXPECT_EQ(stats.com1_out[3], 1u);
-  EXPECT_EQ(stats.unpolled_outs, 0u);
-  EXPECT_EQ(stats.denied_accesses, 0u);
-  EXPECT_EQ(stats.string_io_exits, 0u);
-}
-
-TEST(ExitStats, StringsThePolicyAllowsOncePerChunk) {
-  ExitStats stats{};
-  observe(stats, io_exit(com1, 1, string_bit | rep_bit, 32));
-  observe(stats, io_exit(com1, 1, string_bit | rep_bit, 7));
-  EXPECT_EQ(stats.string_io_exits, 2u);
-  EXPECT_EQ(stats.com1_out[0], 0u) << "strings are counted as strings";
-  EXPECT_EQ(stats.denied_accesses, 0u);
-}
-
-TEST(ExitStats, DeniedAccessesCountedAndTheFirstFewLogged) {
-  ExitStats stats{};
-  observe(stats, io_exit(0x64, 1, in_bit));                             // in al, 0x64
-  observe(stats, io_exit(0x70, 1, 0));                                  // out 0x70, al
-  observe(stats, io_exit(0xCF8, 4, in_bit));                            // in eax, 0xcf8
-  observe(stats, io_exit(0x60, 1, in_bit | string_bit | rep_bit, 4));  // rep insb x4
-  observe(stats, io_exit(com1 + 5, 1, 0));                              // out to LSR
-  observe(stats, io_exit(com1, 2, 0));                                  // COM1 is byte-wide
-  ASSERT_EQ(stats.denied_accesses, 6u);
-  const vmx::DeniedAccess& first = stats.denied_log[0];
-  EXPECT_EQ(first.port, 0x64);
-  EXPECT_EQ(first.bytes, 1);
-  EXPECT_TRUE(first.in);
-  EXPECT_FALSE(first.string);
-  EXPECT_EQ(first.elements, 1u);
-  EXPECT_EQ(stats.denied_log[2].bytes, 4);
-  const vmx::DeniedAccess& string = stats.denied_log[3];
-  EXPECT_EQ(string.port, 0x60);
-  EXPECT_TRUE(string.string);
-  EXPECT_EQ(string.elements, 4u) << "what the handler moved";
-  EXPECT_EQ(stats.denied_log[5].port, com1);
-  EXPECT_EQ(stats.com1_out[5], 0u);
-  EXPECT_EQ(stats.string_io_exits, 0u) << "a denied string is a denied access";
-
-  for (int i = 0; i < 20; ++i) observe(stats, io_exit(0x80, 1, 0));
-  EXPECT_EQ(stats.denied_accesses, 26u);
+  vmx::count_denied(stats, {0x64, 1, true, false, 1});
+  vmx::count_denied(stats, {0x60, 1, true, true, 4});
+  for (int i = 0; i < 20; ++i) vmx::count_denied(stats, {0x80, 1, false, false, 1});
+  EXPECT_EQ(stats.denied_accesses, 22u);
+  EXPECT_EQ(stats.denied_log[0].port, 0x64);
+  EXPECT_EQ(stats.denied_log[1].elements, 4u);
   EXPECT_EQ(stats.denied_log[vmx::denied_log_size - 1].port, 0x80);
-}
-
-TEST(ExitStats, OtherExitsCountByReasonOnly) {
-  ExitStats stats{};
-  ExitContext tick{};
-  tick.info.exit_reason = reason(ExitReason::external_interrupt);
-  tick.info.exit_qualification = uint64_t{0xE9} << 16;  // not an I/O exit: not looked at
-  observe(stats, tick);
-  EXPECT_EQ(stats.by_reason[reason(ExitReason::external_interrupt)], 1u);
-  EXPECT_EQ(stats.unpolled_outs, 0u);
-  EXPECT_EQ(stats.denied_accesses, 0u);
-}
-
-// ---------------------------------------------------------------- policy shortcuts
-
-TEST(ExitIoPolicy, Com1ShortcutAgreesWithThePolicyTable) {
-  for (unsigned offset = 0; offset < vmx::com1_registers; ++offset) {
-    for (bool in : {false, true}) {
-      EXPECT_EQ(vmx::com1_byte_action(offset, in),
-                vmx::decide_port_access(static_cast<uint16_t>(com1 + offset), 1, in))
-          << "offset " << offset << (in ? " in" : " out");
-    }
-  }
-}
-
-TEST(ExitIoPolicy, Com1ByteOffsetOnlyForSingleBytesOnCom1) {
-  const auto offset = [](uint16_t port, unsigned bytes, uint64_t flags) {
-    return vmx::com1_byte_offset({uint64_t{port} << 16 | (bytes - 1) | flags});
-  };
-  EXPECT_EQ(offset(com1 + 5, 1, in_bit), 5u);
-  EXPECT_EQ(offset(com1, 1, 0), 0u);
-  EXPECT_EQ(offset(com1 + 8, 1, 0), vmx::com1_registers);
-  EXPECT_EQ(offset(com1 - 1, 1, 0), vmx::com1_registers);
-  EXPECT_EQ(offset(com1, 2, 0), vmx::com1_registers);
-  EXPECT_EQ(offset(com1, 1, string_bit), vmx::com1_registers);
-  EXPECT_EQ(vmx::io_access_action({uint64_t{com1} << 16 | in_bit}), PortAction::uart_forward);
-  EXPECT_EQ(vmx::io_access_action({uint64_t{0x3FF} << 16 | 1}), PortAction::deny)
-      << "a word at COM1+7 reaches 0x400";
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // where there is.
 #include <gtest/gtest.h>
 
+#include "guests/bios_chain/plan.h"
 #include "vmx/guest_timer.h"
 
 namespace {
@@ -23,21 +24,21 @@ TEST(GuestTimer, PreemptionTimerValueScalesAndSaturates) {
 }
 
 TEST(GuestTimer, ChainLimitDefaultsToNoneOnAPcAndSixtySecondsInAnEmulator) {
-  using vmx::guest_timer::chain_limit_seconds;
+  using guests::bios_chain::limit_seconds;
   const uint32_t unset = layout::CHAIN_LIMIT_PLATFORM_DEFAULT;
-  EXPECT_EQ(chain_limit_seconds(unset, true), 60u);
-  EXPECT_EQ(chain_limit_seconds(unset, false), 0u) << "a PC's own system runs unbounded";
-  EXPECT_EQ(chain_limit_seconds(80, false), 80u) << "GUEST_LIMIT= on a PC too";
-  EXPECT_EQ(chain_limit_seconds(0, true), 0u) << "GUEST_LIMIT=0 in an emulator";
+  EXPECT_EQ(limit_seconds(unset, true), 60u);
+  EXPECT_EQ(limit_seconds(unset, false), 0u) << "a PC's own system runs unbounded";
+  EXPECT_EQ(limit_seconds(80, false), 80u) << "GUEST_LIMIT= on a PC too";
+  EXPECT_EQ(limit_seconds(0, true), 0u) << "GUEST_LIMIT=0 in an emulator";
 }
 
 TEST(GuestTimer, ChainLimitTicksSaturateInsteadOfWrapping) {
-  using vmx::guest_timer::chain_limit_ticks;
+  using vmx::guest_timer::seconds_in_ticks;
   constexpr uint64_t unbounded = 1ull << 62;
-  EXPECT_EQ(chain_limit_ticks(8000000, 60, unbounded), 240000000u) << "4 M ticks a second";
-  EXPECT_EQ(chain_limit_ticks(8000000, 0, unbounded), unbounded);
+  EXPECT_EQ(seconds_in_ticks(8000000, 60, unbounded), 240000000u) << "4 M ticks a second";
+  EXPECT_EQ(seconds_in_ticks(8000000, 0, unbounded), unbounded);
   // A 10 GHz TSC and the largest header value would pass 2^64.
-  EXPECT_EQ(chain_limit_ticks(20000000000ull, 0xFFFFFFFEu, unbounded), unbounded);
+  EXPECT_EQ(seconds_in_ticks(20000000000ull, 0xFFFFFFFEu, unbounded), unbounded);
 }
 
 }  // namespace

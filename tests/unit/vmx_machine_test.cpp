@@ -1,6 +1,9 @@
 // machine[] and results[] (vmm/vmx/vmcs_image.h) and the V86 guest state and
-// controls written through them (vmm/vmx/guest_state.h).
+// controls written through them (vmm/guests/v86_demo/guest_state.h).
 #include <gtest/gtest.h>
+
+#include "ia32/registers.h"
+#include "vmx/plan.h"
 
 #include "tests/unit/sample_guest_header.h"
 
@@ -9,7 +12,7 @@
 
 #include "guest_header.h"
 #include "layout.h"
-#include "vmx/guest_state.h"
+#include "guests/v86_demo/guest_state.h"
 #include "vmx/vmcs_image.h"
 
 namespace {
@@ -108,8 +111,11 @@ layout::GuestHeader sample_header() { return sample_guest_header(); }
 
 vmx::VmcsImage sample_image(const vmx::ControlWords& words) {
   vmx::VmcsImage image{};
-  vmx::build_v86_guest_state(sample_header(), layout::GUEST_ADDR, 0x80000031, 0x2010, image.guest);
-  vmx::build_control_state(words, 0x123000, 0x124000, image.guest, image.controls);
+  guests::v86_demo::build_guest_state(sample_header(), layout::GUEST_ADDR, 0x80000031, 0x2010, image.guest);
+  image.controls.words = words;
+  image.controls.io_bitmap_a_address = 0x123000;
+  image.controls.io_bitmap_b_address = 0x124000;
+  guests::v86_demo::build_control_state(image.guest, image.controls);
   image.host.cs_selector = 0x08;
   image.host.tr_selector = 0x28;
   image.host.rip = 0x401234;
@@ -134,7 +140,7 @@ struct MapWriter {
 };
 
 TEST(VmxMachine, WritesEveryApplicableFieldWithItsValue) {
-  vmx::ControlWords words = vmx::demo_wanted_controls;
+  vmx::ControlWords words = guests::v86_demo::wanted_controls;
   vmx::VmcsImage image = sample_image(words);
   MapWriter map;
   vmx::MachineWriteResult result = vmx::write_machine(image, map.writer());
@@ -156,7 +162,7 @@ TEST(VmxMachine, WritesEveryApplicableFieldWithItsValue) {
 }
 
 TEST(VmxMachine, ControlBitsBringTheirFieldsIn) {
-  vmx::ControlWords words = vmx::demo_wanted_controls;
+  vmx::ControlWords words = guests::v86_demo::wanted_controls;
   words.primary_processor |= ia32::vmx::primary_processor::activate_secondary_controls;
   words.exit |= ia32::vmx::exit::load_efer;
   words.entry |= ia32::vmx::entry::load_pat;
@@ -171,7 +177,7 @@ TEST(VmxMachine, ControlBitsBringTheirFieldsIn) {
 }
 
 TEST(VmxMachine, StopsAtTheFirstFailedWrite) {
-  vmx::VmcsImage image = sample_image(vmx::demo_wanted_controls);
+  vmx::VmcsImage image = sample_image(guests::v86_demo::wanted_controls);
   MapWriter map;
   map.fail_at = encoding(VmcsField::guest_tr_base);
   vmx::MachineWriteResult result = vmx::write_machine(image, map.writer());
@@ -192,7 +198,7 @@ TEST(VmxMachine, StorageWidthsAreWhatTheEncodingsSay) {
 }
 
 TEST(VmxV86GuestState, FollowsTheVirtual8086EntryRules) {
-  vmx::VmcsImage image = sample_image(vmx::demo_wanted_controls);
+  vmx::VmcsImage image = sample_image(guests::v86_demo::wanted_controls);
   const vmx::GuestState& g = image.guest;
   const vmx::SegmentState* segments[] = {&g.es, &g.cs, &g.ss, &g.ds, &g.fs, &g.gs};
   for (const vmx::SegmentState* s : segments) {
@@ -223,7 +229,7 @@ TEST(VmxV86GuestState, FollowsTheVirtual8086EntryRules) {
 }
 
 TEST(VmxV86GuestState, HostOwnsControlRegistersAndShadowsThem) {
-  vmx::VmcsImage image = sample_image(vmx::demo_wanted_controls);
+  vmx::VmcsImage image = sample_image(guests::v86_demo::wanted_controls);
   // Every bit owned: a guest write that changes any exits (its paging stays
   // the VMM's choice without EPT).
   EXPECT_EQ(image.controls.cr0_guest_host_mask, ~0ull);
@@ -236,29 +242,8 @@ TEST(VmxV86GuestState, HostOwnsControlRegistersAndShadowsThem) {
   EXPECT_EQ(image.controls.exception_bitmap | (1u << 13) | (1u << 8), 0xFFFFFFFFu);
 }
 
-TEST(VmxIoBitmaps, TrapAllPortsSetsEveryBitOfBoth) {
-  std::vector<uint8_t> a(4096, 0), b(4096, 0);
-  vmx::trap_all_ports(a.data(), b.data());
-  for (size_t i = 0; i < 4096; ++i) {
-    ASSERT_EQ(a[i], 0xFF) << i;
-    ASSERT_EQ(b[i], 0xFF) << i;
-  }
-}
-
-TEST(VmxIoBitmaps, TrapExactlyTheGivenPorts) {
-  std::vector<uint8_t> a(4096), b(4096);
-  vmx::trap_ports(a.data(), b.data(), layout::COM1_PORT, layout::COM1_PORT + 7);
-  vmx::trap_ports(a.data(), b.data(), 0x8001, 0x8001);
-  for (uint32_t port = 0; port < 0x10000; ++port) {
-    const std::vector<uint8_t>& bitmap = port < 0x8000 ? a : b;
-    bool trapped = (bitmap[(port & 0x7FFF) >> 3] >> (port & 7)) & 1;
-    bool expected = (port >= 0x3F8 && port <= 0x3FF) || port == 0x8001;
-    EXPECT_EQ(trapped, expected) << std::hex << port;
-  }
-}
-
-TEST(VmxResults, IoExitReadsOnlyWhatItNeeds) {
-  ASSERT_GE(vmx::results_size, vmx::results_for_io_exit);
+TEST(VmxResults, EveryExitReadsTheFirstFourThenWhatItDefines) {
+  ASSERT_GE(vmx::results_size, vmx::results_every_exit + vmx::results_where_defined);
   EXPECT_EQ(vmx::results[0].field, VmcsField::exit_reason);
   EXPECT_EQ(vmx::results[1].field, VmcsField::exit_qualification);
   EXPECT_EQ(vmx::results[2].field, VmcsField::exit_instruction_length);
@@ -275,7 +260,8 @@ TEST(VmxResults, IoExitReadsOnlyWhatItNeeds) {
 TEST(VmxResults, ReadIntoExitInfoAndStopOnFailure) {
   std::map<uint32_t, uint64_t> vmcs = {
       {0x4402, 30}, {0x6400, 0x03F80010}, {0x440C, 2}, {0x681E, 0x77},
-      {0x440E, 0x0001C000}, {0x640A, 0x10000}, {0x681C, 0x2200}, {0x6820, 0x23002},
+      {0x440E, 0x0001C000}, {0x640A, 0x10000}, {0x2400, 0x5000}, {0x681C, 0x2200},
+      {0x6820, 0x23002},
       {0x4404, 0x80000B0D}, {0x4406, 0}, {0x4408, 0}, {0x440A, 0xFFFFFFFFFFFFFFFFull},
   };
   auto read = [&](uint32_t field, uint64_t* value) {
@@ -290,6 +276,7 @@ TEST(VmxResults, ReadIntoExitInfoAndStopOnFailure) {
   EXPECT_EQ(info.exit_qualification, 0x03F80010u);
   EXPECT_EQ(info.instruction_length, 2u);
   EXPECT_EQ(info.guest_rip, 0x77u);
+  EXPECT_EQ(info.guest_physical_address, 0x5000u);
   EXPECT_EQ(info.guest_rflags, 0x23002u);
   EXPECT_EQ(info.interruption_info, 0x80000B0Du);
   EXPECT_EQ(info.idt_vectoring_error_code, 0xFFFFFFFFu) << "truncated to 32 bits";
@@ -308,8 +295,8 @@ TEST(VmxResults, ReadIntoExitInfoAndStopOnFailure) {
   EXPECT_EQ(partial.guest_rflags, 0u) << "not read after it";
 
   vmx::ExitInfo io{};
-  ASSERT_EQ(vmx::results_for_io_exit, 4u);
-  EXPECT_TRUE((vmx::read_results_range<1, vmx::results_for_io_exit>(io, read)));
+  ASSERT_EQ(vmx::results_every_exit, 4u);
+  EXPECT_TRUE((vmx::read_results_range<1, vmx::results_every_exit>(io, read)));
   EXPECT_EQ(io.exit_reason, 0u) << "entry 0 not read again";
   EXPECT_EQ(io.guest_rip, 0x77u);
   EXPECT_EQ(io.instruction_info, 0u);

@@ -1,20 +1,26 @@
-// The VMCS the VMM launches, checked before any Bochs boot: for every Bochs
-// VMX model's captured MSRs the unit tests make the plan with the same pure
-// function the VMM calls (vmx/plan.h: plan_vmcs), from the inputs the VMM
-// gathers (vmm_plan.h: the assembled guest's checked header, the host as the
-// VMM runs), write it through machine[] as the VMM does, and run the VM-entry
-// checker over it. The last test holds the VMM to that one path: no VMWRITE
-// before launch outside the loop that writes the plan.
+// The VMCS the VMM launches for the V86 demo, checked before any Bochs boot:
+// for every Bochs VMX model's captured MSRs the unit tests make the plan
+// with the same pure function the VMM calls (guests/v86_demo/plan.h over
+// vmx/plan.h), from the inputs the VMM gathers (vmm_plan.h: the assembled
+// guest's checked header, the host as the VMM runs, the profile's devices on
+// a port map), write it through machine[] as the VMM does, and run the
+// VM-entry checker over it. The chain guest's plan is chain_ept_test.cpp's.
+// The last tests hold the VMM to its writers of the VMCS: one loop before
+// launch, one function at exit time.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <cctype>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "bochs_vmx_msrs.h"
+#include "ia32/registers.h"
 #include "ia32/vmx/controls.h"
 #include "vmm_plan.h"
 #include "vmx/checks/entry_checks.h"
@@ -92,24 +98,23 @@ TEST(VmcsPlan, BoundsFollowTheModel) {
     EXPECT_NE(pin_word & pin::nmi_exiting, 0u) << "host NMIs exit";
 
     // EPT where the model has it; else the VMM's page directory and CR3 exits.
-    EXPECT_EQ(plan.ept, !older);
+    const bool ept = plan.image.controls.ept_pointer != 0;
+    EXPECT_EQ(ept, !older);
     EXPECT_EQ(fields.count(encoding(VmcsField::ept_pointer)), older ? 0u : 1u);
-    if (plan.ept) {
+    if (ept) {
       EXPECT_EQ(fields.at(encoding(VmcsField::ept_pointer)),
                 vmx::ept_pointer(vmm_plan::ept_physical, m.msrs.ept_vpid));
       EXPECT_NE(fields.at(encoding(VmcsField::secondary_processor_controls)) & secondary::enable_ept,
                 0u);
-      const vmx::EptTables& ept = planned.memory->ept;
-      EXPECT_TRUE(vmx::ept_maps(ept, layout::GUEST_ADDR));
-      EXPECT_TRUE(vmx::ept_maps(ept, layout::VGA_TEXT_ADDR));
-      EXPECT_FALSE(vmx::ept_maps(ept, layout::BOOTINFO_ADDR & ~0xFFFull));
-      EXPECT_FALSE(vmx::ept_maps(ept, layout::VMM_ADDR));
-      EXPECT_EQ(plan.ept_tables, &ept);
+      const vmx::EptTables& tables = planned.memory->v86_demo.ept;
+      EXPECT_TRUE(vmx::ept_maps(tables, layout::GUEST_ADDR));
+      EXPECT_TRUE(vmx::ept_maps(tables, layout::VGA_TEXT_ADDR));
+      EXPECT_FALSE(vmx::ept_maps(tables, layout::BOOTINFO_ADDR & ~0xFFFull));
+      EXPECT_FALSE(vmx::ept_maps(tables, layout::VMM_ADDR));
     } else {
       EXPECT_EQ(fields.at(encoding(VmcsField::guest_cr3)), vmm_plan::page_directory_physical);
-      EXPECT_EQ(planned.memory->page_directory[0], vmm_plan::checked_guest_header().pde0);
+      EXPECT_EQ(planned.memory->v86_demo.page_directory[0], vmm_plan::checked_guest_header().pde0);
       EXPECT_NE(primary_word & primary::cr3_load_exiting, 0u);
-      EXPECT_EQ(plan.ept_tables, nullptr);
     }
 
     // The time bound: the VMX-preemption timer where the model has it, with
@@ -129,17 +134,18 @@ TEST(VmcsPlan, BoundsFollowTheModel) {
                 0u);
     }
 
-    // Every port exits (the port policy decides), through the VMM's bitmaps.
+    // Every port exits (the profile's devices decide, the rest is denied),
+    // through the VMM's bitmaps.
     EXPECT_EQ(fields.at(encoding(VmcsField::io_bitmap_a_address)), vmm_plan::io_bitmap_a_physical);
     EXPECT_EQ(fields.at(encoding(VmcsField::io_bitmap_b_address)), vmm_plan::io_bitmap_b_physical);
     for (size_t i = 0; i < 4096; ++i) {
       ASSERT_EQ(planned.memory->io_bitmap_a[i], 0xFF) << i;
       ASSERT_EQ(planned.memory->io_bitmap_b[i], 0xFF) << i;
     }
-    // The host as described, to the exit stub on its stack.
+    // The host as described, to the exit stub with RSP at the Vcpu's
+    // exit context (the stub stores the guest's registers there).
     EXPECT_EQ(fields.at(encoding(VmcsField::host_rip)), vmm_plan::exit_stub);
-    // The stub's pushes leave RSP 16-byte aligned at its call (8 below).
-    EXPECT_EQ(fields.at(encoding(VmcsField::host_rsp)), vmm_plan::exit_stack_end - 8);
+    EXPECT_EQ(fields.at(encoding(VmcsField::host_rsp)), vmm_plan::exit_context);
   }
 }
 
@@ -159,48 +165,156 @@ TEST(VmcsPlan, AGuestCr4TheCpuForbidsIsRefused) {
   EXPECT_EQ(planned.plan.fixed_error.forbidden, cr4::pse);
 }
 
-// ---------------------------------------------------------------- one path
 
-std::string read_source(const std::filesystem::path& path) {
+// ---------------------------------------------------------------- the writers
+
+// The VMM's C++ sources as text, comments, strings and character literals
+// blanked (so that a VMWRITE named in a comment is not one).
+std::string code_of(const std::filesystem::path& path) {
   std::ifstream file(path);
   std::stringstream text;
   text << file.rdbuf();
-  return text.str();
+  std::string s = text.str();
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s.compare(i, 2, "//") == 0) {
+      for (; i < s.size() && s[i] != '\n'; ++i) s[i] = ' ';
+    } else if (s.compare(i, 2, "/*") == 0) {
+      const size_t end = s.find("*/", i + 2);
+      for (; i < s.size() && i < end + 2; ++i) s[i] = s[i] == '\n' ? '\n' : ' ';
+      --i;
+    } else if (s[i] == '"' || s[i] == '\'') {
+      const char quote = s[i];
+      for (++i; i < s.size() && s[i] != quote; ++i) {
+        if (s[i] == '\\') s[i++] = ' ';
+        s[i] = ' ';
+      }
+    }
+  }
+  return s;
 }
 
-// The VMM writes the VMCS before launch only through the plan: the bring-up
-// calls plan_vmcs once and writes its image with write_machine once, and no
-// VMWRITE is executed anywhere else but in the exit path (after launch). So
-// the VMCS tested above is the one launched; a second path (a VMWRITE added
-// to a phase, a fault-injection case that writes the VMCS) fails here.
-TEST(VmcsPlan, TheVmmWritesTheVmcsOnlyFromThePlan) {
-  const std::filesystem::path vmm = "vmm";
-  ASSERT_TRUE(std::filesystem::exists(vmm / "vmx" / "plan.cpp"))
-      << "run the tests from the repository root";
-  const std::regex vmwrite_call(R"(\bvmwrite\s*\()");
-  std::vector<std::string> writers;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(vmm)) {
+bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// The name of the function whose body holds each position of `code`: a
+// block at namespace or class scope opened right after `)` (and const,
+// noexcept, override) is a function body, named by the identifier before
+// its `(`; blocks inside a function (statements, lambdas) belong to it.
+// "" outside any function.
+std::vector<std::string> enclosing_functions(const std::string& code) {
+  std::vector<std::string> at(code.size());
+  std::vector<std::string> scopes{""};
+  for (size_t i = 0; i < code.size(); ++i) {
+    if (code[i] == '{') {
+      std::string name;
+      if (scopes.back().empty()) {
+        size_t j = i;
+        auto skip_space = [&] { while (j > 0 && std::isspace(static_cast<unsigned char>(code[j - 1]))) --j; };
+        for (;;) {
+          skip_space();
+          size_t k = j;
+          while (k > 0 && is_name_char(code[k - 1])) --k;
+          const std::string word = code.substr(k, j - k);
+          if (word != "const" && word != "noexcept" && word != "override" && word != "final") break;
+          j = k;
+        }
+        if (j > 0 && code[j - 1] == ')') {
+          int depth = 0;
+          size_t k = j - 1;
+          for (;; --k) {
+            depth += code[k] == ')' ? 1 : code[k] == '(' ? -1 : 0;
+            if (depth == 0 || k == 0) break;
+          }
+          j = k;
+          skip_space();
+          size_t start = j;
+          while (start > 0 && is_name_char(code[start - 1])) --start;
+          name = code.substr(start, j - start);
+          if (name == "if" || name == "for" || name == "while" || name == "switch") name.clear();
+        }
+      }
+      scopes.push_back(scopes.back().empty() ? name : scopes.back());
+    } else if (code[i] == '}' && scopes.size() > 1) {
+      scopes.pop_back();
+    }
+    at[i] = scopes.back();
+  }
+  return at;
+}
+
+struct Call {
+  std::string file, function;
+};
+
+// Every call of one of `names` in the VMM's sources, with the function it is in.
+std::vector<Call> calls_in_vmm(const std::regex& names) {
+  std::vector<Call> calls;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator("vmm")) {
     const std::string ext = entry.path().extension().string();
     if (ext != ".cpp" && ext != ".h") continue;
-    const std::string path = entry.path().generic_string();
-    if (path == "vmm/ia32/vmx/instructions.h") continue;  // where VMWRITE is defined
-    if (std::regex_search(read_source(entry.path()), vmwrite_call)) writers.push_back(path);
+    const std::string code = code_of(entry.path());
+    const std::vector<std::string> functions = enclosing_functions(code);
+    for (auto it = std::sregex_iterator(code.begin(), code.end(), names);
+         it != std::sregex_iterator(); ++it) {
+      calls.push_back({entry.path().generic_string(), functions[it->position()]});
+    }
   }
-  std::sort(writers.begin(), writers.end());
-  for (const std::string& path : writers) {
-    const bool allowed = path == "vmm/vmx/bringup/build_vmcs.cpp" ||
-                         path.rfind("vmm/vmx/exit", 0) == 0;  // the exit path, after launch
-    EXPECT_TRUE(allowed) << path << " executes VMWRITE outside the plan's write loop";
+  return calls;
+}
+
+TEST(VmcsWriters, TheScannerFindsTheFunctionACallIsIn) {
+  const std::string code =
+      "namespace a {\n"
+      "// vmwrite(1) in a comment\n"
+      "int f(int x) const {\n"
+      "  if (x) { vmwrite(2, \"vmwrite(3)\"); }\n"
+      "  auto g = [](int) { vmwrite(4); };\n"
+      "}\n"
+      "struct S { void h() noexcept { vmwrite(5); } };\n"
+      "}\n";
+  const std::string stripped = [&] {
+    const auto path = std::filesystem::temp_directory_path() / "vmx_plan_test_scanner.cpp";
+    std::ofstream(path) << code;
+    return code_of(path);
+  }();
+  const std::vector<std::string> at = enclosing_functions(stripped);
+  std::vector<std::string> found;
+  const std::regex call(R"(\bvmwrite\s*\()");
+  for (auto it = std::sregex_iterator(stripped.begin(), stripped.end(), call);
+       it != std::sregex_iterator(); ++it) {
+    found.push_back(at[it->position()]);
   }
-  const std::string build = read_source(vmm / "vmx" / "bringup" / "build_vmcs.cpp");
-  auto count = [&](const std::string& what) {
-    size_t n = 0;
-    for (size_t at = build.find(what); at != std::string::npos; at = build.find(what, at + 1)) ++n;
-    return n;
-  };
-  EXPECT_EQ(count("plan_vmcs("), 1u);
-  EXPECT_EQ(count("write_machine(plan.image"), 1u);
-  EXPECT_EQ(count("ia32::vmx::vmwrite("), 1u) << "only in the writer write_machine calls";
+  EXPECT_EQ(found, (std::vector<std::string>{"f", "f", "h"}));
+}
+
+// Before VMLAUNCH the VMM writes the VMCS only through the plan: the one
+// writer it hands to write_machine, once, with the plan's image; so the
+// VMCS the tests above check is the one launched. At exit time every
+// change a handler makes to the guest's state goes through one function,
+// write_guest_state (vmx/exit_path.h). A second path (a VMWRITE added to a
+// phase, to a handler, to a fault-injection case) fails here, wherever it is.
+TEST(VmcsWriters, OneLoopBeforeLaunchOneFunctionAtExitTime) {
+  ASSERT_TRUE(std::filesystem::exists("vmm/vmx/plan.cpp")) << "run the tests from the repository root";
+  std::set<std::string> writers;
+  for (const Call& c : calls_in_vmm(std::regex(R"(\bvmwrite(_succeeded)?\s*\()"))) {
+    writers.insert(c.function);
+  }
+  // Outside any function: the ia32 wrappers' own declarations.
+  writers.erase("");
+  EXPECT_EQ(writers, (std::set<std::string>{"vmwrite_field", "write_guest_state"}));
+
+  const std::vector<Call> loops = calls_in_vmm(std::regex(R"(\bwrite_machine\s*\()"));
+  std::vector<Call> launched;
+  for (const Call& c : loops) {
+    // Not its declaration nor its definition (outside any function).
+    if (!c.function.empty() && c.function != "write_machine") launched.push_back(c);
+  }
+  ASSERT_EQ(launched.size(), 1u) << "write_machine called once";
+  EXPECT_EQ(launched[0].function, "write_vmcs");
+  const std::string build = code_of("vmm/vmx/bringup/build_vmcs.cpp");
+  EXPECT_NE(build.find("write_machine(plan.image, {&result, vmwrite_field})"), std::string::npos);
+  // The plan writer is handed to that call and nowhere else.
+  const std::vector<Call> uses = calls_in_vmm(std::regex(R"(\bvmwrite_field\b)"));
+  EXPECT_EQ(uses.size(), 2u) << "its definition and the write_machine call";
 }
 
 }  // namespace

@@ -47,6 +47,15 @@ struct Inputs {
   uint64_t msr_bitmap_physical;
 };
 
+// The guest's bound in seconds, from its header's limit_seconds
+// (GUEST_LIMIT=, 0 = none): without GUEST_LIMIT= (the platform default),
+// CHAIN_LIMIT_EMULATOR_SECONDS under an emulator's firmware, where a test
+// must end, and none on a PC, where the guest is the machine's own system.
+constexpr uint32_t limit_seconds(uint32_t header_value, bool emulator) {
+  if (header_value != layout::CHAIN_LIMIT_PLATFORM_DEFAULT) return header_value;
+  return emulator ? layout::CHAIN_LIMIT_EMULATOR_SECONDS : 0;
+}
+
 // Whether the CPU can run the chain guest at all, before anything else.
 Refusal check_cpu(const vmx::CapabilityMsrs& msrs);
 

@@ -17,6 +17,7 @@
 #include "common/format.h"
 #include "common/low_memory.h"
 #include "common/uart16550.h"
+#include "guests/bios_chain/devices.h"
 #include "guests/bios_chain/handlers.h"
 #include "guests/bios_chain/msr.h"
 #include "machine.h"
@@ -37,18 +38,6 @@ uint64_t physical_address(const void* p) { return reinterpret_cast<uint64_t>(p);
 // VMX-preemption timer still runs, restarted at its longest).
 constexpr uint64_t unbounded_ticks = 1ull << 62;
 
-// The guest's bound in seconds, from its header's limit_seconds
-// (GUEST_LIMIT=, 0 = none): without GUEST_LIMIT= (the platform default),
-// CHAIN_LIMIT_EMULATOR_SECONDS under an emulator's firmware, where a test
-// must end, and none on a PC, where the guest is the machine's own system.
-constexpr uint32_t limit_seconds(uint32_t header_value, bool emulator) {
-  if (header_value != layout::CHAIN_LIMIT_PLATFORM_DEFAULT) return header_value;
-  return emulator ? layout::CHAIN_LIMIT_EMULATOR_SECONDS : 0;
-}
-static_assert(limit_seconds(layout::CHAIN_LIMIT_PLATFORM_DEFAULT, true) == 60 &&
-              limit_seconds(layout::CHAIN_LIMIT_PLATFORM_DEFAULT, false) == 0 &&
-              limit_seconds(5, false) == 5);
-
 // Whether the firmware is an emulator's: the ACPI RSDP's OEM ID is
 // "BOCHS " (the Bochs BIOS and SeaBIOS as Bochs and QEMU build them).
 bool firmware_is_emulator() {
@@ -63,32 +52,13 @@ bool firmware_is_emulator() {
 
 // ---------------------------------------------------------------- devices
 
-void attach_devices(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
-  State& s = m.bios_chain;
-  s.emulator = firmware_is_emulator();
+void attach(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
   const acpi::PowerOff& off = end_run_keep_power_off();
-  s.pm1 = {off.found ? off.pm1a_cnt : uint16_t{0}};
-  m.ports.reset(devices::PortMap::Unclaimed::guests);
-  s.com1_device =
-      devices::com1_device(s.com1, vmx::guest_timer::uart_byte_wait_ticks(tsc_ticks_in_limit));
-  s.pm1_device = devices::acpi_pm1_device(s.pm1);
-  s.reset_device = devices::reset_device();
-  s.apm_device = devices::apm_control_device();
-  s.panic_device = devices::emulator_panic_device();
-  bool claimed = devices::claim_com1(m.ports, s.com1_device) &&
-                 m.ports.claim(devices::reset_control_port, 1, s.reset_device, "0xcf9", "0xcf9") &&
-                 m.ports.claim(devices::kbc_command_port, 1, s.reset_device, "0x64", "0x64") &&
-                 m.ports.claim(devices::system_control_port_a, 1, s.reset_device, "0x92", "0x92") &&
-                 m.ports.claim(devices::apm_control_port, 1, s.apm_device, "0xb2", "0xb2");
-  if (s.pm1.pm1a_cnt != 0) {
-    claimed = claimed && m.ports.claim(s.pm1.pm1a_cnt, 2, s.pm1_device, "pm1a-cnt", "pm1a-cnt");
+  if (!attach_devices(m.ports, m.bios_chain,
+                      vmx::guest_timer::uart_byte_wait_ticks(tsc_ticks_in_limit),
+                      off.found ? off.pm1a_cnt : uint16_t{0}, firmware_is_emulator())) {
+    end_run("vmx-failed", "step=devices error=0");
   }
-  // On a PC those ports are the chipset's (often the ACPI PM block).
-  if (s.emulator) {
-    claimed = claimed && m.ports.claim(devices::emulator_bios_panic_port, 2, s.panic_device,
-                                       "0x400-0x401", "0x400-0x401");
-  }
-  if (!claimed) end_run("vmx-failed", "step=devices error=0");
   vcpu.ports = &m.ports;
 }
 
@@ -324,7 +294,7 @@ void run(Machine& m, vmx::Vcpu& vcpu) {
 }  // namespace
 
 extern const GuestProfile profile;
-const GuestProfile profile{"chain", layout::GUEST_KIND_CHAIN, attach_devices, make_plan, run,
+const GuestProfile profile{"chain", layout::GUEST_KIND_CHAIN, attach, make_plan, run,
                            &handlers};
 
 }  // namespace guests::bios_chain

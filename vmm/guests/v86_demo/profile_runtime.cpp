@@ -5,6 +5,7 @@
 // the PIT's ticks; it ends `ok` when the guest halted with its line on the
 // screen, `guest-failed` when the line is not there, `guest-timeout` when
 // its two seconds ran out.
+#include "guests/v86_demo/devices.h"
 #include "guests/v86_demo/plan.h"
 
 #include "guest_header.h"
@@ -13,7 +14,6 @@
 #include "common/console.h"
 #include "common/end_run.h"
 #include "common/uart16550.h"
-#include "devices/platform_ports.h"
 #include "guests/guest_header_check.h"
 #include "machine.h"
 #include "vmx/bringup/phases.h"
@@ -33,16 +33,10 @@ uint64_t physical_address(const void* p) { return reinterpret_cast<uint64_t>(p);
 
 // ---------------------------------------------------------------- devices
 
-void attach_devices(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
-  State& s = m.v86_demo;
-  m.ports.reset(devices::PortMap::Unclaimed::denied);
-  s.com1_device =
-      devices::com1_device(s.com1, vmx::guest_timer::uart_byte_wait_ticks(tsc_ticks_in_limit));
-  s.bench_device = devices::bench_port_device();
-  const bool claimed = devices::claim_com1(m.ports, s.com1_device) &&
-                       m.ports.claim(layout::BENCH_PORT, 1, s.bench_device, "benchmark",
-                                     "benchmark");
-  if (!claimed) end_run("vmx-failed", "step=devices error=0");
+void attach(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
+  if (!attach_devices(m.ports, m.v86_demo, vmx::guest_timer::uart_byte_wait_ticks(tsc_ticks_in_limit))) {
+    end_run("vmx-failed", "step=devices error=0");
+  }
   vcpu.ports = &m.ports;
 }
 
@@ -299,7 +293,7 @@ void run(Machine& m, vmx::Vcpu& vcpu) {
 }  // namespace
 
 extern const GuestProfile profile;
-const GuestProfile profile{"v86-demo", layout::GUEST_KIND_V86, attach_devices, make_plan, run,
+const GuestProfile profile{"v86-demo", layout::GUEST_KIND_V86, attach, make_plan, run,
                            &handlers};
 
 }  // namespace guests::v86_demo

@@ -1,0 +1,315 @@
+// The device layer (vmm/devices/): the port map that fills the I/O bitmaps
+// and finds a port's device in one look, the guest's COM1 and the platform
+// ports' devices, each decision over a faked bus (fake_port_io.h); and what
+// each guest profile attaches.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "common/uart16550_registers.h"
+#include "devices/com1.h"
+#include "devices/platform_ports.h"
+#include "devices/port_map.h"
+#include "fake_port_io.h"
+#include "guests/bios_chain/devices.h"
+#include "guests/v86_demo/devices.h"
+#include "layout.h"
+#include "vmx/guest_timer.h"
+
+namespace {
+
+using devices::PortAccess;
+using devices::PortMap;
+using devices::PortVerdict;
+
+constexpr uint16_t com1 = layout::COM1_PORT;
+
+devices::PortVerdict nothing(void*, PortAccess&, vmx::GuestEnd&) { return PortVerdict::done; }
+const devices::PortDevice dev_a{"a", nothing, nullptr}, dev_b{"b", nothing, nullptr};
+
+std::unique_ptr<PortMap> map(PortMap::Unclaimed unclaimed) {
+  auto m = std::make_unique<PortMap>();
+  m->reset(unclaimed);
+  return m;
+}
+
+// ---------------------------------------------------------------- port map
+
+TEST(PortMap, ClaimsRangesThatDoNotOverlapAndFinds) {
+  auto m = map(PortMap::Unclaimed::guests);
+  ASSERT_TRUE(m->claim(0x100, 4, dev_a, "in", "out"));
+  ASSERT_TRUE(m->claim(0x104, 1, dev_b, "in", "out"));
+  EXPECT_FALSE(m->claim(0x103, 2, dev_b, "", "")) << "overlaps";
+  EXPECT_FALSE(m->claim(0x200, 0, dev_b, "", "")) << "empty";
+  EXPECT_FALSE(m->claim(0xFFFF, 2, dev_b, "", "")) << "passes 0xFFFF";
+  EXPECT_TRUE(m->claim(0xFFFF, 1, dev_b, "", ""));
+  EXPECT_EQ(m->ranges(), 3u);
+  const uint8_t a = m->decider(0x100, 1);
+  EXPECT_NE(a, 0);
+  EXPECT_EQ(m->range(a).device, &dev_a);
+  EXPECT_EQ(m->decider(0x103, 1), a);
+  EXPECT_EQ(m->range(m->decider(0x104, 1)).device, &dev_b);
+  EXPECT_EQ(m->decider(0x105, 1), 0) << "unclaimed";
+}
+
+TEST(PortMap, IsFullAtItsLimit) {
+  auto m = map(PortMap::Unclaimed::guests);
+  for (unsigned i = 0; i < PortMap::max_ranges; ++i) {
+    ASSERT_TRUE(m->claim(static_cast<uint16_t>(0x1000 + 2 * i), 1, dev_a, "", "")) << i;
+  }
+  EXPECT_FALSE(m->claim(0x2000, 1, dev_a, "", ""));
+}
+
+TEST(PortMap, AWideAccessIsDecidedByTheOneRangeItLiesIn) {
+  auto m = map(PortMap::Unclaimed::denied);
+  ASSERT_TRUE(m->claim(0x100, 4, dev_a, "", ""));
+  ASSERT_TRUE(m->claim(0x104, 1, dev_b, "", ""));
+  EXPECT_NE(m->decider(0x100, 4), 0);
+  EXPECT_EQ(m->decider(0x102, 4), 0) << "two ranges";
+  EXPECT_EQ(m->decider(0xFE, 4), 0) << "an unclaimed port, denied";
+  EXPECT_EQ(m->decider(0xFFFF, 2), 0) << "no port 0 after 0xffff";
+}
+
+TEST(PortMap, WhereUnclaimedPortsAreTheGuestsTheRangeAnAccessTouchesDecides) {
+  auto m = map(PortMap::Unclaimed::guests);
+  ASSERT_TRUE(m->claim(0xB2, 1, dev_a, "", ""));
+  ASSERT_TRUE(m->claim(0xB4, 1, dev_b, "", ""));
+  EXPECT_EQ(m->range(m->decider(0xB1, 2)).device, &dev_a) << "a word from the port below";
+  EXPECT_EQ(m->range(m->decider(0xB0, 4)).device, &dev_a);
+  EXPECT_EQ(m->decider(0xB2, 4), 0) << "two devices: none decides";
+  EXPECT_EQ(m->decider(0xB5, 2), 0);
+}
+
+TEST(PortMap, FillsTheIoBitmaps) {
+  std::vector<uint8_t> a(4096), b(4096);
+  auto m = map(PortMap::Unclaimed::guests);
+  ASSERT_TRUE(m->claim(com1, 8, dev_a, "", ""));
+  ASSERT_TRUE(m->claim(0x8001, 1, dev_b, "", ""));
+  m->fill_io_bitmaps(a.data(), b.data());
+  unsigned trapped = 0;
+  for (uint32_t port = 0; port < 0x10000; ++port) {
+    trapped += devices::io_bitmap_traps(a.data(), b.data(), static_cast<uint16_t>(port));
+  }
+  EXPECT_EQ(trapped, 9u);
+  EXPECT_TRUE(devices::io_bitmap_traps(a.data(), b.data(), 0x3FF));
+  EXPECT_FALSE(devices::io_bitmap_traps(a.data(), b.data(), 0x400));
+  EXPECT_EQ(b[0], 0x02) << "port 0x8001 in bitmap B";
+  m->reset(PortMap::Unclaimed::denied);
+  m->fill_io_bitmaps(a.data(), b.data());
+  for (size_t i = 0; i < 4096; ++i) ASSERT_EQ(a[i] & b[i], 0xFF) << i;
+}
+
+// ---------------------------------------------------------------- COM1
+
+struct Com1Test : testing::Test {
+  devices::Com1 state{};
+  devices::PortDevice device = devices::com1_device(state, 100);
+  vmx::GuestEnd end{};
+  void SetUp() override {
+    fake_port_io::reset();
+    fake_port_io::inputs[com1 + uart16550::LSR] = uart16550::LSR_THR_EMPTY;
+  }
+  PortVerdict access(uint16_t port, unsigned bytes, bool in, uint32_t value, uint32_t* read = nullptr) {
+    PortAccess a{port, static_cast<uint8_t>(bytes), in, value};
+    const PortVerdict v = device.access(device.state, a, end);
+    if (read != nullptr) *read = a.value;
+    return v;
+  }
+};
+
+TEST_F(Com1Test, RegistersAsTheVmmHasThem) {
+  using devices::Com1Register;
+  using devices::com1_register_rule;
+  EXPECT_EQ(com1_register_rule(0, false), Com1Register::shadow);  // THR, or the divisor
+  EXPECT_EQ(com1_register_rule(2, true), Com1Register::real);     // IIR
+  EXPECT_EQ(com1_register_rule(2, false), Com1Register::shadow);  // FCR
+  EXPECT_EQ(com1_register_rule(5, true), Com1Register::real);     // LSR
+  EXPECT_EQ(com1_register_rule(5, false), Com1Register::deny);
+  EXPECT_EQ(com1_register_rule(6, true), Com1Register::real);     // MSR
+  EXPECT_EQ(com1_register_rule(6, false), Com1Register::deny);
+  EXPECT_EQ(com1_register_rule(7, false), Com1Register::shadow);  // SCR
+}
+
+TEST_F(Com1Test, DataGoesToTheRealTransmitterEachLineMarked) {
+  for (char c : std::string("hi\r\nyo")) ASSERT_EQ(access(com1, 1, false, uint8_t(c)), PortVerdict::done);
+  const std::vector<uint8_t> sent = fake_port_io::bytes_out_to(com1);
+  EXPECT_EQ(std::string(sent.begin(), sent.end()), "guest| hi\r\nguest| yo");
+  EXPECT_EQ(state.bytes_out, 6u);
+  EXPECT_FALSE(state.guest_line_start);
+}
+
+TEST_F(Com1Test, ASetupWriteReachesOnlyTheShadow) {
+  EXPECT_EQ(access(com1 + uart16550::LCR, 1, false, uart16550::LCR_DLAB | 0x1A), PortVerdict::done);
+  EXPECT_EQ(access(com1 + uart16550::DLL, 1, false, 0x0C), PortVerdict::done);
+  uint32_t read = 0;
+  EXPECT_EQ(access(com1 + uart16550::DLL, 1, true, 0, &read), PortVerdict::done);
+  EXPECT_EQ(read, 0x0Cu);
+  EXPECT_TRUE(fake_port_io::outs.empty()) << "the real UART keeps the VMM's setup";
+  EXPECT_EQ(state.guest_uart.dll, 0x0C);
+}
+
+TEST_F(Com1Test, StatusComesFromTheRealUart) {
+  fake_port_io::inputs[com1 + uart16550::LSR] = 0x61;
+  uint32_t read = 0;
+  EXPECT_EQ(access(com1 + uart16550::LSR, 1, true, 0, &read), PortVerdict::done);
+  EXPECT_EQ(read, 0x61u);
+}
+
+TEST_F(Com1Test, WideAccessesAndStatusWritesAreDenied) {
+  EXPECT_EQ(access(com1, 2, false, 0x4141), PortVerdict::deny);
+  EXPECT_EQ(access(com1, 4, true, 0), PortVerdict::deny);
+  EXPECT_EQ(access(com1 + uart16550::LSR, 1, false, 0), PortVerdict::deny);
+  EXPECT_EQ(access(com1 + uart16550::MSR, 1, false, 0), PortVerdict::deny);
+  EXPECT_TRUE(fake_port_io::outs.empty());
+}
+
+TEST_F(Com1Test, ATransmitterThatNeverEmptiesIsWaitedForABoundedTime) {
+  fake_port_io::inputs[com1 + uart16550::LSR] = 0x00;
+  EXPECT_EQ(access(com1, 1, false, 'x'), PortVerdict::done);
+  EXPECT_LE(fake_port_io::tsc, 8u * (100 + 3)) << "each byte waits at most its bound";
+  EXPECT_EQ(fake_port_io::bytes_out_to(com1).back(), 'x');
+}
+
+// ---------------------------------------------------------------- platform ports
+
+PortVerdict decide(const devices::PortDevice& d, uint16_t port, unsigned bytes, bool in,
+                   uint32_t value, vmx::GuestEnd& end) {
+  PortAccess a{port, static_cast<uint8_t>(bytes), in, value};
+  return d.access(d.state, a, end);
+}
+
+TEST(PlatformPorts, SlpEnAtPm1aCntIsThePowerOff) {
+  devices::AcpiPm1 pm1{0xB004};
+  const devices::PortDevice d = devices::acpi_pm1_device(pm1);
+  vmx::GuestEnd end{};
+  EXPECT_EQ(decide(d, 0xB004, 2, false, 0x0001, end), PortVerdict::pass) << "SCI_EN only";
+  EXPECT_EQ(decide(d, 0xB004, 2, true, 0, end), PortVerdict::pass);
+  ASSERT_EQ(decide(d, 0xB004, 2, false, 0x2000, end), PortVerdict::end);
+  EXPECT_EQ(end.how, vmx::guest_end::poweroff);
+  EXPECT_EQ(end.detail, 0x2000u);
+  end = {};
+  EXPECT_EQ(decide(d, 0xB005, 1, false, 0x20, end), PortVerdict::end) << "the high byte alone";
+  EXPECT_EQ(end.detail, 0x2000u);
+  EXPECT_EQ(decide(d, 0xB003, 4, false, 0x00200000u, end), PortVerdict::end) << "a dword from below";
+  EXPECT_EQ(decide(d, 0xB003, 2, false, 0x2000, end), PortVerdict::pass)
+      << "SLP_EN lands on 0xB004's bit 5, not 13";
+}
+
+TEST(PlatformPorts, TheResetPaths) {
+  const devices::PortDevice d = devices::reset_device();
+  vmx::GuestEnd end{};
+  EXPECT_EQ(decide(d, 0xCF9, 1, false, 0x02, end), PortVerdict::pass) << "no RST";
+  EXPECT_EQ(decide(d, 0xCF9, 1, false, 0x06, end), PortVerdict::end);
+  EXPECT_EQ(end.how, vmx::guest_end::reset);
+  EXPECT_EQ(end.detail, 0xCF9u);
+  EXPECT_EQ(decide(d, 0x64, 1, false, 0xD1, end), PortVerdict::pass);
+  EXPECT_EQ(decide(d, 0x64, 1, false, 0xFE, end), PortVerdict::end);
+  EXPECT_EQ(decide(d, 0x92, 1, false, 0x02, end), PortVerdict::pass) << "A20 on, no reset";
+  EXPECT_EQ(decide(d, 0x92, 1, false, 0x03, end), PortVerdict::end);
+  EXPECT_EQ(decide(d, 0x92, 1, true, 0, end), PortVerdict::pass);
+}
+
+TEST(PlatformPorts, ApmControlWritesAreDroppedPanicPortsEndTheRunBenchTakesByteOuts) {
+  vmx::GuestEnd end{};
+  EXPECT_EQ(decide(devices::apm_control_device(), 0xB2, 1, false, 0xF0, end), PortVerdict::done);
+  EXPECT_EQ(decide(devices::apm_control_device(), 0xB2, 1, true, 0, end), PortVerdict::pass);
+  EXPECT_EQ(decide(devices::emulator_panic_device(), 0x401, 2, false, 1234, end), PortVerdict::end);
+  EXPECT_EQ(end.how, vmx::guest_end::bios_panic);
+  EXPECT_EQ(end.detail2, 1234u);
+  EXPECT_EQ(decide(devices::bench_port_device(), 0xE9, 1, false, 'x', end), PortVerdict::pass);
+  EXPECT_EQ(decide(devices::bench_port_device(), 0xE9, 1, true, 0, end), PortVerdict::deny);
+  EXPECT_EQ(decide(devices::bench_port_device(), 0xE9, 2, false, 0, end), PortVerdict::deny);
+}
+
+// ---------------------------------------------------------------- what the profiles attach
+
+TEST(ProfileDevices, TheDemoReachesCom1AndTheBenchmarkPortOnly) {
+  auto state = std::make_unique<guests::v86_demo::State>();
+  auto m = map(PortMap::Unclaimed::guests);
+  ASSERT_TRUE(guests::v86_demo::attach_devices(*m, *state, 100));
+  EXPECT_EQ(m->unclaimed(), PortMap::Unclaimed::denied);
+  for (unsigned r = 0; r < 8; ++r) {
+    EXPECT_EQ(m->range(m->decider(static_cast<uint16_t>(com1 + r), 1)).device, &state->com1_device);
+  }
+  EXPECT_EQ(m->range(m->decider(0xE9, 1)).device, &state->bench_device);
+  EXPECT_EQ(m->decider(0x64, 1), 0);
+  EXPECT_EQ(m->decider(com1, 2), 0) << "COM1's registers are byte-wide: a word spans two";
+  EXPECT_EQ(m->decider(0x3FF, 2), 0) << "a word at COM1+7 reaches 0x400";
+  EXPECT_EQ(m->decider(0xE8, 2), 0) << "a word at 0xe8 reaches 0xe9";
+}
+
+TEST(ProfileDevices, TheChainGuestKeepsItsFewPortsThePanicPortsUnderAnEmulatorOnly) {
+  auto state = std::make_unique<guests::bios_chain::State>();
+  auto m = map(PortMap::Unclaimed::denied);
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100, 0xB004, true));
+  EXPECT_EQ(m->unclaimed(), PortMap::Unclaimed::guests);
+  for (uint16_t port : {0xCF9, 0x64, 0x92}) {
+    EXPECT_EQ(m->range(m->decider(port, 1)).device, &state->reset_device) << port;
+  }
+  EXPECT_EQ(m->range(m->decider(0xB2, 1)).device, &state->apm_device);
+  EXPECT_EQ(m->range(m->decider(0xB005, 1)).device, &state->pm1_device);
+  EXPECT_EQ(m->range(m->decider(0x401, 1)).device, &state->panic_device);
+  EXPECT_EQ(m->decider(0x60, 1), 0);
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100, 0, false));
+  EXPECT_EQ(m->decider(0x400, 1), 0) << "on a PC the chipset's";
+  EXPECT_EQ(m->decider(0xB004, 1), 0) << "no PM1a_CNT found: none kept";
+}
+
+}  // namespace
+
+#include "devices/uart_shadow.h"
+
+namespace {
+
+TEST(UartShadow, TheGuestSeesTheVmmsSetupThenWhatItWrote) {
+  devices::UartShadow uart = devices::UartShadow::as_the_vmm_set_it_up();
+  using namespace uart16550;
+  EXPECT_EQ(*uart.register_for(LCR, true), LCR_8N1);
+  EXPECT_EQ(*uart.register_for(MCR, true), MCR_DTR_RTS);
+  EXPECT_EQ(*uart.register_for(IER, true), 0);
+  // Data, IIR, LSR and MSR are the real UART's.
+  EXPECT_EQ(uart.register_for(THR, false), nullptr);
+  EXPECT_EQ(uart.register_for(THR, true), nullptr);
+  EXPECT_EQ(uart.register_for(IIR, true), nullptr);
+  EXPECT_EQ(uart.register_for(LSR, true), nullptr);
+  EXPECT_EQ(uart.register_for(MSR, true), nullptr);
+  // Loopback, 7E1: kept, read back.
+  *uart.register_for(MCR, false) = 0x10;
+  *uart.register_for(FCR, false) = 0x00;
+  EXPECT_EQ(*uart.register_for(MCR, true), 0x10);
+  EXPECT_EQ(uart.fcr, 0x00);
+  // DLAB: offsets 0 and 1 are the divisor latch, and virtual.
+  *uart.register_for(LCR, false) = LCR_DLAB | 0x1A;
+  EXPECT_TRUE(uart.dlab());
+  *uart.register_for(DLL, false) = 0x0C;
+  *uart.register_for(DLM, false) = 0x00;
+  EXPECT_EQ(uart.dll, 0x0C);
+  EXPECT_EQ(*uart.register_for(DLL, true), 0x0C);
+  *uart.register_for(LCR, false) = 0x1A;
+  EXPECT_FALSE(uart.dlab());
+  EXPECT_EQ(uart.register_for(THR, false), nullptr) << "data again";
+  *uart.register_for(IER, false) = 0x0F;
+  EXPECT_EQ(uart.ier, 0x0F);
+  EXPECT_EQ(uart.dlm, 0x00) << "IER and DLM are apart";
+  EXPECT_EQ(*uart.register_for(SCR, true), 0);
+}
+
+TEST(GuestTimer, PreemptionTimerRestartsWithWhatIsLeft) {
+  using vmx::guest_timer::preemption_timer_value_until;
+  EXPECT_EQ(preemption_timer_value_until(8000000, 1000000, 0), 7000000u);
+  EXPECT_EQ(preemption_timer_value_until(8000000, 1000000, 5), 7000000u >> 5);
+  EXPECT_EQ(preemption_timer_value_until(8000000, 8000000, 0), 0u);
+  EXPECT_EQ(preemption_timer_value_until(8000000, 9000000, 0), 0u) << "past: no wrap";
+}
+
+TEST(GuestTimer, Com1ByteWaitIsTwoCharacterTimesAtTheVmmsBaudRate) {
+  using vmx::guest_timer::uart_byte_wait_ticks;
+  // Bochs: 4 million TSC ticks an emulated second, 2 s in the limit; one
+  // byte at 115200 8N1 is 86.8 us: 347 ticks, twice that 694.
+  EXPECT_EQ(uart_byte_wait_ticks(8000000), 695u);
+  // A 3 GHz TSC: 86.8 us = 260416 ticks, twice that 520833.
+  EXPECT_EQ(uart_byte_wait_ticks(6000000000ull), 520834u);
+  EXPECT_EQ(uart_byte_wait_ticks(0), 1u);
+}
+
+}  // namespace

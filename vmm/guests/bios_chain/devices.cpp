@@ -1,0 +1,33 @@
+#include "guests/bios_chain/devices.h"
+
+#include "devices/platform_ports.h"
+
+namespace guests::bios_chain {
+
+bool attach_devices(devices::PortMap& ports, State& s, uint64_t byte_wait_ticks,
+                    uint16_t pm1a_cnt, bool emulator) {
+  ports.reset(devices::PortMap::Unclaimed::guests);
+  s.pm1 = {pm1a_cnt};
+  s.emulator = emulator;
+  s.com1_device = devices::com1_device(s.com1, byte_wait_ticks);
+  s.pm1_device = devices::acpi_pm1_device(s.pm1);
+  s.reset_device = devices::reset_device();
+  s.apm_device = devices::apm_control_device();
+  s.panic_device = devices::emulator_panic_device();
+  bool claimed = devices::claim_com1(ports, s.com1_device) &&
+                 ports.claim(devices::reset_control_port, 1, s.reset_device, "0xcf9", "0xcf9") &&
+                 ports.claim(devices::kbc_command_port, 1, s.reset_device, "0x64", "0x64") &&
+                 ports.claim(devices::system_control_port_a, 1, s.reset_device, "0x92", "0x92") &&
+                 ports.claim(devices::apm_control_port, 1, s.apm_device, "0xb2", "0xb2");
+  if (pm1a_cnt != 0) {
+    claimed = claimed && ports.claim(pm1a_cnt, 2, s.pm1_device, "pm1a-cnt", "pm1a-cnt");
+  }
+  // On a PC those ports are the chipset's (often the ACPI PM block).
+  if (emulator) {
+    claimed = claimed && ports.claim(devices::emulator_bios_panic_port, 2, s.panic_device,
+                                     "0x400-0x401", "0x400-0x401");
+  }
+  return claimed;
+}
+
+}  // namespace guests::bios_chain

@@ -1,0 +1,21 @@
+// The chain guest's devices on the machine's port map: COM1 (shared with
+// the VMM's console, devices/com1.h), ACPI PM1a_CNT (its power-off ends the
+// run), the reset paths, APM control and, under an emulator's firmware
+// only, the Bochs BIOS's panic ports (devices/platform_ports.h). Every
+// other port is the guest's own: not trapped. Pure: the profile and the
+// tests attach the same ones.
+#pragma once
+
+#include <stdint.h>
+
+#include "devices/port_map.h"
+#include "guests/bios_chain/state.h"
+
+namespace guests::bios_chain {
+
+// False when the map refuses a claim. `pm1a_cnt`: the FADT's port, 0 for
+// none; `emulator`: the firmware is an emulator's (its panic ports kept).
+bool attach_devices(devices::PortMap& ports, State& state, uint64_t byte_wait_ticks,
+                    uint16_t pm1a_cnt, bool emulator);
+
+}  // namespace guests::bios_chain
