@@ -31,8 +31,10 @@ uint64_t vmread_or_zero(uint32_t field) {
   return value;
 }
 
-// The one way out of the guest. Reads the whole of the last exit's
-// information (the report prints it), keeps the exit for the report, and
+// The one way out of the guest. Reads the rest of the last exit's
+// information (the report prints it: the dispatcher read the fields every
+// exit has and those this exit defines; the guest-physical address exists
+// only where the CPU has EPT), keeps the exit for the report, and
 // makes vmx_enter_guest() return `code`: a non-local return
 // (exit_stub.asm), so that no handler needs a way back through the stub.
 // Cold and out of line: a handler reaches it, through stop() and the
@@ -41,7 +43,8 @@ uint64_t vmread_or_zero(uint32_t field) {
 // stack adjustment.
 [[noreturn, gnu::cold, gnu::noinline]] void leave_guest(Vcpu& vcpu, uint64_t code) {
   ExitLog& log = vcpu.log;
-  read_results_range<0, results_size>(vcpu.context.info, vmread_ok);
+  read_results_range<results_every_exit + results_where_defined, results_size>(vcpu.context.info,
+                                                                             vmread_ok);
   log.info = vcpu.context.info;
   log.guest_report = vcpu.context.registers;
   log.refused_valid = vcpu.memory.refused_valid;

@@ -14,14 +14,16 @@ bool attach_devices(devices::PortMap& ports, State& s, uint64_t byte_wait_ticks,
   s.reset_device = devices::reset_device();
   s.apm_device = devices::apm_control_device();
   s.panic_device = devices::emulator_panic_device();
-  bool claimed = devices::claim_com1(ports, s.com1_device) &&
-                 ports.claim(devices::reset_control_port, 1, s.reset_device, "0xcf9", "0xcf9") &&
-                 ports.claim(devices::kbc_command_port, 1, s.reset_device, "0x64", "0x64") &&
-                 ports.claim(devices::system_control_port_a, 1, s.reset_device, "0x92", "0x92") &&
-                 ports.claim(devices::apm_control_port, 1, s.apm_device, "0xb2", "0xb2");
+  // (In the order the run's report lists them.)
+  bool claimed = devices::claim_com1(ports, s.com1_device);
   if (pm1a_cnt != 0) {
     claimed = claimed && ports.claim(pm1a_cnt, 2, s.pm1_device, "pm1a-cnt", "pm1a-cnt");
   }
+  claimed = claimed &&
+            ports.claim(devices::reset_control_port, 1, s.reset_device, "0xcf9", "0xcf9") &&
+            ports.claim(devices::kbc_command_port, 1, s.reset_device, "0x64", "0x64") &&
+            ports.claim(devices::system_control_port_a, 1, s.reset_device, "0x92", "0x92") &&
+            ports.claim(devices::apm_control_port, 1, s.apm_device, "0xb2", "0xb2");
   // On a PC those ports are the chipset's (often the ACPI PM block).
   if (emulator) {
     claimed = claimed && ports.claim(devices::emulator_bios_panic_port, 2, s.panic_device,

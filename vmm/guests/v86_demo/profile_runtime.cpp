@@ -177,6 +177,7 @@ struct Report {
   Uart16550::Setup com1_after;  // COM1 as the guest left it, before the VMM set it up again
   char screen_line[81];         // the guest's row on the screen
   uint32_t bench_ticks;         // what the guest reported in its header
+  const acpi::PowerOff* power_off;  // kept before the guest ran
 };
 
 [[noreturn]] void timed_out(vmx::Vcpu& vcpu, const Report& report, const State& s) {
@@ -237,7 +238,7 @@ struct Report {
                   report.com1_after.lcr, report.com1_after.mcr, report.com1_after.ier,
                   report.com1_after.divisor);
   vmx::fault_cases::guest_halted(s.com1.guest_uart, log.stats.denied_accesses, report.com1_after,
-                                 end_run_keep_power_off(), guest.vga_row);
+                                 *report.power_off, guest.vga_row);
   // (Under 80 columns: the round trip is on its own line above.)
   end_run("ok", "exits=%u io-exits=%u com1-bytes=%u denied=%u", exits, io_exits,
           s.com1.bytes_out, log.stats.denied_accesses);
@@ -258,6 +259,7 @@ void run(Machine& m, vmx::Vcpu& vcpu) {
   if (!vcpu.plan.preemption_timer) s.pic_masks = vmx::guest_timer::start_pit_ticks();
   const vmx::bringup::GuestRun guest_run = vmx::bringup::launch(vcpu);
   Report report{};
+  report.power_off = &power_off;
   report.guest_ticks = guest_run.guest_ticks;
   report.elapsed_ms = static_cast<uint32_t>(guest_run.guest_ticks * vmx::guest_timer::limit_ms /
                                             vcpu.plan.tsc_ticks_in_limit);
