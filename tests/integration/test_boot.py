@@ -656,7 +656,8 @@ def build_variant(path, *mkimage_args):
 
 class OtherMachines(unittest.TestCase, RunContract):
     """Beyond the CPU matrix: the legacy Bochs BIOS (no ACPI tables: the run
-    must say it cannot power off and halt), two CPUs, 32 MiB of RAM."""
+    must say it cannot power off and halt), two CPUs, 32 MiB of RAM, too
+    little RAM for the VMM (6 MiB) and just enough (7 MiB)."""
 
     def test_legacy_bios_without_acpi_halts_and_says_so(self):
         r = bochs_boot.boot(image(), cpu="corei7_skylake_x", bios="bochs-legacy", timeout=120)
@@ -674,6 +675,36 @@ class OtherMachines(unittest.TestCase, RunContract):
     def test_32_mib_of_ram(self):
         r = bochs_boot.boot(image(), cpu="core2_penryn_t9600", megs=32, timeout=120)
         self.assert_contract(r, "32 MiB")
+        self.assertEqual(r.result[0], VMX_RESULT, r.serial)
+
+    # The end of the usable RAM above 1 MiB each BIOS reports with 6 MiB:
+    # the Bochs BIOS keeps the last 64 KiB for its ACPI tables, SeaBIOS 8 KiB.
+    USABLE_END_6_MIB = {"bochs": "0x5f0000", "seabios": "0x5fe000"}
+
+    def test_6_mib_of_ram_is_too_little_for_the_vmm(self):
+        # The VMM's memory (its image, page tables and chain mode's EPT) ends
+        # at 0x60e000: stage2 finds that the E820 map does not cover it
+        # before it puts anything above 1 MiB (once it triple-faulted).
+        L = layout()
+        for bios, usable_end in self.USABLE_END_6_MIB.items():
+            r = bochs_boot.boot(image(), cpu="corei7_skylake_x", bios=bios, megs=6, timeout=120)
+            what = f"6 MiB, bios={bios}"
+            self.assert_contract(r, what)
+            self.assertTrue(r.powered_off, f"{what}\n{r.serial}")
+            code, pairs = r.result
+            self.assertEqual(code, "no-memory", f"{what}\n{r.serial}")
+            self.assertEqual(pairs.get("need"), f"0x{L['VMM_ADDR']:x}-0x{L['VMM_MEMORY_END']:x}",
+                             what)
+            self.assertEqual(pairs.get("usable-end"), usable_end, f"{what}\n{r.serial}")
+            self.assertIn(f"the E820 map has it only to {usable_end}", r.serial, what)
+            self.assertIn("vmxboot: result=no-memory need=", r.vga_text(), f"{what}: VGA page")
+            self.assertNotIn("vmxboot VMM", r.serial, what)
+
+    def test_7_mib_of_ram_is_enough(self):
+        # The smallest Bochs machine that holds the VMM's memory: the check
+        # asks for no more than that.
+        r = bochs_boot.boot(image(), cpu="corei7_skylake_x", megs=7, timeout=120)
+        self.assert_contract(r, "7 MiB")
         self.assertEqual(r.result[0], VMX_RESULT, r.serial)
 
 
