@@ -9,7 +9,9 @@
 // and data, the boot info, the header and the stack alike. What lies above
 // 64 KiB (the guest, the staging area) only the BIOS writes, by segment.
 // GCC's -m16 code is 32-bit code with operand- and address-size prefixes:
-// it addresses the stack through all of ESP, whose upper half is kept 0.
+// it addresses the stack through all of ESP, whose upper half is kept 0,
+// and its string instructions count in CX and address by SI and DI, 16
+// bits (docs/boot.md).
 #pragma once
 
 #include "image_check.h"
