@@ -657,7 +657,8 @@ def build_variant(path, *mkimage_args):
 class OtherMachines(unittest.TestCase, RunContract):
     """Beyond the CPU matrix: the legacy Bochs BIOS (no ACPI tables: the run
     must say it cannot power off and halt), two CPUs, 32 MiB of RAM, too
-    little RAM for the VMM (6 MiB) and just enough (7 MiB)."""
+    little RAM for the VMM (6 MiB) and just enough (7 MiB), A20 off when
+    stage2 starts."""
 
     def test_legacy_bios_without_acpi_halts_and_says_so(self):
         r = bochs_boot.boot(image(), cpu="corei7_skylake_x", bios="bochs-legacy", timeout=120)
@@ -699,6 +700,21 @@ class OtherMachines(unittest.TestCase, RunContract):
             self.assertIn(f"the E820 map has it only to {usable_end}", r.serial, what)
             self.assertIn("vmxboot: result=no-memory need=", r.vga_text(), f"{what}: VGA page")
             self.assertNotIn("vmxboot VMM", r.serial, what)
+
+    def test_a20_off_when_stage2_starts_is_turned_on_through_port_92(self):
+        # Both BIOSes leave A20 on. Here, stopped at stage2's first
+        # instruction, the machine runs a few bytes put at 0x600 first:
+        # in al, 0x92; and al, 0xFD; out 0x92, al (A20 off); jmp 0:stage2.
+        L = layout()
+        stage2 = L["STAGE2_ADDR"]
+        code = bytes([0xE4, 0x92, 0x24, 0xFD, 0xE6, 0x92, 0xEA, stage2 & 0xFF, stage2 >> 8, 0, 0])
+        first = [f"lb 0x{stage2:x}", "c"]
+        first += [f"setpmem 0x{0x600 + i:x} 1 0x{b:02x}" for i, b in enumerate(code)]
+        first += ["set $eip = 0x600", "d 1"]
+        r = bochs_boot.boot(image(), cpu="corei7_skylake_x", debugger_first=first, timeout=120)
+        self.assert_contract(r, "A20 off")
+        self.assertEqual(r.result[0], VMX_RESULT, r.serial)
+        self.assertIn("boot: A20 on via port 0x92,", r.serial)
 
     def test_7_mib_of_ram_is_enough(self):
         # The smallest Bochs machine that holds the VMM's memory: the check
