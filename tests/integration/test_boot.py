@@ -514,7 +514,8 @@ class HostileHeader(unittest.TestCase, RunContract):
 
     # name: (what is changed, (result code, {key: value} of the result line)).
     # ("sectors", payload, {set_sectors arguments}): the header's count;
-    # ("own", count): stage2's own count in its first sector; ("mbr", count):
+    # ("own", count): stage2's own count in its first sector; ("listed", n):
+    # the header's stage2 count and size n sectors short, CRC recomputed; ("mbr", count):
     # the count of sectors stage1 reads, in the MBR; ("inject", number): the
     # header's fault-injection case, CRC recomputed.
     CASES = {
@@ -537,6 +538,10 @@ class HostileHeader(unittest.TestCase, RunContract):
         "stage2-own-count-513": (("own", 0x201),
                                  ("bad-image", {"payload": "stage2", "reason": "sum",
                                                 "part": "rest"})),
+        # The header's stage2 entry one sector short of stage2's own count,
+        # its size within those sectors, the CRC valid: the shared check
+        # passes it, stage2 holds it to the count its first sector carries.
+        "stage2-listed-short-crc-fixed": (("listed", 1), entry.__func__("stage2")),
         # A fault-injection case no table lists, with a valid CRC.
         "inject-unknown-crc-fixed": (("inject", 0xFFFF),
                                      ("bad-image", {"payload": "header", "reason": "inject",
@@ -565,6 +570,16 @@ class HostileHeader(unittest.TestCase, RunContract):
         if change[0] == "inject":
             def mutate(d):
                 struct.pack_into("<H", d, cls.header_at + cls.L["ImageHeader_inject"], change[1])
+                struct.pack_into("<I", d, cls.crc_at, crc32c(bytes(d[cls.header_at:cls.crc_at])))
+                return d
+            return mutate
+        if change[0] == "listed":
+            def mutate(d):
+                at = cls.sectors_at(cls.L["PAYLOAD_STAGE2"])
+                size_at = at - cls.L["PayloadEntry_sectors"] + cls.L["PayloadEntry_size"]
+                sectors, = struct.unpack_from("<I", d, at)
+                struct.pack_into("<I", d, at, sectors - change[1])
+                struct.pack_into("<I", d, size_at, (sectors - change[1]) * cls.L["SECTOR_SIZE"])
                 struct.pack_into("<I", d, cls.crc_at, crc32c(bytes(d[cls.header_at:cls.crc_at])))
                 return d
             return mutate
