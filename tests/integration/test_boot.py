@@ -267,8 +267,8 @@ class DamagedImage(unittest.TestCase, RunContract):
         self.assertNotIn("vmxboot VMM", r.serial, what)
 
     def test_flipped_byte_in_each_payload_is_bad_image(self):
-        # The VMM is checked by stage2's 64-bit part on CPUs with SSE4.2 and
-        # by its 32-bit part on the others: both, on a model of each.
+        # stage2 checks the VMM with SSE4.2's CRC32 instruction where the
+        # CPU has it and by tables on the others: both, on a model of each.
         for name, cpu in (("vmm", "corei7_skylake_x"), ("vmm", "core2_penryn_t9600"),
                           ("guest", "corei7_skylake_x")):
             lba, size = self.layout[name]
