@@ -60,10 +60,10 @@ void load_payloads(BootInfo& info, const ImageHeader& header) {
   }
 }
 
-// The shared check (the CRC first), then what only stage2 at boot can hold
-// the header to: its stage2 entry is stage2 as it runs, with the sector
-// count stage2's first sector carries and checked the rest with (`make
-// inspect` compares the same two counts on the disk).
+// The shared check, then what only stage2 at boot can hold the header to:
+// its stage2 entry is stage2 as it runs, with the sector count stage2's
+// first sector carries and checked the rest with (`make inspect` compares
+// the same two counts on the disk).
 image_check::HeaderFault check_header(const ImageHeader& header) {
   image_check::HeaderFault fault = image_check::check_header(header, header_crc(header));
   const uint32_t own =
