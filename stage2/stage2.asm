@@ -185,9 +185,10 @@ stage2_first_sector_end:
 
 ; ---------------------------------------------------------------------------
 ; bios_call(vector, regs): stage2/bios_call.h. Called by -m16 C++ as a cdecl
-; function: a 32-bit return address, then the arguments in 32-bit slots. The
-; caller's registers (those the ABI has the callee keep among them), DS and
-; ES come back unchanged; the block gets the handler's registers and flags.
+; function: a 32-bit return address, then the arguments in 32-bit slots.
+; Every register of the caller comes back as it was (the ABI wants EBX, ESI,
+; EDI and EBP kept; DS and ES stay 0 for C++); the block gets the handler's
+; registers and flags.
 
 bios_call:
         pushad
