@@ -94,7 +94,8 @@ FUZZ_LIB    := $(filter-out %_fuzz.cpp,$(wildcard tests/fuzz/*.cpp))
 # The tests and their support code (tests/unit/*.cpp), then what they test.
 UNIT_SRCS   := $(wildcard tests/unit/*.cpp) $(LIB_PURE) $(VMX_PURE) $(IMAGE_LIB) $(FUZZ_LIB)
 
-STAGE2_OBJS := $(B)/stage2/stage2.o $(B)/stage2/real_mode.o $(patsubst %.cpp,$(B)/stage2/%.o,$(STAGE2_CPP))
+STAGE2_OBJS := $(patsubst %.asm,$(B)/stage2/%.o,$(wildcard stage2/*.asm)) $(B)/stage2/real_mode.o \
+               $(patsubst %.cpp,$(B)/stage2/%.o,$(STAGE2_CPP))
 STAGE2_RM_OBJS := $(patsubst %.cpp,$(B)/stage2/rm/%.o,$(STAGE2_RM_CPP))
 VMM_OBJS    := $(patsubst %.asm,$(B)/vmm/%.o,$(VMM_ASM)) $(patsubst %.cpp,$(B)/vmm/%.o,$(VMM_CPP))
 
@@ -132,7 +133,7 @@ $(B)/stage1.bin: stage1/stage1.asm $(GEN)/layout.inc
 	$(NASM) -f bin -I $(GEN)/ $< -o $@ -l $(B)/stage1.lst
 
 # ---------------------------------------------------------------- stage2
-$(B)/stage2/stage2.o: stage2/stage2.asm $(GEN)/layout.inc
+$(B)/stage2/%.o: %.asm $(GEN)/layout.inc
 	@mkdir -p $(@D)
 	$(NASM) -f elf32 -I $(GEN)/ $< -o $@
 
@@ -150,7 +151,7 @@ $(B)/stage2/rm/%.o: %.cpp abi/layout.h
 # the other way round. So its COMDAT groups (inline functions GCC did not
 # inline) are settled here, every symbol it defines is made local but its
 # entry and the header's check (real_mode.h), and it may need nothing from
-# outside but bios_call (stage2.asm): checked.
+# outside but bios_call (bios_call.asm): checked.
 STAGE2_RM_EXPORTS := stage2_real_mode stage2_header_fault
 STAGE2_RM_IMPORTS := bios_call
 $(B)/stage2/real_mode.o: $(STAGE2_RM_OBJS)

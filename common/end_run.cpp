@@ -11,8 +11,9 @@
 
 namespace {
 
-// How the run will power off, once decided. In .bss (zeroed by stage2.asm
-// and entry.asm): decided == false until end_run_keep_power_off() or end_run().
+// How the run will power off, once decided. In .bss (zeroed by stage2's
+// entry.asm and the VMM's): decided == false until end_run_keep_power_off()
+// or end_run().
 struct PowerOffChoice {
   bool decided;
   acpi::PowerOff power_off;   // ACPI's, else the PIIX4's, else found == false

@@ -1,5 +1,5 @@
 // The one way stage2's real-mode C++ reaches the BIOS: bios_call() in
-// stage2.asm loads every register from a BiosRegs, enters the handler of
+// bios_call.asm loads every register from a BiosRegs, enters the handler of
 // interrupt `vector` as INT does, and stores every register and the flags
 // back. One routine for every service, so that the C++ code says what it
 // asks (AH=42h, ...) and the assembly holds no BIOS knowledge.
@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-// X(type, field): in stage2.asm's load and store order; abi/gen_layout_inc.cpp
+// X(type, field): in bios_call.asm's load and store order; abi/gen_layout_inc.cpp
 // hands the offsets to NASM as BiosRegs_<field>.
 #define STAGE2_BIOS_REGS(X) \
   X(uint32_t, eax)          \

@@ -171,7 +171,7 @@ void verify_and_place_payloads(BootInfo& info, const ImageHeader& header) {
 
 }  // namespace
 
-// From the IDT stubs in stage2.asm: the stack holds the vector, the error
+// From the IDT stubs in modes.asm: the stack holds the vector, the error
 // code (0 where the CPU pushes none) and the EIP of the fault, as arguments.
 extern "C" [[noreturn]] void stage2_exception(uint32_t vector, uint32_t error_code,
                                               uint32_t eip) {

@@ -16,7 +16,7 @@
 
 #include "image_check.h"
 
-// The entry, from stage2.asm (a 32-bit near call: -m16 code returns with
+// The entry, from entry.asm (a 32-bit near call: -m16 code returns with
 // RETL). Checks the image header, turns A20 on, collects the E820 map and
 // reads the payloads the header lists (none after a failed check or
 // without A20).
