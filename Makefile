@@ -48,6 +48,13 @@ FREESTANDING := -std=c++20 -ffreestanding -fno-exceptions -fno-rtti -nostdlib \
 # and STOS by whole words: Bochs, where boot time is measured, counts every
 # iteration, and -Os would pick REP MOVSB (1 per byte, 4x the work).
 CXXFLAGS_32 := $(FREESTANDING) -m32 -march=i586 -mtune=generic -mstringop-strategy=rep_4byte
+# stage2's real-mode part: the same, for real mode (-m16: GCC's 32-bit code
+# with operand- and address-size prefixes, as Linux builds arch/x86/boot).
+# -fno-gnu-unique: inline variables (layout.h's tables) as weak symbols,
+# which the separate link of this part (below) can make local; objcopy
+# leaves GNU-unique ones global.
+CXXFLAGS_16 := $(FREESTANDING) -m16 -march=i586 -mtune=generic -mstringop-strategy=rep_4byte \
+  -fno-gnu-unique
 # The VMM keeps an 8-byte stack alignment (as Linux does on x86-64): it has
 # no SSE code that would need 16, and GCC then adds no stack adjustment
 # around calls, which the exit handlers' calls to [[noreturn]] functions
@@ -73,7 +80,11 @@ VMX_PURE    := $(filter-out %_runtime.cpp,$(foreach d,$(VMM_DIRS),$(wildcard $(d
 STAGE2_CPP  := stage2/main32.cpp stage2/run_state.cpp vmm/runtime.cpp common/console.cpp common/end_run.cpp \
                common/uart16550.cpp common/vga_text.cpp common/format.cpp common/acpi.cpp \
                common/crc32c.cpp common/paging.cpp common/boot_report.cpp common/end_wait.cpp \
-               common/piix4_power.cpp image/image_check.cpp
+               common/piix4_power.cpp common/usable_ram.cpp image/image_check.cpp
+# stage2's real-mode part (stage2/real_mode.h): its own files, and the header
+# check and CRC-32C built for real mode too.
+STAGE2_RM_CPP := $(filter-out stage2/main32.cpp stage2/run_state.cpp,$(wildcard stage2/*.cpp)) \
+                 image/image_check.cpp common/crc32c.cpp
 VMM_CPP     := $(wildcard vmm/*.cpp) $(LIB_SRCS) \
                $(foreach d,$(VMM_DIRS) vmm/vmx/bringup,$(wildcard $(d)/*.cpp))
 VMM_ASM     := $(filter-out vmm/symbols_empty.asm,$(wildcard vmm/*.asm)) $(wildcard vmm/vmx/*.asm)
@@ -86,7 +97,9 @@ FUZZ_LIB    := $(filter-out %_fuzz.cpp,$(wildcard tests/fuzz/*.cpp))
 # The tests and their support code (tests/unit/*.cpp), then what they test.
 UNIT_SRCS   := $(wildcard tests/unit/*.cpp) $(LIB_PURE) $(VMX_PURE) $(IMAGE_LIB) $(FUZZ_LIB)
 
-STAGE2_OBJS := $(B)/stage2/stage2.o $(patsubst %.cpp,$(B)/stage2/%.o,$(STAGE2_CPP))
+STAGE2_OBJS := $(patsubst %.asm,$(B)/stage2/%.o,$(wildcard stage2/*.asm)) $(B)/stage2/real_mode.o \
+               $(patsubst %.cpp,$(B)/stage2/%.o,$(STAGE2_CPP))
+STAGE2_RM_OBJS := $(patsubst %.cpp,$(B)/stage2/rm/%.o,$(STAGE2_RM_CPP))
 VMM_OBJS    := $(patsubst %.asm,$(B)/vmm/%.o,$(VMM_ASM)) $(patsubst %.cpp,$(B)/vmm/%.o,$(VMM_CPP))
 
 IMG := $(B)/vmxboot.img
@@ -110,7 +123,8 @@ deps-fuzz:
 
 # ---------------------------------------------------------------- generated
 # (It prints the Vcpu's offsets too: every header vmx/vcpu.h draws in.)
-$(HOSTB)/gen_layout_inc: abi/gen_layout_inc.cpp $(wildcard abi/*.h common/*.h vmm/*.h vmm/ia32/*.h vmm/ia32/vmx/*.h vmm/vmx/*.h vmm/devices/*.h) | deps-build
+$(HOSTB)/gen_layout_inc: abi/gen_layout_inc.cpp $(wildcard abi/*.h common/*.h vmm/*.h vmm/ia32/*.h vmm/ia32/vmx/*.h vmm/vmx/*.h vmm/devices/*.h) \
+  stage2/bios_call.h | deps-build
 	@mkdir -p $(@D)
 	$(CXX) $(HOST_CXXFLAGS) $< -o $@
 
@@ -123,7 +137,7 @@ $(B)/stage1.bin: stage1/stage1.asm $(GEN)/layout.inc
 	$(NASM) -f bin -I $(GEN)/ $< -o $@ -l $(B)/stage1.lst
 
 # ---------------------------------------------------------------- stage2
-$(B)/stage2/stage2.o: stage2/stage2.asm $(GEN)/layout.inc
+$(B)/stage2/%.o: %.asm $(GEN)/layout.inc
 	@mkdir -p $(@D)
 	$(NASM) -f elf32 -I $(GEN)/ $< -o $@
 
@@ -131,9 +145,31 @@ $(B)/stage2/%.o: %.cpp abi/layout.h
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS_32) -MMD -MP -c $< -o $@
 
+$(B)/stage2/rm/%.o: %.cpp abi/layout.h
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS_16) -MMD -MP -c $< -o $@
+
+# The real-mode part is linked on its own first, into one object: the two
+# C++ parts build some sources twice (the header check, CRC-32C), and the
+# final link must not hand a 16-bit copy of a function to a 32-bit caller or
+# the other way round. So its COMDAT groups (inline functions GCC did not
+# inline) are settled here, every symbol it defines is made local but its
+# entry and the header's check (real_mode.h), and it may need nothing from
+# outside but bios_call (bios_call.asm): checked.
+STAGE2_RM_EXPORTS := stage2_real_mode stage2_header_fault
+STAGE2_RM_IMPORTS := bios_call
+$(B)/stage2/real_mode.o: $(STAGE2_RM_OBJS)
+	$(LD) -m elf_i386 -r --force-group-allocation $^ -o $@.all
+	$(OBJCOPY) $(addprefix -G ,$(STAGE2_RM_EXPORTS)) $@.all $@
+	@undefined="$$(nm -u $@ | awk '{print $$2}' | grep -vxF $(addprefix -e ,$(STAGE2_RM_IMPORTS)) || true)"; \
+	  if [ -n "$$undefined" ]; then \
+	    echo "$@: the real-mode part needs what only the 32-bit part has: $$undefined" >&2; \
+	    rm -f $@; exit 1; fi
+
 $(B)/stage2.elf: $(STAGE2_OBJS) stage2/stage2.ld $(GEN)/layout.inc
 	$(LD) -m elf_i386 -nostdlib --no-dynamic-linker -z noexecstack --no-warn-rwx-segments --gc-sections \
-	  --defsym STAGE2_ADDR=$(call layout_value,STAGE2_ADDR) -T stage2/stage2.ld $(STAGE2_OBJS) -o $@
+	  --defsym STAGE2_ADDR=$(call layout_value,STAGE2_ADDR) --defsym GUEST_ADDR=$(call layout_value,GUEST_ADDR) \
+	  -T stage2/stage2.ld $(STAGE2_OBJS) -o $@
 
 $(B)/stage2.bin: $(B)/stage2.elf
 	$(OBJCOPY) -O binary $< $@

@@ -8,6 +8,7 @@
 #include "../common/uart16550_registers.h"
 #include "../vmm/vmx/exit_context.h"
 #include "../vmm/vmx/vcpu.h"
+#include "../stage2/bios_call.h"
 
 using namespace layout;
 
@@ -74,6 +75,11 @@ int main() {
   std::printf("%%define Vcpu_stack_end %zu\n", offsetof(vmx::Vcpu, stack) + sizeof(vmx::Vcpu::stack));
   std::printf("%%define ENTER_FAILURE_FLAGS 0x%llX\n",
               static_cast<unsigned long long>(vmx::enter_failure_flags));
+  // stage2's BIOS-call block (stage2/bios_call.h).
+#define PRINT_BIOS_REG(type, field) \
+  std::printf("%%define BiosRegs_%s %zu\n", #field, offsetof(BiosRegs, field));
+  STAGE2_BIOS_REGS(PRINT_BIOS_REG)
+#undef PRINT_BIOS_REG
   std::printf("%%define EXCEPTION_VECTORS %u\n", exception_vectors);
   std::printf("%%define EXCEPTION_ERROR_CODE_MASK 0x%08X\n", error_code_mask);
   return 0;

@@ -108,16 +108,6 @@ namespace layout {
   X(FAIL_NONE, 0)                                                              \
   X(FAIL_A20, 1)                                                               \
   X(FAIL_READ, 2)                                                              \
-  X(FAIL_TOO_BIG, 3)                                                           \
-  /* values of BootInfo::header_fault: what stage2's real-mode part found    \
-     wrong with the image header (it checks the header before it uses any   \
-     field of it, and then uses none) */                                      \
-  X(HEADER_OK, 0)                                                              \
-  X(HEADER_BAD_CRC, 1)                                                         \
-  X(HEADER_BAD_MAGIC, 2)                                                       \
-  X(HEADER_BAD_VERSION, 3)                                                     \
-  /* a payload entry (BootInfo::fail_payload) out of its range */             \
-  X(HEADER_BAD_ENTRY, 4)                                                       \
   /* BootInfo::a20_method */                                                   \
   X(A20_ALREADY_ON, 1)                                                         \
   X(A20_PORT92, 2)                                                             \
@@ -332,15 +322,14 @@ struct BootInfo {
   uint16_t chs_heads;        //   and heads (stage1, CHS only)
   uint8_t stage2_rest_spare_used;  // 1: the rest of stage2 was damaged, its
                              //   first sector read the spare's rest over it
-  uint8_t header_fault;      // HEADER_*, from stage2's real-mode part
+  uint8_t pad1;
   uint32_t bios_disk_reads;  // INT 13h read calls made (stage1, stage2)
-  uint32_t header_crc32;     // the header's CRC-32C as stage2 computed it
+  uint32_t pad2;
   uint64_t tsc_stage1;       // RDTSC at stage1's first instructions
   uint64_t tsc_stage2;       // RDTSC at stage2's first instruction
   uint64_t tsc_long_mode;    // RDTSC right after entering long mode
   uint16_t fail_step;        // FAIL_* from stage2's real-mode part
-  uint8_t fail_payload;      // payload index for FAIL_READ / FAIL_TOO_BIG /
-                             //   HEADER_BAD_ENTRY
+  uint8_t fail_payload;      // payload index for FAIL_READ
   uint8_t fail_status;       // BIOS status (AH) for FAIL_READ
   uint32_t fail_lba;         // sector that could not be read
   uint8_t a20_method;        // A20_*
@@ -378,35 +367,20 @@ static_assert(sizeof(BootInfo) % 8 == 0 && sizeof(ImageHeader) % 8 == 0);
   X(PayloadEntry, load_addr)                                                   \
   X(PayloadEntry, size)                                                        \
   X(PayloadEntry, crc32)                                                       \
-  X(BootInfo, magic)                                                           \
   X(BootInfo, boot_drive)                                                      \
   X(BootInfo, disk_uses_lba)                                                   \
   X(BootInfo, stage2_spare_used)                                               \
   X(BootInfo, stage2_spare_bad)                                                \
   X(BootInfo, stage2_rest_spare_used)                                          \
-  X(BootInfo, header_fault)                                                    \
-  X(BootInfo, header_crc32)                                                    \
   X(BootInfo, chs_heads)                                                       \
   X(BootInfo, chs_sectors)                                                     \
   X(BootInfo, bios_disk_reads)                                                 \
   X(BootInfo, tsc_stage1)                                                      \
   X(BootInfo, tsc_stage2)                                                      \
   X(BootInfo, tsc_long_mode)                                                   \
-  X(BootInfo, fail_step)                                                       \
-  X(BootInfo, fail_payload)                                                    \
-  X(BootInfo, fail_status)                                                     \
-  X(BootInfo, fail_lba)                                                        \
-  X(BootInfo, a20_method)                                                      \
-  X(BootInfo, e820_count)                                                      \
-  X(BootInfo, payloads)                                                        \
-  X(BootInfo, e820)                                                            \
-  X(LoadedPayload, read_addr)                                                  \
-  X(LoadedPayload, load_addr)                                                  \
-  X(LoadedPayload, size)                                                       \
-  X(LoadedPayload, crc32)
+  X(BootInfo, fail_status)
 
 // Sizes handed to assembly as SIZEOF_STRUCT.
-#define VMXBOOT_SIZES(X) \
-  X(ImageHeader) X(PayloadEntry) X(BootInfo) X(E820Entry) X(LoadedPayload)
+#define VMXBOOT_SIZES(X) X(ImageHeader) X(PayloadEntry)
 
 }  // namespace layout

@@ -1,9 +1,10 @@
-// Two ways to one CRC-32C. With SSE4.2: the CRC32 instruction, which
+// Three ways to one CRC-32C. With SSE4.2: the CRC32 instruction, which
 // implements exactly this polynomial. Without: slicing-by-8 (Intel, Kounavis
 // & Berry 2005), eight bytes per step through eight 256-entry tables. The
 // tables are built on first use, in .bss: 8 KiB in the loaded image would be
 // read by the BIOS and summed by stage1 at every boot, for the CPUs that
-// never need them too.
+// never need them too. And the definition itself, a bit at a time, for code
+// with no room for the tables.
 #include "common/crc32c.h"
 
 #include "ia32/instructions.h"
@@ -17,12 +18,15 @@ struct SliceTables {
   uint32_t entry[8][256];
 };
 
+// One bit through the CRC register: the definition the tables are built from.
+constexpr uint32_t shift_bit(uint32_t crc) {
+  return (crc >> 1) ^ (kReflectedPolynomial & (0u - (crc & 1u)));
+}
+
 constexpr void fill_slice_tables(SliceTables& tables) {
   for (uint32_t byte = 0; byte < 256; ++byte) {
     uint32_t crc = byte;
-    for (int bit = 0; bit < 8; ++bit) {
-      crc = (crc >> 1) ^ (kReflectedPolynomial & (0u - (crc & 1u)));
-    }
+    for (int bit = 0; bit < 8; ++bit) crc = shift_bit(crc);
     tables.entry[0][byte] = crc;
   }
   for (int slice = 1; slice < 8; ++slice) {
@@ -111,6 +115,16 @@ uint32_t crc32c_update_sse42(uint32_t crc_state, const void* data, size_t len) {
   }
 #endif
   for (; len != 0; --len, ++bytes) asm("crc32b %1, %0" : "+r"(crc) : "rm"(*bytes));
+  return ~crc;
+}
+
+uint32_t crc32c_update_bitwise(uint32_t crc_state, const void* data, size_t len) {
+  const uint8_t* bytes = static_cast<const uint8_t*>(data);
+  uint32_t crc = ~crc_state;
+  for (; len != 0; --len, ++bytes) {
+    crc ^= *bytes;
+    for (int bit = 0; bit < 8; ++bit) crc = shift_bit(crc);
+  }
   return ~crc;
 }
 

@@ -26,3 +26,8 @@ uint32_t crc32c_update(uint32_t crc_state, const void* data, size_t len);
 uint32_t crc32c_update_tables(uint32_t crc_state, const void* data, size_t len);
 uint32_t crc32c_update_sse42(uint32_t crc_state, const void* data, size_t len);
 bool crc32c_has_sse42();
+// A third, without tables: bit by bit, eight steps a byte. For
+// code with no room for the tables' 8 KiB: stage2's real-mode part, whose
+// code and data share the first 64 KiB, checks the image header with it on
+// CPUs without SSE4.2.
+uint32_t crc32c_update_bitwise(uint32_t crc_state, const void* data, size_t len);

@@ -7,7 +7,8 @@
 // the header's own CRC-32C have passed; then every payload entry is
 // range-checked in arithmetic that cannot overflow (each count is bounded
 // before it is multiplied or added). Freestanding: no library, no
-// exceptions, no allocation (it runs in stage2's 32-bit C++).
+// exceptions, no allocation (it runs in stage2's real-mode C++, built with
+// -m16, where everything lies below 64 KiB).
 #pragma once
 
 #include <stdint.h>

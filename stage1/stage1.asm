@@ -10,8 +10,9 @@
 ; damage in the result contract (COM1, power-off), which this sector has no
 ; room to do. stage2's first sector checks the rest of stage2 and the spare,
 ; stage2 the header's magic and CRC. The boot info at BOOTINFO_ADDR then holds
-; the drive, the disk access method and the TSC at entry. stage2 reuses this
-; sector's reader (see the call into stage2): there is one disk reader.
+; the drive, the disk access method and the TSC at entry. stage2's first
+; sector reuses this sector's reader (see the call into stage2) to read the
+; spare's other sectors; stage2's C++ reads the payloads with its own.
 ;
 ; Room: bytes 3..0x5A are left for the BPB a BIOS may write when it boots a
 ; USB stick in floppy emulation; 0x1B6.. holds the load count, the disk
@@ -150,11 +151,12 @@ read_and_verify:
 
 run_stage2:
         ; Enter stage2 by a call: the return address it pushes is that of
-        ; read_sectors, right behind, which is how stage2 finds the reader.
+        ; read_sectors, right behind, which is how stage2's first sector
+        ; finds the reader.
         call STAGE2_ADDR
 
-; read_sectors — the one disk reader of the boot chain; stage2 finds it
-; through the return address of the call above.
+; read_sectors — the disk reader of stage1 and of stage2's first sector,
+; which finds it through the return address of the call above.
 ; In: EAX = first LBA, CX = sectors (at least 1), DI = destination segment
 ; (offset 0). The caller keeps CX within
 ; MAX_SECTORS_PER_READ and the destination inside one 64 KiB block. With

@@ -1,10 +1,10 @@
 // stage2's 32-bit part: runs in flat protected mode (no paging, interrupts
-// off) after the real-mode part has done what needs the BIOS. It reports what
-// that part recorded, checks the image header, the CPU and every payload's
-// CRC-32C (where the 64-bit part does not), finds the ACPI power-off and
-// builds the long-mode page tables (stage2.asm's 64-bit part moves the VMM
-// to its load address). Any failure ends the run here, with the
-// same result contract as the VMM. Returns the VMM's entry address.
+// off) after the real-mode part (real_mode.h) has done what needs the BIOS.
+// It reports what that part recorded, the image header's check among it,
+// checks the CPU, the memory the VMM needs and every payload's CRC-32C,
+// moves the VMM to its address and builds the long-mode page tables. Any
+// failure ends the run here, with the same result contract as the VMM.
+// Returns the VMM's entry address.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,12 +13,14 @@
 #include "ia32/instructions.h"
 #include "image_check.h"
 #include "layout.h"
+#include "real_mode.h"
 #include "common/boot_report.h"
 #include "common/console.h"
 #include "common/crc32c.h"
 #include "common/end_run.h"
 #include "common/end_wait.h"
 #include "common/paging.h"
+#include "common/usable_ram.h"
 
 using namespace layout;
 
@@ -28,14 +30,11 @@ const char* payload_name(uint32_t index) {
   return index < PAYLOAD_COUNT ? PAYLOAD_NAMES[index] : "?";
 }
 
-// The header as stage1 left it at HEADER_ADDR, by the same check mkimage and
-// `make inspect` run (image/image_check.h): nothing after this trusts a field
-// it has not passed. `crc`: its CRC-32C as stage2's real-mode part computed
-// it over these very bytes (BootInfo::header_crc32), computed once a boot.
-void check_header(const ImageHeader& header, uint32_t crc) {
-  const image_check::HeaderFault fault = image_check::check_header(header, crc);
+// The image header's check, made by the real-mode part before it used any
+// field of the header (image/image_check.h, as mkimage and `make inspect`
+// run it): nothing after this trusts a field that has not passed it.
+void report_header(const image_check::HeaderFault& fault) {
   if (fault.ok()) return;
-  // (One line for every check: each byte here is read twice at boot.)
   end_run("bad-image", "payload=header reason=%s entry=%s expected=0x%08x found=0x%08x",
           image_check::check_name(fault.check), image_check::fault_region(fault.payload),
           fault.expected, fault.found);
@@ -45,37 +44,6 @@ void check_header(const ImageHeader& header, uint32_t crc) {
 // stage1's sum covers it, and that sector checked it before using it.
 uint32_t stage2_sectors() {
   return *reinterpret_cast<const uint32_t*>(uintptr_t(STAGE2_ADDR + STAGE2_SECTORS_OFFSET));
-}
-
-// stage2's real-mode part checks the header (CRC-32C first) before it uses
-// any field of it, and reads nothing for a header that fails. What is wrong
-// is named by the shared check (check_header, which ends the run); the
-// real-mode part's own finding is reported only if the two disagree.
-void check_real_mode_header(const BootInfo& info, const ImageHeader& header) {
-  if (info.header_fault == HEADER_OK) return;
-  // (The real-mode part may have stopped before its CRC: computed here.)
-  check_header(header, crc32c(&header, offsetof(ImageHeader, header_crc32)));
-  console::printf("stage2: the real-mode check refused the header, image_check passed it\n");
-  switch (info.header_fault) {
-    case HEADER_BAD_CRC:
-      end_run("bad-image", "payload=header reason=crc expected=0x%08x found=0x%08x",
-              header.header_crc32, info.header_crc32);
-    case HEADER_BAD_MAGIC:
-      end_run("bad-image", "payload=header reason=magic");
-    case HEADER_BAD_VERSION:
-      end_run("bad-image", "payload=header reason=version version=%u payloads=%u",
-              header.version, header.payload_count);
-    case HEADER_BAD_ENTRY: {
-      // (fail_payload < PAYLOAD_COUNT: the real-mode part stops there.)
-      const uint32_t index = info.fail_payload < PAYLOAD_COUNT ? info.fail_payload : 0;
-      const PayloadEntry& entry = header.payloads[index];
-      end_run("bad-image",
-              "payload=header reason=entry entry=%s first-lba=%u sectors=%u size=%u load=0x%08x",
-              payload_name(index), entry.first_lba, entry.sectors, entry.size, entry.load_addr);
-    }
-    default:
-      end_run("bad-image", "payload=header reason=unknown fault=%u", info.header_fault);
-  }
 }
 
 // stage2 itself: stage1 runs the spare copy of its first sector when that
@@ -111,7 +79,7 @@ void check_stage2_copies(const BootInfo& info) {
 }
 
 // What the real-mode part could not do.
-void check_real_mode_steps(const BootInfo& info, const ImageHeader& header) {
+void check_real_mode_steps(const BootInfo& info) {
   if (info.fail_step == FAIL_NONE) return;
   boot_report::print_disk_and_memory(info);
   switch (info.fail_step) {
@@ -120,11 +88,6 @@ void check_real_mode_steps(const BootInfo& info, const ImageHeader& header) {
     case FAIL_READ:
       end_run("disk-error", "payload=%s step=read lba=%u status=0x%02x",
               payload_name(info.fail_payload), info.fail_lba, info.fail_status);
-    case FAIL_TOO_BIG:
-      end_run("bad-image", "payload=%s reason=does-not-fit sectors=%u load=0x%08x",
-              payload_name(info.fail_payload),
-              header.payloads[info.fail_payload].sectors,
-              header.payloads[info.fail_payload].load_addr);
     default:
       end_run("bad-image", "payload=stage2 reason=unknown-step step=%u", info.fail_step);
   }
@@ -151,49 +114,64 @@ uint32_t require_long_mode(const BootInfo& info) {
   return edx;
 }
 
-[[noreturn]] void report_bad_crc(uint32_t index, uint32_t expected, uint32_t found) {
-  end_run("bad-image", "payload=%s reason=crc expected=0x%08x found=0x%08x", payload_name(index),
-          expected, found);
+// Everything stage2 puts above 1 MiB lies in the VMM's memory: the VMM
+// (moved there below), its page tables (built there below) and chain mode's
+// EPT (the VMM's).
+static_assert(VMM_ADDR >= 0x100000 && PAGE_TABLES_ADDR >= VMM_ADDR &&
+              PAGE_TABLES_ADDR + PAGE_TABLES_BYTES <= VMM_MEMORY_END &&
+              CHAIN_EPT_ADDR >= VMM_ADDR && CHAIN_EPT_ADDR + CHAIN_EPT_BYTES <= VMM_MEMORY_END);
+
+// Before anything goes above 1 MiB: the E820 map must offer usable RAM for
+// all of the VMM's memory (a machine with too little once triple-faulted
+// here, writing the page tables where no RAM was).
+void require_memory(const BootInfo& info) {
+  const uint64_t usable_end =
+      usable_ram::end_of_usable(info.e820, info.e820_count, VMM_ADDR, VMM_MEMORY_END);
+  if (usable_end == VMM_MEMORY_END) return;
+  boot_report::print_disk_and_memory(info);
+  for (uint32_t i = 0; i < info.e820_count; ++i) {
+    const E820Entry& e = info.e820[i];
+    console::printf("stage2: E820 0x%016llx, 0x%llx bytes, type %u\n",
+                    static_cast<unsigned long long>(e.base),
+                    static_cast<unsigned long long>(e.length), e.type);
+  }
+  // (VMM_ADDR <= usable_end < VMM_MEMORY_END: 32 bits.)
+  const uint32_t offered = uint32_t(usable_end);
+  if (offered == VMM_ADDR) {
+    console::printf("stage2: not enough memory: the VMM needs usable RAM from 0x%x to 0x%x; the "
+                    "E820 map has none at 0x%x\n", VMM_ADDR, VMM_MEMORY_END, VMM_ADDR);
+  } else {
+    console::printf("stage2: not enough memory: the VMM needs usable RAM from 0x%x to 0x%x; the "
+                    "E820 map has it only to 0x%x\n", VMM_ADDR, VMM_MEMORY_END, offered);
+  }
+  end_run("no-memory", "need=0x%x-0x%x usable-end=0x%x", VMM_ADDR, VMM_MEMORY_END, offered);
 }
 
-}  // namespace
-
-// Bit i set: payload i is checked by stage2.asm in 64-bit mode (a payload
-// moved above 1 MiB, on a CPU with SSE4.2: CRC32 on 64-bit operands takes 8
-// bytes an instruction, twice what 32-bit code can).
-extern "C" uint32_t stage2_crc_in_long_mode;
-
-// stage2.asm, in compatibility mode, when that check failed.
-extern "C" [[noreturn]] void stage2_bad_payload(uint32_t index, uint32_t found) {
-  const ImageHeader& header = *reinterpret_cast<const ImageHeader*>(uintptr_t(HEADER_ADDR));
-  report_bad_crc(index, header.payloads[index].crc32, found);
-}
-
-namespace {
-
-// Every payload against its CRC-32C, where it was read.
+// Every payload against its CRC-32C where it was read, then each moved to
+// its address where that is another (the VMM, read below 1 MiB).
 void verify_and_place_payloads(BootInfo& info, const ImageHeader& header) {
   info.payloads[PAYLOAD_STAGE2] = {STAGE2_ADDR, STAGE2_ADDR, header.payloads[PAYLOAD_STAGE2].size,
                                    header.payloads[PAYLOAD_STAGE2].crc32};
-  for (uint32_t i = 1; i < PAYLOAD_COUNT; ++i) {
+  for (uint32_t i = PAYLOAD_STAGE2 + 1; i < PAYLOAD_COUNT; ++i) {
     LoadedPayload& loaded = info.payloads[i];
     const PayloadEntry& entry = header.payloads[i];
-    if (loaded.read_addr != loaded.load_addr && crc32c_has_sse42()) {
-      stage2_crc_in_long_mode |= 1u << i;
-      continue;
+    loaded.crc32 = crc32c(reinterpret_cast<const void*>(uintptr_t(loaded.read_addr)), entry.size);
+    if (loaded.crc32 != entry.crc32) {
+      end_run("bad-image", "payload=%s reason=crc expected=0x%08x found=0x%08x", payload_name(i),
+              entry.crc32, loaded.crc32);
     }
-    const uint8_t* read_at = reinterpret_cast<const uint8_t*>(uintptr_t(loaded.read_addr));
-    loaded.crc32 = crc32c(read_at, entry.size);
-    if (loaded.crc32 != entry.crc32) report_bad_crc(i, entry.crc32, loaded.crc32);
-    // (A payload read below 1 MiB for a home above it is moved there by
-    // stage2.asm once in 64-bit mode: REP MOVSQ moves twice what REP MOVSD
-    // does per iteration, and Bochs counts iterations.)
+  }
+  for (uint32_t i = PAYLOAD_STAGE2 + 1; i < PAYLOAD_COUNT; ++i) {
+    const LoadedPayload& loaded = info.payloads[i];
+    if (loaded.read_addr == loaded.load_addr) continue;
+    __builtin_memcpy(reinterpret_cast<void*>(uintptr_t(loaded.load_addr)),
+                     reinterpret_cast<const void*>(uintptr_t(loaded.read_addr)), loaded.size);
   }
 }
 
 }  // namespace
 
-// From the IDT stubs in stage2.asm: the stack holds the vector, the error
+// From the IDT stubs in modes.asm: the stack holds the vector, the error
 // code (0 where the CPU pushes none) and the EIP of the fault, as arguments.
 extern "C" [[noreturn]] void stage2_exception(uint32_t vector, uint32_t error_code,
                                               uint32_t eip) {
@@ -208,19 +186,15 @@ extern "C" uint32_t stage2_main(BootInfo* info) {
   // a byte, and boot time is counted to the VMM's first instruction. The VMM
   // tells the rest (common/boot_report.h); a stop here tells it first.
   console::write("vmxboot: stage2\n");
+  report_header(stage2_header_fault);
   const ImageHeader& header = *reinterpret_cast<const ImageHeader*>(uintptr_t(HEADER_ADDR));
-  check_real_mode_header(*info, header);
-  check_header(header, info->header_crc32);
-  // The VMM acts on the case by its number: only a case the table lists.
-  if (!inject_known(header.inject)) {
-    end_run("bad-image", "payload=header reason=inject inject=%u", header.inject);
-  }
   info->inject = header.inject;
   info->end_wait_seconds = header.end_wait_seconds;
   end_wait::set_seconds(header.end_wait_seconds);
   check_stage2_copies(*info);
-  check_real_mode_steps(*info, header);
+  check_real_mode_steps(*info);
   const uint32_t extended_features = require_long_mode(*info);
+  require_memory(*info);
   verify_and_place_payloads(*info, header);
 
   paging::build_identity_map_4g(reinterpret_cast<uint64_t*>(uintptr_t(PAGE_TABLES_ADDR)),

@@ -210,16 +210,19 @@ def decode_vga(data):
 
 def boot(image, cpu="corei7_skylake_x", bios="bochs", floppy=False, megs=64, cpus=1,
          timeout=120, stream=None, keep_dir=None, lang=None, extra_lines=(), disk2=None,
-         ips=DEFAULT_IPS):
+         ips=DEFAULT_IPS, debugger_first=()):
     """Boot `image` once; returns a BootResult. `stream`: a file to copy COM1 to
     while the run goes on. `lang`: the LANG Bochs runs under (default: ours).
-    `extra_lines`: more bochsrc lines. `ips`: see write_bochsrc. A Bochs that dies while starting up
+    `extra_lines`: more bochsrc lines. `ips`: see write_bochsrc.
+    `debugger_first`: debugger commands run before the machine starts (to
+    stop it somewhere and change its state; they must leave no breakpoint
+    behind). A Bochs that dies while starting up
     (two of them racing for the same VNC port) is started again; one that
     keeps dying is reported as that (BootResult.died_at_start)."""
     for attempt in range(3):
         with emulators.SLOTS:
             result = _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir,
-                                lang, extra_lines, disk2, ips)
+                                lang, extra_lines, disk2, ips, debugger_first)
         if not result.died_at_start:
             return result
         time.sleep(0.3 + attempt)
@@ -227,7 +230,7 @@ def boot(image, cpu="corei7_skylake_x", bios="bochs", floppy=False, megs=64, cpu
 
 
 def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, lang,
-               extra_lines, disk2, ips):
+               extra_lines, disk2, ips, debugger_first):
     if bios not in BIOS_IMAGES:
         raise ValueError(f"unknown BIOS {bios!r}; one of {', '.join(BIOS_IMAGES)}")
     work = keep_dir or tempfile.mkdtemp(prefix="vmxboot-bochs-")
@@ -255,6 +258,7 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
         # Stop 1: the magic breakpoint after the result line. Then go on to
         # the power-off; further stops (a second breakpoint would be a bug)
         # are counted from the output and continued.
+        f.write("".join(line + "\n" for line in debugger_first))
         f.write(f'c\nwritemem "{vga}" 0xb8000 4000\nc\nc\nc\nq\n')
     open(serial, "w").close()
 

@@ -62,7 +62,7 @@ bool loader_can_use(const ImageHeader& h) {
 }
 
 // What stage1 and stage2's real-mode part do with an accepted header must
-// stay inside the memory they were given (stage2.asm, load_payloads).
+// stay inside the memory they were given (stage2/real_mode.cpp, load_payloads).
 void require_loadable(const ImageHeader& h) {
   const uint64_t stage2_sectors = h.payloads[layout::PAYLOAD_STAGE2].sectors;
   // stage1: the header, stage2 and the spare's first sector in one read,

@@ -267,8 +267,8 @@ class DamagedImage(unittest.TestCase, RunContract):
         self.assertNotIn("vmxboot VMM", r.serial, what)
 
     def test_flipped_byte_in_each_payload_is_bad_image(self):
-        # The VMM is checked by stage2's 64-bit part on CPUs with SSE4.2 and
-        # by its 32-bit part on the others: both, on a model of each.
+        # stage2 checks the VMM with SSE4.2's CRC32 instruction where the
+        # CPU has it and by tables on the others: both, on a model of each.
         for name, cpu in (("vmm", "corei7_skylake_x"), ("vmm", "core2_penryn_t9600"),
                           ("guest", "corei7_skylake_x")):
             lba, size = self.layout[name]
@@ -514,7 +514,8 @@ class HostileHeader(unittest.TestCase, RunContract):
 
     # name: (what is changed, (result code, {key: value} of the result line)).
     # ("sectors", payload, {set_sectors arguments}): the header's count;
-    # ("own", count): stage2's own count in its first sector; ("mbr", count):
+    # ("own", count): stage2's own count in its first sector; ("listed", n):
+    # the header's stage2 count and size n sectors short, CRC recomputed; ("mbr", count):
     # the count of sectors stage1 reads, in the MBR; ("inject", number): the
     # header's fault-injection case, CRC recomputed.
     CASES = {
@@ -537,6 +538,10 @@ class HostileHeader(unittest.TestCase, RunContract):
         "stage2-own-count-513": (("own", 0x201),
                                  ("bad-image", {"payload": "stage2", "reason": "sum",
                                                 "part": "rest"})),
+        # The header's stage2 entry one sector short of stage2's own count,
+        # its size within those sectors, the CRC valid: the shared check
+        # passes it, stage2 holds it to the count its first sector carries.
+        "stage2-listed-short-crc-fixed": (("listed", 1), entry.__func__("stage2")),
         # A fault-injection case no table lists, with a valid CRC.
         "inject-unknown-crc-fixed": (("inject", 0xFFFF),
                                      ("bad-image", {"payload": "header", "reason": "inject",
@@ -565,6 +570,16 @@ class HostileHeader(unittest.TestCase, RunContract):
         if change[0] == "inject":
             def mutate(d):
                 struct.pack_into("<H", d, cls.header_at + cls.L["ImageHeader_inject"], change[1])
+                struct.pack_into("<I", d, cls.crc_at, crc32c(bytes(d[cls.header_at:cls.crc_at])))
+                return d
+            return mutate
+        if change[0] == "listed":
+            def mutate(d):
+                at = cls.sectors_at(cls.L["PAYLOAD_STAGE2"])
+                size_at = at - cls.L["PayloadEntry_sectors"] + cls.L["PayloadEntry_size"]
+                sectors, = struct.unpack_from("<I", d, at)
+                struct.pack_into("<I", d, at, sectors - change[1])
+                struct.pack_into("<I", d, size_at, (sectors - change[1]) * cls.L["SECTOR_SIZE"])
                 struct.pack_into("<I", d, cls.crc_at, crc32c(bytes(d[cls.header_at:cls.crc_at])))
                 return d
             return mutate
@@ -656,7 +671,9 @@ def build_variant(path, *mkimage_args):
 
 class OtherMachines(unittest.TestCase, RunContract):
     """Beyond the CPU matrix: the legacy Bochs BIOS (no ACPI tables: the run
-    must say it cannot power off and halt), two CPUs, 32 MiB of RAM."""
+    must say it cannot power off and halt), two CPUs, 32 MiB of RAM, too
+    little RAM for the VMM (6 MiB) and just enough (7 MiB), A20 off when
+    stage2 starts."""
 
     def test_legacy_bios_without_acpi_halts_and_says_so(self):
         r = bochs_boot.boot(image(), cpu="corei7_skylake_x", bios="bochs-legacy", timeout=120)
@@ -674,6 +691,51 @@ class OtherMachines(unittest.TestCase, RunContract):
     def test_32_mib_of_ram(self):
         r = bochs_boot.boot(image(), cpu="core2_penryn_t9600", megs=32, timeout=120)
         self.assert_contract(r, "32 MiB")
+        self.assertEqual(r.result[0], VMX_RESULT, r.serial)
+
+    # The end of the usable RAM above 1 MiB each BIOS reports with 6 MiB:
+    # the Bochs BIOS keeps the last 64 KiB for its ACPI tables, SeaBIOS 8 KiB.
+    USABLE_END_6_MIB = {"bochs": "0x5f0000", "seabios": "0x5fe000"}
+
+    def test_6_mib_of_ram_is_too_little_for_the_vmm(self):
+        # The VMM's memory (its image, page tables and chain mode's EPT) ends
+        # at 0x60e000: stage2 finds that the E820 map does not cover it
+        # before it puts anything above 1 MiB (once it triple-faulted).
+        L = layout()
+        for bios, usable_end in self.USABLE_END_6_MIB.items():
+            r = bochs_boot.boot(image(), cpu="corei7_skylake_x", bios=bios, megs=6, timeout=120)
+            what = f"6 MiB, bios={bios}"
+            self.assert_contract(r, what)
+            self.assertTrue(r.powered_off, f"{what}\n{r.serial}")
+            code, pairs = r.result
+            self.assertEqual(code, "no-memory", f"{what}\n{r.serial}")
+            self.assertEqual(pairs.get("need"), f"0x{L['VMM_ADDR']:x}-0x{L['VMM_MEMORY_END']:x}",
+                             what)
+            self.assertEqual(pairs.get("usable-end"), usable_end, f"{what}\n{r.serial}")
+            self.assertIn(f"the E820 map has it only to {usable_end}", r.serial, what)
+            self.assertIn("vmxboot: result=no-memory need=", r.vga_text(), f"{what}: VGA page")
+            self.assertNotIn("vmxboot VMM", r.serial, what)
+
+    def test_a20_off_when_stage2_starts_is_turned_on_through_port_92(self):
+        # Both BIOSes leave A20 on. Here, stopped at stage2's first
+        # instruction, the machine runs a few bytes put at 0x600 first:
+        # in al, 0x92; and al, 0xFD; out 0x92, al (A20 off); jmp 0:stage2.
+        L = layout()
+        stage2 = L["STAGE2_ADDR"]
+        code = bytes([0xE4, 0x92, 0x24, 0xFD, 0xE6, 0x92, 0xEA, stage2 & 0xFF, stage2 >> 8, 0, 0])
+        first = [f"lb 0x{stage2:x}", "c"]
+        first += [f"setpmem 0x{0x600 + i:x} 1 0x{b:02x}" for i, b in enumerate(code)]
+        first += ["set $eip = 0x600", "d 1"]
+        r = bochs_boot.boot(image(), cpu="corei7_skylake_x", debugger_first=first, timeout=120)
+        self.assert_contract(r, "A20 off")
+        self.assertEqual(r.result[0], VMX_RESULT, r.serial)
+        self.assertIn("boot: A20 on via port 0x92,", r.serial)
+
+    def test_7_mib_of_ram_is_enough(self):
+        # The smallest Bochs machine that holds the VMM's memory: the check
+        # asks for no more than that.
+        r = bochs_boot.boot(image(), cpu="corei7_skylake_x", megs=7, timeout=120)
+        self.assert_contract(r, "7 MiB")
         self.assertEqual(r.result[0], VMX_RESULT, r.serial)
 
 

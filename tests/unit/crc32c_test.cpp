@@ -35,13 +35,16 @@ std::vector<uint8_t> pseudo_random_bytes(size_t count, uint32_t seed) {
   return bytes;
 }
 
-// Both ways crc32c_update() can take; the SSE4.2 one only where this host
-// has the instruction (every x86-64 CPU of the last decade does).
+// Both ways crc32c_update() can take, and the bitwise one stage2's real-mode
+// part takes without SSE4.2; the SSE4.2 one only where this host has the
+// instruction (every x86-64 CPU of the last decade does).
 struct Way {
   const char* name;
   uint32_t (*update)(uint32_t, const void*, size_t);
 };
-const Way kWays[] = {{"tables", crc32c_update_tables}, {"sse42", crc32c_update_sse42}};
+const Way kWays[] = {{"tables", crc32c_update_tables},
+                     {"sse42", crc32c_update_sse42},
+                     {"bitwise", crc32c_update_bitwise}};
 
 class Crc32cWays : public ::testing::TestWithParam<Way> {
  protected:

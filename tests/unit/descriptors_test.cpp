@@ -18,7 +18,7 @@ TEST(Descriptors, WellKnownFlatSegments) {
   EXPECT_EQ(data_flat_descriptor(3), 0x00CFF2000000FFFFull);
 }
 
-// Through the general encoder: flat 32-bit code (the value stage2.asm's GDT
+// Through the general encoder: flat 32-bit code (the value stage2/modes.asm's GDT
 // spells out), and 16-bit code and data with a 64 KiB limit.
 TEST(Descriptors, ThirtyTwoAndSixteenBitSegments) {
   constexpr uint8_t code = access_present | access_code_or_data | access_executable | access_readable;

@@ -474,7 +474,7 @@ TEST(ImageBuilderErrors, VmmBiggerThanTheStagingAreaIsRefusedNamingTheLimit) {
 }
 
 // Each payload's limit keeps it inside its place in memory: what stage2's
-// real-mode part holds the header to (stage2.asm, payload_max_bytes).
+// real-mode part holds the header to (image_check::kPayloadLimits).
 TEST(ImageBuilderErrors, EveryPayloadLimitFitsWhereItIsLoaded) {
   // stage2 and its spare's first sector: inside 0x8000..0xFE00, below the guest.
   EXPECT_LE(spec_of(PAYLOAD_STAGE2).load_addr + spec_of(PAYLOAD_STAGE2).max_bytes + kSector,
