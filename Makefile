@@ -196,11 +196,16 @@ $(INJ)/vmm/%.o: %.asm $(GEN)/layout.inc
 
 $(B)/vmm/%.o: %.cpp abi/layout.h
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS_64) -MMD -MP -c $< -o $@
+	$(CXX) $(CXXFLAGS_64) $(OPT_$<) -MMD -MP -c $< -o $@
+
+# The exit path (the dispatcher and the I/O exits: every exit of the guest
+# runs them) is compiled for speed, the rest of the VMM for size.
+OPT_vmm/vmx/exit_runtime.cpp := -O2
+OPT_vmm/vmx/io_exit_runtime.cpp := -O2
 
 $(INJ)/vmm/%.o: %.cpp abi/layout.h
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS_64) -DVMXBOOT_INJECT -MMD -MP -c $< -o $@
+	$(CXX) $(CXXFLAGS_64) $(OPT_$<) -DVMXBOOT_INJECT -MMD -MP -c $< -o $@
 
 # Two links: the first with an empty symbol table, from which the real one is
 # generated for the second (vmm/symbols.h). The table sits after .data, so no

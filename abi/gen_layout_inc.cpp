@@ -73,6 +73,11 @@ int main() {
   std::printf("%%define Vcpu_context %zu\n", offsetof(vmx::Vcpu, context));
   std::printf("%%define Vcpu_launch_rsp %zu\n", offsetof(vmx::Vcpu, launch_rsp));
   std::printf("%%define Vcpu_stack_end %zu\n", offsetof(vmx::Vcpu, stack) + sizeof(vmx::Vcpu::stack));
+  // Where the first Vcpu counts its exits by reason (make bench reads them
+  // from the VMM's memory in the middle of a run).
+  std::printf("%%define Vcpu_exits_by_reason %zu\n",
+              offsetof(vmx::Vcpu, log) + offsetof(vmx::ExitLog, stats) +
+                  offsetof(vmx::ExitStats, by_reason));
   std::printf("%%define ENTER_FAILURE_FLAGS 0x%llX\n",
               static_cast<unsigned long long>(vmx::enter_failure_flags));
   // stage2's BIOS-call block (stage2/bios_call.h).

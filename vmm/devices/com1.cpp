@@ -85,7 +85,7 @@ Com1Register com1_register_rule(unsigned offset, bool in) {
 
 PortDevice com1_device(Com1& com1, uint64_t byte_wait_ticks) {
   com1 = Com1{UartShadow::as_the_vmm_set_it_up(), true, 0, byte_wait_ticks};
-  return {"COM1", access, &com1};
+  return {"COM1", access, &com1, passes::none};
 }
 
 bool claim_com1(PortMap& ports, const PortDevice& device) {

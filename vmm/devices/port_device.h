@@ -32,10 +32,23 @@ enum class PortVerdict : uint8_t {
   end,   // the guest ended itself by it (the GuestEnd says how)
 };
 
+// The accesses a device lets through to the hardware unseen, by direction
+// and size: bit (in ? 8 : 0) + (bytes - 1), which is the I/O exit
+// qualification's bits 3:0 (SDM 28.2.1: size - 1 in 2:0, IN in bit 3).
+// The exit handler carries those out on the real port without asking the
+// device (its only per-access cost is this bit).
+namespace passes {
+inline constexpr uint16_t none = 0;
+inline constexpr uint16_t out_byte = 1u << 0;
+inline constexpr uint16_t in_any = 1u << 8 | 1u << 9 | 1u << 11;
+}  // namespace passes
+constexpr unsigned pass_bit(bool in, unsigned bytes) { return (in ? 8u : 0u) + bytes - 1; }
+
 struct PortDevice {
   const char* name;
   PortVerdict (*access)(void* state, PortAccess& access, vmx::GuestEnd& end);
   void* state;
+  uint16_t passes;  // passes::... : what it lets through unseen
 };
 
 // The mask of an access's size: the bits of the value it moves.

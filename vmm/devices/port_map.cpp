@@ -5,6 +5,7 @@ namespace devices {
 void PortMap::reset(Unclaimed unclaimed) {
   for (uint8_t& slot : slot_of_) slot = 0;
   for (Range& r : ranges_) r = Range{};
+  for (uint16_t& p : passes_) p = 0;
   count_ = 0;
   unclaimed_ = unclaimed;
 }
@@ -17,8 +18,22 @@ bool PortMap::claim(uint16_t first, uint16_t count, const PortDevice& device,
   }
   const uint8_t slot = ++count_;
   ranges_[slot] = {first, count, &device, in_name, out_name};
+  passes_[slot] = device.passes;
   for (uint32_t port = first; port < uint32_t{first} + count; ++port) slot_of_[port] = slot;
   return true;
+}
+
+uint8_t PortMap::wide_decider(uint16_t port, unsigned bytes, uint8_t first) const {
+  uint8_t found = first;
+  for (unsigned i = 1; i < bytes; ++i) {
+    const uint32_t next = uint32_t{port} + i;
+    const uint8_t slot = next <= 0xFFFF ? slot_of_[next] : 0;
+    if (slot == found) continue;
+    if (unclaimed_ == Unclaimed::denied) return 0;
+    if (found != 0 && slot != 0) return 0;
+    if (found == 0) found = slot;
+  }
+  return found;
 }
 
 void PortMap::fill_io_bitmaps(uint8_t* bitmap_a, uint8_t* bitmap_b) const {

@@ -42,28 +42,32 @@ class PortMap {
   bool claim(uint16_t first, uint16_t count, const PortDevice& device, const char* in_name,
              const char* out_name);
 
+  // The slot of a single port (0: none claims it).
+  [[gnu::always_inline]] uint8_t slot_of(uint16_t port) const { return slot_of_[port]; }
+
   // The slot that decides an access of `bytes` at `port`: the one range
   // every byte it touches lies in; else, where unclaimed ports are the
   // guest's, the one range some of its bytes touch (the device sees the
   // whole access and decides, e.g. a word OUT that reaches a kept port from
   // the one below); 0 for an access that touches no range, or that two
   // ranges share, or (denied unclaimed ports) any unclaimed port at all.
-  uint8_t decider(uint16_t port, unsigned bytes) const {
+  [[gnu::always_inline]] uint8_t decider(uint16_t port, unsigned bytes) const {
     const uint8_t first = slot_of_[port];
     if (bytes == 1) return first;
-    uint8_t found = first;
-    for (unsigned i = 1; i < bytes; ++i) {
-      const uint32_t next = uint32_t{port} + i;
-      const uint8_t slot = next <= 0xFFFF ? slot_of_[next] : 0;
-      if (slot == found) continue;
-      if (unclaimed_ == Unclaimed::denied) return 0;
-      if (found != 0 && slot != 0) return 0;
-      if (found == 0) found = slot;
-    }
-    return found;
+    return wide_decider(port, bytes, first);
   }
+  uint8_t wide_decider(uint16_t port, unsigned bytes, uint8_t first) const;
 
   const Range& range(uint8_t slot) const { return ranges_[slot]; }
+  // Whether the slot's device lets this access through unseen (slot 0,
+  // none, lets nothing through: it is denied).
+  [[gnu::always_inline]] bool passes(uint8_t slot, bool in, unsigned bytes) const {
+    return passes_coded(slot, devices::pass_bit(in, bytes));
+  }
+  // The same by the I/O exit qualification's bits 3:0 (pass_bit's coding).
+  [[gnu::always_inline]] bool passes_coded(uint8_t slot, unsigned size_and_direction) const {
+    return (passes_[slot] >> (size_and_direction & 15) & 1) != 0;
+  }
   unsigned ranges() const { return count_; }
   Unclaimed unclaimed() const { return unclaimed_; }
 
@@ -74,6 +78,7 @@ class PortMap {
 
  private:
   uint8_t slot_of_[65536];
+  uint16_t passes_[max_ranges + 1];  // each range's device's (one load on the exit path)
   Range ranges_[max_ranges + 1];
   uint8_t count_;
   Unclaimed unclaimed_;

@@ -172,7 +172,6 @@ extern "C" void vmx_handle_exit(Vcpu* vcpu_pointer) {
       defined != 0 && !read_defined_results(info, defined)) {
     return stop(vcpu, "VMREAD of the exit information failed");
   }
-  vcpu.context.string_elements = 0;  // until a string handler has moved some
   const uint32_t slot = ia32::vmx::exit_reason_slot(info.exit_reason);
   count_exit(vcpu.log.stats, slot);
   // The time bound first, whatever the exit: it counts the exits' time too.

@@ -135,6 +135,7 @@ bool string_operand(Vcpu& vcpu, const GuestPaging& paging, StringOperand& operan
 // instruction with RCX and RSI/RDI advanced, and exits again.
 [[gnu::noinline]] void handle_string_io(Vcpu& vcpu) {
   ExitContext& exit = vcpu.context;
+  exit.string_elements = 0;
   const IoQualification qualification = exit.io();
   if (vcpu.memory.kind == GuestMemory::Kind::none) {
     return stop_with_dump(vcpu, "INS/OUTS on a port the VMM keeps (it does not reach into this "
@@ -181,19 +182,14 @@ bool string_operand(Vcpu& vcpu, const GuestPaging& paging, StringOperand& operan
   return advance_guest_rip(vcpu);
 }
 
-}  // namespace
-
-// IN / OUT: one access, one lookup, one device. IN writes AL, AX or EAX;
-// the rest of RAX is the guest's.
-void handle_io(Vcpu& vcpu) {
+// IN / OUT that the slot's device decides. IN writes AL, AX or EAX; the
+// rest of RAX is the guest's.
+[[gnu::noinline]] void handle_port_access(Vcpu& vcpu, uint8_t slot) {
   ExitContext& exit = vcpu.context;
   const IoQualification q = exit.io();
-  if (q.is_string()) return handle_string_io(vcpu);
   const uint8_t bytes = static_cast<uint8_t>(q.size_bytes());
-  const uint8_t slot = vcpu.ports->decider(q.port(), bytes);
   uint64_t& rax = exit.registers.rax;
   PortAccess access{q.port(), bytes, q.is_in(), static_cast<uint32_t>(rax) & q.size_mask()};
-  ++vcpu.log.stats.port_accesses[slot][access.in];
   GuestEnd end;
   switch (decide(*vcpu.ports, slot, access, end)) {
     case PortVerdict::done:
@@ -209,6 +205,47 @@ void handle_io(Vcpu& vcpu) {
       return end_guest(vcpu, end);
   }
   if (access.in) rax = (rax & ~uint64_t{q.size_mask()}) | access.value;
+  return advance_guest_rip(vcpu);
+}
+
+// Strings, and IN/OUT of a word or a dword: through the port map's
+// decider (every byte of the access), then as handle_io.
+[[gnu::noinline]] void handle_uncommon_io(Vcpu& vcpu) {
+  ExitContext& exit = vcpu.context;
+  const IoQualification q = exit.io();
+  if (q.is_string()) return handle_string_io(vcpu);
+  const devices::PortMap& ports = *vcpu.ports;
+  const uint8_t slot = ports.decider(q.port(), q.size_bytes());
+  ++vcpu.log.stats.port_accesses[slot][q.is_in()];
+  if (!ports.passes(slot, q.is_in(), q.size_bytes())) return handle_port_access(vcpu, slot);
+  PortAccess access{q.port(), static_cast<uint8_t>(q.size_bytes()), q.is_in(),
+                    static_cast<uint32_t>(exit.registers.rax)};
+  pass_through(access);
+  uint64_t& rax = exit.registers.rax;
+  if (access.in) rax = (rax & ~uint64_t{q.size_mask()}) | access.value;
+  return advance_guest_rip(vcpu);
+}
+
+}  // namespace
+
+// IN / OUT: one look in the port map. A single byte (nearly every I/O exit)
+// that the slot's device lets through unseen is carried out here; anything
+// else its device decides, or the uncommon path does.
+void handle_io(Vcpu& vcpu) {
+  ExitContext& exit = vcpu.context;
+  const uint64_t q = exit.info.exit_qualification;
+  if (!IoQualification{q}.is_single_byte()) return handle_uncommon_io(vcpu);
+  const uint16_t port = static_cast<uint16_t>(q >> 16);
+  const unsigned coded = static_cast<unsigned>(q) & 15;  // size 1: 0 for OUT, 8 for IN
+  const uint8_t slot = vcpu.ports->slot_of(port);
+  ++vcpu.log.stats.port_accesses[slot][coded >> 3];
+  if (!vcpu.ports->passes_coded(slot, coded)) return handle_port_access(vcpu, slot);
+  uint64_t& rax = exit.registers.rax;
+  if (coded != 0) {
+    rax = (rax & ~uint64_t{0xFF}) | inb(port);
+  } else {
+    outb(port, static_cast<uint8_t>(rax));
+  }
   return advance_guest_rip(vcpu);
 }
 

@@ -278,13 +278,13 @@ static_assert(results[results_every_exit].field == ia32::vmx::VmcsField::exit_in
 // for a violation, the guest-linear one); other exits none the VMM uses.
 constexpr size_t exit_defined_results(uint32_t exit_reason, uint64_t qualification) {
   using ia32::vmx::ExitReason;
-  const uint32_t basic = exit_reason & 0xFFFF;
-  if (basic == static_cast<uint32_t>(ExitReason::io_instruction)) {
-    return (qualification & (1u << 4)) != 0 ? 2 : 0;  // bit 4: string instruction
+  const uint16_t basic = static_cast<uint16_t>(exit_reason);
+  if (basic == static_cast<uint16_t>(ExitReason::io_instruction)) {
+    if ((qualification & (1u << 4)) == 0) return 0;  // bit 4: a string instruction
+    return 2;
   }
-  if (basic == static_cast<uint32_t>(ExitReason::ept_violation) ||
-      basic == static_cast<uint32_t>(ExitReason::ept_misconfiguration)) {
-    return 3;
+  if (static_cast<uint16_t>(basic - static_cast<uint16_t>(ExitReason::ept_violation)) <= 1) {
+    return 3;  // an EPT violation or misconfiguration
   }
   return 0;
 }
