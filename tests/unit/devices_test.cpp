@@ -25,7 +25,8 @@ using devices::PortVerdict;
 constexpr uint16_t com1 = layout::COM1_PORT;
 
 devices::PortVerdict nothing(void*, PortAccess&, vmx::GuestEnd&) { return PortVerdict::done; }
-const devices::PortDevice dev_a{"a", nothing, nullptr}, dev_b{"b", nothing, nullptr};
+const devices::PortDevice dev_a{"a", nothing, nullptr, devices::passes::none},
+    dev_b{"b", nothing, nullptr, devices::passes::none};
 
 std::unique_ptr<PortMap> map(PortMap::Unclaimed unclaimed) {
   auto m = std::make_unique<PortMap>();
@@ -310,6 +311,31 @@ TEST(GuestTimer, Com1ByteWaitIsTwoCharacterTimesAtTheVmmsBaudRate) {
   // A 3 GHz TSC: 86.8 us = 260416 ticks, twice that 520833.
   EXPECT_EQ(uart_byte_wait_ticks(6000000000ull), 520834u);
   EXPECT_EQ(uart_byte_wait_ticks(0), 1u);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(PortMap, WhatADeviceLetsThroughUnseenIsCodedAsTheQualificationCodesIt) {
+  // SDM 28.2.1: bits 2:0 the size less one, bit 3 IN.
+  EXPECT_EQ(devices::pass_bit(false, 1), 0u);
+  EXPECT_EQ(devices::pass_bit(true, 1), 8u);
+  EXPECT_EQ(devices::pass_bit(true, 4), 11u);
+  const devices::PortDevice bench = devices::bench_port_device();
+  auto m = std::make_unique<PortMap>();
+  m->reset(PortMap::Unclaimed::denied);
+  ASSERT_TRUE(m->claim(0xE9, 1, bench, "", ""));
+  const uint8_t slot = m->slot_of(0xE9);
+  EXPECT_TRUE(m->passes(slot, false, 1)) << "the benchmark's byte OUTs need no look";
+  EXPECT_TRUE(m->passes_coded(slot, 0x00E90000u & 15));
+  EXPECT_FALSE(m->passes(slot, true, 1));
+  EXPECT_FALSE(m->passes(slot, false, 2));
+  EXPECT_FALSE(m->passes(0, false, 1)) << "nothing passes where no device is";
+  const devices::PortDevice reset = devices::reset_device();
+  ASSERT_TRUE(m->claim(0x92, 1, reset, "", ""));
+  EXPECT_TRUE(m->passes(m->slot_of(0x92), true, 1)) << "reads of the reset ports pass";
+  EXPECT_FALSE(m->passes(m->slot_of(0x92), false, 1)) << "writes are looked at";
 }
 
 }  // namespace
