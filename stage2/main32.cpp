@@ -119,7 +119,7 @@ uint32_t require_long_mode(const BootInfo& info) {
 // EPT (the VMM's).
 static_assert(VMM_ADDR >= 0x100000 && PAGE_TABLES_ADDR >= VMM_ADDR &&
               PAGE_TABLES_ADDR + PAGE_TABLES_BYTES <= VMM_MEMORY_END &&
-              CHAIN_EPT_ADDR >= VMM_ADDR && CHAIN_EPT_ADDR + CHAIN_EPT_BYTES <= VMM_MEMORY_END);
+              IDENTITY_EPT_ADDR >= VMM_ADDR && IDENTITY_EPT_ADDR + IDENTITY_EPT_BYTES <= VMM_MEMORY_END);
 
 // Before anything goes above 1 MiB: the E820 map must offer usable RAM for
 // all of the VMM's memory (a machine with too little once triple-faulted

@@ -21,7 +21,7 @@ struct Built {
 
 Built build(uint64_t first = layout::VMM_ADDR, uint64_t end = layout::VMM_MEMORY_END) {
   Built b;
-  b.ok = vmx::build_identity_ept(*b.t, layout::CHAIN_EPT_ADDR, bochs_e820, 5, nullptr, first, end);
+  b.ok = vmx::build_identity_ept(*b.t, layout::IDENTITY_EPT_ADDR, bochs_e820, 5, nullptr, first, end);
   return b;
 }
 
@@ -43,7 +43,7 @@ TEST(ChainEpt, MapsEverythingBelow4GiBButTheVmm) {
   for (uint64_t a = layout::VMM_ADDR; a < layout::VMM_MEMORY_END; a += 4096) {
     ASSERT_FALSE(vmx::identity_ept_maps(*b.t, a)) << std::hex << a;
   }
-  EXPECT_FALSE(vmx::identity_ept_maps(*b.t, layout::CHAIN_EPT_ADDR)) << "its own tables";
+  EXPECT_FALSE(vmx::identity_ept_maps(*b.t, layout::IDENTITY_EPT_ADDR)) << "its own tables";
   EXPECT_FALSE(vmx::identity_ept_maps(*b.t, 4ull << 30));
 }
 

@@ -133,7 +133,7 @@ TEST(ChainEptMtrr, TheEptTakesItsTypesFromTheMtrrs) {
   for (uint32_t i = 3; i < 11; ++i) m.fixed[i] = 0x0505050505050505;
   range(m, 0, 0xC0000000, gib, uc);
   auto t = std::make_unique<vmx::IdentityEptTables>();
-  ASSERT_TRUE(vmx::build_identity_ept(*t, layout::CHAIN_EPT_ADDR, vmm_plan::bochs_e820, 5, &m,
+  ASSERT_TRUE(vmx::build_identity_ept(*t, layout::IDENTITY_EPT_ADDR, vmm_plan::bochs_e820, 5, &m,
                                    layout::VMM_ADDR, layout::VMM_MEMORY_END));
   EXPECT_EQ(vmx::identity_ept_type(*t, 0x7000), wb);
   EXPECT_EQ(vmx::identity_ept_type(*t, 0x9F000), wb) << "EBDA: the MTRRs say WB (E820: reserved)";

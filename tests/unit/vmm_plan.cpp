@@ -97,7 +97,7 @@ Planned plan_chain_as_the_vmm_does(const vmx::CapabilityMsrs& msrs, uint32_t bas
   m.ports.fill_io_bitmaps(m.io_bitmap_a, m.io_bitmap_b);
   planned.plan = guests::bios_chain::plan(
       vmm_plan_inputs(msrs),
-      {checked_chain_header(), bochs_e820, 5, nullptr, &m.chain_ept, layout::CHAIN_EPT_ADDR,
+      {checked_chain_header(), bochs_e820, 5, nullptr, &m.chain_ept, layout::IDENTITY_EPT_ADDR,
        layout::VMM_ADDR, layout::VMM_MEMORY_END, base_memory_kib, &m.bios_chain.memory_map,
        m.msr_bitmap, msr_bitmap_physical});
   return planned;

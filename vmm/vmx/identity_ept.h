@@ -26,7 +26,7 @@ struct alignas(4096) IdentityEptTables {
   uint64_t pt_low[512];  // the first 2 MiB
   uint64_t pt_hole_end[512];  // the 2 MiB the VMM's memory ends in
 };
-static_assert(sizeof(IdentityEptTables) == layout::CHAIN_EPT_BYTES);  // where the VMM keeps it
+static_assert(sizeof(IdentityEptTables) == layout::IDENTITY_EPT_BYTES);  // where the VMM keeps it
 
 inline constexpr uint64_t identity_ept_limit = 4ull << 30;
 

@@ -36,7 +36,7 @@ struct Inputs {
   const layout::E820Entry* e820;  // the firmware's map (the VMM's copy): memory types
   uint32_t e820_count;
   const vmx::Mtrrs* mtrrs;        // the MTRRs as read (memory types), null: none (E820's then)
-  vmx::IdentityEptTables* ept;    // at layout::CHAIN_EPT_ADDR
+  vmx::IdentityEptTables* ept;    // at layout::IDENTITY_EPT_ADDR
   uint64_t ept_physical;
   uint64_t vmm_first, vmm_end;    // the VMM's memory, which the EPT leaves out
   // The BDA's KiB of conventional memory (40:13) before the loader ran,

@@ -85,7 +85,7 @@ bool read_mtrrs(vmx::Mtrrs& mtrrs) {
 }
 
 vmx::IdentityEptTables& ept_tables() {
-  return *reinterpret_cast<vmx::IdentityEptTables*>(uintptr_t{layout::CHAIN_EPT_ADDR});
+  return *reinterpret_cast<vmx::IdentityEptTables*>(uintptr_t{layout::IDENTITY_EPT_ADDR});
 }
 
 void print_memory_types(const State& s) {
@@ -142,7 +142,7 @@ void make_plan(Machine& m, vmx::Vcpu& vcpu, vmx::PlanInputs in) {
   const uint32_t e820_count =
       info.e820_count < layout::E820_MAX_ENTRIES ? info.e820_count : layout::E820_MAX_ENTRIES;
   vcpu.plan = plan(in, {m.guest, info.e820, e820_count, s.has_mtrrs ? &s.mtrrs : nullptr,
-                        &ept_tables(), layout::CHAIN_EPT_ADDR, layout::VMM_ADDR,
+                        &ept_tables(), layout::IDENTITY_EPT_ADDR, layout::VMM_ADDR,
                         layout::VMM_MEMORY_END, s.base_memory_kib, &s.memory_map, vcpu.msr_bitmap,
                         physical_address(vcpu.msr_bitmap)});
   if (vcpu.plan.error == vmx::PlanError::profile) {
