@@ -10,6 +10,7 @@
 #include "devices/com1.h"
 #include "devices/platform_ports.h"
 #include "devices/port_map.h"
+#include "devices/system_control.h"
 #include "fake_port_io.h"
 #include "guests/bios_chain/devices.h"
 #include "guests/v86_demo/devices.h"
@@ -196,18 +197,80 @@ TEST(PlatformPorts, SlpEnAtPm1aCntIsThePowerOff) {
       << "SLP_EN lands on 0xB004's bit 5, not 13";
 }
 
-TEST(PlatformPorts, TheResetPaths) {
+TEST(PlatformPorts, TheResetControlRegister) {
   const devices::PortDevice d = devices::reset_device();
   vmx::GuestEnd end{};
   EXPECT_EQ(decide(d, 0xCF9, 1, false, 0x02, end), PortVerdict::pass) << "no RST";
   EXPECT_EQ(decide(d, 0xCF9, 1, false, 0x06, end), PortVerdict::end);
   EXPECT_EQ(end.how, vmx::guest_end::reset);
   EXPECT_EQ(end.detail, 0xCF9u);
-  EXPECT_EQ(decide(d, 0x64, 1, false, 0xD1, end), PortVerdict::pass);
-  EXPECT_EQ(decide(d, 0x64, 1, false, 0xFE, end), PortVerdict::end);
-  EXPECT_EQ(decide(d, 0x92, 1, false, 0x02, end), PortVerdict::pass) << "A20 on, no reset";
-  EXPECT_EQ(decide(d, 0x92, 1, false, 0x03, end), PortVerdict::end);
-  EXPECT_EQ(decide(d, 0x92, 1, true, 0, end), PortVerdict::pass);
+  EXPECT_EQ(end.detail2, 0x06u);
+  EXPECT_EQ(decide(d, 0xCF9, 1, true, 0, end), PortVerdict::pass);
+}
+
+// ---------------------------------------------------------------- A20 and the KBC's resets
+
+struct SystemControlTest : testing::Test {
+  devices::SystemControl state{};
+  devices::PortDevice device = devices::system_control_device(state);
+  vmx::GuestEnd end{};
+  void SetUp() override { fake_port_io::reset(); }
+  PortVerdict access(uint16_t port, bool in, uint32_t value, uint32_t* read = nullptr,
+                     unsigned bytes = 1) {
+    PortAccess a{port, static_cast<uint8_t>(bytes), in, value};
+    const PortVerdict v = device.access(device.state, a, end);
+    if (read != nullptr) *read = a.value;
+    return v;
+  }
+};
+
+TEST_F(SystemControlTest, Port92KeepsA20OnTheGuestReadsBackWhatItWrote) {
+  fake_port_io::inputs[0x92] = 0x02;  // the real port: A20 on
+  uint32_t read = 0;
+  EXPECT_EQ(access(0x92, true, 0, &read), PortVerdict::done);
+  EXPECT_EQ(read, 0x02u) << "as the firmware left it";
+  EXPECT_EQ(access(0x92, false, 0x00), PortVerdict::done) << "A20 off";
+  EXPECT_EQ(fake_port_io::bytes_out_to(0x92), (std::vector<uint8_t>{0x02})) << "kept on";
+  EXPECT_EQ(access(0x92, true, 0, &read), PortVerdict::done);
+  EXPECT_EQ(read, 0x00u) << "the guest reads its own A20 bit";
+  EXPECT_EQ(state.a20_writes_kept, 1u);
+  EXPECT_EQ(access(0x92, false, 0x01), PortVerdict::end) << "the fast reset";
+  EXPECT_EQ(end.how, vmx::guest_end::reset);
+  EXPECT_EQ(end.detail, 0x92u);
+  EXPECT_EQ(access(0x91, false, 0x0000, nullptr, 2), PortVerdict::deny)
+      << "a word that reaches port 0x92 from below does not pass";
+}
+
+TEST_F(SystemControlTest, TheKeyboardControllersOutputPort) {
+  EXPECT_EQ(access(0x64, false, 0xD1), PortVerdict::pass) << "the command reaches the controller";
+  EXPECT_EQ(access(0x60, false, 0xDD), PortVerdict::done) << "the output port, A20 off";
+  EXPECT_EQ(fake_port_io::bytes_out_to(0x60), (std::vector<uint8_t>{0xDF})) << "A20 kept on";
+  EXPECT_EQ(access(0x60, false, 0x41), PortVerdict::pass) << "the next byte is keyboard data";
+  fake_port_io::inputs[0x60] = 0xDF;
+  uint32_t read = 0;
+  EXPECT_EQ(access(0x64, false, 0xD0), PortVerdict::pass);
+  EXPECT_EQ(access(0x60, true, 0, &read), PortVerdict::done);
+  EXPECT_EQ(read, 0xDDu) << "the output port as the guest wrote it";
+  EXPECT_EQ(access(0x60, true, 0, &read), PortVerdict::pass) << "then keyboard data again";
+  EXPECT_EQ(access(0x64, false, 0xDD), PortVerdict::done) << "A20 off by command: dropped";
+  EXPECT_EQ(state.a20_writes_kept, 2u);
+  EXPECT_EQ(access(0x64, false, 0xD1), PortVerdict::pass);
+  EXPECT_EQ(access(0x60, false, 0xDE), PortVerdict::end) << "bit 0 clear: the reset line";
+  EXPECT_EQ(end.how, vmx::guest_end::reset);
+  EXPECT_EQ(end.detail, 0x60u);
+  EXPECT_EQ(access(0x64, false, 0xFE), PortVerdict::end) << "the pulse";
+  EXPECT_EQ(end.detail, 0x64u);
+  EXPECT_EQ(access(0x64, true, 0), PortVerdict::pass) << "status reads are the controller's";
+}
+
+TEST(PlatformPorts, BochsShutdownAndDebuggerPortsEndTheRun) {
+  vmx::GuestEnd end{};
+  const devices::PortDevice d = devices::emulator_shutdown_device();
+  EXPECT_EQ(decide(d, 0x8900, 1, false, 'S', end), PortVerdict::end);
+  EXPECT_EQ(end.how, devices::emulator_shutdown);
+  EXPECT_EQ(decide(d, 0x8A00, 2, false, 0x8AE0, end), PortVerdict::end);
+  EXPECT_EQ(end.detail2, 0x8AE0u);
+  EXPECT_EQ(decide(d, 0x8900, 1, true, 0, end), PortVerdict::pass);
 }
 
 TEST(PlatformPorts, ApmControlWritesAreDroppedPanicPortsEndTheRunBenchTakesByteOuts) {
@@ -244,15 +307,19 @@ TEST(ProfileDevices, TheChainGuestKeepsItsFewPortsThePanicPortsUnderAnEmulatorOn
   auto m = map(PortMap::Unclaimed::denied);
   ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100, 0xB004, true));
   EXPECT_EQ(m->unclaimed(), PortMap::Unclaimed::guests);
-  for (uint16_t port : {0xCF9, 0x64, 0x92}) {
-    EXPECT_EQ(m->range(m->decider(port, 1)).device, &state->reset_device) << port;
+  EXPECT_EQ(m->range(m->decider(0xCF9, 1)).device, &state->reset_device);
+  for (uint16_t port : {0x60, 0x64, 0x92}) {
+    EXPECT_EQ(m->range(m->decider(port, 1)).device, &state->system_control_device) << port;
   }
+  EXPECT_EQ(m->range(m->decider(0x8900, 1)).device, &state->shutdown_device);
+  EXPECT_EQ(m->range(m->decider(0x8A00, 1)).device, &state->shutdown_device);
   EXPECT_EQ(m->range(m->decider(0xB2, 1)).device, &state->apm_device);
   EXPECT_EQ(m->range(m->decider(0xB005, 1)).device, &state->pm1_device);
   EXPECT_EQ(m->range(m->decider(0x401, 1)).device, &state->panic_device);
-  EXPECT_EQ(m->decider(0x60, 1), 0);
+  EXPECT_EQ(m->decider(0x61, 1), 0);
   ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100, 0, false));
   EXPECT_EQ(m->decider(0x400, 1), 0) << "on a PC the chipset's";
+  EXPECT_EQ(m->decider(0x8900, 1), 0);
   EXPECT_EQ(m->decider(0xB004, 1), 0) << "no PM1a_CNT found: none kept";
 }
 
@@ -333,9 +400,9 @@ TEST(PortMap, WhatADeviceLetsThroughUnseenIsCodedAsTheQualificationCodesIt) {
   EXPECT_FALSE(m->passes(slot, false, 2));
   EXPECT_FALSE(m->passes(0, false, 1)) << "nothing passes where no device is";
   const devices::PortDevice reset = devices::reset_device();
-  ASSERT_TRUE(m->claim(0x92, 1, reset, "", ""));
-  EXPECT_TRUE(m->passes(m->slot_of(0x92), true, 1)) << "reads of the reset ports pass";
-  EXPECT_FALSE(m->passes(m->slot_of(0x92), false, 1)) << "writes are looked at";
+  ASSERT_TRUE(m->claim(0xCF9, 1, reset, "", ""));
+  EXPECT_TRUE(m->passes(m->slot_of(0xCF9), true, 1)) << "reads of the reset port pass";
+  EXPECT_FALSE(m->passes(m->slot_of(0xCF9), false, 1)) << "writes are looked at";
 }
 
 }  // namespace

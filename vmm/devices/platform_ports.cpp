@@ -7,8 +7,6 @@ namespace devices {
 namespace {
 
 constexpr uint8_t cf9_reset = 1u << 2;
-constexpr uint8_t kbc_pulse_reset = 0xFE;
-constexpr uint8_t port92_fast_reset = 1u << 0;
 
 PortVerdict end(vmx::GuestEnd& end, const char* how, uint32_t detail, uint32_t detail2) {
   end = {how, detail, detail2};
@@ -27,9 +25,7 @@ PortVerdict pm1_access(void* state, PortAccess& a, vmx::GuestEnd& e) {
 
 PortVerdict reset_access(void*, PortAccess& a, vmx::GuestEnd& e) {
   if (a.in || a.bytes != 1) return PortVerdict::pass;
-  const bool reset = (a.port == reset_control_port && (a.value & cf9_reset) != 0) ||
-                     (a.port == kbc_command_port && a.value == kbc_pulse_reset) ||
-                     (a.port == system_control_port_a && (a.value & port92_fast_reset) != 0);
+  const bool reset = a.port == reset_control_port && (a.value & cf9_reset) != 0;
   return reset ? end(e, vmx::guest_end::reset, a.port, a.value) : PortVerdict::pass;
 }
 
@@ -39,6 +35,10 @@ PortVerdict apm_access(void*, PortAccess& a, vmx::GuestEnd&) {
 
 PortVerdict panic_access(void*, PortAccess& a, vmx::GuestEnd& e) {
   return a.in ? PortVerdict::pass : end(e, vmx::guest_end::bios_panic, a.port, a.value);
+}
+
+PortVerdict shutdown_access(void*, PortAccess& a, vmx::GuestEnd& e) {
+  return a.in ? PortVerdict::pass : end(e, emulator_shutdown, a.port, a.value);
 }
 
 PortVerdict bench_access(void*, PortAccess& a, vmx::GuestEnd&) {
@@ -54,6 +54,9 @@ PortDevice reset_device() { return {"reset", reset_access, nullptr, passes::in_a
 PortDevice apm_control_device() { return {"APM control", apm_access, nullptr, passes::in_any}; }
 PortDevice emulator_panic_device() {
   return {"BIOS panic", panic_access, nullptr, passes::in_any};
+}
+PortDevice emulator_shutdown_device() {
+  return {"emulator shutdown", shutdown_access, nullptr, passes::in_any};
 }
 // Its one kind of access needs no look: every exit of the benchmark's loop
 // is decided by the port map alone.

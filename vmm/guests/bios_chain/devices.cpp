@@ -1,6 +1,7 @@
 #include "guests/bios_chain/devices.h"
 
 #include "devices/platform_ports.h"
+#include "devices/system_control.h"
 
 namespace guests::bios_chain {
 
@@ -12,8 +13,10 @@ bool attach_devices(devices::PortMap& ports, State& s, uint64_t byte_wait_ticks,
   s.com1_device = devices::com1_device(s.com1, byte_wait_ticks);
   s.pm1_device = devices::acpi_pm1_device(s.pm1);
   s.reset_device = devices::reset_device();
+  s.system_control_device = devices::system_control_device(s.system_control);
   s.apm_device = devices::apm_control_device();
   s.panic_device = devices::emulator_panic_device();
+  s.shutdown_device = devices::emulator_shutdown_device();
   // (In the order the run's report lists them.)
   bool claimed = devices::claim_com1(ports, s.com1_device);
   if (pm1a_cnt != 0) {
@@ -21,13 +24,20 @@ bool attach_devices(devices::PortMap& ports, State& s, uint64_t byte_wait_ticks,
   }
   claimed = claimed &&
             ports.claim(devices::reset_control_port, 1, s.reset_device, "0xcf9", "0xcf9") &&
-            ports.claim(devices::kbc_command_port, 1, s.reset_device, "0x64", "0x64") &&
-            ports.claim(devices::system_control_port_a, 1, s.reset_device, "0x92", "0x92") &&
+            ports.claim(devices::kbc_data_port, 1, s.system_control_device, "0x60", "0x60") &&
+            ports.claim(devices::kbc_command_port, 1, s.system_control_device, "0x64", "0x64") &&
+            ports.claim(devices::system_control_port_a, 1, s.system_control_device, "0x92",
+                        "0x92") &&
             ports.claim(devices::apm_control_port, 1, s.apm_device, "0xb2", "0xb2");
   // On a PC those ports are the chipset's (often the ACPI PM block).
   if (emulator) {
-    claimed = claimed && ports.claim(devices::emulator_bios_panic_port, 2, s.panic_device,
-                                     "0x400-0x401", "0x400-0x401");
+    claimed = claimed &&
+              ports.claim(devices::emulator_bios_panic_port, 2, s.panic_device, "0x400-0x401",
+                          "0x400-0x401") &&
+              ports.claim(devices::emulator_shutdown_port, 1, s.shutdown_device, "0x8900",
+                          "0x8900") &&
+              ports.claim(devices::emulator_debugger_port, 1, s.shutdown_device, "0x8a00",
+                          "0x8a00");
   }
   return claimed;
 }

@@ -1,8 +1,11 @@
 // The chain guest's devices on the machine's port map: COM1 (shared with
 // the VMM's console, devices/com1.h), ACPI PM1a_CNT (its power-off ends the
-// run), the reset paths, APM control and, under an emulator's firmware
-// only, the Bochs BIOS's panic ports (devices/platform_ports.h). Every
-// other port is the guest's own: not trapped. Pure: the profile and the
+// run), the reset control register, APM control and, under an emulator's
+// firmware only, the Bochs BIOS's panic ports and Bochs' shutdown and
+// debugger ports (devices/platform_ports.h); the keyboard controller and
+// port 0x92, where A20 stays on and the resets end the run
+// (devices/system_control.h). Every other port is the guest's own: not
+// trapped. Pure: the profile and the
 // tests attach the same ones.
 #pragma once
 

@@ -9,6 +9,7 @@
 #include "devices/com1.h"
 #include "devices/platform_ports.h"
 #include "devices/port_device.h"
+#include "devices/system_control.h"
 #include "guests/bios_chain/memory_map.h"
 #include "vmx/mtrr.h"
 
@@ -17,7 +18,9 @@ namespace guests::bios_chain {
 struct State {
   devices::Com1 com1;
   devices::AcpiPm1 pm1;
-  devices::PortDevice com1_device, pm1_device, reset_device, apm_device, panic_device;
+  devices::SystemControl system_control;
+  devices::PortDevice com1_device, pm1_device, reset_device, system_control_device, apm_device,
+      panic_device, shutdown_device;
   bool emulator;                 // the firmware is an emulator's (ACPI OEM ID "BOCHS ")
   uint32_t limit_seconds;        // the guest's bound (0: none)
   bool hlt_activity;             // the CPU can put the guest in the HLT activity state
