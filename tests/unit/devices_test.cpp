@@ -406,3 +406,25 @@ TEST(PortMap, WhatADeviceLetsThroughUnseenIsCodedAsTheQualificationCodesIt) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(PortMap, ARangeMovesWithItsDevice) {
+  auto m = map(PortMap::Unclaimed::guests);
+  ASSERT_TRUE(m->claim(0xB004, 2, dev_a, "", ""));
+  ASSERT_TRUE(m->claim(0xC000, 1, dev_b, "", ""));
+  const uint8_t slot = m->slot_of(0xB004);
+  EXPECT_FALSE(m->move(slot, 0xBFFF)) << "onto another range";
+  EXPECT_FALSE(m->move(slot, 0xFFFF)) << "past 0xffff";
+  EXPECT_FALSE(m->move(0, 0x600)) << "slot 0 is no range";
+  EXPECT_EQ(m->slot_of(0xB004), slot) << "a refused move changes nothing";
+  ASSERT_TRUE(m->move(slot, 0x604));
+  EXPECT_EQ(m->slot_of(0xB004), 0);
+  EXPECT_EQ(m->slot_of(0x605), slot);
+  EXPECT_EQ(m->range(slot).first, 0x604);
+  ASSERT_TRUE(m->move(slot, 0x605)) << "overlapping its own old place";
+  EXPECT_EQ(m->slot_of(0x604), 0);
+  EXPECT_EQ(m->slot_of(0x606), slot);
+}
+
+}  // namespace

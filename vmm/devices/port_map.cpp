@@ -23,6 +23,19 @@ bool PortMap::claim(uint16_t first, uint16_t count, const PortDevice& device,
   return true;
 }
 
+bool PortMap::move(uint8_t slot, uint16_t first) {
+  if (slot == 0 || slot > count_) return false;
+  Range& r = ranges_[slot];
+  if (uint32_t{first} + r.count > 0x10000) return false;
+  for (uint32_t port = first; port < uint32_t{first} + r.count; ++port) {
+    if (slot_of_[port] != 0 && slot_of_[port] != slot) return false;
+  }
+  for (uint32_t port = r.first; port < uint32_t{r.first} + r.count; ++port) slot_of_[port] = 0;
+  r.first = first;
+  for (uint32_t port = first; port < uint32_t{first} + r.count; ++port) slot_of_[port] = slot;
+  return true;
+}
+
 uint8_t PortMap::wide_decider(uint16_t port, unsigned bytes, uint8_t first) const {
   uint8_t found = first;
   for (unsigned i = 1; i < bytes; ++i) {

@@ -42,6 +42,11 @@ class PortMap {
   bool claim(uint16_t first, uint16_t count, const PortDevice& device, const char* in_name,
              const char* out_name);
 
+  // Moves the range in `slot` to start at `first` (a device whose ports a
+  // guest moved, e.g. through a PCI BAR): false (nothing moved) when the
+  // new range passes 0xFFFF or overlaps another range.
+  bool move(uint8_t slot, uint16_t first);
+
   // The slot of a single port (0: none claims it).
   [[gnu::always_inline]] uint8_t slot_of(uint16_t port) const { return slot_of_[port]; }
 
