@@ -1,7 +1,7 @@
 // What the whole virtual machine shares, one object: the boot info and the
 // guest's header as the VMM copied them, the capability MSRs, the console
-// and the run's ending (common/run_state.h), the port map and the devices'
-// state, the guest profile's memory and state. With the array of Vcpus
+// and the run's ending (common/run_state.h), the port and memory maps and
+// the devices' state, the guest profile's memory and state. With the array of Vcpus
 // (vmx/vcpu.h) it is the VMM's only mutable state at namespace scope (a
 // unit test holds the VMM's symbol table to that). Plain data, zeroed at
 // entry: no constructor runs.
@@ -11,6 +11,7 @@
 
 #include "common/run_state.h"
 #include "guest_header.h"
+#include "devices/mmio_map.h"
 #include "devices/port_map.h"
 #include "guests/bios_chain/state.h"
 #include "guests/profile.h"
@@ -27,6 +28,7 @@ struct Machine {
   vmx::CapabilityMsrs msrs;
   RunState run;                 // console, power-off, end-of-run wait
   devices::PortMap ports;
+  devices::MmioMap mmio;        // the memory ranges devices claim (a chain guest's APIC page)
   guests::v86_demo::State v86_demo;
   guests::bios_chain::State bios_chain;
 };

@@ -36,7 +36,7 @@ TEST(ChainEpt, MapsEverythingBelow4GiBButTheVmm) {
   const Built b = build();
   ASSERT_TRUE(b.ok);
   for (uint64_t a : {0x0ull, 0x7C00ull, 0xB8000ull, 0xF0000ull, 0x100000ull, 0x3FFFFFull,
-                     0x60E000ull, 0x800000ull, 0x3FFF000ull, 0xFEC00000ull, 0xFEE00000ull,
+                     0ull + layout::VMM_MEMORY_END, 0x800000ull, 0x3FFF000ull, 0xFEC00000ull, 0xFEE00000ull,
                      0xFFFFF000ull}) {
     EXPECT_TRUE(vmx::identity_ept_maps(*b.t, a)) << std::hex << a;
   }

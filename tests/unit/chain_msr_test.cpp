@@ -21,8 +21,9 @@ TEST(ChainMsr, TheBitmapKeepsOnlyTheVmmsMsrs) {
   guests::bios_chain::fill_chain_msr_bitmap(bitmap);
   unsigned kept = 0;
   for (uint32_t i = 0; i < guests::bios_chain::msr_bitmap_bytes; ++i) kept += __builtin_popcount(bitmap[i]);
-  // 20 VMX MSRs and feature control, read and written; EFER, TSC, TSC_ADJUST written.
-  EXPECT_EQ(kept, 2u * 21 + 3);
+  // 20 VMX MSRs and feature control, read and written; EFER, TSC, TSC_ADJUST,
+  // IA32_APIC_BASE and the x2APIC ICR written.
+  EXPECT_EQ(kept, 2u * 21 + 5);
   EXPECT_TRUE(exits(bitmap, 0x480, false));
   EXPECT_TRUE(exits(bitmap, 0x493, true));
   EXPECT_TRUE(exits(bitmap, index::feature_control, false));
@@ -30,9 +31,16 @@ TEST(ChainMsr, TheBitmapKeepsOnlyTheVmmsMsrs) {
   EXPECT_FALSE(exits(bitmap, index::efer, false)) << "the guest reads its own EFER";
   EXPECT_FALSE(exits(bitmap, index::tsc, false));
   EXPECT_TRUE(exits(bitmap, index::tsc, true));
-  for (uint32_t msr : {0x1Bu, 0x174u, 0x277u, 0x2FFu, 0x1A0u, 0xC0000100u, 0x47Fu, 0x494u}) {
+  for (uint32_t msr : {0x174u, 0x277u, 0x2FFu, 0x1A0u, 0xC0000100u, 0x47Fu, 0x494u, 0x80Bu,
+                       0x83Fu}) {
     EXPECT_FALSE(exits(bitmap, msr, false)) << std::hex << msr;
     EXPECT_FALSE(exits(bitmap, msr, true)) << std::hex << msr;
+  }
+  // The local APIC: its base and its x2APIC ICR written through the VMM,
+  // both read by the guest itself (EOI 0x80B and SELF IPI 0x83F above: its own).
+  for (uint32_t msr : {index::apic_base, index::x2apic_icr}) {
+    EXPECT_FALSE(exits(bitmap, msr, false)) << std::hex << msr;
+    EXPECT_TRUE(exits(bitmap, msr, true)) << std::hex << msr;
   }
 }
 
@@ -75,6 +83,17 @@ TEST(ChainMsr, TheTscIsTheVmmsClock) {
   EXPECT_EQ(guests::bios_chain::chain_msr(index::tsc_adjust, true, 0).action, ChainMsrAction::stop);
   EXPECT_EQ(guests::bios_chain::chain_msr(0x1B, false, 0).action, ChainMsrAction::stop)
       << "an MSR that should not have exited";
+}
+
+TEST(ChainMsr, TheApicsBaseAndIcrWritesGoToItsDevice) {
+  const guests::bios_chain::ChainMsr base =
+      guests::bios_chain::chain_msr(index::apic_base, true, 0xFEE00900);
+  EXPECT_EQ(base.action, ChainMsrAction::apic_base);
+  EXPECT_EQ(base.value, 0xFEE00900u);
+  const guests::bios_chain::ChainMsr icr =
+      guests::bios_chain::chain_msr(index::x2apic_icr, true, 0x100000000C500ull);
+  EXPECT_EQ(icr.action, ChainMsrAction::x2apic_icr);
+  EXPECT_EQ(icr.value, 0x100000000C500ull) << "all 64 bits: the destination is in 63:32";
 }
 
 }  // namespace

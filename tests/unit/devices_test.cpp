@@ -8,6 +8,7 @@
 
 #include "common/uart16550_registers.h"
 #include "devices/com1.h"
+#include "devices/mmio_map.h"
 #include "devices/platform_ports.h"
 #include "devices/port_map.h"
 #include "devices/system_control.h"
@@ -302,10 +303,14 @@ TEST(ProfileDevices, TheDemoReachesCom1AndTheBenchmarkPortOnly) {
   EXPECT_EQ(m->decider(0xE8, 2), 0) << "a word at 0xe8 reaches 0xe9";
 }
 
+// The Bochs boot CPU's IA32_APIC_BASE: 0xFEE00000, enabled, BSP.
+constexpr guests::bios_chain::ApicFound bochs_apic{true, 0xFEE00900, 40, true};
+
 TEST(ProfileDevices, TheChainGuestKeepsItsFewPortsThePanicPortsUnderAnEmulatorOnly) {
   auto state = std::make_unique<guests::bios_chain::State>();
   auto m = map(PortMap::Unclaimed::denied);
-  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100, 0xB004, true));
+  devices::MmioMap mmio{};
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, 0xB004, true, bochs_apic));
   EXPECT_EQ(m->unclaimed(), PortMap::Unclaimed::guests);
   EXPECT_EQ(m->range(m->decider(0xCF9, 1)).device, &state->reset_device);
   for (uint16_t port : {0x60, 0x64, 0x92}) {
@@ -317,10 +322,32 @@ TEST(ProfileDevices, TheChainGuestKeepsItsFewPortsThePanicPortsUnderAnEmulatorOn
   EXPECT_EQ(m->range(m->decider(0xB005, 1)).device, &state->pm1_device);
   EXPECT_EQ(m->range(m->decider(0x401, 1)).device, &state->panic_device);
   EXPECT_EQ(m->decider(0x61, 1), 0);
-  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100, 0, false));
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, 0, false, bochs_apic));
   EXPECT_EQ(m->decider(0x400, 1), 0) << "on a PC the chipset's";
   EXPECT_EQ(m->decider(0x8900, 1), 0);
   EXPECT_EQ(m->decider(0xB004, 1), 0) << "no PM1a_CNT found: none kept";
+}
+
+TEST(ProfileDevices, TheChainGuestsApicPageIsItsOnlyMemoryRangeWhileTheXapicDecodesIt) {
+  auto state = std::make_unique<guests::bios_chain::State>();
+  auto m = map(PortMap::Unclaimed::denied);
+  devices::MmioMap mmio{};
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, 0xB004, true, bochs_apic));
+  ASSERT_EQ(mmio.ranges(), 1u);
+  const uint8_t slot = mmio.slot_of(0xFEE00300);
+  ASSERT_NE(slot, 0);
+  EXPECT_EQ(mmio.range(slot).device, &state->apic_device);
+  EXPECT_EQ(mmio.range(slot).bytes, 4096u);
+  EXPECT_EQ(mmio.slot_of(0xFEE01000), 0);
+  // In x2APIC mode, or disabled, no page is decoded: claimed, not active.
+  for (uint64_t msr : {0xFEE00D00ull, 0xFEE00100ull}) {
+    ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, 0xB004, true,
+                                                   {true, msr, 40, true}));
+    EXPECT_EQ(mmio.slot_of(0xFEE00300), 0) << std::hex << msr;
+  }
+  // No APIC (CPUID.1:EDX.APIC clear): nothing claimed.
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, 0xB004, true, {}));
+  EXPECT_EQ(mmio.ranges(), 0u);
 }
 
 }  // namespace

@@ -93,13 +93,15 @@ const layout::E820Entry bochs_e820[5] = {
 Planned plan_chain_as_the_vmm_does(const vmx::CapabilityMsrs& msrs, uint32_t base_memory_kib) {
   Planned planned{std::make_unique<VmmMemory>(), {}};
   VmmMemory& m = *planned.memory;
-  EXPECT_TRUE(guests::bios_chain::attach_devices(m.ports, m.bios_chain, 1000, 0xB004, true));
+  // The Bochs boot CPU's local APIC: at 0xFEE00000, enabled, BSP; x2APIC.
+  EXPECT_TRUE(guests::bios_chain::attach_devices(m.ports, m.mmio, m.bios_chain, 1000, 0xB004, true,
+                                                 {true, 0xFEE00900, 40, true}));
   m.ports.fill_io_bitmaps(m.io_bitmap_a, m.io_bitmap_b);
   planned.plan = guests::bios_chain::plan(
       vmm_plan_inputs(msrs),
       {checked_chain_header(), bochs_e820, 5, nullptr, &m.chain_ept, layout::IDENTITY_EPT_ADDR,
        layout::VMM_ADDR, layout::VMM_MEMORY_END, base_memory_kib, &m.bios_chain.memory_map,
-       m.msr_bitmap, msr_bitmap_physical});
+       m.msr_bitmap, msr_bitmap_physical, &m.mmio});
   return planned;
 }
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "devices/mmio_map.h"
 #include "devices/port_map.h"
 #include "guests/bios_chain/plan.h"
 #include "guests/bios_chain/state.h"
@@ -27,6 +28,7 @@ struct VmmMemory {
   alignas(4096) uint8_t msr_bitmap[4096];
   vmx::IdentityEptTables chain_ept;
   devices::PortMap ports;
+  devices::MmioMap mmio;
   guests::v86_demo::State v86_demo;
   guests::bios_chain::State bios_chain;
 };

@@ -14,6 +14,8 @@ inline constexpr uint32_t address_sizes = 0x80000008;
 }  // namespace cpuid_leaf
 
 inline constexpr uint32_t cpuid1_ecx_vmx = 1u << 5;
+inline constexpr uint32_t cpuid1_ecx_x2apic = 1u << 21;
+inline constexpr uint32_t cpuid1_edx_apic = 1u << 9;
 inline constexpr uint32_t cpuid1_edx_mtrr = 1u << 12;
 inline constexpr uint32_t cpuid80000001_edx_1g_pages = 1u << 26;
 inline constexpr uint32_t cpuid80000001_edx_long_mode = 1u << 29;

@@ -32,7 +32,22 @@ namespace ept_capability {
 inline constexpr uint64_t page_walk_length_4 = 1ull << 6;
 inline constexpr uint64_t memory_type_uc = 1ull << 8;
 inline constexpr uint64_t memory_type_wb = 1ull << 14;
+inline constexpr uint64_t invept = 1ull << 20;
+inline constexpr uint64_t invept_single_context = 1ull << 25;
+inline constexpr uint64_t invept_all_context = 1ull << 26;
 }  // namespace ept_capability
+
+// The INVEPT type (SDM Vol. 3, "INVEPT"; 1 single-context, 2 all-context)
+// to invalidate what the CPU cached from an EPT after the VMM changed it:
+// single-context where the CPU has it (the one EPT pointer), else
+// all-context; 0 when the CPU reports no INVEPT (then an EPT a guest runs
+// on cannot be changed).
+constexpr uint32_t invept_type(uint64_t ept_vpid_capability) {
+  if ((ept_vpid_capability & ept_capability::invept) == 0) return 0;
+  if ((ept_vpid_capability & ept_capability::invept_single_context) != 0) return 1;
+  if ((ept_vpid_capability & ept_capability::invept_all_context) != 0) return 2;
+  return 0;
+}
 
 inline constexpr uint64_t ept_read = 1, ept_write = 2, ept_execute = 4;
 inline constexpr uint64_t ept_memory_type_uc = 0, ept_memory_type_wb = 6;

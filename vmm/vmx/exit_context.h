@@ -50,6 +50,9 @@ constexpr const uint64_t* register_by_code(const GuestRegisters& r, unsigned cod
   if (code == 4 || code > 15) return nullptr;
   return &(r.*in_order[code < 4 ? code : code - 1]);
 }
+constexpr uint64_t* register_by_code(GuestRegisters& r, unsigned code) {
+  return const_cast<uint64_t*>(register_by_code(static_cast<const GuestRegisters&>(r), code));
+}
 
 struct ExitContext {
   GuestRegisters registers;  // first: the stub addresses them from RSP

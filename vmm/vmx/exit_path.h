@@ -70,8 +70,11 @@ void handle_unexpected(Vcpu& vcpu);
 // guest seeing it (vmx/plan.h says why); an exception the profile's bitmap
 // sends here stops the guest.
 void handle_exception_or_nmi(Vcpu& vcpu);
-// The guest reached guest-physical memory the EPT does not map for it.
+// The guest reached guest-physical memory the EPT does not map for it,
+// or a device's registers (Vcpu::mmio): a store there is the device's.
 void handle_ept_violation(Vcpu& vcpu);
+// A store into the device's range in `slot` (vmx/mmio_exit_runtime.cpp).
+void handle_mmio_store(Vcpu& vcpu, uint8_t slot);
 // The VMX-preemption timer ran out: the guest is out of time.
 void handle_preemption_timer(Vcpu& vcpu);
 // IN/OUT, and INS/OUTS where the VMM may walk the guest's memory: the

@@ -147,7 +147,13 @@ void handle_exception_or_nmi(Vcpu& vcpu) {
   return stop_with_dump(vcpu, nullptr);
 }
 
-void handle_ept_violation(Vcpu& vcpu) { return stop_with_dump(vcpu, "EPT violation"); }
+void handle_ept_violation(Vcpu& vcpu) {
+  if (vcpu.mmio != nullptr) {
+    const uint8_t slot = vcpu.mmio->slot_of(vcpu.context.info.guest_physical_address);
+    if (slot != 0) return handle_mmio_store(vcpu, slot);
+  }
+  return stop_with_dump(vcpu, "EPT violation");
+}
 
 // The timer ran out: the deadline has passed, or (the TSC and the timer
 // disagreeing by a few ticks) is about to: either way the guest is done.

@@ -3,8 +3,8 @@
 // GDT/TSS/IDT, the plan its VMCS was written from (the EPT pointer in it),
 // its stacks, the guest context of the current exit, its exit statistics,
 // its time bound and the handler table of the guest's profile. What the
-// whole virtual machine shares (the EPT, the devices and their port map,
-// the console) is the Machine's (vmm/machine.h).
+// whole virtual machine shares (the EPT, the devices and their port and
+// memory maps, the console) is the Machine's (vmm/machine.h).
 //
 // The exit stub finds the Vcpu from its host stack, as SimpleVisor and hvpp
 // find their per-processor data: the VMCS's host RSP is the Vcpu's
@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "cpu_tables.h"
+#include "devices/mmio_map.h"
 #include "devices/port_map.h"
 #include "vmx/exit_context.h"
 #include "vmx/exit_handlers.h"
@@ -43,6 +44,9 @@ struct Vcpu {
   // what the VMM may touch for the guest, its clock and what the exits left.
   const HandlerTable* handlers;
   const devices::PortMap* ports;
+  // The machine's memory ranges devices claim (devices/mmio_map.h), for a
+  // guest on the identity EPT; null: EPT violations only stop the guest.
+  const devices::MmioMap* mmio;
   GuestMemory memory;
   guest_timer::TimeBound bound;
   ExitLog log;

@@ -1,13 +1,24 @@
 #include "guests/bios_chain/devices.h"
 
+#include "devices/local_apic.h"
 #include "devices/platform_ports.h"
 #include "devices/system_control.h"
+#include "guests/bios_chain/kept_memory.h"
 
 namespace guests::bios_chain {
 
-bool attach_devices(devices::PortMap& ports, State& s, uint64_t byte_wait_ticks,
-                    uint16_t pm1a_cnt, bool emulator) {
+bool attach_devices(devices::PortMap& ports, devices::MmioMap& mmio, State& s,
+                    uint64_t byte_wait_ticks, uint16_t pm1a_cnt, bool emulator,
+                    const ApicFound& apic) {
   ports.reset(devices::PortMap::Unclaimed::guests);
+  mmio.reset();
+  s.has_apic = apic.present;
+  if (apic.present &&
+      !devices::attach_local_apic(s.apic, s.apic_device, mmio, apic.base_msr,
+                                  apic.physical_address_bits, apic.has_x2apic, kept_memory,
+                                  sizeof(kept_memory) / sizeof(kept_memory[0]))) {
+    return false;
+  }
   s.pm1 = {pm1a_cnt};
   s.emulator = emulator;
   s.com1_device = devices::com1_device(s.com1, byte_wait_ticks);

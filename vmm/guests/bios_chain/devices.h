@@ -5,8 +5,9 @@
 // debugger ports (devices/platform_ports.h); the keyboard controller and
 // port 0x92, where A20 stays on and the resets end the run
 // (devices/system_control.h). Every other port is the guest's own: not
-// trapped. Pure: the profile and the
-// tests attach the same ones.
+// trapped. On the memory map: the local APIC's register page
+// (devices/local_apic.h), whose stores the VMM sees. Pure: the profile and
+// the tests attach the same ones.
 #pragma once
 
 #include <stdint.h>
@@ -16,9 +17,19 @@
 
 namespace guests::bios_chain {
 
-// False when the map refuses a claim. `pm1a_cnt`: the FADT's port, 0 for
+// The CPU's local APIC as the VMM found it: none, or IA32_APIC_BASE as the
+// firmware left it, MAXPHYADDR and whether x2APIC mode exists.
+struct ApicFound {
+  bool present;  // CPUID.1:EDX.APIC
+  uint64_t base_msr;
+  unsigned physical_address_bits;
+  bool has_x2apic;  // CPUID.1:ECX.x2APIC
+};
+
+// False when a map refuses a claim. `pm1a_cnt`: the FADT's port, 0 for
 // none; `emulator`: the firmware is an emulator's (its panic ports kept).
-bool attach_devices(devices::PortMap& ports, State& state, uint64_t byte_wait_ticks,
-                    uint16_t pm1a_cnt, bool emulator);
+bool attach_devices(devices::PortMap& ports, devices::MmioMap& mmio, State& state,
+                    uint64_t byte_wait_ticks, uint16_t pm1a_cnt, bool emulator,
+                    const ApicFound& apic);
 
 }  // namespace guests::bios_chain

@@ -18,4 +18,9 @@ void handle_msr(vmx::Vcpu& vcpu);
 void handle_invd(vmx::Vcpu& vcpu);
 void handle_xsetbv(vmx::Vcpu& vcpu);
 
+// The local APIC's MSRs the profile keeps (apic_runtime.cpp): false when
+// the guest gets the #GP the CPU would give; may end or stop the guest.
+bool write_apic_base(vmx::Vcpu& vcpu, uint64_t value);
+bool write_x2apic_icr(vmx::Vcpu& vcpu, uint64_t value);
+
 }  // namespace guests::bios_chain

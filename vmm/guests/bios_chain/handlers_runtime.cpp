@@ -12,7 +12,8 @@
 //     read shadow (cr0.h); any other CR access stops the guest;
 //   - RDMSR/WRMSR of the few MSRs the VMM keeps (msr.h): the VMX MSRs and
 //     feature control as a CPU without VMX has them (#GP, or the VMX bits
-//     clear), EFER writes into the VMCS, TSC writes stop the guest;
+//     clear), EFER writes into the VMCS, TSC writes stop the guest, the
+//     local APIC's base and x2APIC ICR to its device (apic_runtime.cpp);
 //   - INVD (which always exits): carried out as WBINVD, which keeps what the
 //     caches hold for memory (the VMM's too), as hypervisors do;
 //   - XSETBV (which always exits): checked as the CPU checks it and carried
@@ -191,6 +192,12 @@ void handle_msr(vmx::Vcpu& vcpu) {
       return advance_guest_rip(vcpu);
     case ChainMsrAction::fault:
       return raise_general_protection(vcpu);
+    case ChainMsrAction::apic_base:
+      if (!write_apic_base(vcpu, m.value)) return raise_general_protection(vcpu);
+      return advance_guest_rip(vcpu);
+    case ChainMsrAction::x2apic_icr:
+      if (!write_x2apic_icr(vcpu, m.value)) return raise_general_protection(vcpu);
+      return advance_guest_rip(vcpu);
     case ChainMsrAction::stop:
       break;
   }

@@ -10,7 +10,6 @@ constexpr uint32_t e820_function = 0xE820, e801_function = 0xE801, size88_functi
 constexpr uint32_t entry_bytes = 20;
 constexpr uint32_t unsupported = 0x86;  // AH: "function not supported"
 // The highest address real mode reaches: FFFF:FFFF.
-constexpr uint64_t real_mode_end = 0xFFFF0 + 0x10000;
 static_assert(real_mode_end <= layout::VMM_ADDR, "the VMM lies beyond real mode's reach");
 
 struct Range {

@@ -53,6 +53,9 @@ Int15Answer answer_int15(const GuestMemoryMap& map, const Int15Call& call);
 // The failure: CF, AH = 0x86, every other register as the caller set it.
 Int15Answer refuse_int15(const Int15Call& call);
 
+// The end of what real mode addresses (0xFFFF:0xFFFF + 1) with paging off.
+inline constexpr uint64_t real_mode_end = 0xFFFF0 + 0x10000;
+
 // Where the caller's E820 buffer lies, as the CPU would address ES:DI in
 // real mode with paging off (es_base from the VMCS, DI the low 16 bits of
 // RDI): true, with the physical address, only when all 20 bytes lie below

@@ -9,7 +9,10 @@
 //     controls) so that the VMM keeps its own; SCE and NXE are carried out,
 //     LME (a 64-bit guest) stops the guest, reserved bits are a #GP;
 //   - IA32_TSC and IA32_TSC_ADJUST's writes: the TSC is the VMM's clock for
-//     the guest's time bound; a write stops the guest.
+//     the guest's time bound; a write stops the guest;
+//   - the local APIC's two paths the VMM mediates (devices/local_apic.h):
+//     IA32_APIC_BASE's writes (the register page may not land on the
+//     VMM's memory) and the x2APIC ICR's writes (MSR 0x830: the IPIs).
 // Pure: the plan fills the bitmap, the exit handler asks chain_msr().
 #pragma once
 
@@ -19,10 +22,12 @@ namespace guests::bios_chain {
 
 namespace chain_msr_index {
 inline constexpr uint32_t tsc = 0x10;
+inline constexpr uint32_t apic_base = 0x1B;
 inline constexpr uint32_t feature_control = 0x3A;
 inline constexpr uint32_t tsc_adjust = 0x3B;
 inline constexpr uint32_t vmx_first = 0x480;  // IA32_VMX_BASIC
 inline constexpr uint32_t vmx_last = 0x493;   // IA32_VMX_VMFUNC ... the last one Bochs has
+inline constexpr uint32_t x2apic_icr = 0x830;
 inline constexpr uint32_t efer = 0xC0000080;
 }  // namespace chain_msr_index
 
@@ -66,6 +71,8 @@ constexpr void fill_chain_msr_bitmap(uint8_t* bitmap) {
   keep(efer, false, true);
   keep(tsc, false, true);
   keep(tsc_adjust, false, true);
+  keep(apic_base, false, true);
+  keep(x2apic_icr, false, true);
 }
 
 enum class ChainMsrAction : uint8_t {
@@ -73,6 +80,8 @@ enum class ChainMsrAction : uint8_t {
   set_efer,    // WRMSR EFER: `value` into the VMCS's guest EFER
   fault,       // #GP, as a CPU without VMX
   stop,        // the guest ends (`why`)
+  apic_base,   // WRMSR IA32_APIC_BASE of `value`: the APIC device decides
+  x2apic_icr,  // WRMSR of `value` to the x2APIC ICR: the APIC device decides
 };
 
 struct ChainMsr {
@@ -99,6 +108,8 @@ constexpr ChainMsr chain_msr(uint32_t msr, bool write, uint64_t value) {
     }
     return {ChainMsrAction::set_efer, value & (efer_sce | efer_nxe), nullptr};  // LMA: the CPU's
   }
+  if (write && msr == apic_base) return {ChainMsrAction::apic_base, value, nullptr};
+  if (write && msr == x2apic_icr) return {ChainMsrAction::x2apic_icr, value, nullptr};
   if (write && (msr == tsc || msr == tsc_adjust)) {
     return {ChainMsrAction::stop, 0, "a write to the TSC, the VMM's clock for the time bound"};
   }

@@ -2,6 +2,7 @@
 
 #include "guests/bios_chain/guest_state.h"
 #include "guests/bios_chain/msr.h"
+#include "vmx/mmio_ept.h"
 
 namespace guests::bios_chain {
 
@@ -68,7 +69,9 @@ vmx::VmcsPlan plan(const vmx::PlanInputs& in, const Inputs& chain) {
   image.controls.cr4_guest_host_mask = msrs.cr4_fixed0;
   image.controls.cr4_read_shadow = 0;
   if (!vmx::build_identity_ept(*chain.ept, chain.ept_physical, chain.e820, chain.e820_count,
-                               chain.mtrrs, chain.vmm_first, chain.vmm_end)) {
+                               chain.mtrrs, chain.vmm_first, chain.vmm_end) ||
+      (chain.mmio != nullptr &&
+       vmx::protect_mmio_ranges(*chain.ept, *chain.mmio) != vmx::EptAccessChange::done)) {
     plan.error = vmx::PlanError::ept;
     return plan;
   }

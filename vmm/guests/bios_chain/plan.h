@@ -4,6 +4,7 @@
 // with EPT and the VMX-preemption timer; its EPT identity-maps the 4 GiB
 // but the VMM's memory (vmx/identity_ept.h), its interrupts and exceptions
 // are its own (no external-interrupt exiting, an empty exception bitmap),
+// the pages its devices claim are read-only in the EPT (vmx/mmio_ept.h),
 // its MSRs are its own but the few the VMM keeps (msr.h), HLT exits, and
 // only the ports the profile's devices claim exit. Pure.
 #pragma once
@@ -11,6 +12,7 @@
 #include <stdint.h>
 
 #include "guest_header.h"
+#include "devices/mmio_map.h"
 #include "guests/bios_chain/memory_map.h"
 #include "vmx/ept.h"
 #include "vmx/identity_ept.h"
@@ -45,6 +47,9 @@ struct Inputs {
   GuestMemoryMap* memory_map;
   uint8_t* msr_bitmap;            // msr_bitmap_bytes, 4 KiB aligned (msr.h)
   uint64_t msr_bitmap_physical;
+  // The devices' memory ranges (the local APIC's page): read-only and not
+  // executable in the EPT, so that the guest's stores there exit.
+  const devices::MmioMap* mmio;
 };
 
 // The guest's bound in seconds, from its header's limit_seconds

@@ -17,6 +17,7 @@
 #include "common/format.h"
 #include "common/low_memory.h"
 #include "common/uart16550.h"
+#include "devices/local_apic.h"
 #include "guests/bios_chain/devices.h"
 #include "guests/bios_chain/handlers.h"
 #include "guests/bios_chain/msr.h"
@@ -52,14 +53,30 @@ bool firmware_is_emulator() {
 
 // ---------------------------------------------------------------- devices
 
+// The CPU's local APIC as the firmware left it (IA32_APIC_BASE exists
+// only where CPUID says there is an APIC).
+ApicFound find_apic() {
+  uint32_t r[4];
+  cpuid(cpuid_leaf::features, 0, r);
+  ApicFound apic{};
+  apic.present = (r[3] & cpuid1_edx_apic) != 0;
+  apic.has_x2apic = (r[2] & cpuid1_ecx_x2apic) != 0;
+  if (apic.present) apic.base_msr = rdmsr(devices::apic::base_msr);
+  cpuid(cpuid_leaf::address_sizes, 0, r);  // a 64-bit CPU has the leaf
+  apic.physical_address_bits = r[0] & 0xFF;
+  return apic;
+}
+
 void attach(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
   const acpi::PowerOff& off = end_run_keep_power_off();
-  if (!attach_devices(m.ports, m.bios_chain,
+  if (!attach_devices(m.ports, m.mmio, m.bios_chain,
                       vmx::guest_timer::uart_byte_wait_ticks(tsc_ticks_in_limit),
-                      off.found ? off.pm1a_cnt : uint16_t{0}, firmware_is_emulator())) {
+                      off.found ? off.pm1a_cnt : uint16_t{0}, firmware_is_emulator(),
+                      find_apic())) {
     end_run("vmx-failed", "step=devices error=0");
   }
   vcpu.ports = &m.ports;
+  vcpu.mmio = &m.mmio;
 }
 
 // ---------------------------------------------------------------- plan
@@ -101,6 +118,17 @@ void print_plan(const vmx::VmcsPlan& p, const State& s, const layout::GuestHeade
                   p.image.controls.ept_pointer);
   console::printf("vmx:   but the VMM's 0x%x-0x%x\n", layout::VMM_ADDR, layout::VMM_MEMORY_END - 1);
   print_memory_types(s);
+  if (s.has_apic) {
+    const uint64_t base = s.apic.base_msr;
+    console::printf("vmx:   local APIC: IA32_APIC_BASE 0x%lx (%s); %s, MSRs 0x1b and 0x830 written "
+                    "through the VMM\n",
+                    base,
+                    devices::xapic_page_active(base) ? "xAPIC"
+                    : devices::apic::mode_of(base) == devices::apic::Mode::x2apic ? "x2APIC"
+                                                                                 : "disabled",
+                    devices::xapic_page_active(base) ? "its page read-only to the guest"
+                                                     : "no page decoded");
+  }
   const bool by_default = guest.limit_seconds == layout::CHAIN_LIMIT_PLATFORM_DEFAULT;
   if (s.limit_seconds != 0) {
     console::printf("vmx: guest time bound %u s (VMX-preemption timer%s)\n", s.limit_seconds,
@@ -144,7 +172,7 @@ void make_plan(Machine& m, vmx::Vcpu& vcpu, vmx::PlanInputs in) {
   vcpu.plan = plan(in, {m.guest, info.e820, e820_count, s.has_mtrrs ? &s.mtrrs : nullptr,
                         &ept_tables(), layout::IDENTITY_EPT_ADDR, layout::VMM_ADDR,
                         layout::VMM_MEMORY_END, s.base_memory_kib, &s.memory_map, vcpu.msr_bitmap,
-                        physical_address(vcpu.msr_bitmap)});
+                        physical_address(vcpu.msr_bitmap), &m.mmio});
   if (vcpu.plan.error == vmx::PlanError::profile) {
     refuse(vcpu, static_cast<Refusal>(vcpu.plan.profile_error), s);
   }
@@ -204,6 +232,20 @@ void take_the_screen_back() {
   console::skip_screen_line();
 }
 
+// What the guest did with its local APIC through the VMM.
+void print_apic(const devices::LocalApic& a) {
+  console::printf("vmx:   APIC: ICR writes %u (forwarded %u, SMI IPIs refused %u, ignored %u), "
+                  "other register writes %u, dropped (not 32 bits at a 16-byte boundary) %u\n",
+                  a.icr_writes, a.icr_forwarded, a.smi_refused, a.icr_ignored, a.register_writes,
+                  a.misshapen_writes);
+  console::printf("vmx:   APIC: base writes %u, refused with #GP %u", a.base_writes, a.base_refused);
+  if (a.base_refused != 0) {
+    console::printf(" (last 0x%lx: %s)", a.last_refused_value,
+                    devices::apic::base_refusal_name(a.last_refusal));
+  }
+  console::printf("; IA32_APIC_BASE now 0x%lx\n", a.base_msr);
+}
+
 // The proof that the code ran as a guest: its exits by reason, the ports it
 // reached through the VMM, the CPUID leaves it asked.
 void print_summary(const Machine& m, const vmx::ExitLog& log, uint64_t guest_ticks) {
@@ -237,7 +279,29 @@ void print_summary(const Machine& m, const vmx::ExitLog& log, uint64_t guest_tic
   console::printf("\n");
   console::printf("vmx:   INT 15h memory calls answered: %u (E820 buffers refused: %u)\n",
                   s.int15_calls, s.int15_refused);
+  if (s.has_apic) print_apic(s.apic);
   console::printf("vmx:   %lu TSC ticks in the guest and its exits\n", guest_ticks);
+}
+
+// An IPI the VMM does not send ended the run: to another CPU, which runs
+// without VMX (result guest-unsupported), or an NMI to itself, which from
+// VMX root operation would interrupt the VMM, not the guest (result
+// host-nmi, as an NMI arriving while the guest runs).
+[[noreturn]] void end_by_ipi(const vmx::GuestEnd& end, const vmx::ExitLog& log) {
+  const devices::apic::Icr icr{end.detail, end.detail2, false};
+  const char* ipi = devices::apic::delivery_name(icr.delivery());
+  char destination[32];
+  devices::describe_ipi_destination(end.detail, end.detail2, destination, sizeof(destination));
+  if (end.how == devices::apic_end::nmi_self) {
+    console::printf("vmx: the guest sent its own CPU an NMI (ICR 0x%x): not sent from the VMM,"
+                    " the run ends as for an NMI while the guest runs\n", end.detail);
+    end_run("host-nmi", "during=guest source=guest-ipi exits=%u", total_exits(log.stats));
+  }
+  console::printf("vmx: the guest sent an %s IPI (ICR 0x%x, destination 0x%x) that may reach"
+                  " another CPU, which runs without the VMM: not sent\n",
+                  ipi, end.detail, end.detail2);
+  end_run("guest-unsupported", "reason=ipi-other-cpu ipi=%s dest=%s exits=%u", ipi, destination,
+          total_exits(log.stats));
 }
 
 void run(Machine& m, vmx::Vcpu& vcpu) {
@@ -279,6 +343,13 @@ void run(Machine& m, vmx::Vcpu& vcpu) {
     const bool read = end.detail == 1;
     end_run("guest-failed", "guest=chain step=%s detail=0x%x", read ? "read" : "signature",
             end.detail2);
+  }
+  if (end.how == devices::apic_end::ipi_other_cpu || end.how == devices::apic_end::nmi_self) {
+    end_by_ipi(end, log);
+  }
+  if (end.how == devices::apic_end::init) {
+    console::printf("vmx: the guest sent its own CPU an INIT (ICR 0x%x): not sent, the run ends\n",
+                    end.detail);
   }
   // poweroff: the value written to PM1a_CNT (detail); reset: the port
   // (detail) and the value (detail2); halt: the guest's RIP; bios-panic:

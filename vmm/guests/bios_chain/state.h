@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include "devices/com1.h"
+#include "devices/local_apic.h"
+#include "devices/mmio_map.h"
 #include "devices/platform_ports.h"
 #include "devices/port_device.h"
 #include "devices/system_control.h"
@@ -21,6 +23,9 @@ struct State {
   devices::SystemControl system_control;
   devices::PortDevice com1_device, pm1_device, reset_device, system_control_device, apm_device,
       panic_device, shutdown_device;
+  devices::LocalApic apic;       // when the CPU has one (CPUID.1:EDX.APIC)
+  devices::MmioDevice apic_device;
+  bool has_apic;
   bool emulator;                 // the firmware is an emulator's (ACPI OEM ID "BOCHS ")
   uint32_t limit_seconds;        // the guest's bound (0: none)
   bool hlt_activity;             // the CPU can put the guest in the HLT activity state

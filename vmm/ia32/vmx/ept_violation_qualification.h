@@ -14,6 +14,9 @@ struct EptViolationQualification {
   constexpr bool instruction_fetch() const { return (raw >> 2) & 1; }  // bit 2
   // Bit 7: the guest-linear-address field is valid.
   constexpr bool linear_address_valid() const { return (raw >> 7) & 1; }
+  // Bit 8 (where bit 7 is set): the access was to the linear address's
+  // translation, not to a paging-structure entry while translating it.
+  constexpr bool translated_access() const { return (raw >> 8) & 1; }
 
   // The access as a reader says it ("write to" guest-physical ...).
   constexpr const char* access() const {

@@ -123,6 +123,19 @@ inline VmxResult vmxoff() {
   return vmx_result(carry, zero);
 }
 
+// INVEPT (SDM Vol. 3, "INVEPT"): invalidates the translations the CPU
+// derived from EPT pointer `eptp` (type 1, single-context) or from every
+// EPT (type 2); the descriptor is 128 bits: the EPT pointer, then 0.
+inline VmxResult invept(uint64_t type, uint64_t eptp) {
+  const uint64_t descriptor[2] = {eptp, 0};
+  bool carry, zero;
+  asm volatile("invept %[descriptor], %[type]"
+               : "=@ccc"(carry), "=@ccz"(zero)
+               : [descriptor] "m"(descriptor), [type] "r"(type)
+               : "memory");
+  return vmx_result(carry, zero);
+}
+
 // In VMX root operation VMCALL is a VMfailValid with error 1 (or
 // VMfailInvalid without a current VMCS); in a guest it is a VM exit.
 inline VmxResult vmcall() {
