@@ -44,14 +44,13 @@ def _say(line):
 
 
 def _selected(modules, names):
-    """The tests of MODULES (a module or a list), or those NAMES name (each
-    looked up in the module that has its first part)."""
-    modules = modules if isinstance(modules, (list, tuple)) else [modules]
+    """The tests of MODULES, or those NAMES name (each looked up in the
+    module that has its first part)."""
     loader = unittest.TestLoader()
     if names:
         suite = unittest.TestSuite()
         for name in names:
-            home = next((m for m in modules if hasattr(m, name.split(".")[0])), modules[0])
+            home = next((m for m in modules if hasattr(m, name.split(".")[0])), None)
             suite.addTests(loader.loadTestsFromName(name, home))
     else:
         suite = unittest.TestSuite(loader.loadTestsFromModule(m) for m in modules)
@@ -108,13 +107,13 @@ def _run_class(cls, tests, total, jobs):
         cls.tearDownClass()
 
 
-def main(module, argv, jobs=None, unready=()):
-    """Runs the tests of MODULE (or of each module in a list) as selected
-    by ARGV; returns the exit status. UNREADY: (module name, why) of test
-    files whose configure() failed, each counted as an error."""
+def main(modules, names, jobs=None, unready=()):
+    """Runs the tests of MODULES as NAMES select them (all without names);
+    returns the exit status. UNREADY: (module name, why) of test files whose
+    configure() failed, each counted as an error."""
     jobs = jobs or os.cpu_count() or 1
     global SELECTED
-    by_class = _selected(module, argv)
+    by_class = _selected(modules, names)
     SELECTED = {t.id() for tests in by_class.values() for t in tests}
     total = unittest.TestResult()
     start = time.monotonic()
@@ -134,7 +133,7 @@ def main(module, argv, jobs=None, unready=()):
             print(trace)
     for name, why in unready:
         print("=" * 70)
-        print(f"ERROR: {name}.configure")
+        print(f"ERROR: {name} (configure)")
         print("-" * 70)
         print(why)
     print("-" * 70)
@@ -152,6 +151,14 @@ def main(module, argv, jobs=None, unready=()):
     return 0 if not bad else 1
 
 
+def require(build, files, how):
+    """For configure(): a SystemExit naming the FILES missing in BUILD and
+    HOW to make them."""
+    missing = [f for f in files if not os.path.exists(os.path.join(build, f))]
+    if missing:
+        sys.exit(f"no {', '.join(missing)} in {build}: {how}")
+
+
 def main_for(modules, argv=None):
     """A test file's main(), or several files' in one process: `--build DIR`
     and the names of the tests to run in ARGV (default: sys.argv). Each
@@ -166,8 +173,9 @@ def main_for(modules, argv=None):
             m.configure(a.build)
             ready.append(m)
         except SystemExit as e:
-            print(f"{m.__name__}: {e}", flush=True)
-            unready.append((m.__name__, str(e)))
+            name = os.path.basename(m.__file__)
+            print(f"{name}: {e}", flush=True)
+            unready.append((name, str(e)))
     return main(ready, names, unready=unready)
 
 

@@ -1188,8 +1188,7 @@ def configure(build):
     copy without an end-of-run wait the Bochs tests boot."""
     global BUILD
     BUILD = build
-    if not os.path.exists(built_image()):
-        sys.exit(f"no image at {built_image()}: run `make image` first")
+    parallel_unittest.require(build, ["vmxboot.img"], "run `make image` first")
     os.makedirs(os.path.dirname(image()), exist_ok=True)
     build_variant(image(), "--end-wait", "0")
 

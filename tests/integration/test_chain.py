@@ -477,7 +477,7 @@ class ChainMode(unittest.TestCase):
             for bios in BIOSES:
                 shown[kind, bios] = self.check_same_text_as_native(kind, bios)
         # The screen comparison compared something: the native boots that
-        # stop with the screen captured (disk_boot stops) show their lines.
+        # stop with the screen captured (bochs_boot stops) show their lines.
         self.assertIn("Missing operating system.", shown["mbr-empty", "seabios"])
         self.assertIn("Missing operating system.", shown["mbr-empty", "bochs"])
         self.assertIn(test_guest_disks.VBR_OK, shown["mbr-vbr", "bochs"])
@@ -639,10 +639,8 @@ def configure(build):
     global BUILD
     BUILD = build
     test_guest_disks.configure(build)
-    need = ["stage1.bin", "stage2.bin", "vmm.bin", "host/mkimage", "gen/layout.inc"]
-    missing = [f for f in need if not os.path.exists(os.path.join(BUILD, f))]
-    if missing:
-        sys.exit(f"test_chain: no {', '.join(missing)} in {BUILD}: run `make image` first")
+    parallel_unittest.require(build, ["stage1.bin", "stage2.bin", "vmm.bin", "host/mkimage",
+                                      "gen/layout.inc"], "run `make image` first")
 
 
 def main():

@@ -332,9 +332,8 @@ class NativeBoots(unittest.TestCase):
 def configure(build):
     global BUILD
     BUILD = build
-    missing = [f for f in ("chain-vbr.bin", "chain-vbr.lst") if not os.path.exists(os.path.join(BUILD, f))]
-    if missing:
-        sys.exit(f"test_guest_disks: no {', '.join(missing)} in {BUILD}: run `make disk2 KIND=mbr-vbr` first")
+    parallel_unittest.require(build, ["chain-vbr.bin", "chain-vbr.lst"],
+                              "run `make disk2 KIND=mbr-vbr` first")
 
 
 def main():
