@@ -125,12 +125,13 @@ def boot(image, cpu="corei7_skylake_x", bios="bochs", floppy=False, megs=64, cpu
     if bios not in BIOS_IMAGES:
         raise ValueError(f"unknown BIOS {bios!r}; one of {', '.join(BIOS_IMAGES)}")
     for attempt in range(3):
+        if attempt:
+            time.sleep(attempt - 0.7)  # 0.3 s, then 1.3 s (none after the last)
         result = _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir,
                             lang, extra_lines, disk2, ips, stops, end_at_last_stop, com1_ticks,
                             dump)
         if not result.died_at_start:
-            return result
-        time.sleep(0.3 + attempt)
+            break
     return result
 
 
