@@ -92,3 +92,9 @@ def results(requests):
 def result(request):
     """The BootResult of REQUEST, booted now unless it was already."""
     return results([request])[0]
+
+
+def finish():
+    """Drops the boots queued and not started (a run of selected tests asks
+    for more than it waits for); waits for those running."""
+    _pool.shutdown(cancel_futures=True)

@@ -24,6 +24,8 @@ import threading
 import time
 import unittest
 
+import boots
+
 _print_lock = threading.Lock()
 
 # The ids (`module.Class.test`) of the tests this run selected, once main()
@@ -176,7 +178,10 @@ def main_for(modules, argv=None):
             name = os.path.basename(m.__file__)
             print(f"{name}: {e}", flush=True)
             unready.append((name, str(e)))
-    return main(ready, names, unready=unready)
+    try:
+        return main(ready, names, unready=unready)
+    finally:
+        boots.finish()
 
 
 def cli(argv):
