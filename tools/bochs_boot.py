@@ -196,7 +196,8 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
         streamed[0] = _stream_new(serial, streamed[0], stream)
 
     run_bochs(result, work, rc, cmds, log, timeout, env=env,
-              on_poll=copy_serial if stream is not None else None, screen_dump=vga)
+              on_poll=copy_serial if stream is not None else None,
+              screen_dumps=[vga] + stop_pages)
     if stream is not None:
         copy_serial()
     result.serial = read_text(serial).replace("\r\n", "\n")
@@ -206,13 +207,23 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
         with open(vga, "rb") as f:
             result.vga_bytes = f.read()
         result.vga_lines, result.vga_attrs = decode_vga(result.vga_bytes)
-    result.stop_ticks = [int(t) for t in re.findall(r"^ptime: (\d+)", result.stdout, re.M)]
-    for path in stop_pages[:len(result.stop_ticks)]:
+    # The stops reached. A run stopped (timeout, halt) on its way to a stop
+    # runs that stop's commands all the same: that tick is no stop's, and
+    # that page is the run's last.
+    # (Not at a line's start: the guest's port 0xE9 bytes may come first.)
+    reached = len(re.findall(r"\(\d+\) Breakpoint \d+, ", result.stdout))
+    result.stop_ticks = [int(t) for t in re.findall(r"ptime: (\d+)", result.stdout)][:reached]
+    for i, path in enumerate(stop_pages):
         if os.path.exists(path):
             with open(path, "rb") as f:
-                result.stop_vga.append(decode_vga(f.read())[0])
+                page = f.read()
+            if i < reached:
+                result.stop_vga.append(decode_vga(page)[0])
+            elif not result.vga_bytes:
+                result.vga_bytes = page
+                result.vga_lines, result.vga_attrs = decode_vga(page)
     if dump:
-        for part in re.split(r"^ptime: \d+", result.stdout, flags=re.M)[1:]:
+        for part in re.split(r"ptime: \d+", result.stdout)[1:reached + 1]:
             words = [int(w, 16) for line in re.findall(r"^0x[0-9a-f]+ <[^>]*>:(.*)$", part, re.M)
                      for w in line.split()]
             result.stop_dumps.append(words[:dump[1]])
@@ -224,13 +235,14 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
 HALT_GRACE_SECONDS = 0.5
 
 
-def run_bochs(ran, work, rc, cmds, log, timeout, env=None, on_poll=None, screen_dump=None):
+def run_bochs(ran, work, rc, cmds, log, timeout, env=None, on_poll=None, screen_dumps=()):
     """Runs Bochs on bochsrc RC with the debugger commands CMDS in WORK (its
     stdout to WORK/stdout.txt) until it exits, halts for good, or TIMEOUT
     wall seconds pass; then the debugger is stopped and runs what is left of
     CMDS (the screen dump) before it quits. ON_POLL runs every 0.2 s.
-    SCREEN_DUMP: the file that dump writes, whose appearance ends a stopped
-    run at once (the commands after it would continue a halted CPU). How
+    SCREEN_DUMPS: the files the dumps write (the final one first), whose
+    appearance ends a stopped run at once (the commands after a dump would
+    continue a halted CPU). How
     the run ended goes into RAN (a BootResult): exit_code, timed_out,
     halted, wall_seconds. The one loop Bochs runs in."""
     start = time.monotonic()
@@ -257,11 +269,11 @@ def run_bochs(ran, work, rc, cmds, log, timeout, env=None, on_poll=None, screen_
                     halt_seen = time.monotonic()
                 elif time.monotonic() - halt_seen > HALT_GRACE_SECONDS:
                     ran.halted = True
-                    _stop_with_screen(proc, screen_dump)
+                    _stop_with_screen(proc, screen_dumps)
                     break
             if time.monotonic() - start > timeout:
                 ran.timed_out = True
-                _stop_with_screen(proc, screen_dump)
+                _stop_with_screen(proc, screen_dumps)
                 break
     ran.wall_seconds = time.monotonic() - start
     ran.exit_code = proc.returncode
@@ -275,11 +287,14 @@ def read_text(path):
         return f.read().decode("latin-1")
 
 
-def _stop_with_screen(proc, screen_dump=None):
+def _stop_with_screen(proc, screen_dumps=()):
     """Stops a run that will not end by itself: the emulator's debugger
-    first, which then runs the next line of the command file, the VGA dump,
-    so that even a run that hangs or halts shows what was on its screen;
-    then, once SCREEN_DUMP is written (or 2 s have passed), the emulator."""
+    first, which then runs the next lines of the command file up to a VGA
+    dump (at a stop, after its tick), so that even a run that hangs or
+    halts shows what was on its screen; then, once the final dump
+    (SCREEN_DUMPS[0]) or another one is written (or 2 s have passed), the
+    emulator."""
+    before = {path for path in screen_dumps[1:] if os.path.exists(path)}
     proc.send_signal(signal.SIGINT)
     deadline = time.monotonic() + 2
     while time.monotonic() < deadline:
@@ -288,7 +303,8 @@ def _stop_with_screen(proc, screen_dump=None):
             return
         except subprocess.TimeoutExpired:
             pass
-        if screen_dump is not None and os.path.exists(screen_dump):
+        if any(os.path.exists(path) for path in screen_dumps[:1]) or \
+                {path for path in screen_dumps[1:] if os.path.exists(path)} - before:
             time.sleep(0.05)  # the dump's 4000 bytes written
             break
     proc.kill()
