@@ -284,10 +284,11 @@ class DamagedImage(unittest.TestCase, RunContract):
         lba, _ = self.layout["stage2"]
         cases = (("code", 100, False, "bochs"), ("magic", L["STAGE2_MAGIC_OFFSET"], False, "bochs"),
                  ("code-chs", 300, True, "bochs"), ("code-seabios", 200, False, "seabios"))
-        runs = boots.results([bochs(self.variant(f"flip-stage2-first-{name}",
-                                                 lambda d, o=lba * L["SECTOR_SIZE"] + offset: flip(d, o)),
-                                    cpu="corei7_skylake_x", bios=bios, floppy=floppy, timeout=120)
-                              for name, offset, floppy, bios in cases])
+        paths = {name: self.variant(f"flip-stage2-first-{name}",
+                                    lambda d, o=lba * L["SECTOR_SIZE"] + offset: flip(d, o))
+                 for name, offset, _, _ in cases}
+        runs = boots.results([bochs(paths[name], cpu="corei7_skylake_x", bios=bios, floppy=floppy,
+                                    timeout=120) for name, _, floppy, bios in cases])
         for (name, _, _, _), r in zip(cases, runs):
             what = f"flipped stage2 first sector ({name})"
             self.assert_stage2_reported(r, what, "first", lba)
