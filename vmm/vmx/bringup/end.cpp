@@ -109,8 +109,10 @@ const char* diagnose_entry_failure(const CapabilityMsrs& msrs) {
   return result.failure.id;
 }
 
-// What a handler recorded when it stopped the guest.
-void print_stop(const ExitLog& log) {
+// What a handler recorded when it stopped the guest; `mmio`: the memory
+// ranges devices claim (null: none), where an EPT violation is not memory
+// the guest lacks but a device's registers.
+void print_stop(const ExitLog& log, const devices::MmioMap* mmio) {
   if (log.dump) {
     if (is_reason(log.info.exit_reason, ExitReason::vmcall)) {
       console::printf("vmx: guest #GP at %04x:%04x (error code 0x%x) was not its HLT\n",
@@ -121,9 +123,16 @@ void print_stop(const ExitLog& log) {
     print_exit(log.info, total_exits(log.stats), &log.guest_report);
     if (is_reason(log.info.exit_reason, ExitReason::ept_violation)) {
       const ia32::vmx::EptViolationQualification q{log.info.exit_qualification};
-      console::printf("vmx:   EPT violation: %s guest-physical 0x%lx (guest-linear 0x%lx), which"
-                      " the EPT does not map for the guest\n",
-                      q.access(), log.info.guest_physical_address, log.info.guest_linear_address);
+      const uint64_t gpa = log.info.guest_physical_address;
+      const uint8_t slot = mmio != nullptr ? mmio->slot_of(gpa) : 0;
+      console::printf("vmx:   EPT violation: %s guest-physical 0x%lx (guest-linear 0x%lx), ",
+                      q.access(), gpa, log.info.guest_linear_address);
+      if (slot != 0) {
+        console::printf("the %s's registers (stores there go through the VMM)\n",
+                        mmio->range(slot).device->name);
+      } else {
+        console::printf("which the EPT does not map for the guest\n");
+      }
     }
   }
   if (log.stop_note != nullptr) console::printf("vmx: stopped: %s\n", log.stop_note);
@@ -200,7 +209,7 @@ void end_if_stopped(Vcpu& vcpu, const GuestRun& run) {
     end_run("host-nmi", "during=guest exits=%u", total_exits(log.stats));
   }
   const char* reason = ia32::vmx::exit_reason_name(log.info.exit_reason);
-  print_stop(log);
+  print_stop(log, vcpu.mmio);
   print_exit_counts(log, "");
   leave_vmx_operation(vcpu);
   // (Also where the VMM refused to touch memory that is not the guest's
