@@ -61,7 +61,7 @@ struct BusMasterTest : testing::Test {
     for (size_t i = 0; i < entries.size(); ++i) fake_guest_physical::write(at + 8 * i, entries[i]);
   }
   uint32_t copy_address(unsigned channel = 0) {
-    return static_cast<uint32_t>(fake_guest_physical::vmm_address_of(state->channel[channel].table));
+    return static_cast<uint32_t>(fake_guest_physical::vmm_address_of(state->tables[channel]));
   }
 };
 
@@ -96,13 +96,13 @@ TEST_F(BusMasterTest, AStartCopiesTheTableAndStartsTheControllerFromTheCopy) {
   EXPECT_EQ(access(command, 1, false, 0x09), PortVerdict::done);
   EXPECT_EQ(fake_port_io::outs, (std::vector<Out>{{prd, 4, copy_address()}, {command, 1, 0x09}}));
   EXPECT_EQ(state->channel[0].started, 1u);
-  EXPECT_EQ(state->channel[0].table[0].address, 0x8000u);
+  EXPECT_EQ(state->tables[0][0].address, 0x8000u);
   EXPECT_EQ(in(command), 0x09u);
   EXPECT_EQ(in(prd, 4), 0x7E00u) << "its own table's address, not the copy's";
   // The guest rewrites its table while the transfer runs: the controller
   // reads the copy.
   guest_table(0x7E00, {{layout::VMM_ADDR, 512, eot}});
-  EXPECT_EQ(state->channel[0].table[0].address, 0x8000u);
+  EXPECT_EQ(state->tables[0][0].address, 0x8000u);
   // Start set again while running: no copy, the engine keeps running.
   const size_t reads = fake_guest_physical::reads.size();
   fake_port_io::outs.clear();

@@ -239,6 +239,16 @@ TEST_F(IsaDmaTest, MemoryToMemoryIsTurnedOff) {
   EXPECT_EQ(a.value, 0x04u) << "controller disable: the guest's";
 }
 
+TEST_F(IsaDmaTest, SoftwareRequestsAreDroppedTheirClearingPasses) {
+  ASSERT_EQ(program_channel2(0x08, 0x0000, 0x01FF), PortVerdict::pass);
+  fake_port_io::outs.clear();
+  EXPECT_EQ(out(0x09, 0x06), PortVerdict::done) << "set, channel 2";
+  EXPECT_EQ(out(0xD2, 0x05), PortVerdict::done) << "set, channel 5";
+  EXPECT_TRUE(fake_port_io::outs.empty());
+  EXPECT_EQ(state->requests_dropped, 2u);
+  EXPECT_EQ(out(0x09, 0x02), PortVerdict::pass) << "clear";
+}
+
 TEST_F(IsaDmaTest, AliasesAndWideAccessesAreDenied) {
   for (uint16_t port : {0x10, 0x14, 0x1A, 0x1F, 0xC1, 0xC5, 0xD5, 0xDF}) {
     EXPECT_EQ(out(port, 0x00), PortVerdict::deny) << port;

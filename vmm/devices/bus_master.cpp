@@ -23,7 +23,7 @@ uint16_t port_of(const BusMaster& s, unsigned channel, uint8_t reg) {
 // controller started from the copy; or refused, the engine left stopped.
 void start(BusMaster& s, unsigned n, uint8_t command) {
   BusMasterChannel& c = s.channel[n];
-  const PrdCheck check = copy_prd_table(*s.ram, s.vmm_first, s.vmm_end, c.prd_address, c.table);
+  const PrdCheck check = copy_prd_table(*s.ram, s.vmm_first, s.vmm_end, c.prd_address, s.tables[n]);
   if (check.problem != PrdProblem::none) {
     ++c.refused;
     c.last_refusal = check;
@@ -32,7 +32,7 @@ void start(BusMaster& s, unsigned n, uint8_t command) {
     port_out(port_of(s, n, reg_command), 1, command & bm_command_device_writes);
     return;
   }
-  port_out(port_of(s, n, reg_prd), 4, static_cast<uint32_t>(vmm_physical_address(c.table)));
+  port_out(port_of(s, n, reg_prd), 4, static_cast<uint32_t>(vmm_physical_address(s.tables[n])));
   port_out(port_of(s, n, reg_command), 1, command & (bm_command_start | bm_command_device_writes));
   c.engine_started = true;
   ++c.started;

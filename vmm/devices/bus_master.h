@@ -40,9 +40,6 @@ inline constexpr uint8_t bm_status_error = 1u << 1;
 inline constexpr uint8_t bm_status_interrupt = 1u << 2;
 
 struct BusMasterChannel {
-  // The VMM's copy the controller reads: 2 KiB, so aligned it never
-  // crosses a 64 KiB boundary (which SFF-8038i forbids a table).
-  alignas(2048) PrdEntry table[prd_max_entries];
   uint8_t command;        // as the guest last wrote it (start, direction)
   bool engine_started;    // the VMM started the controller and the guest has not stopped it
   uint8_t status_kept;    // error and interrupt of a refused start, until cleared
@@ -53,6 +50,10 @@ struct BusMasterChannel {
 };
 
 struct BusMaster {
+  // Each channel's copy of its PRD table, which the controller reads: 2 KiB
+  // each, so aligned none crosses a 64 KiB boundary (which SFF-8038i
+  // forbids a table).
+  alignas(2048) PrdEntry tables[2][prd_max_entries];
   BusMasterChannel channel[2];
   uint32_t pci_function;  // bus << 8 | device << 3 | function; none found: no_pci_function
   uint16_t base;          // the block's first port (BAR4); 0: no block to keep

@@ -12,6 +12,7 @@ constexpr unsigned reg_command = 8, reg_request = 9, reg_single_mask = 10, reg_m
                    reg_clear_flip_flop = 12, reg_master_clear = 13, reg_clear_masks = 14,
                    reg_all_masks = 15;
 constexpr uint8_t single_mask_set = 1u << 2;
+constexpr uint8_t request_set = 1u << 2;
 constexpr uint8_t command_memory_to_memory = 1u << 0;
 constexpr uint8_t mode_verify_single = 0x40;  // single mode, increment, no autoinit, verify
 // Each channel's page register.
@@ -151,7 +152,11 @@ PortVerdict controller_write(IsaDma& s, unsigned controller, unsigned reg, PortA
       return PortVerdict::pass;
     case reg_clear_masks: return write_masks(s, controller, 0, a);
     case reg_all_masks: return write_masks(s, controller, value, a);
-    default: return PortVerdict::pass;  // the request register
+    case reg_request:
+      if ((value & request_set) == 0) return PortVerdict::pass;
+      ++s.requests_dropped;
+      return PortVerdict::done;
+    default: return PortVerdict::pass;
   }
 }
 

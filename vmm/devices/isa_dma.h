@@ -15,6 +15,9 @@
 //     is cleared: channel 1 writes there without being unmasked or asked
 //     by a device (Bochs 2.7 ignores the bit; on a PC it is the one
 //     transfer no device starts); counted;
+//   - a software request (request register, bit 2 set) is dropped: it
+//     serves memory-to-memory alone, and in Bochs 2.7 a request for a
+//     channel no device serves stops the emulator (a panic); counted;
 //   - every other access is carried out as the guest made it. Accesses
 //     wider than a byte are denied (the registers are bytes; Bochs ignores
 //     them but for one it splits, a word at 0x0B), as are the ports where
@@ -51,6 +54,7 @@ struct IsaDma {
   uint32_t unmasks_refused;           // channels kept masked
   uint32_t masked_on_change;          // unmasked channels the VMM masked before a change
   uint32_t memory_to_memory_refused;  // command writes with the bit cleared
+  uint32_t requests_dropped;          // software requests
 };
 
 inline constexpr uint8_t isa_dma_mode_decrement = 1u << 5;

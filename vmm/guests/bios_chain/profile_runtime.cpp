@@ -256,8 +256,9 @@ void print_dma_summary(const State& s) {
   }
   const devices::IsaDma& d = s.isa_dma;
   console::printf("vmx:   DMA: ISA channels: unmasks refused %u, masked on a change %u,"
-                  " memory-to-memory refused %u\n",
-                  d.unmasks_refused, d.masked_on_change, d.memory_to_memory_refused);
+                  " memory-to-memory refused %u, software requests dropped %u\n",
+                  d.unmasks_refused, d.masked_on_change, d.memory_to_memory_refused,
+                  d.requests_dropped);
 }
 
 // The proof that the code ran as a guest: its exits by reason, the ports it

@@ -21,7 +21,7 @@
 namespace guests::bios_chain {
 
 struct State {
-  devices::BusMaster bus_master;  // first: its PRD copies are 2 KiB aligned
+  devices::BusMaster bus_master;
   devices::DmaRam dma_ram;
   devices::IsaDma isa_dma;
   devices::PortDevice bus_master_device, isa_dma_device, isa_dma_page_device;
