@@ -98,6 +98,16 @@ TEST_F(PrdTable, ARegionAcross64KibOrWrapping32BitsIsRefused) {
   EXPECT_NE(one(0xFFFFFFFE, 0), PrdProblem::none);
 }
 
+TEST_F(PrdTable, AWrappingRegionIsRefusedWhereBothItsEndsAreRam) {
+  // RAM at the top of 4 GiB and from 0: a region from 0xFFFFFF00 that a
+  // 32-bit sum would end at 0x100.
+  const layout::E820Entry map[] = {{0, 0x9F000, 1, 0}, {0xFFFF0000, 0x10000, 1, 0}};
+  devices::build_dma_ram(map, 2, dma_test::vmm_first, dma_test::vmm_end, *ram);
+  EXPECT_EQ(one(0xFFFFFE00, 0x200), PrdProblem::none) << "up to 4 GiB";
+  EXPECT_NE(one(0xFFFFFF00, 0x200), PrdProblem::none);
+  EXPECT_NE(one(0xFFFFFFFE, 0), PrdProblem::none);
+}
+
 TEST_F(PrdTable, ARegionOutsideTheGuestsRamIsRefused) {
   EXPECT_EQ(one(0x9F000, 0x200), PrdProblem::region_not_ram) << "the EBDA, reserved";
   EXPECT_EQ(one(0xB8000, 0x200), PrdProblem::region_not_ram) << "VGA";
