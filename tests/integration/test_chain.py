@@ -649,12 +649,17 @@ def _add_model_tests():
 _add_model_tests()
 
 
-def configure(build):
+def configure_image(build):
+    """What build_chain_image needs, from BUILD."""
     global BUILD
     BUILD = build
-    test_guest_disks.configure(build)
     parallel_unittest.require(build, ["stage1.bin", "stage2.bin", "vmm.bin", "host/mkimage",
                                       "gen/layout.inc"], "run `make image` first")
+
+
+def configure(build):
+    test_guest_disks.configure(build)
+    configure_image(build)
 
 
 def main():

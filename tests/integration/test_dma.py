@@ -58,14 +58,10 @@ VMM_FIRST = 0x400000
 
 
 def head():
-    """A sector's start: interrupts off, DS = ES = 0, BP = the bus-master
-    block (BAR4 of the IDE function, PCI 0:1.1, through 0xCF8/0xCFC)."""
-    return """
-        bits 16
-        org 0x7C00
-        cli
-        xor ax, ax
-        mov ds, ax
+    """A sector's start (test_chain.py's checked_head: interrupts off, DS =
+    0), ES = 0, BP = the bus-master block (BAR4 of the IDE function, PCI
+    0:1.1, through 0xCF8/0xCFC)."""
+    return test_chain.checked_head() + """
         mov es, ax
         mov eax, 0x80000920
         mov dx, 0xCF8
@@ -106,11 +102,9 @@ def read_dma():
     """
 
 
-def start_and_wait():
+def start():
     """The primary channel's PRD table address (EAX) set, the engine started
-    (device writes memory) and its command read back, its status polled
-    while active, a bounded number of times; then the status must be the
-    interrupt's alone, and the engine is stopped."""
+    (device writes memory), its command read back."""
     return """
         lea dx, [bp + 4]
         out dx, eax
@@ -120,6 +114,13 @@ def start_and_wait():
         in al, dx
         cmp al, 9
         jne wrong
+    """
+
+
+def wait_transfer():
+    """The status polled while active, a bounded number of times; then it
+    must be the interrupt's alone; the engine stopped."""
+    return """
         lea dx, [bp + 2]
         mov cx, 0xFFFF
         active:
@@ -240,7 +241,8 @@ SECTORS = {
         jne wrong
     """ + read_dma() + """
         mov eax, 0x7E00
-    """ + start_and_wait() + check_buffer() + power_off() + test_chain.checked_tail(skip=0),
+    """ + start() + wait_transfer() + check_buffer() + power_off() + \
+        test_chain.checked_tail(skip=0),
     # The swap comes right after the start: Bochs' controller reads the
     # table's first entry a millisecond later (its timer), once the drive
     # has the sector.
@@ -249,35 +251,14 @@ SECTORS = {
         mov dword [0x7E04], 0x80000200
     """ + read_dma() + """
         mov eax, 0x7E00
-        lea dx, [bp + 4]
-        out dx, eax
-        mov dx, bp
-        mov al, 9
-        out dx, al
-        mov dword [0x7E00], 0x{:x}
-        lea dx, [bp + 2]
-        mov cx, 0xFFFF
-        running:
-        in al, dx
-        test al, 1
-        loopnz running
-        and al, 7
-        cmp al, 4
-        jne wrong
-        mov dx, bp
-        xor al, al
-        out dx, al
-    """.format(VMM_FIRST) + check_buffer() + power_off() + test_chain.checked_tail(skip=0),
+    """ + start() + f"""
+        mov dword [0x7E00], 0x{VMM_FIRST:x}
+    """ + wait_transfer() + check_buffer() + power_off() + test_chain.checked_tail(skip=0),
     # The 8237s: 0x0A/0xD4 single mask, 0x0B/0xD6 mode, 0x0C/0xD8 flip-flop,
     # 0x0E clear masks, 0x0F/0xDE all masks (read back in Bochs: 0xF0 |
     # the mask bits), 0x04/0x05 channel 2's address and count, 0xC4/0xC6
     # channel 5's (words), 0x81 and 0x8B their pages.
-    "isa-dma": """
-        bits 16
-        org 0x7C00
-        cli
-        xor ax, ax
-        mov ds, ax
+    "isa-dma": test_chain.checked_head() + """
         mov al, 0x06
         out 0x0A, al
         out 0x0C, al
@@ -427,9 +408,7 @@ _add_tests()
 def configure(build):
     # The chain image is built as test_chain.py builds its own (no guest disk
     # of tools/disk2 needed here).
-    test_chain.BUILD = build
-    parallel_unittest.require(build, ["stage1.bin", "stage2.bin", "vmm.bin", "host/mkimage",
-                                      "gen/layout.inc"], "run `make image` first")
+    test_chain.configure_image(build)
 
 
 def main():
