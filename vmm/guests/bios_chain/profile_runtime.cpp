@@ -74,7 +74,8 @@ void print_dma_kept(const State& s) {
     }
   }
   console::printf(" the 8237s (no channel reaches the VMM)\n");
-  console::printf("vmx:   DMA may reach %u ranges of RAM below 4 GiB, the VMM's memory not\n",
+  console::printf("vmx:   DMA may reach %u ranges below 4 GiB: E820's usable RAM less the"
+                  " VMM's memory\n",
                   s.dma_ram.count);
 }
 
