@@ -15,13 +15,12 @@ BIOSes on corei7_skylake_x and corei7_haswell_4770, and those that send
 IPIs also with two CPUs (`cpu: count=2`): then CPU 1 sits in wait-for-SIPI
 outside VMX, where an INIT and SIPI would start it on the guest's code.
 
-Needs build/vmm.bin and the chain loader's parts (make image GUEST=chain).
+Needs the chain image's parts (make image), built as test_chain.py builds
+its own.
 Run: python3 tests/integration/test_apic.py --build build [unittest args]
 """
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import unittest
@@ -29,16 +28,14 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "tools"))
-sys.path.insert(0, os.path.join(ROOT, "tools", "disk2"))
 import boots  # noqa: E402
-import mkdisk2  # noqa: E402
 import parallel_unittest  # noqa: E402
+sys.path.insert(0, HERE)
+import test_chain  # noqa: E402
 
-BUILD = "build"
 MODELS = ("corei7_skylake_x", "corei7_haswell_4770")  # both with x2APIC
 BIOSES = ("bochs", "seabios")
 BOOT_TIMEOUT = 240
-LOADER_JUMPS = "guest| vmxboot-chain: loader: 0x55AA found, jumping to 0:7C00"
 VMM_ADDR = 0x400000
 
 # ---------------------------------------------------------------- the sectors' parts
@@ -405,36 +402,12 @@ RUNS = ([(s, m, b, 1) for s in ONE_CPU for m in MODELS for b in BIOSES] +
         [(s, m, b, 2) for s in TWO_CPUS for m in MODELS for b in BIOSES])
 
 
-def build_inputs(work):
-    """The chain image (end wait 0) and a disk per sector, into WORK."""
-    loader = os.path.join(work, "loader.bin")
-    subprocess.run(["nasm", "-f", "bin", "-I", os.path.join(BUILD, "gen") + "/",
-                    os.path.join(ROOT, "guest", "chain", "loader.asm"), "-o", loader], check=True)
-    paths = {"image": os.path.join(work, "chain.img")}
-    subprocess.run([os.path.join(BUILD, "host", "mkimage"),
-                    "--stage1", os.path.join(BUILD, "stage1.bin"),
-                    "--stage2", os.path.join(BUILD, "stage2.bin"),
-                    "--vmm", os.path.join(BUILD, "vmm.bin"), "--guest", loader,
-                    "--out", paths["image"], "--end-wait", "0", "--inject", "none", "--quiet"],
-                   check=True)
-    for name, source in SECTORS.items():
-        asm = os.path.join(work, f"{name}.asm")
-        with open(asm, "w") as f:
-            f.write("\n".join(l.strip() for l in source.splitlines()) +
-                    "\ntimes 510 - ($ - $$) db 0\ndw 0xAA55\n")
-        sector = os.path.join(work, f"{name}.bin")
-        subprocess.run(["nasm", "-f", "bin", asm, "-o", sector], check=True)
-        paths[name] = os.path.join(work, f"disk2-{name}.img")
-        with open(sector, "rb") as f, open(paths[name], "wb") as d:
-            d.write(f.read().ljust(mkdisk2.DISK_SECTORS * 512, b"\0"))
-    return paths
-
-
 class LocalApic(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.work = tempfile.mkdtemp(prefix="vmxboot-apic-test-")
-        cls.paths = build_inputs(cls.work)
+        cls.image = test_chain.build_chain_image(cls.work, "chain")
+        cls.disks = {k: test_chain.build_sector_disk(cls.work, k, s) for k, s in SECTORS.items()}
         if all(parallel_unittest.selected(cls, name)
                for name in unittest.TestLoader().getTestCaseNames(cls)):
             boots.start([cls.request(key) for key in RUNS])
@@ -446,8 +419,8 @@ class LocalApic(unittest.TestCase):
     @classmethod
     def request(cls, key):
         sector, model, bios, cpus = key
-        return boots.bochs(cls.paths["image"], cpu=model, bios=bios, cpus=cpus,
-                           timeout=BOOT_TIMEOUT, disk2=cls.paths[sector])
+        return boots.bochs(cls.image, cpu=model, bios=bios, cpus=cpus, timeout=BOOT_TIMEOUT,
+                           disk2=cls.disks[sector])
 
     def each(self, sector, cpus=(1,)):
         """The runs of SECTOR, each checked against the run contract and
@@ -459,7 +432,7 @@ class LocalApic(unittest.TestCase):
                     r = boots.result(self.request(key))
                     what = f"{sector}/{model}/{bios}/{n} CPU(s)"
                     self.assertEqual(r.problems(), [], f"{what}: the run contract\n{r.serial}")
-                    self.assertIn(LOADER_JUMPS, r.serial.splitlines(), what)
+                    self.assertIn(test_chain.LOADER_LINES[1], r.serial.splitlines(), what)
                     code, pairs = r.result
                     yield r, what, code, pairs
 
@@ -554,10 +527,8 @@ class LocalApic(unittest.TestCase):
 
 
 def configure(build):
-    global BUILD
-    BUILD = build
-    parallel_unittest.require(build, ["stage1.bin", "stage2.bin", "vmm.bin", "host/mkimage",
-                                      "gen/layout.inc"], "run `make image` first")
+    # The chain image is built as test_chain.py builds its own.
+    test_chain.configure_image(build)
 
 
 def main():

@@ -306,11 +306,18 @@ TEST(ProfileDevices, TheDemoReachesCom1AndTheBenchmarkPortOnly) {
 // The Bochs boot CPU's IA32_APIC_BASE: 0xFEE00000, enabled, BSP.
 constexpr guests::bios_chain::ApicFound bochs_apic{true, 0xFEE00900, 40, true};
 
+// The chain guest's DMA inputs: a 64 MiB machine's map (the Bochs BIOS's).
+const layout::E820Entry chain_e820[] = {{0, 0x9F000, 1, 0}, {0x100000, 0x3F00000, 1, 0}};
+const guests::bios_chain::DmaInputs chain_dma{chain_e820, 2, layout::VMM_ADDR,
+                                              layout::VMM_MEMORY_END};
+
 TEST(ProfileDevices, TheChainGuestKeepsItsFewPortsThePanicPortsUnderAnEmulatorOnly) {
+  fake_port_io::reset();
   auto state = std::make_unique<guests::bios_chain::State>();
   auto m = map(PortMap::Unclaimed::denied);
   devices::MmioMap mmio{};
-  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, 0xB004, true, bochs_apic));
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, 0xB004, true, chain_dma,
+                                                 bochs_apic));
   EXPECT_EQ(m->unclaimed(), PortMap::Unclaimed::guests);
   EXPECT_EQ(m->range(m->decider(0xCF9, 1)).device, &state->reset_device);
   for (uint16_t port : {0x60, 0x64, 0x92}) {
@@ -322,7 +329,20 @@ TEST(ProfileDevices, TheChainGuestKeepsItsFewPortsThePanicPortsUnderAnEmulatorOn
   EXPECT_EQ(m->range(m->decider(0xB005, 1)).device, &state->pm1_device);
   EXPECT_EQ(m->range(m->decider(0x401, 1)).device, &state->panic_device);
   EXPECT_EQ(m->decider(0x61, 1), 0);
-  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, 0, false, bochs_apic));
+  // The ISA DMA controllers, their page registers and the ports that
+  // repeat them; no bus-master IDE controller on this (faked) PCI bus.
+  for (uint16_t port : {0x00, 0x0F, 0x10, 0x1F, 0xC0, 0xDF}) {
+    EXPECT_EQ(m->range(m->decider(port, 1)).device, &state->isa_dma_device) << port;
+  }
+  for (uint16_t port : {0x81, 0x87, 0x8F, 0x90, 0x91, 0x93, 0x9F}) {
+    EXPECT_EQ(m->range(m->decider(port, 1)).device, &state->isa_dma_page_device) << port;
+  }
+  EXPECT_EQ(m->decider(0x80, 1), 0) << "the POST code port is the guest's";
+  EXPECT_EQ(m->decider(0x20, 1), 0);
+  EXPECT_EQ(state->bus_master.pci_function, devices::no_pci_function);
+  EXPECT_EQ(state->dma_ram.count, 3u) << "below 640 KiB; 1 MiB to the VMM; the VMM's end to 64 MiB";
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, 0, false, chain_dma,
+                                                 bochs_apic));
   EXPECT_EQ(m->decider(0x400, 1), 0) << "on a PC the chipset's";
   EXPECT_EQ(m->decider(0x8900, 1), 0);
   EXPECT_EQ(m->decider(0xB004, 1), 0) << "no PM1a_CNT found: none kept";
@@ -332,7 +352,8 @@ TEST(ProfileDevices, TheChainGuestsApicPageIsItsOnlyMemoryRangeWhileTheXapicDeco
   auto state = std::make_unique<guests::bios_chain::State>();
   auto m = map(PortMap::Unclaimed::denied);
   devices::MmioMap mmio{};
-  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, 0xB004, true, bochs_apic));
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, 0xB004, true, chain_dma,
+                                                 bochs_apic));
   ASSERT_EQ(mmio.ranges(), 1u);
   const uint8_t slot = mmio.slot_of(0xFEE00300);
   ASSERT_NE(slot, 0);
@@ -341,12 +362,12 @@ TEST(ProfileDevices, TheChainGuestsApicPageIsItsOnlyMemoryRangeWhileTheXapicDeco
   EXPECT_EQ(mmio.slot_of(0xFEE01000), 0);
   // In x2APIC mode, or disabled, no page is decoded: claimed, not active.
   for (uint64_t msr : {0xFEE00D00ull, 0xFEE00100ull}) {
-    ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, 0xB004, true,
+    ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, 0xB004, true, chain_dma,
                                                    {true, msr, 40, true}));
     EXPECT_EQ(mmio.slot_of(0xFEE00300), 0) << std::hex << msr;
   }
   // No APIC (CPUID.1:EDX.APIC clear): nothing claimed.
-  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, 0xB004, true, {}));
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, 0xB004, true, chain_dma, {}));
   EXPECT_EQ(mmio.ranges(), 0u);
 }
 
