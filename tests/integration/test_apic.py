@@ -42,49 +42,19 @@ VMM_ADDR = 0x400000
 
 
 def head():
-    """A sector's start: interrupts off, DS = 0, a #GP handler in the IVT
-    that counts the faults in `faults` and goes on past the 2-byte WRMSR
-    that raised it, and FS with base 0 and a 4 GiB limit ("unreal mode":
-    a protected-mode descriptor kept back in real mode), so that
-    [fs:ebx] reaches any address below 4 GiB."""
-    return """
-        bits 16
-        org 0x7C00
-        cli
-        xor ax, ax
-        mov ds, ax
-        mov word [13 * 4], on_gp
-        mov word [13 * 4 + 2], 0
-        lgdt [gdtr]
-        mov eax, cr0
-        or al, 1
-        mov cr0, eax
-        mov bx, 8
-        mov fs, bx
-        and al, 0xFE
-        mov cr0, eax
-        jmp start
-        gdtr: dw 15
-        dd gdt
-        gdt: times 8 db 0
-        dw 0xFFFF, 0
-        db 0, 0x93, 0x8F, 0
-        on_gp:
-        push bp
-        mov bp, sp
-        add word [bp + 2], 2
-        inc byte [faults]
-        pop bp
-        iret
-        faults: db 0
-        start:
-    """
+    """A sector's start (test_chain.py's checked_head: interrupts off, DS = 0,
+    its #GP handler in the IVT), and FS with base 0 and a 4 GiB limit
+    ("unreal mode": a protected-mode descriptor kept back in real mode), so
+    that [fs:ebx] reaches any address below 4 GiB."""
+    return test_chain.checked_head() + test_chain.unreal_segment("fs", 0, four_gib=True)
 
 
 def tail():
-    """A sector's end: `say` sends the string at SI to COM1, `poweroff`
-    writes SLP_EN to PM1a_CNT (0xB004 under both BIOSes in Bochs), `wrong`
-    triple-faults (an empty IVT, then INT 3)."""
+    """A sector's end: `say` sends the string at SI (ESI) to COM1,
+    `poweroff` writes SLP_EN to PM1a_CNT (0xB004 under both BIOSes in
+    Bochs); test_chain.py's checked_tail: `wrong` triple-faults, its #GP
+    handler notes the fault in `faulted` and goes on past the 2-byte WRMSR
+    that raised it."""
     return """
         poweroff:
         mov dx, 0xB004
@@ -92,10 +62,6 @@ def tail():
         out dx, ax
         cli
         hlt
-        wrong:
-        lidt [cs:empty]
-        int 3
-        empty: dw 0, 0, 0
         say:
         mov dx, 0x3FD
         in al, dx
@@ -109,7 +75,45 @@ def tail():
         jmp say
         said:
         ret
-    """
+    """ + test_chain.checked_tail(skip=2)
+
+
+def still_running(name):
+    """The end of a sector whose last store should have ended the run: it
+    says so on COM1 (which the tests look for) and powers off."""
+    return f"""
+        mov si, still
+        call say
+        jmp poweroff
+        still: db "{name}: still running", 13, 10, 0
+    """ + tail()
+
+
+def xapic_ipi(name, destination, icr_low):
+    """A sector that sends one IPI through the xAPIC page (ICR low
+    ICR_LOW) to DESTINATION: an APIC ID, or None for its own."""
+    if destination is None:
+        set_destination = """
+            mov eax, [fs:ebx + 0x20]
+            and eax, 0xFF000000
+            mov [fs:ebx + 0x310], eax
+        """
+    else:
+        set_destination = f"mov dword [fs:ebx + 0x310], 0x{destination << 24:08X}"
+    return head() + f"""
+        mov ebx, 0xFEE00000
+        {set_destination}
+        mov dword [fs:ebx + 0x300], 0x{icr_low:X}
+    """ + still_running(name)
+
+
+# x2APIC mode on: IA32_APIC_BASE's bit 10 set (through the VMM).
+X2APIC_ON = """
+        mov ecx, 0x1B
+        rdmsr
+        or eax, 0xC00
+        wrmsr
+"""
 
 
 def protected_head(paging):
@@ -133,13 +137,7 @@ def protected_head(paging):
         mov eax, 0x8000
         mov cr3, eax
     """ if paging else ""
-    return """
-        bits 16
-        org 0x7C00
-        cli
-        xor ax, ax
-        mov ds, ax
-    """ + pages + f"""
+    return test_chain.SECTOR_START + pages + f"""
         lgdt [gdtr]
         mov eax, cr0
         or eax, 0x{0x80000001 if paging else 0x1:08X}
@@ -207,9 +205,12 @@ SECTORS = {
         mov si, tries
         mov di, 5
         next_try:
+        mov byte [faulted], 0
         mov eax, [si]
         mov edx, [si + 4]
         wrmsr
+        cmp byte [faulted], 1
+        jne wrong
         add si, 8
         dec di
         jnz next_try
@@ -227,17 +228,13 @@ SECTORS = {
         mov eax, [saved]
         mov edx, [saved + 4]
         wrmsr
-        mov al, [faults]
-        add al, '0'
-        mov [count], al
         mov si, line
         call say
         jmp poweroff
         saved: dd 0, 0
         tries: dd 0x{VMM_ADDR | 0x900:08X}, 0, 0x000B8900, 0, 0xFEE00B00, 0, 0xFEE00900, 0x80000000
         dd 0xFEE00500, 0
-        line: db "apic-base: #GP "
-        count: db "?", ", moved to 16 MiB and back", 13, 10, 0
+        line: db "apic-base: #GP 5 times, moved to 16 MiB and back", 13, 10, 0
     """ + tail(),
     "registers": head() + """
         mov ebx, 0xFEE00000
@@ -290,52 +287,19 @@ SECTORS = {
     "apic-or": head() + """
         mov ebx, 0xFEE00000
         or dword [fs:ebx + 0xF0], 0x100
-        mov si, line
-        call say
-        jmp poweroff
-        line: db "apic-or: still running", 13, 10, 0
-    """ + tail(),
-    "init-self": head() + """
-        mov ebx, 0xFEE00000
-        mov eax, [fs:ebx + 0x20]
-        and eax, 0xFF000000
-        mov [fs:ebx + 0x310], eax
-        mov dword [fs:ebx + 0x300], 0x4500
-        mov si, line
-        call say
-        jmp poweroff
-        line: db "init-self: still running", 13, 10, 0
-    """ + tail(),
-    "init-cpu1": head() + """
-        mov ebx, 0xFEE00000
-        mov dword [fs:ebx + 0x310], 0x01000000
-        mov dword [fs:ebx + 0x300], 0x4500
-        mov si, line
-        call say
-        jmp poweroff
-        line: db "init-cpu1: still running", 13, 10, 0
-    """ + tail(),
-    "sipi-cpu1": head() + """
-        mov ebx, 0xFEE00000
-        mov dword [fs:ebx + 0x310], 0x01000000
-        mov dword [fs:ebx + 0x300], 0x4610
-        mov si, line
-        call say
-        jmp poweroff
-        line: db "sipi-cpu1: still running", 13, 10, 0
-    """ + tail(),
-    "x2apic": head() + """
-        mov ecx, 0x1B
-        rdmsr
-        or eax, 0xC00
-        wrmsr
+    """ + still_running("apic-or"),
+    "init-self": xapic_ipi("init-self", None, 0x4500),
+    "init-cpu1": xapic_ipi("init-cpu1", 1, 0x4500),
+    "sipi-cpu1": xapic_ipi("sipi-cpu1", 1, 0x4610),
+    "x2apic": head() + X2APIC_ON + """
         mov ecx, 0x830
         xor edx, edx
         mov eax, 0x40200
         wrmsr
+        mov byte [faulted], 0
         mov eax, 0x41040
         wrmsr
-        cmp byte [faults], 1
+        cmp byte [faulted], 1
         jne wrong
         mov si, line
         call say
@@ -345,37 +309,17 @@ SECTORS = {
         mov eax, 0x4500
         mov ecx, 0x830
         wrmsr
-        mov si, after
-        call say
-        jmp poweroff
+        jmp after
         line: db "x2apic: smi sent, #GP for a reserved bit", 13, 10, 0
-        after: db "x2apic: still running", 13, 10, 0
-    """ + tail(),
-    "x2apic-cpu1": head() + """
-        mov ecx, 0x1B
-        rdmsr
-        or eax, 0xC00
-        wrmsr
+        after:
+    """ + still_running("x2apic"),
+    "x2apic-cpu1": head() + X2APIC_ON + """
         mov ecx, 0x830
         mov edx, 1
         mov eax, 0x4500
         wrmsr
-        mov si, line
-        call say
-        jmp poweroff
-        line: db "x2apic-cpu1: still running", 13, 10, 0
-    """ + tail(),
-    "self-nmi": head() + """
-        mov ebx, 0xFEE00000
-        mov eax, [fs:ebx + 0x20]
-        and eax, 0xFF000000
-        mov [fs:ebx + 0x310], eax
-        mov dword [fs:ebx + 0x300], 0x4400
-        mov si, line
-        call say
-        jmp poweroff
-        line: db "self-nmi: still running", 13, 10, 0
-    """ + tail(),
+    """ + still_running("x2apic-cpu1"),
+    "self-nmi": xapic_ipi("self-nmi", None, 0x4400),
     "ioapic-nmi": head() + """
         mov ebx, 0xFEC00000
         mov dword [fs:ebx], 0x15
@@ -444,7 +388,7 @@ class LocalApic(unittest.TestCase):
             yield r, what
 
     def test_the_apic_page_never_lands_on_the_vmms_memory(self):
-        for r, what in self.check_poweroff("apic-base", "apic-base: #GP 5, moved to 16 MiB and back"):
+        for r, what in self.check_poweroff("apic-base", "apic-base: #GP 5 times, moved to 16 MiB and back"):
             self.assertIn("vmx:   APIC: base writes 7, refused with #GP 5 (last 0xfee00500: "
                           "invalid-state); IA32_APIC_BASE now 0xfee00900", r.serial, what)
             self.assertIn("vmx:   local APIC: IA32_APIC_BASE 0xfee00900 (xAPIC); its page "

@@ -49,17 +49,12 @@ LOADER_LINES = ["guest| vmxboot-chain: loader: reading LBA 0 of drive 0x81",
                 "guest| vmxboot-chain: loader: 0x55AA found, jumping to 0:7C00"]
 VBR_OK = "guest| vmxboot-chain: vbr: hand-over ok, drive=0x81"
 
-def unreal_mode(segment, base):
-    """The start of a boot sector of ours (NASM) that leaves real mode's
-    SEGMENT with BASE, through a protected-mode descriptor kept back in
-    real mode ("unreal mode"; limit 64 KiB), interrupts off. Its GDT lies
-    past the sector's own code (a jmp over it)."""
+def unreal_segment(segment, base, four_gib=False):
+    """Code of a boot sector of ours (NASM, real mode, DS = 0) that leaves
+    real mode's SEGMENT with BASE, through a protected-mode descriptor kept
+    back in real mode ("unreal mode"; limit 64 KiB, or 4 GiB). Its GDT
+    lies in the code (a jmp over it)."""
     return f"""
-        bits 16
-        org 0x7C00
-        cli
-        xor ax, ax
-        mov ds, ax
         lgdt [gdtr]
         mov eax, cr0
         or al, 1
@@ -73,21 +68,33 @@ def unreal_mode(segment, base):
         dd gdt
         gdt: times 8 db 0
         dw 0xFFFF, 0x{base & 0xFFFF:04X}
-        db 0x{(base >> 16) & 0xFF:02X}, 0x93, 0x00, 0x{base >> 24:02X}
+        db 0x{(base >> 16) & 0xFF:02X}, 0x93, 0x{0x8F if four_gib else 0:02X}, 0x{base >> 24:02X}
         after_gdt:
     """
+
+
+# The start of every boot sector of ours (NASM): at 0:7C00, interrupts
+# off, DS = 0.
+SECTOR_START = """
+        bits 16
+        org 0x7C00
+        cli
+        xor ax, ax
+        mov ds, ax
+"""
+
+
+def unreal_mode(segment, base):
+    """The start of a boot sector of ours (NASM) that leaves real mode's
+    SEGMENT with BASE (unreal_segment), interrupts off."""
+    return SECTOR_START + unreal_segment(segment, base)
 
 
 def checked_head():
     """The start of a boot sector of ours that checks what it finds (NASM):
     interrupts off, DS = 0, its #GP handler (checked_tail's on_gp) in the
     IVT."""
-    return """
-        bits 16
-        org 0x7C00
-        cli
-        xor ax, ax
-        mov ds, ax
+    return SECTOR_START + """
         mov word [13 * 4], on_gp
         mov word [13 * 4 + 2], 0
     """

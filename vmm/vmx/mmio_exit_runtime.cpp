@@ -3,13 +3,13 @@
 // drops it or ends the guest by it. The instruction's bytes are fetched as
 // the guest's CPU fetched them (vmx/guest_code.h, through the guest's
 // paging in its current mode), once, into the VMM's buffer; paging entries
-// and code are read only from the guest's memory (below 4 GiB, not the
-// VMM's, not a device's registers). The identity EPT is assumed: a profile
+// and code are read only from the guest's memory (devices/guest_physical.h:
+// below 4 GiB, not the VMM's; and not a device's registers). The identity EPT is assumed: a profile
 // sets Vcpu::mmio only for a guest that runs on one (guest-physical =
 // host-physical). Bounded work: at most two page walks and fifteen bytes,
 // one device write. 64-bit VMM only.
+#include "devices/guest_physical.h"
 #include "ia32/registers.h"
-#include "layout.h"
 #include "vmx/exit_path.h"
 #include "vmx/guest_code.h"
 #include "vmx/mmio_exit.h"
@@ -21,23 +21,19 @@ using ia32::vmx::VmcsField;
 
 namespace {
 
-constexpr uint64_t identity_limit = 4ull << 30;
 constexpr uint32_t blocking_by_sti_or_mov_ss = 3;  // interruptibility bits 0, 1
 
-// Guest memory the VMM reads for a walk or an instruction: below 4 GiB
-// (its identity map), not its own, not a device's registers.
+// Guest memory the VMM reads for a walk or an instruction: the device
+// layer's one way to it (below 4 GiB, never the VMM's), never a device's
+// registers.
 struct GuestMemoryReader {
   const devices::MmioMap& mmio;
   bool operator()(uint64_t address, unsigned bytes, uint64_t* value) const {
-    if (address >= identity_limit || bytes > identity_limit - address) return false;
-    if (address < layout::VMM_MEMORY_END && address + bytes > layout::VMM_ADDR) return false;
-    if (mmio.touches(address, bytes)) return false;
-    switch (bytes) {
-      case 1: *value = *reinterpret_cast<const volatile uint8_t*>(address); return true;
-      case 4: *value = *reinterpret_cast<const volatile uint32_t*>(address); return true;
-      case 8: *value = *reinterpret_cast<const volatile uint64_t*>(address); return true;
-      default: return false;
-    }
+    if (bytes > sizeof(*value) || mmio.touches(address, bytes)) return false;
+    uint64_t read = 0;  // little-endian: the bytes in order are the value
+    if (!devices::copy_from_guest_physical(address, &read, bytes)) return false;
+    *value = read;
+    return true;
   }
 };
 
