@@ -235,3 +235,22 @@ TEST(MmioExit, TheDecodedStoreMustBeTheOneThatExited) {
 }
 
 }  // namespace
+
+namespace {
+
+// The INVEPT the VMM uses after the EPT changed under a running guest.
+TEST(MmioEpt, InveptSingleContextWhereTheCpuHasIt) {
+  namespace cap = vmx::ept_capability;
+  EXPECT_EQ(vmx::invept_type(cap::invept | cap::invept_single_context | cap::invept_all_context), 1u);
+  EXPECT_EQ(vmx::invept_type(cap::invept | cap::invept_all_context), 2u);
+  EXPECT_EQ(vmx::invept_type(cap::invept_single_context | cap::invept_all_context), 0u)
+      << "no INVEPT at all";
+  EXPECT_EQ(vmx::invept_type(cap::invept), 0u) << "INVEPT with no type it supports";
+  // Every Bochs model with EPT has single-context INVEPT (the capture).
+  for (const bochs_vmx::BochsModel& model : bochs_vmx::bochs_models()) {
+    if (vmx::ept_pointer(0, model.msrs.ept_vpid) == 0) continue;
+    EXPECT_EQ(vmx::invept_type(model.msrs.ept_vpid), 1u) << model.name;
+  }
+}
+
+}  // namespace
