@@ -214,6 +214,7 @@ constexpr uint32_t fadt_min_bytes = 116;
 constexpr uint32_t fadt_dsdt = 40;
 constexpr uint32_t fadt_smi_cmd = 48;
 constexpr uint32_t fadt_acpi_enable = 52;
+constexpr uint32_t fadt_acpi_disable = 53;
 constexpr uint32_t fadt_pm1a_cnt_blk = 64;
 constexpr uint32_t fadt_pm1b_cnt_blk = 68;
 constexpr uint32_t fadt_x_dsdt = 140;           // 8 bytes, ACPI 2.0+
@@ -439,6 +440,7 @@ PowerOff find_power_off(const MemoryView& mem) {
   uint32_t smi_cmd = read32(fadt.bytes + fadt_smi_cmd);
   result.smi_cmd = static_cast<uint16_t>(smi_cmd <= 0xFFFF ? smi_cmd : 0);
   result.acpi_enable = fadt.bytes[fadt_acpi_enable];
+  result.acpi_disable = fadt.bytes[fadt_acpi_disable];
   result.s5_table = s5_table;
   return result;
 }

@@ -44,6 +44,7 @@ struct PowerOff {
   // ACPI mode (SCI_EN) if the plain S5 write did nothing: 0 = not available.
   uint16_t smi_cmd = 0;
   uint8_t acpi_enable = 0;
+  uint8_t acpi_disable = 0;  // what SMI_CMD takes to leave ACPI mode
   // The table that held _S5_: "DSDT" or "SSDT" (diagnostics).
   const char* s5_table = nullptr;
 };

@@ -6,15 +6,18 @@
 namespace guests::bios_chain {
 
 bool attach_devices(devices::PortMap& ports, State& s, uint64_t byte_wait_ticks,
-                    uint16_t pm1a_cnt, bool emulator) {
+                    const AcpiPorts& acpi, bool emulator) {
   ports.reset(devices::PortMap::Unclaimed::guests);
+  const uint16_t pm1a_cnt = acpi.pm1a_cnt;
   s.pm1 = {pm1a_cnt};
+  s.apm = {pm1a_cnt, acpi.acpi_enable, acpi.acpi_disable, 0};
   s.emulator = emulator;
-  s.com1_device = devices::com1_device(s.com1, byte_wait_ticks);
+  // An OS's 8250 driver is interrupt-driven: its enables reach the UART.
+  s.com1_device = devices::com1_device(s.com1, byte_wait_ticks, true);
   s.pm1_device = devices::acpi_pm1_device(s.pm1);
   s.reset_device = devices::reset_device();
   s.system_control_device = devices::system_control_device(s.system_control);
-  s.apm_device = devices::apm_control_device();
+  s.apm_device = devices::apm_control_device(s.apm);
   s.panic_device = devices::emulator_panic_device();
   s.shutdown_device = devices::emulator_shutdown_device();
   // (In the order the run's report lists them.)
@@ -29,6 +32,9 @@ bool attach_devices(devices::PortMap& ports, State& s, uint64_t byte_wait_ticks,
             ports.claim(devices::system_control_port_a, 1, s.system_control_device, "0x92",
                         "0x92") &&
             ports.claim(devices::apm_control_port, 1, s.apm_device, "0xb2", "0xb2");
+  if (acpi.smi_cmd != 0 && acpi.smi_cmd != devices::apm_control_port) {
+    claimed = claimed && ports.claim(acpi.smi_cmd, 1, s.apm_device, "smi-cmd", "smi-cmd");
+  }
   // On a PC those ports are the chipset's (often the ACPI PM block).
   if (emulator) {
     claimed = claimed &&

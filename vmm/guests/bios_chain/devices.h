@@ -16,9 +16,17 @@
 
 namespace guests::bios_chain {
 
-// False when the map refuses a claim. `pm1a_cnt`: the FADT's port, 0 for
-// none; `emulator`: the firmware is an emulator's (its panic ports kept).
+// What the firmware's ACPI tables say (the VMM's copy, found before the
+// guest ran): PM1a_CNT (0: none), SMI_CMD (0: none) and its handshake bytes.
+struct AcpiPorts {
+  uint16_t pm1a_cnt;
+  uint16_t smi_cmd;
+  uint8_t acpi_enable, acpi_disable;
+};
+
+// False when the map refuses a claim. `emulator`: the firmware is an
+// emulator's (its panic, shutdown and debugger ports kept).
 bool attach_devices(devices::PortMap& ports, State& state, uint64_t byte_wait_ticks,
-                    uint16_t pm1a_cnt, bool emulator);
+                    const AcpiPorts& acpi, bool emulator);
 
 }  // namespace guests::bios_chain

@@ -159,16 +159,35 @@ void handle_vmcall(vmx::Vcpu& vcpu) {
 
 void handle_cr_access(vmx::Vcpu& vcpu) {
   const ia32::vmx::CrQualification q{vcpu.context.info.exit_qualification};
-  if (q.cr() != 0 || q.access() != ia32::vmx::CrAccess::mov_to_cr) {
+  if ((q.cr() != 0 && q.cr() != 4) || q.access() != ia32::vmx::CrAccess::mov_to_cr) {
     return stop_with_dump(vcpu, "a control-register access the VMM does not carry out");
   }
   const uint64_t* gpr = vmx::register_by_code(vcpu.context.registers, q.gpr());
   const uint64_t value = gpr != nullptr ? *gpr : vmread_or_zero(VmcsField::guest_rsp);
-  const ChainCr0Write w = chain_cr0_write(value, vmread_or_zero(VmcsField::cr0_guest_host_mask));
+  if (q.cr() == 4) {
+    const ChainCr4Write w = chain_cr4_write(value, vmread_or_zero(VmcsField::cr4_guest_host_mask));
+    if (w.fault) return raise_general_protection(vcpu);
+    write_guest_state(vcpu, VmcsField::guest_cr4, w.guest_cr4, "VMWRITE of the guest's CR4 failed");
+    write_guest_state(vcpu, VmcsField::cr4_read_shadow, w.read_shadow,
+                      "VMWRITE of the guest's CR4 failed");
+    return advance_guest_rip(vcpu);
+  }
+  constexpr uint64_t cs_long = 1u << 13;  // access rights bit 13: L (SDM 25.4.1)
+  const uint64_t mask = vmread_or_zero(VmcsField::cr0_guest_host_mask);
+  const ChainCr0Write w = chain_cr0_write(
+      value, mask & ~cr0::pg, vmread_or_zero(VmcsField::guest_ia32_efer),
+      vmread_or_zero(VmcsField::guest_cr4),
+      (vmread_or_zero(VmcsField::guest_cs_access_rights) & cs_long) != 0);
   if (w.refused != nullptr) return stop_with_dump(vcpu, w.refused);
   write_guest_state(vcpu, VmcsField::guest_cr0, w.guest_cr0, "VMWRITE of the guest's CR0 failed");
   write_guest_state(vcpu, VmcsField::cr0_read_shadow, w.read_shadow,
                     "VMWRITE of the guest's CR0 failed");
+  write_guest_state(vcpu, VmcsField::guest_ia32_efer, w.guest_efer,
+                    "VMWRITE of the guest's EFER failed");
+  const uint64_t entry = vmread_or_zero(VmcsField::entry_controls);
+  const uint64_t ia32e = ia32::vmx::entry::ia32e_mode_guest;
+  write_guest_state(vcpu, VmcsField::entry_controls, w.ia32e_mode_guest ? entry | ia32e : entry & ~ia32e,
+                    "VMWRITE of the VM-entry controls failed");
   return advance_guest_rip(vcpu);
 }
 
@@ -179,7 +198,9 @@ void handle_msr(vmx::Vcpu& vcpu) {
   const uint32_t index = static_cast<uint32_t>(r.rcx);
   uint64_t value = (r.rdx & 0xFFFFFFFFull) << 32 | (r.rax & 0xFFFFFFFFull);
   if (!write && index == chain_msr_index::feature_control) value = rdmsr(index);
-  const ChainMsr m = chain_msr(index, write, value);
+  const GuestNow now{vmread_or_zero(VmcsField::guest_ia32_efer),
+                     (vmread_or_zero(VmcsField::guest_cr0) & cr0::pg) != 0};
+  const ChainMsr m = chain_msr(index, write, value, now);
   switch (m.action) {
     case ChainMsrAction::give_value:
       r.rax = m.value & 0xFFFFFFFF;

@@ -1,5 +1,6 @@
 #include "guests/bios_chain/plan.h"
 
+#include "guests/bios_chain/cr0.h"
 #include "guests/bios_chain/guest_state.h"
 #include "guests/bios_chain/msr.h"
 
@@ -63,7 +64,7 @@ vmx::VmcsPlan plan(const vmx::PlanInputs& in, const Inputs& chain) {
   fill_chain_msr_bitmap(chain.msr_bitmap);
   image.controls.msr_bitmap_address = chain.msr_bitmap_physical;
   image.guest.ia32_efer = 0;  // real mode
-  image.controls.cr0_guest_host_mask = cr0_host;
+  image.controls.cr0_guest_host_mask = cr0_guest_host_mask(cr0_host);
   image.controls.cr0_read_shadow = cr0_shadow;
   image.controls.cr4_guest_host_mask = msrs.cr4_fixed0;
   image.controls.cr4_read_shadow = 0;

@@ -54,9 +54,12 @@ bool firmware_is_emulator() {
 
 void attach(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
   const acpi::PowerOff& off = end_run_keep_power_off();
+  const AcpiPorts acpi = off.found
+                             ? AcpiPorts{off.pm1a_cnt, off.smi_cmd, off.acpi_enable, off.acpi_disable}
+                             : AcpiPorts{};
   if (!attach_devices(m.ports, m.bios_chain,
-                      vmx::guest_timer::uart_byte_wait_ticks(tsc_ticks_in_limit),
-                      off.found ? off.pm1a_cnt : uint16_t{0}, firmware_is_emulator())) {
+                      vmx::guest_timer::uart_byte_wait_ticks(tsc_ticks_in_limit), acpi,
+                      firmware_is_emulator())) {
     end_run("vmx-failed", "step=devices error=0");
   }
   vcpu.ports = &m.ports;

@@ -18,6 +18,7 @@ namespace guests::bios_chain {
 struct State {
   devices::Com1 com1;
   devices::AcpiPm1 pm1;
+  devices::ApmControl apm;
   devices::SystemControl system_control;
   devices::PortDevice com1_device, pm1_device, reset_device, system_control_device, apm_device,
       panic_device, shutdown_device;
