@@ -149,9 +149,18 @@ void handle_exception_or_nmi(Vcpu& vcpu) {
 
 void handle_ept_violation(Vcpu& vcpu) { return stop_with_dump(vcpu, "EPT violation"); }
 
-// The timer ran out: the deadline has passed, or (the TSC and the timer
-// disagreeing by a few ticks) is about to: either way the guest is done.
-void handle_preemption_timer(Vcpu& vcpu) { return out_of_time(vcpu); }
+// The timer ran out: the deadline has passed, or is about to (the TSC and
+// the timer disagreeing by a few ticks, at most a refresh interval): the
+// guest is done. Or the timer ran out of its 32 bits well before a long
+// deadline (2^32 steps), and the guest's time goes on.
+void handle_preemption_timer(Vcpu& vcpu) {
+  const uint64_t now = read_tsc();
+  const guest_timer::TimeBound& bound = vcpu.bound;
+  if (now >= bound.deadline || bound.deadline - now <= bound.refresh_ticks) {
+    return out_of_time(vcpu);
+  }
+  refresh_clock(vcpu, now);
+}
 
 }  // namespace exit_path
 
