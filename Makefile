@@ -341,10 +341,14 @@ usb: $(IMG) $(HOSTB)/usb_write
 
 # ---------------------------------------------------------------- run
 # GUEST=chain attaches DISK2 (default: the grub disk of make disk2 KIND=grub)
-# as the second disk, BIOS drive 0x81.
+# as the second disk, BIOS drive 0x81, in a machine that suits an operating
+# system as the guest: 256 MiB, 50 million emulated instructions an emulated
+# second (a Linux kernel calibrates its clocks against the HPET: at fewer a
+# tick costs it too few instructions to get anywhere) and half an hour of
+# wall time (a Linux boot is some 5.6 G instructions).
 ifeq ($(GUEST),chain)
 DISK2 ?= $(B)/disk2-grub.img
-RUN_DISK2 := --disk2 $(DISK2)
+RUN_DISK2 := --disk2 $(DISK2) --megs 256 --ips 50000000 --timeout 1800
 $(B)/disk2-grub.img: $(DISK2_VBR) | deps-disk2
 	$(PYTHON) tools/disk2/mkdisk2.py --kind grub --vbr $(DISK2_VBR) --out $@
 endif
