@@ -357,6 +357,25 @@ bool rsdp_oem_id(const MemoryView& mem, char (&oem_id)[6]) {
   return true;
 }
 
+uint32_t find_tables(const MemoryView& mem, const char* signature, TableAt* out, uint32_t max) {
+  Rsdp rsdp;
+  RootTable root;
+  if (find_rsdp(mem, &rsdp) != nullptr || find_root_table(mem, rsdp, &root) != nullptr) return 0;
+  uint32_t found = 0;
+  for (uint32_t i = 0; i < root.count() && found < max; ++i) {
+    const uint64_t phys = root.entry(i);
+    if (!addressable(phys)) continue;
+    const uint8_t* header = mem.at(phys, header_bytes);
+    if (header == nullptr || !same_bytes(header, signature, 4)) continue;
+    const uint32_t length = read32(header + 4);
+    if (length < header_bytes || length > max_table_bytes) continue;
+    const uint8_t* bytes = mem.at(phys, length);
+    if (bytes == nullptr || !checksum_ok(bytes, length)) continue;
+    out[found++] = {phys, length};
+  }
+  return found;
+}
+
 PowerOff find_power_off(const MemoryView& mem) {
   PowerOff result{false, 0, 0, 0, 0, nullptr};
 

@@ -66,6 +66,16 @@ IdentityMemory identity_mapped_memory();
 // it; false without a valid RSDP. ("BOCHS " names the emulators' firmware.)
 bool rsdp_oem_id(const MemoryView& mem, char (&oem_id)[6]);
 
+// A table the root table (the XSDT, else the RSDT) lists, whole in the
+// view and with a valid checksum.
+struct TableAt {
+  uint64_t phys;
+  uint32_t length;
+};
+// Each listed table with this 4-character signature, in order: how many
+// (at most `max` written to `out`).
+uint32_t find_tables(const MemoryView& mem, const char* signature, TableAt* out, uint32_t max);
+
 // Writes SLP_TYPa | SLP_EN to PM1a_CNT, then SLP_TYPb | SLP_EN to PM1b_CNT
 // when there is one. If the machine is still running after that, enables
 // ACPI mode through SMI_CMD (when the FADT names it) and tries once more.
