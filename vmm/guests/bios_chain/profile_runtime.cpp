@@ -134,6 +134,29 @@ void print_plan(const vmx::VmcsPlan& p, const State& s, const layout::GuestHeade
   }
 }
 
+// Until VMX runs on every CPU, a processor the guest started would run
+// outside the VMM: the guest's MADT shows it this one only (common/madt.h).
+void show_one_processor() {
+  const acpi::IdentityMemory memory = acpi::identity_mapped_memory();
+  acpi::TableAt tables[4];
+  const uint32_t found = acpi::find_tables(memory.view(), "APIC", tables, 4);
+  uint32_t regs[4];
+  cpuid(cpuid_leaf::features, 0, regs);
+  const uint32_t apic_id = regs[1] >> 24;  // CPUID.1:EBX[31:24], the initial APIC ID
+  uint32_t processors = 0, disabled = 0;
+  for (uint32_t i = 0; i < found; ++i) {
+    // Identity-mapped: the table in the guest's memory, written before it runs.
+    auto* table = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(tables[i].phys));
+    const madt::Result r = madt::keep_one_processor(table, tables[i].length, apic_id);
+    processors += r.processors;
+    disabled += r.disabled;
+  }
+  if (disabled != 0) {
+    console::printf("vmx: the guest's MADT shows it 1 of %u processors (VMX runs on this one"
+                    " only)\n", processors);
+  }
+}
+
 void make_plan(Machine& m, vmx::Vcpu& vcpu, vmx::PlanInputs in) {
   State& s = m.bios_chain;
   s.limit_seconds = limit_seconds(m.guest.limit_seconds, s.emulator);
@@ -158,29 +181,6 @@ void make_plan(Machine& m, vmx::Vcpu& vcpu, vmx::PlanInputs in) {
   s.hlt_activity = (ia32::vmx::VmxMisc{m.msrs.misc}.activity_states() & 1) != 0;
   vcpu.memory = vmx::guest_memory(vmx::GuestMemory::Kind::none, nullptr);
   vcpu.bound = vmx::guest_timer::TimeBound::of(in.tsc_ticks_in_limit, true, vcpu.plan.timer_shift, 0);
-}
-
-// Until VMX runs on every CPU, a processor the guest started would run
-// outside the VMM: the guest's MADT shows it this one only (common/madt.h).
-void show_one_processor() {
-  const acpi::IdentityMemory memory = acpi::identity_mapped_memory();
-  acpi::TableAt tables[4];
-  const uint32_t found = acpi::find_tables(memory.view(), "APIC", tables, 4);
-  uint32_t regs[4];
-  cpuid(cpuid_leaf::features, 0, regs);
-  const uint32_t apic_id = regs[1] >> 24;  // CPUID.1:EBX[31:24], the initial APIC ID
-  uint32_t processors = 0, disabled = 0;
-  for (uint32_t i = 0; i < found; ++i) {
-    // Identity-mapped: the table in the guest's memory, written before it runs.
-    auto* table = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(tables[i].phys));
-    const madt::Result r = madt::keep_one_processor(table, tables[i].length, apic_id);
-    processors += r.processors;
-    disabled += r.disabled;
-  }
-  if (disabled != 0) {
-    console::printf("vmx: the guest's MADT shows it 1 of %u processors (VMX runs on this one"
-                    " only)\n", processors);
-  }
 }
 
 // ---------------------------------------------------------------- exits
