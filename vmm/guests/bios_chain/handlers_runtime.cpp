@@ -197,6 +197,16 @@ void handle_msr(vmx::Vcpu& vcpu) {
                      static_cast<uint32_t>(ia32::vmx::ExitReason::wrmsr);
   const uint32_t index = static_cast<uint32_t>(r.rcx);
   uint64_t value = (r.rdx & 0xFFFFFFFFull) << 32 | (r.rax & 0xFFFFFFFFull);
+  State& s = state();
+  if (uint64_t* mtrr = s.has_mtrrs ? vmx::mtrr_register(s.guest_mtrrs, index) : nullptr) {
+    if (write) {
+      *mtrr = value;
+    } else {
+      r.rax = *mtrr & 0xFFFFFFFF;
+      r.rdx = *mtrr >> 32;
+    }
+    return advance_guest_rip(vcpu);
+  }
   if (!write && index == chain_msr_index::feature_control) value = rdmsr(index);
   const GuestNow now{vmread_or_zero(VmcsField::guest_ia32_efer),
                      (vmread_or_zero(VmcsField::guest_cr0) & cr0::pg) != 0};

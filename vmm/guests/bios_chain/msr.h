@@ -10,13 +10,20 @@
 //     out, LMA stays the CPU's (it follows CR0.PG: cr0.h), reserved bits
 //     and a change of LME while paging is on are a #GP, as natively;
 //   - IA32_TSC and IA32_TSC_ADJUST's writes: the TSC is the VMM's clock for
-//     the guest's time bound; a write stops the guest.
+//     the guest's time bound; a write stops the guest;
+//   - the MTRRs (MTRRdefType, the variable and fixed ranges) where the CPU
+//     has them: read and written in a shadow the VMM keeps (the guest reads
+//     back what it wrote), so that the memory types of the VMM's own memory
+//     stay the firmware's; the guest's memory types are the EPT's, from the
+//     firmware's MTRRs (vmx/identity_ept.h). (IA32_PAT needs no bit: the
+//     VMCS switches it, load and save PAT.)
 // Pure: the plan fills the bitmap, the exit handler asks chain_msr().
 #pragma once
 
 #include <stdint.h>
 
 #include "guests/bios_chain/cr0.h"
+#include "vmx/mtrr.h"
 
 namespace guests::bios_chain {
 
@@ -53,8 +60,9 @@ constexpr bool msr_bitmap_bit(uint32_t msr, bool write, uint32_t& byte, uint8_t&
 inline constexpr uint32_t msr_bitmap_bytes = 4096;
 
 // The chain guest's bitmap (msr_bitmap_bytes): zero (no exits) but the MSRs
-// the VMM keeps.
-constexpr void fill_chain_msr_bitmap(uint8_t* bitmap) {
+// the VMM keeps; `mtrrs`: the CPU's MTRRs as read (nullptr: none), whose
+// registers the VMM keeps too.
+constexpr void fill_chain_msr_bitmap(uint8_t* bitmap, const vmx::Mtrrs* mtrrs = nullptr) {
   for (uint32_t i = 0; i < msr_bitmap_bytes; ++i) bitmap[i] = 0;
   auto keep = [bitmap](uint32_t msr, bool read, bool write) {
     uint32_t byte = 0;
@@ -68,6 +76,12 @@ constexpr void fill_chain_msr_bitmap(uint8_t* bitmap) {
   keep(efer, false, true);
   keep(tsc, false, true);
   keep(tsc_adjust, false, true);
+  if (mtrrs != nullptr) {
+    vmx::Mtrrs shape = *mtrrs;
+    for (uint32_t msr = vmx::mtrr_msr::variable_base0; msr <= vmx::mtrr_msr::def_type; ++msr) {
+      if (vmx::mtrr_register(shape, msr) != nullptr) keep(msr, true, true);
+    }
+  }
 }
 
 enum class ChainMsrAction : uint8_t {

@@ -165,6 +165,7 @@ void make_plan(Machine& m, vmx::Vcpu& vcpu, vmx::PlanInputs in) {
   volatile uint8_t* bda = low_memory();
   s.base_memory_kib = bda[layout::BDA_BASE_MEMORY_KIB] | bda[layout::BDA_BASE_MEMORY_KIB + 1] << 8;
   s.has_mtrrs = read_mtrrs(s.mtrrs);
+  s.guest_mtrrs = s.mtrrs;
   const layout::BootInfo& info = m.boot_info;
   const uint32_t e820_count =
       info.e820_count < layout::E820_MAX_ENTRIES ? info.e820_count : layout::E820_MAX_ENTRIES;
@@ -188,7 +189,8 @@ void make_plan(Machine& m, vmx::Vcpu& vcpu, vmx::PlanInputs in) {
 // The guest's interrupts are its own (no external-interrupt exiting).
 constexpr vmx::HandlerTable handlers = vmx::make_handler_table(
     handle_unexpected, {
-                           {ExitReason::exception_or_nmi, handle_exception_or_nmi},
+                           {ExitReason::exception_or_nmi, handle_nmi_for_guest},
+                           {ExitReason::nmi_window, handle_nmi_window},
                            {ExitReason::io_instruction, handle_io},
                            {ExitReason::ept_violation, handle_ept_violation},
                            {ExitReason::preemption_timer, handle_preemption_timer},
@@ -265,6 +267,9 @@ void print_summary(const Machine& m, const vmx::ExitLog& log, uint64_t guest_tic
   console::printf("\n");
   console::printf("vmx:   INT 15h memory calls answered: %u (E820 buffers refused: %u)\n",
                   s.int15_calls, s.int15_refused);
+  if (log.nmis_delivered != 0) {
+    console::printf("vmx:   NMIs delivered to the guest: %u\n", log.nmis_delivered);
+  }
   console::printf("vmx:   %lu TSC ticks in the guest and its exits\n", guest_ticks);
 }
 

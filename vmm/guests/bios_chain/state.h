@@ -29,6 +29,7 @@ struct State {
   GuestMemoryMap memory_map;     // what INT 15h tells the guest
   vmx::Mtrrs mtrrs;              // as read, when has_mtrrs
   bool has_mtrrs;
+  vmx::Mtrrs guest_mtrrs;        // the guest's view: what it wrote (msr.h)
   // Counted by its handlers, for the report.
   uint32_t cpuid_leaves[16];     // the distinct leaves asked, first ones
   uint32_t cpuid_leaf_count;
