@@ -2,8 +2,8 @@
 // someone else's real-mode code and the BIOS it calls, run as an
 // unrestricted guest. Besides the ports its devices keep (profile_runtime.cpp,
 // devices/), only this exits:
-//   - CPUID: the real CPU's answer with VMX hidden and the hypervisor bit
-//     set; leaf 0x40000000 names vmxboot;
+//   - CPUID: the real CPU's answer with VMX and what the VMCS would fault
+//     hidden, the hypervisor bit set; leaf 0x40000000 names vmxboot (cpuid.h);
 //   - HLT: with IF = 0 the guest has stopped for good (halt); with IF = 1
 //     it waits for an interrupt: in the HLT activity state where the CPU
 //     has it, else it simply goes on (its wait loop halts again);
@@ -30,6 +30,7 @@
 #include "ia32/registers.h"
 #include "ia32/vmx/cr_qualification.h"
 #include "layout.h"
+#include "guests/bios_chain/cpuid.h"
 #include "guests/bios_chain/cr0.h"
 #include "guests/bios_chain/memory_map.h"
 #include "guests/bios_chain/msr.h"
@@ -44,9 +45,6 @@ using namespace vmx::exit_path;
 
 namespace {
 
-constexpr uint32_t cpuid_vmx = 1u << 5;            // leaf 1 ECX
-constexpr uint32_t cpuid_hypervisor = 1u << 31;    // leaf 1 ECX
-constexpr uint32_t hypervisor_leaf = 0x40000000;
 constexpr uint32_t activity_hlt = 1;
 constexpr uint32_t blocking_by_sti_or_mov_ss = 3;  // interruptibility bits 0, 1
 
@@ -105,17 +103,12 @@ void handle_cpuid(vmx::Vcpu& vcpu) {
   vmx::GuestRegisters& r = vcpu.context.registers;
   const uint32_t leaf = static_cast<uint32_t>(r.rax);
   const uint32_t subleaf = static_cast<uint32_t>(r.rcx);
-  uint32_t regs[4] = {};  // EAX, EBX, ECX, EDX
-  if ((leaf & 0xF0000000u) == hypervisor_leaf) {
-    if (leaf == hypervisor_leaf) {
-      regs[0] = hypervisor_leaf;  // the highest hypervisor leaf
-      regs[1] = 0x62786D76;       // "vmxb"
-      regs[2] = 0x00746F6F;       // "oot\0"
-    }
-  } else {
-    cpuid(leaf, subleaf, regs);
-    if (leaf == 1) regs[2] = (regs[2] & ~cpuid_vmx) | cpuid_hypervisor;
-  }
+  uint32_t cpu[4] = {};  // EAX, EBX, ECX, EDX
+  if ((leaf & 0xF0000000u) != cpuid_bits::hypervisor_leaf) cpuid(leaf, subleaf, cpu);
+  uint32_t regs[4];
+  chain_cpuid(leaf, subleaf,
+              static_cast<uint32_t>(vmread_or_zero(VmcsField::secondary_processor_controls)), cpu,
+              regs);
   r.rax = regs[0];
   r.rbx = regs[1];
   r.rcx = regs[2];

@@ -1,5 +1,6 @@
 #include "guests/bios_chain/plan.h"
 
+#include "guests/bios_chain/cpuid.h"
 #include "guests/bios_chain/cr0.h"
 #include "guests/bios_chain/guest_state.h"
 #include "guests/bios_chain/msr.h"
@@ -50,7 +51,8 @@ vmx::VmcsPlan plan(const vmx::PlanInputs& in, const Inputs& chain) {
   }
   wanted.primary_processor = primary::use_io_bitmaps | primary::use_msr_bitmaps |
                              primary::hlt_exiting | primary::activate_secondary_controls;
-  wanted.secondary_processor = secondary::enable_ept | secondary::unrestricted_guest;
+  wanted.secondary_processor = secondary::enable_ept | secondary::unrestricted_guest |
+                               (allowed.secondary_processor & cpuid_secondary_controls);
   // The guest's EFER and PAT in the VMCS, the VMM's back on every exit.
   wanted.exit = ia32::vmx::exit::host_address_space_size | ia32::vmx::exit::save_efer |
                 ia32::vmx::exit::load_efer | ia32::vmx::exit::save_pat | ia32::vmx::exit::load_pat;
