@@ -94,3 +94,19 @@ TEST(ChainMsr, TheTscIsTheVmmsClock) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ChainMsr, OutsideTheBitmapsRangesNoIntelMsrExists) {
+  // AMD's DE_CFG (Linux probes it), a hypervisor's first MSR, the top one.
+  for (uint32_t msr : {0xC0011029u, 0x40000000u, 0xFFFFFFFFu, 0x2000u, 0xC0002000u}) {
+    for (bool write : {false, true}) {
+      EXPECT_EQ(guests::bios_chain::chain_msr(msr, write, 0).action, ChainMsrAction::fault)
+          << std::hex << msr << " write " << write;
+    }
+  }
+  EXPECT_EQ(guests::bios_chain::chain_msr(0xC0001FFFu, false, 0).action, ChainMsrAction::stop)
+      << "inside the bitmap: it should not have exited";
+}
+
+}  // namespace

@@ -126,7 +126,7 @@ void handle_cpuid(vmx::Vcpu& vcpu) {
 void handle_hlt(vmx::Vcpu& vcpu) {
   const uint64_t rflags = vmread_or_zero(VmcsField::guest_rflags);
   if ((rflags & rflags::if_flag) == 0) {
-    return end_guest(vcpu, {vmx::guest_end::halt, static_cast<uint32_t>(vcpu.context.info.guest_rip), 0});
+    return end_guest(vcpu, {vmx::guest_end::halt, vcpu.context.info.guest_rip, 0});
   }
   advance_guest_rip(vcpu);
   if (!state().hlt_activity) return;

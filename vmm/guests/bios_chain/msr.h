@@ -9,6 +9,10 @@
 //     controls) so that the VMM keeps its own; SCE, LME and NXE are carried
 //     out, LMA stays the CPU's (it follows CR0.PG: cr0.h), reserved bits
 //     and a change of LME while paging is on are a #GP, as natively;
+//   - every MSR outside the bitmap's two ranges (0-0x1FFF and
+//     0xC0000000-0xC0001FFF), which always exit: none is an Intel CPU's
+//     (0xC0010000 up are AMD's, 0x40000000 up a hypervisor's), so #GP, as
+//     on the CPU itself; Linux probes AMD's with RDMSR and its #GP fixup;
 //   - IA32_TSC and IA32_TSC_ADJUST's writes: the TSC is the VMM's clock for
 //     the guest's time bound; a write stops the guest;
 //   - the MTRRs (MTRRdefType, the variable and fixed ranges) where the CPU
@@ -108,6 +112,9 @@ struct GuestNow {
 constexpr ChainMsr chain_msr(uint32_t msr, bool write, uint64_t value, GuestNow now = {}) {
   using namespace chain_msr_index;
   if (msr >= vmx_first && msr <= vmx_last) return {ChainMsrAction::fault, 0, nullptr};
+  uint32_t byte = 0;
+  uint8_t mask = 0;
+  if (!msr_bitmap_bit(msr, write, byte, mask)) return {ChainMsrAction::fault, 0, nullptr};
   if (msr == feature_control) {
     if (write) return {ChainMsrAction::fault, 0, nullptr};
     return {ChainMsrAction::give_value, value & ~feature_control_vmx_bits, nullptr};

@@ -369,15 +369,15 @@ void run(Machine& m, vmx::Vcpu& vcpu) {
   const vmx::GuestEnd& end = log.end;
   if (end.how == loader_failed) {
     const bool read = end.detail == 1;
-    end_run("guest-failed", "guest=chain step=%s detail=0x%x", read ? "read" : "signature",
+    end_run("guest-failed", "guest=chain step=%s detail=0x%lx", read ? "read" : "signature",
             end.detail2);
   }
   // poweroff: the value written to PM1a_CNT (detail); reset: the port
   // (detail) and the value (detail2); halt: the guest's RIP; bios-panic:
   // the port and the value (the Bochs BIOS's source line).
-  console::printf("vmx: guest end %s: 0x%x 0x%x\n", end.how, end.detail, end.detail2);
+  console::printf("vmx: guest end %s: 0x%lx 0x%lx\n", end.how, end.detail, end.detail2);
   char port[16] = "";
-  if (end.how == vmx::guest_end::reset) format(port, sizeof(port), " port=0x%x", end.detail);
+  if (end.how == vmx::guest_end::reset) format(port, sizeof(port), " port=0x%lx", end.detail);
   end_run("ok", "guest=chain guest-end=%s%s exits=%u io-exits=%u cpuid-exits=%u com1-bytes=%u",
           end.how, port, total_exits(log.stats), exits_by(log.stats, ExitReason::io_instruction),
           exits_by(log.stats, ExitReason::cpuid), s.com1.bytes_out);
