@@ -8,6 +8,8 @@
 #   make inject-build
 #                the fault-injection build: build/inject/vmm.bin (with the
 #                hooks) and build/inject/guest-<case>.bin per guest case
+#   make dma-probe-build
+#                the DMA probe's test build and image (build/vmxboot-dma-probe.img)
 #   make disk2 KIND=mbr-empty|mbr-vbr|grub
 #                a guest disk for chain mode from Debian's boot code
 #   make fuzz    run each fuzz target FUZZ_SECONDS (tests/fuzz/README.md)
@@ -74,8 +76,9 @@ LIB_SRCS    := $(wildcard common/*.cpp)
 # *_runtime.cpp, nor vmm/vmx/bringup/ (the phases that carry the plan out).
 LIB_PURE    := $(filter-out common/console.cpp common/end_run.cpp common/uart16550.cpp common/boot_report.cpp common/end_wait.cpp,$(LIB_SRCS))
 # The VMM's folders: the mechanism (vmx/, its entry checker vmx/checks/),
-# the devices, the guest profiles (README "Where things are").
-VMM_DIRS    := vmm/vmx vmm/vmx/checks vmm/devices vmm/guests vmm/guests/v86_demo vmm/guests/bios_chain
+# the devices, the guest profiles, DMA remapping (README "Where things are").
+VMM_DIRS    := vmm/vmx vmm/vmx/checks vmm/devices vmm/guests vmm/guests/v86_demo vmm/guests/bios_chain \
+               vmm/vtd
 VMX_PURE    := $(filter-out %_runtime.cpp,$(foreach d,$(VMM_DIRS),$(wildcard $(d)/*.cpp)))
 STAGE2_CPP  := stage2/main32.cpp stage2/run_state.cpp vmm/runtime.cpp common/console.cpp common/end_run.cpp \
                common/uart16550.cpp common/vga_text.cpp common/format.cpp common/acpi.cpp \
@@ -109,7 +112,7 @@ IMG := $(B)/vmxboot-chain.img
 endif
 
 .PHONY: image inspect run test unit integration bench fuzz clean deps deps-build deps-test deps-fuzz \
-  deps-disk2 screenshot usb disk2 inject-build
+  deps-disk2 screenshot usb disk2 inject-build dma-probe-build
 
 # ---------------------------------------------------------------- packages
 deps-build:
@@ -239,6 +242,25 @@ endef
 $(eval $(call VMM_BINARY,$(B),$(VMM_OBJS)))
 $(eval $(call VMM_BINARY,$(INJ),$(VMM_INJECT_OBJS)))
 
+# A third build, $(B)/dma-probe/vmm.bin, with -DVMXBOOT_DMA_PROBE: the DMA
+# probe (vmm/vtd/dma_probe.h), a test build that programs DMA remapping
+# before the VMX check and aims QEMU's edu device at the VMM's memory. Made
+# the same way: only the sources that include the probe's header differ.
+PRB := $(B)/dma-probe
+VMM_PROBED_CPP := $(shell grep -l 'vtd/dma_probe.h' $(VMM_CPP))
+VMM_PROBE_OBJS := $(filter-out $(patsubst %.cpp,$(B)/vmm/%.o,$(VMM_PROBED_CPP)),$(VMM_OBJS)) \
+                  $(patsubst %.cpp,$(PRB)/vmm/%.o,$(VMM_PROBED_CPP))
+
+$(PRB)/vmm/%.o: %.asm $(GEN)/layout.inc
+	@mkdir -p $(@D)
+	$(NASM) -f elf64 -I $(GEN)/ $< -o $@
+
+$(PRB)/vmm/%.o: %.cpp abi/layout.h
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS_64) $(OPT_$<) -DVMXBOOT_DMA_PROBE -MMD -MP -c $< -o $@
+
+$(eval $(call VMM_BINARY,$(PRB),$(VMM_PROBE_OBJS)))
+
 # ---------------------------------------------------------------- guest
 $(B)/guest.bin: guest/guest.asm guest/header_field.inc $(GEN)/layout.inc
 	$(NASM) -f bin -I $(GEN)/ $< -o $@
@@ -302,6 +324,16 @@ $(IMG): $(HOSTB)/mkimage $(B)/stage1.bin $(B)/stage2.bin $(IMAGE_VMM) $(IMAGE_GU
 # The layout every time, read back from the image file, not from its inputs.
 image: $(IMG) $(HOSTB)/inspect
 	@$(HOSTB)/inspect $(IMG)
+
+# The DMA probe's image (make dma-probe-build): the probe build's VMM, the
+# demo's guest (never started: the probe ends the run first), no end-of-run
+# wait (it runs in QEMU, whose PIT keeps real time).
+DMA_PROBE_IMG := $(B)/vmxboot-dma-probe.img
+$(DMA_PROBE_IMG): $(HOSTB)/mkimage $(B)/stage1.bin $(B)/stage2.bin $(PRB)/vmm.bin $(B)/guest.bin
+	$(HOSTB)/mkimage --stage1 $(B)/stage1.bin --stage2 $(B)/stage2.bin --vmm $(PRB)/vmm.bin \
+	  --guest $(B)/guest.bin --out $@ --end-wait 0 --quiet
+
+dma-probe-build: $(DMA_PROBE_IMG)
 
 # make inspect [IMG=<file> | DEV=/dev/sdX]: any vmxboot disk, opened
 # read-only; exits non-zero naming the damaged region. Without either it
@@ -384,7 +416,8 @@ $(GTEST_PCH): | deps-test
 $(HOSTB)/unit_tests: $(UNIT_OBJS)
 	$(CXX) $(UNIT_OBJS) -lgtest -lgtest_main -pthread -o $@
 
-unit: $(HOSTB)/unit_tests $(HOSTB)/inspect $(B)/guest.bin $(B)/chain-loader.bin $(IMG) $(INJ)/vmm.bin
+unit: $(HOSTB)/unit_tests $(HOSTB)/inspect $(B)/guest.bin $(B)/chain-loader.bin $(IMG) $(INJ)/vmm.bin \
+  $(PRB)/vmm.bin
 	VMXBOOT_GUEST_BIN=$(B)/guest.bin VMXBOOT_BUILD=$(B) $(HOSTB)/unit_tests
 
 # Each test file runs even when one before it fails (every count real).
