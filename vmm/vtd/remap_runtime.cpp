@@ -114,7 +114,11 @@ void protect_vmm_memory(State& s) {
     include_pci_all = include_pci_all || unit.include_pci_all;
   }
   s.levels = common_levels(s.caps, s.dmar.unit_count);
-  if (s.levels == 0) unit_failed(0, Step::levels, 0);
+  if (s.levels == 0) {
+    console::printf("vtd: the units walk no number of levels (3, 4, 5) in common; the VMM's"
+                    " tables serve them all\n");
+    end_run("dma-remap-failed", "step=levels");
+  }
   if (!include_pci_all) {
     console::printf("vtd: no unit covers every PCI device: one outside the units' scopes is"
                     " not remapped\n");

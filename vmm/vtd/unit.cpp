@@ -100,7 +100,6 @@ const char* step_name(Step step) {
     case Step::registers: return "registers";
     case Step::state: return "firmware-state";
     case Step::large_pages: return "large-pages";
-    case Step::levels: return "levels";
     case Step::root_pointer: return "root-pointer";
     case Step::write_buffer: return "write-buffer";
     case Step::context_cache: return "context-cache";

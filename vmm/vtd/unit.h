@@ -59,7 +59,6 @@ enum class Step : uint8_t {
   registers,         // the registers reach past 4 GiB
   state,             // queued invalidation or interrupt remapping left on
   large_pages,       // no second-level 2 MiB pages
-  levels,            // no walk length in common with the other units
   root_pointer,      // GSTS.RTPS did not come
   write_buffer,      // GSTS.WBFS did not clear
   context_cache,     // CCMD.ICC did not clear, or nothing was invalidated
