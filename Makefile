@@ -423,8 +423,9 @@ unit: $(HOSTB)/unit_tests $(HOSTB)/inspect $(B)/guest.bin $(B)/chain-loader.bin 
 # Every test file in one process: their boots share one pool, one emulator
 # per core (tools/boots.py); a file whose prerequisites are missing counts
 # as an error and the others run (every count real).
-INTEGRATION_TESTS := $(addprefix tests/integration/,test_boot.py test_chain.py test_guest_disks.py)
-integration: $(IMG) $(HOSTB)/mkimage $(DISK2_VBR) inject-build | deps-test
+INTEGRATION_TESTS := $(addprefix tests/integration/,test_boot.py test_chain.py test_guest_disks.py \
+  test_vtd.py)
+integration: $(IMG) $(HOSTB)/mkimage $(DISK2_VBR) inject-build $(DMA_PROBE_IMG) | deps-test
 	$(PYTHON) tools/parallel_unittest.py --build $(B) $(INTEGRATION_TESTS)
 
 # Both halves run even when the first fails, so that every count is real.
