@@ -457,6 +457,8 @@ FUZZ_SRCS_guest_header := tests/fuzz/guest_header.cpp vmm/guests/guest_header_ch
   vmm/vmx/guest_state.cpp
 FUZZ_TARGETS += acpi
 FUZZ_SRCS_acpi := tests/fuzz/acpi.cpp common/acpi.cpp
+FUZZ_TARGETS += dmar
+FUZZ_SRCS_dmar := tests/fuzz/dmar.cpp vmm/vtd/dmar.cpp vmm/vtd/tables.cpp
 
 FUZZ_SECONDS ?= 30
 FUZZ_CXX     ?= clang++
@@ -464,7 +466,8 @@ FUZZ_FLAGS   := -std=c++20 -g -O1 $(WARN) -I. -Iabi -Iimage -Ivmm \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZB        := $(HOSTB)/fuzz
 
-FUZZ_HDRS    := $(wildcard tests/fuzz/*.h abi/*.h image/*.h common/*.h vmm/ia32/*.h vmm/ia32/*/*.h vmm/vmx/*.h)
+FUZZ_HDRS    := $(wildcard tests/fuzz/*.h abi/*.h image/*.h common/*.h vmm/ia32/*.h vmm/ia32/*/*.h vmm/vmx/*.h \
+  vmm/vtd/*.h)
 
 .SECONDEXPANSION:
 $(FUZZB)/%_fuzz: tests/fuzz/%_fuzz.cpp $$(FUZZ_SRCS_$$*) $(FUZZ_HDRS) | deps-fuzz
