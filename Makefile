@@ -178,22 +178,19 @@ $(B)/stage2.bin: $(B)/stage2.elf
 	$(OBJCOPY) -O binary $< $@
 
 # ---------------------------------------------------------------- VMM
-# Two builds of the VMM from the same sources: $(B)/vmm.bin, the one `make
-# image` uses, and $(B)/inject/vmm.bin, with -DVMXBOOT_INJECT: the only one
-# with the fault-injection hooks (vmm/vmx/fault_cases.h), which mkimage
-# --inject requires. The normal VMM holds no injection code. Only the sources
-# that include the hooks' header (no header does) differ between the two, so
-# the injection build compiles those again and shares the other objects.
+# Three builds of the VMM from the same sources: $(B)/vmm.bin, the one `make
+# image` uses; $(B)/inject/vmm.bin, with -DVMXBOOT_INJECT: the only one with
+# the fault-injection hooks (vmm/vmx/fault_cases.h), which mkimage --inject
+# requires; and $(B)/dma-probe/vmm.bin, with -DVMXBOOT_DMA_PROBE: the DMA
+# probe (vmm/vtd/dma_probe.h), a test build that programs DMA remapping
+# before the VMX check and aims QEMU's edu device at the VMM's memory. The
+# normal VMM holds neither. Only the sources that include a test build's
+# header (no header does) differ from the normal build's, so a test build
+# compiles those again and shares the other objects (VMM_TEST_BUILD below).
 INJ := $(B)/inject
-VMM_HOOKED_CPP  := $(shell grep -l 'vmx/fault_cases.h' $(VMM_CPP))
-VMM_INJECT_OBJS := $(filter-out $(patsubst %.cpp,$(B)/vmm/%.o,$(VMM_HOOKED_CPP)),$(VMM_OBJS)) \
-                   $(patsubst %.cpp,$(INJ)/vmm/%.o,$(VMM_HOOKED_CPP))
+PRB := $(B)/dma-probe
 
 $(B)/vmm/%.o: %.asm $(GEN)/layout.inc
-	@mkdir -p $(@D)
-	$(NASM) -f elf64 -I $(GEN)/ $< -o $@
-
-$(INJ)/vmm/%.o: %.asm $(GEN)/layout.inc
 	@mkdir -p $(@D)
 	$(NASM) -f elf64 -I $(GEN)/ $< -o $@
 
@@ -205,10 +202,6 @@ $(B)/vmm/%.o: %.cpp abi/layout.h
 # runs them) is compiled for speed, the rest of the VMM for size.
 OPT_vmm/vmx/exit_runtime.cpp := -O2
 OPT_vmm/vmx/io_exit_runtime.cpp := -O2
-
-$(INJ)/vmm/%.o: %.cpp abi/layout.h
-	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS_64) $(OPT_$<) -DVMXBOOT_INJECT -MMD -MP -c $< -o $@
 
 # Two links: the first with an empty symbol table, from which the real one is
 # generated for the second (vmm/symbols.h). The table sits after .data, so no
@@ -239,27 +232,25 @@ $(1)/vmm.elf: $(1)/vmm-pass1.elf $(1)/vmm/vmm_symbols.o
 $(1)/vmm.bin: $(1)/vmm.elf
 	$$(OBJCOPY) -O binary --remove-section=.bss $$< $$@
 endef
+# A test build: $(1) its folder, $(2) its -D flag, $(3) the header whose
+# includers it compiles again with the flag (the rest are the normal build's
+# objects).
+define VMM_TEST_BUILD
+$(1)/vmm/%.o: %.asm $$(GEN)/layout.inc
+	@mkdir -p $$(@D)
+	$$(NASM) -f elf64 -I $$(GEN)/ $$< -o $$@
+
+$(1)/vmm/%.o: %.cpp abi/layout.h
+	@mkdir -p $$(@D)
+	$$(CXX) $$(CXXFLAGS_64) $$(OPT_$$<) $(2) -MMD -MP -c $$< -o $$@
+
+$(1)_RECOMPILED := $$(shell grep -l '$(3)' $$(VMM_CPP))
+$$(eval $$(call VMM_BINARY,$(1),$$(filter-out $$(patsubst %.cpp,$$(B)/vmm/%.o,$$($(1)_RECOMPILED)),$$(VMM_OBJS)) $$(patsubst %.cpp,$(1)/vmm/%.o,$$($(1)_RECOMPILED))))
+endef
+
 $(eval $(call VMM_BINARY,$(B),$(VMM_OBJS)))
-$(eval $(call VMM_BINARY,$(INJ),$(VMM_INJECT_OBJS)))
-
-# A third build, $(B)/dma-probe/vmm.bin, with -DVMXBOOT_DMA_PROBE: the DMA
-# probe (vmm/vtd/dma_probe.h), a test build that programs DMA remapping
-# before the VMX check and aims QEMU's edu device at the VMM's memory. Made
-# the same way: only the sources that include the probe's header differ.
-PRB := $(B)/dma-probe
-VMM_PROBED_CPP := $(shell grep -l 'vtd/dma_probe.h' $(VMM_CPP))
-VMM_PROBE_OBJS := $(filter-out $(patsubst %.cpp,$(B)/vmm/%.o,$(VMM_PROBED_CPP)),$(VMM_OBJS)) \
-                  $(patsubst %.cpp,$(PRB)/vmm/%.o,$(VMM_PROBED_CPP))
-
-$(PRB)/vmm/%.o: %.asm $(GEN)/layout.inc
-	@mkdir -p $(@D)
-	$(NASM) -f elf64 -I $(GEN)/ $< -o $@
-
-$(PRB)/vmm/%.o: %.cpp abi/layout.h
-	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS_64) $(OPT_$<) -DVMXBOOT_DMA_PROBE -MMD -MP -c $< -o $@
-
-$(eval $(call VMM_BINARY,$(PRB),$(VMM_PROBE_OBJS)))
+$(eval $(call VMM_TEST_BUILD,$(INJ),-DVMXBOOT_INJECT,vmx/fault_cases.h))
+$(eval $(call VMM_TEST_BUILD,$(PRB),-DVMXBOOT_DMA_PROBE,vtd/dma_probe.h))
 
 # ---------------------------------------------------------------- guest
 $(B)/guest.bin: guest/guest.asm guest/header_field.inc $(GEN)/layout.inc
