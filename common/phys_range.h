@@ -1,5 +1,5 @@
-// A range of physical addresses [first, end): what the VMM keeps from the
-// guest's EPT and from devices' DMA (vmx/identity_ept.h, vtd/tables.h).
+// A range of physical addresses [first, end): what the VMM keeps from
+// devices' DMA (vtd/tables.h).
 #pragma once
 
 #include <stdint.h>

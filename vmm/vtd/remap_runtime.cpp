@@ -74,8 +74,8 @@ void hide_dmar(const acpi::IdentityMemory& memory) {
   console::printf("vtd: DMAR hidden from the guest: %u entry taken out of the RSDT, %u of the"
                   " XSDT%s%s%s\n", hidden.rsdt_removed, hidden.xsdt_removed,
                   hidden.error != nullptr ? "; " : "", hidden.error != nullptr ? hidden.error : "",
-                  gone ? "" : "; A SEARCH STILL FINDS IT: the guest's OS may program the units"
-                              " (the EPT keeps their registers from it)");
+                  gone ? "" : "; A SEARCH STILL FINDS IT: the guest's OS may program the"
+                              " units");
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 // tables every remapping unit translates with (4 KiB aligned, inside the
 // VMM's memory, so devices cannot reach them either), the DMAR as parsed,
 // each unit's capabilities and register window, and the ranges devices
-// (and the chain guest's EPT) are kept out of.
+// are kept out of.
 #pragma once
 
 #include <stdint.h>
@@ -25,10 +25,5 @@ struct State {
   uint32_t levels;                  // the walk every unit makes
   bool active;                      // translation on in every unit
 };
-
-// The units' register windows (holes after the VMM's memory): what the
-// chain guest's EPT keeps from the guest too. None where DMA remapping is off.
-inline const PhysRange* unit_registers(const State& s) { return s.holes + 1; }
-inline uint32_t unit_register_count(const State& s) { return s.active ? s.hole_count - 1 : 0; }
 
 }  // namespace vtd
