@@ -63,8 +63,7 @@ const uint64_t* table_at(const Tables& t, uint64_t physical, uint64_t address) {
 bool build_tables(Tables& t, uint64_t physical, uint32_t levels, const PhysRange* holes,
                   size_t hole_count) {
   if (levels < 3 || levels > 5 || !holes_valid(holes, hole_count)) return false;
-  uint64_t* const all = &t.root[0];
-  for (size_t i = 0; i < sizeof(Tables) / sizeof(uint64_t); ++i) all[i] = 0;
+  __builtin_memset(&t, 0, sizeof t);  // the VMM's runtime has memset (vmm/runtime.cpp)
 
   const uint64_t top = levels == 5 ? at(physical, t, t.pml5)
                        : levels == 4 ? at(physical, t, t.pml4)
