@@ -92,10 +92,14 @@ TEST(ChainPlan, KeepsOnlyItsPorts) {
                         0x8900, 0x8A00}) {
     EXPECT_TRUE(trapped(a, b, port)) << std::hex << port;
   }
-  EXPECT_EQ(kept, 8u + 2u + 1u + 3u + 1u + 2u + 2u)
+  EXPECT_EQ(kept, 8u + 2u + 1u + 3u + 1u + 2u + 2u + 32u + 32u + 15u + 15u)
       << "COM1, PM1a_CNT, 0xCF9, the KBC and port 0x92, 0xB2, the panic ports, Bochs' "
-         "shutdown and debugger ports";
-  for (uint16_t port : {0x1F0, 0x1F7, 0x3D4, 0x20, 0x40, 0x61, 0x70, 0x402, 0xCF8, 0xCFC}) {
+         "shutdown and debugger ports, the ISA DMA controllers and their aliases, the page "
+         "registers and their aliases (no IDE bus master on the faked PCI bus)";
+  for (uint16_t port : {0x00, 0x0F, 0x1F, 0xC0, 0xDF, 0x81, 0x8F, 0x90, 0x9F}) {
+    EXPECT_TRUE(trapped(a, b, port)) << std::hex << port;
+  }
+  for (uint16_t port : {0x1F0, 0x1F7, 0x3D4, 0x20, 0x40, 0x61, 0x70, 0x80, 0x402, 0xCF8, 0xCFC}) {
     EXPECT_FALSE(trapped(a, b, port)) << std::hex << port;
   }
   // The guest's interrupts are its own; its exceptions too.

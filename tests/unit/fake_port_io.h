@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <vector>
 
 namespace fake_port_io {
@@ -21,6 +23,9 @@ struct Out {
 extern std::vector<Out> outs;
 extern std::map<uint16_t, uint32_t> inputs;
 extern uint64_t tsc;
+// Where set, answers every IN first (a device behind an address register,
+// such as PCI configuration space); returning nothing falls back to `inputs`.
+extern std::function<std::optional<uint32_t>(uint16_t port, unsigned bytes)> in_hook;
 
 void reset();
 // The bytes written to `port`, in order.

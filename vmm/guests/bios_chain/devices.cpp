@@ -1,12 +1,14 @@
 #include "guests/bios_chain/devices.h"
 
+#include "devices/bus_master.h"
+#include "devices/isa_dma.h"
 #include "devices/platform_ports.h"
 #include "devices/system_control.h"
 
 namespace guests::bios_chain {
 
 bool attach_devices(devices::PortMap& ports, State& s, uint64_t byte_wait_ticks,
-                    uint16_t pm1a_cnt, bool emulator) {
+                    uint16_t pm1a_cnt, bool emulator, const DmaInputs& dma) {
   ports.reset(devices::PortMap::Unclaimed::guests);
   s.pm1 = {pm1a_cnt};
   s.emulator = emulator;
@@ -17,6 +19,14 @@ bool attach_devices(devices::PortMap& ports, State& s, uint64_t byte_wait_ticks,
   s.apm_device = devices::apm_control_device();
   s.panic_device = devices::emulator_panic_device();
   s.shutdown_device = devices::emulator_shutdown_device();
+  devices::build_dma_ram(dma.e820, dma.e820_count, dma.vmm_first, dma.vmm_end, s.dma_ram);
+  uint32_t ide = devices::no_pci_function;
+  uint16_t bus_master_base = 0;
+  devices::find_bus_master_ide(ide, bus_master_base);
+  s.bus_master_device = devices::bus_master_device(s.bus_master, ide, bus_master_base, s.dma_ram,
+                                                   dma.vmm_first, dma.vmm_end);
+  s.isa_dma_device = devices::isa_dma_device(s.isa_dma, dma.vmm_first, dma.vmm_end);
+  s.isa_dma_page_device = devices::isa_dma_page_device(s.isa_dma);
   // (In the order the run's report lists them.)
   bool claimed = devices::claim_com1(ports, s.com1_device);
   if (pm1a_cnt != 0) {
@@ -39,7 +49,8 @@ bool attach_devices(devices::PortMap& ports, State& s, uint64_t byte_wait_ticks,
               ports.claim(devices::emulator_debugger_port, 1, s.shutdown_device, "0x8a00",
                           "0x8a00");
   }
-  return claimed;
+  return claimed && devices::claim_bus_master(ports, s.bus_master, s.bus_master_device) &&
+         devices::claim_isa_dma(ports, s.isa_dma_device, s.isa_dma_page_device);
 }
 
 }  // namespace guests::bios_chain
