@@ -171,19 +171,15 @@ void print_plan(const vmx::VmcsPlan& p, const State& s, const layout::GuestHeade
 // outside the VMM: the guest's MADT shows it this one only (common/madt.h).
 void show_one_processor() {
   const acpi::IdentityMemory memory = acpi::identity_mapped_memory();
-  acpi::TableAt tables[4];
-  const uint32_t found = acpi::find_tables(memory.view(), "APIC", tables, 4);
+  const acpi::TableSearch madt = acpi::find_table(memory.view(), "APIC");
+  if (!madt.found) return;
   uint32_t regs[4];
   cpuid(cpuid_leaf::features, 0, regs);
   const uint32_t apic_id = regs[1] >> 24;  // CPUID.1:EBX[31:24], the initial APIC ID
-  uint32_t processors = 0, disabled = 0;
-  for (uint32_t i = 0; i < found; ++i) {
-    // Identity-mapped: the table in the guest's memory, written before it runs.
-    auto* table = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(tables[i].phys));
-    const madt::Result r = madt::keep_one_processor(table, tables[i].length, apic_id);
-    processors += r.processors;
-    disabled += r.disabled;
-  }
+  // Identity-mapped: the table in the guest's memory, written before it runs.
+  auto* table = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(madt.table.phys));
+  const madt::Result r = madt::keep_one_processor(table, madt.table.length, apic_id);
+  const uint32_t processors = r.processors, disabled = r.disabled;
   if (disabled != 0) {
     console::printf("vmx: the guest's MADT shows it 1 of %u processors (VMX runs on this one"
                     " only)\n", processors);
