@@ -274,9 +274,9 @@ TEST(LocalApicDevice, IpisThroughTheXapicPage) {
   fake_apic_io::registers[0xFEE00310] = 0;
   EXPECT_EQ(a.store(0xFEE00300, 0x00004500, 4, &end), devices::MmioVerdict::end);
   EXPECT_EQ(end.how, devices::apic_end::init);
-  // NMI to itself.
-  EXPECT_EQ(a.store(0xFEE00300, 0x00044400, 4, &end), devices::MmioVerdict::end);
-  EXPECT_EQ(end.how, devices::apic_end::nmi_self);
+  // NMI to itself: the guest gets it from the VMM, not through the APIC.
+  EXPECT_EQ(a.store(0xFEE00300, 0x00044400, 4, &end), devices::MmioVerdict::nmi);
+  EXPECT_EQ(a.apic.nmis_to_itself, 1u);
   EXPECT_EQ(fake_apic_io::writes.size(), 1u) << "only the fixed IPI was sent";
   EXPECT_EQ(a.apic.icr_writes, 5u);
   EXPECT_EQ(a.apic.icr_forwarded, 1u);
@@ -294,6 +294,8 @@ TEST(LocalApicDevice, IpisThroughTheX2apicIcr) {
   EXPECT_EQ(end.how, devices::apic_end::ipi_other_cpu);
   EXPECT_EQ(devices::write_x2apic_icr(a.apic, 0x00040200, end), devices::IcrWrite::done);
   EXPECT_EQ(a.apic.smi_refused, 1u);
+  EXPECT_EQ(devices::write_x2apic_icr(a.apic, 0x00044400, end), devices::IcrWrite::nmi)
+      << "NMI to itself";
   // Reserved bits (delivery status, 13, 17:16, 31:20): the #GP the CPU gives.
   for (uint64_t bit : {12u, 13u, 16u, 17u, 20u, 31u}) {
     EXPECT_EQ(devices::write_x2apic_icr(a.apic, 0x40 | 1ull << bit, end), devices::IcrWrite::fault)

@@ -16,9 +16,9 @@
 //     CPU's counts as another CPU.
 //   - INIT to itself: the guest resets its own CPU: the run ends
 //     (guest-end=init), the INIT never sent, so none is left pending.
-//   - NMI to itself: from VMX root operation it would interrupt the VMM,
-//     not the guest: the run ends as an NMI in the guest does (host-nmi),
-//     until NMIs are delivered to the guest.
+//   - NMI to itself: sent from VMX root operation it would interrupt the
+//     VMM, not the guest: the VMM delivers it to the guest instead, as it
+//     delivers a host NMI that arrives while the guest runs.
 //   - SIPI to itself (a running CPU ignores it), INIT level de-assert
 //     (ignored since the Pentium 4), an INIT, SIPI or NMI that reaches no
 //     CPU: nothing to do.
@@ -121,7 +121,7 @@ enum class IcrVerdict : uint8_t {
   ignore,      // nothing to do (no CPU acts on it)
   init_self,   // the run ends: guest-end=init
   other_cpu,   // the run ends: guest-unsupported reason=ipi-other-cpu
-  nmi_self,    // the run ends: host-nmi
+  nmi_self,    // delivered to the guest, not sent
 };
 
 constexpr IcrVerdict decide_icr(const Icr& icr, const ApicSelf& self) {

@@ -32,8 +32,8 @@ IcrWrite act_on(LocalApic& a, const apic::Icr& icr, const apic::ApicSelf& self,
       end = {apic_end::ipi_other_cpu, icr.low, icr.destination};
       return IcrWrite::end;
     case apic::IcrVerdict::nmi_self:
-      end = {apic_end::nmi_self, icr.low, icr.destination};
-      return IcrWrite::end;
+      ++a.nmis_to_itself;
+      return IcrWrite::nmi;
   }
   return IcrWrite::done;
 }
@@ -122,9 +122,13 @@ MmioVerdict write_xapic_register(void* state, MmioWrite& w, vmx::GuestEnd& end) 
   const apic::ApicSelf self = apic::xapic_self(apic_mmio_read(page + apic::id_offset),
                                                apic_mmio_read(page + apic::ldr_offset),
                                                apic_mmio_read(page + apic::dfr_offset));
-  return act_on(a, icr, self, send_xapic, w.address, w.value, end) == IcrWrite::end
-             ? MmioVerdict::end
-             : MmioVerdict::done;
+  switch (act_on(a, icr, self, send_xapic, w.address, w.value, end)) {
+    case IcrWrite::end: return MmioVerdict::end;
+    case IcrWrite::nmi: return MmioVerdict::nmi;
+    case IcrWrite::done:
+    case IcrWrite::fault: break;
+  }
+  return MmioVerdict::done;
 }
 
 void describe_ipi_destination(uint32_t icr_low, uint32_t destination, char* out, size_t size) {

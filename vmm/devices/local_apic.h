@@ -29,7 +29,6 @@ namespace devices {
 namespace apic_end {
 inline constexpr char init[] = "init";                    // INIT to itself
 inline constexpr char ipi_other_cpu[] = "ipi-other-cpu";  // INIT, SIPI or NMI to another CPU
-inline constexpr char nmi_self[] = "nmi-self";            // NMI to itself
 }  // namespace apic_end
 
 struct LocalApic {
@@ -43,7 +42,7 @@ struct LocalApic {
   uint32_t base_writes, base_refused;
   apic::BaseRefusal last_refusal;
   uint64_t last_refused_value;
-  uint32_t icr_writes, icr_forwarded, smi_refused, icr_ignored;
+  uint32_t icr_writes, icr_forwarded, smi_refused, icr_ignored, nmis_to_itself;
   uint32_t register_writes;   // other registers, carried out
   uint32_t misshapen_writes;  // not 32 bits at a 16-byte boundary: dropped
 };
@@ -72,6 +71,7 @@ enum class IcrWrite : uint8_t {
   done,   // carried out, or refused/ignored as decide_icr says (counted)
   fault,  // #GP, as the CPU gives: not in x2APIC mode, or reserved bits
   end,    // the guest ended by it (`end` says how)
+  nmi,    // an NMI to its own CPU: the caller delivers it to the guest
 };
 IcrWrite write_x2apic_icr(LocalApic& apic, uint64_t value, vmx::GuestEnd& end);
 

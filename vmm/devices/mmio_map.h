@@ -37,6 +37,8 @@ enum class MmioVerdict : uint8_t {
   deny,  // not carried out: nothing written, an exchange reads all ones;
          // the VMM counts it and the guest goes on
   end,   // the guest ended itself by it (the GuestEnd says how)
+  nmi,   // carried out as an NMI to the guest's own CPU: the core delivers
+         // it to the guest (sent from the VMM it would interrupt the VMM)
 };
 
 struct MmioDevice {

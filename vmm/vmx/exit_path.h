@@ -63,6 +63,11 @@ inline uint64_t vmread_or_zero(ia32::vmx::VmcsField field) {
                     "VMWRITE of the guest RIP failed");
 }
 
+// Delivers again an event whose delivery this exit cut off (its
+// IDT-vectoring information valid), before the guest goes on: else the
+// guest loses it (vmx/event_delivery.h). True when there was one.
+bool reinject_cut_off_event(Vcpu& vcpu);
+
 // The core's handlers (vmx/exit_runtime.cpp, vmx/io_exit_runtime.cpp).
 // Every reason a profile does not handle: stop, the exit printed in full.
 void handle_unexpected(Vcpu& vcpu);
@@ -75,8 +80,19 @@ void handle_exception_or_nmi(Vcpu& vcpu);
 void handle_ept_violation(Vcpu& vcpu);
 // A store into the device's range in `slot` (vmx/mmio_exit_runtime.cpp).
 void handle_mmio_store(Vcpu& vcpu, uint8_t slot);
-// The VMX-preemption timer ran out: the guest is out of time.
+// The VMX-preemption timer ran out: the guest is out of time (or, a long
+// bound's 32-bit timer spent, the clock restarts).
 void handle_preemption_timer(Vcpu& vcpu);
+// For a guest that gets its NMIs ("virtual NMIs"): a host NMI under NMI
+// exiting is the guest's, delivered now or at its NMI window; the
+// NMI-window exit delivers the one that waited.
+void handle_nmi_for_guest(Vcpu& vcpu);
+void handle_nmi_window(Vcpu& vcpu);
+// An NMI for the guest (a host NMI, or one the guest sent its own CPU
+// through its APIC, which the VMM does not send): delivered at this entry,
+// or at the guest's NMI window (always there when `event_pending`: another
+// event goes in at this entry).
+void deliver_nmi(Vcpu& vcpu, bool event_pending);
 // IN/OUT, and INS/OUTS where the VMM may walk the guest's memory: the
 // port looked up in the machine's port map, its device decides.
 void handle_io(Vcpu& vcpu);

@@ -102,8 +102,10 @@ void handle_mmio_store(Vcpu& vcpu, uint8_t slot) {
                            store_value(store, registers), store.exchange, 0};
   GuestEnd end{};
   const devices::MmioDevice& device = *mmio.range(slot).device;
-  switch (device.write(device.state, write, end)) {
+  const devices::MmioVerdict verdict = device.write(device.state, write, end);
+  switch (verdict) {
     case devices::MmioVerdict::done:
+    case devices::MmioVerdict::nmi:
       break;
     case devices::MmioVerdict::deny:
       write.old = ~0ull;
@@ -127,6 +129,8 @@ void handle_mmio_store(Vcpu& vcpu, uint8_t slot) {
                       blocking & ~uint64_t{blocking_by_sti_or_mov_ss},
                       "VMWRITE of the guest's interruptibility state failed");
   }
+  // (No event was being delivered: mmio_violation_refusal.)
+  if (verdict == devices::MmioVerdict::nmi) deliver_nmi(vcpu, false);
 }
 
 }  // namespace vmx::exit_path

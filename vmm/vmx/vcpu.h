@@ -48,6 +48,7 @@ struct Vcpu {
   // guest on the identity EPT; null: EPT violations only stop the guest.
   const devices::MmioMap* mmio;
   GuestMemory memory;
+  bool nmi_pending;           // an NMI for the guest waits for its NMI window
   guest_timer::TimeBound bound;
   ExitLog log;
   uint64_t launch_rsp;        // vmx_enter_guest's stack, for the way back

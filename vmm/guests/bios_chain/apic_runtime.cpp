@@ -48,6 +48,7 @@ bool write_x2apic_icr(vmx::Vcpu& vcpu, uint64_t value) {
   switch (devices::write_x2apic_icr(s.apic, value, end)) {
     case devices::IcrWrite::done: return true;
     case devices::IcrWrite::fault: return false;
+    case devices::IcrWrite::nmi: deliver_nmi(vcpu, false); return true;
     case devices::IcrWrite::end: break;
   }
   end_guest(vcpu, end);

@@ -10,9 +10,10 @@
 namespace guests::bios_chain {
 
 bool attach_devices(devices::PortMap& ports, devices::MmioMap& mmio, State& s,
-                    uint64_t byte_wait_ticks, uint16_t pm1a_cnt, bool emulator,
+                    uint64_t byte_wait_ticks, const AcpiPorts& acpi, bool emulator,
                     const DmaInputs& dma, const ApicFound& apic) {
   ports.reset(devices::PortMap::Unclaimed::guests);
+  const uint16_t pm1a_cnt = acpi.pm1a_cnt;
   mmio.reset();
   s.has_apic = apic.present;
   if (apic.present &&
@@ -22,12 +23,14 @@ bool attach_devices(devices::PortMap& ports, devices::MmioMap& mmio, State& s,
     return false;
   }
   s.pm1 = {pm1a_cnt};
+  s.apm = {pm1a_cnt, acpi.acpi_enable, acpi.acpi_disable, 0};
   s.emulator = emulator;
-  s.com1_device = devices::com1_device(s.com1, byte_wait_ticks);
+  // An OS's 8250 driver is interrupt-driven: its enables reach the UART.
+  s.com1_device = devices::com1_device(s.com1, byte_wait_ticks, true);
   s.pm1_device = devices::acpi_pm1_device(s.pm1);
   s.reset_device = devices::reset_device();
   s.system_control_device = devices::system_control_device(s.system_control);
-  s.apm_device = devices::apm_control_device();
+  s.apm_device = devices::apm_control_device(s.apm);
   s.panic_device = devices::emulator_panic_device();
   s.shutdown_device = devices::emulator_shutdown_device();
   devices::build_dma_ram(dma.e820, dma.e820_count, dma.vmm_first, dma.vmm_end, s.dma_ram);
@@ -50,6 +53,9 @@ bool attach_devices(devices::PortMap& ports, devices::MmioMap& mmio, State& s,
             ports.claim(devices::system_control_port_a, 1, s.system_control_device, "0x92",
                         "0x92") &&
             ports.claim(devices::apm_control_port, 1, s.apm_device, "0xb2", "0xb2");
+  if (acpi.smi_cmd != 0 && acpi.smi_cmd != devices::apm_control_port) {
+    claimed = claimed && ports.claim(acpi.smi_cmd, 1, s.apm_device, "smi-cmd", "smi-cmd");
+  }
   // On a PC those ports are the chipset's (often the ACPI PM block).
   if (emulator) {
     claimed = claimed &&

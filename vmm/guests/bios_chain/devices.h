@@ -22,6 +22,14 @@
 
 namespace guests::bios_chain {
 
+// What the firmware's ACPI tables say (the VMM's copy, found before the
+// guest ran): PM1a_CNT (0: none), SMI_CMD (0: none) and its handshake bytes.
+struct AcpiPorts {
+  uint16_t pm1a_cnt;
+  uint16_t smi_cmd;
+  uint8_t acpi_enable, acpi_disable;
+};
+
 // What a DMA may reach: the firmware's E820 map (the VMM's copy) and the
 // VMM's memory.
 struct DmaInputs {
@@ -39,10 +47,10 @@ struct ApicFound {
   bool has_x2apic;  // CPUID.1:ECX.x2APIC
 };
 
-// False when a map refuses a claim. `pm1a_cnt`: the FADT's port, 0 for
-// none; `emulator`: the firmware is an emulator's (its panic ports kept).
+// False when a map refuses a claim. `emulator`: the firmware is an
+// emulator's (its panic, shutdown and debugger ports kept).
 bool attach_devices(devices::PortMap& ports, devices::MmioMap& mmio, State& state,
-                    uint64_t byte_wait_ticks, uint16_t pm1a_cnt, bool emulator,
+                    uint64_t byte_wait_ticks, const AcpiPorts& acpi, bool emulator,
                     const DmaInputs& dma, const ApicFound& apic);
 
 }  // namespace guests::bios_chain

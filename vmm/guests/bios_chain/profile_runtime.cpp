@@ -18,6 +18,7 @@
 #include "common/end_run.h"
 #include "common/format.h"
 #include "common/low_memory.h"
+#include "common/madt.h"
 #include "common/uart16550.h"
 #include "devices/local_apic.h"
 #include "guests/bios_chain/devices.h"
@@ -96,15 +97,17 @@ void print_dma_kept(const State& s) {
 
 void attach(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
   const acpi::PowerOff& off = end_run_keep_power_off();
+  const AcpiPorts acpi = off.found
+                             ? AcpiPorts{off.pm1a_cnt, off.smi_cmd, off.acpi_enable, off.acpi_disable}
+                             : AcpiPorts{};
   const layout::BootInfo& info = m.boot_info;
   const DmaInputs dma{info.e820,
                       info.e820_count < layout::E820_MAX_ENTRIES ? info.e820_count
                                                                  : layout::E820_MAX_ENTRIES,
                       layout::VMM_ADDR, layout::VMM_MEMORY_END};
   if (!attach_devices(m.ports, m.mmio, m.bios_chain,
-                      vmx::guest_timer::uart_byte_wait_ticks(tsc_ticks_in_limit),
-                      off.found ? off.pm1a_cnt : uint16_t{0}, firmware_is_emulator(), dma,
-                      find_apic())) {
+                      vmx::guest_timer::uart_byte_wait_ticks(tsc_ticks_in_limit), acpi,
+                      firmware_is_emulator(), dma, find_apic())) {
     end_run("vmx-failed", "step=devices error=0");
   }
   print_dma_kept(m.bios_chain);
@@ -191,6 +194,25 @@ void print_plan(const vmx::VmcsPlan& p, const State& s, const layout::GuestHeade
   }
 }
 
+// Until VMX runs on every CPU, a processor the guest started would run
+// outside the VMM: the guest's MADT shows it this one only (common/madt.h).
+void show_one_processor() {
+  const acpi::IdentityMemory memory = acpi::identity_mapped_memory();
+  const acpi::TableSearch madt = acpi::find_table(memory.view(), "APIC");
+  if (!madt.found) return;
+  uint32_t regs[4];
+  cpuid(cpuid_leaf::features, 0, regs);
+  const uint32_t apic_id = regs[1] >> 24;  // CPUID.1:EBX[31:24], the initial APIC ID
+  // Identity-mapped: the table in the guest's memory, written before it runs.
+  auto* table = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(madt.table.phys));
+  const madt::Result r = madt::keep_one_processor(table, madt.table.length, apic_id);
+  const uint32_t processors = r.processors, disabled = r.disabled;
+  if (disabled != 0) {
+    console::printf("vmx: the guest's MADT shows it 1 of %u processors (VMX runs on this one"
+                    " only)\n", processors);
+  }
+}
+
 void make_plan(Machine& m, vmx::Vcpu& vcpu, vmx::PlanInputs in) {
   State& s = m.bios_chain;
   s.limit_seconds = limit_seconds(m.guest.limit_seconds, s.emulator);
@@ -199,6 +221,7 @@ void make_plan(Machine& m, vmx::Vcpu& vcpu, vmx::PlanInputs in) {
   volatile uint8_t* bda = low_memory();
   s.base_memory_kib = bda[layout::BDA_BASE_MEMORY_KIB] | bda[layout::BDA_BASE_MEMORY_KIB + 1] << 8;
   s.has_mtrrs = read_mtrrs(s.mtrrs);
+  s.guest_mtrrs = s.mtrrs;
   const layout::BootInfo& info = m.boot_info;
   const uint32_t e820_count =
       info.e820_count < layout::E820_MAX_ENTRIES ? info.e820_count : layout::E820_MAX_ENTRIES;
@@ -211,6 +234,7 @@ void make_plan(Machine& m, vmx::Vcpu& vcpu, vmx::PlanInputs in) {
   }
   vmx::bringup::accept_plan(vcpu, m.msrs);
   print_plan(vcpu.plan, s, m.guest);
+  show_one_processor();
   s.hlt_activity = (ia32::vmx::VmxMisc{m.msrs.misc}.activity_states() & 1) != 0;
   vcpu.memory = vmx::guest_memory(vmx::GuestMemory::Kind::none, nullptr);
   vcpu.bound = vmx::guest_timer::TimeBound::of(in.tsc_ticks_in_limit, true, vcpu.plan.timer_shift, 0);
@@ -221,7 +245,8 @@ void make_plan(Machine& m, vmx::Vcpu& vcpu, vmx::PlanInputs in) {
 // The guest's interrupts are its own (no external-interrupt exiting).
 constexpr vmx::HandlerTable handlers = vmx::make_handler_table(
     handle_unexpected, {
-                           {ExitReason::exception_or_nmi, handle_exception_or_nmi},
+                           {ExitReason::exception_or_nmi, handle_nmi_for_guest},
+                           {ExitReason::nmi_window, handle_nmi_window},
                            {ExitReason::io_instruction, handle_io},
                            {ExitReason::ept_violation, handle_ept_violation},
                            {ExitReason::preemption_timer, handle_preemption_timer},
@@ -267,10 +292,11 @@ void take_the_screen_back() {
 
 // What the guest did with its local APIC through the VMM.
 void print_apic(const devices::LocalApic& a) {
-  console::printf("vmx:   APIC: ICR writes %u (forwarded %u, SMI IPIs refused %u, ignored %u), "
-                  "other register writes %u, dropped (not 32 bits at a 16-byte boundary) %u\n",
-                  a.icr_writes, a.icr_forwarded, a.smi_refused, a.icr_ignored, a.register_writes,
-                  a.misshapen_writes);
+  console::printf("vmx:   APIC: ICR writes %u (forwarded %u, SMI IPIs refused %u, NMIs to itself"
+                  " delivered %u, ignored %u), other register writes %u, dropped (not 32 bits at a"
+                  " 16-byte boundary) %u\n",
+                  a.icr_writes, a.icr_forwarded, a.smi_refused, a.nmis_to_itself, a.icr_ignored,
+                  a.register_writes, a.misshapen_writes);
   console::printf("vmx:   APIC: base writes %u, refused with #GP %u", a.base_writes, a.base_refused);
   if (a.base_refused != 0) {
     console::printf(" (last 0x%lx: %s)", a.last_refused_value,
@@ -337,29 +363,27 @@ void print_summary(const Machine& m, const vmx::ExitLog& log, uint64_t guest_tic
   console::printf("\n");
   console::printf("vmx:   INT 15h memory calls answered: %u (E820 buffers refused: %u)\n",
                   s.int15_calls, s.int15_refused);
+  if (log.nmis_delivered != 0) {
+    console::printf("vmx:   NMIs delivered to the guest: %u\n", log.nmis_delivered);
+  }
   print_dma_summary(s);
   if (s.has_apic) print_apic(s.apic);
   console::printf("vmx:   %lu TSC ticks in the guest and its exits\n", guest_ticks);
 }
 
-// An IPI the VMM does not send ended the run: to another CPU, which runs
-// without VMX (result guest-unsupported), or an NMI to itself, which from
-// VMX root operation would interrupt the VMM, not the guest (result
-// host-nmi, as an NMI arriving while the guest runs).
-[[noreturn]] void end_by_ipi(const vmx::GuestEnd& end, const vmx::ExitLog& log) {
-  const devices::apic::Icr icr{end.detail, end.detail2, false};
+// An INIT, SIPI or NMI that may reach another CPU, which runs without the
+// VMM (result guest-unsupported), ended the run; it was not sent.
+[[noreturn]] void end_by_ipi_to_another_cpu(const vmx::GuestEnd& end, const vmx::ExitLog& log) {
+  const uint32_t low = static_cast<uint32_t>(end.detail);
+  const uint32_t destination = static_cast<uint32_t>(end.detail2);
+  const devices::apic::Icr icr{low, destination, false};
   const char* ipi = devices::apic::delivery_name(icr.delivery());
-  char destination[32];
-  devices::describe_ipi_destination(end.detail, end.detail2, destination, sizeof(destination));
-  if (end.how == devices::apic_end::nmi_self) {
-    console::printf("vmx: the guest sent its own CPU an NMI (ICR 0x%x): not sent from the VMM,"
-                    " the run ends as for an NMI while the guest runs\n", end.detail);
-    end_run("host-nmi", "during=guest source=guest-ipi exits=%u", total_exits(log.stats));
-  }
+  char described[32];
+  devices::describe_ipi_destination(low, destination, described, sizeof(described));
   console::printf("vmx: the guest sent an %s IPI (ICR 0x%x, destination 0x%x) that may reach"
                   " another CPU, which runs without the VMM: not sent\n",
-                  ipi, end.detail, end.detail2);
-  end_run("guest-unsupported", "reason=ipi-other-cpu ipi=%s dest=%s exits=%u", ipi, destination,
+                  ipi, low, destination);
+  end_run("guest-unsupported", "reason=ipi-other-cpu ipi=%s dest=%s exits=%u", ipi, described,
           total_exits(log.stats));
 }
 
@@ -400,22 +424,20 @@ void run(Machine& m, vmx::Vcpu& vcpu) {
   const vmx::GuestEnd& end = log.end;
   if (end.how == loader_failed) {
     const bool read = end.detail == 1;
-    end_run("guest-failed", "guest=chain step=%s detail=0x%x", read ? "read" : "signature",
+    end_run("guest-failed", "guest=chain step=%s detail=0x%lx", read ? "read" : "signature",
             end.detail2);
   }
-  if (end.how == devices::apic_end::ipi_other_cpu || end.how == devices::apic_end::nmi_self) {
-    end_by_ipi(end, log);
-  }
+  if (end.how == devices::apic_end::ipi_other_cpu) end_by_ipi_to_another_cpu(end, log);
   if (end.how == devices::apic_end::init) {
-    console::printf("vmx: the guest sent its own CPU an INIT (ICR 0x%x): not sent, the run ends\n",
+    console::printf("vmx: the guest sent its own CPU an INIT (ICR 0x%lx): not sent, the run ends\n",
                     end.detail);
   }
   // poweroff: the value written to PM1a_CNT (detail); reset: the port
   // (detail) and the value (detail2); halt: the guest's RIP; bios-panic:
   // the port and the value (the Bochs BIOS's source line).
-  console::printf("vmx: guest end %s: 0x%x 0x%x\n", end.how, end.detail, end.detail2);
+  console::printf("vmx: guest end %s: 0x%lx 0x%lx\n", end.how, end.detail, end.detail2);
   char port[16] = "";
-  if (end.how == vmx::guest_end::reset) format(port, sizeof(port), " port=0x%x", end.detail);
+  if (end.how == vmx::guest_end::reset) format(port, sizeof(port), " port=0x%lx", end.detail);
   end_run("ok", "guest=chain guest-end=%s%s exits=%u io-exits=%u cpuid-exits=%u com1-bytes=%u",
           end.how, port, total_exits(log.stats), exits_by(log.stats, ExitReason::io_instruction),
           exits_by(log.stats, ExitReason::cpuid), s.com1.bytes_out);
