@@ -52,7 +52,8 @@ def head():
 def tail():
     """A sector's end: `say` sends the string at SI (ESI) to COM1,
     `poweroff` writes SLP_EN to PM1a_CNT (0xB004 under both BIOSes in
-    Bochs); test_chain.py's checked_tail: `wrong` triple-faults, its #GP
+    Bochs), `on_nmi` (for the IVT's entry 2) notes an NMI in `got`;
+    test_chain.py's checked_tail: `wrong` triple-faults, its #GP
     handler notes the fault in `faulted` and goes on past the 2-byte WRMSR
     that raised it."""
     return """
@@ -75,6 +76,10 @@ def tail():
         jmp say
         said:
         ret
+        on_nmi:
+        mov byte [cs:got], 1
+        iret
+        got: db 0
     """ + test_chain.checked_tail(skip=2)
 
 
@@ -317,10 +322,6 @@ SECTORS = {
         mov ecx, 0x830
         wrmsr
         jmp after
-        on_nmi:
-        mov byte [cs:got], 1
-        iret
-        got: db 0
         line: db "x2apic: smi sent, #GP for a reserved bit, nmi to itself taken", 13, 10, 0
         after:
     """ + still_running("x2apic"),
@@ -350,10 +351,6 @@ SECTORS = {
         mov si, line
         call say
         jmp poweroff
-        on_nmi:
-        mov byte [cs:got], 1
-        iret
-        got: db 0
         line: db "ioapic-nmi: the guest's NMI handler ran", 13, 10, 0
     """ + tail(),
 }
