@@ -84,15 +84,16 @@ class DiskRun:
 
 def boot_disk(image, cpu="corei7_skylake_x", bios="bochs", stops=(), end_at_last_stop=False,
               timeout=60, com1_ticks=False, disk2=None, keep_dir=None,
-              ips=bochs_boot.DEFAULT_IPS, dump=None):
+              ips=bochs_boot.DEFAULT_IPS, dump=None, megs=64):
     """Boots IMAGE natively once; returns a DiskRun. `dump`: (address, dwords)
-    of physical memory to read at each stop (DiskRun.stop_dumps). A Bochs
+    of physical memory to read at each stop (DiskRun.stop_dumps). `megs`:
+    the machine's memory in MiB (a Linux disk wants 256). A Bochs
     that dies while starting up (two of them racing for the same VNC port)
     is started again."""
     for attempt in range(3):
         with emulators.SLOTS:
             run = _boot_once(image, cpu, bios, stops, end_at_last_stop, timeout, com1_ticks,
-                             disk2, keep_dir, ips, dump)
+                             disk2, keep_dir, ips, dump, megs)
         if "Booting from" in run.log or run.serial or run.timed_out or run.stop_ticks:
             return run
         time.sleep(0.3 + attempt)
@@ -100,7 +101,7 @@ def boot_disk(image, cpu="corei7_skylake_x", bios="bochs", stops=(), end_at_last
 
 
 def _boot_once(image, cpu, bios, stops, end_at_last_stop, timeout, com1_ticks, disk2, keep_dir,
-               ips, dump):
+               ips, dump, megs):
     work = keep_dir or tempfile.mkdtemp(prefix="vmxboot-disk-")
     os.makedirs(work, exist_ok=True)
     disk = os.path.join(work, "disk.img")
@@ -111,7 +112,7 @@ def _boot_once(image, cpu, bios, stops, end_at_last_stop, timeout, com1_ticks, d
     serial = os.path.join(work, "serial.txt")
     log = os.path.join(work, "bochs.log")
     rc = os.path.join(work, "bochsrc")
-    bochs_boot.write_bochsrc(rc, disk, cpu, bios, False, 64, 1, serial, log, disk2=disk2, ips=ips)
+    bochs_boot.write_bochsrc(rc, disk, cpu, bios, False, megs, 1, serial, log, disk2=disk2, ips=ips)
     if com1_ticks:
         with open(rc, "a") as f:
             f.write("debug: action=ignore, serial=report\n")
@@ -162,8 +163,12 @@ def main():
     p.add_argument("--end-at-last-stop", action="store_true")
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--keep", help="keep the run's files in this folder")
+    p.add_argument("--megs", type=int, default=64, help="memory in MiB (256 for the linux disk)")
+    p.add_argument("--ips", type=int, default=bochs_boot.DEFAULT_IPS,
+                   help="emulated instructions per emulated second")
     a = p.parse_args()
-    r = boot_disk(a.image, a.cpu, a.bios, a.stop, a.end_at_last_stop, a.timeout, keep_dir=a.keep)
+    r = boot_disk(a.image, a.cpu, a.bios, a.stop, a.end_at_last_stop, a.timeout, keep_dir=a.keep,
+                  megs=a.megs, ips=a.ips)
     sys.stdout.write(r.serial)
     for tick, lines in zip(r.stop_ticks, r.stop_vga):
         print(f"---- VGA text at the stop at tick {tick} " + "-" * 40)
