@@ -110,18 +110,23 @@ halt -f
 """
 
 
-def run(step, argv, env=None, **kwargs):
+def run(step, argv, env=None, quiet_stderr=None, **kwargs):
     """Runs ARGV (text, unless text=False); its stdout, or a Disk2Error
-    naming STEP and what the command said."""
+    naming STEP and what the command said: a failure, or with QUIET_STDERR
+    (a regular expression) a line on stderr that it does not match."""
     kwargs.setdefault("text", True)
     try:
         out = subprocess.run(argv, capture_output=True, env=dict(os.environ, LC_ALL="C", **(env or {})),
                              **kwargs)
     except FileNotFoundError:
         raise Disk2Error(step, f"{argv[0]} not installed (tools/ensure-packages.sh disk2)")
+    said = out.stderr if kwargs["text"] else out.stderr.decode(errors="replace")
     if out.returncode != 0:
-        said = out.stderr if kwargs["text"] else out.stderr.decode(errors="replace")
         raise Disk2Error(step, f"{' '.join(argv[:2])}: {said.strip() or f'exit status {out.returncode}'}")
+    if quiet_stderr:
+        unexpected = [line for line in said.splitlines() if not re.fullmatch(quiet_stderr, line)]
+        if unexpected:
+            raise Disk2Error(step, f"{' '.join(argv[:2])}: {' / '.join(unexpected)}")
     return out.stdout
 
 
@@ -261,11 +266,21 @@ def load_order(kernel, release, wanted):
 # ---------------------------------------------------------------- images
 
 def stamp(folder):
-    """FILE_TIME on everything in FOLDER (links themselves included)."""
+    """FILE_TIME on everything in FOLDER (links themselves included), modes
+    whatever the umask: 0755 for folders, 0644 for files but /init and
+    busybox; returns the paths below FOLDER, sorted."""
+    paths = []
     for top, dirs, files in os.walk(folder):
         for name in dirs + files:
-            os.utime(os.path.join(top, name), (FILE_TIME, FILE_TIME), follow_symlinks=False)
+            full = os.path.join(top, name)
+            paths.append(os.path.relpath(full, folder))
+            if not os.path.islink(full):
+                executable = os.path.isdir(full) or paths[-1] in ("init", "bin/busybox")
+                os.chmod(full, 0o755 if executable else 0o644)
+            os.utime(full, (FILE_TIME, FILE_TIME), follow_symlinks=False)
+    os.chmod(folder, 0o755)
     os.utime(folder, (FILE_TIME, FILE_TIME))
+    return sorted(paths)
 
 
 def initramfs(work, busybox, kernel, release, modules):
@@ -275,7 +290,6 @@ def initramfs(work, busybox, kernel, release, modules):
     for folder in ("bin", "lib/modules", "dev", "proc", "sys"):
         os.makedirs(os.path.join(tree, folder))
     shutil.copyfile(busybox.path("bin/busybox"), os.path.join(tree, "bin/busybox"))
-    os.chmod(os.path.join(tree, "bin/busybox"), 0o755)
     for applet in APPLETS:
         os.symlink("busybox", os.path.join(tree, "bin", applet))
     names = []
@@ -285,10 +299,7 @@ def initramfs(work, busybox, kernel, release, modules):
                         os.path.join(tree, "lib/modules", f"{names[-1]}.ko"))
     with open(os.path.join(tree, "init"), "w") as f:
         f.write(INIT_SCRIPT.format(modules=" ".join(names), lba=MARKER_LBA))
-    os.chmod(os.path.join(tree, "init"), 0o755)
-    stamp(tree)
-    listing = sorted(os.path.relpath(os.path.join(top, n), tree)
-                     for top, dirs, files in os.walk(tree) for n in dirs + files)
+    listing = stamp(tree)
     archive = run("cpio", ["cpio", "--quiet", "-o", "-H", "newc", "-R", "0:0", "--reproducible"],
                   cwd=tree, input=("\n".join(listing) + "\n").encode(), text=False)
     return gzip.compress(archive, compresslevel=9, mtime=0)
@@ -302,12 +313,21 @@ def ext2_partition(work, vmlinuz, initrd, sectors):
     shutil.copyfile(vmlinuz, os.path.join(tree, "boot/vmlinuz"))
     with open(os.path.join(tree, "boot/initrd.img"), "wb") as f:
         f.write(initrd)
-    stamp(tree)
+    paths = stamp(tree)
     image = os.path.join(work, "partition.img")
+    fake_time = {"E2FSPROGS_FAKE_TIME": str(FILE_TIME)}
     run("mke2fs", ["mke2fs", "-q", "-F", "-t", "ext2", "-b", "1024", "-L", "vmxboot-linux",
                    "-U", FS_UUID, "-E", f"root_owner=0:0,hash_seed={FS_UUID}", "-d", tree,
-                   image, f"{sectors * SECTOR // 1024}k"],
-        env={"E2FSPROGS_FAKE_TIME": str(FILE_TIME)})
+                   image, f"{sectors * SECTOR // 1024}k"], env=fake_time)
+    # mke2fs -d copies each file's ctime and atime as it finds them (the
+    # copy's, the read's): FILE_TIME instead, so that the same packages
+    # make the same disk.
+    commands = os.path.join(work, "debugfs.cmds")
+    with open(commands, "w") as f:
+        for path in ["/"] + [f"/{p}" for p in paths]:
+            f.write(f"sif {path} ctime @{FILE_TIME}\nsif {path} atime @{FILE_TIME}\n")
+    run("debugfs", ["debugfs", "-w", "-f", commands, image], env=fake_time,
+        quiet_stderr=r"debugfs [0-9.]+ \(.*\)")
     with open(image, "rb") as f:
         data = f.read()
     if len(data) != sectors * SECTOR:
