@@ -45,16 +45,11 @@ MKDISK2 = os.path.join(ROOT, "tools", "disk2", "mkdisk2.py")
 # The native boots: test name: (CPU, BIOS).
 BOOTS = {"test_skylake_bochs_bios": ("corei7_skylake_x", "bochs"),
          "test_haswell_seabios": ("corei7_haswell_4770", "seabios")}
-MEGS = 256
 # Wall seconds for one boot: some 100-200 s alone, more beside other runs.
 BOOT_TIMEOUT = 900
 INIT_LINE = re.compile(r"^vmxboot-linux: init: kernel=(\S+) cpus=(\d+) hypervisor=(yes|no)$", re.M)
 # The kernel's own line as it powers off (kernel/reboot.c).
 KERNEL_POWER_DOWN = "reboot: Power down"
-# Where GRUB enters the kernel (the 32-bit boot protocol's entry, where it
-# loads the protected-mode part): a stop there splits the boot's ticks into
-# the firmware and GRUB's and the kernel's.
-KERNEL_ENTRY = 0x100000
 
 
 def packages():
@@ -254,11 +249,13 @@ def native_run(cpu, bios):
 
 def timed_boot(image, cpu, bios):
     start = time.monotonic()
-    r = disk_boot.boot_disk(image, cpu, bios, timeout=BOOT_TIMEOUT, megs=MEGS,
-                            stops=[KERNEL_ENTRY])
+    r = disk_boot.boot_disk(image, cpu, bios, timeout=BOOT_TIMEOUT, megs=linux_disk.BOOT_MEGS,
+                            ips=linux_disk.BOOT_IPS, com1_ticks=True)
     r.wall_seconds = time.monotonic() - start
-    entry = r.stop_ticks[0] if r.stop_ticks else None
-    sys.stderr.write(f"test_linux: {cpu} under {bios}: kernel entered at tick {entry}, "
+    ticks = {name: r.com1_line_tick(line) for name, line in
+             [("grub", "vmxboot-linux: grub: loading"), ("console", "Linux version"),
+              ("init", "vmxboot-linux: init: kernel=")]}
+    sys.stderr.write(f"test_linux: {cpu} under {bios}: COM1 lines at tick {ticks}, "
                      f"power-off at tick {r.power_off_tick}, {r.wall_seconds:.0f} s wall\n")
     return r
 

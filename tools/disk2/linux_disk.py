@@ -50,9 +50,20 @@ BUSYBOX_PACKAGE = "busybox-static"
 # emulate.
 WANTED_MODULES = ["ata_piix", "libata", "scsi_mod", "sd_mod"]
 # busybox's applets /init runs, as links in /bin.
-APPLETS = ["sh", "cat", "dd", "grep", "halt", "head", "insmod", "ls", "mount", "poweroff",
-           "sleep", "tr", "uname"]
+APPLETS = ["sh", "cat", "dd", "dmesg", "grep", "halt", "head", "insmod", "ls", "mount",
+           "poweroff", "readlink", "sleep", "tr", "uname"]
 KERNEL_ARGS = "console=ttyS0,115200 panic=-1 rdinit=/init cryptomgr.notests"
+# How to boot the disk in Bochs: 256 MiB, and an emulated second of 50
+# million instructions (the boot harnesses' bochs_boot.DEFAULT_IPS is a
+# million). A kernel that calibrates its clocks against the HPET or the PIT
+# (every model without CPUID leaf 0x15, e.g. corei7_haswell_4770) takes its
+# timer tick, 250 Hz, every IPS / 250 instructions: at a million, every
+# 4,000, and it hardly gets anywhere (at 7.7 G instructions, 25 minutes, it
+# had not reached /init). With leaf 0x15 (corei7_skylake_x) the count is
+# the same at 1 and 4 million (6.49 and 6.51 G). What waits by the clock
+# (the firmware's, the UART's transmit time) costs more at a higher rate.
+BOOT_MEGS = 256
+BOOT_IPS = 50_000_000
 GRUB_MODULES = ["biosdisk", "part_msdos", "ext2", "linux", "normal", "serial", "terminal",
                 "echo", "halt"]
 GRUB_PREFIX = "(,msdos1)/boot/grub"
@@ -74,8 +85,9 @@ halt
 # /init: busybox's sh. One line with the kernel's version, the CPU count and
 # whether CPUID says hypervisor (the `flags` line of /proc/cpuinfo); the IDE
 # modules loaded in dependency order; sector MARKER_LBA of every disk read
-# through them and printed (printable characters only); ACPI power-off
-# (halt if that fails: HLT with interrupts off).
+# through them and printed (printable characters only), or without a disk
+# the IDE controller's state and the kernel's lines about it; ACPI
+# power-off (halt if that fails: HLT with interrupts off).
 INIT_SCRIPT = """#!/bin/sh
 # The init of vmxboot's linux guest disk (tools/disk2/linux_disk.py).
 mount -t devtmpfs devtmpfs /dev
@@ -102,7 +114,15 @@ for disk in /dev/sd?; do
     say "${{disk#/dev/}} LBA {lba}: $text"
     disks=$((disks + 1))
 done
-[ $disks -gt 0 ] || say "no disk /dev/sd?"
+if [ $disks = 0 ]; then
+    say "no disk /dev/sd?"
+    for device in /sys/bus/pci/devices/*; do
+        case $(cat $device/class) in 0x0101*)
+            say "IDE controller ${{device##*/}}: enable=$(cat $device/enable) driver=$(readlink $device/driver)"
+        esac
+    done
+    dmesg | grep -iE 'ata|piix|scsi|01\.1' | while read -r line; do say "dmesg: $line"; done
+fi
 say "poweroff"
 poweroff -f
 say "poweroff failed, halting"
