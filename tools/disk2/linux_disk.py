@@ -52,16 +52,7 @@ WANTED_MODULES = ["ata_piix", "libata", "scsi_mod", "sd_mod"]
 # busybox's applets /init runs, as links in /bin.
 APPLETS = ["sh", "cat", "dd", "dmesg", "grep", "halt", "head", "insmod", "ls", "mount",
            "poweroff", "readlink", "sleep", "tr", "uname"]
-# acpi_mask_gpe: SeaBIOS's ACPI tables are QEMU's, whose GPE 1 (PCI
-# hotplug: \_GPE._E01 reads the slots' up and down bits at port 0xAE00) and
-# GPE 2 (CPU hotplug, port 0xAF00) ask for hardware Bochs lacks. Its GPE
-# block reads all ones: each of the 16 GPEs fires once, and _E01 then
-# notifies device checks and ejects for every slot; in about one boot of
-# three the PIIX functions of slot 1 (the IDE controller among them) were
-# gone before /init loaded ata_piix. Masked, the two are never handled; the
-# Bochs BIOS has no GPE block, and nothing changes there.
-KERNEL_ARGS = ("console=ttyS0,115200 panic=-1 rdinit=/init cryptomgr.notests "
-               "acpi_mask_gpe=0x01 acpi_mask_gpe=0x02")
+KERNEL_ARGS = "console=ttyS0,115200 panic=-1 rdinit=/init cryptomgr.notests"
 # How to boot the disk in Bochs: 256 MiB, and an emulated second of 50
 # million instructions (the boot harnesses' bochs_boot.DEFAULT_IPS is a
 # million). A kernel that calibrates its clocks against the HPET or the PIT
@@ -112,6 +103,17 @@ for module in {modules}; do
     insmod /lib/modules/$module.ko || say "insmod $module failed"
 done
 say "modules: {modules}"
+# Under SeaBIOS in Bochs the PIIX functions of slot 1, the IDE controller
+# among them, are sometimes gone from the kernel's PCI devices by now (see
+# README): the bus is scanned again, and says so.
+ide=
+for device in /sys/bus/pci/devices/*; do
+    case $(cat $device/class) in 0x0101*) ide=${{device##*/}}; esac
+done
+if [ -z "$ide" ]; then
+    say "no IDE controller among the PCI devices: rescanning the bus"
+    echo 1 > /sys/bus/pci/rescan
+fi
 acpi=
 for counter in /sys/firmware/acpi/interrupts/sci /sys/firmware/acpi/interrupts/gpe[0-9A-F][0-9A-F]; do
     [ -r $counter ] || continue
