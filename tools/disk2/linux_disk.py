@@ -51,7 +51,7 @@ BUSYBOX_PACKAGE = "busybox-static"
 WANTED_MODULES = ["ata_piix", "libata", "scsi_mod", "sd_mod"]
 # busybox's applets /init runs, as links in /bin.
 APPLETS = ["sh", "cat", "dd", "dmesg", "grep", "halt", "head", "insmod", "ls", "mount",
-           "poweroff", "readlink", "sleep", "tr", "uname"]
+           "poweroff", "readlink", "sed", "sleep", "tr", "uname"]
 KERNEL_ARGS = "console=ttyS0,115200 panic=-1 rdinit=/init cryptomgr.notests"
 # How to boot the disk in Bochs: 256 MiB, and an emulated second of 50
 # million instructions (the boot harnesses' bochs_boot.DEFAULT_IPS is a
@@ -99,6 +99,9 @@ cpus=$(grep -c '^processor' /proc/cpuinfo)
 hypervisor=no
 grep -m 1 '^flags' /proc/cpuinfo | grep -qw hypervisor && hypervisor=yes
 say "kernel=$(uname -r) cpus=$cpus hypervisor=$hypervisor"
+# From here on the kernel's lines go to its log (printed below), not in
+# between ours on the console; its power-off line is an emergency one.
+dmesg -n 1
 for module in {modules}; do
     insmod /lib/modules/$module.ko || say "insmod $module failed"
 done
@@ -140,8 +143,9 @@ if [ $disks = 0 ]; then
             say "IDE controller ${{device##*/}}: enable=$(cat $device/enable) driver=$(readlink $device/driver)"
         esac
     done
-    dmesg | grep -iE 'ata|piix|scsi|01\.1' | while read -r line; do say "dmesg: $line"; done
+    dmesg | sed '/Run \/init/q' | grep -iE 'ata|piix|scsi|01\.1' | while read -r line; do say "dmesg: $line"; done
 fi
+dmesg | sed -n '/Run \/init/,$p' | while read -r line; do say "kernel: $line"; done
 say "poweroff"
 # What is still on its way to the UART would be lost.
 sleep 0.5
