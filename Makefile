@@ -10,8 +10,10 @@
 #                hooks) and build/inject/guest-<case>.bin per guest case
 #   make dma-probe-build
 #                the DMA probe's test build and image (build/vmxboot-dma-probe.img)
-#   make disk2 KIND=mbr-empty|mbr-vbr|grub
-#                a guest disk for chain mode from Debian's boot code
+#   make disk2 KIND=mbr-empty|mbr-vbr|grub|linux
+#                a guest disk for chain mode from Debian's boot code (linux:
+#                Debian 12's kernel, fetched into build/disk2-packages)
+#   make test-linux  the linux guest disk booted natively and under the VMM (slow: minutes)
 #   make fuzz    run each fuzz target FUZZ_SECONDS (tests/fuzz/README.md)
 #
 # Missing Debian packages are installed when run as root (tools/
@@ -111,7 +113,7 @@ ifeq ($(GUEST),chain)
 IMG := $(B)/vmxboot-chain.img
 endif
 
-.PHONY: image inspect run test unit integration bench fuzz clean deps deps-build deps-test deps-fuzz \
+.PHONY: image inspect run test test-linux unit integration bench fuzz clean deps deps-build deps-test deps-fuzz \
   deps-disk2 screenshot usb disk2 inject-build dma-probe-build
 
 # ---------------------------------------------------------------- packages
@@ -333,17 +335,20 @@ inspect: $(HOSTB)/inspect $(if $(DEV)$(filter command line,$(origin IMG)),,$(IMG
 	@$(HOSTB)/inspect '$(or $(DEV),$(IMG))'
 
 # ---------------------------------------------------------------- guest disks
-# make disk2 KIND=mbr-empty|mbr-vbr|grub: build/disk2-<kind>.img, a disk for
-# chain mode to boot as its guest, from Debian's own boot code (tools/disk2).
+# make disk2 KIND=mbr-empty|mbr-vbr|grub|linux: build/disk2-<kind>.img, a disk
+# for chain mode to boot as its guest, from Debian's own boot code
+# (tools/disk2). The linux kind's .debs are kept in DISK2_PACKAGES.
 KIND      ?= grub
 DISK2_VBR := $(B)/chain-vbr.bin
+DISK2_PACKAGES := $(B)/disk2-packages
 
 $(DISK2_VBR): guest/chain/vbr.asm | deps-build
 	@mkdir -p $(@D)
 	$(NASM) -f bin $< -o $@ -l $(B)/chain-vbr.lst
 
 disk2: $(DISK2_VBR) | deps-disk2
-	$(PYTHON) tools/disk2/mkdisk2.py --kind '$(KIND)' --vbr $(DISK2_VBR) --out $(B)/disk2-$(KIND).img
+	$(PYTHON) tools/disk2/mkdisk2.py --kind '$(KIND)' --vbr $(DISK2_VBR) --packages $(DISK2_PACKAGES) \
+	  --out $(B)/disk2-$(KIND).img
 
 # ---------------------------------------------------------------- USB stick
 # make usb DEV=/dev/sdX [CONFIRM=sdX]: checks, asks, writes, verifies.
@@ -437,6 +442,12 @@ test: | deps-test
 	  "commit=$$(git rev-parse --short HEAD 2>/dev/null || echo none)" > $(B)/test-time.txt; \
 	echo "make test: $$(( $$(date +%s) - start )) s on $(NPROC) cores"; \
 	exit $$status
+
+# The linux guest disk (make disk2 KIND=linux) built and booted natively and
+# under the VMM, and the builder's refusals: not in make test, a boot takes
+# minutes (tests/integration/test_linux.py).
+test-linux: $(IMG) $(B)/chain-loader.bin $(HOSTB)/mkimage | deps-test deps-disk2
+	$(PYTHON) tests/integration/test_linux.py --build $(B)
 
 bench: $(IMG) $(B)/chain-loader.bin $(HOSTB)/mkimage | deps-test
 	$(PYTHON) tools/bench.py --build $(B)

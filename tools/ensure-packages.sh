@@ -11,8 +11,10 @@ set -euo pipefail
 build_packages=(make g++ binutils nasm)
 test_packages=(libgtest-dev bochs bochsbios vgabios seabios python3 fdisk qemu-system-x86)
 # The guest disks of tools/disk2: SYSLINUX's MBR, GRUB's boot.img and modules,
-# grub-mkimage.
-disk2_packages=(python3 syslinux-common grub-pc-bin grub-common)
+# grub-mkimage; for the linux disk cpio (the initramfs), e2fsprogs (mke2fs -d)
+# and kmod (depmod: the kernel package ships no modules.dep). Its kernel and
+# busybox are fetched with apt-get download, not installed.
+disk2_packages=(python3 syslinux-common grub-pc-bin grub-common cpio e2fsprogs kmod)
 fuzz_packages=(clang libclang-rt-14-dev)
 
 case "${1:-build}" in

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Build a guest disk for chain mode from Debian's own boot code.
 
-    mkdisk2.py --kind mbr-empty|mbr-vbr|grub --out FILE [--vbr VBR.bin] [--root DIR]
+    mkdisk2.py --kind mbr-empty|mbr-vbr|grub|linux --out FILE [--vbr VBR.bin]
+               [--root DIR] [--packages DIR]
 
-Every kind is a 16-head x 63-sector disk of DISK_SECTORS sectors (Bochs
-takes its geometry from the size) whose MBR partition table has one entry,
-at PART_LBA to the end:
+Every kind is a 16-head x 63-sector disk (Bochs takes its geometry from
+the size), of DISK_SECTORS sectors but for linux, whose MBR partition table
+has one entry, at PART_LBA to the end:
 
   mbr-empty  SYSLINUX's mbr.bin (syslinux-common), unmodified; the entry is
              not active, so the MBR prints "Missing operating system." and
@@ -18,11 +19,16 @@ at PART_LBA to the end:
              grub-mkimage in the gap after the MBR (LBA 1..), whose embedded
              configuration turns on the serial terminal, echoes GRUB_LINE
              and halts (GRUB's ACPI power-off).
+  linux      GRUB as for grub, loading Debian 12's kernel and an initramfs
+             of ours from an ext2 partition (linux_disk.py, which says
+             more): the initramfs's /init prints a line, reads a sector of
+             its disk through the kernel's IDE driver and powers off.
 
 Each file taken from a package is first compared with the MD5 sum that
 dpkg recorded for it when the package was installed
 (/var/lib/dpkg/info/<package>.md5sums); grub-mkimage is run on checked
-copies. The image is written to a temporary file beside FILE and renamed
+copies (the linux kind's packages are fetched into --packages DIR and
+checked against their own md5sums instead: linux_disk.py). The image is written to a temporary file beside FILE and renamed
 into place: on any error FILE is left as it was. --root DIR looks for the
 package files and dpkg's lists under DIR instead of / (for tests).
 """
@@ -64,7 +70,16 @@ GRUB_PART_START = 0x1B8               # signature and table: the disk's own
 BLOCKLIST = SECTOR - 12               # diskboot.img: {u64 start, u16 len, u16 segment}
 CORE_SEGMENT = 0x820                  # where diskboot loads the rest of core.img
 
-KINDS = ("mbr-empty", "mbr-vbr", "grub")
+KINDS = ("mbr-empty", "mbr-vbr", "grub", "linux")
+
+
+class Inputs:
+    """What a kind may take besides the packages: root (where the
+    installed packages' files and dpkg's lists are), vbr (mbr-vbr's VBR),
+    packages (the linux kind's .deb cache)."""
+
+    def __init__(self, root="/", vbr=None, packages=None):
+        self.root, self.vbr, self.packages = root, vbr, packages
 
 
 class Disk2Error(Exception):
@@ -83,14 +98,15 @@ def chs(lba):
     return bytes([head, ((cylinder >> 2) & 0xC0) | (sector + 1), cylinder & 0xFF])
 
 
-def partition_entry(active, lba, count):
-    return (bytes([0x80 if active else 0x00]) + chs(lba) + bytes([PART_TYPE])
+def partition_entry(active, lba, count, part_type=PART_TYPE):
+    return (bytes([0x80 if active else 0x00]) + chs(lba) + bytes([part_type])
             + chs(lba + count - 1) + struct.pack("<II", lba, count))
 
 
-def partition_table(active):
-    """Bytes 0x1B8..0x1FF of sector 0: disk signature, one entry, 0x55AA."""
-    entries = partition_entry(active, PART_LBA, DISK_SECTORS - PART_LBA) + bytes(48)
+def partition_table(active, disk_sectors=DISK_SECTORS, part_type=PART_TYPE):
+    """Bytes 0x1B8..0x1FF of sector 0: disk signature, one entry (PART_LBA
+    to the disk's end), 0x55AA."""
+    entries = partition_entry(active, PART_LBA, disk_sectors - PART_LBA, part_type) + bytes(48)
     return struct.pack("<IH", DISK_SIGNATURE, 0) + entries + b"\x55\xAA"
 
 
@@ -109,6 +125,14 @@ def md5sums(root, package):
             digest, _, path = line.rstrip("\n").partition("  ")
             sums[path] = digest
     return sums
+
+
+def md5_file(path):
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def package_file(root, package, path, sums=None):
@@ -135,15 +159,16 @@ def new_disk():
     return bytearray(DISK_SECTORS * SECTOR)
 
 
-def mbr_empty(root, _vbr):
-    mbr = package_file(root, "syslinux-common", SYSLINUX_MBR)
+def mbr_empty(inputs):
+    mbr = package_file(inputs.root, "syslinux-common", SYSLINUX_MBR)
     disk = new_disk()
     put_syslinux_mbr(disk, mbr, active=False)
     return disk
 
 
-def mbr_vbr(root, vbr_path):
-    mbr = package_file(root, "syslinux-common", SYSLINUX_MBR)
+def mbr_vbr(inputs):
+    mbr = package_file(inputs.root, "syslinux-common", SYSLINUX_MBR)
+    vbr_path = inputs.vbr
     if not vbr_path:
         raise Disk2Error("read the VBR", "mbr-vbr needs --vbr (build/chain-vbr.bin: make disk2 builds it)")
     try:
@@ -190,24 +215,25 @@ def grub_modules(moddep, wanted):
     return sorted(seen)
 
 
-def grub_core(root, work):
-    """core.img made by grub-mkimage from checked copies of GRUB's files."""
+def grub_core(root, work, modules, config, prefix):
+    """core.img made by grub-mkimage from checked copies of GRUB's files:
+    MODULES (and what they need), the embedded CONFIG, PREFIX."""
     sums = md5sums(root, "grub-pc-bin")
     lib = os.path.join(work, "i386-pc")
     os.mkdir(lib)
     moddep = package_file(root, "grub-pc-bin", f"{GRUB_DIR}/moddep.lst", sums)
     names = ["kernel.img", "lzma_decompress.img", "diskboot.img", "moddep.lst"] + \
-        [f"{m}.mod" for m in grub_modules(moddep, GRUB_MODULES)]
+        [f"{m}.mod" for m in grub_modules(moddep, modules)]
     for name in names:
         with open(os.path.join(lib, name), "wb") as f:
             f.write(package_file(root, "grub-pc-bin", f"{GRUB_DIR}/{name}", sums))
-    config = os.path.join(work, "embedded.cfg")
-    with open(config, "w") as f:
-        f.write(GRUB_CONFIG)
+    config_file = os.path.join(work, "embedded.cfg")
+    with open(config_file, "w") as f:
+        f.write(config)
     core = os.path.join(work, "core.img")
     try:
         out = subprocess.run(["grub-mkimage", "-d", lib, "-O", "i386-pc", "-o", core,
-                              "-c", config, "-p", "/boot/grub", *GRUB_MODULES],
+                              "-c", config_file, "-p", prefix, *modules],
                              capture_output=True, text=True)
     except FileNotFoundError:
         raise Disk2Error("grub-mkimage", "not installed: install grub-common "
@@ -218,10 +244,14 @@ def grub_core(root, work):
         return bytearray(f.read())
 
 
-def grub(root, _vbr):
+def grub_boot_code(root, modules, config, prefix):
+    """GRUB's two parts, ready for a disk: boot.img patched as
+    grub-bios-setup patches it (but for the partition table, put_grub's)
+    and core.img (MODULES, the embedded CONFIG, PREFIX) in whole sectors,
+    its blocklist saying that its rest follows it at LBA 2."""
     boot = bytearray(package_file(root, "grub-pc-bin", f"{GRUB_DIR}/boot.img"))
     with tempfile.TemporaryDirectory(prefix="mkdisk2-") as work:
-        core = grub_core(root, work)
+        core = grub_core(root, work, modules, config, prefix)
     sectors = (len(core) + SECTOR - 1) // SECTOR
     if not 2 <= sectors < PART_LBA:
         raise Disk2Error("place core.img", f"{sectors} sectors do not fit the gap "
@@ -237,31 +267,46 @@ def grub(root, _vbr):
         raise Disk2Error("place core.img", "no terminator before diskboot.img's blocklist")
     struct.pack_into("<Q", core, BLOCKLIST, 2)           # core.img at LBA 1, the rest at 2
 
-    disk = new_disk()
     # What grub-bios-setup does to boot.img: the old sector's BPB range
     # (zeros here, a fresh disk), NOPs over the jump that skips forcing a
-    # hard-disk drive number, DL kept (0xFF), core.img's first LBA, and the
-    # disk's own signature and partition table.
+    # hard-disk drive number, DL kept (0xFF), core.img's first LBA.
     boot[GRUB_BPB[0]:GRUB_BPB[1]] = bytes(GRUB_BPB[1] - GRUB_BPB[0])
     if boot[GRUB_DRIVE_CHECK] != 0xEB:
         raise Disk2Error("patch boot.img", f"no jmp at {GRUB_DRIVE_CHECK:#x}: not GRUB 2.06's boot.img")
     boot[GRUB_DRIVE_CHECK:GRUB_DRIVE_CHECK + 2] = b"\x90\x90"
     boot[GRUB_BOOT_DRIVE] = 0xFF
     struct.pack_into("<Q", boot, GRUB_KERNEL_SECTOR, 1)
-    boot[GRUB_PART_START:SECTOR] = partition_table(active=True)
+    return boot, core
+
+
+def put_grub(disk, boot, core, disk_sectors=DISK_SECTORS, part_type=PART_TYPE):
+    """boot.img with the disk's own signature and partition table (active)
+    in sector 0, core.img from LBA 1."""
+    boot[GRUB_PART_START:SECTOR] = partition_table(True, disk_sectors, part_type)
     disk[0:SECTOR] = boot
     disk[SECTOR:SECTOR + len(core)] = core
+
+
+def grub(inputs):
+    boot, core = grub_boot_code(inputs.root, GRUB_MODULES, GRUB_CONFIG, "/boot/grub")
+    disk = new_disk()
+    put_grub(disk, boot, core)
     return disk
 
 
-BUILDERS = {"mbr-empty": mbr_empty, "mbr-vbr": mbr_vbr, "grub": grub}
+def linux(inputs):
+    import linux_disk       # imports this module (see the end of the file)
+    return linux_disk.linux(inputs)
 
 
-def build(kind, out, vbr=None, root="/"):
-    """Builds disk KIND into OUT (all or nothing)."""
+BUILDERS = {"mbr-empty": mbr_empty, "mbr-vbr": mbr_vbr, "grub": grub, "linux": linux}
+
+
+def build(kind, out, vbr=None, root="/", packages=None):
+    """Builds disk KIND into OUT (all or nothing); returns its size in sectors."""
     if kind not in BUILDERS:
         raise Disk2Error("choose the disk", f"unknown KIND {kind!r}: one of {', '.join(KINDS)}")
-    disk = BUILDERS[kind](root, vbr)
+    disk = BUILDERS[kind](Inputs(root, vbr, packages))
     folder = os.path.dirname(os.path.abspath(out))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".disk2-", suffix=".tmp", dir=folder)
@@ -273,6 +318,7 @@ def build(kind, out, vbr=None, root="/"):
     except BaseException:
         os.unlink(tmp)
         raise
+    return len(disk) // SECTOR
 
 
 def main():
@@ -281,13 +327,17 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--vbr", help="the VBR for mbr-vbr (build/chain-vbr.bin)")
     p.add_argument("--root", default="/", help="find package files and dpkg's lists here")
+    p.add_argument("--packages", help="the linux kind's .deb cache (build/disk2-packages)")
     a = p.parse_args()
     try:
-        build(a.kind, a.out, a.vbr, a.root)
+        sectors = build(a.kind, a.out, a.vbr, a.root, a.packages)
     except Disk2Error as e:
         sys.exit(f"mkdisk2: {a.kind}: {e} (nothing written to {a.out})")
-    print(f"mkdisk2: {a.out}: {a.kind}, {DISK_SECTORS} sectors, partition at LBA {PART_LBA}")
+    print(f"mkdisk2: {a.out}: {a.kind}, {sectors} sectors, partition at LBA {PART_LBA}")
 
 
 if __name__ == "__main__":
-    main()
+    # Run as the module `mkdisk2`, the one linux_disk.py imports: a script's
+    # __main__ would be a second copy, with a Disk2Error of its own.
+    import mkdisk2
+    mkdisk2.main()
