@@ -1,4 +1,4 @@
-// A chain guest's MOV to CR0 (README "Chain mode"). Under unrestricted
+// A chain guest's MOV to CR0 (docs/chain-mode.md). Under unrestricted
 // guest the guest owns CR0 but for the bits VMX operation fixes to 1 and
 // the CPU still wants fixed (CR0.NE on every model Bochs emulates): those
 // are host-owned in the CR0 guest/host mask, so a MOV that changes one of
