@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Integration tests of chain mode (make image GUEST=chain, README "Chain
-mode"): the VMM boots the second disk (BIOS drive 0x81) as an unrestricted
-guest in real mode, through our loader (guest/chain/loader.asm), and the
-guest's own code and BIOS calls run under VMX.
+"""Integration tests of chain mode (make image GUEST=chain,
+docs/chain-mode.md): the VMM boots the second disk (BIOS drive 0x81) as an
+unrestricted guest in real mode, through our loader (guest/chain/loader.asm),
+and the guest's own code and BIOS calls run under VMX.
 
 Each boot is the real image in Bochs with a guest disk from tools/disk2
 (Debian's SYSLINUX MBR, our VBR, GRUB 2.06) attached as ata0-slave, and

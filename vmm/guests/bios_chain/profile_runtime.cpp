@@ -1,4 +1,4 @@
-// The chain guest's profile (guests/profile.h, README "Chain mode"): the
+// The chain guest's profile (guests/profile.h, docs/chain-mode.md): the
 // VMM boots another BIOS disk through its real-mode loader
 // (guest/chain/loader.asm), run as an unrestricted guest that owns the
 // machine but for the VMM's memory and the ports its devices keep: COM1
