@@ -120,8 +120,8 @@ constexpr uint32_t header_bytes = 36;
 // field can cause.
 constexpr uint32_t max_table_bytes = 16u << 20;
 
-enum TableKind { RSDT, XSDT, FADT, DSDT, SSDT, table_kinds };
-constexpr const char* signatures[table_kinds] = {"RSDT", "XSDT", "FACP", "DSDT", "SSDT"};
+enum TableKind { RSDT, XSDT, FADT, DSDT, SSDT, MCFG, table_kinds };
+constexpr const char* signatures[table_kinds] = {"RSDT", "XSDT", "FACP", "DSDT", "SSDT", "MCFG"};
 
 enum TableCheck { unreadable, bad_signature, bad_length, truncated, bad_checksum,
                   check_failures, table_ok = check_failures };
@@ -133,6 +133,7 @@ constexpr const char* table_errors[table_kinds][check_failures] = {
     {"FADT unreadable", "FADT signature", "FADT length", "FADT truncated", "FADT checksum"},
     {"DSDT unreadable", "DSDT signature", "DSDT length", "DSDT truncated", "DSDT checksum"},
     {"SSDT unreadable", "SSDT signature", "SSDT length", "SSDT truncated", "SSDT checksum"},
+    {"MCFG unreadable", "MCFG signature", "MCFG length", "MCFG truncated", "MCFG checksum"},
 };
 
 struct Table {
@@ -347,6 +348,22 @@ IdentityMemory identity_mapped_memory() {
   constexpr uint64_t first = 0x400;  // BIOS data area: holds the EBDA pointer
   return {{first, (1ull << 32) - first,
            reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(first))}};
+}
+
+const char* find_mcfg_table(const MemoryView& mem, const uint8_t** bytes, uint32_t* length) {
+  Rsdp rsdp;
+  if (const char* error = find_rsdp(mem, &rsdp)) return error;
+  RootTable root;
+  if (const char* error = find_root_table(mem, rsdp, &root)) return error;
+  Table mcfg;
+  uint32_t next = 0;
+  const char* error = nullptr;
+  if (!next_listed_table(mem, root, MCFG, header_bytes, &next, &mcfg, &error)) {
+    return error != nullptr ? error : "no MCFG";
+  }
+  *bytes = mcfg.bytes;
+  *length = mcfg.length;
+  return nullptr;
 }
 
 bool rsdp_oem_id(const MemoryView& mem, char (&oem_id)[6]) {

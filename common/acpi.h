@@ -65,6 +65,12 @@ IdentityMemory identity_mapped_memory();
 // it; false without a valid RSDP. ("BOCHS " names the emulators' firmware.)
 bool rsdp_oem_id(const MemoryView& mem, char (&oem_id)[6]);
 
+// The MCFG table (PCI Firmware 3.0, 4.1.2) as the RSDT or XSDT lists it,
+// checked as every table here is (signature, length, checksum): its bytes
+// and length, or the step that failed ("no MCFG" on a platform without
+// one, such as Bochs' i440FX); common/mcfg.h reads it.
+const char* find_mcfg_table(const MemoryView& mem, const uint8_t** bytes, uint32_t* length);
+
 // Writes SLP_TYPa | SLP_EN to PM1a_CNT, then SLP_TYPb | SLP_EN to PM1b_CNT
 // when there is one. If the machine is still running after that, enables
 // ACPI mode through SMI_CMD (when the FADT names it) and tries once more.

@@ -13,6 +13,18 @@
 
 namespace piix4_power {
 
+// The PIIX4 power-management function's registers (datasheet 11.1, 11.7):
+// PMBA (config 0x40) bits 15:6 place its 64-port I/O block, bit 0 reads 1;
+// PMREGMISC (config 0x80) bit 0, PMIOSE, enables that block; PM1a control
+// (PMCNTRL) is the block's port 4.
+inline constexpr uint32_t pm_ids = 0x71138086;  // device 7113, vendor 8086
+inline constexpr uint8_t config_pmba = 0x40;
+inline constexpr uint16_t pmba_base_bits = 0xFFC0;
+inline constexpr uint16_t pm_block_ports = 64;
+inline constexpr uint8_t config_pmregmisc = 0x80;
+inline constexpr uint8_t pmregmisc_pmiose = 1u << 0;
+inline constexpr uint16_t pmcntrl_offset = 0x04;
+
 // Reads the 32-bit PCI configuration dword at `offset` (4-aligned).
 using ConfigRead = uint32_t (*)(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset);
 

@@ -305,9 +305,12 @@ TEST(ProfileDevices, TheDemoReachesCom1AndTheBenchmarkPortOnly) {
 TEST(ProfileDevices, TheChainGuestKeepsItsFewPortsThePanicPortsUnderAnEmulatorOnly) {
   auto state = std::make_unique<guests::bios_chain::State>();
   auto m = map(PortMap::Unclaimed::denied);
-  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100, 0xB004, true));
+  uint16_t power_off = 0xB004;
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100, &power_off, true));
   EXPECT_EQ(m->unclaimed(), PortMap::Unclaimed::guests);
-  EXPECT_EQ(m->range(m->decider(0xCF9, 1)).device, &state->reset_device);
+  // 0xCF9 (reset control) lies in CONFIG_ADDRESS's range: its device keeps both.
+  EXPECT_EQ(m->range(m->decider(0xCF9, 1)).device, &state->pci_address_device);
+  EXPECT_EQ(m->range(m->decider(0xCFC, 4)).device, &state->pci_data_device);
   for (uint16_t port : {0x60, 0x64, 0x92}) {
     EXPECT_EQ(m->range(m->decider(port, 1)).device, &state->system_control_device) << port;
   }
@@ -317,7 +320,7 @@ TEST(ProfileDevices, TheChainGuestKeepsItsFewPortsThePanicPortsUnderAnEmulatorOn
   EXPECT_EQ(m->range(m->decider(0xB005, 1)).device, &state->pm1_device);
   EXPECT_EQ(m->range(m->decider(0x401, 1)).device, &state->panic_device);
   EXPECT_EQ(m->decider(0x61, 1), 0);
-  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100, 0, false));
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100, nullptr, false));
   EXPECT_EQ(m->decider(0x400, 1), 0) << "on a PC the chipset's";
   EXPECT_EQ(m->decider(0x8900, 1), 0);
   EXPECT_EQ(m->decider(0xB004, 1), 0) << "no PM1a_CNT found: none kept";
@@ -425,6 +428,33 @@ TEST(PortMap, ARangeMovesWithItsDevice) {
   ASSERT_TRUE(m->move(slot, 0x605)) << "overlapping its own old place";
   EXPECT_EQ(m->slot_of(0x604), 0);
   EXPECT_EQ(m->slot_of(0x606), slot);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(PortMap, TheIoBitmapsItFilledMoveWithARange) {
+  std::vector<uint8_t> a(4096), b(4096);
+  auto m = map(PortMap::Unclaimed::guests);
+  ASSERT_TRUE(m->claim(0xB004, 2, dev_a, "", ""));
+  m->fill_io_bitmaps(a.data(), b.data());
+  ASSERT_TRUE(m->move(m->slot_of(0xB004), 0x8004));
+  EXPECT_FALSE(devices::io_bitmap_traps(a.data(), b.data(), 0xB004)) << "the guest's again";
+  EXPECT_FALSE(devices::io_bitmap_traps(a.data(), b.data(), 0xB005));
+  EXPECT_TRUE(devices::io_bitmap_traps(a.data(), b.data(), 0x8004));
+  EXPECT_TRUE(devices::io_bitmap_traps(a.data(), b.data(), 0x8005));
+  EXPECT_FALSE(devices::io_bitmap_traps(a.data(), b.data(), 0x8006));
+  ASSERT_TRUE(m->move(m->slot_of(0x8004), 0x7FFF)) << "across bitmaps A and B";
+  EXPECT_TRUE(devices::io_bitmap_traps(a.data(), b.data(), 0x7FFF));
+  EXPECT_TRUE(devices::io_bitmap_traps(a.data(), b.data(), 0x8000));
+  EXPECT_FALSE(devices::io_bitmap_traps(a.data(), b.data(), 0x8004));
+  // Where unclaimed ports are denied, a port a range leaves stays trapped.
+  m->reset(PortMap::Unclaimed::denied);
+  ASSERT_TRUE(m->claim(0x100, 1, dev_a, "", ""));
+  m->fill_io_bitmaps(a.data(), b.data());
+  ASSERT_TRUE(m->move(m->slot_of(0x100), 0x200));
+  EXPECT_TRUE(devices::io_bitmap_traps(a.data(), b.data(), 0x100));
 }
 
 }  // namespace

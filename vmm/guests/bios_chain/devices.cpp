@@ -1,18 +1,56 @@
 #include "guests/bios_chain/devices.h"
 
+#include "devices/pci_address.h"
+#include "devices/pci_chipset.h"
+#include "devices/pci_platform.h"
 #include "devices/platform_ports.h"
 #include "devices/system_control.h"
 
 namespace guests::bios_chain {
 
+namespace {
+
+// PCI configuration space and the PIIX4's PM block: found, SMRAM locked and
+// the PIIX4's SMIs closed (devices/pci_platform.h), then the ports claimed.
+bool attach_pci(devices::PortMap& ports, State& s, uint16_t* power_off_port) {
+  const uint16_t vmm_power_off = power_off_port != nullptr ? *power_off_port : 0;
+  devices::take_pci_platform(s.pci, s.pm_block, vmm_power_off, s.pci_platform);
+  s.pci.ports = &ports;
+  s.pci.pm_block = s.pci.platform.has_pm ? &s.pm_block : nullptr;
+  s.pci.bus_master = {};  // the bus-master device sets its hook when it attaches
+  s.pci_address_device = devices::pci_address_device(s.pci);
+  s.pci_data_device = devices::pci_data_device(s.pci);
+  devices::Piix4PmBlock& pm = s.pm_block;
+  const bool vmm_powers_off_here = s.pci.platform.pm_power_off;
+  pm.pm1 = vmm_powers_off_here ? &s.pm1 : nullptr;
+  pm.pm1_device = vmm_powers_off_here ? &s.pm1_device : nullptr;
+  pm.vmm_power_off = vmm_powers_off_here ? power_off_port : nullptr;
+  pm.glbctl_device = &s.glbctl_device;
+  pm.smi_enables_kept = 0;
+  s.glbctl_device = devices::piix4_glbctl_device(pm);
+  bool claimed =
+      ports.claim(devices::pci::config_address_port, 4, s.pci_address_device, "0xcf8-0xcfb",
+                  "0xcf8-0xcfb") &&
+      ports.claim(devices::pci::config_data_port, 4, s.pci_data_device, "pci-config",
+                  "pci-config");
+  if (s.pci.platform.has_pm && pm.base != 0) {
+    claimed = claimed && ports.claim(static_cast<uint16_t>(pm.base + devices::pci::piix4_glbctl),
+                                     devices::pci::piix4_glbctl_ports, s.glbctl_device, "glbctl",
+                                     "glbctl");
+  }
+  return claimed;
+}
+
+}  // namespace
+
 bool attach_devices(devices::PortMap& ports, State& s, uint64_t byte_wait_ticks,
-                    uint16_t pm1a_cnt, bool emulator) {
+                    uint16_t* power_off_port, bool emulator) {
+  const uint16_t pm1a_cnt = power_off_port != nullptr ? *power_off_port : 0;
   ports.reset(devices::PortMap::Unclaimed::guests);
   s.pm1 = {pm1a_cnt};
   s.emulator = emulator;
   s.com1_device = devices::com1_device(s.com1, byte_wait_ticks);
   s.pm1_device = devices::acpi_pm1_device(s.pm1);
-  s.reset_device = devices::reset_device();
   s.system_control_device = devices::system_control_device(s.system_control);
   s.apm_device = devices::apm_control_device();
   s.panic_device = devices::emulator_panic_device();
@@ -22,8 +60,8 @@ bool attach_devices(devices::PortMap& ports, State& s, uint64_t byte_wait_ticks,
   if (pm1a_cnt != 0) {
     claimed = claimed && ports.claim(pm1a_cnt, 2, s.pm1_device, "pm1a-cnt", "pm1a-cnt");
   }
-  claimed = claimed &&
-            ports.claim(devices::reset_control_port, 1, s.reset_device, "0xcf9", "0xcf9") &&
+  // 0xCF9, the reset control register, is in CONFIG_ADDRESS's range.
+  claimed = claimed && attach_pci(ports, s, power_off_port) &&
             ports.claim(devices::kbc_data_port, 1, s.system_control_device, "0x60", "0x60") &&
             ports.claim(devices::kbc_command_port, 1, s.system_control_device, "0x64", "0x64") &&
             ports.claim(devices::system_control_port_a, 1, s.system_control_device, "0x92",

@@ -1,12 +1,14 @@
 // The chain guest's devices on the machine's port map: COM1 (shared with
 // the VMM's console, devices/com1.h), ACPI PM1a_CNT (its power-off ends the
-// run), the reset control register, APM control and, under an emulator's
+// run), PCI configuration space (devices/pci_config.h: CONFIG_ADDRESS with
+// the reset control register at 0xCF9, and the data ports), the PIIX4's
+// GLBCTL (devices/piix4_pm.h), APM control and, under an emulator's
 // firmware only, the Bochs BIOS's panic ports and Bochs' shutdown and
 // debugger ports (devices/platform_ports.h); the keyboard controller and
 // port 0x92, where A20 stays on and the resets end the run
 // (devices/system_control.h). Every other port is the guest's own: not
-// trapped. Pure: the profile and the
-// tests attach the same ones.
+// trapped. Pure but for devices/port_io.h (the PCI bus is read and set
+// through it): the profile and the tests attach the same ones.
 #pragma once
 
 #include <stdint.h>
@@ -16,9 +18,13 @@
 
 namespace guests::bios_chain {
 
-// False when the map refuses a claim. `pm1a_cnt`: the FADT's port, 0 for
-// none; `emulator`: the firmware is an emulator's (its panic ports kept).
+// Before the guest runs it also locks SMRAM and closes the PIIX4's SMIs
+// (devices/pci_platform.h). False when the map refuses a claim.
+// `power_off_port`: the port the VMM powers off through (the FADT's
+// PM1a_CNT, or the PIIX4's), nullptr or 0 for none; it moves with the PM
+// block when that is where it lies. `emulator`: the firmware is an
+// emulator's (its panic ports kept).
 bool attach_devices(devices::PortMap& ports, State& state, uint64_t byte_wait_ticks,
-                    uint16_t pm1a_cnt, bool emulator);
+                    uint16_t* power_off_port, bool emulator);
 
 }  // namespace guests::bios_chain

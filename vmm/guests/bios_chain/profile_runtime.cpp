@@ -52,11 +52,14 @@ bool firmware_is_emulator() {
 
 // ---------------------------------------------------------------- devices
 
+// The power-off end_run() kept is the Machine's (m.run): where it lies in
+// the PIIX4's PM block, the PCI mediation moves its port with the block.
 void attach(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
   const acpi::PowerOff& off = end_run_keep_power_off();
+  uint16_t* power_off_port = off.found ? &m.run.power_off.power_off.pm1a_cnt : nullptr;
   if (!attach_devices(m.ports, m.bios_chain,
-                      vmx::guest_timer::uart_byte_wait_ticks(tsc_ticks_in_limit),
-                      off.found ? off.pm1a_cnt : uint16_t{0}, firmware_is_emulator())) {
+                      vmx::guest_timer::uart_byte_wait_ticks(tsc_ticks_in_limit), power_off_port,
+                      firmware_is_emulator())) {
     end_run("vmx-failed", "step=devices error=0");
   }
   vcpu.ports = &m.ports;
@@ -204,6 +207,54 @@ void take_the_screen_back() {
   console::skip_screen_line();
 }
 
+// What the VMM found and set on the PCI bus before the guest ran
+// (devices/pci_platform.h).
+void print_pci_platform(const State& s) {
+  const devices::PciPlatformReport& r = s.pci_platform;
+  const devices::pci::Platform& p = s.pci.platform;
+  if (r.host_ids == 0xFFFFFFFF) {
+    console::printf("vmx: PCI: no host bridge at 0:0.0\n");
+    return;
+  }
+  console::printf("vmx: PCI: host bridge %04x:%04x", r.host_ids & 0xFFFF, r.host_ids >> 16);
+  if (p.smram != 0) {
+    console::printf(", SMRAM control 0x%02x -> 0x%02x (closed and locked)\n", r.smram_before,
+                    r.smram_after);
+  } else {
+    console::printf(" (its SMRAM control unknown: not locked)\n");
+  }
+  if (p.has_pm) {
+    console::printf("vmx: PCI: PIIX4 PM %u:%u.%u, block 0x%x%s; its SMIs closed (APMC_EN %s, "
+                    "SMI_EN %s)\n",
+                    p.pm.bus, p.pm.device, p.pm.function, s.pm_block.base,
+                    p.pm_power_off ? " (the VMM's power-off)" : "",
+                    r.apmc_en_cleared ? "cleared" : "clear", r.smi_en_cleared ? "cleared" : "clear");
+  }
+  if (p.has_ide) {
+    console::printf("vmx: PCI: IDE %u:%u.%u, bus-master block 0x%x\n", p.ide.bus, p.ide.device,
+                    p.ide.function, s.pci.bus_master_base);
+  }
+}
+
+// The guest's configuration writes the VMM refused or changed.
+void print_pci_writes(const State& s) {
+  const devices::PciConfig& pci = s.pci;
+  if (pci.writes == 0 && s.pm_block.smi_enables_kept == 0) return;
+  console::printf("vmx:   PCI configuration writes: %u (%u refused, %u with bits the VMM keeps, "
+                  "%u block moves followed); GLBCTL SMI_EN kept clear %u times\n",
+                  pci.writes, pci.refused, pci.kept, pci.moves, s.pm_block.smi_enables_kept);
+  const uint32_t logged = pci.refused + pci.kept;
+  for (uint32_t i = 0; i < logged && i < devices::pci_write_log_size; ++i) {
+    const devices::PciWriteLog& w = pci.log[i];
+    console::printf("vmx:     %s %u:%u.%u +0x%02x (%u bytes) 0x%x: %s\n",
+                    w.refused ? "refused" : "kept", w.function.bus, w.function.device,
+                    w.function.function, w.offset, w.bytes, w.value, w.why);
+  }
+  if (s.pm_block.base != 0) {
+    console::printf("vmx:   PIIX4 PM block at 0x%x after the guest\n", s.pm_block.base);
+  }
+}
+
 // The proof that the code ran as a guest: its exits by reason, the ports it
 // reached through the VMM, the CPUID leaves it asked.
 void print_summary(const Machine& m, const vmx::ExitLog& log, uint64_t guest_ticks) {
@@ -237,6 +288,7 @@ void print_summary(const Machine& m, const vmx::ExitLog& log, uint64_t guest_tic
   console::printf("\n");
   console::printf("vmx:   INT 15h memory calls answered: %u (E820 buffers refused: %u)\n",
                   s.int15_calls, s.int15_refused);
+  print_pci_writes(s);
   console::printf("vmx:   %lu TSC ticks in the guest and its exits\n", guest_ticks);
 }
 
@@ -245,6 +297,7 @@ void run(Machine& m, vmx::Vcpu& vcpu) {
   const layout::GuestHeader& guest = m.guest;
   console::printf("vmx: power-off kept: PM1a_CNT 0x%x (the guest's power-off ends the run)\n",
                   s.pm1.pm1a_cnt);
+  print_pci_platform(s);
   console::printf("vmx: VMLAUNCH: chain loader in real mode at %04x:%04x\n", guest.entry_cs,
                   guest.entry_ip);
   console::flush();
