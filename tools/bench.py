@@ -11,13 +11,13 @@ And, as the native baseline for chain mode, the `grub` guest disk
 (tools/disk2) booted without vmxboot: from its first instruction at 0x7C00
 (a breakpoint) to the OUT that writes the last byte of GRUB's echoed line
 to COM1 (the tick Bochs logs for that register write).
-Prints a table and writes build/bench.json.
+The runs are booted together in the harness's pool (tools/boots.py), one
+emulator per core. Prints a table and writes build/bench.json.
 """
 import argparse
 import json
 import os
 import re
-import shutil
 import struct
 import subprocess
 import sys
@@ -26,7 +26,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bochs_boot  # noqa: E402
-import disk_boot  # noqa: E402
+import bochs_models  # noqa: E402
+import boots  # noqa: E402
 sys.path.insert(0, os.path.join(HERE, "disk2"))
 import mkdisk2  # noqa: E402
 
@@ -44,42 +45,24 @@ def elf_entry(path):
     return int(m.group(1), 16)
 
 
-def run_with_commands(image, cpu, bios, commands):
-    """Boots `image` once under Bochs' debugger running `commands`; returns
-    the ticks every `ptime` printed, what COM1 received, and Bochs' output."""
-    work = tempfile.mkdtemp(prefix="vmxboot-bench-")
-    try:
-        disk = os.path.join(work, "disk.img")
-        shutil.copyfile(image, disk)
-        serial = os.path.join(work, "serial.txt")
-        rc = os.path.join(work, "bochsrc")
-        bochs_boot.write_bochsrc(rc, disk, cpu, bios, False, 64, 1, serial,
-                                 os.path.join(work, "bochs.log"), ips=bochs_boot.BOCHS_IPS)
-        cmds = os.path.join(work, "cmds")
-        with open(cmds, "w") as f:
-            f.write(commands)
-        out = subprocess.run(["bochs", "-q", "-f", rc, "-rc", cmds], cwd=work,
-                             stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                             errors="replace", timeout=300)
-        with open(serial, "rb") as f:
-            com1 = f.read().decode("latin-1")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    ticks = [int(t) for t in re.findall(r"^ptime: (\d+)", out.stdout, re.M)]
-    return ticks, com1, out.stdout
+def bochs(image, cpu, bios, **options):
+    """A bench run: at Bochs' own rate (BOCHS_IPS), with time to spare."""
+    return boots.bochs(image, cpu=cpu, bios=bios, ips=bochs_boot.BOCHS_IPS, timeout=300,
+                       **options)
 
 
-def measure(image, vmm_entry, cpu, bios, vmlaunch):
-    ticks, com1, stdout = run_with_commands(
-        image, cpu, bios,
-        "lb 0x7c00\nc\nptime\n"
-        f"lb 0x{vmm_entry:x}\nc\nptime\n"
-        f"lb 0x{vmlaunch:x}\nc\nptime\n"
-        "d 1\nd 2\nd 3\nc\nptime\nc\nq\n")
+def boot_run(image, vmm_entry, vmlaunch, cpu, bios):
+    """Stops at the first boot-sector instruction, the VMM's first and the
+    first VMLAUNCH; the magic breakpoint after the result line ends it."""
+    return bochs(image, cpu, bios, stops=[0x7C00, vmm_entry, vmlaunch])
+
+
+def measure(run):
+    ticks = run.stop_ticks + ([run.magic_tick] if run.magic_tick is not None else [])
     if len(ticks) < 4:
-        sys.exit(f"bench: expected four breakpoints, got {len(ticks)}; Bochs said:\n{stdout[-2000:]}")
-    reads = re.search(r"(\d+) BIOS disk reads", com1)
-    result = re.search(r"^vmxboot: result=(\S+)", com1, re.M)
+        sys.exit(f"bench: expected four breakpoints, got {len(ticks)}; Bochs said:\n{run.stdout[-2000:]}")
+    reads = re.search(r"(\d+) BIOS disk reads", run.serial)
+    result = re.search(r"^vmxboot: result=(\S+)", run.serial, re.M)
     return {
         "boot_sector_tick": ticks[0],
         "to_vmm_entry": ticks[1] - ticks[0],
@@ -107,7 +90,7 @@ def instruction_address(elf, mnemonic):
     sys.exit(f"bench: no {mnemonic} in {elf}")
 
 
-def measure_exit(image, build, cpu, bios):
+def exit_run(image, build, cpu, bios):
     """One exit of the guest's benchmark loop, instruction by instruction:
     the guest's OUT to port 0xE9, the VMM from its exit stub to VMRESUME,
     the guest's LOOP. Breakpoints by linear address; the third iteration."""
@@ -121,10 +104,12 @@ def measure_exit(image, build, cpu, bios):
     vmm = os.path.join(build, "vmm.elf")
     stub = symbol(vmm, "vmx_exit_stub")
     resume = instruction_address(vmm, "vmresume")
-    t, _, _ = run_with_commands(
-        image, cpu, bios,
-        f"lb 0x{out_at:x}\nc\nc\nc\nptime\nlb 0x{stub:x}\nc\nptime\n"
-        f"lb 0x{resume:x}\nc\nptime\nlb 0x{out_at + 2:x}\nc\nptime\nq\n")
+    return bochs(image, cpu, bios, stops=[out_at] * 3 + [stub, resume, out_at + 2],
+                 end_at_last_stop=True)
+
+
+def measure_exit(run):
+    t = run.stop_ticks[2:]
     if len(t) != 4:
         sys.exit(f"bench: expected four breakpoints in the exit, got {len(t)}")
     return {
@@ -161,20 +146,16 @@ def last_test_time(build):
             return dict(kv.split("=", 1) for kv in f.read().split())
     except (FileNotFoundError, ValueError):
         return None
-def grub_native(cpu, bios):
-    """The `grub` guest disk booted natively: Bochs ticks from the first
+def grub_native_run(disk, cpu, bios):
+    """The `grub` guest disk DISK booted natively: Bochs ticks from the first
     instruction at 0x7C00 (GRUB's boot.img) to the OUT that writes the last
     byte of GRUB's echoed line to COM1 (serial-device debug log, which
     stamps every register write with its tick). The baseline the same
     stretch under vmxboot's chain mode is to be held against."""
-    with tempfile.TemporaryDirectory(prefix="vmxboot-bench-grub-") as work:
-        disk = os.path.join(work, "disk2-grub.img")
-        try:
-            mkdisk2.build("grub", disk)
-        except mkdisk2.Disk2Error as e:
-            sys.exit(f"bench: grub disk: {e}")
-        run = disk_boot.boot_disk(disk, cpu, bios, stops=[0x7C00], com1_ticks=True, timeout=300,
-                                  ips=bochs_boot.BOCHS_IPS)
+    return bochs(disk, cpu, bios, stops=[0x7C00], com1_ticks=True)
+
+
+def grub_native(run):
     line_tick = run.com1_line_tick(mkdisk2.GRUB_LINE)
     if len(run.stop_ticks) != 1 or line_tick is None or not run.powered_off:
         sys.exit(f"bench: the grub disk did not run as expected (stops {run.stop_ticks}, "
@@ -187,7 +168,7 @@ def grub_native(cpu, bios):
     }
 
 
-def grub_chain(build, cpu, bios):
+def grub_chain_run(build, work, disk, cpu, bios):
     """The same `grub` disk as the guest of vmxboot's chain mode (README
     "Chain mode"): the image with the chain loader, the disk as drive 0x81.
     The same stretch: from the guest's first instruction at 0x7C00 (the
@@ -198,26 +179,22 @@ def grub_chain(build, cpu, bios):
     when the guest reached 0x7C00 (read from the VMM's memory at that stop:
     the first Vcpu's ExitStats::by_reason, at Vcpu_exits_by_reason in the
     layout)."""
-    with tempfile.TemporaryDirectory(prefix="vmxboot-bench-chain-") as work:
-        disk = os.path.join(work, "disk2-grub.img")
-        image = os.path.join(work, "vmxboot-chain.img")
-        try:
-            mkdisk2.build("grub", disk)
-        except mkdisk2.Disk2Error as e:
-            sys.exit(f"bench: grub disk: {e}")
-        subprocess.run([os.path.join(build, "host", "mkimage"),
-                        "--stage1", os.path.join(build, "stage1.bin"),
-                        "--stage2", os.path.join(build, "stage2.bin"),
-                        "--vmm", os.path.join(build, "vmm.bin"),
-                        "--guest", os.path.join(build, "chain-loader.bin"),
-                        "--out", image, "--end-wait", "0", "--inject", "none", "--quiet"],
-                       check=True)
-        names = exit_reason_names()
-        counts_at = (vmm_symbol(build, "vcpus") + bochs_boot.read_layout(build)["Vcpu_exits_by_reason"],
-                     len(names) + 1)
-        run = disk_boot.boot_disk(image, cpu, bios, stops=[0x7C00, 0x7C00], com1_ticks=True,
-                                  ips=bochs_boot.BOCHS_IPS,
-                                  timeout=300, disk2=disk, dump=counts_at)
+    image = os.path.join(work, "vmxboot-chain.img")
+    subprocess.run([os.path.join(build, "host", "mkimage"),
+                    "--stage1", os.path.join(build, "stage1.bin"),
+                    "--stage2", os.path.join(build, "stage2.bin"),
+                    "--vmm", os.path.join(build, "vmm.bin"),
+                    "--guest", os.path.join(build, "chain-loader.bin"),
+                    "--out", image, "--end-wait", "0", "--inject", "none", "--quiet"],
+                   check=True)
+    counts_at = (vmm_symbol(build, "vcpus") + bochs_boot.read_layout(build)["Vcpu_exits_by_reason"],
+                 len(exit_reason_names()) + 1)
+    return bochs(image, cpu, bios, stops=[0x7C00, 0x7C00], com1_ticks=True, disk2=disk,
+                 dump=counts_at)
+
+
+def grub_chain(run):
+    names = exit_reason_names()
     line_tick = run.com1_line_tick(mkdisk2.GRUB_LINE)
     exits = re.search(r"vmx: chain guest: (\d+) VM exits:(.*)", run.serial)
     if (len(run.stop_ticks) != 2 or line_tick is None or exits is None or
@@ -260,9 +237,16 @@ def vmm_symbol(build, name):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--build", default="build")
-    p.add_argument("--cpu", default="corei7_skylake_x")
-    p.add_argument("--bios", default="bochs")
+    p.add_argument("--cpu", default="corei7_skylake_x",
+                   help="a Bochs model with unrestricted guest (chain mode's figures)")
+    p.add_argument("--bios", default="bochs", choices=sorted(bochs_boot.BIOS_IMAGES))
     a = p.parse_args()
+    for cpu in (a.cpu, OLD_CPU):
+        if cpu not in bochs_models.discovered():
+            sys.exit(f"bench: Bochs has no CPU model {cpu!r} (bochs --help cpu)")
+    if not bochs_models.MODELS[a.cpu].unrestricted_guest:
+        sys.exit(f"bench: {a.cpu} has no unrestricted guest, which chain mode needs; one of: "
+                 + " ".join(bochs_models.select(unrestricted_guest=True)))
     b = a.build
     image = os.path.join(b, "vmxboot.img")
     sizes = {name: os.path.getsize(os.path.join(b, f"{name}.bin"))
@@ -270,13 +254,23 @@ def main():
     sizes["image"] = os.path.getsize(image)
     entry = elf_entry(os.path.join(b, "vmm.elf"))
     vmlaunch = instruction_address(os.path.join(b, "vmm.elf"), "vmlaunch")
-    m = measure(image, entry, a.cpu, a.bios, vmlaunch)
-    # The same boot on a CPU without SSE4.2, where the CRC-32C of the payloads
-    # takes the table path (common/crc32c.h): the slow case, said plainly.
-    old = measure(image, entry, OLD_CPU, a.bios, vmlaunch)
-    exit_path = measure_exit(image, b, a.cpu, a.bios)
-    grub = grub_native(a.cpu, a.bios)
-    chain = grub_chain(b, a.cpu, a.bios)
+    with tempfile.TemporaryDirectory(prefix="vmxboot-bench-") as work:
+        disk = os.path.join(work, "disk2-grub.img")
+        try:
+            mkdisk2.build("grub", disk)
+        except mkdisk2.Disk2Error as e:
+            sys.exit(f"bench: grub disk: {e}")
+        # The same boot on a CPU without SSE4.2 too, where the CRC-32C of the
+        # payloads takes the table path (common/crc32c.h): the slow case,
+        # said plainly.
+        runs = boots.results([boot_run(image, entry, vmlaunch, a.cpu, a.bios),
+                              boot_run(image, entry, vmlaunch, OLD_CPU, a.bios),
+                              exit_run(image, b, a.cpu, a.bios),
+                              grub_native_run(disk, a.cpu, a.bios),
+                              grub_chain_run(b, work, disk, a.cpu, a.bios)])
+    m, old = measure(runs[0]), measure(runs[1])
+    exit_path = measure_exit(runs[2])
+    grub, chain = grub_native(runs[3]), grub_chain(runs[4])
     chain_cost = (chain["to_echo_line"] - grub["to_echo_line"]) / grub["to_echo_line"] * 100
 
     rows = [

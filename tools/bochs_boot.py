@@ -1,14 +1,22 @@
 #!/usr/bin/env python3
-"""Boot a vmxboot image once in Bochs 2.7, headless, and report what it did.
+"""Boot a disk once in Bochs 2.7, headless, and report what it did.
 
-Used by `make run`, the integration tests and the benchmark. Each boot runs in
-its own temporary folder on its own copy of the image (Bochs locks the image
-file), with a generated bochsrc and a debugger command file that, at the
-run's one magic breakpoint (`xchg bx,bx` after the result line), dumps the VGA
-text page and lets the run go on to its power-off.
+Used by `make run`, the integration tests (through tools/boots.py) and the
+benchmark. Each boot runs in its own temporary folder on its own copy of the
+image (Bochs locks the image file), with a generated bochsrc and a debugger
+command file. A vmxboot image: at the run's one magic breakpoint (`xchg
+bx,bx` after the result line) the VGA text page is dumped and the run goes
+on to its power-off. Any disk, vmxboot's or not (a chain-mode guest disk
+from tools/disk2, booted natively): linear addresses to stop at (Bochs
+debugger `lb`, in order), with the tick and the VGA page at each, and
+optionally physical memory; with com1_ticks every write to COM1's transmit
+register is logged with its tick.
 
 The run is bounded by a wall-clock timeout; a run that hangs, triple-faults
-(Bochs resets the machine) or never prints a result line is reported as such.
+(Bochs resets the machine) or never prints a result line is reported as such
+(tools/boot_result.py). Ticks are Bochs' emulated-instruction counter
+(`clock: sync=none`), the unit of `make bench`; they repeat exactly for the
+same disk, BIOS and CPU.
 """
 import argparse
 import os
@@ -20,7 +28,8 @@ import sys
 import tempfile
 import time
 
-import emulators
+import bochs_models
+from boot_result import BootResult, decode_vga
 
 BIOS_IMAGES = {
     # name: (romimage line, vgaromimage line, extra lines)
@@ -34,105 +43,6 @@ BIOS_IMAGES = {
                 "file=/usr/share/vgabios/vgabios.bin",
                 ["pci: enabled=1, chipset=i440fx, slot1=pcivga"]),
 }
-
-RESULT_RE = re.compile(r"^vmxboot: result=([a-z0-9-]+)(.*)$")
-MAGIC_RE = re.compile(r"Magic breakpoint|\(\d+\)\.\[\d+\] .*xchg bx, bx", re.I)
-
-
-class BootResult:
-    def __init__(self):
-        self.serial = ""          # everything COM1 received
-        self.vga_lines = []       # the 80x25 text page at the magic breakpoint
-        self.vga_attrs = []       # attribute bytes, same shape
-        self.vga_bytes = b""      # the raw page: character, attribute, ...
-        self.log = ""             # Bochs' own log
-        self.stdout = ""          # Bochs' stdout (debugger, port 0xE9)
-        self.exit_code = None
-        self.timed_out = False
-        self.halted = False       # stopped for good with interrupts off
-        self.wall_seconds = 0.0
-
-    @property
-    def exit_status(self):
-        """The exit code as a shell shows it (128 + the signal for a signal)."""
-        code = self.exit_code
-        return 128 - code if code is not None and code < 0 else code
-
-    @property
-    def died_at_start(self):
-        """Bochs ended by itself before the BIOS booted anything (a bad
-        bochsrc, a missing ROM, a plugin that aborts): no tick ran our code."""
-        return (not self.timed_out and not self.halted and "Booting from" not in self.log
-                and not self.serial and self.exit_code not in (None, 0))
-
-    @property
-    def result_lines(self):
-        return [l for l in self.serial.splitlines() if RESULT_RE.match(l.strip())]
-
-    @property
-    def result(self):
-        """(code, {key: value}) of the last result line, or (None, {})."""
-        lines = self.result_lines
-        if not lines:
-            return None, {}
-        m = RESULT_RE.match(lines[-1].strip())
-        pairs = dict(kv.split("=", 1) for kv in m.group(2).split() if "=" in kv)
-        return m.group(1), pairs
-
-    @property
-    def last_serial_line(self):
-        lines = [l for l in self.serial.splitlines() if l.strip()]
-        return lines[-1].strip() if lines else ""
-
-    @property
-    def magic_breaks(self):
-        return self.stdout.count("Magic breakpoint") + self.stdout.count("magic breakpoint")
-
-    @property
-    def magic_tick(self):
-        """Emulated instruction count at the (first) magic breakpoint."""
-        m = re.search(r"Magic breakpoint\s*\nNext at t=(\d+)", self.stdout)
-        return int(m.group(1)) if m else None
-
-    @property
-    def power_off_tick(self):
-        m = re.search(r"^(\d+)\w\[ACPI *\] .*soft power off", self.log, re.M)
-        return int(m.group(1)) if m else None
-
-    @property
-    def powered_off(self):
-        return "ACPI control: soft power off" in self.log
-
-    @property
-    def triple_faulted(self):
-        return "3rd (" in self.log and "exception with no resolution" in self.log
-
-    def vga_text(self):
-        return "\n".join(self.vga_lines)
-
-    def problems(self):
-        """What broke the run contract, as a list of sentences (empty: none)."""
-        out = []
-        if self.died_at_start:
-            tail = [l for l in self.stdout.splitlines() if l.strip()][-8:]
-            return [f"Bochs exited with {self.exit_status} before the BIOS ran: " + "\n".join(tail)]
-        if self.timed_out:
-            out.append("the run did not end by itself (timeout)")
-        if self.triple_faulted:
-            out.append("triple fault")
-        if len(self.result_lines) != 1:
-            out.append(f"{len(self.result_lines)} result lines on COM1, want exactly 1")
-        elif not RESULT_RE.match(self.last_serial_line):
-            out.append(f"the result line is not the last line on COM1: {self.last_serial_line!r}")
-        if self.magic_breaks != 1:
-            out.append(f"{self.magic_breaks} magic breakpoints, want exactly 1")
-        announced_halt = "cannot power off" in self.serial
-        if self.halted and not announced_halt:
-            out.append("halted with interrupts off without saying why")
-        if not self.powered_off and not self.timed_out and not (self.halted and announced_halt):
-            out.append("no ACPI power-off")
-        return out
-
 
 def read_layout(build):
     """The constants and structure offsets of abi/layout.h, as generated for
@@ -160,8 +70,9 @@ DEFAULT_IPS = 1_000_000
 
 
 def write_bochsrc(path, image, cpu, bios, floppy, megs, cpus, serial, log, extra_lines=(),
-                  disk2=None, ips=DEFAULT_IPS):
-    """ips: emulated instructions per emulated second (above)."""
+                  disk2=None, ips=DEFAULT_IPS, com1_ticks=False):
+    """ips: emulated instructions per emulated second (above). com1_ticks:
+    the serial device's debug messages, every register write with its tick."""
     rom, vgarom, extra = BIOS_IMAGES[bios]
     cpu_options = f"model={cpu}" + (f", count={cpus}" if cpus > 1 else "") + \
         f", ips={ips}"
@@ -184,7 +95,7 @@ def write_bochsrc(path, image, cpu, bios, floppy, megs, cpus, serial, log, extra
         "panic: action=fatal",
         "error: action=report",
         "info: action=report",
-        "debug: action=ignore",
+        "debug: action=ignore" + (", serial=report" if com1_ticks else ""),
     ]
     lines += list(extra_lines)
     if floppy:
@@ -198,41 +109,58 @@ def write_bochsrc(path, image, cpu, bios, floppy, megs, cpus, serial, log, extra
         f.write("\n".join(lines) + "\n")
 
 
-def decode_vga(data):
-    chars, attrs = [], []
-    for row in range(25):
-        cells = data[row * 160:(row + 1) * 160]
-        text = "".join(chr(c) if 32 <= c < 127 else " " for c in cells[0::2])
-        chars.append(text.rstrip())
-        attrs.append(bytes(cells[1::2]))
-    return chars, attrs
-
-
 def boot(image, cpu="corei7_skylake_x", bios="bochs", floppy=False, megs=64, cpus=1,
          timeout=120, stream=None, keep_dir=None, lang=None, extra_lines=(), disk2=None,
-         ips=DEFAULT_IPS, debugger_first=()):
+         ips=DEFAULT_IPS, stops=(), end_at_last_stop=False, com1_ticks=False, dump=None,
+         debugger_first=()):
     """Boot `image` once; returns a BootResult. `stream`: a file to copy COM1 to
     while the run goes on. `lang`: the LANG Bochs runs under (default: ours).
-    `extra_lines`: more bochsrc lines. `ips`: see write_bochsrc.
-    `debugger_first`: debugger commands run before the machine starts (to
-    stop it somewhere and change its state; they must leave no breakpoint
-    behind). A Bochs that dies while starting up
-    (two of them racing for the same VNC port) is started again; one that
+    `extra_lines`: more bochsrc lines. `disk2`: a second disk (ata0-slave,
+    BIOS drive 0x81 after a hard-disk boot). `ips`: see write_bochsrc.
+    `stops`: linear addresses to stop at, in order (one breakpoint at a
+    time, deleted once reached), each stop's tick and VGA page recorded;
+    `end_at_last_stop`: the run ends there; `dump`: (address, dwords) of
+    physical memory to read at each stop. `debugger_first`: debugger
+    commands run before the machine starts (to stop it somewhere and change
+    its state; they must leave no breakpoint behind). A Bochs that dies while starting
+    up (two of them racing for the same VNC port) is started again; one that
     keeps dying is reported as that (BootResult.died_at_start)."""
+    if bios not in BIOS_IMAGES:
+        raise ValueError(f"unknown BIOS {bios!r}; one of {', '.join(BIOS_IMAGES)}")
     for attempt in range(3):
-        with emulators.SLOTS:
-            result = _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir,
-                                lang, extra_lines, disk2, ips, debugger_first)
+        if attempt:
+            time.sleep(attempt - 0.7)  # 0.3 s, then 1.3 s (none after the last)
+        result = _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir,
+                            lang, extra_lines, disk2, ips, stops, end_at_last_stop, com1_ticks,
+                            dump, debugger_first)
         if not result.died_at_start:
-            return result
-        time.sleep(0.3 + attempt)
+            break
     return result
 
 
+def debugger_commands(stops, end_at_last_stop, dump, stop_pages, final_page):
+    """The debugger's command file: each line runs when Bochs stops."""
+    commands = []
+    for i, address in enumerate(stops):
+        # One breakpoint at a time, deleted once reached: stops in order.
+        commands += [f"lb 0x{address:x}", "c", "ptime", f'writemem "{stop_pages[i]}" 0xb8000 4000']
+        if dump:
+            # xp: physical memory (writemem's addresses are the CPU's linear
+            # ones: a guest's under VMX, where the EPT may not map them).
+            commands.append(f"xp /{dump[1]}wx 0x{dump[0]:x}")
+        commands.append(f"d {i + 1}")
+    if stops and end_at_last_stop:
+        return commands + ["q"]
+    # The magic breakpoint after the result line: the screen dumped, then on
+    # to the power-off; further stops (a second breakpoint would be a bug)
+    # are counted from the output and continued. A disk that is not
+    # vmxboot's runs to its end.
+    return commands + ["c", f'writemem "{final_page}" 0xb8000 4000', "c", "c", "c", "q"]
+
+
 def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, lang,
-               extra_lines, disk2, ips, debugger_first):
-    if bios not in BIOS_IMAGES:
-        raise ValueError(f"unknown BIOS {bios!r}; one of {', '.join(BIOS_IMAGES)}")
+               extra_lines, disk2, ips, stops, end_at_last_stop, com1_ticks, dump,
+               debugger_first):
     work = keep_dir or tempfile.mkdtemp(prefix="vmxboot-bochs-")
     os.makedirs(work, exist_ok=True)
     disk = os.path.join(work, "disk.img")
@@ -247,22 +175,22 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
     serial = os.path.join(work, "serial.txt")
     log = os.path.join(work, "bochs.log")
     vga = os.path.join(work, "vga.bin")
+    stop_pages = [os.path.join(work, f"vga-{i}.bin") for i in range(len(stops))]
     rc = os.path.join(work, "bochsrc")
     cmds = os.path.join(work, "cmds")
     if disk2:
         # A copy too: Bochs locks its disk files, and runs go on in parallel.
         shutil.copyfile(disk2, os.path.join(work, "disk2.img"))
         disk2 = os.path.join(work, "disk2.img")
-    write_bochsrc(rc, disk, cpu, bios, floppy, megs, cpus, serial, log, extra_lines, disk2, ips)
+    write_bochsrc(rc, disk, cpu, bios, floppy, megs, cpus, serial, log, extra_lines, disk2, ips,
+                  com1_ticks)
     with open(cmds, "w") as f:
-        # Stop 1: the magic breakpoint after the result line. Then go on to
-        # the power-off; further stops (a second breakpoint would be a bug)
-        # are counted from the output and continued.
         f.write("".join(line + "\n" for line in debugger_first))
-        f.write(f'c\nwritemem "{vga}" 0xb8000 4000\nc\nc\nc\nq\n')
+        f.write("\n".join(debugger_commands(stops, end_at_last_stop, dump, stop_pages, vga))
+                + "\n")
     open(serial, "w").close()
 
-    result = BootResult()
+    result = BootResult("bochs")
     env = dict(os.environ)
     if lang is not None:
         env.pop("LC_ALL", None)
@@ -272,12 +200,11 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
     def copy_serial():
         streamed[0] = _stream_new(serial, streamed[0], stream)
 
-    ran = run_bochs(work, rc, cmds, log, timeout, env=env,
-                    on_poll=copy_serial if stream is not None else None, screen_dump=vga)
+    run_bochs(result, work, rc, cmds, log, timeout, env=env,
+              on_poll=copy_serial if stream is not None else None,
+              screen_dumps=[vga] + stop_pages)
     if stream is not None:
         copy_serial()
-    result.wall_seconds, result.exit_code = ran.wall_seconds, ran.exit_code
-    result.timed_out, result.halted = ran.timed_out, ran.halted
     result.serial = read_text(serial).replace("\r\n", "\n")
     result.stdout = read_text(os.path.join(work, "stdout.txt"))
     result.log = read_text(log)
@@ -285,6 +212,26 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
         with open(vga, "rb") as f:
             result.vga_bytes = f.read()
         result.vga_lines, result.vga_attrs = decode_vga(result.vga_bytes)
+    # The stops reached. A run stopped (timeout, halt) on its way to a stop
+    # runs that stop's commands all the same: that tick is no stop's, and
+    # that page is the run's last.
+    # (Not at a line's start: the guest's port 0xE9 bytes may come first.)
+    reached = len(re.findall(r"\(\d+\) Breakpoint \d+, ", result.stdout))
+    result.stop_ticks = [int(t) for t in re.findall(r"ptime: (\d+)", result.stdout)][:reached]
+    for i, path in enumerate(stop_pages):
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                page = f.read()
+            if i < reached:
+                result.stop_vga.append(decode_vga(page)[0])
+            elif not result.vga_bytes:
+                result.vga_bytes = page
+                result.vga_lines, result.vga_attrs = decode_vga(page)
+    if dump:
+        for part in re.split(r"ptime: \d+", result.stdout)[1:reached + 1]:
+            words = [int(w, 16) for line in re.findall(r"^0x[0-9a-f]+ <[^>]*>:(.*)$", part, re.M)
+                     for w in line.split()]
+            result.stop_dumps.append(words[:dump[1]])
     if keep_dir is None:
         shutil.rmtree(work, ignore_errors=True)
     return result
@@ -293,25 +240,16 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
 HALT_GRACE_SECONDS = 0.5
 
 
-class Ran:
-    """How a Bochs run ended (run_bochs)."""
-
-    def __init__(self):
-        self.exit_code = None
-        self.timed_out = False
-        self.halted = False     # stopped for good: HLT with interrupts off, lasting
-        self.wall_seconds = 0.0
-
-
-def run_bochs(work, rc, cmds, log, timeout, env=None, on_poll=None, screen_dump=None):
+def run_bochs(ran, work, rc, cmds, log, timeout, env=None, on_poll=None, screen_dumps=()):
     """Runs Bochs on bochsrc RC with the debugger commands CMDS in WORK (its
     stdout to WORK/stdout.txt) until it exits, halts for good, or TIMEOUT
     wall seconds pass; then the debugger is stopped and runs what is left of
     CMDS (the screen dump) before it quits. ON_POLL runs every 0.2 s.
-    SCREEN_DUMP: the file that dump writes, whose appearance ends a stopped
-    run at once (the commands after it would continue a halted CPU). The
-    one loop both harnesses (this one and disk_boot.py) run Bochs in."""
-    ran = Ran()
+    SCREEN_DUMPS: the files the dumps write (the final one first), whose
+    appearance ends a stopped run at once (the commands after a dump would
+    continue a halted CPU). How
+    the run ended goes into RAN (a BootResult): exit_code, timed_out,
+    halted, wall_seconds. The one loop Bochs runs in."""
     start = time.monotonic()
     halt_seen = None
     with open(os.path.join(work, "stdout.txt"), "wb") as out:
@@ -336,15 +274,14 @@ def run_bochs(work, rc, cmds, log, timeout, env=None, on_poll=None, screen_dump=
                     halt_seen = time.monotonic()
                 elif time.monotonic() - halt_seen > HALT_GRACE_SECONDS:
                     ran.halted = True
-                    _stop_with_screen(proc, screen_dump)
+                    _stop_with_screen(proc, screen_dumps)
                     break
             if time.monotonic() - start > timeout:
                 ran.timed_out = True
-                _stop_with_screen(proc, screen_dump)
+                _stop_with_screen(proc, screen_dumps)
                 break
     ran.wall_seconds = time.monotonic() - start
     ran.exit_code = proc.returncode
-    return ran
 
 
 def read_text(path):
@@ -355,11 +292,14 @@ def read_text(path):
         return f.read().decode("latin-1")
 
 
-def _stop_with_screen(proc, screen_dump=None):
+def _stop_with_screen(proc, screen_dumps=()):
     """Stops a run that will not end by itself: the emulator's debugger
-    first, which then runs the next line of the command file, the VGA dump,
-    so that even a run that hangs or halts shows what was on its screen;
-    then, once SCREEN_DUMP is written (or 2 s have passed), the emulator."""
+    first, which then runs the next lines of the command file up to a VGA
+    dump (at a stop, after its tick), so that even a run that hangs or
+    halts shows what was on its screen; then, once the final dump
+    (SCREEN_DUMPS[0]) or another one is written (or 2 s have passed), the
+    emulator."""
+    before = {path for path in screen_dumps[1:] if os.path.exists(path)}
     proc.send_signal(signal.SIGINT)
     deadline = time.monotonic() + 2
     while time.monotonic() < deadline:
@@ -368,7 +308,8 @@ def _stop_with_screen(proc, screen_dump=None):
             return
         except subprocess.TimeoutExpired:
             pass
-        if screen_dump is not None and os.path.exists(screen_dump):
+        if any(os.path.exists(path) for path in screen_dumps[:1]) or \
+                {path for path in screen_dumps[1:] if os.path.exists(path)} - before:
             time.sleep(0.05)  # the dump's 4000 bytes written
             break
     proc.kill()
@@ -377,7 +318,7 @@ def _stop_with_screen(proc, screen_dump=None):
 
 def halted_for_good(log):
     """Whether Bochs' log ends with the boot CPU halted with interrupts off
-    (a halt nothing can end); also used by disk_boot.py."""
+    (a halt nothing can end)."""
     try:
         with open(log, "rb") as f:
             f.seek(0, os.SEEK_END)
@@ -416,16 +357,29 @@ def main():
     p.add_argument("--keep", help="keep the run's files (bochsrc, logs, dumps) in this folder")
     p.add_argument("--png", help="render the final VGA page to this PNG file")
     p.add_argument("--disk2", help="a second disk, attached as ata0-slave (BIOS drive 0x81)")
+    p.add_argument("--stop", action="append", default=[], type=lambda s: int(s, 0),
+                   help="a linear address to stop at (repeatable, in order): its tick and VGA page")
+    p.add_argument("--end-at-last-stop", action="store_true")
+    p.add_argument("--not-vmxboot", action="store_true",
+                   help="a disk that is not vmxboot's: no run contract; it must power off, or "
+                        "with --end-at-last-stop reach every stop")
     a = p.parse_args()
 
     if not os.path.exists(a.image):
         sys.exit(f"bochs_boot: no image at {a.image}: run `make image` first")
+    if a.cpu not in bochs_models.discovered():
+        sys.exit(f"bochs_boot: Bochs has no CPU model {a.cpu!r}; `bochs --help cpu` lists: "
+                 + " ".join(bochs_models.discovered()))
     print(f"vmxboot: booting {a.image} in Bochs, cpu={a.cpu}, bios={a.bios}"
           f"{', as a floppy' if a.floppy else ''} (headless; COM1 follows)", flush=True)
     r = boot(a.image, a.cpu, a.bios, a.floppy, a.megs, a.cpus, a.timeout,
-             stream=sys.stdout if a.stream else None, keep_dir=a.keep, disk2=a.disk2)
+             stream=sys.stdout if a.stream else None, keep_dir=a.keep, disk2=a.disk2,
+             stops=a.stop, end_at_last_stop=a.end_at_last_stop)
     if not a.stream:
         sys.stdout.write(r.serial)
+    for i, tick in enumerate(r.stop_ticks):
+        print(f"---- VGA text at the stop at tick {tick} " + "-" * 40)
+        print(r.vga_text(i).rstrip())
     if a.show_vga:
         print("---- final VGA text screen " + "-" * 53)
         for line in r.vga_lines:
@@ -436,6 +390,11 @@ def main():
         with open(a.png, "wb") as f:
             f.write(vga_png.png(*vga_png.render(r.vga_bytes, vga_png.load_font(vga_png.DEFAULT_ROM))))
         print(f"vmxboot: final screen written to {a.png}")
+    if a.not_vmxboot:
+        print(f"---- powered off: {r.powered_off}, halted: {r.halted}, timed out: {r.timed_out}, "
+              f"stops reached: {len(r.stop_ticks)} of {len(a.stop)}")
+        sys.exit(0 if (r.powered_off or (a.end_at_last_stop and len(r.stop_ticks) == len(a.stop)))
+                 and not r.timed_out else 1)
     code, _ = r.result
     problems = r.problems()
     for problem in problems:

@@ -1,22 +1,30 @@
-"""Runs a module's unittest tests concurrently, one line per test.
+"""Runs test files' unittest tests concurrently, one line per test.
 
 The integration tests spend their time waiting for emulators, so tests run
-in threads: every class's setUpClass and tests at once, while the emulator
-harnesses (bochs_boot.EMULATOR_SLOTS) let one Bochs or QEMU per core run at a
-time. Each test prints one line when it ends (`Class.test ... ok (2.1 s)`);
-failures follow in full at the end, then unittest's own closing lines
-(`Ran N tests in S s`, `OK` or `FAILED (failures=F, errors=E)`), which
-.ci/run counts.
+in threads: every class's setUpClass and tests at once, while the harness's
+one pool of boots (tools/boots.py) runs one Bochs or QEMU per core. Each
+test prints one line when it ends (`Class.test ... ok (2.1 s)`); failures
+follow in full at the end, then unittest's own closing lines (`Ran N tests
+in S s`, `OK` or `FAILED (failures=F, errors=E)`), which .ci/run counts.
 
-Usage: parallel_unittest.main(module, argv) with argv naming classes or
-Class.test_method to run a subset (default: all).
+A test file has `configure(build)` (its prerequisites checked, its inputs
+made; a missing one is a SystemExit naming it) and a main() that calls
+main_for([its module]), taking `--build DIR` and names of classes or
+Class.test_method to run a subset (default: all). `make integration` runs
+every file in one process, so that all their boots share the pool:
+
+  parallel_unittest.py --build build tests/integration/test_boot.py ...
 """
+import argparse
 import concurrent.futures
+import importlib
 import os
 import sys
 import threading
 import time
 import unittest
+
+import boots
 
 _print_lock = threading.Lock()
 
@@ -26,20 +34,25 @@ _print_lock = threading.Lock()
 SELECTED = None
 
 
+def selected(cls, test_name):
+    """Whether the run includes CLS's test TEST_NAME (all of them when none
+    were named): classes boot only what their selected tests need."""
+    return SELECTED is None or f"{cls.__module__}.{cls.__name__}.{test_name}" in SELECTED
+
+
 def _say(line):
     with _print_lock:
         print(line, flush=True)
 
 
 def _selected(modules, names):
-    """The tests of MODULES (a module or a list), or those NAMES name (each
-    looked up in the module that has its first part)."""
-    modules = modules if isinstance(modules, (list, tuple)) else [modules]
+    """The tests of MODULES, or those NAMES name (each looked up in the
+    module that has its first part)."""
     loader = unittest.TestLoader()
     if names:
         suite = unittest.TestSuite()
         for name in names:
-            home = next((m for m in modules if hasattr(m, name.split(".")[0])), modules[0])
+            home = next((m for m in modules if hasattr(m, name.split(".")[0])), None)
             suite.addTests(loader.loadTestsFromName(name, home))
     else:
         suite = unittest.TestSuite(loader.loadTestsFromModule(m) for m in modules)
@@ -96,12 +109,13 @@ def _run_class(cls, tests, total, jobs):
         cls.tearDownClass()
 
 
-def main(module, argv, jobs=None):
-    """Runs the tests of MODULE (or of each module in a list) as selected
-    by ARGV; returns the exit status."""
+def main(modules, names, jobs=None, unready=()):
+    """Runs the tests of MODULES as NAMES select them (all without names);
+    returns the exit status. UNREADY: (module name, why) of test files whose
+    configure() failed, each counted as an error."""
     jobs = jobs or os.cpu_count() or 1
     global SELECTED
-    by_class = _selected(module, argv)
+    by_class = _selected(modules, names)
     SELECTED = {t.id() for tests in by_class.values() for t in tests}
     total = unittest.TestResult()
     start = time.monotonic()
@@ -119,11 +133,17 @@ def main(module, argv, jobs=None):
             print(f"{kind}: {test._testMethodName} ({type(test).__name__})")
             print("-" * 70)
             print(trace)
+    for name, why in unready:
+        print("=" * 70)
+        print(f"ERROR: {name} (configure)")
+        print("-" * 70)
+        print(why)
     print("-" * 70)
     print(f"Ran {total.testsRun} tests in {seconds:.3f}s")
     print()
+    errors = len(total.errors) + len(unready)
     bad = [f"failures={len(total.failures)}"] if total.failures else []
-    bad += [f"errors={len(total.errors)}"] if total.errors else []
+    bad += [f"errors={errors}"] if errors else []
     skipped = [f"skipped={len(total.skipped)}"] if total.skipped else []
     if bad:
         print(f"FAILED ({', '.join(bad + skipped)})")
@@ -131,3 +151,52 @@ def main(module, argv, jobs=None):
         print("OK" + (f" ({', '.join(skipped)})" if skipped else ""))
     sys.stdout.flush()
     return 0 if not bad else 1
+
+
+def require(build, files, how):
+    """For configure(): a SystemExit naming the FILES missing in BUILD and
+    HOW to make them."""
+    missing = [f for f in files if not os.path.exists(os.path.join(build, f))]
+    if missing:
+        sys.exit(f"no {', '.join(missing)} in {build}: {how}")
+
+
+def main_for(modules, argv=None):
+    """A test file's main(), or several files' in one process: `--build DIR`
+    and the names of the tests to run in ARGV (default: sys.argv). Each
+    module's configure(build) runs first; one that fails is counted as an
+    error and its tests are not run. Returns the exit status."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--build", default="build")
+    a, names = p.parse_known_args(sys.argv[1:] if argv is None else argv)
+    ready, unready = [], []
+    for m in modules:
+        try:
+            m.configure(a.build)
+            ready.append(m)
+        except SystemExit as e:
+            name = os.path.basename(m.__file__)
+            print(f"{name}: {e}", flush=True)
+            unready.append((name, str(e)))
+    try:
+        return main(ready, names, unready=unready)
+    finally:
+        boots.finish()
+
+
+def cli(argv):
+    """parallel_unittest.py [--build DIR] FILE.py... [test names]: the test
+    files' tests in one process."""
+    files = [a for a in argv if a.endswith(".py")]
+    modules = []
+    for path in files:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+        modules.append(importlib.import_module(os.path.basename(path)[:-3]))
+    return main_for(modules, [a for a in argv if a not in files])
+
+
+if __name__ == "__main__":
+    # The module the test files import (not a second copy as __main__).
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import parallel_unittest
+    sys.exit(parallel_unittest.cli(sys.argv[1:]))

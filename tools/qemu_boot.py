@@ -12,51 +12,15 @@ import tempfile
 import threading
 import time
 
-import emulators
-from bochs_boot import RESULT_RE
-
-
-class QemuResult:
-    def __init__(self, serial, exit_code, timed_out, seconds_after_key=None):
-        self.serial = serial
-        self.exit_code = exit_code
-        self.timed_out = timed_out
-        # With press_key: wall seconds from the byte sent to QEMU's exit.
-        self.seconds_after_key = seconds_after_key
-
-    @property
-    def result(self):
-        lines = [l.strip() for l in self.serial.splitlines() if RESULT_RE.match(l.strip())]
-        if not lines:
-            return None, {}
-        m = RESULT_RE.match(lines[-1])
-        return m.group(1), dict(kv.split("=", 1) for kv in m.group(2).split() if "=" in kv)
-
-    def problems(self):
-        out = []
-        lines = [l.strip() for l in self.serial.splitlines() if l.strip()]
-        results = [l for l in lines if RESULT_RE.match(l)]
-        if self.timed_out:
-            out.append("the run did not end by itself (timeout)")
-        if len(results) != 1:
-            out.append(f"{len(results)} result lines on COM1, want exactly 1")
-        elif lines[-1] != results[0]:
-            out.append(f"the result line is not the last line on COM1: {lines[-1]!r}")
-        if self.exit_code != 0 and not self.timed_out:
-            out.append(f"QEMU exited with {self.exit_code} (a triple fault with -no-reboot?)")
-        return out
+from boot_result import BootResult
 
 
 def boot(image, usb=False, megs=64, timeout=120, press_key=False):
     """Boots once. press_key: COM1 goes through named pipes, and once the
     result line is out a byte is sent to COM1, as a person at a terminal
     would, which ends the VMM's end-of-run wait (QEMU's PIT runs in real
-    time: 15 real seconds otherwise)."""
-    with emulators.SLOTS:
-        return _boot_once(image, usb, megs, timeout, press_key)
-
-
-def _boot_once(image, usb, megs, timeout, press_key):
+    time: 15 real seconds otherwise). Returns a BootResult (COM1, exit
+    code, timeout, seconds_after_key)."""
     work = tempfile.mkdtemp(prefix="vmxboot-qemu-")
     try:
         disk = os.path.join(work, "disk.img")
@@ -77,6 +41,7 @@ def _boot_once(image, usb, megs, timeout, press_key):
         cmd = ["qemu-system-x86_64", "-machine", "pc", "-accel", "tcg", "-m", str(megs),
                "-display", "none", "-no-reboot", "-serial", serial_option,
                "-monitor", "none", *drive]
+        start = time.monotonic()
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         received = bytearray()
@@ -85,11 +50,11 @@ def _boot_once(image, usb, megs, timeout, press_key):
             reader = threading.Thread(target=_talk_to_com1, args=(com1, received, key_time),
                                       daemon=True)
             reader.start()
-        timed_out = False
+        result = BootResult("qemu")
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            timed_out = True
+            result.timed_out = True
             proc.kill()
             proc.wait()
         end = time.monotonic()
@@ -99,9 +64,12 @@ def _boot_once(image, usb, megs, timeout, press_key):
         else:
             with open(serial, "rb") as f:
                 data = f.read()
-        text = data.decode("latin-1").replace("\r\n", "\n")
-        after = end - key_time[0] if key_time else None
-        return QemuResult(text, proc.returncode, timed_out, after)
+        result.serial = data.decode("latin-1").replace("\r\n", "\n")
+        result.exit_code = proc.returncode
+        result.wall_seconds = end - start
+        # With press_key: wall seconds from the byte sent to QEMU's exit.
+        result.seconds_after_key = end - key_time[0] if key_time else None
+        return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Boots vmx_msr_probe.asm in Bochs once per CPU model and prints what it
 # reported. Usage: tests/bochs/capture_vmx_msrs.sh [model...] (defaults to
-# every long-mode VMX model of Bochs 2.7).
+# every long-mode VMX model of Bochs 2.7, as tools/bochs_models.py lists them).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
@@ -9,7 +9,8 @@ trap 'rm -rf "$work"' EXIT
 nasm -f bin "$here/vmx_msr_probe.asm" -o "$work/probe.bin"
 dd if=/dev/zero of="$work/disk.img" bs=512 count=2880 status=none
 dd if="$work/probe.bin" of="$work/disk.img" conv=notrunc status=none
-models=${*:-"bx_generic core2_penryn_t9600 corei5_lynnfield_750 corei5_arrandale_m520 corei7_sandy_bridge_2600k corei7_ivy_bridge_3770k corei7_haswell_4770 broadwell_ult corei7_skylake_x corei3_cnl corei7_icelake_u tigerlake"}
+models=${*:-$(python3 -c "import sys; sys.path.insert(0, sys.argv[1]); import bochs_models
+print(*bochs_models.vmx_models())" "$here/../../tools")}
 for model in $models; do
   cat > "$work/bochsrc" <<RC
 megs: 32

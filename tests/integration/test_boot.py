@@ -8,8 +8,6 @@ hang) and end with the result its CPU model calls for, under each BIOS.
 
 Run: python3 tests/integration/test_boot.py --build build [unittest args]
 """
-import argparse
-import concurrent.futures
 import os
 import re
 import shutil
@@ -22,39 +20,23 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
 import bochs_boot  # noqa: E402
+import bochs_models  # noqa: E402
+import boots  # noqa: E402
 import parallel_unittest  # noqa: E402
-import qemu_boot  # noqa: E402
-import threading  # noqa: E402
+from parallel_unittest import selected  # noqa: E402
 
 BUILD = "build"
 
-# What each Bochs 2.7 model must end with (docs/bochs.md groups them;
-# checked against `bochs --help cpu` below, so a model we do not know fails).
-NO_LONG_MODE = ["pentium", "pentium_mmx", "amd_k6_2_chomper", "p2_klamath", "p3_katmai",
-                "p4_willamette", "core_duo_t2400_yonah", "atom_n270"]
-LONG_MODE_NO_VMX = ["p4_prescott_celeron_336", "athlon64_clawhammer", "athlon64_venice",
-                    "turion64_tyler", "phenom_8650_toliman", "zambezi", "trinity_apu", "ryzen"]
-VMX = ["bx_generic", "core2_penryn_t9600", "corei5_lynnfield_750", "corei5_arrandale_m520",
-       "corei7_sandy_bridge_2600k", "corei7_ivy_bridge_3770k", "corei7_haswell_4770",
-       "broadwell_ult", "corei7_skylake_x", "corei3_cnl", "corei7_icelake_u", "tigerlake"]
+# What each Bochs 2.7 model must end with (tools/bochs_models.py, checked
+# against `bochs --help cpu` below, so a model we do not know fails).
+EXPECTED = {m: bochs_models.expected_result(m) for m in bochs_models.MODELS}
 # What the VMX models end with: the whole demo.
 VMX_RESULT = "ok"
-
-EXPECTED = {**{m: "no-long-mode" for m in NO_LONG_MODE},
-            **{m: "no-vmx" for m in LONG_MODE_NO_VMX},
-            **{m: VMX_RESULT for m in VMX}}
 BIOSES = ["bochs", "seabios"]
 
 
 def layout():
     return bochs_boot.read_layout(BUILD)
-
-
-def bochs_models():
-    out = subprocess.run(["bochs", "--help", "cpu"], capture_output=True, text=True)
-    text = out.stdout + out.stderr
-    lines = text.split("Supported CPU models:", 1)[1].splitlines()
-    return [l.strip() for l in lines if l.strip() and " " not in l.strip() and "[" not in l]
 
 
 def built_image():
@@ -69,29 +51,9 @@ def image():
     return os.path.join(BUILD, "test", "vmxboot-nowait.img")
 
 
-_runs = {}
-_runs_lock = threading.Lock()
-
-
-def run_matrix(jobs):
-    """Boots each (model, bios, floppy) once, all at once (the harness runs one
-    emulator per core); a boot another test already started is waited for."""
-    with _runs_lock:
-        for (m, b, f) in jobs:
-            if (m, b, f) not in _runs:
-                _runs[(m, b, f)] = _pool.submit(bochs_boot.boot, image(), cpu=m, bios=b, floppy=f,
-                                                timeout=120)
-    for key in jobs:
-        _runs[key].result()
-
-
-_pool = concurrent.futures.ThreadPoolExecutor(max_workers=64)
-
-
-def boot_once(model, bios="bochs", floppy=False):
-    key = (model, bios, floppy)
-    run_matrix([key])
-    return _runs[key].result()
+def bochs(path=None, **options):
+    """A Bochs boot of PATH (default: image()) for the pool (tools/boots.py)."""
+    return boots.bochs(path or image(), **options)
 
 
 class RunContract:
@@ -106,15 +68,42 @@ class CpuMatrix(unittest.TestCase, RunContract):
     @classmethod
     def setUpClass(cls):
         # Only the runs the selected tests need (`CpuMatrix.test_<model>_<bios>`).
-        run_matrix([(m, b, False) for m in EXPECTED for b in BIOSES
-                    if selected(cls, f"test_{m}_{b}")])
+        boots.start([bochs(cpu=m, bios=b) for m in EXPECTED for b in BIOSES
+                     if selected(cls, f"test_{m}_{b}")])
 
     def test_every_bochs_model_has_an_expected_result(self):
-        self.assertEqual(sorted(bochs_models()), sorted(EXPECTED),
+        self.assertEqual(sorted(bochs_models.discovered()), sorted(EXPECTED),
                          "the models Bochs lists and those this test knows differ")
 
+    def test_vmx_features_are_those_of_the_msr_capture(self):
+        # tools/bochs_models.py's VMX facts against the capability MSRs
+        # captured inside Bochs (tests/bochs/vmx_msrs_bochs27.txt, the unit
+        # tests' input): EPT and unrestricted guest (secondary controls
+        # bits 1 and 7), the VMX-preemption timer (pin-based bit 6), the
+        # VMCS revision (IA32_VMX_BASIC bits 30:0).
+        capture, model = {}, None
+        with open(os.path.join(HERE, "..", "bochs", "vmx_msrs_bochs27.txt")) as f:
+            for line in f:
+                if line.startswith("# model="):
+                    model = capture.setdefault(line.split("=", 1)[1].strip(), {})
+                elif line.startswith("msr "):
+                    _, msr, _, value = line.split()
+                    model[int(msr, 16)] = int(value, 16)
+        found = {}
+        for name, msrs in capture.items():
+            basic = msrs[0x480]
+            true = bool(basic >> 55 & 1)
+            pin = msrs[0x48D if true else 0x481] >> 32
+            primary = msrs[0x48E if true else 0x482] >> 32
+            secondary = msrs.get(0x48B, 0) >> 32 if primary >> 31 & 1 else 0
+            found[name] = (bool(secondary & 1 << 1), bool(secondary & 1 << 7), bool(pin & 1 << 6),
+                           basic & 0x7FFFFFFF)
+        table = {name: (m.ept, m.unrestricted_guest, m.preemption_timer, m.vmcs_revision)
+                 for name, m in bochs_models.MODELS.items() if name in bochs_models.vmx_models()}
+        self.assertEqual(found, table)
+
     def check(self, model, bios):
-        r = boot_once(model, bios)
+        r = boots.result(bochs(cpu=model, bios=bios))
         what = f"cpu={model} bios={bios}"
         self.assert_contract(r, what)
         code, _ = r.result
@@ -194,7 +183,7 @@ class BochsStartup(unittest.TestCase, RunContract):
     reported as that, with its last words, not as a missing result line."""
 
     def check_locale(self, lang):
-        r = bochs_boot.boot(image(), cpu="corei7_skylake_x", lang=lang, timeout=120)
+        r = boots.result(bochs(cpu="corei7_skylake_x", lang=lang, timeout=120))
         self.assert_contract(r, f"LANG={lang}")
         self.assertEqual(r.result[0], VMX_RESULT, r.serial)
 
@@ -205,8 +194,8 @@ class BochsStartup(unittest.TestCase, RunContract):
         self.check_locale("C")
 
     def test_a_bochs_that_dies_at_start_up_is_reported_as_that(self):
-        r = bochs_boot.boot(image(), extra_lines=["romimage: file=/nonexistent/vmxboot-bios"],
-                            timeout=120)
+        r = boots.result(bochs(extra_lines=["romimage: file=/nonexistent/vmxboot-bios"],
+                               timeout=120))
         self.assertTrue(r.died_at_start, r.stdout[-2000:])
         problems = r.problems()
         self.assertEqual(len(problems), 1, problems)
@@ -219,7 +208,7 @@ class FloppyBoot(unittest.TestCase, RunContract):
     extensions)."""
 
     def test_floppy_boots_through_chs(self):
-        r = boot_once("corei7_skylake_x", "bochs", floppy=True)
+        r = boots.result(bochs(cpu="corei7_skylake_x", bios="bochs", floppy=True))
         self.assert_contract(r, "floppy")
         self.assertIn("boot: drive 0x00 via CHS", r.serial)
         self.assertEqual(r.result[0], VMX_RESULT, r.serial)
@@ -248,7 +237,7 @@ class DamagedImage(unittest.TestCase, RunContract):
         return path
 
     def boot(self, path):
-        return bochs_boot.boot(path, cpu="corei7_skylake_x", timeout=120)
+        return boots.result(bochs(path, cpu="corei7_skylake_x", timeout=120))
 
     def spare_lba(self):
         """stage2's spare copy lies right behind it (abi/layout.h)."""
@@ -269,11 +258,14 @@ class DamagedImage(unittest.TestCase, RunContract):
     def test_flipped_byte_in_each_payload_is_bad_image(self):
         # stage2 checks the VMM with SSE4.2's CRC32 instruction where the
         # CPU has it and by tables on the others: both, on a model of each.
-        for name, cpu in (("vmm", "corei7_skylake_x"), ("vmm", "core2_penryn_t9600"),
-                          ("guest", "corei7_skylake_x")):
+        cases = (("vmm", "corei7_skylake_x"), ("vmm", "core2_penryn_t9600"),
+                 ("guest", "corei7_skylake_x"))
+        paths = {}
+        for name in ("vmm", "guest"):
             lba, size = self.layout[name]
-            path = self.variant(f"flip-{name}", lambda d, o=lba * 512 + size // 2: flip(d, o))
-            r = bochs_boot.boot(path, cpu=cpu, timeout=120)
+            paths[name] = self.variant(f"flip-{name}", lambda d, o=lba * 512 + size // 2: flip(d, o))
+        runs = boots.results([bochs(paths[name], cpu=cpu, timeout=120) for name, cpu in cases])
+        for (name, cpu), r in zip(cases, runs):
             what = f"flipped {name} on {cpu}"
             self.assert_contract(r, what)
             code, pairs = r.result
@@ -290,14 +282,14 @@ class DamagedImage(unittest.TestCase, RunContract):
         # and under SeaBIOS.
         L = layout()
         lba, _ = self.layout["stage2"]
-        for name, offset, floppy, bios in (("code", 100, False, "bochs"),
-                                           ("magic", L["STAGE2_MAGIC_OFFSET"], False, "bochs"),
-                                           ("code-chs", 300, True, "bochs"),
-                                           ("code-seabios", 200, False, "seabios")):
-            path = self.variant(f"flip-stage2-first-{name}",
-                                lambda d, o=lba * L["SECTOR_SIZE"] + offset: flip(d, o))
-            r = bochs_boot.boot(path, cpu="corei7_skylake_x", bios=bios, floppy=floppy,
-                                timeout=120)
+        cases = (("code", 100, False, "bochs"), ("magic", L["STAGE2_MAGIC_OFFSET"], False, "bochs"),
+                 ("code-chs", 300, True, "bochs"), ("code-seabios", 200, False, "seabios"))
+        paths = {name: self.variant(f"flip-stage2-first-{name}",
+                                    lambda d, o=lba * L["SECTOR_SIZE"] + offset: flip(d, o))
+                 for name, offset, _, _ in cases}
+        runs = boots.results([bochs(paths[name], cpu="corei7_skylake_x", bios=bios, floppy=floppy,
+                                    timeout=120) for name, _, floppy, bios in cases])
+        for (name, _, _, _), r in zip(cases, runs):
             what = f"flipped stage2 first sector ({name})"
             self.assert_stage2_reported(r, what, "first", lba)
             self.assertIn("stage1 ran the spare copy", r.serial)
@@ -319,7 +311,7 @@ class DamagedImage(unittest.TestCase, RunContract):
         spare = self.spare_lba()
         path = self.variant("flip-stage2-both", lambda d: flip(flip(d, lba * L["SECTOR_SIZE"] + 100),
                                                                spare * L["SECTOR_SIZE"] + 100))
-        r = bochs_boot.boot(path, cpu="corei7_skylake_x", timeout=60)
+        r = boots.result(bochs(path, cpu="corei7_skylake_x", timeout=60))
         self.assertTrue(r.halted and not r.timed_out, r.log[-2000:])
         self.assertIn("vmxboot Stage2 error", r.vga_text())
         self.assertEqual(r.result_lines, [], r.serial)
@@ -332,8 +324,10 @@ class DamagedImage(unittest.TestCase, RunContract):
         lba, size = self.layout["stage2"]
         self.assertGreater(size, 2 * L["SECTOR_SIZE"])
         path = self.variant("flip-stage2-rest", lambda d: flip(d, lba * L["SECTOR_SIZE"] + size - 100))
-        for floppy in (False, True):  # stage1's reader, INT 13h extensions and CHS
-            r = bochs_boot.boot(path, cpu="corei7_skylake_x", floppy=floppy, timeout=120)
+        floppies = (False, True)  # stage1's reader, INT 13h extensions and CHS
+        runs = boots.results([bochs(path, cpu="corei7_skylake_x", floppy=floppy, timeout=120)
+                              for floppy in floppies])
+        for floppy, r in zip(floppies, runs):
             what = f"flipped stage2 rest (floppy={floppy})"
             self.assert_stage2_reported(r, what, "rest", lba + 1)
             self.assertIn("Their spare copy", r.serial)
@@ -448,14 +442,10 @@ class HostileHeader(unittest.TestCase, RunContract):
         cls.crc_at = cls.header_at + L["ImageHeader_header_crc32"]
         cls.original_crc = struct.unpack_from("<I", cls.base, cls.crc_at)[0]
         cls.images = {name: cls.write(name, cls.mutation(name)) for name in cls.CASES}
-        jobs = [(name, model, bios) for name in cls.images for model in cls.models(name)
-                for bios in BIOSES if selected(cls, f"test_{name.replace('-', '_')}_{model}_{bios}")]
-        cls.runs = {}
-        with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
-            futures = {pool.submit(bochs_boot.boot, cls.images[n], cpu=m, bios=b, timeout=120):
-                       (n, m, b) for (n, m, b) in jobs}
-            for fut in concurrent.futures.as_completed(futures):
-                cls.runs[futures[fut]] = fut.result()
+        cls.requests = {(n, m, b): bochs(cls.images[n], cpu=m, bios=b, timeout=120)
+                        for n in cls.images for m in cls.models(n) for b in BIOSES
+                        if selected(cls, f"test_{n.replace('-', '_')}_{m}_{b}")}
+        boots.start(cls.requests.values())
 
     @classmethod
     def tearDownClass(cls):
@@ -591,7 +581,7 @@ class HostileHeader(unittest.TestCase, RunContract):
         return cls.set_sectors(cls.L["PAYLOAD_" + change[1].upper()], **change[2])
 
     def check(self, name, model, bios):
-        r = self.runs[(name, model, bios)]
+        r = boots.result(self.requests[(name, model, bios)])
         what = f"{name} cpu={model} bios={bios}"
         self.assert_contract(r, what)
         _, (want_code, want_pairs) = self.CASES[name]
@@ -676,7 +666,7 @@ class OtherMachines(unittest.TestCase, RunContract):
     stage2 starts."""
 
     def test_legacy_bios_without_acpi_halts_and_says_so(self):
-        r = bochs_boot.boot(image(), cpu="corei7_skylake_x", bios="bochs-legacy", timeout=120)
+        r = boots.result(bochs(cpu="corei7_skylake_x", bios="bochs-legacy", timeout=120))
         self.assert_contract(r, "bochs-legacy")
         self.assertTrue(r.halted, r.serial)
         self.assertIn("vmxboot: cannot power off (ACPI: no RSDP; no ACPI tables; the PIIX4 "
@@ -684,12 +674,12 @@ class OtherMachines(unittest.TestCase, RunContract):
         self.assertEqual(r.result[0], VMX_RESULT, r.serial)
 
     def test_two_cpus(self):
-        r = bochs_boot.boot(image(), cpu="corei7_skylake_x", cpus=2, timeout=120)
+        r = boots.result(bochs(cpu="corei7_skylake_x", cpus=2, timeout=120))
         self.assert_contract(r, "2 CPUs")
         self.assertEqual(r.result[0], VMX_RESULT, r.serial)
 
     def test_32_mib_of_ram(self):
-        r = bochs_boot.boot(image(), cpu="core2_penryn_t9600", megs=32, timeout=120)
+        r = boots.result(bochs(cpu="core2_penryn_t9600", megs=32, timeout=120))
         self.assert_contract(r, "32 MiB")
         self.assertEqual(r.result[0], VMX_RESULT, r.serial)
 
@@ -744,7 +734,7 @@ class Qemu(unittest.TestCase):
     from an IDE disk and from a USB stick on xHCI."""
 
     def check(self, usb):
-        r = qemu_boot.boot(built_image(), usb=usb, timeout=120, press_key=True)
+        r = boots.result(boots.qemu(built_image(), usb=usb, timeout=120, press_key=True))
         self.assertEqual(r.problems(), [], r.serial)
         self.assertEqual(r.result[0], "no-vmx", r.serial)
         self.assertIn("vmxboot VMM: running at 0x00400000 in 64-bit mode", r.serial)
@@ -766,13 +756,15 @@ class Qemu(unittest.TestCase):
             data = f.read()
         work = tempfile.mkdtemp(prefix="vmxboot-truncated-")
         try:
-            for name in ("vmm", "guest"):
+            names, requests = ("vmm", "guest"), []
+            for name in names:
                 lba, size = lay[name]
                 cut = lba + -(-size // L["SECTOR_SIZE"]) // 2  # half of it on the disk
                 path = os.path.join(work, f"cut-in-{name}.img")
                 with open(path, "wb") as f:
                     f.write(data[:max(cut, lba + 1) * L["SECTOR_SIZE"]])
-                r = qemu_boot.boot(path, timeout=120, press_key=True)
+                requests.append(boots.qemu(path, timeout=120, press_key=True))
+            for name, r in zip(names, boots.results(requests)):
                 what = f"image cut inside the {name}"
                 self.assertEqual(r.problems(), [], what + "\n" + r.serial)
                 code, pairs = r.result
@@ -785,7 +777,7 @@ class Qemu(unittest.TestCase):
     def test_a_byte_on_com1_ends_the_end_of_run_wait(self):
         # QEMU's PIT runs in real time: without the byte the VMM would count
         # down END_WAIT (15) seconds before powering off.
-        r = qemu_boot.boot(built_image(), timeout=120, press_key=True)
+        r = boots.result(boots.qemu(built_image(), timeout=120, press_key=True))
         self.assertEqual(r.problems(), [], r.serial)
         self.assertIsNotNone(r.seconds_after_key, r.serial)
         self.assertLess(r.seconds_after_key, 10, "the wait did not end at the key")
@@ -802,7 +794,7 @@ class EndOfRunWait(unittest.TestCase, RunContract):
     def waited_ticks(self, seconds):
         with tempfile.TemporaryDirectory() as work:
             path = build_variant(os.path.join(work, "wait.img"), "--end-wait", str(seconds))
-            r = bochs_boot.boot(path, cpu="corei7_skylake_x", timeout=120, ips=self.IPS)
+            r = boots.result(bochs(path, cpu="corei7_skylake_x", timeout=120, ips=self.IPS))
         self.assert_contract(r, f"end-wait {seconds}")
         self.assertIsNotNone(r.magic_tick, r.stdout[-500:])
         self.assertIsNotNone(r.power_off_tick, r.log[-500:])
@@ -855,7 +847,7 @@ class HostException(unittest.TestCase, RunContract):
         with tempfile.TemporaryDirectory() as work:
             path = build_variant(os.path.join(work, "host-fault.img"), "--inject", "host-fault",
                                  "--end-wait", "0")
-            r = bochs_boot.boot(path, cpu="corei7_skylake_x", timeout=120)
+            r = boots.result(bochs(path, cpu="corei7_skylake_x", timeout=120))
         self.assert_contract(r, "host-fault")
         code, pairs = r.result
         self.assertEqual(code, "host-exception", r.serial)
@@ -887,14 +879,10 @@ class FaultInjection(unittest.TestCase, RunContract):
     # the bound is long enough for the guest to pass its first 16 KiB string
     # (every other case boots at the harness's rate, bochs_boot.DEFAULT_IPS).
     IPS = {"guest-com1-flood": bochs_boot.BOCHS_IPS, "guest-ring0-flood": bochs_boot.BOCHS_IPS}
-    VMX_LEVEL_1 = {"core2_penryn_t9600", "bx_generic"}
     # What ends a guest that floods exits: the deadline every exit checks,
     # or the timer if its exit comes first.
     TIMEOUT_BY = (r"(the deadline checked at every VM exit|the VMX-preemption timer|"
                   r"the PIT \(external-interrupt exits\))")
-    # VMCS revision IDs (IA32_VMX_BASIC bits 30:0, docs/bochs.md).
-    REVISION = {"corei7_icelake_u": 0x4, "tigerlake": 0x4}
-    DEFAULT_REVISION = 0x2B
     # case: (result code, {key: value} the result line must carry,
     #        regex the explanation after "inject: <case>: " must match)
     CASES = {
@@ -992,20 +980,17 @@ class FaultInjection(unittest.TestCase, RunContract):
         images = {case: build_variant(os.path.join(cls.work, case + ".img"), "--inject", case,
                                       "--end-wait", "0")
                   for case in {c for c, _ in jobs}}
-        cls.runs = {}
-        with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
-            futures = {pool.submit(bochs_boot.boot, images[c], cpu=m, timeout=120,
-                                   ips=cls.IPS.get(c, bochs_boot.DEFAULT_IPS)): (c, m)
-                       for (c, m) in jobs}
-            for fut in concurrent.futures.as_completed(futures):
-                cls.runs[futures[fut]] = fut.result()
+        cls.requests = {(c, m): bochs(images[c], cpu=m, timeout=120,
+                                      ips=cls.IPS.get(c, bochs_boot.DEFAULT_IPS))
+                        for (c, m) in jobs}
+        boots.start(cls.requests.values())
 
     @classmethod
     def tearDownClass(cls):
         shutil.rmtree(cls.work, ignore_errors=True)
 
     def check(self, case, model):
-        r = self.runs[(case, model)]
+        r = boots.result(self.requests[(case, model)])
         what = f"inject={case} cpu={model}"
         self.assert_contract(r, what)
         code, pairs = r.result
@@ -1043,7 +1028,7 @@ class FaultInjection(unittest.TestCase, RunContract):
     def also_bad_revision(self, r, model, pairs, what):
         stamped, cpu = (int(v, 16) for v in re.search(
             r"VMXON region stamped (0x[0-9a-f]+), not the CPU's (0x[0-9a-f]+)", r.serial).groups())
-        self.assertEqual(cpu, self.REVISION.get(model, self.DEFAULT_REVISION), what)
+        self.assertEqual(cpu, bochs_models.MODELS[model].vmcs_revision, what)
         self.assertEqual(stamped, cpu + 1, what)
 
     def also_feature_locked_off(self, r, model, pairs, what):
@@ -1058,7 +1043,7 @@ class FaultInjection(unittest.TestCase, RunContract):
     def also_guest_spin(self, r, model, pairs, what):
         # No preemption timer on Core 2: PIT ticks (20 Hz) through
         # external-interrupt exits, 40 of them; Skylake's timer exits once.
-        if model in self.VMX_LEVEL_1:
+        if not bochs_models.MODELS[model].preemption_timer:
             self.assertEqual(pairs.get("timer"), "pit", what)
             self.assertEqual(pairs.get("exits"), "40", what)
         else:
@@ -1073,8 +1058,8 @@ class FaultInjection(unittest.TestCase, RunContract):
         limit, elapsed = int(pairs["limit-ms"]), int(pairs["elapsed-ms"])
         self.assertGreaterEqual(elapsed, limit, what)
         self.assertLessEqual(elapsed, limit + 50, f"{what}: the bound plus a small margin")
-        self.assertEqual(pairs["timer"], "pit" if model in self.VMX_LEVEL_1 else "preemption",
-                         what)
+        timer = "preemption" if bochs_models.MODELS[model].preemption_timer else "pit"
+        self.assertEqual(pairs["timer"], timer, what)
         sent = int(pairs["com1-bytes"])
         self.assertLessEqual(sent, elapsed * 11520 // 1000 + 64, f"{what}: faster than the baud")
         self.assertGreater(sent, 16384, f"{what}: past the first 16 KiB string")
@@ -1098,7 +1083,7 @@ class FaultInjection(unittest.TestCase, RunContract):
         self.assertGreaterEqual(elapsed, limit - 50, what)
         self.assertLessEqual(elapsed, limit + limit // 100 + 5, what)
         self.assertRegex(r.serial, r"vmx: \d+ VM exits: .*io-instruction 1000\b", what)
-        if model in self.VMX_LEVEL_1:
+        if not bochs_models.MODELS[model].preemption_timer:
             self.assertIn("by the PIT (external-interrupt exits)", r.serial, what)
         else:
             self.assertIn("by the VMX-preemption timer", r.serial, what)
@@ -1149,7 +1134,7 @@ class FaultInjection(unittest.TestCase, RunContract):
         Without EPT the page directory is out of the guest's reach: that
         write page-faults (an exception exit, #PF). With EPT the mapping is
         the guest's own; what it then touches stops it at 0x400000."""
-        if model in self.VMX_LEVEL_1:
+        if not bochs_models.MODELS[model].ept:
             self.assertEqual(pairs.get("reason"), "exception-or-nmi", what)
             self.assertIn("interruption: vector 14 #PF", r.serial, what)
         else:
@@ -1203,7 +1188,7 @@ class FaultInjection(unittest.TestCase, RunContract):
         # powers off through the port it kept. With EPT the guest cannot
         # reach 0x40e and leaves it.
         planted = re.search(r"a search now finds PM1a_CNT (0x[0-9a-f]+)", r.serial).group(1)
-        self.assertEqual(planted, "0x80" if model in self.VMX_LEVEL_1 else "0xb004", what)
+        self.assertEqual(planted, "0xb004" if bochs_models.MODELS[model].ept else "0x80", what)
         self.assertTrue(r.powered_off, what)
 
     def also_guest_pse36_outs(self, r, model, pairs, what):
@@ -1261,24 +1246,18 @@ def read_layout(path):
     return out
 
 
-def selected(cls, test_name):
-    """Whether the run includes that test (all of them when none were named):
-    classes boot only what their selected tests need."""
-    chosen = parallel_unittest.SELECTED
-    return chosen is None or f"{cls.__module__}.{cls.__name__}.{test_name}" in chosen
+def configure(build):
+    """The build to test (parallel_unittest.main_for): its image, and the
+    copy without an end-of-run wait the Bochs tests boot."""
+    global BUILD
+    BUILD = build
+    parallel_unittest.require(build, ["vmxboot.img"], "run `make image` first")
+    os.makedirs(os.path.dirname(image()), exist_ok=True)
+    build_variant(image(), "--end-wait", "0")
 
 
 def main():
-    global BUILD
-    p = argparse.ArgumentParser()
-    p.add_argument("--build", default="build")
-    args, rest = p.parse_known_args()
-    BUILD = args.build
-    if not os.path.exists(built_image()):
-        sys.exit(f"no image at {built_image()}: run `make image` first")
-    os.makedirs(os.path.dirname(image()), exist_ok=True)
-    build_variant(image(), "--end-wait", "0")
-    sys.exit(parallel_unittest.main(sys.modules[__name__], rest))
+    sys.exit(parallel_unittest.main_for([sys.modules[__name__]]))
 
 
 if __name__ == "__main__":

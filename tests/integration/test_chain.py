@@ -18,22 +18,20 @@ Needs build/vmxboot.img's parts (make image), build/gen/layout.inc and
 build/chain-vbr.bin (make disk2 KIND=mbr-vbr, or make integration).
 Run: python3 tests/integration/test_chain.py --build build [unittest args]
 """
-import argparse
-import concurrent.futures
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "tools", "disk2"))
-import bochs_boot  # noqa: E402
+import bochs_models  # noqa: E402
+import boots  # noqa: E402
 import mkdisk2  # noqa: E402
 import parallel_unittest  # noqa: E402
 sys.path.insert(0, HERE)
@@ -41,11 +39,10 @@ import test_guest_disks  # noqa: E402
 
 BUILD = "build"
 SKYLAKE = "corei7_skylake_x"
-# Bochs 2.7 models with unrestricted guest (docs/bochs.md) and without.
-UNRESTRICTED = ["corei5_arrandale_m520", "corei7_sandy_bridge_2600k", "corei7_ivy_bridge_3770k",
-                "corei7_haswell_4770", "broadwell_ult", "corei7_skylake_x", "corei3_cnl",
-                "corei7_icelake_u", "tigerlake"]
-RESTRICTED = ["bx_generic", "core2_penryn_t9600", "corei5_lynnfield_750"]
+# The Bochs models the VMM runs on, with unrestricted guest and without
+# (tools/bochs_models.py).
+UNRESTRICTED = bochs_models.select(long_mode=True, vmx=True, unrestricted_guest=True)
+RESTRICTED = bochs_models.select(long_mode=True, vmx=True, unrestricted_guest=False)
 BOOT_TIMEOUT = 240
 LOADER_LINES = ["guest| vmxboot-chain: loader: reading LBA 0 of drive 0x81",
                 "guest| vmxboot-chain: loader: 0x55AA found, jumping to 0:7C00"]
@@ -297,13 +294,11 @@ RUNS = ([(matrix_image(k, b), k, m, b) for m in UNRESTRICTED for k in DISKS for 
 LOADER_OPTIONS = {"chain": [], "chain-limit80": ["-DGUEST_LIMIT=80"],
                   "chain-drive82": ["-DCHAIN_DRIVE=0x82"], "chain-nolimit": ["-DGUEST_LIMIT=0"]}
 
-_runs = {}
-_lock = threading.Lock()
-_work = None
-
 
 def build_inputs(work):
-    """The chain images (end wait 0) and the guest disks, into WORK."""
+    """The chain images (end wait 0) and the hostile boot sectors' disks,
+    into WORK; the guest disks are test_guest_disks.py's (the same files its
+    native boots boot)."""
     paths = {}
     for name, options in LOADER_OPTIONS.items():
         loader = os.path.join(work, f"{name}-loader.bin")
@@ -318,12 +313,8 @@ def build_inputs(work):
                         "--out", img, "--end-wait", "0", "--inject", "none", "--quiet"],
                        check=True)
         paths[name] = img
-    for kind in ("mbr-empty", "mbr-vbr", "grub"):
-        out = os.path.join(work, f"disk2-{kind}.img")
-        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "disk2", "mkdisk2.py"),
-                        "--kind", kind, "--vbr", os.path.join(BUILD, "chain-vbr.bin"),
-                        "--out", out], check=True, capture_output=True)
-        paths[kind] = out
+    for kind in DISKS:
+        paths[kind] = test_guest_disks.disk(kind)
     for kind, source in HOSTILE.items():
         asm = os.path.join(work, f"{kind}.asm")
         with open(asm, "w") as f:
@@ -338,31 +329,32 @@ def build_inputs(work):
     return paths
 
 
-def run_of(key):
-    """The boot KEY; the first call makes every boot (one emulator per core)."""
-    global _work
-    with _lock:
-        if not _runs:
-            _work = tempfile.mkdtemp(prefix="vmxboot-chain-test-")
-            paths = build_inputs(_work)
-            with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() + 1) as pool:
-                # The same disks booted natively, for the comparisons, alongside
-                # (the emulator slots keep one emulator per core).
-                native = pool.submit(test_guest_disks.boot_natively,
-                                     [(k, b) for k in DISKS for b in BIOSES])
-                futures = {pool.submit(bochs_boot.boot, paths[img], cpu=m, bios=b,
-                                       timeout=BOOT_TIMEOUT, disk2=paths[k]): (img, k, m, b)
-                           for img, k, m, b in RUNS}
-                for fut in concurrent.futures.as_completed(futures):
-                    _runs[futures[fut]] = fut.result()
-                native.result()
-            shutil.rmtree(_work, ignore_errors=True)
-    return _runs[key]
-
-
 class ChainMode(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="vmxboot-chain-test-")
+        cls.paths = build_inputs(cls.work)
+        # Every boot the tests make, started together: the same disks booted
+        # natively (for the comparisons) first, then those under the VMM.
+        # (When only some of the tests run, each asks for its own.)
+        if all(parallel_unittest.selected(cls, name)
+               for name in unittest.TestLoader().getTestCaseNames(cls)):
+            boots.start([test_guest_disks.native(k, b) for k in DISKS for b in BIOSES] +
+                        [cls.request(key) for key in RUNS])
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    @classmethod
+    def request(cls, key):
+        """The boot KEY: (image, disk, model, bios), the disk as drive 0x81."""
+        image, disk, model, bios = key
+        return boots.bochs(cls.paths[image], cpu=model, bios=bios, timeout=BOOT_TIMEOUT,
+                           disk2=cls.paths[disk])
+
     def booted(self, key):
-        r = run_of(key)
+        r = boots.result(self.request(key))
         what = "/".join(key)
         self.assertEqual(r.problems(), [], f"{what}: the run contract\n--- COM1 ---\n{r.serial}")
         return r, what
@@ -447,7 +439,7 @@ class ChainMode(unittest.TestCase):
         boots natively under the same BIOS (test_guest_disks.py's boot). The
         VMM times the TSC by reading PIT channel 0 only; a calibration that
         programs channel 2 shows as ch2=0xB0 (mode 0) instead of 0x98."""
-        native, = test_guest_disks.boot_natively([("mbr-vbr", bios)])
+        native = boots.result(test_guest_disks.native("mbr-vbr", bios))
         line = test_guest_disks.timers_line(native.serial)
         self.assertIsNotNone(line, f"native mbr-vbr under {bios}: no PIT/PIC line\n{native.serial}")
         r, what, _ = self.check_poweroff(("chain", "mbr-vbr", SKYLAKE, bios))
@@ -462,7 +454,7 @@ class ChainMode(unittest.TestCase):
         which follow the VMM's (the VMM hands the BIOS's cursor over). The
         one difference is the drive: natively the disk is 0x80, under the
         VMM 0x81 (vmxboot's own disk is 0x80), and the VBR prints it."""
-        native, = test_guest_disks.boot_natively([(kind, bios)])
+        native = boots.result(test_guest_disks.native(kind, bios))
         r, what = self.booted((matrix_image(kind, bios), kind, SKYLAKE, bios))
         as_native = lambda line: line.replace("drive=0x81", "drive=0x80").strip()
         guest = [as_native(l[len("guest| "):]) for l in r.serial.splitlines()
@@ -488,7 +480,7 @@ class ChainMode(unittest.TestCase):
             for bios in BIOSES:
                 shown[kind, bios] = self.check_same_text_as_native(kind, bios)
         # The screen comparison compared something: the native boots that
-        # stop with the screen captured (disk_boot stops) show their lines.
+        # stop with the screen captured (bochs_boot stops) show their lines.
         self.assertIn("Missing operating system.", shown["mbr-empty", "seabios"])
         self.assertIn("Missing operating system.", shown["mbr-empty", "bochs"])
         self.assertIn(test_guest_disks.VBR_OK, shown["mbr-vbr", "bochs"])
@@ -646,26 +638,16 @@ def _add_model_tests():
 _add_model_tests()
 
 
-def main():
+def configure(build):
     global BUILD
-    p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--build", default="build")
-    a, rest = p.parse_known_args()
-    BUILD = a.build
-    test_guest_disks.BUILD = BUILD
-    need = ["stage1.bin", "stage2.bin", "vmm.bin", "host/mkimage", "gen/layout.inc",
-            "chain-vbr.bin", "chain-vbr.lst"]
-    missing = [f for f in need if not os.path.exists(os.path.join(BUILD, f))]
-    if missing:
-        sys.exit(f"test_chain: no {', '.join(missing)} in {BUILD}: run `make image` and "
-                 "`make disk2 KIND=mbr-vbr` first")
-    # The guest-disk tests (the same disks booted natively) run here too:
-    # their boots are the ones this file compares against, booted once.
-    test_guest_disks._wanted[:] = test_guest_disks.wanted_runs(
-        [n for n in rest if n.startswith("NativeBoots")] if rest else [])
-    modules = [sys.modules[__name__]] + ([] if rest and not any(
-        n.split(".")[0] in ("Builder", "NativeBoots") for n in rest) else [test_guest_disks])
-    sys.exit(parallel_unittest.main(modules, rest))
+    BUILD = build
+    test_guest_disks.configure(build)
+    parallel_unittest.require(build, ["stage1.bin", "stage2.bin", "vmm.bin", "host/mkimage",
+                                      "gen/layout.inc"], "run `make image` first")
+
+
+def main():
+    sys.exit(parallel_unittest.main_for([sys.modules[__name__]]))
 
 
 if __name__ == "__main__":

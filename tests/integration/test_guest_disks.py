@@ -21,8 +21,7 @@ Needs build/chain-vbr.bin and its listing (make disk2 KIND=mbr-vbr, or
 make integration).
 Run: python3 tests/integration/test_guest_disks.py --build build [unittest args]
 """
-import argparse
-import concurrent.futures
+import atexit
 import os
 import re
 import shutil
@@ -37,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
 sys.path.insert(0, os.path.join(ROOT, "tools", "disk2"))
-import disk_boot  # noqa: E402
+import boots  # noqa: E402
 import parallel_unittest  # noqa: E402
 import mkdisk2  # noqa: E402
 
@@ -212,36 +211,40 @@ class Builder(unittest.TestCase):
         self.assertFalse(os.path.exists(out))
 
 
-_runs = {}
-# The (kind, bios) runs the selected tests need, booted together on first use.
-_wanted = list(RUNS)
+_disks = {}
+_disks_lock = threading.Lock()
+_work = None
 
 
-_runs_lock = threading.Lock()
+def disk(kind):
+    """The guest disk KIND (mkdisk2, with build/chain-vbr.bin), built once a
+    process: the native boots here and test_chain.py's boots under the VMM
+    boot the same file, so the pool (tools/boots.py) boots each native run
+    once for both."""
+    global _work
+    with _disks_lock:
+        if kind not in _disks:
+            if _work is None:
+                _work = tempfile.mkdtemp(prefix="vmxboot-disk2-boot-")
+                atexit.register(shutil.rmtree, _work, True)
+            out = os.path.join(_work, f"disk2-{kind}.img")
+            r = mkdisk2_cli("--kind", kind, "--vbr", vbr_bin(), "--out", out)
+            if r.returncode != 0:
+                raise AssertionError(f"mkdisk2 {kind}: {r.stderr}")
+            _disks[kind] = out
+    return _disks[kind]
 
 
-def native_run(kind, bios):
-    """The native boot of KIND under BIOS. The first call builds the disks
-    and boots every wanted (kind, bios) at once (one emulator per core);
-    tests running alongside wait for it."""
-    with _runs_lock:
-        if (kind, bios) not in _runs:
-            todo = [key for key in _wanted if key not in _runs]
-            if (kind, bios) not in todo:
-                todo.append((kind, bios))
-            boot_all(todo)
-    return _runs[(kind, bios)]
-
-
-def boot_natively(keys):
-    """The native boots of KEYS ((kind, bios) pairs), those not yet made
-    booted together: for test_chain.py, which holds its runs under the VMM
-    against the same disks booted here (set BUILD first)."""
-    with _runs_lock:
-        todo = [key for key in keys if key not in _runs]
-        if todo:
-            boot_all(todo)
-    return [_runs[key] for key in keys]
+def native(kind, bios):
+    """The boot of disk KIND natively under BIOS: SYSLINUX's MBR up to its
+    INT 18h, the VBR with a stop at its S5 write, GRUB to its power-off."""
+    if kind == "mbr-empty":
+        plan = dict(stops=[int18_address()], end_at_last_stop=True)
+    elif kind == "mbr-vbr":
+        plan = dict(stops=[vbr_power_off_address()])
+    else:
+        plan = {}
+    return boots.bochs(disk(kind), cpu=CPU, bios=bios, timeout=BOOT_TIMEOUT, **plan)
 
 
 def timers_line(serial):
@@ -251,49 +254,17 @@ def timers_line(serial):
     return found[0] if len(found) == 1 else None
 
 
-def boot_all(keys):
-    work = tempfile.mkdtemp(prefix="vmxboot-disk2-boot-")
-    try:
-        disks = {}
-        for kind in sorted({k for k, _ in keys}):
-            out = os.path.join(work, f"disk2-{kind}.img")
-            r = mkdisk2_cli("--kind", kind, "--vbr", vbr_bin(), "--out", out)
-            if r.returncode != 0:
-                raise AssertionError(f"mkdisk2 {kind}: {r.stderr}")
-            disks[kind] = out
-        plans = {
-            "mbr-empty": lambda: dict(stops=[int18_address()], end_at_last_stop=True),
-            "mbr-vbr": lambda: dict(stops=[vbr_power_off_address()]),
-            "grub": lambda: dict(),
-        }
-        with concurrent.futures.ThreadPoolExecutor(max_workers=len(keys)) as pool:
-            futures = {pool.submit(disk_boot.boot_disk, disks[k], CPU, b, timeout=BOOT_TIMEOUT,
-                                   **plans[k]()): (k, b) for k, b in keys}
-            for fut in concurrent.futures.as_completed(futures):
-                _runs[futures[fut]] = fut.result()
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def wanted_runs(names):
-    """The runs the tests named on the command line need (all without names)."""
-    names = [n for n in names if not n.startswith("-")]
-    if not names:
-        return list(RUNS)
-    keys = []
-    for name in names:
-        cls, _, method = name.partition(".")
-        for k, b in RUNS:
-            if cls == "NativeBoots" and method in ("", f"test_{k}_{b}".replace("-", "_")):
-                keys.append((k, b))
-    return keys
-
-
 class NativeBoots(unittest.TestCase):
     """Each disk booted natively on corei7_skylake_x under each BIOS."""
 
+    @classmethod
+    def setUpClass(cls):
+        # Only the runs the selected tests need (`NativeBoots.test_<kind>_<bios>`).
+        boots.start([native(k, b) for k, b in RUNS
+                     if parallel_unittest.selected(cls, f"test_{k}_{b}".replace("-", "_"))])
+
     def run_of(self, kind, bios, halts=False):
-        r = native_run(kind, bios)
+        r = boots.result(native(kind, bios))
         if halts:
             return r
         self.assertFalse(r.timed_out, f"{kind} under {bios} did not end within {BOOT_TIMEOUT} s; "
@@ -358,17 +329,15 @@ class NativeBoots(unittest.TestCase):
         self.check_grub("seabios")
 
 
-def main():
+def configure(build):
     global BUILD
-    p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--build", default="build")
-    a, rest = p.parse_known_args()
-    BUILD = a.build
-    missing = [f for f in ("chain-vbr.bin", "chain-vbr.lst") if not os.path.exists(os.path.join(BUILD, f))]
-    if missing:
-        sys.exit(f"test_guest_disks: no {', '.join(missing)} in {BUILD}: run `make disk2 KIND=mbr-vbr` first")
-    _wanted[:] = wanted_runs(rest)
-    sys.exit(parallel_unittest.main(sys.modules[__name__], rest))
+    BUILD = build
+    parallel_unittest.require(build, ["chain-vbr.bin", "chain-vbr.lst"],
+                              "run `make disk2 KIND=mbr-vbr` first")
+
+
+def main():
+    sys.exit(parallel_unittest.main_for([sys.modules[__name__]]))
 
 
 if __name__ == "__main__":
