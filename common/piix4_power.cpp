@@ -22,10 +22,25 @@ acpi::PowerOff find(ConfigRead read) {
   return none;
 }
 
-uint32_t read_config_io(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset) {
+namespace {
+
+void select(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset) {
   outl(0xCF8, 0x80000000u | (uint32_t{bus} << 16) | (uint32_t{device} << 11) |
                   (uint32_t{function} << 8) | (offset & 0xFCu));
+}
+
+}  // namespace
+
+uint32_t read_config_io(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset) {
+  select(bus, device, function, offset);
   return inl(0xCFC);
+}
+
+void put_back(const Home& home) {
+  select(home.bus, home.device, home.function, config_pmba);
+  outl(0xCFC, (inl(0xCFC) & ~uint32_t{pmba_base_bits}) | home.base);
+  select(home.bus, home.device, home.function, config_pmregmisc);
+  outb(0xCFC, static_cast<uint8_t>(inb(0xCFC) | pmregmisc_pmiose));
 }
 
 }  // namespace piix4_power

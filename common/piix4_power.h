@@ -33,4 +33,18 @@ acpi::PowerOff find(ConfigRead read);
 // ConfigRead through I/O ports 0xCF8/0xCFC (PCI configuration mechanism #1).
 uint32_t read_config_io(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset);
 
+// Where firmware put the PM block: the function and the PMBA it set.
+struct Home {
+  bool known;
+  uint8_t bus, device, function;
+  uint16_t base;  // PMBA's block
+};
+
+// The block back at `home`, its I/O space enabled (mechanism #1). The
+// VMM's last resort at the end of a run whose guest moved the block where
+// its PM1a_CNT does not decode: under Bochs 2.7 a port another device
+// holds (its ACPI debug port 0xB044 among them) keeps that device, and a
+// power-off written there goes nowhere.
+void put_back(const Home& home);
+
 }  // namespace piix4_power

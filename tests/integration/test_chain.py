@@ -295,37 +295,47 @@ LOADER_OPTIONS = {"chain": [], "chain-limit80": ["-DGUEST_LIMIT=80"],
                   "chain-drive82": ["-DCHAIN_DRIVE=0x82"], "chain-nolimit": ["-DGUEST_LIMIT=0"]}
 
 
+def chain_image(work, name, options):
+    """A chain-mode image NAME in WORK (end wait 0) whose loader is built
+    with the NASM OPTIONS (LOADER_OPTIONS'); its path."""
+    loader = os.path.join(work, f"{name}-loader.bin")
+    subprocess.run(["nasm", "-f", "bin", "-I", os.path.join(BUILD, "gen") + "/", *options,
+                    os.path.join(ROOT, "guest", "chain", "loader.asm"), "-o", loader],
+                   check=True)
+    img = os.path.join(work, f"{name}.img")
+    subprocess.run([os.path.join(BUILD, "host", "mkimage"),
+                    "--stage1", os.path.join(BUILD, "stage1.bin"),
+                    "--stage2", os.path.join(BUILD, "stage2.bin"),
+                    "--vmm", os.path.join(BUILD, "vmm.bin"), "--guest", loader,
+                    "--out", img, "--end-wait", "0", "--inject", "none", "--quiet"],
+                   check=True)
+    return img
+
+
+def sector_disk(work, kind, source):
+    """A guest disk in WORK whose boot sector is the NASM SOURCE (padded,
+    0xAA55 added); its path."""
+    asm = os.path.join(work, f"{kind}.asm")
+    with open(asm, "w") as f:
+        f.write("\n".join(l.strip() for l in source.splitlines()) +
+                "\ntimes 510 - ($ - $$) db 0\ndw 0xAA55\n")
+    sector = os.path.join(work, f"{kind}.bin")
+    subprocess.run(["nasm", "-f", "bin", asm, "-o", sector], check=True)
+    out = os.path.join(work, f"disk2-{kind}.img")
+    with open(sector, "rb") as f, open(out, "wb") as d:
+        d.write(f.read().ljust(mkdisk2.DISK_SECTORS * 512, b"\0"))
+    return out
+
+
 def build_inputs(work):
-    """The chain images (end wait 0) and the hostile boot sectors' disks,
-    into WORK; the guest disks are test_guest_disks.py's (the same files its
-    native boots boot)."""
-    paths = {}
-    for name, options in LOADER_OPTIONS.items():
-        loader = os.path.join(work, f"{name}-loader.bin")
-        subprocess.run(["nasm", "-f", "bin", "-I", os.path.join(BUILD, "gen") + "/", *options,
-                        os.path.join(ROOT, "guest", "chain", "loader.asm"), "-o", loader],
-                       check=True)
-        img = os.path.join(work, f"{name}.img")
-        subprocess.run([os.path.join(BUILD, "host", "mkimage"),
-                        "--stage1", os.path.join(BUILD, "stage1.bin"),
-                        "--stage2", os.path.join(BUILD, "stage2.bin"),
-                        "--vmm", os.path.join(BUILD, "vmm.bin"), "--guest", loader,
-                        "--out", img, "--end-wait", "0", "--inject", "none", "--quiet"],
-                       check=True)
-        paths[name] = img
+    """The chain images and the hostile boot sectors' disks, into WORK; the
+    guest disks are test_guest_disks.py's (the same files its native boots
+    boot)."""
+    paths = {name: chain_image(work, name, options) for name, options in LOADER_OPTIONS.items()}
     for kind in DISKS:
         paths[kind] = test_guest_disks.disk(kind)
     for kind, source in HOSTILE.items():
-        asm = os.path.join(work, f"{kind}.asm")
-        with open(asm, "w") as f:
-            f.write("\n".join(l.strip() for l in source.splitlines()) +
-                    "\ntimes 510 - ($ - $$) db 0\ndw 0xAA55\n")
-        sector = os.path.join(work, f"{kind}.bin")
-        subprocess.run(["nasm", "-f", "bin", asm, "-o", sector], check=True)
-        out = os.path.join(work, f"disk2-{kind}.img")
-        with open(sector, "rb") as f, open(out, "wb") as d:
-            d.write(f.read().ljust(mkdisk2.DISK_SECTORS * 512, b"\0"))
-        paths[kind] = out
+        paths[kind] = sector_disk(work, kind, source)
     return paths
 
 

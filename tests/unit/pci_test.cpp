@@ -194,6 +194,7 @@ TEST_F(ChainPci, BeforeTheGuestSmramIsLockedAndThePiix4sSmisClosed) {
   EXPECT_TRUE(p.has_pm);
   EXPECT_EQ(p.pm, fake_pci::pm);
   EXPECT_TRUE(p.pm_power_off);
+  EXPECT_EQ(p.pm_home, 0xB000);
   EXPECT_EQ(s->pm_block.base, 0xB000);
   EXPECT_TRUE(p.has_ide);
   EXPECT_EQ(p.ide, fake_pci::ide);
@@ -420,6 +421,35 @@ TEST_F(ChainPci, APmBlockOverWhatTheVmmKeepsIsRefused) {
   EXPECT_EQ(range_of(0xB004).device, &s->pm1_device);
   config_write(fake_pci::pm, 0x40, 1, 0x01);  // the same block: nothing moves
   EXPECT_EQ(pci_state().moves, 0u);
+}
+
+TEST_F(ChainPci, ThePmBlocksHomeStaysFreeForTheVmmsLastPowerOff) {
+  constexpr Function uhci{0, 6, 0};
+  bus->add(uhci, 0x70208086, 0x00);
+  bus->set(uhci, 0x20, 0xD001, 0xFFFFFFE0);
+  attach();
+  config_write(fake_pci::pm, 0x40, 4, 0x4001);
+  ASSERT_EQ(s->pm_block.base, 0x4000);
+  // Its old ports are the guest's again, but no device may take them: the
+  // VMM puts the block back there if a power-off at 0x4004 does nothing.
+  EXPECT_EQ(ports->slot_of(0xB004), 0);
+  config_write(uhci, 0x20, 4, 0xB001);
+  EXPECT_EQ(bus->read(uhci, 0x20), 0xD001u);
+  config_write(fake_pci::ide, 0x20, 4, 0xB031);
+  EXPECT_EQ(bus->read(fake_pci::ide, 0x20), 0xC001u);
+  // Nor the PIIX4's own SMBus block (16 ports at config 0x90).
+  bus->set(fake_pci::pm, 0x90, 0xB101, 0xFFF0);
+  config_write(fake_pci::pm, 0x90, 4, 0xB011);
+  EXPECT_EQ(bus->read(fake_pci::pm, 0x90), 0xB101u);
+  config_write(fake_pci::pm, 0x90, 4, 0x3F1);
+  EXPECT_EQ(bus->read(fake_pci::pm, 0x90), 0xB101u) << "over COM1";
+  EXPECT_EQ(pci_state().refused, 4u);
+  config_write(fake_pci::pm, 0x90, 4, 0xB201);
+  EXPECT_EQ(bus->read(fake_pci::pm, 0x90), 0xB201u);
+  // The block itself may go home.
+  config_write(fake_pci::pm, 0x40, 4, 0xB001);
+  EXPECT_EQ(s->pm_block.base, 0xB000);
+  EXPECT_EQ(power_off, kept_power_off);
 }
 
 TEST_F(ChainPci, APmBlockMovesWithoutThePowerOffWhereThatIsElsewhere) {

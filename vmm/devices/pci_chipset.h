@@ -49,6 +49,9 @@ constexpr bool smram_set_up(uint8_t value) { return (value & smram_g_smrame) != 
 
 inline constexpr uint16_t piix4_devactb = 0x58;
 inline constexpr uint32_t piix4_devactb_apmc_en = 1u << 25;
+inline constexpr uint16_t piix4_smbba = 0x90;  // the SMBus block: 16 ports at bits 15:4
+inline constexpr uint32_t piix4_smbba_base_bits = 0xFFF0;
+inline constexpr uint16_t piix4_smbus_ports = 16;
 inline constexpr uint16_t piix4_glbctl = 0x28;  // in the PM block, 4 ports
 inline constexpr uint16_t piix4_glbctl_ports = 4;
 inline constexpr uint32_t piix4_glbctl_smi_en = 1u << 0;

@@ -44,6 +44,16 @@ uint32_t io_ports(const Window& w, uint32_t first16) {
   return size >= 0x10000 - first16 ? 0x10000 - first16 : static_cast<uint32_t>(size);
 }
 
+// Whether I/O ports [first, first + count) reach a port the VMM keeps (own
+// aside) or the PM block's home.
+bool over_kept_ports(const Platform& p, const PortMap& ports, uint32_t first, uint32_t count,
+                     const PortDevice* const* own, unsigned own_count) {
+  const uint32_t home = p.pm_home;
+  const bool over_home = p.pm_power_off && home != 0 && first < home + piix4_power::pm_block_ports &&
+                         home < first + count;
+  return over_home || kept_by_others(ports, first, count, own, own_count);
+}
+
 // The writable address bits of the BAR at `low`: all ones written, read
 // back, the BAR put back. A 64-bit BAR's high dword goes first and comes
 // back last, so that meanwhile the BAR lies above 2^63 (pci_bar.h says why
@@ -96,7 +106,7 @@ Decision io_bar(Decision d, const Platform& p, const ConfigSpace& s, const PortM
   const bool bus_master = segment0 && p.has_ide && w.f == p.ide && w.dword == ide_bar4;
   const uint32_t first16 = static_cast<uint32_t>(now.first & 0xFFFF);
   const PortDevice* const own[1] = {bus_master ? movers.bus_master : nullptr};
-  if (kept_by_others(ports, first16, io_ports(now, first16), own, 1)) {
+  if (over_kept_ports(p, ports, first16, io_ports(now, first16), own, 1)) {
     return refuse("I/O BAR over a port the VMM keeps");
   }
   const bool sizing_probe = (w.after & bits) == bits;
@@ -126,6 +136,18 @@ Decision bars(Decision d, const Platform& p, const ConfigSpace& s, const PortMap
       return memory_bar(d, s, w, at, wide);
     }
     i += wide ? 2 : 1;
+  }
+  return d;
+}
+
+// The PIIX4's SMBus block (SMBBA, 16 ports at bits 15:4): Bochs hands a
+// port to whichever device asks first, and the PM block's home must stay
+// the PM block's.
+Decision smbus_base(Decision d, const Platform& p, const PortMap& ports, const Write& w) {
+  const uint32_t after = w.after & piix4_smbba_base_bits;
+  if (after == (w.current & piix4_smbba_base_bits) || after == 0) return d;
+  if (over_kept_ports(p, ports, after, piix4_smbus_ports, nullptr, 0)) {
+    return refuse("PIIX4 SMBus block over a port the VMM keeps");
   }
   return d;
 }
@@ -183,6 +205,7 @@ Decision decide_write(const Platform& p, const ConfigSpace& s, const PortMap& po
            "PIIX4 PMIOSE (the VMM powers off through the PM block)");
     }
     if (dword == piix4_power::config_pmba) return pm_base(d, ports, movers, w);
+    if (dword == piix4_smbba) return smbus_base(d, p, ports, w);
   }
   return bars(d, p, s, ports, movers, w, segment0);
 }

@@ -10,7 +10,10 @@
 //     a 64-bit BAR is taken whole (its two dwords). The guest's own sizing
 //     writes pass: all ones decodes nowhere the VMM is (pci_bar.h);
 //   - an I/O BAR that would decode over a port another device keeps (COM1,
-//     0xCF8-0xCFF, PM1a_CNT, ...) is refused;
+//     0xCF8-0xCFF, PM1a_CNT, ...) is refused, and so is one (or the PIIX4's
+//     SMBus block, config 0x90) over the PM block's home: where firmware
+//     put it, where the VMM puts it back to power off when the guest moved
+//     it somewhere its PM1a_CNT does not decode (common/end_run.h);
 //   - SMRAM control (the host bridge's) is the VMM's: the guest's bits in it
 //     are put back as the register holds them (locked by the VMM before the
 //     guest ran, devices/pci_platform.h);
@@ -58,6 +61,7 @@ struct Platform {
   bool has_pm;
   Function pm;         // the PIIX4 power-management function
   bool pm_power_off;   // the VMM's power-off is its block's PM1a_CNT
+  uint16_t pm_home;    // where firmware put its block (the VMM's last resort to power off)
   bool has_ide;
   Function ide;        // the PIIX IDE function
 };

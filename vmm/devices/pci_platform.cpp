@@ -86,6 +86,7 @@ void take_pci_platform(PciConfig& pci, Piix4PmBlock& pm, uint16_t vmm_power_off,
     pm.base = static_cast<uint16_t>(space.read(p.pm, piix4_power::config_pmba) &
                                     piix4_power::pmba_base_bits);
     p.pm_power_off = pm.base != 0 && vmm_power_off == pm.base + piix4_power::pmcntrl_offset;
+    p.pm_home = pm.base;
     close_piix4_smis(space, p, pm, report);
   }
   pci.bus_master_base = 0;

@@ -62,6 +62,11 @@ void attach(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
                       firmware_is_emulator())) {
     end_run("vmx-failed", "step=devices error=0");
   }
+  // The last resort of the VMM's power-off: the PM block where firmware put it.
+  const devices::pci::Platform& p = m.bios_chain.pci.platform;
+  if (p.pm_power_off) {
+    m.run.power_off.pm_home = {true, p.pm.bus, p.pm.device, p.pm.function, p.pm_home};
+  }
   vcpu.ports = &m.ports;
 }
 
