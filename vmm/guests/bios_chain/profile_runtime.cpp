@@ -3,8 +3,10 @@
 // (guest/chain/loader.asm), run as an unrestricted guest that owns the
 // machine but for the VMM's memory and the ports its devices keep: COM1
 // (shared with the VMM's console), ACPI PM1a_CNT (its power-off ends the
-// run), the reset paths, APM control and, under an emulator's firmware, the
-// Bochs BIOS's panic ports (devices/platform_ports.h). It runs until it
+// run), PCI configuration space (its writes decided, SMRAM locked and the
+// PIIX4's SMIs closed before it runs: devices/pci_*.h), the reset paths,
+// APM control and, under an emulator's firmware, the Bochs BIOS's panic
+// ports (devices/platform_ports.h). It runs until it
 // powers off, resets, halts with interrupts off, is stopped or runs out of
 // time; the run ends with its result.
 #include "guests/bios_chain/plan.h"
