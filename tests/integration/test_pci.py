@@ -130,12 +130,7 @@ def sector(label, body, power_off=0xB004):
     """A boot sector of ours (NASM): interrupts off, DS = 0, LABEL on COM1,
     BODY, the end of its line, power-off at POWER_OFF (None: none)."""
     end = f"push word 0x{power_off:X}\njmp power_off" if power_off else "cli\nhlt"
-    return f"""
-        bits 16
-        org 0x7C00
-        cli
-        xor ax, ax
-        mov ds, ax
+    return test_chain.SECTOR_START + f"""
         mov ss, ax
         mov sp, 0x7C00
         mov si, label
