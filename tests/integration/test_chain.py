@@ -295,9 +295,9 @@ LOADER_OPTIONS = {"chain": [], "chain-limit80": ["-DGUEST_LIMIT=80"],
                   "chain-drive82": ["-DCHAIN_DRIVE=0x82"], "chain-nolimit": ["-DGUEST_LIMIT=0"]}
 
 
-def chain_image(work, name, options):
-    """A chain-mode image NAME in WORK (end wait 0) whose loader is built
-    with the NASM OPTIONS (LOADER_OPTIONS'); its path."""
+def build_chain_image(work, name, options=()):
+    """Chain mode's image NAME (end wait 0) with the loader assembled with
+    OPTIONS (-D...), into WORK; its path."""
     loader = os.path.join(work, f"{name}-loader.bin")
     subprocess.run(["nasm", "-f", "bin", "-I", os.path.join(BUILD, "gen") + "/", *options,
                     os.path.join(ROOT, "guest", "chain", "loader.asm"), "-o", loader],
@@ -312,9 +312,9 @@ def chain_image(work, name, options):
     return img
 
 
-def sector_disk(work, kind, source):
-    """A guest disk in WORK whose boot sector is the NASM SOURCE (padded,
-    0xAA55 added); its path."""
+def build_sector_disk(work, kind, source):
+    """A guest disk whose LBA 0 is the boot sector SOURCE (NASM, without its
+    padding and 0x55AA), into WORK; its path."""
     asm = os.path.join(work, f"{kind}.asm")
     with open(asm, "w") as f:
         f.write("\n".join(l.strip() for l in source.splitlines()) +
@@ -331,11 +331,12 @@ def build_inputs(work):
     """The chain images and the hostile boot sectors' disks, into WORK; the
     guest disks are test_guest_disks.py's (the same files its native boots
     boot)."""
-    paths = {name: chain_image(work, name, options) for name, options in LOADER_OPTIONS.items()}
+    paths = {name: build_chain_image(work, name, options)
+             for name, options in LOADER_OPTIONS.items()}
     for kind in DISKS:
         paths[kind] = test_guest_disks.disk(kind)
     for kind, source in HOSTILE.items():
-        paths[kind] = sector_disk(work, kind, source)
+        paths[kind] = build_sector_disk(work, kind, source)
     return paths
 
 
@@ -648,12 +649,17 @@ def _add_model_tests():
 _add_model_tests()
 
 
-def configure(build):
+def configure_image(build):
+    """What build_chain_image needs, from BUILD."""
     global BUILD
     BUILD = build
-    test_guest_disks.configure(build)
     parallel_unittest.require(build, ["stage1.bin", "stage2.bin", "vmm.bin", "host/mkimage",
                                       "gen/layout.inc"], "run `make image` first")
+
+
+def configure(build):
+    test_guest_disks.configure(build)
+    configure_image(build)
 
 
 def main():

@@ -239,8 +239,8 @@ class PciMediation(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.work = tempfile.mkdtemp(prefix="vmxboot-pci-test-")
-        cls.image = test_chain.chain_image(cls.work, "chain", [])
-        cls.disks = {kind: test_chain.sector_disk(cls.work, kind, source)
+        cls.image = test_chain.build_chain_image(cls.work, "chain")
+        cls.disks = {kind: test_chain.build_sector_disk(cls.work, kind, source)
                      for kind, source in SECTORS.items()}
         if all(parallel_unittest.selected(cls, name)
                for name in unittest.TestLoader().getTestCaseNames(cls)):
@@ -342,7 +342,7 @@ _add_tests()
 
 
 def configure(build):
-    test_chain.configure(build)
+    test_chain.configure_image(build)
 
 
 def main():

@@ -92,11 +92,15 @@ TEST(ChainPlan, KeepsOnlyItsPorts) {
                         0xB2, 0x400, 0x401, 0x8900, 0x8A00}) {
     EXPECT_TRUE(trapped(a, b, port)) << std::hex << port;
   }
-  // (The faked bus of the unit tests has no PIIX4: no GLBCTL.)
-  EXPECT_EQ(kept, 8u + 2u + 8u + 3u + 1u + 2u + 2u)
+  // (The faked bus of the unit tests has no PIIX4, no GLBCTL; no IDE bus master.)
+  EXPECT_EQ(kept, 8u + 2u + 8u + 3u + 1u + 2u + 2u + 32u + 32u + 15u + 15u)
       << "COM1, PM1a_CNT, PCI configuration (0xCF8-0xCFF, 0xCF9 among them), the KBC and port "
-         "0x92, 0xB2, the panic ports, Bochs' shutdown and debugger ports";
-  for (uint16_t port : {0x1F0, 0x1F7, 0x3D4, 0x20, 0x40, 0x61, 0x70, 0x402, 0xCF7, 0xD00}) {
+         "0x92, 0xB2, the panic ports, Bochs' shutdown and debugger ports, the ISA DMA "
+         "controllers and their aliases, the page registers and their aliases";
+  for (uint16_t port : {0x00, 0x0F, 0x1F, 0xC0, 0xDF, 0x81, 0x8F, 0x90, 0x9F}) {
+    EXPECT_TRUE(trapped(a, b, port)) << std::hex << port;
+  }
+  for (uint16_t port : {0x1F0, 0x1F7, 0x3D4, 0x20, 0x40, 0x61, 0x70, 0x80, 0x402, 0xCF7, 0xD00}) {
     EXPECT_FALSE(trapped(a, b, port)) << std::hex << port;
   }
   // The guest's interrupts are its own; its exceptions too.

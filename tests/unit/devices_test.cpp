@@ -302,11 +302,17 @@ TEST(ProfileDevices, TheDemoReachesCom1AndTheBenchmarkPortOnly) {
   EXPECT_EQ(m->decider(0xE8, 2), 0) << "a word at 0xe8 reaches 0xe9";
 }
 
+// The chain guest's DMA inputs: a 64 MiB machine's map (the Bochs BIOS's).
+const layout::E820Entry chain_e820[] = {{0, 0x9F000, 1, 0}, {0x100000, 0x3F00000, 1, 0}};
+const guests::bios_chain::DmaInputs chain_dma{chain_e820, 2, layout::VMM_ADDR,
+                                              layout::VMM_MEMORY_END};
+
 TEST(ProfileDevices, TheChainGuestKeepsItsFewPortsThePanicPortsUnderAnEmulatorOnly) {
+  fake_port_io::reset();
   auto state = std::make_unique<guests::bios_chain::State>();
   auto m = map(PortMap::Unclaimed::denied);
   uint16_t power_off = 0xB004;
-  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100, &power_off, true));
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100, &power_off, true, chain_dma));
   EXPECT_EQ(m->unclaimed(), PortMap::Unclaimed::guests);
   // 0xCF9 (reset control) lies in CONFIG_ADDRESS's range: its device keeps both.
   EXPECT_EQ(m->range(m->decider(0xCF9, 1)).device, &state->pci_address_device);
@@ -320,7 +326,19 @@ TEST(ProfileDevices, TheChainGuestKeepsItsFewPortsThePanicPortsUnderAnEmulatorOn
   EXPECT_EQ(m->range(m->decider(0xB005, 1)).device, &state->pm1_device);
   EXPECT_EQ(m->range(m->decider(0x401, 1)).device, &state->panic_device);
   EXPECT_EQ(m->decider(0x61, 1), 0);
-  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100, nullptr, false));
+  // The ISA DMA controllers, their page registers and the ports that
+  // repeat them; no bus-master IDE controller on this (faked) PCI bus.
+  for (uint16_t port : {0x00, 0x0F, 0x10, 0x1F, 0xC0, 0xDF}) {
+    EXPECT_EQ(m->range(m->decider(port, 1)).device, &state->isa_dma_device) << port;
+  }
+  for (uint16_t port : {0x81, 0x87, 0x8F, 0x90, 0x91, 0x93, 0x9F}) {
+    EXPECT_EQ(m->range(m->decider(port, 1)).device, &state->isa_dma_page_device) << port;
+  }
+  EXPECT_EQ(m->decider(0x80, 1), 0) << "the POST code port is the guest's";
+  EXPECT_EQ(m->decider(0x20, 1), 0);
+  EXPECT_EQ(state->bus_master.pci_function, devices::no_pci_function);
+  EXPECT_EQ(state->dma_ram.count, 3u) << "below 640 KiB; 1 MiB to the VMM; the VMM's end to 64 MiB";
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100, nullptr, false, chain_dma));
   EXPECT_EQ(m->decider(0x400, 1), 0) << "on a PC the chipset's";
   EXPECT_EQ(m->decider(0x8900, 1), 0);
   EXPECT_EQ(m->decider(0xB004, 1), 0) << "no PM1a_CNT found: none kept";

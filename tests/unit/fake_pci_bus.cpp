@@ -122,6 +122,7 @@ void Bus::bochs_platform(uint8_t smram_value) {
   h.bytes[smram] = smram_value;
   add({0, 1, 0}, 0x70008086, 0x80);  // PIIX3 ISA bridge, multi-function
   add(ide, 0x70108086, 0x00);
+  set(ide, 0x08, 0x01018000, 0);  // IDE, bus master (the class code devices/bus_master.h looks for)
   set(ide, 0x20, 0xC001, 0xFFF0);
   add(pm, 0x71138086, 0x00);
   set(pm, 0x40, 0xB001, 0xFFC0);

@@ -23,7 +23,6 @@ struct Out {
 extern std::vector<Out> outs;
 extern std::map<uint16_t, uint32_t> inputs;
 extern uint64_t tsc;
-
 // A model of hardware behind some ports: in() true when it answered
 // (value set); out() sees every write (recorded all the same).
 struct Device {

@@ -132,6 +132,9 @@ TEST(PciBar, AllOnesDecodesNowhereProtectedForEverySize) {
 // ---------------------------------------------------------------- the chain guest's devices
 
 constexpr uint16_t kept_power_off = 0xB004;
+// A 64 MiB machine's map, for the DMA engines the chain guest's devices keep too.
+const layout::E820Entry e820[] = {{0, 0x9F000, 1, 0}, {0x100000, 0x3F00000, 1, 0}};
+const guests::bios_chain::DmaInputs dma{e820, 2, layout::VMM_ADDR, layout::VMM_MEMORY_END};
 constexpr uint32_t guest_address = 0x80000858;  // as the firmware left CONFIG_ADDRESS
 
 struct ChainPci : testing::Test {
@@ -155,7 +158,7 @@ struct ChainPci : testing::Test {
   }
   void attach(uint16_t* kept = nullptr) {
     ASSERT_TRUE(guests::bios_chain::attach_devices(*ports, *s, 100, kept != nullptr ? kept : &power_off,
-                                                   true));
+                                                   true, dma));
     ports->fill_io_bitmaps(bitmap_a.data(), bitmap_b.data());
   }
   // The guest's OUT, as the I/O exit handler carries it out: a port no
@@ -499,11 +502,34 @@ TEST_F(ChainPci, ABusMasterMoveCallsTheHookFirst) {
   EXPECT_EQ(bus->read(fake_pci::ide, 0x20), 0xD001u);
 }
 
-TEST_F(ChainPci, WithoutAHookABusMasterMoveIsCarriedOutAndKept) {
+TEST_F(ChainPci, TheBusMasterDevicesPortsMoveWithBar4) {
   attach();
+  ASSERT_EQ(range_of(0xC000).device, &s->bus_master_device);
   config_write(fake_pci::ide, 0x20, 4, 0xD001);
   EXPECT_EQ(bus->read(fake_pci::ide, 0x20), 0xD001u);
   EXPECT_EQ(s->pci.bus_master_base, 0xD000);
+  EXPECT_EQ(s->bus_master.base, 0xD000);
+  EXPECT_EQ(range_of(0xD00F).device, &s->bus_master_device);
+  EXPECT_EQ(ports->slot_of(0xC000), 0);
+  EXPECT_TRUE(devices::io_bitmap_traps(bitmap_a.data(), bitmap_b.data(), 0xD000));
+  EXPECT_FALSE(devices::io_bitmap_traps(bitmap_a.data(), bitmap_b.data(), 0xC000));
+  // Unassigned (0): the device is told; its old ports stay kept.
+  config_write(fake_pci::ide, 0x20, 4, 0x0001);
+  EXPECT_EQ(s->bus_master.base, 0);
+  EXPECT_EQ(range_of(0xD000).device, &s->bus_master_device);
+  // Onto the PM block's home or GLBCTL: refused.
+  config_write(fake_pci::ide, 0x20, 4, 0xB021);
+  EXPECT_EQ(bus->read(fake_pci::ide, 0x20), 0x0001u);
+}
+
+TEST_F(ChainPci, ABusMasterBlockTheFirmwareLeftUnassignedIsClaimedWhereTheGuestPutsIt) {
+  bus->set(fake_pci::ide, 0x20, 0x0001, 0xFFF0);
+  attach();
+  EXPECT_EQ(s->bus_master.base, 0);
+  config_write(fake_pci::ide, 0x20, 4, 0xE001);
+  EXPECT_EQ(range_of(0xE000).device, &s->bus_master_device);
+  EXPECT_TRUE(devices::io_bitmap_traps(bitmap_a.data(), bitmap_b.data(), 0xE000))
+      << "claimed after the bitmaps were filled: trapped all the same";
 }
 
 TEST_F(ChainPci, ConfigAddressIsKeptAndPassedAndTheResetPortStaysWatched) {

@@ -13,8 +13,8 @@
 //     control port 0xB2 an SMI; SMI_EN (GLBCTL, port 0x28 of the PM block,
 //     bit 0) gates every SMI the PIIX4 raises. Its PM block itself is
 //     common/piix4_power.h's;
-//   - the PIIX IDE function's BAR4 (0x20): the 16-port bus-master block,
-//     whose DMA reaches any memory.
+//   - the IDE function's BAR4 (0x20): the 16-port bus-master block, whose
+//     DMA reaches any memory (devices/bus_master.h finds the function).
 // Pure.
 #pragma once
 
@@ -56,11 +56,6 @@ inline constexpr uint16_t piix4_glbctl = 0x28;  // in the PM block, 4 ports
 inline constexpr uint16_t piix4_glbctl_ports = 4;
 inline constexpr uint32_t piix4_glbctl_smi_en = 1u << 0;
 
-// The PIIX IDE functions (PIIX, PIIX3: Bochs' i440FX, PIIX4).
-constexpr bool piix_ide(uint32_t ids) {
-  return ids == 0x12308086 || ids == 0x70108086 || ids == 0x71118086;
-}
 inline constexpr uint16_t ide_bar4 = 0x20;
-inline constexpr uint16_t bus_master_ports = 16;
 
 }  // namespace devices::pci

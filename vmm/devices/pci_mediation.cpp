@@ -102,20 +102,23 @@ Decision io_bar(Decision d, const Platform& p, const ConfigSpace& s, const PortM
                 const Movers& movers, const Write& w, bool segment0) {
   const uint32_t bits = sized_bits(s, w.f, w.dword, ~0u, io_address_bits);
   const Window now = window(w.after, bits);
-  if (!now.decodes) return d;
   const bool bus_master = segment0 && p.has_ide && w.f == p.ide && w.dword == ide_bar4;
-  const uint32_t first16 = static_cast<uint32_t>(now.first & 0xFFFF);
-  const PortDevice* const own[1] = {bus_master ? movers.bus_master : nullptr};
-  if (over_kept_ports(p, ports, first16, io_ports(now, first16), own, 1)) {
-    return refuse("I/O BAR over a port the VMM keeps");
+  if (now.decodes) {
+    const uint32_t first16 = static_cast<uint32_t>(now.first & 0xFFFF);
+    const PortDevice* const own[1] = {bus_master ? movers.bus_master : nullptr};
+    if (over_kept_ports(p, ports, first16, io_ports(now, first16), own, 1)) {
+      return refuse("I/O BAR over a port the VMM keeps");
+    }
   }
   const bool sizing_probe = (w.after & bits) == bits;
-  if (!bus_master || sizing_probe) return d;
-  if (now.first > 0xFFFF) return refuse("bus-master block past port 0xffff");
+  if (!bus_master || bits == 0 || sizing_probe) return d;
+  // (Base 0: unassigned, the block decodes nowhere; its device is told so.)
+  const uint64_t after = now.decodes ? now.first : 0;
+  if (after > 0xFFFF) return refuse("bus-master block past port 0xffff");
   const Window before = window(w.current, bits);
-  if (before.decodes && before.first == now.first) return d;
+  if ((before.decodes ? before.first : 0) == after) return d;
   d.follow = Follow::bus_master;
-  d.new_base = static_cast<uint16_t>(now.first);
+  d.new_base = static_cast<uint16_t>(after);
   return d;
 }
 

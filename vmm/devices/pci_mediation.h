@@ -24,9 +24,10 @@
 //     below 0x100, or past port 0xFFFF, or lie at 0xFFC0 (which Bochs takes
 //     for a sizing probe and does not move: the trap would part from the
 //     block);
-//   - the PIIX IDE function's BAR4, the bus-master block: a move is
-//     followed (Follow::bus_master), a sizing probe (every address bit 1:
-//     Bochs keeps the block, QEMU unmaps it) moves nothing.
+//   - the IDE function's BAR4, the bus-master block: a move is followed
+//     (Follow::bus_master; to 0 where the guest unassigns it), a sizing
+//     probe (every address bit 1: Bochs keeps the block, QEMU unmaps it)
+//     moves nothing.
 // Everything else is carried out as the guest wrote it. Bounded work: at
 // most the header type, six BAR dwords, a sizing (four writes, two reads,
 // two restores) and the port map's ranges. Pure but for the ConfigSpace it
@@ -63,7 +64,7 @@ struct Platform {
   bool pm_power_off;   // the VMM's power-off is its block's PM1a_CNT
   uint16_t pm_home;    // where firmware put its block (the VMM's last resort to power off)
   bool has_ide;
-  Function ide;        // the PIIX IDE function
+  Function ide;        // the bus-master IDE function (devices/bus_master.h's)
 };
 
 // The devices whose ports move with a block the guest moves: for that

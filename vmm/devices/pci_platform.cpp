@@ -48,7 +48,8 @@ void close_piix4_smis(const pci::ConfigSpace& space, const pci::Platform& p,
   }
 }
 
-// Bus 0's functions the mediation knows by their IDs.
+// Bus 0's functions the mediation knows by their IDs (the IDE bus master
+// is devices/bus_master.h's to find).
 void scan_bus0(const pci::ConfigSpace& space, pci::Platform& p, PciPlatformReport& report) {
   for (uint8_t device = 0; device < 32; ++device) {
     const pci::Function first{0, device, 0};
@@ -62,9 +63,6 @@ void scan_bus0(const pci::ConfigSpace& space, pci::Platform& p, PciPlatformRepor
       if (id == piix4_power::pm_ids && !p.has_pm) {
         p.has_pm = true;
         p.pm = f;
-      } else if (pci::piix_ide(id) && !p.has_ide) {
-        p.has_ide = true;
-        p.ide = f;
       }
     }
   }
@@ -90,10 +88,6 @@ void take_pci_platform(PciConfig& pci, Piix4PmBlock& pm, uint16_t vmm_power_off,
     close_piix4_smis(space, p, pm, report);
   }
   pci.bus_master_base = 0;
-  if (p.has_ide) {
-    const uint32_t bar4 = space.read(p.ide, pci::ide_bar4);
-    if ((bar4 & 1) != 0) pci.bus_master_base = static_cast<uint16_t>(bar4 & 0xFFF0);
-  }
   port_out(pci::config_address_port, 4, firmware_address);
   pci.address = firmware_address;
 }

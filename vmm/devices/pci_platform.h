@@ -13,8 +13,9 @@
 //     Bochs 2.7 (docs/bochs.md). So the VMM lets none through in either
 //     case: no handler of its own to install, nothing to trust. (The local
 //     APIC's SMI IPIs are the APIC mediation's to refuse.)
-//   - where the PIIX4's power-management block and the PIIX IDE bus-master
-//     block are, for the mediation to follow their moves.
+//   - where the PIIX4's power-management block is, for the mediation to
+//     follow its moves (the IDE bus master's the chain profile takes from
+//     devices/bus_master.h).
 // CONFIG_ADDRESS is put back as the firmware left it: the guest's first
 // value. Pure but for devices/port_io.h.
 #pragma once
@@ -35,8 +36,8 @@ struct PciPlatformReport {
   bool smi_en_cleared;    // and SMI_EN
 };
 
-// Fills pci.platform, pci.address, pci.bus_master_base and pm.base
-// (pm.base 0: no PIIX4 PM function, or its block at 0); locks SMRAM and
+// Fills pci.platform (no IDE function: the caller's), pci.address and
+// pm.base (0: no PIIX4 PM function, or its block at 0); locks SMRAM and
 // closes the PIIX4's SMIs. `vmm_power_off`: the port the VMM powers off
 // through (0: none), which says whether that is the PM block's.
 void take_pci_platform(PciConfig& pci, Piix4PmBlock& pm, uint16_t vmm_power_off,

@@ -20,7 +20,10 @@ bool PortMap::claim(uint16_t first, uint16_t count, const PortDevice& device,
   const uint8_t slot = ++count_;
   ranges_[slot] = {first, count, &device, in_name, out_name};
   passes_[slot] = device.passes;
-  for (uint32_t port = first; port < uint32_t{first} + count; ++port) slot_of_[port] = slot;
+  for (uint32_t port = first; port < uint32_t{first} + count; ++port) {
+    slot_of_[port] = slot;
+    if (bitmap_a_ != nullptr) set_io_bitmap_trap(bitmap_a_, bitmap_b_, static_cast<uint16_t>(port), true);
+  }
   return true;
 }
 

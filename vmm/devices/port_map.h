@@ -38,7 +38,7 @@ class PortMap {
 
   // [first, first + count) for `device`; false (nothing claimed) when the
   // range is empty, passes port 0xFFFF, overlaps a claimed one or the map
-  // is full.
+  // is full. A claim after fill_io_bitmaps traps its ports there too.
   bool claim(uint16_t first, uint16_t count, const PortDevice& device, const char* in_name,
              const char* out_name);
 

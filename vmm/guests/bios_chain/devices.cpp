@@ -1,5 +1,7 @@
 #include "guests/bios_chain/devices.h"
 
+#include "devices/bus_master.h"
+#include "devices/isa_dma.h"
 #include "devices/pci_address.h"
 #include "devices/pci_chipset.h"
 #include "devices/pci_platform.h"
@@ -10,14 +12,32 @@ namespace guests::bios_chain {
 
 namespace {
 
+// The PCI mediation's hook (devices/pci_config.h: BusMasterHook) on the
+// bus-master device: a guest's BAR4 write that moves the block moves its
+// ports first.
+bool bus_master_moved(void* state, devices::PortMap& ports, uint16_t, uint16_t new_base) {
+  State& s = *static_cast<State*>(state);
+  return devices::move_bus_master_block(ports, s.bus_master, s.bus_master_device, new_base);
+}
+
 // PCI configuration space and the PIIX4's PM block: found, SMRAM locked and
-// the PIIX4's SMIs closed (devices/pci_platform.h), then the ports claimed.
+// the PIIX4's SMIs closed (devices/pci_platform.h), the bus-master block
+// followed through its device, then the ports claimed.
 bool attach_pci(devices::PortMap& ports, State& s, uint16_t* power_off_port) {
   const uint16_t vmm_power_off = power_off_port != nullptr ? *power_off_port : 0;
   devices::take_pci_platform(s.pci, s.pm_block, vmm_power_off, s.pci_platform);
   s.pci.ports = &ports;
   s.pci.pm_block = s.pci.platform.has_pm ? &s.pm_block : nullptr;
-  s.pci.bus_master = {};  // the bus-master device sets its hook when it attaches
+  const uint32_t ide = s.bus_master.pci_function;
+  if (ide != devices::no_pci_function) {
+    s.pci.platform.has_ide = true;
+    s.pci.platform.ide = {static_cast<uint8_t>(ide >> 8), static_cast<uint8_t>(ide >> 3 & 31),
+                          static_cast<uint8_t>(ide & 7)};
+    s.pci.bus_master_base = s.bus_master.base;
+    s.pci.bus_master = {&s, bus_master_moved, &s.bus_master_device};
+  } else {
+    s.pci.bus_master = {};
+  }
   s.pci_address_device = devices::pci_address_device(s.pci);
   s.pci_data_device = devices::pci_data_device(s.pci);
   devices::Piix4PmBlock& pm = s.pm_block;
@@ -44,7 +64,7 @@ bool attach_pci(devices::PortMap& ports, State& s, uint16_t* power_off_port) {
 }  // namespace
 
 bool attach_devices(devices::PortMap& ports, State& s, uint64_t byte_wait_ticks,
-                    uint16_t* power_off_port, bool emulator) {
+                    uint16_t* power_off_port, bool emulator, const DmaInputs& dma) {
   const uint16_t pm1a_cnt = power_off_port != nullptr ? *power_off_port : 0;
   ports.reset(devices::PortMap::Unclaimed::guests);
   s.pm1 = {pm1a_cnt};
@@ -55,6 +75,14 @@ bool attach_devices(devices::PortMap& ports, State& s, uint64_t byte_wait_ticks,
   s.apm_device = devices::apm_control_device();
   s.panic_device = devices::emulator_panic_device();
   s.shutdown_device = devices::emulator_shutdown_device();
+  devices::build_dma_ram(dma.e820, dma.e820_count, dma.vmm_first, dma.vmm_end, s.dma_ram);
+  uint32_t ide = devices::no_pci_function;
+  uint16_t bus_master_base = 0;
+  devices::find_bus_master_ide(ide, bus_master_base);
+  s.bus_master_device = devices::bus_master_device(s.bus_master, ide, bus_master_base, s.dma_ram,
+                                                   dma.vmm_first, dma.vmm_end);
+  s.isa_dma_device = devices::isa_dma_device(s.isa_dma, dma.vmm_first, dma.vmm_end);
+  s.isa_dma_page_device = devices::isa_dma_page_device(s.isa_dma);
   // (In the order the run's report lists them.)
   bool claimed = devices::claim_com1(ports, s.com1_device);
   if (pm1a_cnt != 0) {
@@ -77,7 +105,8 @@ bool attach_devices(devices::PortMap& ports, State& s, uint64_t byte_wait_ticks,
               ports.claim(devices::emulator_debugger_port, 1, s.shutdown_device, "0x8a00",
                           "0x8a00");
   }
-  return claimed;
+  return claimed && devices::claim_bus_master(ports, s.bus_master, s.bus_master_device) &&
+         devices::claim_isa_dma(ports, s.isa_dma_device, s.isa_dma_page_device);
 }
 
 }  // namespace guests::bios_chain

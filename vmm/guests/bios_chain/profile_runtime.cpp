@@ -6,7 +6,9 @@
 // run), PCI configuration space (its writes decided, SMRAM locked and the
 // PIIX4's SMIs closed before it runs: devices/pci_*.h), the reset paths,
 // APM control and, under an emulator's firmware, the Bochs BIOS's panic
-// ports (devices/platform_ports.h). It runs until it
+// ports (devices/platform_ports.h), and the DMA engines' ports (the IDE
+// bus master, the 8237s: no DMA reaches the VMM's memory,
+// devices/bus_master.h, devices/isa_dma.h). It runs until it
 // powers off, resets, halts with interrupts off, is stopped or runs out of
 // time; the run ends with its result.
 #include "guests/bios_chain/plan.h"
@@ -54,14 +56,44 @@ bool firmware_is_emulator() {
 
 // ---------------------------------------------------------------- devices
 
+// The PCI function as bus:device.function.
+void print_pci_function(uint32_t f) {
+  console::printf("%x:%x.%x", f >> 8, f >> 3 & 0x1F, f & 7);
+}
+
+void print_dma_kept(const State& s) {
+  const devices::BusMaster& bm = s.bus_master;
+  if (bm.pci_function == devices::no_pci_function) {
+    console::printf("vmx: DMA kept: no bus-master IDE controller on PCI bus 0;");
+  } else {
+    console::printf("vmx: DMA kept: IDE bus master ");
+    print_pci_function(bm.pci_function);
+    if (bm.base != 0) {
+      console::printf(" ports 0x%x-0x%x (PRD tables copied and checked);", bm.base,
+                      bm.base + devices::bus_master_ports - 1);
+    } else {
+      console::printf(" (BAR4 unassigned);");
+    }
+  }
+  console::printf(" the 8237s (no channel reaches the VMM)\n");
+  console::printf("vmx:   DMA may reach %u ranges below 4 GiB: E820's usable RAM less the"
+                  " VMM's memory\n",
+                  s.dma_ram.count);
+}
+
 // The power-off end_run() kept is the Machine's (m.run): where it lies in
 // the PIIX4's PM block, the PCI mediation moves its port with the block.
 void attach(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
   const acpi::PowerOff& off = end_run_keep_power_off();
   uint16_t* power_off_port = off.found ? &m.run.power_off.power_off.pm1a_cnt : nullptr;
+  const layout::BootInfo& info = m.boot_info;
+  const DmaInputs dma{info.e820,
+                      info.e820_count < layout::E820_MAX_ENTRIES ? info.e820_count
+                                                                 : layout::E820_MAX_ENTRIES,
+                      layout::VMM_ADDR, layout::VMM_MEMORY_END};
   if (!attach_devices(m.ports, m.bios_chain,
                       vmx::guest_timer::uart_byte_wait_ticks(tsc_ticks_in_limit), power_off_port,
-                      firmware_is_emulator())) {
+                      firmware_is_emulator(), dma)) {
     end_run("vmx-failed", "step=devices error=0");
   }
   // The last resort of the VMM's power-off: the PM block where firmware put it.
@@ -69,6 +101,7 @@ void attach(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
   if (p.pm_power_off) {
     m.run.power_off.pm_home = {true, p.pm.bus, p.pm.device, p.pm.function, p.pm_home};
   }
+  print_dma_kept(m.bios_chain);
   vcpu.ports = &m.ports;
 }
 
@@ -237,10 +270,6 @@ void print_pci_platform(const State& s) {
                     p.pm_power_off ? " (the VMM's power-off)" : "",
                     r.apmc_en_cleared ? "cleared" : "clear", r.smi_en_cleared ? "cleared" : "clear");
   }
-  if (p.has_ide) {
-    console::printf("vmx: PCI: IDE %u:%u.%u, bus-master block 0x%x\n", p.ide.bus, p.ide.device,
-                    p.ide.function, s.pci.bus_master_base);
-  }
 }
 
 // The guest's configuration writes the VMM refused or changed.
@@ -260,6 +289,31 @@ void print_pci_writes(const State& s) {
   if (s.pm_block.base != 0) {
     console::printf("vmx:   PIIX4 PM block at 0x%x after the guest\n", s.pm_block.base);
   }
+}
+
+// What the DMA engines were asked to do: the transfers the IDE controller
+// ran from the VMM's copies, the tables refused (the last one's reason),
+// the ISA channels kept masked.
+void print_dma_summary(const State& s) {
+  const devices::BusMaster& bm = s.bus_master;
+  if (bm.pci_function != devices::no_pci_function) {
+    for (unsigned n = 0; n < 2; ++n) {
+      const devices::BusMasterChannel& c = bm.channel[n];
+      console::printf("vmx:   DMA: IDE bus master %s: transfers started %u, PRD tables refused %u",
+                      n == 0 ? "primary" : "secondary", c.started, c.refused);
+      if (c.refused != 0) {
+        console::printf(" (last: %s, entry %u, 0x%lx)",
+                        devices::prd_problem_name(c.last_refusal.problem), c.last_refusal.entry,
+                        c.last_refusal.address);
+      }
+      console::printf("\n");
+    }
+  }
+  const devices::IsaDma& d = s.isa_dma;
+  console::printf("vmx:   DMA: ISA channels: unmasks refused %u, masked on a change %u,"
+                  " memory-to-memory refused %u, software requests dropped %u\n",
+                  d.unmasks_refused, d.masked_on_change, d.memory_to_memory_refused,
+                  d.requests_dropped);
 }
 
 // The proof that the code ran as a guest: its exits by reason, the ports it
@@ -295,6 +349,7 @@ void print_summary(const Machine& m, const vmx::ExitLog& log, uint64_t guest_tic
   console::printf("\n");
   console::printf("vmx:   INT 15h memory calls answered: %u (E820 buffers refused: %u)\n",
                   s.int15_calls, s.int15_refused);
+  print_dma_summary(s);
   print_pci_writes(s);
   console::printf("vmx:   %lu TSC ticks in the guest and its exits\n", guest_ticks);
 }

@@ -1,13 +1,18 @@
 // What the chain guest's profile keeps in the Machine (vmm/machine.h): its
-// devices and their state (PCI configuration space and the chipset's blocks
-// it follows among them), the memory map its INT 15h is told, the MTRRs
-// its EPT's memory types come from, and what its exits counted beyond the
-// core's (the CPUID leaves it asked, its INT 15h calls).
+// devices and their state (the DMA engines' too, with the VMM's copies of
+// the PRD tables the IDE controller reads, and the RAM a DMA may reach; PCI
+// configuration space and the chipset's blocks it follows),
+// the memory map its INT 15h is told, the MTRRs its EPT's memory types
+// come from, and what its exits counted beyond the core's (the CPUID
+// leaves it asked, its INT 15h calls).
 #pragma once
 
 #include <stdint.h>
 
+#include "devices/bus_master.h"
 #include "devices/com1.h"
+#include "devices/dma_ram.h"
+#include "devices/isa_dma.h"
 #include "devices/pci_config.h"
 #include "devices/pci_platform.h"
 #include "devices/piix4_pm.h"
@@ -20,6 +25,10 @@
 namespace guests::bios_chain {
 
 struct State {
+  devices::BusMaster bus_master;
+  devices::DmaRam dma_ram;
+  devices::IsaDma isa_dma;
+  devices::PortDevice bus_master_device, isa_dma_device, isa_dma_page_device;
   devices::Com1 com1;
   devices::AcpiPm1 pm1;
   devices::SystemControl system_control;
