@@ -8,6 +8,8 @@
 #   make inject-build
 #                the fault-injection build: build/inject/vmm.bin (with the
 #                hooks) and build/inject/guest-<case>.bin per guest case
+#   make dma-probe-build
+#                the DMA probe's test build and image (build/vmxboot-dma-probe.img)
 #   make disk2 KIND=mbr-empty|mbr-vbr|grub
 #                a guest disk for chain mode from Debian's boot code
 #   make fuzz    run each fuzz target FUZZ_SECONDS (tests/fuzz/README.md)
@@ -74,8 +76,9 @@ LIB_SRCS    := $(wildcard common/*.cpp)
 # *_runtime.cpp, nor vmm/vmx/bringup/ (the phases that carry the plan out).
 LIB_PURE    := $(filter-out common/console.cpp common/end_run.cpp common/uart16550.cpp common/boot_report.cpp common/end_wait.cpp,$(LIB_SRCS))
 # The VMM's folders: the mechanism (vmx/, its entry checker vmx/checks/),
-# the devices, the guest profiles (README "Where things are").
-VMM_DIRS    := vmm/vmx vmm/vmx/checks vmm/devices vmm/guests vmm/guests/v86_demo vmm/guests/bios_chain
+# the devices, the guest profiles, DMA remapping (README "Where things are").
+VMM_DIRS    := vmm/vmx vmm/vmx/checks vmm/devices vmm/guests vmm/guests/v86_demo vmm/guests/bios_chain \
+               vmm/vtd
 VMX_PURE    := $(filter-out %_runtime.cpp,$(foreach d,$(VMM_DIRS),$(wildcard $(d)/*.cpp)))
 STAGE2_CPP  := stage2/main32.cpp stage2/run_state.cpp vmm/runtime.cpp common/console.cpp common/end_run.cpp \
                common/uart16550.cpp common/vga_text.cpp common/format.cpp common/acpi.cpp \
@@ -109,7 +112,7 @@ IMG := $(B)/vmxboot-chain.img
 endif
 
 .PHONY: image inspect run test unit integration bench fuzz clean deps deps-build deps-test deps-fuzz \
-  deps-disk2 screenshot usb disk2 inject-build
+  deps-disk2 screenshot usb disk2 inject-build dma-probe-build
 
 # ---------------------------------------------------------------- packages
 deps-build:
@@ -175,22 +178,19 @@ $(B)/stage2.bin: $(B)/stage2.elf
 	$(OBJCOPY) -O binary $< $@
 
 # ---------------------------------------------------------------- VMM
-# Two builds of the VMM from the same sources: $(B)/vmm.bin, the one `make
-# image` uses, and $(B)/inject/vmm.bin, with -DVMXBOOT_INJECT: the only one
-# with the fault-injection hooks (vmm/vmx/fault_cases.h), which mkimage
-# --inject requires. The normal VMM holds no injection code. Only the sources
-# that include the hooks' header (no header does) differ between the two, so
-# the injection build compiles those again and shares the other objects.
+# Three builds of the VMM from the same sources: $(B)/vmm.bin, the one `make
+# image` uses; $(B)/inject/vmm.bin, with -DVMXBOOT_INJECT: the only one with
+# the fault-injection hooks (vmm/vmx/fault_cases.h), which mkimage --inject
+# requires; and $(B)/dma-probe/vmm.bin, with -DVMXBOOT_DMA_PROBE: the DMA
+# probe (vmm/vtd/dma_probe.h), a test build that programs DMA remapping
+# before the VMX check and aims QEMU's edu device at the VMM's memory. The
+# normal VMM holds neither. Only the sources that include a test build's
+# header (no header does) differ from the normal build's, so a test build
+# compiles those again and shares the other objects (VMM_TEST_BUILD below).
 INJ := $(B)/inject
-VMM_HOOKED_CPP  := $(shell grep -l 'vmx/fault_cases.h' $(VMM_CPP))
-VMM_INJECT_OBJS := $(filter-out $(patsubst %.cpp,$(B)/vmm/%.o,$(VMM_HOOKED_CPP)),$(VMM_OBJS)) \
-                   $(patsubst %.cpp,$(INJ)/vmm/%.o,$(VMM_HOOKED_CPP))
+PRB := $(B)/dma-probe
 
 $(B)/vmm/%.o: %.asm $(GEN)/layout.inc
-	@mkdir -p $(@D)
-	$(NASM) -f elf64 -I $(GEN)/ $< -o $@
-
-$(INJ)/vmm/%.o: %.asm $(GEN)/layout.inc
 	@mkdir -p $(@D)
 	$(NASM) -f elf64 -I $(GEN)/ $< -o $@
 
@@ -202,10 +202,6 @@ $(B)/vmm/%.o: %.cpp abi/layout.h
 # runs them) is compiled for speed, the rest of the VMM for size.
 OPT_vmm/vmx/exit_runtime.cpp := -O2
 OPT_vmm/vmx/io_exit_runtime.cpp := -O2
-
-$(INJ)/vmm/%.o: %.cpp abi/layout.h
-	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS_64) $(OPT_$<) -DVMXBOOT_INJECT -MMD -MP -c $< -o $@
 
 # Two links: the first with an empty symbol table, from which the real one is
 # generated for the second (vmm/symbols.h). The table sits after .data, so no
@@ -236,8 +232,25 @@ $(1)/vmm.elf: $(1)/vmm-pass1.elf $(1)/vmm/vmm_symbols.o
 $(1)/vmm.bin: $(1)/vmm.elf
 	$$(OBJCOPY) -O binary --remove-section=.bss $$< $$@
 endef
+# A test build: $(1) its folder, $(2) its -D flag, $(3) the header whose
+# includers it compiles again with the flag (the rest are the normal build's
+# objects).
+define VMM_TEST_BUILD
+$(1)/vmm/%.o: %.asm $$(GEN)/layout.inc
+	@mkdir -p $$(@D)
+	$$(NASM) -f elf64 -I $$(GEN)/ $$< -o $$@
+
+$(1)/vmm/%.o: %.cpp abi/layout.h
+	@mkdir -p $$(@D)
+	$$(CXX) $$(CXXFLAGS_64) $$(OPT_$$<) $(2) -MMD -MP -c $$< -o $$@
+
+$(1)_RECOMPILED := $$(shell grep -l '$(3)' $$(VMM_CPP))
+$$(eval $$(call VMM_BINARY,$(1),$$(filter-out $$(patsubst %.cpp,$$(B)/vmm/%.o,$$($(1)_RECOMPILED)),$$(VMM_OBJS)) $$(patsubst %.cpp,$(1)/vmm/%.o,$$($(1)_RECOMPILED))))
+endef
+
 $(eval $(call VMM_BINARY,$(B),$(VMM_OBJS)))
-$(eval $(call VMM_BINARY,$(INJ),$(VMM_INJECT_OBJS)))
+$(eval $(call VMM_TEST_BUILD,$(INJ),-DVMXBOOT_INJECT,vmx/fault_cases.h))
+$(eval $(call VMM_TEST_BUILD,$(PRB),-DVMXBOOT_DMA_PROBE,vtd/dma_probe.h))
 
 # ---------------------------------------------------------------- guest
 $(B)/guest.bin: guest/guest.asm guest/header_field.inc $(GEN)/layout.inc
@@ -303,6 +316,16 @@ $(IMG): $(HOSTB)/mkimage $(B)/stage1.bin $(B)/stage2.bin $(IMAGE_VMM) $(IMAGE_GU
 image: $(IMG) $(HOSTB)/inspect
 	@$(HOSTB)/inspect $(IMG)
 
+# The DMA probe's image (make dma-probe-build): the probe build's VMM, the
+# demo's guest (never started: the probe ends the run first), no end-of-run
+# wait (it runs in QEMU, whose PIT keeps real time).
+DMA_PROBE_IMG := $(B)/vmxboot-dma-probe.img
+$(DMA_PROBE_IMG): $(HOSTB)/mkimage $(B)/stage1.bin $(B)/stage2.bin $(PRB)/vmm.bin $(B)/guest.bin
+	$(HOSTB)/mkimage --stage1 $(B)/stage1.bin --stage2 $(B)/stage2.bin --vmm $(PRB)/vmm.bin \
+	  --guest $(B)/guest.bin --out $@ --end-wait 0 --quiet
+
+dma-probe-build: $(DMA_PROBE_IMG)
+
 # make inspect [IMG=<file> | DEV=/dev/sdX]: any vmxboot disk, opened
 # read-only; exits non-zero naming the damaged region. Without either it
 # builds and checks build/vmxboot.img.
@@ -341,10 +364,14 @@ usb: $(IMG) $(HOSTB)/usb_write
 
 # ---------------------------------------------------------------- run
 # GUEST=chain attaches DISK2 (default: the grub disk of make disk2 KIND=grub)
-# as the second disk, BIOS drive 0x81.
+# as the second disk, BIOS drive 0x81, in a machine that suits an operating
+# system as the guest: 256 MiB, 50 million emulated instructions an emulated
+# second (a Linux kernel calibrates its clocks against the HPET: at fewer a
+# tick costs it too few instructions to get anywhere) and half an hour of
+# wall time (a Linux boot is some 5.6 G instructions).
 ifeq ($(GUEST),chain)
 DISK2 ?= $(B)/disk2-grub.img
-RUN_DISK2 := --disk2 $(DISK2)
+RUN_DISK2 := --disk2 $(DISK2) --megs 256 --ips 50000000 --timeout 1800
 $(B)/disk2-grub.img: $(DISK2_VBR) | deps-disk2
 	$(PYTHON) tools/disk2/mkdisk2.py --kind grub --vbr $(DISK2_VBR) --out $@
 endif
@@ -384,15 +411,16 @@ $(GTEST_PCH): | deps-test
 $(HOSTB)/unit_tests: $(UNIT_OBJS)
 	$(CXX) $(UNIT_OBJS) -lgtest -lgtest_main -pthread -o $@
 
-unit: $(HOSTB)/unit_tests $(HOSTB)/inspect $(B)/guest.bin $(B)/chain-loader.bin $(IMG) $(INJ)/vmm.bin
+unit: $(HOSTB)/unit_tests $(HOSTB)/inspect $(B)/guest.bin $(B)/chain-loader.bin $(IMG) $(INJ)/vmm.bin \
+  $(PRB)/vmm.bin
 	VMXBOOT_GUEST_BIN=$(B)/guest.bin VMXBOOT_BUILD=$(B) $(HOSTB)/unit_tests
 
 # Every test file in one process: their boots share one pool, one emulator
 # per core (tools/boots.py); a file whose prerequisites are missing counts
 # as an error and the others run (every count real).
 INTEGRATION_TESTS := $(addprefix tests/integration/,test_boot.py test_chain.py test_guest_disks.py \
-                       test_pci.py test_dma.py)
-integration: $(IMG) $(HOSTB)/mkimage $(DISK2_VBR) inject-build | deps-test
+                       test_pci.py test_dma.py test_vtd.py)
+integration: $(IMG) $(HOSTB)/mkimage $(DISK2_VBR) inject-build $(DMA_PROBE_IMG) | deps-test
 	$(PYTHON) tools/parallel_unittest.py --build $(B) $(INTEGRATION_TESTS)
 
 # Both halves run even when the first fails, so that every count is real.
@@ -424,6 +452,8 @@ FUZZ_SRCS_guest_header := tests/fuzz/guest_header.cpp vmm/guests/guest_header_ch
   vmm/vmx/guest_state.cpp
 FUZZ_TARGETS += acpi
 FUZZ_SRCS_acpi := tests/fuzz/acpi.cpp common/acpi.cpp
+FUZZ_TARGETS += dmar
+FUZZ_SRCS_dmar := tests/fuzz/dmar.cpp vmm/vtd/dmar.cpp vmm/vtd/tables.cpp
 
 FUZZ_SECONDS ?= 30
 FUZZ_CXX     ?= clang++
@@ -431,7 +461,8 @@ FUZZ_FLAGS   := -std=c++20 -g -O1 $(WARN) -I. -Iabi -Iimage -Ivmm \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZB        := $(HOSTB)/fuzz
 
-FUZZ_HDRS    := $(wildcard tests/fuzz/*.h abi/*.h image/*.h common/*.h vmm/ia32/*.h vmm/ia32/*/*.h vmm/vmx/*.h)
+FUZZ_HDRS    := $(wildcard tests/fuzz/*.h abi/*.h image/*.h common/*.h vmm/ia32/*.h vmm/ia32/*/*.h vmm/vmx/*.h \
+  vmm/vtd/*.h)
 
 .SECONDEXPANSION:
 $(FUZZB)/%_fuzz: tests/fuzz/%_fuzz.cpp $$(FUZZ_SRCS_$$*) $(FUZZ_HDRS) | deps-fuzz

@@ -85,7 +85,7 @@ namespace layout {
      (the guest is the machine's own system: vmx/guest_timer.h) */            \
   X(CHAIN_DRIVE_DEFAULT, 0x81)                                                 \
   X(CHAIN_LIMIT_PLATFORM_DEFAULT, 0xFFFFFFFF)                                  \
-  X(CHAIN_LIMIT_EMULATOR_SECONDS, 60)                                          \
+  X(CHAIN_LIMIT_EMULATOR_SECONDS, 300)                                          \
   /* BIOS INT 13h rules (Phoenix EDD limit) */                                 \
   X(MAX_SECTORS_PER_READ, 127)                                                 \
   X(READ_RETRIES, 3)                                                           \

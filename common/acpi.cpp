@@ -1,37 +1,18 @@
 #include "common/acpi.h"
 
+#include "common/acpi_bytes.h"
 #include "ia32/io.h"
 #include "layout.h"
 
 namespace acpi {
 namespace {
 
-// --- little-endian reads: tables are byte-packed and unaligned ------------
+using bytes::read16;
+using bytes::read32;
+using bytes::read64;
+using bytes::same_bytes;
 
-uint16_t read16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
-
-uint32_t read32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
-         (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
-}
-
-uint64_t read64(const uint8_t* p) {
-  return static_cast<uint64_t>(read32(p)) | (static_cast<uint64_t>(read32(p + 4)) << 32);
-}
-
-bool same_bytes(const uint8_t* p, const char* text, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    if (p[i] != static_cast<uint8_t>(text[i])) return false;
-  }
-  return true;
-}
-
-// ACPI checksums: all bytes of the structure sum to 0 modulo 256.
-bool checksum_ok(const uint8_t* p, size_t n) {
-  uint8_t sum = 0;
-  for (size_t i = 0; i < n; ++i) sum = static_cast<uint8_t>(sum + p[i]);
-  return sum == 0;
-}
+bool checksum_ok(const uint8_t* p, size_t n) { return bytes::sum(p, n) == 0; }
 
 // A table the running build can address. The 32-bit stage2 cannot reach
 // memory above 4 GiB, and neither can the VMM's 4 GiB identity map; a
@@ -120,8 +101,8 @@ constexpr uint32_t header_bytes = 36;
 // field can cause.
 constexpr uint32_t max_table_bytes = 16u << 20;
 
-enum TableKind { RSDT, XSDT, FADT, DSDT, SSDT, MCFG, table_kinds };
-constexpr const char* signatures[table_kinds] = {"RSDT", "XSDT", "FACP", "DSDT", "SSDT", "MCFG"};
+enum TableKind { RSDT, XSDT, FADT, DSDT, SSDT, table_kinds };
+constexpr const char* signatures[table_kinds] = {"RSDT", "XSDT", "FACP", "DSDT", "SSDT"};
 
 enum TableCheck { unreadable, bad_signature, bad_length, truncated, bad_checksum,
                   check_failures, table_ok = check_failures };
@@ -133,7 +114,6 @@ constexpr const char* table_errors[table_kinds][check_failures] = {
     {"FADT unreadable", "FADT signature", "FADT length", "FADT truncated", "FADT checksum"},
     {"DSDT unreadable", "DSDT signature", "DSDT length", "DSDT truncated", "DSDT checksum"},
     {"SSDT unreadable", "SSDT signature", "SSDT length", "SSDT truncated", "SSDT checksum"},
-    {"MCFG unreadable", "MCFG signature", "MCFG length", "MCFG truncated", "MCFG checksum"},
 };
 
 struct Table {
@@ -141,12 +121,16 @@ struct Table {
   uint32_t length;
 };
 
-TableCheck check_table(const MemoryView& mem, uint64_t phys, TableKind kind,
-                       uint32_t min_length, Table* out) {
+// Without the signature in the messages, for a table of any signature.
+constexpr const char* check_errors[check_failures] = {
+    "table unreadable", "table signature", "table length", "table truncated", "table checksum"};
+
+TableCheck check_signed_table(const MemoryView& mem, uint64_t phys, const char* signature,
+                              uint32_t min_length, Table* out) {
   if (!addressable(phys)) return unreadable;
   const uint8_t* header = mem.at(phys, header_bytes);
   if (header == nullptr) return unreadable;
-  if (!same_bytes(header, signatures[kind], 4)) return bad_signature;
+  if (!same_bytes(header, signature, 4)) return bad_signature;
   uint32_t length = read32(header + 4);
   if (length < min_length || length > max_table_bytes) return bad_length;
   const uint8_t* bytes = mem.at(phys, length);
@@ -154,6 +138,11 @@ TableCheck check_table(const MemoryView& mem, uint64_t phys, TableKind kind,
   if (!checksum_ok(bytes, length)) return bad_checksum;
   *out = {bytes, length};
   return table_ok;
+}
+
+TableCheck check_table(const MemoryView& mem, uint64_t phys, TableKind kind,
+                       uint32_t min_length, Table* out) {
+  return check_signed_table(mem, phys, signatures[kind], min_length, out);
 }
 
 // The RSDT (32-bit entries) or XSDT (64-bit entries).
@@ -215,6 +204,7 @@ constexpr uint32_t fadt_min_bytes = 116;
 constexpr uint32_t fadt_dsdt = 40;
 constexpr uint32_t fadt_smi_cmd = 48;
 constexpr uint32_t fadt_acpi_enable = 52;
+constexpr uint32_t fadt_acpi_disable = 53;
 constexpr uint32_t fadt_pm1a_cnt_blk = 64;
 constexpr uint32_t fadt_pm1b_cnt_blk = 68;
 constexpr uint32_t fadt_x_dsdt = 140;           // 8 bytes, ACPI 2.0+
@@ -350,27 +340,38 @@ IdentityMemory identity_mapped_memory() {
            reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(first))}};
 }
 
-const char* find_mcfg_table(const MemoryView& mem, const uint8_t** bytes, uint32_t* length) {
-  Rsdp rsdp;
-  if (const char* error = find_rsdp(mem, &rsdp)) return error;
-  RootTable root;
-  if (const char* error = find_root_table(mem, rsdp, &root)) return error;
-  Table mcfg;
-  uint32_t next = 0;
-  const char* error = nullptr;
-  if (!next_listed_table(mem, root, MCFG, header_bytes, &next, &mcfg, &error)) {
-    return error != nullptr ? error : "no MCFG";
-  }
-  *bytes = mcfg.bytes;
-  *length = mcfg.length;
-  return nullptr;
-}
-
 bool rsdp_oem_id(const MemoryView& mem, char (&oem_id)[6]) {
   Rsdp rsdp;
   if (find_rsdp(mem, &rsdp) != nullptr) return false;
   for (int i = 0; i < 6; ++i) oem_id[i] = rsdp.oem_id[i];
   return true;
+}
+
+const char* find_root_pointers(const MemoryView& mem, RootPointers* out) {
+  Rsdp rsdp;
+  if (const char* error = find_rsdp(mem, &rsdp)) return error;
+  *out = {rsdp.rsdt, rsdp.xsdt};
+  return nullptr;
+}
+
+TableSearch find_table(const MemoryView& mem, const char* signature) {
+  TableSearch search{false, {0, nullptr, 0}, nullptr};
+  Rsdp rsdp;
+  RootTable root;
+  if ((search.error = find_rsdp(mem, &rsdp)) != nullptr ||
+      (search.error = find_root_table(mem, rsdp, &root)) != nullptr) {
+    return search;
+  }
+  for (uint32_t i = 0; i < root.count(); ++i) {
+    const uint64_t phys = root.entry(i);
+    const uint8_t* header = addressable(phys) ? mem.at(phys, header_bytes) : nullptr;
+    if (header == nullptr || !same_bytes(header, signature, 4)) continue;
+    Table table;
+    const TableCheck check = check_signed_table(mem, phys, signature, header_bytes, &table);
+    if (check == table_ok) return {true, {phys, table.bytes, table.length}, nullptr};
+    if (search.error == nullptr) search.error = check_errors[check];
+  }
+  return search;
 }
 
 PowerOff find_power_off(const MemoryView& mem) {
@@ -456,6 +457,7 @@ PowerOff find_power_off(const MemoryView& mem) {
   uint32_t smi_cmd = read32(fadt.bytes + fadt_smi_cmd);
   result.smi_cmd = static_cast<uint16_t>(smi_cmd <= 0xFFFF ? smi_cmd : 0);
   result.acpi_enable = fadt.bytes[fadt_acpi_enable];
+  result.acpi_disable = fadt.bytes[fadt_acpi_disable];
   result.s5_table = s5_table;
   return result;
 }

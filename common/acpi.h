@@ -44,6 +44,7 @@ struct PowerOff {
   // ACPI mode (SCI_EN) if the plain S5 write did nothing: 0 = not available.
   uint16_t smi_cmd = 0;
   uint8_t acpi_enable = 0;
+  uint8_t acpi_disable = 0;  // what SMI_CMD takes to leave ACPI mode
   // The table that held _S5_: "DSDT" or "SSDT" (diagnostics).
   const char* s5_table = nullptr;
 };
@@ -65,11 +66,35 @@ IdentityMemory identity_mapped_memory();
 // it; false without a valid RSDP. ("BOCHS " names the emulators' firmware.)
 bool rsdp_oem_id(const MemoryView& mem, char (&oem_id)[6]);
 
-// The MCFG table (PCI Firmware 3.0, 4.1.2) as the RSDT or XSDT lists it,
-// checked as every table here is (signature, length, checksum): its bytes
-// and length, or the step that failed ("no MCFG" on a platform without
-// one, such as Bochs' i440FX); common/mcfg.h reads it.
-const char* find_mcfg_table(const MemoryView& mem, const uint8_t** bytes, uint32_t* length);
+// The root tables the RSDP names, found and checked as find_power_off()
+// finds the RSDP: the RSDT (32-bit entries) and, from ACPI 2.0 on, the XSDT
+// (64-bit entries; 0 where the RSDP has none). The tables themselves are not
+// checked. Returns why not (static) or nullptr.
+struct RootPointers {
+  uint64_t rsdt;
+  uint64_t xsdt;
+};
+const char* find_root_pointers(const MemoryView& mem, RootPointers* out);
+
+// A system description table (ACPI 5.2.6): where it lies and its bytes,
+// its signature, length and checksum checked.
+struct SystemTable {
+  uint64_t phys;
+  const uint8_t* bytes;
+  uint32_t length;
+};
+
+// The first valid table with `signature` (4 characters) listed in the root
+// table an OS uses (the XSDT, else the RSDT). error (static) when not
+// found: why the root table could not be read ("no RSDP", "RSDT checksum",
+// ...), or why a listed table with the signature was refused ("table
+// checksum", "table length", ...); nullptr when there simply is none.
+struct TableSearch {
+  bool found;
+  SystemTable table;
+  const char* error;
+};
+TableSearch find_table(const MemoryView& mem, const char* signature);
 
 // Writes SLP_TYPa | SLP_EN to PM1a_CNT, then SLP_TYPb | SLP_EN to PM1b_CNT
 // when there is one. If the machine is still running after that, enables

@@ -46,14 +46,13 @@ Mcfg parse_mcfg(const uint8_t* table, uint32_t length) {
 }
 
 Mcfg find_mcfg(const MemoryView& mem) {
-  const uint8_t* bytes = nullptr;
-  uint32_t length = 0;
-  if (const char* error = find_mcfg_table(mem, &bytes, &length)) {
+  const TableSearch search = find_table(mem, "MCFG");
+  if (!search.found) {
     Mcfg none{};
-    none.error = error;
+    none.error = search.error != nullptr ? search.error : "no MCFG";
     return none;
   }
-  return parse_mcfg(bytes, length);
+  return parse_mcfg(search.table.bytes, search.table.length);
 }
 
 }  // namespace acpi

@@ -4,7 +4,7 @@
 // decides an ECAM store as it decides a write through ports 0xCF8/0xCFC;
 // this says where the windows are. Bochs' i440FX has none (no MCFG); QEMU's
 // q35 has one (0xB0000000, segment 0, buses 0-255: tests/data/acpi/
-// qemu-q35-seabios). Pure: the tests read captured and constructed tables.
+// qemu-q35-iommu). Pure: the tests read captured and constructed tables.
 #pragma once
 
 #include <stdint.h>
@@ -36,8 +36,8 @@ struct Mcfg {
 // would be one it cannot mediate.
 Mcfg parse_mcfg(const uint8_t* table, uint32_t length);
 
-// The MCFG through the RSDP and the RSDT or XSDT (acpi::find_mcfg_table),
-// parsed.
+// The MCFG through the RSDP and the root table an OS uses
+// (acpi::find_table), parsed; "no MCFG" where none is listed.
 Mcfg find_mcfg(const MemoryView& mem);
 
 }  // namespace acpi

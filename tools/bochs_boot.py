@@ -351,6 +351,8 @@ def main():
     p.add_argument("--megs", type=int, default=64)
     p.add_argument("--cpus", type=int, default=1)
     p.add_argument("--timeout", type=float, default=120)
+    p.add_argument("--ips", type=int, default=DEFAULT_IPS,
+                   help="emulated instructions per emulated second (Bochs' ips)")
     p.add_argument("--stream", action="store_true", help="copy COM1 to the terminal as it comes")
     p.add_argument("--show-vga", action="store_true", help="print the final VGA text page")
     p.add_argument("--expect-result", help="fail unless the run ends with this result code")
@@ -374,7 +376,7 @@ def main():
           f"{', as a floppy' if a.floppy else ''} (headless; COM1 follows)", flush=True)
     r = boot(a.image, a.cpu, a.bios, a.floppy, a.megs, a.cpus, a.timeout,
              stream=sys.stdout if a.stream else None, keep_dir=a.keep, disk2=a.disk2,
-             stops=a.stop, end_at_last_stop=a.end_at_last_stop)
+             ips=a.ips, stops=a.stop, end_at_last_stop=a.end_at_last_stop)
     if not a.stream:
         sys.stdout.write(r.serial)
     for i, tick in enumerate(r.stop_ticks):

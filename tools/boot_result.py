@@ -2,8 +2,8 @@
 
 tools/bochs_boot.py and tools/qemu_boot.py fill a BootResult; the tests,
 `make run` and the benchmark read it. What an emulator does not give stays
-empty: QEMU has no log, no debugger and no VGA dump; a run without stops
-has no stop ticks.
+empty: QEMU has no debugger and no VGA dump (its log is its standard
+error); a run without stops has no stop ticks.
 """
 import re
 
@@ -36,7 +36,7 @@ class BootResult:
         self.vga_lines = []       # the last 80x25 text page: at the magic breakpoint, or where
         self.vga_attrs = []       # the run was stopped; attribute bytes, same shape
         self.vga_bytes = b""      # the raw page: character, attribute, ...
-        self.log = ""             # Bochs' own log
+        self.log = ""             # Bochs' own log; QEMU's standard error
         self.stdout = ""          # Bochs' stdout (debugger, port 0xE9)
         self.exit_code = None
         self.timed_out = False

@@ -4,6 +4,8 @@
 QEMU's TCG does not emulate VMX, so a run here goes through the whole boot
 chain and ends with `no-vmx`. The image is booted from an IDE disk or from an
 emulated USB stick on xHCI; `-no-reboot` turns a triple fault into an exit.
+The machine is QEMU's `pc` (i440FX) unless a test asks for another (`q35`,
+with `devices` such as `intel-iommu` and `edu`: docs/platform.md).
 """
 import os
 import shutil
@@ -15,12 +17,15 @@ import time
 from boot_result import BootResult
 
 
-def boot(image, usb=False, megs=64, timeout=120, press_key=False):
+def boot(image, usb=False, megs=64, timeout=120, press_key=False, machine="pc", devices=()):
     """Boots once. press_key: COM1 goes through named pipes, and once the
     result line is out a byte is sent to COM1, as a person at a terminal
     would, which ends the VMM's end-of-run wait (QEMU's PIT runs in real
-    time: 15 real seconds otherwise). Returns a BootResult (COM1, exit
-    code, timeout, seconds_after_key)."""
+    time: 15 real seconds otherwise). machine: QEMU's -machine; devices:
+    one -device each (e.g. "intel-iommu,caching-mode=on"). Returns a
+    BootResult (COM1, exit code, timeout, seconds_after_key; QEMU's own
+    messages on its standard error, such as the DMA faults its VT-d unit
+    reports, as its log)."""
     work = tempfile.mkdtemp(prefix="vmxboot-qemu-")
     try:
         disk = os.path.join(work, "disk.img")
@@ -38,12 +43,16 @@ def boot(image, usb=False, megs=64, timeout=120, press_key=False):
             serial_option = f"pipe:{com1}"
         else:
             serial_option = f"file:{serial}"
-        cmd = ["qemu-system-x86_64", "-machine", "pc", "-accel", "tcg", "-m", str(megs),
+        cmd = ["qemu-system-x86_64", "-machine", machine, "-accel", "tcg", "-m", str(megs),
                "-display", "none", "-no-reboot", "-serial", serial_option,
                "-monitor", "none", *drive]
+        for device in devices:
+            cmd += ["-device", device]
         start = time.monotonic()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        stderr_path = os.path.join(work, "stderr.txt")
+        with open(stderr_path, "wb") as stderr:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=stderr)
         received = bytearray()
         key_time = []
         if press_key:
@@ -65,6 +74,8 @@ def boot(image, usb=False, megs=64, timeout=120, press_key=False):
             with open(serial, "rb") as f:
                 data = f.read()
         result.serial = data.decode("latin-1").replace("\r\n", "\n")
+        with open(stderr_path, "rb") as f:
+            result.log = f.read().decode("latin-1")
         result.exit_code = proc.returncode
         result.wall_seconds = end - start
         # With press_key: wall seconds from the byte sent to QEMU's exit.

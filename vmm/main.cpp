@@ -17,6 +17,8 @@
 #include "machine.h"
 #include "vmx/bringup/phases.h"
 #include "vmx/fault_cases.h"
+#include "vtd/dma_probe.h"
+#include "vtd/remap.h"
 
 using namespace layout;
 
@@ -79,12 +81,14 @@ extern "C" [[noreturn]] void vmm_main(const BootInfo* boot_info_in_low_memory) {
   print_memory_map(info);
 
   using namespace vmx::bringup;
+  vtd::dma_probe::before_vmx_check(m);                              // the probe build only
   check_cpu();                                                      // CPUID.1:ECX.VMX
   enable_vmx_in_feature_control();                                  // IA32_FEATURE_CONTROL
   m.msrs = read_capabilities();                                     // IA32_VMX_BASIC ...
   const layout::GuestHeader& guest = guests::load_guest(info, m.guest);  // the checked header
   const guests::GuestProfile& profile = guests::profile_for(guest.kind);  // once
   m.profile = &profile;
+  vtd::protect_vmm_memory(m.dma);                                   // DMA remapping (VT-d)
   enter_vmx_operation(vcpu, m.msrs);                                // VMXON, VMPTRLD
   const vmx::PlanInputs inputs = describe_plan_inputs(vcpu, m.msrs);  // the host, the TSC
   profile.attach_devices(m, vcpu, inputs.tsc_ticks_in_limit);       // the port map

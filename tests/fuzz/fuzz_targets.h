@@ -17,3 +17,6 @@ int fuzz_guest_header(const uint8_t* data, size_t size);
 int fuzz_acpi(const uint8_t* data, size_t size);
 // The image header check (image/image_check.h) on any sector's bytes.
 int fuzz_image_header(const uint8_t* data, size_t size);
+// The DMAR parser (vmm/vtd/dmar.h) on any bytes as the table, and the
+// remapping tables (vmm/vtd/tables.h) built around what it accepted.
+int fuzz_dmar(const uint8_t* data, size_t size);

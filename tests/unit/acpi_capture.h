@@ -1,7 +1,9 @@
-// Captured firmware memory (tests/data/acpi, its README says how it was
-// made) loaded as acpi::Regions: the ACPI and MCFG tests read the tables
-// a real BIOS left, then corrupt copies of them.
+// Memory captured from real firmware (tests/data/acpi/README.md), loaded
+// for the ACPI tests: one platform's pieces of physical memory as
+// acpi::Regions, mutable copies that a test may corrupt or edit.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,8 +14,6 @@
 #include <iterator>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "common/acpi.h"
 

@@ -108,9 +108,10 @@ TEST(ChainPlan, KeepsOnlyItsPorts) {
   EXPECT_EQ(c.pin_based & ia32::vmx::pin_based::external_interrupt_exiting, 0u);
   EXPECT_EQ(p.plan.image.controls.exception_bitmap, 0u);
   EXPECT_NE(c.primary_processor & ia32::vmx::primary_processor::hlt_exiting, 0u);
-  // The guest reads CR0 as real mode left it; NE stays the host's.
+  // The guest reads CR0 as real mode left it; NE stays the host's; the
+  // VMM sees PG change (long mode: guests/bios_chain/cr0.h).
   EXPECT_EQ(p.plan.image.controls.cr0_read_shadow, 0x10u);
-  EXPECT_EQ(p.plan.image.controls.cr0_guest_host_mask, 0x20u);
+  EXPECT_EQ(p.plan.image.controls.cr0_guest_host_mask, 0x80000020u);
 }
 
 TEST(ChainPlan, TheStubsKibComesOffTheBdasConventionalMemory) {

@@ -65,9 +65,25 @@ TEST(ChainMsr, EferWritesOfA32BitGuest) {
   EXPECT_EQ(nx.action, ChainMsrAction::set_efer);
   EXPECT_EQ(nx.value, guests::bios_chain::efer_nxe | guests::bios_chain::efer_sce);
   EXPECT_EQ(guests::bios_chain::chain_msr(index::efer, true, guests::bios_chain::efer_lma).value, 0u) << "LMA is the CPU's";
-  EXPECT_EQ(guests::bios_chain::chain_msr(index::efer, true, guests::bios_chain::efer_lme).action, ChainMsrAction::stop);
+  const guests::bios_chain::ChainMsr lme =
+      guests::bios_chain::chain_msr(index::efer, true, guests::bios_chain::efer_lme);
+  EXPECT_EQ(lme.action, ChainMsrAction::set_efer) << "a 64-bit guest on its way to long mode";
+  EXPECT_EQ(lme.value, guests::bios_chain::efer_lme);
   EXPECT_EQ(guests::bios_chain::chain_msr(index::efer, true, 1ull << 1).action, ChainMsrAction::fault)
       << "a reserved bit";
+}
+
+TEST(ChainMsr, EferInLongMode) {
+  using guests::bios_chain::efer_lma;
+  using guests::bios_chain::efer_lme;
+  const guests::bios_chain::GuestNow long_mode{efer_lme | efer_lma, true};
+  const guests::bios_chain::ChainMsr nx =
+      guests::bios_chain::chain_msr(index::efer, true, efer_lme | guests::bios_chain::efer_nxe, long_mode);
+  EXPECT_EQ(nx.action, ChainMsrAction::set_efer);
+  EXPECT_EQ(nx.value, efer_lme | efer_lma | guests::bios_chain::efer_nxe) << "LMA kept";
+  EXPECT_EQ(guests::bios_chain::chain_msr(index::efer, true, 0, long_mode).action,
+            ChainMsrAction::fault)
+      << "LME changed while paging is on";
 }
 
 TEST(ChainMsr, TheTscIsTheVmmsClock) {
@@ -75,6 +91,22 @@ TEST(ChainMsr, TheTscIsTheVmmsClock) {
   EXPECT_EQ(guests::bios_chain::chain_msr(index::tsc_adjust, true, 0).action, ChainMsrAction::stop);
   EXPECT_EQ(guests::bios_chain::chain_msr(0x1B, false, 0).action, ChainMsrAction::stop)
       << "an MSR that should not have exited";
+}
+
+}  // namespace
+
+namespace {
+
+TEST(ChainMsr, OutsideTheBitmapsRangesNoIntelMsrExists) {
+  // AMD's DE_CFG (Linux probes it), a hypervisor's first MSR, the top one.
+  for (uint32_t msr : {0xC0011029u, 0x40000000u, 0xFFFFFFFFu, 0x2000u, 0xC0002000u}) {
+    for (bool write : {false, true}) {
+      EXPECT_EQ(guests::bios_chain::chain_msr(msr, write, 0).action, ChainMsrAction::fault)
+          << std::hex << msr << " write " << write;
+    }
+  }
+  EXPECT_EQ(guests::bios_chain::chain_msr(0xC0001FFFu, false, 0).action, ChainMsrAction::stop)
+      << "inside the bitmap: it should not have exited";
 }
 
 }  // namespace

@@ -275,8 +275,10 @@ TEST(PlatformPorts, BochsShutdownAndDebuggerPortsEndTheRun) {
 
 TEST(PlatformPorts, ApmControlWritesAreDroppedPanicPortsEndTheRunBenchTakesByteOuts) {
   vmx::GuestEnd end{};
-  EXPECT_EQ(decide(devices::apm_control_device(), 0xB2, 1, false, 0xF0, end), PortVerdict::done);
-  EXPECT_EQ(decide(devices::apm_control_device(), 0xB2, 1, true, 0, end), PortVerdict::pass);
+  devices::ApmControl apm{};
+  EXPECT_EQ(decide(devices::apm_control_device(apm), 0xB2, 1, false, 0xF0, end), PortVerdict::done);
+  EXPECT_EQ(decide(devices::apm_control_device(apm), 0xB2, 1, true, 0, end), PortVerdict::pass);
+  EXPECT_EQ(apm.writes_dropped, 1u);
   EXPECT_EQ(decide(devices::emulator_panic_device(), 0x401, 2, false, 1234, end), PortVerdict::end);
   EXPECT_EQ(end.how, vmx::guest_end::bios_panic);
   EXPECT_EQ(end.detail2, 1234u);
@@ -312,7 +314,9 @@ TEST(ProfileDevices, TheChainGuestKeepsItsFewPortsThePanicPortsUnderAnEmulatorOn
   auto state = std::make_unique<guests::bios_chain::State>();
   auto m = map(PortMap::Unclaimed::denied);
   uint16_t power_off = 0xB004;
-  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100, &power_off, true, chain_dma));
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100,
+                                                 {0xB004, 0xB2, 0xF1, 0xF0, &power_off}, true,
+                                                 chain_dma));
   EXPECT_EQ(m->unclaimed(), PortMap::Unclaimed::guests);
   // 0xCF9 (reset control) lies in CONFIG_ADDRESS's range: its device keeps both.
   EXPECT_EQ(m->range(m->decider(0xCF9, 1)).device, &state->pci_address_device);
@@ -338,7 +342,7 @@ TEST(ProfileDevices, TheChainGuestKeepsItsFewPortsThePanicPortsUnderAnEmulatorOn
   EXPECT_EQ(m->decider(0x20, 1), 0);
   EXPECT_EQ(state->bus_master.pci_function, devices::no_pci_function);
   EXPECT_EQ(state->dma_ram.count, 3u) << "below 640 KiB; 1 MiB to the VMM; the VMM's end to 64 MiB";
-  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100, nullptr, false, chain_dma));
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100, {}, false, chain_dma));
   EXPECT_EQ(m->decider(0x400, 1), 0) << "on a PC the chipset's";
   EXPECT_EQ(m->decider(0x8900, 1), 0);
   EXPECT_EQ(m->decider(0xB004, 1), 0) << "no PM1a_CNT found: none kept";
@@ -473,6 +477,54 @@ TEST(PortMap, TheIoBitmapsItFilledMoveWithARange) {
   m->fill_io_bitmaps(a.data(), b.data());
   ASSERT_TRUE(m->move(m->slot_of(0x100), 0x200));
   EXPECT_TRUE(devices::io_bitmap_traps(a.data(), b.data(), 0x100));
+}
+
+TEST(PlatformPorts, TheAcpiEnableHandshakeIsAnsweredWithoutAnSmi) {
+  fake_port_io::reset();
+  devices::ApmControl apm{0xB004, 0xF1, 0xF0, 0};
+  const devices::PortDevice d = devices::apm_control_device(apm);
+  vmx::GuestEnd end{};
+  fake_port_io::inputs[0xB004] = 0x0000;
+  EXPECT_EQ(decide(d, 0xB2, 1, false, 0xF1, end), PortVerdict::done) << "ACPI_ENABLE";
+  ASSERT_EQ(fake_port_io::outs.size(), 1u);
+  EXPECT_EQ(fake_port_io::outs[0], (fake_port_io::Out{0xB004, 2, devices::pm1_sci_en}))
+      << "SCI_EN set, as the firmware's SMI handler would";
+  fake_port_io::inputs[0xB004] = 0x2401;
+  EXPECT_EQ(decide(d, 0xB2, 1, false, 0xF0, end), PortVerdict::done) << "ACPI_DISABLE";
+  EXPECT_EQ(fake_port_io::outs[1], (fake_port_io::Out{0xB004, 2, 0x2400u}));
+  EXPECT_EQ(decide(d, 0xB2, 1, false, 0x42, end), PortVerdict::done) << "anything else: dropped";
+  EXPECT_EQ(fake_port_io::outs.size(), 2u) << "no SMI, nothing written";
+  EXPECT_EQ(apm.writes_dropped, 1u);
+  devices::ApmControl none{0, 0, 0, 0};
+  const devices::PortDevice no_acpi = devices::apm_control_device(none);
+  EXPECT_EQ(decide(no_acpi, 0xB2, 1, false, 0, end), PortVerdict::done) << "a 0 command is none";
+  EXPECT_EQ(fake_port_io::outs.size(), 2u);
+}
+
+TEST_F(Com1Test, AnInterruptDrivenGuestsEnablesReachTheRealUart) {
+  devices::Com1 carrying{};
+  devices::PortDevice dev = devices::com1_device(carrying, 100, true);
+  auto write = [&](unsigned reg, uint8_t v) {
+    PortAccess a{static_cast<uint16_t>(com1 + reg), 1, false, v};
+    return dev.access(dev.state, a, end);
+  };
+  EXPECT_EQ(write(uart16550::IER, 0x0F), PortVerdict::done);
+  EXPECT_EQ(write(uart16550::FCR, 0xC7), PortVerdict::done);
+  EXPECT_EQ(write(uart16550::MCR, 0x1B), PortVerdict::done) << "loopback, OUT2, DTR, RTS";
+  EXPECT_EQ(write(uart16550::LCR, 0x83), PortVerdict::done) << "DLAB";
+  EXPECT_EQ(write(uart16550::DLM, 0x00), PortVerdict::done) << "the divisor: not the IER";
+  EXPECT_EQ(fake_port_io::outs,
+            (std::vector<fake_port_io::Out>{{com1 + uart16550::IER, 1, 0x0F},
+                                            {com1 + uart16550::FCR, 1, 0xC7},
+                                            {com1 + uart16550::MCR, 1, 0x0B}}))
+      << "OUT2 carried, loopback not; the line's format and speed stay the VMM's";
+  EXPECT_EQ(carrying.guest_uart.mcr, 0x1B) << "the guest reads back what it wrote";
+}
+
+TEST_F(Com1Test, TheDemosEnablesStayInTheShadow) {
+  EXPECT_EQ(access(com1 + uart16550::IER, 1, false, 0x0F), PortVerdict::done);
+  EXPECT_EQ(access(com1 + uart16550::MCR, 1, false, 0x0B), PortVerdict::done);
+  EXPECT_TRUE(fake_port_io::outs.empty());
 }
 
 }  // namespace

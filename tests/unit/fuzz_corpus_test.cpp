@@ -38,5 +38,6 @@ void replay(const std::string& name, int (*target)(const uint8_t*, size_t)) {
 TEST(FuzzCorpus, ImageHeader) { replay("image_header", fuzz_image_header); }
 TEST(FuzzCorpus, GuestHeader) { replay("guest_header", fuzz_guest_header); }
 TEST(FuzzCorpus, Acpi) { replay("acpi", fuzz_acpi); }
+TEST(FuzzCorpus, Dmar) { replay("dmar", fuzz_dmar); }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// The normal VMM holds no fault-injection code; the injection build's does
-// (vmm/vmx/fault_cases.h). Read from the binaries `make` built: the build
+// The normal VMM holds no fault-injection code and no DMA probe; the
+// injection build's has the hooks (vmm/vmx/fault_cases.h), the probe
+// build's the probe (vmm/vtd/dma_probe.h). Read from the binaries `make` built: the build
 // folder is $VMXBOOT_BUILD (default build/).
 #include <gtest/gtest.h>
 
@@ -45,6 +46,21 @@ TEST(InjectionBuild, TheInjectionVmmHasTheHooks) {
   EXPECT_TRUE(contains(vmm, VMXBOOT_INJECTION_VMM_MARKER));
   EXPECT_TRUE(contains(vmm, "inject: %s"));
   EXPECT_TRUE(contains(vmm, "VMXON region stamped"));
+}
+
+constexpr const char* probe_marker = "vmxboot: VMM built with the DMA probe";
+
+TEST(DmaProbeBuild, OnlyTheProbeBuildHasTheProbe) {
+  const std::vector<char> vmm = read(build_folder() + "/vmm.bin");
+  ASSERT_GT(vmm.size(), 4096u) << "run `make`";
+  EXPECT_FALSE(contains(vmm, probe_marker));
+  EXPECT_FALSE(contains(vmm, "dma-probe:"));
+  const std::string path = build_folder() + "/dma-probe/vmm.bin";
+  const std::vector<char> probe = read(path);
+  ASSERT_GT(probe.size(), 4096u) << path << " is missing: run `make unit` (it builds it)";
+  EXPECT_TRUE(contains(probe, probe_marker));
+  EXPECT_TRUE(contains(probe, "dma-probe:"));
+  EXPECT_FALSE(contains(probe, VMXBOOT_INJECTION_VMM_MARKER));
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // The MCFG table (common/mcfg.h) from QEMU q35's firmware as captured
-// (tests/data/acpi/qemu-q35-seabios), from the Bochs captures (which have
+// (tests/data/acpi/qemu-q35-iommu), from the Bochs captures (which have
 // none), and constructed: every check on a window, and the ECAM address
 // decoding over the windows it gives (devices/pci_address.h).
 #include <gtest/gtest.h>
@@ -16,7 +16,7 @@ namespace {
 using acpi_capture::Capture;
 
 TEST(Mcfg, Q35sOneWindowIsFound) {
-  Capture q35("qemu-q35-seabios");
+  Capture q35("qemu-q35-iommu");
   const acpi::Mcfg m = acpi::find_mcfg(q35.view());
   ASSERT_EQ(m.error, nullptr) << m.error;
   ASSERT_EQ(m.count, 1u);
@@ -36,10 +36,10 @@ TEST(Mcfg, TheI440fxPlatformsHaveNone) {
 }
 
 TEST(Mcfg, ACorruptedTableIsNotRead) {
-  Capture q35("qemu-q35-seabios");
+  Capture q35("qemu-q35-iommu");
   const uint64_t mcfg = q35.table("MCFG");
   ++*q35.byte(mcfg + 44);  // the first window's base, checksum not fixed
-  EXPECT_STREQ(acpi::find_mcfg(q35.view()).error, "MCFG checksum");
+  EXPECT_STREQ(acpi::find_mcfg(q35.view()).error, "table checksum");
 }
 
 // A table of `windows` (base, segment, first bus, last bus), with room for

@@ -147,3 +147,44 @@ TEST(ChainEptMtrr, TheEptTakesItsTypesFromTheMtrrs) {
 }
 
 }  // namespace
+
+#include "guests/bios_chain/msr.h"
+
+namespace {
+
+TEST(MtrrRegister, TheShadowsRegisterForEachMtrrMsr) {
+  vmx::Mtrrs m{};
+  m.cap = 0x508;  // WC, FIX, VCNT 8
+  EXPECT_EQ(vmx::mtrr_register(m, 0x2FF), &m.def_type);
+  EXPECT_EQ(vmx::mtrr_register(m, 0x200), &m.base[0]);
+  EXPECT_EQ(vmx::mtrr_register(m, 0x201), &m.mask[0]);
+  EXPECT_EQ(vmx::mtrr_register(m, 0x20F), &m.mask[7]);
+  EXPECT_EQ(vmx::mtrr_register(m, 0x210), nullptr) << "a ninth range the CPU does not have";
+  EXPECT_EQ(vmx::mtrr_register(m, 0x250), &m.fixed[0]);
+  EXPECT_EQ(vmx::mtrr_register(m, 0x26F), &m.fixed[10]);
+  EXPECT_EQ(vmx::mtrr_register(m, 0xFE), nullptr) << "MTRRCAP: read-only, the CPU's";
+  m.cap = 0x8;  // no fixed ranges
+  EXPECT_EQ(vmx::mtrr_register(m, 0x250), nullptr);
+}
+
+TEST(MtrrRegister, TheChainGuestsMtrrMsrsExitTheOthersDoNot) {
+  vmx::Mtrrs m{};
+  m.cap = 0x508;
+  uint8_t bitmap[guests::bios_chain::msr_bitmap_bytes];
+  guests::bios_chain::fill_chain_msr_bitmap(bitmap, &m);
+  auto exits = [&](uint32_t msr, bool write) {
+    uint32_t byte = 0;
+    uint8_t mask = 0;
+    return guests::bios_chain::msr_bitmap_bit(msr, write, byte, mask) && (bitmap[byte] & mask) != 0;
+  };
+  for (uint32_t msr : {0x2FFu, 0x200u, 0x20Fu, 0x250u, 0x258u, 0x26Fu}) {
+    EXPECT_TRUE(exits(msr, false)) << std::hex << msr;
+    EXPECT_TRUE(exits(msr, true)) << std::hex << msr;
+  }
+  EXPECT_FALSE(exits(0xFE, false)) << "MTRRCAP: the CPU's";
+  EXPECT_FALSE(exits(0x277, true)) << "PAT: the VMCS switches it";
+  guests::bios_chain::fill_chain_msr_bitmap(bitmap, nullptr);
+  EXPECT_FALSE(exits(0x2FF, true)) << "no MTRRs: nothing to keep";
+}
+
+}  // namespace

@@ -157,7 +157,8 @@ struct ChainPci : testing::Test {
     fake_port_io::reset();
   }
   void attach(uint16_t* kept = nullptr) {
-    ASSERT_TRUE(guests::bios_chain::attach_devices(*ports, *s, 100, kept != nullptr ? kept : &power_off,
+    uint16_t* port = kept != nullptr ? kept : &power_off;
+    ASSERT_TRUE(guests::bios_chain::attach_devices(*ports, *s, 100, {*port, 0xB2, 0xF1, 0xF0, port},
                                                    true, dma));
     ports->fill_io_bitmaps(bitmap_a.data(), bitmap_b.data());
   }
@@ -393,6 +394,7 @@ TEST_F(ChainPci, ThePmBlockMovesWithItsTrapsAndTheVmmsPowerOff) {
   EXPECT_EQ(s->pm_block.base, 0xB040);
   EXPECT_EQ(power_off, 0xB044) << "the VMM's own power-off follows";
   EXPECT_EQ(s->pm1.pm1a_cnt, 0xB044);
+  EXPECT_EQ(s->apm.pm1a_cnt, 0xB044) << "the ACPI enable handshake's SCI_EN too";
   EXPECT_EQ(range_of(0xB044).device, &s->pm1_device);
   EXPECT_EQ(range_of(0xB068).device, &s->glbctl_device);
   EXPECT_EQ(ports->slot_of(0xB004), 0);

@@ -23,10 +23,10 @@ TEST(GuestTimer, PreemptionTimerValueScalesAndSaturates) {
   EXPECT_EQ(preemption_timer_value(1ull << 40, 0), 0xFFFFFFFFu) << "the field is 32 bits";
 }
 
-TEST(GuestTimer, ChainLimitDefaultsToNoneOnAPcAndSixtySecondsInAnEmulator) {
+TEST(GuestTimer, ChainLimitDefaultsToNoneOnAPcAndFiveMinutesInAnEmulator) {
   using guests::bios_chain::limit_seconds;
   const uint32_t unset = layout::CHAIN_LIMIT_PLATFORM_DEFAULT;
-  EXPECT_EQ(limit_seconds(unset, true), 60u);
+  EXPECT_EQ(limit_seconds(unset, true), 300u);
   EXPECT_EQ(limit_seconds(unset, false), 0u) << "a PC's own system runs unbounded";
   EXPECT_EQ(limit_seconds(80, false), 80u) << "GUEST_LIMIT= on a PC too";
   EXPECT_EQ(limit_seconds(0, true), 0u) << "GUEST_LIMIT=0 in an emulator";

@@ -37,6 +37,27 @@ void data_out(Com1& com1, uint8_t value) {
   send(com1, value);
 }
 
+// A setup write the guest made, as the real UART gets it: its interrupt
+// enables where the device carries them, the VMM's setup otherwise.
+void carry_to_real(const Com1& com1, unsigned offset) {
+  if (!com1.carries_interrupts) return;
+  const UartShadow& g = com1.guest_uart;
+  constexpr uint8_t ier_enables = 0x0F, mcr_out2 = 0x08;
+  switch (offset) {
+    case uart16550::IER:
+      if (!g.dlab()) port_out(base + uart16550::IER, 1, g.ier & ier_enables);
+      break;
+    case uart16550::FCR:
+      port_out(base + uart16550::FCR, 1, g.fcr);
+      break;
+    case uart16550::MCR:
+      port_out(base + uart16550::MCR, 1, uart16550::MCR_DTR_RTS | (g.mcr & mcr_out2));
+      break;
+    default:
+      break;
+  }
+}
+
 PortVerdict access(void* state, PortAccess& a, vmx::GuestEnd&) {
   Com1& com1 = *static_cast<Com1*>(state);
   const unsigned offset = static_cast<uint16_t>(a.port - base);
@@ -51,6 +72,7 @@ PortVerdict access(void* state, PortAccess& a, vmx::GuestEnd&) {
           a.value = *shadow;
         } else {
           *shadow = static_cast<uint8_t>(a.value);
+          carry_to_real(com1, offset);
         }
         return PortVerdict::done;
       }
@@ -83,8 +105,8 @@ Com1Register com1_register_rule(unsigned offset, bool in) {
   }
 }
 
-PortDevice com1_device(Com1& com1, uint64_t byte_wait_ticks) {
-  com1 = Com1{UartShadow::as_the_vmm_set_it_up(), true, 0, byte_wait_ticks};
+PortDevice com1_device(Com1& com1, uint64_t byte_wait_ticks, bool carries_interrupts) {
+  com1 = Com1{UartShadow::as_the_vmm_set_it_up(), carries_interrupts, true, 0, byte_wait_ticks};
   return {"COM1", access, &com1, passes::none};
 }
 

@@ -40,6 +40,7 @@ bool follow_pm_block(Piix4PmBlock& block, PortMap& ports, uint16_t new_base) {
   if (pm1 != 0 && !ports.move(pm1, pm1a_cnt)) return false;
   if (block.pm1 != nullptr) block.pm1->pm1a_cnt = pm1a_cnt;
   if (block.vmm_power_off != nullptr) *block.vmm_power_off = pm1a_cnt;
+  if (block.apm != nullptr) block.apm->pm1a_cnt = pm1a_cnt;
   block.base = new_base;
   return true;
 }

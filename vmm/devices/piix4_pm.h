@@ -2,9 +2,11 @@
 // common/piix4_power.h) as chain mode follows it: the guest may move the
 // block (devices/pci_mediation.h decides whether), and what the VMM keeps
 // in it moves along:
-//   - the PM1a_CNT trap (devices/platform_ports.h) and the VMM's own
-//     power-off port (common/end_run.h keeps it from before the guest ran),
-//     where the VMM powers off through this block (PM1a_CNT = PMBA + 4):
+//   - the PM1a_CNT trap (devices/platform_ports.h), the port where the APM
+//     control device answers the ACPI enable handshake (SCI_EN) and the
+//     VMM's own power-off port (common/end_run.h keeps it from before the
+//     guest ran), where the VMM powers off through this block (PM1a_CNT =
+//     PMBA + 4):
 //     else a guest that moved the block would power off unseen, and the
 //     VMM's own power-off would write a port nothing decodes;
 //   - GLBCTL (ports 0x28-0x2B): its SMI_EN (bit 0) gates every SMI the PIIX4
@@ -28,6 +30,7 @@ struct Piix4PmBlock {
   const PortDevice* pm1_device;      // and its device
   const PortDevice* glbctl_device;   // GLBCTL's (piix4_glbctl_device)
   uint16_t* vmm_power_off;           // the VMM's own PM1a_CNT when it is base + 4, else nullptr
+  ApmControl* apm;                   // the ACPI enable handshake's PM1a_CNT, likewise
   uint32_t smi_enables_kept;         // the guest's GLBCTL writes whose SMI_EN the VMM cleared
 };
 

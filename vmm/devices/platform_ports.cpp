@@ -1,6 +1,7 @@
 #include "devices/platform_ports.h"
 
 #include "layout.h"
+#include "devices/port_io.h"
 
 namespace devices {
 
@@ -29,8 +30,19 @@ PortVerdict reset_access(void*, PortAccess& a, vmx::GuestEnd& e) {
   return reset ? end(e, vmx::guest_end::reset, a.port, a.value) : PortVerdict::pass;
 }
 
-PortVerdict apm_access(void*, PortAccess& a, vmx::GuestEnd&) {
-  return a.in ? PortVerdict::pass : PortVerdict::done;  // no SMI
+PortVerdict apm_access(void* state, PortAccess& a, vmx::GuestEnd&) {
+  if (a.in) return PortVerdict::pass;
+  ApmControl& s = *static_cast<ApmControl*>(state);
+  const uint8_t command = static_cast<uint8_t>(a.value);
+  const bool enable = s.acpi_enable != 0 && command == s.acpi_enable;
+  const bool disable = s.acpi_disable != 0 && command == s.acpi_disable;
+  if (a.bytes == 1 && s.pm1a_cnt != 0 && (enable || disable)) {
+    const uint32_t cnt = port_in(s.pm1a_cnt, 2);
+    port_out(s.pm1a_cnt, 2, enable ? cnt | pm1_sci_en : cnt & ~pm1_sci_en);
+    return PortVerdict::done;
+  }
+  ++s.writes_dropped;
+  return PortVerdict::done;  // no SMI
 }
 
 PortVerdict panic_access(void*, PortAccess& a, vmx::GuestEnd& e) {
@@ -51,7 +63,9 @@ PortDevice acpi_pm1_device(AcpiPm1& pm1) {
   return {"ACPI PM1a_CNT", pm1_access, &pm1, passes::in_any};
 }
 PortDevice reset_device() { return {"reset", reset_access, nullptr, passes::in_any}; }
-PortDevice apm_control_device() { return {"APM control", apm_access, nullptr, passes::in_any}; }
+PortDevice apm_control_device(ApmControl& state) {
+  return {"APM control", apm_access, &state, passes::in_any};
+}
 PortDevice emulator_panic_device() {
   return {"BIOS panic", panic_access, nullptr, passes::in_any};
 }

@@ -81,6 +81,14 @@ inline void write_cr4(uintptr_t value) {
   asm volatile("mov %0, %%cr4" : : "r"(value) : "memory");
 }
 
+// Writes the cache line holding `p` back to memory and drops it: for memory
+// a device reads without snooping the CPU's caches. MFENCE orders the
+// flushes before what follows.
+inline void clflush(const volatile void* p) {
+  asm volatile("clflush %0" : : "m"(*static_cast<const volatile char*>(p)) : "memory");
+}
+inline void mfence() { asm volatile("mfence" : : : "memory"); }
+
 inline void cli() { asm volatile("cli" : : : "memory"); }
 
 inline void hlt() { asm volatile("hlt" : : : "memory"); }

@@ -63,6 +63,11 @@ inline uint64_t vmread_or_zero(ia32::vmx::VmcsField field) {
                     "VMWRITE of the guest RIP failed");
 }
 
+// Delivers again an event whose delivery this exit cut off (its
+// IDT-vectoring information valid), before the guest goes on: else the
+// guest loses it (vmx/event_delivery.h). True when there was one.
+bool reinject_cut_off_event(Vcpu& vcpu);
+
 // The core's handlers (vmx/exit_runtime.cpp, vmx/io_exit_runtime.cpp).
 // Every reason a profile does not handle: stop, the exit printed in full.
 void handle_unexpected(Vcpu& vcpu);
@@ -72,8 +77,14 @@ void handle_unexpected(Vcpu& vcpu);
 void handle_exception_or_nmi(Vcpu& vcpu);
 // The guest reached guest-physical memory the EPT does not map for it.
 void handle_ept_violation(Vcpu& vcpu);
-// The VMX-preemption timer ran out: the guest is out of time.
+// The VMX-preemption timer ran out: the guest is out of time (or, a long
+// bound's 32-bit timer spent, the clock restarts).
 void handle_preemption_timer(Vcpu& vcpu);
+// For a guest that gets its NMIs ("virtual NMIs"): a host NMI under NMI
+// exiting is the guest's, delivered now or at its NMI window; the
+// NMI-window exit delivers the one that waited.
+void handle_nmi_for_guest(Vcpu& vcpu);
+void handle_nmi_window(Vcpu& vcpu);
 // IN/OUT, and INS/OUTS where the VMM may walk the guest's memory: the
 // port looked up in the machine's port map, its device decides.
 void handle_io(Vcpu& vcpu);

@@ -16,6 +16,7 @@
 #include "ia32/vmx/instructions.h"
 #include "ia32/vmx/interruption_info.h"
 #include "common/console.h"
+#include "vmx/event_delivery.h"
 #include "vmx/exit_path.h"
 #include "vmx/guest_timer.h"
 
@@ -149,9 +150,75 @@ void handle_exception_or_nmi(Vcpu& vcpu) {
 
 void handle_ept_violation(Vcpu& vcpu) { return stop_with_dump(vcpu, "EPT violation"); }
 
-// The timer ran out: the deadline has passed, or (the TSC and the timer
-// disagreeing by a few ticks) is about to: either way the guest is done.
-void handle_preemption_timer(Vcpu& vcpu) { return out_of_time(vcpu); }
+// The timer ran out: the deadline has passed, or is about to (the TSC and
+// the timer disagreeing by a few ticks, at most a refresh interval): the
+// guest is done. Or the timer ran out of its 32 bits well before a long
+// deadline (2^32 steps), and the guest's time goes on.
+void handle_preemption_timer(Vcpu& vcpu) {
+  const uint64_t now = read_tsc();
+  const guest_timer::TimeBound& bound = vcpu.bound;
+  if (now >= bound.deadline || bound.deadline - now <= bound.refresh_ticks) {
+    return out_of_time(vcpu);
+  }
+  refresh_clock(vcpu, now);
+  reinject_cut_off_event(vcpu);
+}
+
+bool reinject_cut_off_event(Vcpu& vcpu) {
+  const Reinjection r = reinjection(
+      static_cast<uint32_t>(vmread_or_zero(VmcsField::idt_vectoring_info)));
+  if (!r.needed) return false;
+  const char* what = "VMWRITE of an event's redelivery failed";
+  write_guest_state(vcpu, VmcsField::entry_interruption_info, r.interruption_info, what);
+  if (r.error_code) {
+    write_guest_state(vcpu, VmcsField::entry_exception_error_code,
+                      vmread_or_zero(VmcsField::idt_vectoring_error_code), what);
+  }
+  if (r.instruction_length) {
+    write_guest_state(vcpu, VmcsField::entry_instruction_length,
+                      vcpu.context.info.instruction_length, what);
+  }
+  return true;
+}
+
+namespace {
+
+void set_nmi_window_exiting(Vcpu& vcpu, bool on) {
+  const uint64_t primary = vmread_or_zero(VmcsField::primary_processor_controls);
+  const uint64_t window = ia32::vmx::primary_processor::nmi_window_exiting;
+  write_guest_state(vcpu, VmcsField::primary_processor_controls,
+                    on ? primary | window : primary & ~window,
+                    "VMWRITE of the NMI-window control failed");
+}
+
+void inject_nmi(Vcpu& vcpu) {
+  write_guest_state(vcpu, VmcsField::entry_interruption_info, nmi_injection,
+                    "VMWRITE of the guest's NMI failed");
+  ++vcpu.log.nmis_delivered;
+}
+
+}  // namespace
+
+void handle_nmi_for_guest(Vcpu& vcpu) {
+  const ia32::vmx::InterruptionInfo event{
+      static_cast<uint32_t>(vmread_or_zero(VmcsField::exit_interruption_info))};
+  if (!event.valid() || event.type() != ia32::vmx::interruption::nmi) {
+    return stop_with_dump(vcpu, nullptr);  // an exception the bitmap should not have sent
+  }
+  const bool reinjected = reinject_cut_off_event(vcpu);
+  const uint32_t state =
+      static_cast<uint32_t>(vmread_or_zero(VmcsField::guest_interruptibility_state));
+  if (nmi_delivery(state, reinjected) == NmiDelivery::inject_now) return inject_nmi(vcpu);
+  vcpu.nmi_pending = true;
+  set_nmi_window_exiting(vcpu, true);
+}
+
+void handle_nmi_window(Vcpu& vcpu) {
+  set_nmi_window_exiting(vcpu, false);
+  if (!vcpu.nmi_pending) return;
+  vcpu.nmi_pending = false;
+  inject_nmi(vcpu);
+}
 
 }  // namespace exit_path
 

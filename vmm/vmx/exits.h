@@ -37,6 +37,7 @@ struct ExitLog {
   const char* stop_note;            // why exit_stop, when a handler says
   bool dump;                        // exit_stop: print the last exit in full
   bool host_nmi;                    // exit_stop by a host NMI (NMI exiting)
+  uint32_t nmis_delivered;          // NMIs the VMM delivered to the guest
   GuestEnd end;                     // exit_guest_done: how the guest ended itself
   bool refused_valid;               // the VMM refused to touch guest-physical
   uint64_t refused_guest_physical;  // memory not the guest's for it (vmx/guest_memory.h)

@@ -11,8 +11,8 @@ namespace vmx {
 
 struct GuestEnd {
   const char* how;   // one of guest_end's names (or a profile's own), printed as it is
-  uint32_t detail;   // what the one who saw it says (a port, a value, a RIP)
-  uint32_t detail2;
+  uint64_t detail;   // what the one who saw it says (a port, a value, a RIP)
+  uint64_t detail2;
 };
 
 // The ends every profile may meet, one object each: compared by address.

@@ -33,6 +33,26 @@ struct Mtrrs {
   uint64_t base[mtrr_max_variable], mask[mtrr_max_variable];
 };
 
+// The register of `m` that MSR `index` reads and writes: MTRRdefType, a
+// variable range's base or mask (of the VCNT the CPU has), a fixed range
+// (where MTRRCAP.FIX says there are); nullptr for any other MSR, MTRRCAP
+// among them (read-only).
+constexpr uint64_t* mtrr_register(Mtrrs& m, uint32_t index) {
+  if (index == mtrr_msr::def_type) return &m.def_type;
+  const uint32_t variable = static_cast<uint32_t>(m.cap & 0xFF);
+  if (index >= mtrr_msr::variable_base0 && index - mtrr_msr::variable_base0 < 2 * variable &&
+      variable <= mtrr_max_variable) {
+    const uint32_t n = (index - mtrr_msr::variable_base0) / 2;
+    return (index - mtrr_msr::variable_base0) % 2 == 0 ? &m.base[n] : &m.mask[n];
+  }
+  if ((m.cap & mtrr_cap_fixed) != 0) {
+    for (uint32_t i = 0; i < 11; ++i) {
+      if (index == mtrr_msr::fixed[i]) return &m.fixed[i];
+    }
+  }
+  return nullptr;
+}
+
 // MTRRCAP.VCNT, and whether Mtrrs can hold that many ranges.
 inline uint32_t mtrr_variable_count(uint64_t cap) { return cap & 0xFF; }
 inline bool mtrr_describable(uint64_t cap) { return mtrr_variable_count(cap) <= mtrr_max_variable; }

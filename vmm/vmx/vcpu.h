@@ -44,6 +44,7 @@ struct Vcpu {
   const HandlerTable* handlers;
   const devices::PortMap* ports;
   GuestMemory memory;
+  bool nmi_pending;           // an NMI for the guest waits for its NMI window
   guest_timer::TimeBound bound;
   ExitLog log;
   uint64_t launch_rsp;        // vmx_enter_guest's stack, for the way back

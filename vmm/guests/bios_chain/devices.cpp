@@ -23,9 +23,8 @@ bool bus_master_moved(void* state, devices::PortMap& ports, uint16_t, uint16_t n
 // PCI configuration space and the PIIX4's PM block: found, SMRAM locked and
 // the PIIX4's SMIs closed (devices/pci_platform.h), the bus-master block
 // followed through its device, then the ports claimed.
-bool attach_pci(devices::PortMap& ports, State& s, uint16_t* power_off_port) {
-  const uint16_t vmm_power_off = power_off_port != nullptr ? *power_off_port : 0;
-  devices::take_pci_platform(s.pci, s.pm_block, vmm_power_off, s.pci_platform);
+bool attach_pci(devices::PortMap& ports, State& s, const AcpiPorts& acpi) {
+  devices::take_pci_platform(s.pci, s.pm_block, acpi.pm1a_cnt, s.pci_platform);
   s.pci.ports = &ports;
   s.pci.pm_block = s.pci.platform.has_pm ? &s.pm_block : nullptr;
   const uint32_t ide = s.bus_master.pci_function;
@@ -44,7 +43,8 @@ bool attach_pci(devices::PortMap& ports, State& s, uint16_t* power_off_port) {
   const bool vmm_powers_off_here = s.pci.platform.pm_power_off;
   pm.pm1 = vmm_powers_off_here ? &s.pm1 : nullptr;
   pm.pm1_device = vmm_powers_off_here ? &s.pm1_device : nullptr;
-  pm.vmm_power_off = vmm_powers_off_here ? power_off_port : nullptr;
+  pm.vmm_power_off = vmm_powers_off_here ? acpi.power_off_port : nullptr;
+  pm.apm = vmm_powers_off_here ? &s.apm : nullptr;
   pm.glbctl_device = &s.glbctl_device;
   pm.smi_enables_kept = 0;
   s.glbctl_device = devices::piix4_glbctl_device(pm);
@@ -64,15 +64,17 @@ bool attach_pci(devices::PortMap& ports, State& s, uint16_t* power_off_port) {
 }  // namespace
 
 bool attach_devices(devices::PortMap& ports, State& s, uint64_t byte_wait_ticks,
-                    uint16_t* power_off_port, bool emulator, const DmaInputs& dma) {
-  const uint16_t pm1a_cnt = power_off_port != nullptr ? *power_off_port : 0;
+                    const AcpiPorts& acpi, bool emulator, const DmaInputs& dma) {
   ports.reset(devices::PortMap::Unclaimed::guests);
+  const uint16_t pm1a_cnt = acpi.pm1a_cnt;
   s.pm1 = {pm1a_cnt};
+  s.apm = {pm1a_cnt, acpi.acpi_enable, acpi.acpi_disable, 0};
   s.emulator = emulator;
-  s.com1_device = devices::com1_device(s.com1, byte_wait_ticks);
+  // An OS's 8250 driver is interrupt-driven: its enables reach the UART.
+  s.com1_device = devices::com1_device(s.com1, byte_wait_ticks, true);
   s.pm1_device = devices::acpi_pm1_device(s.pm1);
   s.system_control_device = devices::system_control_device(s.system_control);
-  s.apm_device = devices::apm_control_device();
+  s.apm_device = devices::apm_control_device(s.apm);
   s.panic_device = devices::emulator_panic_device();
   s.shutdown_device = devices::emulator_shutdown_device();
   devices::build_dma_ram(dma.e820, dma.e820_count, dma.vmm_first, dma.vmm_end, s.dma_ram);
@@ -89,12 +91,15 @@ bool attach_devices(devices::PortMap& ports, State& s, uint64_t byte_wait_ticks,
     claimed = claimed && ports.claim(pm1a_cnt, 2, s.pm1_device, "pm1a-cnt", "pm1a-cnt");
   }
   // 0xCF9, the reset control register, is in CONFIG_ADDRESS's range.
-  claimed = claimed && attach_pci(ports, s, power_off_port) &&
+  claimed = claimed && attach_pci(ports, s, acpi) &&
             ports.claim(devices::kbc_data_port, 1, s.system_control_device, "0x60", "0x60") &&
             ports.claim(devices::kbc_command_port, 1, s.system_control_device, "0x64", "0x64") &&
             ports.claim(devices::system_control_port_a, 1, s.system_control_device, "0x92",
                         "0x92") &&
             ports.claim(devices::apm_control_port, 1, s.apm_device, "0xb2", "0xb2");
+  if (acpi.smi_cmd != 0 && acpi.smi_cmd != devices::apm_control_port) {
+    claimed = claimed && ports.claim(acpi.smi_cmd, 1, s.apm_device, "smi-cmd", "smi-cmd");
+  }
   // On a PC those ports are the chipset's (often the ACPI PM block).
   if (emulator) {
     claimed = claimed &&

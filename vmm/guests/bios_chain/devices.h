@@ -23,6 +23,17 @@
 
 namespace guests::bios_chain {
 
+// What the firmware's ACPI tables say (the VMM's copy, found before the
+// guest ran): PM1a_CNT (0: none), SMI_CMD (0: none) and its handshake bytes.
+struct AcpiPorts {
+  uint16_t pm1a_cnt;
+  uint16_t smi_cmd;
+  uint8_t acpi_enable, acpi_disable;
+  // The VMM's own copy of pm1a_cnt, which end_run() powers off through: a
+  // guest that moves the PIIX4's PM block moves it too (nullptr: none).
+  uint16_t* power_off_port;
+};
+
 // What a DMA may reach: the firmware's E820 map (the VMM's copy) and the
 // VMM's memory.
 struct DmaInputs {
@@ -33,11 +44,9 @@ struct DmaInputs {
 
 // Before the guest runs it also locks SMRAM and closes the PIIX4's SMIs
 // (devices/pci_platform.h). False when the map refuses a claim.
-// `power_off_port`: the port the VMM powers off through (the FADT's
-// PM1a_CNT, or the PIIX4's), nullptr or 0 for none; it moves with the PM
-// block when that is where it lies. `emulator`: the firmware is an
-// emulator's (its panic ports kept).
+// `emulator`: the firmware is an emulator's (its panic, shutdown and
+// debugger ports kept).
 bool attach_devices(devices::PortMap& ports, State& state, uint64_t byte_wait_ticks,
-                    uint16_t* power_off_port, bool emulator, const DmaInputs& dma);
+                    const AcpiPorts& acpi, bool emulator, const DmaInputs& dma);
 
 }  // namespace guests::bios_chain

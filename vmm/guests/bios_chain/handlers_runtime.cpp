@@ -2,8 +2,8 @@
 // someone else's real-mode code and the BIOS it calls, run as an
 // unrestricted guest. Besides the ports its devices keep (profile_runtime.cpp,
 // devices/), only this exits:
-//   - CPUID: the real CPU's answer with VMX hidden and the hypervisor bit
-//     set; leaf 0x40000000 names vmxboot;
+//   - CPUID: the real CPU's answer with VMX and what the VMCS would fault
+//     hidden, the hypervisor bit set; leaf 0x40000000 names vmxboot (cpuid.h);
 //   - HLT: with IF = 0 the guest has stopped for good (halt); with IF = 1
 //     it waits for an interrupt: in the HLT activity state where the CPU
 //     has it, else it simply goes on (its wait loop halts again);
@@ -30,6 +30,7 @@
 #include "ia32/registers.h"
 #include "ia32/vmx/cr_qualification.h"
 #include "layout.h"
+#include "guests/bios_chain/cpuid.h"
 #include "guests/bios_chain/cr0.h"
 #include "guests/bios_chain/memory_map.h"
 #include "guests/bios_chain/msr.h"
@@ -44,9 +45,6 @@ using namespace vmx::exit_path;
 
 namespace {
 
-constexpr uint32_t cpuid_vmx = 1u << 5;            // leaf 1 ECX
-constexpr uint32_t cpuid_hypervisor = 1u << 31;    // leaf 1 ECX
-constexpr uint32_t hypervisor_leaf = 0x40000000;
 constexpr uint32_t activity_hlt = 1;
 constexpr uint32_t blocking_by_sti_or_mov_ss = 3;  // interruptibility bits 0, 1
 
@@ -105,17 +103,12 @@ void handle_cpuid(vmx::Vcpu& vcpu) {
   vmx::GuestRegisters& r = vcpu.context.registers;
   const uint32_t leaf = static_cast<uint32_t>(r.rax);
   const uint32_t subleaf = static_cast<uint32_t>(r.rcx);
-  uint32_t regs[4] = {};  // EAX, EBX, ECX, EDX
-  if ((leaf & 0xF0000000u) == hypervisor_leaf) {
-    if (leaf == hypervisor_leaf) {
-      regs[0] = hypervisor_leaf;  // the highest hypervisor leaf
-      regs[1] = 0x62786D76;       // "vmxb"
-      regs[2] = 0x00746F6F;       // "oot\0"
-    }
-  } else {
-    cpuid(leaf, subleaf, regs);
-    if (leaf == 1) regs[2] = (regs[2] & ~cpuid_vmx) | cpuid_hypervisor;
-  }
+  uint32_t cpu[4] = {};  // EAX, EBX, ECX, EDX
+  if ((leaf & 0xF0000000u) != cpuid_bits::hypervisor_leaf) cpuid(leaf, subleaf, cpu);
+  uint32_t regs[4];
+  chain_cpuid(leaf, subleaf,
+              static_cast<uint32_t>(vmread_or_zero(VmcsField::secondary_processor_controls)), cpu,
+              regs);
   r.rax = regs[0];
   r.rbx = regs[1];
   r.rcx = regs[2];
@@ -133,7 +126,7 @@ void handle_cpuid(vmx::Vcpu& vcpu) {
 void handle_hlt(vmx::Vcpu& vcpu) {
   const uint64_t rflags = vmread_or_zero(VmcsField::guest_rflags);
   if ((rflags & rflags::if_flag) == 0) {
-    return end_guest(vcpu, {vmx::guest_end::halt, static_cast<uint32_t>(vcpu.context.info.guest_rip), 0});
+    return end_guest(vcpu, {vmx::guest_end::halt, vcpu.context.info.guest_rip, 0});
   }
   advance_guest_rip(vcpu);
   if (!state().hlt_activity) return;
@@ -159,16 +152,35 @@ void handle_vmcall(vmx::Vcpu& vcpu) {
 
 void handle_cr_access(vmx::Vcpu& vcpu) {
   const ia32::vmx::CrQualification q{vcpu.context.info.exit_qualification};
-  if (q.cr() != 0 || q.access() != ia32::vmx::CrAccess::mov_to_cr) {
+  if ((q.cr() != 0 && q.cr() != 4) || q.access() != ia32::vmx::CrAccess::mov_to_cr) {
     return stop_with_dump(vcpu, "a control-register access the VMM does not carry out");
   }
   const uint64_t* gpr = vmx::register_by_code(vcpu.context.registers, q.gpr());
   const uint64_t value = gpr != nullptr ? *gpr : vmread_or_zero(VmcsField::guest_rsp);
-  const ChainCr0Write w = chain_cr0_write(value, vmread_or_zero(VmcsField::cr0_guest_host_mask));
+  if (q.cr() == 4) {
+    const ChainCr4Write w = chain_cr4_write(value, vmread_or_zero(VmcsField::cr4_guest_host_mask));
+    if (w.fault) return raise_general_protection(vcpu);
+    write_guest_state(vcpu, VmcsField::guest_cr4, w.guest_cr4, "VMWRITE of the guest's CR4 failed");
+    write_guest_state(vcpu, VmcsField::cr4_read_shadow, w.read_shadow,
+                      "VMWRITE of the guest's CR4 failed");
+    return advance_guest_rip(vcpu);
+  }
+  constexpr uint64_t cs_long = 1u << 13;  // access rights bit 13: L (SDM 25.4.1)
+  const uint64_t mask = vmread_or_zero(VmcsField::cr0_guest_host_mask);
+  const ChainCr0Write w = chain_cr0_write(
+      value, mask & ~cr0::pg, vmread_or_zero(VmcsField::guest_ia32_efer),
+      vmread_or_zero(VmcsField::guest_cr4),
+      (vmread_or_zero(VmcsField::guest_cs_access_rights) & cs_long) != 0);
   if (w.refused != nullptr) return stop_with_dump(vcpu, w.refused);
   write_guest_state(vcpu, VmcsField::guest_cr0, w.guest_cr0, "VMWRITE of the guest's CR0 failed");
   write_guest_state(vcpu, VmcsField::cr0_read_shadow, w.read_shadow,
                     "VMWRITE of the guest's CR0 failed");
+  write_guest_state(vcpu, VmcsField::guest_ia32_efer, w.guest_efer,
+                    "VMWRITE of the guest's EFER failed");
+  const uint64_t entry = vmread_or_zero(VmcsField::entry_controls);
+  const uint64_t ia32e = ia32::vmx::entry::ia32e_mode_guest;
+  write_guest_state(vcpu, VmcsField::entry_controls, w.ia32e_mode_guest ? entry | ia32e : entry & ~ia32e,
+                    "VMWRITE of the VM-entry controls failed");
   return advance_guest_rip(vcpu);
 }
 
@@ -178,8 +190,20 @@ void handle_msr(vmx::Vcpu& vcpu) {
                      static_cast<uint32_t>(ia32::vmx::ExitReason::wrmsr);
   const uint32_t index = static_cast<uint32_t>(r.rcx);
   uint64_t value = (r.rdx & 0xFFFFFFFFull) << 32 | (r.rax & 0xFFFFFFFFull);
+  State& s = state();
+  if (uint64_t* mtrr = s.has_mtrrs ? vmx::mtrr_register(s.guest_mtrrs, index) : nullptr) {
+    if (write) {
+      *mtrr = value;
+    } else {
+      r.rax = *mtrr & 0xFFFFFFFF;
+      r.rdx = *mtrr >> 32;
+    }
+    return advance_guest_rip(vcpu);
+  }
   if (!write && index == chain_msr_index::feature_control) value = rdmsr(index);
-  const ChainMsr m = chain_msr(index, write, value);
+  const GuestNow now{vmread_or_zero(VmcsField::guest_ia32_efer),
+                     (vmread_or_zero(VmcsField::guest_cr0) & cr0::pg) != 0};
+  const ChainMsr m = chain_msr(index, write, value, now);
   switch (m.action) {
     case ChainMsrAction::give_value:
       r.rax = m.value & 0xFFFFFFFF;

@@ -1,5 +1,7 @@
 #include "guests/bios_chain/plan.h"
 
+#include "guests/bios_chain/cpuid.h"
+#include "guests/bios_chain/cr0.h"
 #include "guests/bios_chain/guest_state.h"
 #include "guests/bios_chain/msr.h"
 
@@ -41,14 +43,20 @@ vmx::VmcsPlan plan(const vmx::PlanInputs& in, const Inputs& chain) {
   // PIC and PIT as the BIOS left them. No exception bitmap bits: its
   // exceptions too. HLT exits (the guest's end, with IF = 0).
   vmx::ControlWords wanted{};
+  // Host NMIs exit, and with "virtual NMIs" the VMM delivers them to the
+  // guest, the machine's own (vmx/event_delivery.h).
   wanted.pin_based = pin::activate_preemption_timer | vmx::host_nmi_pin_control(allowed.pin_based);
+  if ((wanted.pin_based & pin::nmi_exiting) != 0) {
+    wanted.pin_based |= allowed.pin_based & pin::virtual_nmis;
+  }
   wanted.primary_processor = primary::use_io_bitmaps | primary::use_msr_bitmaps |
                              primary::hlt_exiting | primary::activate_secondary_controls;
-  wanted.secondary_processor = secondary::enable_ept | secondary::unrestricted_guest;
-  // The guest's EFER in the VMCS, the VMM's back on every exit.
+  wanted.secondary_processor = secondary::enable_ept | secondary::unrestricted_guest |
+                               (allowed.secondary_processor & cpuid_secondary_controls);
+  // The guest's EFER and PAT in the VMCS, the VMM's back on every exit.
   wanted.exit = ia32::vmx::exit::host_address_space_size | ia32::vmx::exit::save_efer |
-                ia32::vmx::exit::load_efer;
-  wanted.entry = ia32::vmx::entry::load_efer;
+                ia32::vmx::exit::load_efer | ia32::vmx::exit::save_pat | ia32::vmx::exit::load_pat;
+  wanted.entry = ia32::vmx::entry::load_efer | ia32::vmx::entry::load_pat;
   if (!vmx::settle_controls(in, wanted, plan)) return plan;
   const uint64_t cr0_host = cr0_host_bits(msrs.cr0_fixed0);
   const uint64_t cr0 = cr0_shadow | cr0_host;
@@ -60,10 +68,10 @@ vmx::VmcsPlan plan(const vmx::PlanInputs& in, const Inputs& chain) {
   vmx::VmcsImage& image = plan.image;
   build_guest_state(chain.guest, cr0, cr4, image.guest);
   image.controls.exception_bitmap = 0;
-  fill_chain_msr_bitmap(chain.msr_bitmap);
+  fill_chain_msr_bitmap(chain.msr_bitmap, chain.mtrrs);
   image.controls.msr_bitmap_address = chain.msr_bitmap_physical;
   image.guest.ia32_efer = 0;  // real mode
-  image.controls.cr0_guest_host_mask = cr0_host;
+  image.controls.cr0_guest_host_mask = cr0_guest_host_mask(cr0_host);
   image.controls.cr0_read_shadow = cr0_shadow;
   image.controls.cr4_guest_host_mask = msrs.cr4_fixed0;
   image.controls.cr4_read_shadow = 0;

@@ -20,6 +20,7 @@
 #include "common/end_run.h"
 #include "common/format.h"
 #include "common/low_memory.h"
+#include "common/madt.h"
 #include "common/uart16550.h"
 #include "guests/bios_chain/devices.h"
 #include "guests/bios_chain/handlers.h"
@@ -85,14 +86,17 @@ void print_dma_kept(const State& s) {
 // the PIIX4's PM block, the PCI mediation moves its port with the block.
 void attach(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
   const acpi::PowerOff& off = end_run_keep_power_off();
-  uint16_t* power_off_port = off.found ? &m.run.power_off.power_off.pm1a_cnt : nullptr;
+  const AcpiPorts acpi =
+      off.found ? AcpiPorts{off.pm1a_cnt, off.smi_cmd, off.acpi_enable, off.acpi_disable,
+                            &m.run.power_off.power_off.pm1a_cnt}
+                : AcpiPorts{};
   const layout::BootInfo& info = m.boot_info;
   const DmaInputs dma{info.e820,
                       info.e820_count < layout::E820_MAX_ENTRIES ? info.e820_count
                                                                  : layout::E820_MAX_ENTRIES,
                       layout::VMM_ADDR, layout::VMM_MEMORY_END};
   if (!attach_devices(m.ports, m.bios_chain,
-                      vmx::guest_timer::uart_byte_wait_ticks(tsc_ticks_in_limit), power_off_port,
+                      vmx::guest_timer::uart_byte_wait_ticks(tsc_ticks_in_limit), acpi,
                       firmware_is_emulator(), dma)) {
     end_run("vmx-failed", "step=devices error=0");
   }
@@ -173,6 +177,25 @@ void print_plan(const vmx::VmcsPlan& p, const State& s, const layout::GuestHeade
   }
 }
 
+// Until VMX runs on every CPU, a processor the guest started would run
+// outside the VMM: the guest's MADT shows it this one only (common/madt.h).
+void show_one_processor() {
+  const acpi::IdentityMemory memory = acpi::identity_mapped_memory();
+  const acpi::TableSearch madt = acpi::find_table(memory.view(), "APIC");
+  if (!madt.found) return;
+  uint32_t regs[4];
+  cpuid(cpuid_leaf::features, 0, regs);
+  const uint32_t apic_id = regs[1] >> 24;  // CPUID.1:EBX[31:24], the initial APIC ID
+  // Identity-mapped: the table in the guest's memory, written before it runs.
+  auto* table = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(madt.table.phys));
+  const madt::Result r = madt::keep_one_processor(table, madt.table.length, apic_id);
+  const uint32_t processors = r.processors, disabled = r.disabled;
+  if (disabled != 0) {
+    console::printf("vmx: the guest's MADT shows it 1 of %u processors (VMX runs on this one"
+                    " only)\n", processors);
+  }
+}
+
 void make_plan(Machine& m, vmx::Vcpu& vcpu, vmx::PlanInputs in) {
   State& s = m.bios_chain;
   s.limit_seconds = limit_seconds(m.guest.limit_seconds, s.emulator);
@@ -181,6 +204,7 @@ void make_plan(Machine& m, vmx::Vcpu& vcpu, vmx::PlanInputs in) {
   volatile uint8_t* bda = low_memory();
   s.base_memory_kib = bda[layout::BDA_BASE_MEMORY_KIB] | bda[layout::BDA_BASE_MEMORY_KIB + 1] << 8;
   s.has_mtrrs = read_mtrrs(s.mtrrs);
+  s.guest_mtrrs = s.mtrrs;
   const layout::BootInfo& info = m.boot_info;
   const uint32_t e820_count =
       info.e820_count < layout::E820_MAX_ENTRIES ? info.e820_count : layout::E820_MAX_ENTRIES;
@@ -193,6 +217,7 @@ void make_plan(Machine& m, vmx::Vcpu& vcpu, vmx::PlanInputs in) {
   }
   vmx::bringup::accept_plan(vcpu, m.msrs);
   print_plan(vcpu.plan, s, m.guest);
+  show_one_processor();
   s.hlt_activity = (ia32::vmx::VmxMisc{m.msrs.misc}.activity_states() & 1) != 0;
   vcpu.memory = vmx::guest_memory(vmx::GuestMemory::Kind::none, nullptr);
   vcpu.bound = vmx::guest_timer::TimeBound::of(in.tsc_ticks_in_limit, true, vcpu.plan.timer_shift, 0);
@@ -203,7 +228,8 @@ void make_plan(Machine& m, vmx::Vcpu& vcpu, vmx::PlanInputs in) {
 // The guest's interrupts are its own (no external-interrupt exiting).
 constexpr vmx::HandlerTable handlers = vmx::make_handler_table(
     handle_unexpected, {
-                           {ExitReason::exception_or_nmi, handle_exception_or_nmi},
+                           {ExitReason::exception_or_nmi, handle_nmi_for_guest},
+                           {ExitReason::nmi_window, handle_nmi_window},
                            {ExitReason::io_instruction, handle_io},
                            {ExitReason::ept_violation, handle_ept_violation},
                            {ExitReason::preemption_timer, handle_preemption_timer},
@@ -349,6 +375,9 @@ void print_summary(const Machine& m, const vmx::ExitLog& log, uint64_t guest_tic
   console::printf("\n");
   console::printf("vmx:   INT 15h memory calls answered: %u (E820 buffers refused: %u)\n",
                   s.int15_calls, s.int15_refused);
+  if (log.nmis_delivered != 0) {
+    console::printf("vmx:   NMIs delivered to the guest: %u\n", log.nmis_delivered);
+  }
   print_dma_summary(s);
   print_pci_writes(s);
   console::printf("vmx:   %lu TSC ticks in the guest and its exits\n", guest_ticks);
@@ -392,15 +421,15 @@ void run(Machine& m, vmx::Vcpu& vcpu) {
   const vmx::GuestEnd& end = log.end;
   if (end.how == loader_failed) {
     const bool read = end.detail == 1;
-    end_run("guest-failed", "guest=chain step=%s detail=0x%x", read ? "read" : "signature",
+    end_run("guest-failed", "guest=chain step=%s detail=0x%lx", read ? "read" : "signature",
             end.detail2);
   }
   // poweroff: the value written to PM1a_CNT (detail); reset: the port
   // (detail) and the value (detail2); halt: the guest's RIP; bios-panic:
   // the port and the value (the Bochs BIOS's source line).
-  console::printf("vmx: guest end %s: 0x%x 0x%x\n", end.how, end.detail, end.detail2);
+  console::printf("vmx: guest end %s: 0x%lx 0x%lx\n", end.how, end.detail, end.detail2);
   char port[16] = "";
-  if (end.how == vmx::guest_end::reset) format(port, sizeof(port), " port=0x%x", end.detail);
+  if (end.how == vmx::guest_end::reset) format(port, sizeof(port), " port=0x%lx", end.detail);
   end_run("ok", "guest=chain guest-end=%s%s exits=%u io-exits=%u cpuid-exits=%u com1-bytes=%u",
           end.how, port, total_exits(log.stats), exits_by(log.stats, ExitReason::io_instruction),
           exits_by(log.stats, ExitReason::cpuid), s.com1.bytes_out);

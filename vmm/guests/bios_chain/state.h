@@ -31,6 +31,7 @@ struct State {
   devices::PortDevice bus_master_device, isa_dma_device, isa_dma_page_device;
   devices::Com1 com1;
   devices::AcpiPm1 pm1;
+  devices::ApmControl apm;
   devices::SystemControl system_control;
   devices::PciConfig pci;               // configuration space (0xCF8-0xCFF)
   devices::PciPlatformReport pci_platform;
@@ -44,6 +45,7 @@ struct State {
   GuestMemoryMap memory_map;     // what INT 15h tells the guest
   vmx::Mtrrs mtrrs;              // as read, when has_mtrrs
   bool has_mtrrs;
+  vmx::Mtrrs guest_mtrrs;        // the guest's view: what it wrote (msr.h)
   // Counted by its handlers, for the report.
   uint32_t cpuid_leaves[16];     // the distinct leaves asked, first ones
   uint32_t cpuid_leaf_count;

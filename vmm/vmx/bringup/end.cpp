@@ -13,6 +13,7 @@
 #include "common/console.h"
 #include "common/end_run.h"
 #include "common/format.h"
+#include "ia32/cpu_mode.h"
 #include "ia32/cpuid.h"
 #include "ia32/instructions.h"
 #include "vmx/checks/entry_checks.h"
@@ -41,9 +42,16 @@ void print_exit(const ExitInfo& info, uint32_t number, const GuestRegisters* reg
                   ia32::vmx::exit_reason_name(info.exit_reason),
                   ia32::vmx::is_entry_failure(info.exit_reason) ? " (VM-entry failure)" : "",
                   info.exit_qualification);
-  const uint64_t cs = exit_path::vmread_or_zero(ia32::vmx::VmcsField::guest_cs_selector);
-  console::printf("vmx:   guest cs 0x%lx rip 0x%lx rsp 0x%lx rflags 0x%lx\n", cs, info.guest_rip,
-                  info.guest_rsp, info.guest_rflags);
+  using ia32::vmx::VmcsField;
+  using exit_path::vmread_or_zero;
+  const uint64_t cs = vmread_or_zero(VmcsField::guest_cs_selector);
+  const ia32::CpuMode mode = ia32::cpu_mode(
+      vmread_or_zero(VmcsField::guest_cr0), info.guest_rflags,
+      (vmread_or_zero(VmcsField::entry_controls) & ia32::vmx::entry::ia32e_mode_guest) != 0,
+      static_cast<uint32_t>(vmread_or_zero(VmcsField::guest_cs_access_rights)));
+  console::printf("vmx:   guest in %s: cs 0x%lx rip 0x%lx rsp 0x%lx rflags 0x%lx\n",
+                  ia32::cpu_mode_name(mode), cs, info.guest_rip, info.guest_rsp,
+                  info.guest_rflags);
   console::printf("vmx:   instruction length %u, information 0x%x, guest-linear 0x%lx\n",
                   info.instruction_length, info.instruction_info, info.guest_linear_address);
   print_interruption("interruption", info.interruption_info, info.interruption_error_code);

@@ -1,0 +1,29 @@
+// What the VMM keeps of DMA remapping, in its Machine (vmm/machine.h): the
+// tables every remapping unit translates with (4 KiB aligned, inside the
+// VMM's memory, so devices cannot reach them either), the DMAR as parsed,
+// each unit's capabilities and register window, and the ranges devices
+// are kept out of.
+#pragma once
+
+#include <stdint.h>
+
+#include "common/phys_range.h"
+#include "vtd/dmar.h"
+#include "vtd/tables.h"
+#include "vtd/unit.h"
+
+namespace vtd {
+
+struct State {
+  Tables tables;
+  Dmar dmar;
+  UnitCaps caps[max_units];
+  uint64_t windows[max_units];      // each unit's registers, bytes from its base
+  // The VMM's memory first, then each unit's registers.
+  PhysRange holes[1 + max_units];
+  uint32_t hole_count;
+  uint32_t levels;                  // the walk every unit makes
+  bool active;                      // translation on in every unit
+};
+
+}  // namespace vtd
