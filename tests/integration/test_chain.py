@@ -47,18 +47,23 @@ BOOT_TIMEOUT = 240
 LOADER_LINES = ["guest| vmxboot-chain: loader: reading LBA 0 of drive 0x81",
                 "guest| vmxboot-chain: loader: 0x55AA found, jumping to 0:7C00"]
 VBR_OK = "guest| vmxboot-chain: vbr: hand-over ok, drive=0x81"
+# The first lines of every boot sector of ours (NASM): at 0:7C00,
+# interrupts off, DS = 0.
+SECTOR_START = """
+        bits 16
+        org 0x7C00
+        cli
+        xor ax, ax
+        mov ds, ax
+"""
+
 
 def unreal_mode(segment, base):
     """The start of a boot sector of ours (NASM) that leaves real mode's
     SEGMENT with BASE, through a protected-mode descriptor kept back in
     real mode ("unreal mode"; limit 64 KiB), interrupts off. Its GDT lies
     past the sector's own code (a jmp over it)."""
-    return f"""
-        bits 16
-        org 0x7C00
-        cli
-        xor ax, ax
-        mov ds, ax
+    return SECTOR_START + f"""
         lgdt [gdtr]
         mov eax, cr0
         or al, 1
@@ -81,12 +86,7 @@ def checked_head():
     """The start of a boot sector of ours that checks what it finds (NASM):
     interrupts off, DS = 0, its #GP handler (checked_tail's on_gp) in the
     IVT."""
-    return """
-        bits 16
-        org 0x7C00
-        cli
-        xor ax, ax
-        mov ds, ax
+    return SECTOR_START + """
         mov word [13 * 4], on_gp
         mov word [13 * 4 + 2], 0
     """

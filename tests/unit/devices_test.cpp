@@ -313,9 +313,14 @@ TEST(ProfileDevices, TheChainGuestKeepsItsFewPortsThePanicPortsUnderAnEmulatorOn
   fake_port_io::reset();
   auto state = std::make_unique<guests::bios_chain::State>();
   auto m = map(PortMap::Unclaimed::denied);
-  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100, {0xB004, 0xB2, 0xF1, 0xF0}, true, chain_dma));
+  uint16_t power_off = 0xB004;
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, *state, 100,
+                                                 {0xB004, 0xB2, 0xF1, 0xF0, &power_off}, true,
+                                                 chain_dma));
   EXPECT_EQ(m->unclaimed(), PortMap::Unclaimed::guests);
-  EXPECT_EQ(m->range(m->decider(0xCF9, 1)).device, &state->reset_device);
+  // 0xCF9 (reset control) lies in CONFIG_ADDRESS's range: its device keeps both.
+  EXPECT_EQ(m->range(m->decider(0xCF9, 1)).device, &state->pci_address_device);
+  EXPECT_EQ(m->range(m->decider(0xCFC, 4)).device, &state->pci_data_device);
   for (uint16_t port : {0x60, 0x64, 0x92}) {
     EXPECT_EQ(m->range(m->decider(port, 1)).device, &state->system_control_device) << port;
   }
@@ -450,6 +455,29 @@ TEST(PortMap, ARangeMovesWithItsDevice) {
 }  // namespace
 
 namespace {
+
+TEST(PortMap, TheIoBitmapsItFilledMoveWithARange) {
+  std::vector<uint8_t> a(4096), b(4096);
+  auto m = map(PortMap::Unclaimed::guests);
+  ASSERT_TRUE(m->claim(0xB004, 2, dev_a, "", ""));
+  m->fill_io_bitmaps(a.data(), b.data());
+  ASSERT_TRUE(m->move(m->slot_of(0xB004), 0x8004));
+  EXPECT_FALSE(devices::io_bitmap_traps(a.data(), b.data(), 0xB004)) << "the guest's again";
+  EXPECT_FALSE(devices::io_bitmap_traps(a.data(), b.data(), 0xB005));
+  EXPECT_TRUE(devices::io_bitmap_traps(a.data(), b.data(), 0x8004));
+  EXPECT_TRUE(devices::io_bitmap_traps(a.data(), b.data(), 0x8005));
+  EXPECT_FALSE(devices::io_bitmap_traps(a.data(), b.data(), 0x8006));
+  ASSERT_TRUE(m->move(m->slot_of(0x8004), 0x7FFF)) << "across bitmaps A and B";
+  EXPECT_TRUE(devices::io_bitmap_traps(a.data(), b.data(), 0x7FFF));
+  EXPECT_TRUE(devices::io_bitmap_traps(a.data(), b.data(), 0x8000));
+  EXPECT_FALSE(devices::io_bitmap_traps(a.data(), b.data(), 0x8004));
+  // Where unclaimed ports are denied, a port a range leaves stays trapped.
+  m->reset(PortMap::Unclaimed::denied);
+  ASSERT_TRUE(m->claim(0x100, 1, dev_a, "", ""));
+  m->fill_io_bitmaps(a.data(), b.data());
+  ASSERT_TRUE(m->move(m->slot_of(0x100), 0x200));
+  EXPECT_TRUE(devices::io_bitmap_traps(a.data(), b.data(), 0x100));
+}
 
 TEST(PlatformPorts, TheAcpiEnableHandshakeIsAnsweredWithoutAnSmi) {
   fake_port_io::reset();

@@ -93,8 +93,9 @@ const layout::E820Entry bochs_e820[5] = {
 Planned plan_chain_as_the_vmm_does(const vmx::CapabilityMsrs& msrs, uint32_t base_memory_kib) {
   Planned planned{std::make_unique<VmmMemory>(), {}};
   VmmMemory& m = *planned.memory;
+  uint16_t power_off = 0xB004;
   EXPECT_TRUE(guests::bios_chain::attach_devices(
-      m.ports, m.bios_chain, 1000, {0xB004, 0xB2, 0xF1, 0xF0}, true,
+      m.ports, m.bios_chain, 1000, {0xB004, 0xB2, 0xF1, 0xF0, &power_off}, true,
       {bochs_e820, 5, layout::VMM_ADDR, layout::VMM_MEMORY_END}));
   m.ports.fill_io_bitmaps(m.io_bitmap_a, m.io_bitmap_b);
   planned.plan = guests::bios_chain::plan(
