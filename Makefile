@@ -424,8 +424,8 @@ unit: $(HOSTB)/unit_tests $(HOSTB)/inspect $(B)/guest.bin $(B)/chain-loader.bin 
 # per core (tools/boots.py); a file whose prerequisites are missing counts
 # as an error and the others run (every count real).
 INTEGRATION_TESTS := $(addprefix tests/integration/,test_boot.py test_chain.py test_guest_disks.py \
-                     test_dma.py test_vtd.py \
-                      test_apic.py)
+                       test_pci.py test_dma.py test_vtd.py \
+                       test_apic.py)
 integration: $(IMG) $(HOSTB)/mkimage $(DISK2_VBR) inject-build $(DMA_PROBE_IMG) | deps-test
 	$(PYTHON) tools/parallel_unittest.py --build $(B) $(INTEGRATION_TESTS)
 

@@ -22,7 +22,7 @@ inline constexpr uint32_t GUEST_MAGIC = 0x54534756;  // "VGST"
 // GuestHeader::kind. The V86 demo (guest/guest.asm) is run in a V86 task
 // under the VMM's own paging; a chain guest (guest/chain/loader.asm) is a
 // real-mode loader that boots another BIOS disk, run as an unrestricted
-// guest with EPT (README "Chain mode"). Only entry_cs/ip/ss/sp/ds,
+// guest with EPT (docs/chain-mode.md). Only entry_cs/ip/ss/sp/ds,
 // image_bytes, memory_bytes and limit_seconds mean anything for it.
 inline constexpr uint16_t GUEST_KIND_V86 = 0;
 inline constexpr uint16_t GUEST_KIND_CHAIN = 1;

@@ -68,7 +68,7 @@ namespace layout {
   X(VMM_MAX_BYTES, 0x200000)                                                   \
   X(PAGE_TABLES_ADDR, 0x600000)                                                \
   X(PAGE_TABLES_BYTES, 0x6000)                                                 \
-  /* chain mode (README "Chain mode"): the EPT that identity-maps the guest's  \
+  /* chain mode (docs/chain-mode.md): the EPT that identity-maps the guest's   \
      4 GiB (vmx/identity_ept.h), right after the host page tables (PML4,       \
      PDPT, four PDs, the page tables of the first 2 MiB and of the 2 MiB the   \
      VMM's memory ends in, and two page tables for 2 MiB pages split at run    \

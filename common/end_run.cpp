@@ -62,5 +62,17 @@ void end_run(const char* code, const char* details_fmt, ...) {
   magic_breakpoint();
   end_wait::wait_before_power_off();
   if (power_off.found) acpi::power_off(power_off);
+  // Still on: a guest moved the PIIX4's PM block (the kept port followed
+  // it) where its PM1a_CNT does not decode. Back where firmware put it, it
+  // does: the VMM lets no device's ports onto that block
+  // (vmm/devices/pci_mediation.h).
+  const piix4_power::Home& home = choice.pm_home;
+  const uint16_t home_port = static_cast<uint16_t>(home.base + piix4_power::pmcntrl_offset);
+  if (power_off.found && home.known && home_port != power_off.pm1a_cnt) {
+    piix4_power::put_back(home);
+    acpi::PowerOff at_home = power_off;
+    at_home.pm1a_cnt = home_port;
+    acpi::power_off(at_home);
+  }
   halt_forever();
 }

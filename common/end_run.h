@@ -24,5 +24,9 @@
 // EPT the guest can write the first 4 MiB (the EBDA pointer, the EBDA, any
 // table there), and tables read after it ran would let it choose the port
 // and the value of the final OUT (and an SMI command byte).
-// Returns what it kept (found == false: end_run() will halt instead).
+// Returns what it kept (found == false: end_run() will halt instead). A
+// guest that moves the PIIX4's PM block moves the kept port with it (chain
+// mode, vmm/devices/piix4_pm.h), and where the power-off there does
+// nothing, end_run() puts the block back (RunState's pm_home) and tries
+// once more.
 const acpi::PowerOff& end_run_keep_power_off();

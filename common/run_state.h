@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "common/acpi.h"
+#include "common/piix4_power.h"
 #include "common/uart16550.h"
 #include "common/vga_text.h"
 
@@ -18,6 +19,9 @@ struct PowerOffChoice {
   acpi::PowerOff power_off;   // ACPI's, else the PIIX4's, else found == false
   const char* acpi_error;     // why not ACPI (static), nullptr when ACPI
   const char* chipset_error;  // why not the PIIX4 either (static)
+  // Where the PIIX4's PM block was before a guest could move it, when
+  // power_off is that block's (chain mode sets it): tried last.
+  piix4_power::Home pm_home;
 };
 
 struct RunState {

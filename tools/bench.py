@@ -169,8 +169,8 @@ def grub_native(run):
 
 
 def grub_chain_run(build, work, disk, cpu, bios):
-    """The same `grub` disk as the guest of vmxboot's chain mode (README
-    "Chain mode"): the image with the chain loader, the disk as drive 0x81.
+    """The same `grub` disk as the guest of vmxboot's chain mode
+    (docs/chain-mode.md): the image with the chain loader, the disk as drive 0x81.
     The same stretch: from the guest's first instruction at 0x7C00 (the
     second time 0x7C00 runs: the first is vmxboot's own stage1) to the OUT
     that writes the last byte of GRUB's line to COM1 (the VMM's, forwarding

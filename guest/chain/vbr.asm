@@ -225,7 +225,7 @@ msg_self:     db "not that entry's first sector", 0
 ; ACPI S5 power-off.
 
 ; One line with the PIT and the PIC as the BIOS left them, which a chain
-; guest must find the same (README "Chain mode"), read before the
+; guest must find the same (docs/chain-mode.md), read before the
 ; power-off's BIOS calls. Under the Bochs BIOS in Bochs:
 ;   vmxboot-chain: vbr: pit ch0=0x34 ch2=0x98 port61=0x01 pic masks=0xB8 0x8F
 ; ch0, ch2: the 8254's read-back status (bit 6 null count, bits 5:4 access,

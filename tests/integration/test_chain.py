@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Integration tests of chain mode (make image GUEST=chain, README "Chain
-mode"): the VMM boots the second disk (BIOS drive 0x81) as an unrestricted
-guest in real mode, through our loader (guest/chain/loader.asm), and the
-guest's own code and BIOS calls run under VMX.
+"""Integration tests of chain mode (make image GUEST=chain,
+docs/chain-mode.md): the VMM boots the second disk (BIOS drive 0x81) as an
+unrestricted guest in real mode, through our loader (guest/chain/loader.asm),
+and the guest's own code and BIOS calls run under VMX.
 
 Each boot is the real image in Bochs with a guest disk from tools/disk2
 (Debian's SYSLINUX MBR, our VBR, GRUB 2.06) attached as ata0-slave, and
@@ -48,6 +48,16 @@ BOOT_TIMEOUT = 240
 LOADER_LINES = ["guest| vmxboot-chain: loader: reading LBA 0 of drive 0x81",
                 "guest| vmxboot-chain: loader: 0x55AA found, jumping to 0:7C00"]
 VBR_OK = "guest| vmxboot-chain: vbr: hand-over ok, drive=0x81"
+# The first lines of every boot sector of ours (NASM): at 0:7C00,
+# interrupts off, DS = 0.
+SECTOR_START = """
+        bits 16
+        org 0x7C00
+        cli
+        xor ax, ax
+        mov ds, ax
+"""
+
 
 def unreal_segment(segment, base, four_gib=False):
     """Code of a boot sector of ours (NASM, real mode, DS = 0) that leaves
@@ -71,17 +81,6 @@ def unreal_segment(segment, base, four_gib=False):
         db 0x{(base >> 16) & 0xFF:02X}, 0x93, 0x{0x8F if four_gib else 0:02X}, 0x{base >> 24:02X}
         after_gdt:
     """
-
-
-# The start of every boot sector of ours (NASM): at 0:7C00, interrupts
-# off, DS = 0.
-SECTOR_START = """
-        bits 16
-        org 0x7C00
-        cli
-        xor ax, ax
-        mov ds, ax
-"""
 
 
 def unreal_mode(segment, base):

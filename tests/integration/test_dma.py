@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Integration tests of chain mode's DMA mediation (README "Chain mode",
+"""Integration tests of chain mode's DMA mediation (docs/chain-mode.md,
 docs/platform.md "DMA"): boot sectors of our own, booted as the chain
 guest (drive 0x81, Bochs' ata0-slave) on corei7_skylake_x and
 corei5_arrandale_m520 (the first model with unrestricted guest) under the

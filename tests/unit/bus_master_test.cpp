@@ -213,15 +213,19 @@ TEST_F(BusMasterTest, ABlockUnassignedAtFirstIsClaimedWhenTheGuestAssignsIt) {
 struct FakePci {
   std::map<std::pair<uint32_t, uint8_t>, uint32_t> config;
   void install() {
-    fake_port_io::in_hook = [this](uint16_t port, unsigned) -> std::optional<uint32_t> {
+    fake_port_io::device.in = [this](uint16_t port, unsigned, uint32_t& value) {
       uint32_t address = 0x12345678;  // what the firmware left in 0xCF8
       for (const Out& o : fake_port_io::outs) {
         if (o.port == 0xCF8) address = o.value;
       }
-      if (port == 0xCF8) return address;
-      if (port != 0xCFC) return std::nullopt;
+      if (port == 0xCF8) {
+        value = address;
+        return true;
+      }
+      if (port != 0xCFC) return false;
       const auto it = config.find({address >> 8 & 0xFFFF, static_cast<uint8_t>(address & 0xFC)});
-      return it != config.end() ? it->second : 0xFFFFFFFFu;
+      value = it != config.end() ? it->second : 0xFFFFFFFFu;
+      return true;
     };
   }
   void function(uint32_t f, uint32_t id, uint32_t class_reg, uint32_t header, uint32_t bar4) {

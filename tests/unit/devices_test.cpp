@@ -305,8 +305,10 @@ TEST(ProfileDevices, TheDemoReachesCom1AndTheBenchmarkPortOnly) {
   EXPECT_EQ(m->decider(0xE8, 2), 0) << "a word at 0xe8 reaches 0xe9";
 }
 
-// The Bochs boot CPU's IA32_APIC_BASE: 0xFEE00000, enabled, BSP.
+// The Bochs boot CPU's IA32_APIC_BASE: 0xFEE00000, enabled, BSP; the
+// Bochs BIOS's ACPI ports (PM1a_CNT, SMI_CMD and its values).
 constexpr guests::bios_chain::ApicFound bochs_apic{true, 0xFEE00900, 40, true};
+const guests::bios_chain::AcpiPorts bochs_acpi{0xB004, 0xB2, 0xF1, 0xF0, nullptr};
 
 // The chain guest's DMA inputs: a 64 MiB machine's map (the Bochs BIOS's).
 const layout::E820Entry chain_e820[] = {{0, 0x9F000, 1, 0}, {0x100000, 0x3F00000, 1, 0}};
@@ -317,11 +319,15 @@ TEST(ProfileDevices, TheChainGuestKeepsItsFewPortsThePanicPortsUnderAnEmulatorOn
   fake_port_io::reset();
   auto state = std::make_unique<guests::bios_chain::State>();
   auto m = map(PortMap::Unclaimed::denied);
+  uint16_t power_off = 0xB004;
   devices::MmioMap mmio{};
-  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, {0xB004, 0xB2, 0xF1, 0xF0},
-                                                 true, chain_dma, bochs_apic));
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100,
+                                                 {0xB004, 0xB2, 0xF1, 0xF0, &power_off}, true,
+                                                 chain_dma, bochs_apic));
   EXPECT_EQ(m->unclaimed(), PortMap::Unclaimed::guests);
-  EXPECT_EQ(m->range(m->decider(0xCF9, 1)).device, &state->reset_device);
+  // 0xCF9 (reset control) lies in CONFIG_ADDRESS's range: its device keeps both.
+  EXPECT_EQ(m->range(m->decider(0xCF9, 1)).device, &state->pci_address_device);
+  EXPECT_EQ(m->range(m->decider(0xCFC, 4)).device, &state->pci_data_device);
   for (uint16_t port : {0x60, 0x64, 0x92}) {
     EXPECT_EQ(m->range(m->decider(port, 1)).device, &state->system_control_device) << port;
   }
@@ -354,8 +360,8 @@ TEST(ProfileDevices, TheChainGuestsApicPageIsItsOnlyMemoryRangeWhileTheXapicDeco
   auto state = std::make_unique<guests::bios_chain::State>();
   auto m = map(PortMap::Unclaimed::denied);
   devices::MmioMap mmio{};
-  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, {0xB004, 0xB2, 0xF1, 0xF0}, true, chain_dma,
-                                                 bochs_apic));
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, bochs_acpi, true,
+                                                 chain_dma, bochs_apic));
   ASSERT_EQ(mmio.ranges(), 1u);
   const uint8_t slot = mmio.slot_of(0xFEE00300);
   ASSERT_NE(slot, 0);
@@ -364,12 +370,13 @@ TEST(ProfileDevices, TheChainGuestsApicPageIsItsOnlyMemoryRangeWhileTheXapicDeco
   EXPECT_EQ(mmio.slot_of(0xFEE01000), 0);
   // In x2APIC mode, or disabled, no page is decoded: claimed, not active.
   for (uint64_t msr : {0xFEE00D00ull, 0xFEE00100ull}) {
-    ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, {0xB004, 0xB2, 0xF1, 0xF0}, true, chain_dma,
-                                                   {true, msr, 40, true}));
+    ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, bochs_acpi, true,
+                                                   chain_dma, {true, msr, 40, true}));
     EXPECT_EQ(mmio.slot_of(0xFEE00300), 0) << std::hex << msr;
   }
   // No APIC (CPUID.1:EDX.APIC clear): nothing claimed.
-  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, {0xB004, 0xB2, 0xF1, 0xF0}, true, chain_dma, {}));
+  ASSERT_TRUE(guests::bios_chain::attach_devices(*m, mmio, *state, 100, bochs_acpi, true,
+                                                 chain_dma, {}));
   EXPECT_EQ(mmio.ranges(), 0u);
 }
 
@@ -480,6 +487,29 @@ TEST(PortMap, ARangeMovesWithItsDevice) {
 }  // namespace
 
 namespace {
+
+TEST(PortMap, TheIoBitmapsItFilledMoveWithARange) {
+  std::vector<uint8_t> a(4096), b(4096);
+  auto m = map(PortMap::Unclaimed::guests);
+  ASSERT_TRUE(m->claim(0xB004, 2, dev_a, "", ""));
+  m->fill_io_bitmaps(a.data(), b.data());
+  ASSERT_TRUE(m->move(m->slot_of(0xB004), 0x8004));
+  EXPECT_FALSE(devices::io_bitmap_traps(a.data(), b.data(), 0xB004)) << "the guest's again";
+  EXPECT_FALSE(devices::io_bitmap_traps(a.data(), b.data(), 0xB005));
+  EXPECT_TRUE(devices::io_bitmap_traps(a.data(), b.data(), 0x8004));
+  EXPECT_TRUE(devices::io_bitmap_traps(a.data(), b.data(), 0x8005));
+  EXPECT_FALSE(devices::io_bitmap_traps(a.data(), b.data(), 0x8006));
+  ASSERT_TRUE(m->move(m->slot_of(0x8004), 0x7FFF)) << "across bitmaps A and B";
+  EXPECT_TRUE(devices::io_bitmap_traps(a.data(), b.data(), 0x7FFF));
+  EXPECT_TRUE(devices::io_bitmap_traps(a.data(), b.data(), 0x8000));
+  EXPECT_FALSE(devices::io_bitmap_traps(a.data(), b.data(), 0x8004));
+  // Where unclaimed ports are denied, a port a range leaves stays trapped.
+  m->reset(PortMap::Unclaimed::denied);
+  ASSERT_TRUE(m->claim(0x100, 1, dev_a, "", ""));
+  m->fill_io_bitmaps(a.data(), b.data());
+  ASSERT_TRUE(m->move(m->slot_of(0x100), 0x200));
+  EXPECT_TRUE(devices::io_bitmap_traps(a.data(), b.data(), 0x100));
+}
 
 TEST(PlatformPorts, TheAcpiEnableHandshakeIsAnsweredWithoutAnSmi) {
   fake_port_io::reset();

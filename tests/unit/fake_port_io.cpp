@@ -8,13 +8,13 @@ namespace fake_port_io {
 std::vector<Out> outs;
 std::map<uint16_t, uint32_t> inputs;
 uint64_t tsc;
-std::function<std::optional<uint32_t>(uint16_t, unsigned)> in_hook;
+Device device;
 
 void reset() {
   outs.clear();
   inputs.clear();
   tsc = 0;
-  in_hook = nullptr;
+  device = {};
 }
 
 std::vector<uint8_t> bytes_out_to(uint16_t port) {
@@ -30,14 +30,14 @@ std::vector<uint8_t> bytes_out_to(uint16_t port) {
 namespace devices {
 
 uint32_t port_in(uint16_t port, unsigned bytes) {
-  if (fake_port_io::in_hook) {
-    if (const auto value = fake_port_io::in_hook(port, bytes)) return *value;
-  }
+  uint32_t value = 0;
+  if (fake_port_io::device.in && fake_port_io::device.in(port, bytes, value)) return value;
   const auto it = fake_port_io::inputs.find(port);
   return it != fake_port_io::inputs.end() ? it->second : size_mask(bytes);
 }
 
 void port_out(uint16_t port, unsigned bytes, uint32_t value) {
+  if (fake_port_io::device.out) fake_port_io::device.out(port, bytes, value);
   fake_port_io::outs.push_back({port, bytes, value});
 }
 

@@ -85,8 +85,8 @@ bool claim_bus_master(PortMap& ports, BusMaster& state, const PortDevice& device
 // BAR4 of state.pci_function now puts the block at `new_base` (bits 3:0
 // ignored, as the BAR's are). The ports move with it in the map (claimed
 // there if the block had none); 0 (unassigned) leaves the old ports kept,
-// every access there denied. The caller refills the VMX I/O bitmaps from
-// the map afterwards. False (nothing changed) when the new block would
+// every access there denied. The map keeps the VMX I/O bitmaps in step
+// (PortMap::move, claim). False (nothing changed) when the new block would
 // overlap ports another device keeps: the BAR write must not reach the
 // controller then, or its engine would answer at ports the VMM does not
 // see.

@@ -1,4 +1,4 @@
-// Where a DMA the guest programs may go (README "Chain mode", DMA): the
+// Where a DMA the guest programs may go (docs/platform.md, DMA): the
 // RAM the firmware's E820 map reports usable, below 4 GiB (a PRD entry
 // holds a 32-bit address, an ISA channel 24 bits), less the VMM's memory.
 // Built once before the guest runs, from the VMM's copy of the map, as

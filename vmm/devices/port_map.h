@@ -38,13 +38,15 @@ class PortMap {
 
   // [first, first + count) for `device`; false (nothing claimed) when the
   // range is empty, passes port 0xFFFF, overlaps a claimed one or the map
-  // is full.
+  // is full. A claim after fill_io_bitmaps traps its ports there too.
   bool claim(uint16_t first, uint16_t count, const PortDevice& device, const char* in_name,
              const char* out_name);
 
   // Moves the range in `slot` to start at `first` (a device whose ports a
   // guest moved, e.g. through a PCI BAR): false (nothing moved) when the
-  // new range passes 0xFFFF or overlaps another range.
+  // new range passes 0xFFFF or overlaps another range. The I/O bitmaps the
+  // map filled (fill_io_bitmaps) move with it: the old ports trap no more
+  // (unless unclaimed ones are denied), the new ones do.
   bool move(uint8_t slot, uint16_t first);
 
   // The slot of a single port (0: none claims it).
@@ -78,8 +80,8 @@ class PortMap {
 
   // The two 4 KiB VMX I/O bitmaps (A: ports 0x0000-0x7FFF, B: 0x8000-0xFFFF)
   // for this map: every port when unclaimed ones are denied, else the
-  // claimed ones.
-  void fill_io_bitmaps(uint8_t* bitmap_a, uint8_t* bitmap_b) const;
+  // claimed ones. The map keeps them in step from then on (move).
+  void fill_io_bitmaps(uint8_t* bitmap_a, uint8_t* bitmap_b);
 
  private:
   uint8_t slot_of_[65536];
@@ -87,9 +89,13 @@ class PortMap {
   Range ranges_[max_ranges + 1];
   uint8_t count_;
   Unclaimed unclaimed_;
+  uint8_t* bitmap_a_;  // the bitmaps fill_io_bitmaps filled, or nullptr
+  uint8_t* bitmap_b_;
 };
 
 // Whether the VMX I/O bitmaps trap `port`.
 bool io_bitmap_traps(const uint8_t* bitmap_a, const uint8_t* bitmap_b, uint16_t port);
+// Sets or clears `port`'s bit in them.
+void set_io_bitmap_trap(uint8_t* bitmap_a, uint8_t* bitmap_b, uint16_t port, bool trap);
 
 }  // namespace devices

@@ -1,4 +1,4 @@
-// The DMA probe (`make dma-probe-build`, README "DMA remapping"): a test
+// The DMA probe (`make dma-probe-build`, docs/platform.md, "DMA remapping"): a test
 // build of the VMM that shows DMA remapping at work where there is no VMX
 // (QEMU with `-machine q35 -device intel-iommu -device edu`). Before the
 // VMX check it programs DMA remapping as the main line does

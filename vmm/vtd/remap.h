@@ -1,4 +1,4 @@
-// DMA remapping (README "DMA remapping"): where the firmware's ACPI tables
+// DMA remapping (docs/platform.md, "DMA remapping"): where the firmware's ACPI tables
 // have a DMAR, every remapping unit it lists translates every device's DMA
 // through the VMM's tables (vtd/tables.h), which leave out the VMM's own
 // memory and the units' registers; then the DMAR is taken out of the RSDT

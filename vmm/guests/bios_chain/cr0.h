@@ -1,5 +1,5 @@
 // A chain guest's MOVs to CR0 and CR4 and its way into long mode and back
-// (README "Chain mode"; KVM's enter_lmode/exit_lmode are the model).
+// (docs/chain-mode.md; KVM's enter_lmode/exit_lmode are the model).
 //
 // Under unrestricted guest the guest owns CR0 but for two kinds of bits in
 // the CR0 guest/host mask, whose changes exit:

@@ -3,11 +3,67 @@
 #include "devices/bus_master.h"
 #include "devices/isa_dma.h"
 #include "devices/local_apic.h"
+#include "devices/pci_address.h"
+#include "devices/pci_chipset.h"
+#include "devices/pci_platform.h"
 #include "devices/platform_ports.h"
 #include "devices/system_control.h"
 #include "guests/bios_chain/kept_memory.h"
 
 namespace guests::bios_chain {
+
+namespace {
+
+// The PCI mediation's hook (devices/pci_config.h: BusMasterHook) on the
+// bus-master device: a guest's BAR4 write that moves the block moves its
+// ports first.
+bool bus_master_moved(void* state, devices::PortMap& ports, uint16_t, uint16_t new_base) {
+  State& s = *static_cast<State*>(state);
+  return devices::move_bus_master_block(ports, s.bus_master, s.bus_master_device, new_base);
+}
+
+// PCI configuration space and the PIIX4's PM block: found, SMRAM locked and
+// the PIIX4's SMIs closed (devices/pci_platform.h), the bus-master block
+// followed through its device, then the ports claimed.
+bool attach_pci(devices::PortMap& ports, State& s, const AcpiPorts& acpi) {
+  devices::take_pci_platform(s.pci, s.pm_block, acpi.pm1a_cnt, s.pci_platform);
+  s.pci.ports = &ports;
+  s.pci.pm_block = s.pci.platform.has_pm ? &s.pm_block : nullptr;
+  const uint32_t ide = s.bus_master.pci_function;
+  if (ide != devices::no_pci_function) {
+    s.pci.platform.has_ide = true;
+    s.pci.platform.ide = {static_cast<uint8_t>(ide >> 8), static_cast<uint8_t>(ide >> 3 & 31),
+                          static_cast<uint8_t>(ide & 7)};
+    s.pci.bus_master_base = s.bus_master.base;
+    s.pci.bus_master = {&s, bus_master_moved, &s.bus_master_device};
+  } else {
+    s.pci.bus_master = {};
+  }
+  s.pci_address_device = devices::pci_address_device(s.pci);
+  s.pci_data_device = devices::pci_data_device(s.pci);
+  devices::Piix4PmBlock& pm = s.pm_block;
+  const bool vmm_powers_off_here = s.pci.platform.pm_power_off;
+  pm.pm1 = vmm_powers_off_here ? &s.pm1 : nullptr;
+  pm.pm1_device = vmm_powers_off_here ? &s.pm1_device : nullptr;
+  pm.vmm_power_off = vmm_powers_off_here ? acpi.power_off_port : nullptr;
+  pm.apm = vmm_powers_off_here ? &s.apm : nullptr;
+  pm.glbctl_device = &s.glbctl_device;
+  pm.smi_enables_kept = 0;
+  s.glbctl_device = devices::piix4_glbctl_device(pm);
+  bool claimed =
+      ports.claim(devices::pci::config_address_port, 4, s.pci_address_device, "0xcf8-0xcfb",
+                  "0xcf8-0xcfb") &&
+      ports.claim(devices::pci::config_data_port, 4, s.pci_data_device, "pci-config",
+                  "pci-config");
+  if (s.pci.platform.has_pm && pm.base != 0) {
+    claimed = claimed && ports.claim(static_cast<uint16_t>(pm.base + devices::pci::piix4_glbctl),
+                                     devices::pci::piix4_glbctl_ports, s.glbctl_device, "glbctl",
+                                     "glbctl");
+  }
+  return claimed;
+}
+
+}  // namespace
 
 bool attach_devices(devices::PortMap& ports, devices::MmioMap& mmio, State& s,
                     uint64_t byte_wait_ticks, const AcpiPorts& acpi, bool emulator,
@@ -28,7 +84,6 @@ bool attach_devices(devices::PortMap& ports, devices::MmioMap& mmio, State& s,
   // An OS's 8250 driver is interrupt-driven: its enables reach the UART.
   s.com1_device = devices::com1_device(s.com1, byte_wait_ticks, true);
   s.pm1_device = devices::acpi_pm1_device(s.pm1);
-  s.reset_device = devices::reset_device();
   s.system_control_device = devices::system_control_device(s.system_control);
   s.apm_device = devices::apm_control_device(s.apm);
   s.panic_device = devices::emulator_panic_device();
@@ -46,8 +101,8 @@ bool attach_devices(devices::PortMap& ports, devices::MmioMap& mmio, State& s,
   if (pm1a_cnt != 0) {
     claimed = claimed && ports.claim(pm1a_cnt, 2, s.pm1_device, "pm1a-cnt", "pm1a-cnt");
   }
-  claimed = claimed &&
-            ports.claim(devices::reset_control_port, 1, s.reset_device, "0xcf9", "0xcf9") &&
+  // 0xCF9, the reset control register, is in CONFIG_ADDRESS's range.
+  claimed = claimed && attach_pci(ports, s, acpi) &&
             ports.claim(devices::kbc_data_port, 1, s.system_control_device, "0x60", "0x60") &&
             ports.claim(devices::kbc_command_port, 1, s.system_control_device, "0x64", "0x64") &&
             ports.claim(devices::system_control_port_a, 1, s.system_control_device, "0x92",

@@ -1,6 +1,8 @@
 // The chain guest's devices on the machine's port map: COM1 (shared with
 // the VMM's console, devices/com1.h), ACPI PM1a_CNT (its power-off ends the
-// run), the reset control register, APM control and, under an emulator's
+// run), PCI configuration space (devices/pci_config.h: CONFIG_ADDRESS with
+// the reset control register at 0xCF9, and the data ports), the PIIX4's
+// GLBCTL (devices/piix4_pm.h), APM control and, under an emulator's
 // firmware only, the Bochs BIOS's panic ports and Bochs' shutdown and
 // debugger ports (devices/platform_ports.h); the keyboard controller and
 // port 0x92, where A20 stays on and the resets end the run
@@ -9,7 +11,8 @@
 // (devices/bus_master.h) and the ISA DMA controllers (devices/isa_dma.h).
 // Every other port is the guest's own: not trapped. On the memory map: the
 // local APIC's register page (devices/local_apic.h), whose stores the VMM
-// sees. Pure but for devices/port_io.h (the DMA engines are found and taken
+// sees. Pure but for devices/port_io.h (the PCI bus and the DMA engines are
+// found and taken
 // over before the guest runs): the profile and the tests attach the same
 // ones.
 #pragma once
@@ -28,6 +31,9 @@ struct AcpiPorts {
   uint16_t pm1a_cnt;
   uint16_t smi_cmd;
   uint8_t acpi_enable, acpi_disable;
+  // The VMM's own copy of pm1a_cnt, which end_run() powers off through: a
+  // guest that moves the PIIX4's PM block moves it too (nullptr: none).
+  uint16_t* power_off_port;
 };
 
 // What a DMA may reach: the firmware's E820 map (the VMM's copy) and the
@@ -47,8 +53,10 @@ struct ApicFound {
   bool has_x2apic;  // CPUID.1:ECX.x2APIC
 };
 
-// False when a map refuses a claim. `emulator`: the firmware is an
-// emulator's (its panic, shutdown and debugger ports kept).
+// Before the guest runs it also locks SMRAM and closes the PIIX4's SMIs
+// (devices/pci_platform.h). False when a map refuses a claim.
+// `emulator`: the firmware is an emulator's (its panic, shutdown and
+// debugger ports kept).
 bool attach_devices(devices::PortMap& ports, devices::MmioMap& mmio, State& state,
                     uint64_t byte_wait_ticks, const AcpiPorts& acpi, bool emulator,
                     const DmaInputs& dma, const ApicFound& apic);

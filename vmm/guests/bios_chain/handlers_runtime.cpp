@@ -1,4 +1,4 @@
-// The chain guest's own exit handlers (README "Chain mode"): the guest is
+// The chain guest's own exit handlers (docs/chain-mode.md): the guest is
 // someone else's real-mode code and the BIOS it calls, run as an
 // unrestricted guest. Besides the ports its devices keep (profile_runtime.cpp,
 // devices/), only this exits:

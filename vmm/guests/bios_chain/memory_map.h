@@ -1,4 +1,4 @@
-// What a chain guest is told about memory (README "Chain mode"): the
+// What a chain guest is told about memory (docs/chain-mode.md): the
 // firmware's E820 map with the VMM's memory, and the KiB below 640 KiB that
 // the loader's INT 15h stub takes, reported reserved. The loader hooks
 // INT 15h; its stub asks the VMM by VMCALL (GUEST_VMCALL_INT15) for E820,

@@ -1,4 +1,4 @@
-// A chain guest's RDMSR and WRMSR (README "Chain mode"). The guest runs
+// A chain guest's RDMSR and WRMSR (docs/chain-mode.md). The guest runs
 // with an MSR bitmap (SDM 25.6.9): every MSR is its own, read and written
 // without a VM exit, except the few the VMM keeps:
 //   - the VMX capability MSRs (0x480-0x493), which a CPU without VMX does

@@ -1,6 +1,6 @@
 // The chain guest's part of the VMCS plan (vmx/plan.h has the common
 // part): a real-mode loader that boots another BIOS disk, run as an
-// unrestricted guest (README "Chain mode"). It needs unrestricted guest
+// unrestricted guest (docs/chain-mode.md). It needs unrestricted guest
 // with EPT and the VMX-preemption timer; its EPT identity-maps the 4 GiB
 // but the VMM's memory (vmx/identity_ept.h), its interrupts and exceptions
 // are its own (no external-interrupt exiting, an empty exception bitmap),

@@ -1,11 +1,13 @@
-// The chain guest's profile (guests/profile.h, README "Chain mode"): the
+// The chain guest's profile (guests/profile.h, docs/chain-mode.md): the
 // VMM boots another BIOS disk through its real-mode loader
 // (guest/chain/loader.asm), run as an unrestricted guest that owns the
 // machine but for the VMM's memory and the ports its devices keep: COM1
 // (shared with the VMM's console), ACPI PM1a_CNT (its power-off ends the
-// run), the reset paths, APM control and, under an emulator's firmware, the
-// Bochs BIOS's panic ports (devices/platform_ports.h), and the DMA engines'
-// ports (the IDE bus master, the 8237s: no DMA reaches the VMM's memory,
+// run), PCI configuration space (its writes decided, SMRAM locked and the
+// PIIX4's SMIs closed before it runs: devices/pci_*.h), the reset paths,
+// APM control and, under an emulator's firmware, the Bochs BIOS's panic
+// ports (devices/platform_ports.h), and the DMA engines' ports (the IDE
+// bus master, the 8237s: no DMA reaches the VMM's memory,
 // devices/bus_master.h, devices/isa_dma.h). It runs until it
 // powers off, resets, halts with interrupts off, is stopped or runs out of
 // time; the run ends with its result.
@@ -95,11 +97,14 @@ void print_dma_kept(const State& s) {
                   s.dma_ram.count);
 }
 
+// The power-off end_run() kept is the Machine's (m.run): where it lies in
+// the PIIX4's PM block, the PCI mediation moves its port with the block.
 void attach(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
   const acpi::PowerOff& off = end_run_keep_power_off();
-  const AcpiPorts acpi = off.found
-                             ? AcpiPorts{off.pm1a_cnt, off.smi_cmd, off.acpi_enable, off.acpi_disable}
-                             : AcpiPorts{};
+  const AcpiPorts acpi =
+      off.found ? AcpiPorts{off.pm1a_cnt, off.smi_cmd, off.acpi_enable, off.acpi_disable,
+                            &m.run.power_off.power_off.pm1a_cnt}
+                : AcpiPorts{};
   const layout::BootInfo& info = m.boot_info;
   const DmaInputs dma{info.e820,
                       info.e820_count < layout::E820_MAX_ENTRIES ? info.e820_count
@@ -109,6 +114,11 @@ void attach(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
                       vmx::guest_timer::uart_byte_wait_ticks(tsc_ticks_in_limit), acpi,
                       firmware_is_emulator(), dma, find_apic())) {
     end_run("vmx-failed", "step=devices error=0");
+  }
+  // The last resort of the VMM's power-off: the PM block where firmware put it.
+  const devices::pci::Platform& p = m.bios_chain.pci.platform;
+  if (p.pm_power_off) {
+    m.run.power_off.pm_home = {true, p.pm.bus, p.pm.device, p.pm.function, p.pm_home};
   }
   print_dma_kept(m.bios_chain);
   vcpu.ports = &m.ports;
@@ -305,6 +315,50 @@ void print_apic(const devices::LocalApic& a) {
   console::printf("; IA32_APIC_BASE now 0x%lx\n", a.base_msr);
 }
 
+// What the VMM found and set on the PCI bus before the guest ran
+// (devices/pci_platform.h).
+void print_pci_platform(const State& s) {
+  const devices::PciPlatformReport& r = s.pci_platform;
+  const devices::pci::Platform& p = s.pci.platform;
+  if (r.host_ids == 0xFFFFFFFF) {
+    console::printf("vmx: PCI: no host bridge at 0:0.0\n");
+    return;
+  }
+  console::printf("vmx: PCI: host bridge %04x:%04x", r.host_ids & 0xFFFF, r.host_ids >> 16);
+  if (p.smram != 0) {
+    console::printf(", SMRAM control 0x%02x -> 0x%02x (closed and locked)\n", r.smram_before,
+                    r.smram_after);
+  } else {
+    console::printf(" (its SMRAM control unknown: not locked)\n");
+  }
+  if (p.has_pm) {
+    console::printf("vmx: PCI: PIIX4 PM %u:%u.%u, block 0x%x%s; its SMIs closed (APMC_EN %s, "
+                    "SMI_EN %s)\n",
+                    p.pm.bus, p.pm.device, p.pm.function, s.pm_block.base,
+                    p.pm_power_off ? " (the VMM's power-off)" : "",
+                    r.apmc_en_cleared ? "cleared" : "clear", r.smi_en_cleared ? "cleared" : "clear");
+  }
+}
+
+// The guest's configuration writes the VMM refused or changed.
+void print_pci_writes(const State& s) {
+  const devices::PciConfig& pci = s.pci;
+  if (pci.writes == 0 && s.pm_block.smi_enables_kept == 0) return;
+  console::printf("vmx:   PCI configuration writes: %u (%u refused, %u with bits the VMM keeps, "
+                  "%u block moves followed); GLBCTL SMI_EN kept clear %u times\n",
+                  pci.writes, pci.refused, pci.kept, pci.moves, s.pm_block.smi_enables_kept);
+  const uint32_t logged = pci.refused + pci.kept;
+  for (uint32_t i = 0; i < logged && i < devices::pci_write_log_size; ++i) {
+    const devices::PciWriteLog& w = pci.log[i];
+    console::printf("vmx:     %s %u:%u.%u +0x%02x (%u bytes) 0x%x: %s\n",
+                    w.refused ? "refused" : "kept", w.function.bus, w.function.device,
+                    w.function.function, w.offset, w.bytes, w.value, w.why);
+  }
+  if (s.pm_block.base != 0) {
+    console::printf("vmx:   PIIX4 PM block at 0x%x after the guest\n", s.pm_block.base);
+  }
+}
+
 // What the DMA engines were asked to do: the transfers the IDE controller
 // ran from the VMM's copies, the tables refused (the last one's reason),
 // the ISA channels kept masked.
@@ -367,6 +421,7 @@ void print_summary(const Machine& m, const vmx::ExitLog& log, uint64_t guest_tic
     console::printf("vmx:   NMIs delivered to the guest: %u\n", log.nmis_delivered);
   }
   print_dma_summary(s);
+  print_pci_writes(s);
   if (s.has_apic) print_apic(s.apic);
   console::printf("vmx:   %lu TSC ticks in the guest and its exits\n", guest_ticks);
 }
@@ -392,6 +447,7 @@ void run(Machine& m, vmx::Vcpu& vcpu) {
   const layout::GuestHeader& guest = m.guest;
   console::printf("vmx: power-off kept: PM1a_CNT 0x%x (the guest's power-off ends the run)\n",
                   s.pm1.pm1a_cnt);
+  print_pci_platform(s);
   console::printf("vmx: VMLAUNCH: chain loader in real mode at %04x:%04x\n", guest.entry_cs,
                   guest.entry_ip);
   console::flush();

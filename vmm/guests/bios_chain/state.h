@@ -1,6 +1,7 @@
 // What the chain guest's profile keeps in the Machine (vmm/machine.h): its
 // devices and their state (the DMA engines' too, with the VMM's copies of
-// the PRD tables the IDE controller reads, and the RAM a DMA may reach),
+// the PRD tables the IDE controller reads, and the RAM a DMA may reach; PCI
+// configuration space and the chipset's blocks it follows),
 // the memory map its INT 15h is told, the MTRRs its EPT's memory types
 // come from, and what its exits counted beyond the core's (the CPUID
 // leaves it asked, its INT 15h calls).
@@ -14,6 +15,9 @@
 #include "devices/isa_dma.h"
 #include "devices/local_apic.h"
 #include "devices/mmio_map.h"
+#include "devices/pci_config.h"
+#include "devices/pci_platform.h"
+#include "devices/piix4_pm.h"
 #include "devices/platform_ports.h"
 #include "devices/port_device.h"
 #include "devices/system_control.h"
@@ -31,8 +35,11 @@ struct State {
   devices::AcpiPm1 pm1;
   devices::ApmControl apm;
   devices::SystemControl system_control;
-  devices::PortDevice com1_device, pm1_device, reset_device, system_control_device, apm_device,
-      panic_device, shutdown_device;
+  devices::PciConfig pci;               // configuration space (0xCF8-0xCFF)
+  devices::PciPlatformReport pci_platform;
+  devices::Piix4PmBlock pm_block;       // the PIIX4's PM block, which the guest may move
+  devices::PortDevice com1_device, pm1_device, pci_address_device, pci_data_device,
+      glbctl_device, system_control_device, apm_device, panic_device, shutdown_device;
   devices::LocalApic apic;       // when the CPU has one (CPUID.1:EDX.APIC)
   devices::MmioDevice apic_device;
   bool has_apic;

@@ -1,4 +1,4 @@
-// A chain guest's XSETBV (README "Chain mode"), which exits whatever the
+// A chain guest's XSETBV (docs/chain-mode.md), which exits whatever the
 // controls say: the VMM checks the value as the CPU would (SDM Vol. 2,
 // XSETBV) and carries it out, or the guest gets the #GP the CPU would give
 // it. XCR0 is not switched on VM entry and exit: the VMM uses no extended
