@@ -300,8 +300,10 @@ void take_the_screen_back() {
   console::skip_screen_line();
 }
 
-// What the guest did with its local APIC through the VMM.
+// What the guest did with its local APIC through the VMM, where it did
+// anything (the screen has few rows for the summary).
 void print_apic(const devices::LocalApic& a) {
+  if (a.icr_writes + a.register_writes + a.misshapen_writes + a.base_writes == 0) return;
   console::printf("vmx:   APIC: ICR writes %u (forwarded %u, SMI IPIs refused %u, NMIs to itself"
                   " delivered %u, ignored %u), other register writes %u, dropped (not 32 bits at a"
                   " 16-byte boundary) %u\n",
