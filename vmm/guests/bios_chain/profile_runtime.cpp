@@ -197,10 +197,9 @@ void show_one_processor() {
   // Identity-mapped: the table in the guest's memory, written before it runs.
   auto* table = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(madt.table.phys));
   const madt::Result r = madt::keep_one_processor(table, madt.table.length, apic_id);
-  const uint32_t processors = r.processors, disabled = r.disabled;
-  if (disabled != 0) {
+  if (r.removed != 0) {
     console::printf("vmx: the guest's MADT shows it 1 of %u processors (VMX runs on this one"
-                    " only)\n", processors);
+                    " only)\n", r.processors);
   }
 }
 
