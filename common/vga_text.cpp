@@ -4,9 +4,7 @@
 
 namespace {
 
-// Fills cells [first, last) with one value, by REP STOSW: the screen is
-// cleared and scrolled in the emulator whose instruction count is our boot
-// time, and a loop costs four instructions a cell.
+// Fills cells [first, last) with one value (REP STOSW).
 void fill(volatile uint16_t* first, volatile uint16_t* last, uint16_t value) {
   size_t cells = static_cast<size_t>(last - first);
   asm volatile("rep stosw" : "+D"(first), "+c"(cells) : "a"(value) : "memory");
