@@ -449,7 +449,7 @@ test: | deps-test
 test-linux: $(IMG) $(B)/chain-loader.bin $(HOSTB)/mkimage | deps-test deps-disk2
 	$(PYTHON) tests/integration/test_linux.py --build $(B)
 
-bench: $(IMG) $(B)/chain-loader.bin $(HOSTB)/mkimage | deps-test
+bench: $(IMG) $(B)/chain-loader.bin $(HOSTB)/mkimage | deps-test deps-disk2
 	$(PYTHON) tools/bench.py --build $(B)
 
 # ---------------------------------------------------------------- fuzzing

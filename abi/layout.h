@@ -380,9 +380,13 @@ static_assert(sizeof(BootInfo) % 8 == 0 && sizeof(ImageHeader) % 8 == 0);
   X(BootInfo, tsc_stage1)                                                      \
   X(BootInfo, tsc_stage2)                                                      \
   X(BootInfo, tsc_long_mode)                                                   \
-  X(BootInfo, fail_status)
+  X(BootInfo, fail_status)                                                     \
+  X(BootInfo, payloads)                                                        \
+  X(LoadedPayload, read_addr)                                                  \
+  X(LoadedPayload, load_addr)                                                  \
+  X(LoadedPayload, size)
 
 // Sizes handed to assembly as SIZEOF_STRUCT.
-#define VMXBOOT_SIZES(X) X(ImageHeader) X(PayloadEntry)
+#define VMXBOOT_SIZES(X) X(ImageHeader) X(PayloadEntry) X(LoadedPayload)
 
 }  // namespace layout

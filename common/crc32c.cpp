@@ -100,13 +100,17 @@ uint32_t crc32c_update_sse42(uint32_t crc_state, const void* data, size_t len) {
 #else
   // Sixteen CRC32 instructions per 64 bytes, plus three for the loop: in
   // Bochs every instruction counts, and -Os would not unroll this itself.
-  for (; len >= 64; len -= 64, bytes += 64) {
-    asm("crc32l (%1), %0\n\tcrc32l 4(%1), %0\n\tcrc32l 8(%1), %0\n\tcrc32l 12(%1), %0\n\t"
-        "crc32l 16(%1), %0\n\tcrc32l 20(%1), %0\n\tcrc32l 24(%1), %0\n\tcrc32l 28(%1), %0\n\t"
-        "crc32l 32(%1), %0\n\tcrc32l 36(%1), %0\n\tcrc32l 40(%1), %0\n\tcrc32l 44(%1), %0\n\t"
-        "crc32l 48(%1), %0\n\tcrc32l 52(%1), %0\n\tcrc32l 56(%1), %0\n\tcrc32l 60(%1), %0"
-        : "+r"(crc)
-        : "r"(bytes), "m"(*reinterpret_cast<const uint8_t(*)[64]>(bytes)));
+  if (size_t blocks = len / 64) {
+    do {
+      asm("crc32l (%1), %0\n\tcrc32l 4(%1), %0\n\tcrc32l 8(%1), %0\n\tcrc32l 12(%1), %0\n\t"
+          "crc32l 16(%1), %0\n\tcrc32l 20(%1), %0\n\tcrc32l 24(%1), %0\n\tcrc32l 28(%1), %0\n\t"
+          "crc32l 32(%1), %0\n\tcrc32l 36(%1), %0\n\tcrc32l 40(%1), %0\n\tcrc32l 44(%1), %0\n\t"
+          "crc32l 48(%1), %0\n\tcrc32l 52(%1), %0\n\tcrc32l 56(%1), %0\n\tcrc32l 60(%1), %0"
+          : "+r"(crc)
+          : "r"(bytes), "m"(*reinterpret_cast<const uint8_t(*)[64]>(bytes)));
+      bytes += 64;
+    } while (--blocks != 0);
+    len %= 64;
   }
   for (; len >= 4; len -= 4, bytes += 4) {
     uint32_t word;

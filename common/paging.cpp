@@ -10,7 +10,7 @@ void build_identity_map_4g(uint64_t* tables, uint64_t tables_phys, bool one_gib_
   const uint64_t directories_phys = tables_phys + 2 * page_4k;
 
   // The PML4 and the PDPT are mostly empty; the directories get every entry.
-  for (int i = 0; i < 2 * entries_per_table; ++i) tables[i] = 0;
+  __builtin_memset(tables, 0, 2 * page_4k);
   pml4[0] = table_entry(pdpt_phys, present | writable);
   for (int gib = 0; gib < 4; ++gib) {
     pdpt[gib] = one_gib_pages

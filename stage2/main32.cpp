@@ -1,10 +1,10 @@
 // stage2's 32-bit part: runs in flat protected mode (no paging, interrupts
 // off) after the real-mode part (real_mode.h) has done what needs the BIOS.
 // It reports what that part recorded, the image header's check among it,
-// checks the CPU, the memory the VMM needs and every payload's CRC-32C,
-// moves the VMM to its address and builds the long-mode page tables. Any
-// failure ends the run here, with the same result contract as the VMM.
-// Returns the VMM's entry address.
+// checks the CPU, the memory the VMM needs and every payload's CRC-32C
+// and builds the long-mode page tables; modes.asm then moves the VMM to its
+// address in long mode. Any failure ends the run here, with the same result
+// contract as the VMM.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -147,9 +147,10 @@ void require_memory(const BootInfo& info) {
   end_run("no-memory", "need=0x%x-0x%x usable-end=0x%x", VMM_ADDR, VMM_MEMORY_END, offered);
 }
 
-// Every payload against its CRC-32C where it was read, then each moved to
-// its address where that is another (the VMM, read below 1 MiB).
-void verify_and_place_payloads(BootInfo& info, const ImageHeader& header) {
+// Every payload against its CRC-32C where it was read. The one read
+// elsewhere than its address, the VMM (real_mode.cpp), is moved there in
+// long mode (modes.asm).
+void verify_payloads(BootInfo& info, const ImageHeader& header) {
   info.payloads[PAYLOAD_STAGE2] = {STAGE2_ADDR, STAGE2_ADDR, header.payloads[PAYLOAD_STAGE2].size,
                                    header.payloads[PAYLOAD_STAGE2].crc32};
   for (uint32_t i = PAYLOAD_STAGE2 + 1; i < PAYLOAD_COUNT; ++i) {
@@ -160,12 +161,6 @@ void verify_and_place_payloads(BootInfo& info, const ImageHeader& header) {
       end_run("bad-image", "payload=%s reason=crc expected=0x%08x found=0x%08x", payload_name(i),
               entry.crc32, loaded.crc32);
     }
-  }
-  for (uint32_t i = PAYLOAD_STAGE2 + 1; i < PAYLOAD_COUNT; ++i) {
-    const LoadedPayload& loaded = info.payloads[i];
-    if (loaded.read_addr == loaded.load_addr) continue;
-    __builtin_memcpy(reinterpret_cast<void*>(uintptr_t(loaded.load_addr)),
-                     reinterpret_cast<const void*>(uintptr_t(loaded.read_addr)), loaded.size);
   }
 }
 
@@ -180,7 +175,7 @@ extern "C" [[noreturn]] void stage2_exception(uint32_t vector, uint32_t error_co
   end_run("host-exception", "stage=stage2 vector=%u error=0x%x rip=0x%x", vector, error_code, eip);
 }
 
-extern "C" uint32_t stage2_main(BootInfo* info) {
+extern "C" void stage2_main(BootInfo* info) {
   console::init();
   // One line on the way through: COM1 costs hundreds of emulated instructions
   // a byte, and boot time is counted to the VMM's first instruction. The VMM
@@ -195,10 +190,9 @@ extern "C" uint32_t stage2_main(BootInfo* info) {
   check_real_mode_steps(*info);
   const uint32_t extended_features = require_long_mode(*info);
   require_memory(*info);
-  verify_and_place_payloads(*info, header);
+  verify_payloads(*info, header);
 
   paging::build_identity_map_4g(reinterpret_cast<uint64_t*>(uintptr_t(PAGE_TABLES_ADDR)),
                                 PAGE_TABLES_ADDR, (extended_features & cpuid80000001_edx_1g_pages) != 0);
   info->console_row = uint8_t(console::row());
-  return info->payloads[PAYLOAD_VMM].load_addr;
 }

@@ -1,10 +1,12 @@
 ; stage2's mode switches: from real mode to protected mode, where the
 ; 32-bit part (main32.cpp) runs under an IDT that reports its faults, then to
-; long mode and the VMM's first instruction, with RDI = the boot info.
+; long mode, where the VMM is moved to its address, and the VMM's first
+; instruction, with RDI = the boot info.
 
 %include "layout.inc"
 
 BI equ BOOTINFO_ADDR
+VMM equ BI + BootInfo_payloads + PAYLOAD_VMM * SIZEOF_LoadedPayload
 
 SEL_CODE32 equ gdt.code32 - gdt
 SEL_DATA   equ gdt.data - gdt
@@ -36,9 +38,8 @@ protected_mode:
         mov esp, STACK_TOP
         call install_idt
         push BI
-        call stage2_main                ; returns the VMM's entry, or never
+        call stage2_main                ; returns once the VMM may run
         add esp, 4
-        mov [vmm_entry], eax
 
         ; Long mode (SDM vol. 3 9.8.5): PAE, CR3, EFER.LME, then paging.
         mov eax, cr4
@@ -111,8 +112,20 @@ long_mode:
         mov [BI + BootInfo_tsc_long_mode], eax
         mov [BI + BootInfo_tsc_long_mode + 4], edx
 
+        ; The VMM from the staging area, where stage2_main checked it, to
+        ; its address: 8 bytes a MOVSQ in this mode, 4 a MOVSD in the 32-bit
+        ; part. (Up to 7 bytes past its end land in its memory above, where
+        ; its .bss begins. The IDT is the 32-bit part's: nothing here may
+        ; fault, and stage2_main checked that RAM covers the VMM's memory.)
+        ; Its first byte is its entry.
+        mov esi, [VMM + LoadedPayload_read_addr]
+        mov edi, [VMM + LoadedPayload_load_addr]
+        mov ecx, [VMM + LoadedPayload_size]
+        add ecx, 7
+        shr ecx, 3
+        rep movsq
         mov edi, BI
-        mov eax, [vmm_entry]
+        mov eax, [VMM + LoadedPayload_load_addr]
         jmp rax
 
 section .data
@@ -131,8 +144,6 @@ gdt_descriptor:
 idt_descriptor:
         dw EXCEPTION_VECTORS * 8 - 1
         dd idt
-
-vmm_entry: dd 0
 
 section .bss
 align 8

@@ -118,7 +118,8 @@ def boot(image, cpu="corei7_skylake_x", bios="bochs", floppy=False, megs=64, cpu
     `extra_lines`: more bochsrc lines. `disk2`: a second disk (ata0-slave,
     BIOS drive 0x81 after a hard-disk boot). `ips`: see write_bochsrc.
     `stops`: linear addresses to stop at, in order (one breakpoint at a
-    time, deleted once reached), each stop's tick and VGA page recorded;
+    time, deleted once reached), or ticks (tick_stop(T): a time
+    breakpoint), each stop's tick and VGA page recorded;
     `end_at_last_stop`: the run ends there; `dump`: (address, dwords) of
     physical memory to read at each stop. `debugger_first`: debugger
     commands run before the machine starts (to stop it somewhere and change
@@ -138,17 +139,30 @@ def boot(image, cpu="corei7_skylake_x", bios="bochs", floppy=False, megs=64, cpu
     return result
 
 
+def tick_stop(tick):
+    """A stop at an absolute tick (a Bochs time breakpoint), for `stops`."""
+    return ("tick", tick)
+
+
 def debugger_commands(stops, end_at_last_stop, dump, stop_pages, final_page):
     """The debugger's command file: each line runs when Bochs stops."""
     commands = []
-    for i, address in enumerate(stops):
-        # One breakpoint at a time, deleted once reached: stops in order.
-        commands += [f"lb 0x{address:x}", "c", "ptime", f'writemem "{stop_pages[i]}" 0xb8000 4000']
+    breakpoints = 0
+    for i, stop in enumerate(stops):
+        if isinstance(stop, tuple):
+            # A time breakpoint, deleted once caught.
+            commands += [f"sba {stop[1]}", "c"]
+        else:
+            # One breakpoint at a time, deleted once reached: stops in order.
+            breakpoints += 1
+            commands += [f"lb 0x{stop:x}", "c"]
+        commands += ["ptime", f'writemem "{stop_pages[i]}" 0xb8000 4000']
         if dump:
             # xp: physical memory (writemem's addresses are the CPU's linear
             # ones: a guest's under VMX, where the EPT may not map them).
             commands.append(f"xp /{dump[1]}wx 0x{dump[0]:x}")
-        commands.append(f"d {i + 1}")
+        if not isinstance(stop, tuple):
+            commands.append(f"d {breakpoints}")
     if stops and end_at_last_stop:
         return commands + ["q"]
     # The magic breakpoint after the result line: the screen dumped, then on
@@ -216,7 +230,7 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
     # runs that stop's commands all the same: that tick is no stop's, and
     # that page is the run's last.
     # (Not at a line's start: the guest's port 0xE9 bytes may come first.)
-    reached = len(re.findall(r"\(\d+\) Breakpoint \d+, ", result.stdout))
+    reached = stops_reached(stops, result.stdout)
     result.stop_ticks = [int(t) for t in re.findall(r"ptime: (\d+)", result.stdout)][:reached]
     for i, path in enumerate(stop_pages):
         if os.path.exists(path):
@@ -235,6 +249,19 @@ def _boot_once(image, cpu, bios, floppy, megs, cpus, timeout, stream, keep_dir, 
     if keep_dir is None:
         shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+def stops_reached(stops, stdout):
+    """How many of STOPS, in order, the run reached (Bochs' output STDOUT):
+    an address stop by its breakpoint, a tick stop by its caught time
+    breakpoint."""
+    hits = re.findall(r"\(\d+\) (Breakpoint \d+, |Caught time breakpoint)", stdout)
+    reached = 0
+    for stop, hit in zip(stops, hits):
+        if hit.startswith("Caught") != isinstance(stop, tuple):
+            break
+        reached += 1
+    return reached
 
 
 HALT_GRACE_SECONDS = 0.5

@@ -162,11 +162,13 @@ def protected_head(paging):
 
 
 # The sectors (NASM source), each with what it does:
-#   apic-base      five IA32_APIC_BASE writes that must get a #GP: the page
+#   apic-base      six IA32_APIC_BASE writes that must get a #GP: the page
 #                  on the VMM's first page and on the VGA text page (the
 #                  VMM's refusal), a reserved bit (9), a bit beyond
-#                  MAXPHYADDR (63) and the invalid state (x2APIC without
-#                  global enable); the MSR must read back unchanged. Then a
+#                  MAXPHYADDR (63), the invalid state (x2APIC without
+#                  global enable) and the page above 4 GiB (the VMM's
+#                  refusal: it could not keep it in view there); the MSR
+#                  must read back unchanged. Then a
 #                  move the VMM allows, to 16 MiB (RAM, a 2 MiB page of the
 #                  EPT split for it), the TPR written and read back there,
 #                  and back. It reports the count of #GPs.
@@ -209,7 +211,7 @@ SECTORS = {
         mov [saved], eax
         mov [saved + 4], edx
         mov si, tries
-        mov di, 5
+        mov di, 6
         next_try:
         mov byte [faulted], 0
         mov eax, [si]
@@ -239,8 +241,8 @@ SECTORS = {
         jmp poweroff
         saved: dd 0, 0
         tries: dd 0x{VMM_ADDR | 0x900:08X}, 0, 0x000B8900, 0, 0xFEE00B00, 0, 0xFEE00900, 0x80000000
-        dd 0xFEE00500, 0
-        line: db "apic-base: #GP 5 times, moved to 16 MiB and back", 13, 10, 0
+        dd 0xFEE00500, 0, 0xFEE00900, 1
+        line: db "apic-base: #GP 6 times, moved to 16 MiB and back", 13, 10, 0
     """ + tail(),
     "registers": head() + """
         mov ebx, 0xFEE00000
@@ -406,9 +408,10 @@ class LocalApic(unittest.TestCase):
             yield r, what
 
     def test_the_apic_page_never_lands_on_the_vmms_memory(self):
-        for r, what in self.check_poweroff("apic-base", "apic-base: #GP 5 times, moved to 16 MiB and back"):
-            self.assertIn("vmx:   APIC: base writes 7, refused with #GP 5 (last 0xfee00500: "
-                          "invalid-state); IA32_APIC_BASE now 0xfee00900", r.serial, what)
+        for r, what in self.check_poweroff("apic-base",
+                                           "apic-base: #GP 6 times, moved to 16 MiB and back"):
+            self.assertIn("vmx:   APIC: base writes 8, refused with #GP 6 (last 0x1fee00900: "
+                          "kept-memory); IA32_APIC_BASE now 0xfee00900", r.serial, what)
             self.assertIn("vmx:   local APIC: IA32_APIC_BASE 0xfee00900 (xAPIC); its page "
                           "read-only to the guest", r.serial, what)
 

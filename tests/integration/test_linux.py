@@ -406,10 +406,12 @@ class UnderTheVmm(unittest.TestCase):
 
     def test_two_cpus(self):
         # Bochs with two CPUs: the kernel finds one (the MADT the VMM hands
-        # over), so it never starts the other outside the VMM.
+        # over lists only the VMM's), not even one to hot-add later, so it
+        # never starts the other outside the VMM.
         r, guest = self.check("corei7_skylake_x", "bochs", 2)
         self.assertIn(ONE_PROCESSOR, r.serial.splitlines())
-        self.assertIn("smpboot: Allowing 1 CPUs", guest)
+        self.assertIn("smpboot: Allowing 1 CPUs, 0 hotplug CPUs", guest)
+        self.assertIn("smp: Brought up 1 node, 1 CPU", guest)
 
 
 def configure(build):

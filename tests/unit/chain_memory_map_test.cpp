@@ -29,10 +29,14 @@ using guests::bios_chain::GuestMemoryMap;
 constexpr uint64_t stub = 0x9EC00;  // 40:13 = 636 KiB, less the stub's KiB
 constexpr uint32_t smap = layout::E820_SMAP;
 
+constexpr uint64_t whole_space = 1ull << 48;  // what the EPT maps on a 48-bit CPU
+
 std::unique_ptr<GuestMemoryMap> build(const E820Entry* fw, uint32_t n, uint64_t vmm_first,
-                                      uint64_t vmm_end, bool* ok = nullptr) {
+                                      uint64_t vmm_end, bool* ok = nullptr,
+                                      uint64_t mapped_end = whole_space) {
   auto m = std::make_unique<GuestMemoryMap>();
-  const bool built = guests::bios_chain::build_guest_memory_map(fw, n, stub, vmm_first, vmm_end, *m);
+  const bool built =
+      guests::bios_chain::build_guest_memory_map(fw, n, stub, vmm_first, vmm_end, mapped_end, *m);
   if (ok != nullptr) *ok = built;
   return m;
 }
@@ -89,10 +93,13 @@ TEST(ChainMemoryMap, AnEntryPastTwoToTheSixtyFourIsClampedNotWrapped) {
   const E820Entry fw[] = {{0xFFFFFFFFFFFFF000ull, 0x2000, 1, 0},
                           {0x100000, 0xFFFFFFFFFFFFFFFFull, 1, 0}};
   auto m = build(fw, 2, layout::VMM_ADDR, layout::VMM_MEMORY_END);
-  ASSERT_EQ(m->count, 4u);
+  ASSERT_EQ(m->count, 5u);
   EXPECT_EQ(m->entries[0].base + m->entries[0].length, ~0ull);
+  EXPECT_EQ(m->entries[0].type, 2u) << "beyond what the EPT maps";
   EXPECT_EQ(m->entries[3].base, uint64_t{layout::VMM_MEMORY_END});
-  EXPECT_EQ(m->entries[3].length, ~0ull - layout::VMM_MEMORY_END);
+  EXPECT_EQ(m->entries[3].length, whole_space - layout::VMM_MEMORY_END);
+  EXPECT_EQ(m->entries[4].base + m->entries[4].length, ~0ull);
+  EXPECT_EQ(m->entries[4].type, 2u);
   EXPECT_EQ(m->kib_from_1m, 3072u);
 }
 
@@ -116,8 +123,23 @@ TEST(ChainMemoryMap, RangesOutOfOrderAreRefused) {
   EXPECT_FALSE(ok) << "an empty or reversed VMM range";
   auto m = std::make_unique<GuestMemoryMap>();
   EXPECT_FALSE(guests::bios_chain::build_guest_memory_map(vmm_plan::bochs_e820, 5, 0x100000, layout::VMM_ADDR,
-                                           layout::VMM_MEMORY_END, *m))
+                                           layout::VMM_MEMORY_END, whole_space, *m))
       << "the stub at 1 MiB";
+  build(vmm_plan::bochs_e820, 5, layout::VMM_ADDR, layout::VMM_MEMORY_END, &ok, 0x500000);
+  EXPECT_FALSE(ok) << "the EPT ending inside the VMM";
+}
+
+TEST(ChainMemoryMap, RamBeyondTheEptsReachIsReserved) {
+  // 6 GiB of RAM above 4 GiB, the EPT ending at 8 GiB (its pool used up).
+  const E820Entry fw[] = {{0, 0x9F000, 1, 1}, {0x100000, 0xBFF00000, 1, 1},
+                          {0x100000000, 0x180000000, 1, 1}};
+  auto m = build(fw, 3, layout::VMM_ADDR, layout::VMM_MEMORY_END, nullptr, 0x200000000);
+  const std::vector<E820Entry> all = entries(*m);
+  ASSERT_GE(all.size(), 2u);
+  EXPECT_EQ(all[all.size() - 2], (E820Entry{0x100000000, 0x100000000, 1, 1}));
+  EXPECT_EQ(all.back(), (E820Entry{0x200000000, 0x80000000, 2, 1}));
+  auto whole = build(fw, 3, layout::VMM_ADDR, layout::VMM_MEMORY_END);
+  EXPECT_EQ(entries(*whole).back(), (E820Entry{0x100000000, 0x180000000, 1, 1}));
 }
 
 TEST(ChainInt15, E820WalksTheWholeMapAndEndsWithEbxZero) {

@@ -1,6 +1,7 @@
 // The MADT as the chain guest finds it (common/madt.h): one processor.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -36,27 +37,43 @@ uint8_t sum(const std::vector<uint8_t>& t) {
   return s;
 }
 
-TEST(Madt, EveryProcessorButTheVmmsIsMarkedDisabledTheChecksumFixed) {
+uint32_t length_of(const std::vector<uint8_t>& t) {
+  return uint32_t(t[4]) | uint32_t(t[5]) << 8 | uint32_t(t[6]) << 16 | uint32_t(t[7]) << 24;
+}
+
+TEST(Madt, EveryProcessorButTheVmmsIsTakenOutTheLengthAndChecksumFixed) {
   std::vector<uint8_t> t = madt({local_apic(0, 0, 1), local_apic(1, 1, 1), io_apic(),
                                  local_x2apic(2, 1), local_apic(3, 3, 2)});
-  const madt::Result r = madt::keep_one_processor(t.data(), static_cast<uint32_t>(t.size()), 0);
+  const uint32_t before = static_cast<uint32_t>(t.size());
+  const madt::Result r = madt::keep_one_processor(t.data(), before, 0);
   EXPECT_TRUE(r.ok);
   EXPECT_EQ(r.processors, 4u);
-  EXPECT_EQ(r.disabled, 3u) << "one enabled, one x2APIC, one online-capable";
-  EXPECT_EQ(t[44 + 4], 1) << "the VMM's processor stays enabled";
-  EXPECT_EQ(t[52 + 4], 0);
-  EXPECT_EQ(t[60 + 6], 0xC0) << "the I/O APIC untouched";
-  EXPECT_EQ(t[72 + 8], 0);
-  EXPECT_EQ(t[88 + 4], 0) << "online-capable cleared too";
-  EXPECT_EQ(sum(t), 0) << "the checksum holds";
+  EXPECT_EQ(r.removed, 3u) << "one enabled, one x2APIC, one online-capable";
+  EXPECT_EQ(length_of(t), 44u + 8 + 12) << "the VMM's processor and the I/O APIC";
+  const std::vector<uint8_t> vmms = local_apic(0, 0, 1), io = io_apic();
+  EXPECT_TRUE(std::equal(vmms.begin(), vmms.end(), t.begin() + 44));
+  EXPECT_TRUE(std::equal(io.begin(), io.end(), t.begin() + 52)) << "moved up, untouched";
+  EXPECT_EQ(std::vector<uint8_t>(t.begin() + 64, t.end()), std::vector<uint8_t>(before - 64, 0))
+      << "the freed tail zeroed";
+  EXPECT_EQ(sum(std::vector<uint8_t>(t.begin(), t.begin() + length_of(t))), 0)
+      << "the checksum holds over the new length";
+}
+
+TEST(Madt, ADisabledEntryIsTakenOutToo) {
+  // Linux counts a disabled Local APIC entry as a CPU it may hot-add.
+  std::vector<uint8_t> t = madt({local_apic(0, 0, 1), local_apic(1, 1, 0)});
+  const madt::Result r = madt::keep_one_processor(t.data(), static_cast<uint32_t>(t.size()), 0);
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.removed, 1u);
+  EXPECT_EQ(length_of(t), 52u);
 }
 
 TEST(Madt, AlreadyOneProcessorChangesNothing) {
-  std::vector<uint8_t> t = madt({local_apic(0, 0, 1), local_apic(1, 1, 0)});
+  std::vector<uint8_t> t = madt({local_apic(0, 0, 1), io_apic()});
   const std::vector<uint8_t> before = t;
   const madt::Result r = madt::keep_one_processor(t.data(), static_cast<uint32_t>(t.size()), 0);
   EXPECT_TRUE(r.ok);
-  EXPECT_EQ(r.disabled, 0u);
+  EXPECT_EQ(r.removed, 0u);
   EXPECT_EQ(t, before);
 }
 

@@ -103,7 +103,8 @@ Planned plan_chain_as_the_vmm_does(const vmx::CapabilityMsrs& msrs, uint32_t bas
       vmm_plan_inputs(msrs),
       {checked_chain_header(), bochs_e820, 5, nullptr, &m.chain_ept, layout::IDENTITY_EPT_ADDR,
        layout::VMM_ADDR, layout::VMM_MEMORY_END, base_memory_kib, &m.bios_chain.memory_map,
-       m.msr_bitmap, msr_bitmap_physical, &m.mmio});
+       m.msr_bitmap, msr_bitmap_physical, &m.bios_chain.ept_high, ept_high_physical,
+       {40, (msrs.ept_vpid & vmx::ept_vpid_cap_pages_1g) != 0}, &m.mmio});
   return planned;
 }
 

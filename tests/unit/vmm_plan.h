@@ -37,6 +37,7 @@ inline constexpr uint64_t io_bitmap_b_physical = 0x431000;
 inline constexpr uint64_t ept_physical = 0x432000;
 inline constexpr uint64_t page_directory_physical = 0x436000;
 inline constexpr uint64_t msr_bitmap_physical = 0x437000;
+inline constexpr uint64_t ept_high_physical = 0x480000;
 inline constexpr uint64_t exit_stub = 0x402340;
 inline constexpr uint64_t exit_context = 0x440000;
 // A TSC rate: 2 s of guest time at 1 GHz.

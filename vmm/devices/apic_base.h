@@ -10,7 +10,8 @@
 // straight to x2APIC. One refusal is the VMM's own, given the same #GP:
 // the page may not land on memory the VMM touches while the guest runs
 // (KeptRange: its own memory, the VGA text it prints to, the low memory
-// it writes for the guest), for an enabled xAPIC decodes every access of
+// it writes for the guest; and where the profile cannot keep the page's
+// stores in view), for an enabled xAPIC decodes every access of
 // its CPU to that page, the VMM's own included (in Bochs the VMM's next
 // instruction fetch from its first page then ends the emulator: "prefetch:
 // getHostMemAddr vetoed direct read"). Pure.
@@ -35,7 +36,8 @@ constexpr Mode mode_of(uint64_t msr) { return static_cast<Mode>((msr >> 10) & 3)
 // MAXPHYADDR is 0).
 constexpr uint64_t page_of(uint64_t msr) { return msr & ~(register_page_bytes - 1); }
 
-// Memory the VMM touches after launch: [first, end).
+// Memory the page may not land on (the VMM touches it after launch, or
+// cannot keep the page's stores in view there): [first, end).
 struct KeptRange {
   uint64_t first, end;
   const char* what;
@@ -48,7 +50,7 @@ enum class BaseRefusal : uint8_t {
   invalid_state,       // x2APIC mode without global enable
   x2apic_to_xapic,     // only through disabled
   disabled_to_x2apic,  // only through xAPIC
-  kept_memory,         // the page on memory the VMM touches (the VMM's refusal)
+  kept_memory,         // the page where the VMM keeps it from (the VMM's refusal)
 };
 
 struct BaseDecision {
@@ -92,7 +94,7 @@ constexpr const char* base_refusal_name(BaseRefusal refusal) {
     case BaseRefusal::invalid_state: return "invalid-state";
     case BaseRefusal::x2apic_to_xapic: return "x2apic-to-xapic";
     case BaseRefusal::disabled_to_x2apic: return "disabled-to-x2apic";
-    case BaseRefusal::kept_memory: return "vmm-memory";
+    case BaseRefusal::kept_memory: return "kept-memory";
   }
   return "?";
 }

@@ -12,6 +12,14 @@ inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t regs[4]) {
                : "a"(leaf), "c"(sub));
 }
 
+// MAXPHYADDR, the CPU's physical address width (CPUID 0x80000008 EAX[7:0]:
+// every 64-bit CPU has the leaf).
+inline unsigned physical_address_bits() {
+  uint32_t regs[4];
+  cpuid(0x80000008, 0, regs);
+  return regs[0] & 0xFF;
+}
+
 // RDMSR/WRMSR split the value across EDX:EAX in both modes.
 inline uint64_t rdmsr(uint32_t msr) {
   uint32_t low, high;

@@ -61,9 +61,7 @@ GuestAccess guest_byte(GuestMemory& memory, const GuestPaging& paging, uint64_t 
 }  // namespace
 
 GuestMemory guest_memory(GuestMemory::Kind kind, const EptTables* ept) {
-  uint32_t regs[4];
-  cpuid(0x80000008, 0, regs);  // a 64-bit CPU has the leaf
-  return {kind, ept, regs[0] & 0xFF, false, 0};
+  return {kind, ept, physical_address_bits(), false, 0};
 }
 
 GuestAccess read_guest_linear(GuestMemory& memory, const GuestPaging& paging, uint64_t linear,

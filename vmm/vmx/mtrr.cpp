@@ -21,13 +21,13 @@ uint8_t fixed_type(const Mtrrs& m, uint64_t page) {
 }
 }  // namespace
 
-uint8_t mtrr_type(const Mtrrs& m, uint64_t first, uint64_t bytes) {
-  if ((m.def_type & mtrr_def_enable) == 0) return uc;
+MtrrSpan mtrr_span(const Mtrrs& m, uint64_t first, uint64_t bytes) {
+  if ((m.def_type & mtrr_def_enable) == 0) return {uc, true};
   if (first < (1u << 20) && (m.cap & mtrr_cap_fixed) != 0 &&
       (m.def_type & mtrr_def_fixed_enable) != 0) {
     // (The identity EPT maps the first 2 MiB by 4 KiB pages: a larger
     // block here is not looked into.)
-    return bytes == 4096 ? fixed_type(m, first) : uc;
+    return bytes == 4096 ? MtrrSpan{fixed_type(m, first), true} : MtrrSpan{uc, false};
   }
   // The variable ranges that match: one bit per type (SDM 11.11.4.1).
   uint32_t matched = 0;
@@ -38,14 +38,19 @@ uint8_t mtrr_type(const Mtrrs& m, uint64_t first, uint64_t bytes) {
     const uint64_t mask = m.mask[n] & ~uint64_t{0xFFF};
     const uint64_t outside = mask & ~(bytes - 1);  // the bits that pick the block
     if ((first & outside) != (m.base[n] & outside)) continue;
-    if ((mask & (bytes - 1)) != 0) return uc;  // the range covers part of the block only
+    if ((mask & (bytes - 1)) != 0) return {uc, false};  // the range covers part of the block only
     matched |= 1u << valid(m.base[n]);
   }
-  if (matched == 0) return valid(m.def_type);
-  if (matched & (1u << uc)) return uc;
-  if (matched == ((1u << wt) | (1u << wb))) return wt;
-  if ((matched & (matched - 1)) == 0) return uint8_t(__builtin_ctz(matched));  // one type
-  return uc;  // undefined by the SDM
+  if (matched == 0) return {valid(m.def_type), true};
+  if (matched & (1u << uc)) return {uc, true};
+  if (matched == ((1u << wt) | (1u << wb))) return {wt, true};
+  if ((matched & (matched - 1)) == 0) return {uint8_t(__builtin_ctz(matched)), true};  // one type
+  return {uc, true};  // undefined by the SDM
+}
+
+uint8_t mtrr_type(const Mtrrs& m, uint64_t first, uint64_t bytes) {
+  const MtrrSpan span = mtrr_span(m, first, bytes);
+  return span.uniform ? span.type : uc;
 }
 
 }  // namespace vmx

@@ -66,4 +66,13 @@ inline bool mtrr_describable(uint64_t cap) { return mtrr_variable_count(cap) <= 
 // ranges on).
 uint8_t mtrr_type(const Mtrrs& m, uint64_t first, uint64_t bytes);
 
+// The same block's type, and whether every byte of it has that type
+// (false where mtrr_type gives UC because the block's bytes differ: a
+// larger page must then be split).
+struct MtrrSpan {
+  uint8_t type;
+  bool uniform;
+};
+MtrrSpan mtrr_span(const Mtrrs& m, uint64_t first, uint64_t bytes);
+
 }  // namespace vmx

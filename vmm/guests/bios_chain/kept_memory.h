@@ -6,7 +6,11 @@
 //     stores into (below real mode's highest address, memory_map.h);
 //   - the VGA text pages the VMM prints to (inside the above, named for
 //     the report);
-//   - the VMM's own memory (code, data, stacks, VMCS, page tables, EPT).
+//   - the VMM's own memory (code, data, stacks, VMCS, page tables, EPT);
+//   - everything from 4 GiB up: there the VMM's identity map does not reach
+//     (it could not write the APIC for the guest) and the EPT has no 4 KiB
+//     pages (vmx/identity_ept_high.h) to keep the page's stores in view:
+//     the guest would write its ICR unseen.
 // Pure.
 #pragma once
 
@@ -25,6 +29,7 @@ inline constexpr devices::apic::KeptRange kept_memory[] = {
     {layout::VGA_TEXT_ADDR, 0xC0000, "the VGA text pages the VMM prints to"},
     {0, real_mode_pages_end, "low memory the VMM writes for the guest (BDA, E820 buffers)"},
     {layout::VMM_ADDR, layout::VMM_MEMORY_END, "the VMM's memory"},
+    {4ull << 30, 1ull << 52, "above 4 GiB, where the VMM cannot keep the page in view"},
 };
 
 }  // namespace guests::bios_chain

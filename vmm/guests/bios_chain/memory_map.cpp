@@ -52,12 +52,16 @@ void put64(uint8_t* p, uint64_t v) {
 
 bool build_guest_memory_map(const layout::E820Entry* firmware, uint32_t count,
                             uint64_t stub_first, uint64_t vmm_first, uint64_t vmm_end,
-                            GuestMemoryMap& out) {
+                            uint64_t mapped_end, GuestMemoryMap& out) {
   out.count = 0;
   out.kib_from_1m = out.blocks_from_16m = 0;
-  if (!(stub_first < one_mib && one_mib <= vmm_first && vmm_first < vmm_end)) return false;
+  out.mapped_end = mapped_end;
+  if (!(stub_first < one_mib && one_mib <= vmm_first && vmm_first < vmm_end &&
+        vmm_end <= mapped_end)) {
+    return false;
+  }
   if (count > layout::E820_MAX_ENTRIES) count = layout::E820_MAX_ENTRIES;
-  const Range cuts[] = {{stub_first, one_mib}, {vmm_first, vmm_end}};
+  const Range cuts[] = {{stub_first, one_mib}, {vmm_first, vmm_end}, {mapped_end, ~uint64_t{0}}};
   for (uint32_t i = 0; i < count; ++i) {
     const layout::E820Entry& e = firmware[i];
     const uint64_t end = e.length <= ~uint64_t{0} - e.base ? e.base + e.length : ~uint64_t{0};

@@ -23,16 +23,19 @@ struct GuestMemoryMap {
   uint32_t count;
   uint32_t kib_from_1m;       // usable KiB that join on at 1 MiB (AH=88h; E801 up to 15 MiB)
   uint32_t blocks_from_16m;   // 64 KiB blocks that join on at 16 MiB, when the above reach it
+  uint64_t mapped_end;        // where the EPT ends: RAM past it is reported reserved
 };
 
 // The map from the firmware's `count` entries: every usable (type 1) entry
-// cut around [stub_first, 1 MiB) and [vmm_first, vmm_end), whose parts
-// inside them become reserved (type 2); every other entry as it is. An
-// entry whose base + length would pass 2^64 ends at 2^64 - 1. False when
-// the ranges are not in order (stub_first < 1 MiB <= vmm_first < vmm_end).
+// cut around [stub_first, 1 MiB), [vmm_first, vmm_end) and from
+// `mapped_end` on (where the EPT ends: RAM the guest cannot reach), whose
+// parts inside them become reserved (type 2); every other entry as it is.
+// An entry whose base + length would pass 2^64 ends at 2^64 - 1. False
+// when the ranges are not in order (stub_first < 1 MiB <= vmm_first <
+// vmm_end <= mapped_end).
 bool build_guest_memory_map(const layout::E820Entry* firmware, uint32_t count,
                             uint64_t stub_first, uint64_t vmm_first, uint64_t vmm_end,
-                            GuestMemoryMap& out);
+                            uint64_t mapped_end, GuestMemoryMap& out);
 
 // One INT 15h call as the stub hands it over: `function` is the caller's
 // EAX (the stub moves it to ESI, since EAX carries the VMCALL's number).

@@ -83,12 +83,15 @@ vmx::VmcsPlan plan(const vmx::PlanInputs& in, const Inputs& chain) {
     plan.error = vmx::PlanError::ept;
     return plan;
   }
+  const uint64_t mapped_end =
+      vmx::map_identity_ept_high(*chain.ept, *chain.ept_high, chain.ept_high_physical, chain.e820,
+                                 chain.e820_count, chain.mtrrs, chain.reach);
   image.controls.ept_pointer = vmx::ept_pointer(chain.ept_physical, msrs.ept_vpid);
   const uint32_t base_kib = chain.base_memory_kib;
   if (base_kib <= layout::CHAIN_STUB_KIB || base_kib > 640 ||
       !build_guest_memory_map(chain.e820, chain.e820_count,
                               uint64_t{base_kib - layout::CHAIN_STUB_KIB} << 10, chain.vmm_first,
-                              chain.vmm_end, *chain.memory_map)) {
+                              chain.vmm_end, mapped_end, *chain.memory_map)) {
     return refused(plan, Refusal::base_memory);
   }
   vmx::finish_plan(in, plan);

@@ -16,6 +16,7 @@
 #include "guests/bios_chain/memory_map.h"
 #include "vmx/ept.h"
 #include "vmx/identity_ept.h"
+#include "vmx/identity_ept_high.h"
 #include "vmx/mtrr.h"
 #include "vmx/plan.h"
 
@@ -47,6 +48,11 @@ struct Inputs {
   GuestMemoryMap* memory_map;
   uint8_t* msr_bitmap;            // msr_bitmap_bytes, 4 KiB aligned (msr.h)
   uint64_t msr_bitmap_physical;
+  // The EPT above 4 GiB (vmx/identity_ept_high.h), as far as the CPU's
+  // address width and the tables' pool reach; the memory map says where.
+  vmx::IdentityEptHigh* ept_high;
+  uint64_t ept_high_physical;
+  vmx::EptReach reach;
   // The devices' memory ranges (the local APIC's page): read-only and not
   // executable in the EPT, so that the guest's stores there exit.
   const devices::MmioMap* mmio;

@@ -147,6 +147,12 @@ bool read_mtrrs(vmx::Mtrrs& mtrrs) {
   return true;
 }
 
+// How far the EPT can map: the CPU's physical address width and its 1 GiB
+// EPT pages.
+vmx::EptReach ept_reach(const vmx::CapabilityMsrs& msrs) {
+  return {physical_address_bits(), (msrs.ept_vpid & vmx::ept_vpid_cap_pages_1g) != 0};
+}
+
 vmx::IdentityEptTables& ept_tables() {
   return *reinterpret_cast<vmx::IdentityEptTables*>(uintptr_t{layout::IDENTITY_EPT_ADDR});
 }
@@ -160,8 +166,10 @@ void print_memory_types(const State& s) {
 }
 
 void print_plan(const vmx::VmcsPlan& p, const State& s, const layout::GuestHeader& guest) {
-  console::printf("vmx: chain guest: real mode, unrestricted guest; EPT 0x%lx maps 0-4 GiB\n",
-                  p.image.controls.ept_pointer);
+  const uint64_t end = s.memory_map.mapped_end;
+  console::printf("vmx: chain guest: real mode, unrestricted guest; EPT 0x%lx maps 0-%lu %s\n",
+                  p.image.controls.ept_pointer, end >= (1ull << 40) ? end >> 40 : end >> 30,
+                  end >= (1ull << 40) ? "TiB" : "GiB");
   console::printf("vmx:   but the VMM's 0x%x-0x%x\n", layout::VMM_ADDR, layout::VMM_MEMORY_END - 1);
   print_memory_types(s);
   if (s.has_apic) {
@@ -216,10 +224,9 @@ void show_one_processor() {
   // Identity-mapped: the table in the guest's memory, written before it runs.
   auto* table = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(madt.table.phys));
   const madt::Result r = madt::keep_one_processor(table, madt.table.length, apic_id);
-  const uint32_t processors = r.processors, disabled = r.disabled;
-  if (disabled != 0) {
+  if (r.removed != 0) {
     console::printf("vmx: the guest's MADT shows it 1 of %u processors (VMX runs on this one"
-                    " only)\n", processors);
+                    " only)\n", r.processors);
   }
 }
 
@@ -238,7 +245,8 @@ void make_plan(Machine& m, vmx::Vcpu& vcpu, vmx::PlanInputs in) {
   vcpu.plan = plan(in, {m.guest, info.e820, e820_count, s.has_mtrrs ? &s.mtrrs : nullptr,
                         &ept_tables(), layout::IDENTITY_EPT_ADDR, layout::VMM_ADDR,
                         layout::VMM_MEMORY_END, s.base_memory_kib, &s.memory_map, vcpu.msr_bitmap,
-                        physical_address(vcpu.msr_bitmap), &m.mmio});
+                        physical_address(vcpu.msr_bitmap), &s.ept_high,
+                        physical_address(&s.ept_high), ept_reach(m.msrs), &m.mmio});
   if (vcpu.plan.error == vmx::PlanError::profile) {
     refuse(vcpu, static_cast<Refusal>(vcpu.plan.profile_error), s);
   }

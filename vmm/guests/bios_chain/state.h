@@ -22,11 +22,13 @@
 #include "devices/port_device.h"
 #include "devices/system_control.h"
 #include "guests/bios_chain/memory_map.h"
+#include "vmx/identity_ept_high.h"
 #include "vmx/mtrr.h"
 
 namespace guests::bios_chain {
 
 struct State {
+  vmx::IdentityEptHigh ept_high;        // the EPT above 4 GiB (4 KiB aligned, in .bss)
   devices::BusMaster bus_master;
   devices::DmaRam dma_ram;
   devices::IsaDma isa_dma;
