@@ -466,6 +466,8 @@ FUZZ_TARGETS += acpi
 FUZZ_SRCS_acpi := tests/fuzz/acpi.cpp common/acpi.cpp
 FUZZ_TARGETS += dmar
 FUZZ_SRCS_dmar := tests/fuzz/dmar.cpp vmm/vtd/dmar.cpp vmm/vtd/tables.cpp
+FUZZ_TARGETS += high_ram
+FUZZ_SRCS_high_ram := tests/fuzz/high_ram.cpp vmm/vtd/high_ram.cpp vmm/vtd/tables.cpp
 
 FUZZ_SECONDS ?= 30
 FUZZ_CXX     ?= clang++

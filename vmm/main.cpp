@@ -88,7 +88,7 @@ extern "C" [[noreturn]] void vmm_main(const BootInfo* boot_info_in_low_memory) {
   const layout::GuestHeader& guest = guests::load_guest(info, m.guest);  // the checked header
   const guests::GuestProfile& profile = guests::profile_for(guest.kind);  // once
   m.profile = &profile;
-  vtd::protect_vmm_memory(m.dma);                                   // DMA remapping (VT-d)
+  vtd::protect_vmm_memory(m.dma, m.boot_info);                      // DMA remapping (VT-d)
   enter_vmx_operation(vcpu, m.msrs);                                // VMXON, VMPTRLD
   const vmx::PlanInputs inputs = describe_plan_inputs(vcpu, m.msrs);  // the host, the TSC
   profile.attach_devices(m, vcpu, inputs.tsc_ticks_in_limit);       // the port map

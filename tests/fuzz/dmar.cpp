@@ -33,7 +33,8 @@ void check_tables(const vtd::Dmar& dmar) {
     holes[count++] = {u.register_base, u.register_base + uint64_t{u.register_pages} * page};
   }
   auto tables = std::make_unique<vtd::Tables>();
-  if (!vtd::build_tables(*tables, tables_at, 3, holes, count)) return;  // too many split regions
+  const vtd::TableInputs inputs{3, true, 39, holes, count, nullptr, 0};
+  if (!vtd::build_tables(*tables, tables_at, inputs).ok) return;  // too many split regions
   for (size_t h = 0; h < count; ++h) {
     for (uint64_t a : {holes[h].first, holes[h].end - 1}) {
       const vtd::Translation x = vtd::translate(*tables, tables_at, 0x0010, a);

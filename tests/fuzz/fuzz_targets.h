@@ -20,3 +20,7 @@ int fuzz_image_header(const uint8_t* data, size_t size);
 // The DMAR parser (vmm/vtd/dmar.h) on any bytes as the table, and the
 // remapping tables (vmm/vtd/tables.h) built around what it accepted.
 int fuzz_dmar(const uint8_t* data, size_t size);
+// The RAM above 4 GiB of an E820 map (vmm/vtd/high_ram.h) and the remapping
+// tables (vmm/vtd/tables.h) that map it: a walk byte, a width byte, then
+// 24-byte E820 entries.
+int fuzz_high_ram(const uint8_t* data, size_t size);

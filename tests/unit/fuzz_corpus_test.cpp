@@ -39,5 +39,6 @@ TEST(FuzzCorpus, ImageHeader) { replay("image_header", fuzz_image_header); }
 TEST(FuzzCorpus, GuestHeader) { replay("guest_header", fuzz_guest_header); }
 TEST(FuzzCorpus, Acpi) { replay("acpi", fuzz_acpi); }
 TEST(FuzzCorpus, Dmar) { replay("dmar", fuzz_dmar); }
+TEST(FuzzCorpus, HighRam) { replay("high_ram", fuzz_high_ram); }
 
 }  // namespace

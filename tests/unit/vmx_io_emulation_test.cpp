@@ -53,6 +53,20 @@ TEST(VmxIoQualification, StringInstructionInfo) {
   EXPECT_EQ(op.address_bytes, 4u);
 }
 
+TEST(VmxIoQualification, A64BitGuestsStringOperandIsNamedByItsRegisters) {
+  // address size 64-bit (bits 9:7 = 2), segment DS: a 64-bit guest's
+  // REP OUTSB reads DS:RSI, counted in RCX.
+  const vmx::StringOperand outs = vmx::string_operand_from_info((2u << 7) | (3u << 15), false);
+  EXPECT_EQ(outs.address_bytes, 8u);
+  EXPECT_STREQ(vmx::string_registers(outs, false).index, "rsi");
+  EXPECT_STREQ(vmx::string_registers(outs, false).count, "rcx");
+  const vmx::StringOperand ins = vmx::string_operand_from_info(2u << 7, true);
+  EXPECT_STREQ(vmx::string_registers(ins, true).index, "rdi");
+  EXPECT_STREQ(vmx::string_registers(vmx::string_operand_from_info(1u << 7, false), false).index,
+               "esi");
+  EXPECT_STREQ(vmx::string_registers(vmx::string_operand_from_info(0, true), true).count, "cx");
+}
+
 TEST(VmxIoPrefixes, DecodedWhenTheCpuDoesNotReport) {
   vmx::StringOperand op{};
   const uint8_t plain[] = {0xF3, 0x6E};  // rep outsb

@@ -82,6 +82,34 @@ TEST(VtdCaps, CommonLevelsAreTheFewestEveryUnitWalks) {
   EXPECT_EQ(vtd::common_levels(&two_levels, 1), 0u);
 }
 
+TEST(VtdCaps, CommonLevelsReachTheRamWhereTheUnitsCan) {
+  vtd::UnitCaps a{}, b{};
+  a.walks = (1u << 3) | (1u << 4) | (1u << 5);
+  b.walks = (1u << 3) | (1u << 4);
+  const vtd::UnitCaps both[] = {a, b};
+  EXPECT_EQ(vtd::common_levels(both, 2, 8ull << 30), 3u);     // 39 bits reach 8 GiB
+  EXPECT_EQ(vtd::common_levels(both, 2, 1ull << 39), 3u);     // just
+  EXPECT_EQ(vtd::common_levels(both, 2, (1ull << 39) + 1), 4u);
+  EXPECT_EQ(vtd::common_levels(&a, 1, (1ull << 48) + 1), 5u);
+  // Where no common walk reaches it, the longest: the tables say how far.
+  EXPECT_EQ(vtd::common_levels(both, 2, 1ull << 50), 4u);
+  EXPECT_EQ(vtd::common_levels(both, 2, ~0ull), 4u);
+}
+
+TEST(VtdCaps, CommonAddressWidthAndLargePages) {
+  vtd::UnitCaps a = vtd::decode_caps(0x10, reg::cap_sllps_2m | reg::cap_sllps_1g | 38ull << 16, 0);
+  vtd::UnitCaps b = vtd::decode_caps(0x10, reg::cap_sllps_2m | 47ull << 16, 0);
+  EXPECT_TRUE(a.pages_1g);
+  EXPECT_FALSE(b.pages_1g);
+  const vtd::UnitCaps both[] = {a, b};
+  EXPECT_EQ(vtd::common_address_width(both, 2), 39u);
+  EXPECT_EQ(vtd::common_address_width(&b, 1), 48u);
+  EXPECT_EQ(vtd::common_address_width(both, 0), 64u);
+  EXPECT_TRUE(vtd::common_pages_1g(&a, 1));
+  EXPECT_FALSE(vtd::common_pages_1g(both, 2));
+  EXPECT_FALSE(vtd::common_pages_1g(both, 0));
+}
+
 TEST(VtdUnit, CheckRefusesWhatTheVmmCannotUse) {
   const vtd::UnitCaps c = qemu_caps();
   EXPECT_EQ(vtd::check_unit(base, c, 4096, 0), vtd::Step::none);

@@ -26,6 +26,18 @@ constexpr StringOperand string_operand_from_info(uint32_t instruction_info, bool
   return {in ? ia32::vmx::SegmentRegister::es : info.segment(), info.address_size_bytes()};
 }
 
+// The registers an INS/OUTS uses at its address size: the index (RSI for
+// OUTS, RDI for INS) and the count, as a report names them.
+struct StringRegisters {
+  const char* index;
+  const char* count;
+};
+constexpr StringRegisters string_registers(const StringOperand& op, bool in) {
+  if (op.address_bytes == 8) return {in ? "rdi" : "rsi", "rcx"};
+  if (op.address_bytes == 4) return {in ? "edi" : "esi", "ecx"};
+  return {in ? "di" : "si", "cx"};
+}
+
 // From the instruction's own bytes, for CPUs that do not report it: the last
 // segment-override prefix wins (DS by default; INS ignores it: ES), 0x67
 // toggles the default address size. Returns false if the bytes are not

@@ -6,6 +6,8 @@
 
 #include "common/console.h"
 #include "common/end_run.h"
+#include "common/paging.h"
+#include "ia32/instructions.h"
 #include "ia32/io.h"
 #include "layout.h"
 #include "machine.h"
@@ -18,11 +20,13 @@ namespace {
 [[gnu::used]] const char probe_build_marker[] = "vmxboot: VMM built with the DMA probe";
 
 // QEMU's edu device (hw/misc/edu.c): PCI 1234:11e8, its registers in BAR0
-// (32-bit accesses): the identification at 0x00, the DMA source at 0x80,
-// destination at 0x88, count at 0x90, command at 0x98 (bit 0 start, cleared
-// when done; bit 1 the direction: 1 from its buffer to memory). Its own
-// 4 KiB buffer is at 0x40000 in its address space; QEMU stops the emulator
-// for a DMA that would leave it, so every transfer here stays inside.
+// (32-bit accesses; 64-bit ones too from 0x80 on): the identification at
+// 0x00, the DMA source at 0x80, destination at 0x88 (64 bits each, masked
+// by its dma_mask property, 28 bits unless the command line says more),
+// count at 0x90, command at 0x98 (bit 0 start, cleared when done; bit 1 the
+// direction: 1 from its buffer to memory). Its own 4 KiB buffer is at
+// 0x40000 in its address space; QEMU stops the emulator for a DMA that
+// would leave it, so every transfer here stays inside.
 constexpr uint32_t edu_id = 0x11E81234;
 constexpr uint32_t edu_identification = 0x010000ED;
 constexpr uint32_t edu_dma_source = 0x80, edu_dma_destination = 0x88, edu_dma_count = 0x90,
@@ -39,6 +43,7 @@ constexpr uint32_t bytes = 64;
 constexpr uint64_t ram_source = layout::STAGING_ADDR;
 constexpr uint64_t ram_arrived = layout::STAGING_ADDR + 0x1000;
 constexpr uint64_t ram_after_read = layout::STAGING_ADDR + 0x2000;
+constexpr uint64_t ram_after_high_read = layout::STAGING_ADDR + 0x3000;
 
 struct Edu {
   uint8_t device;   // on bus 0, function 0
@@ -57,6 +62,7 @@ void pci_write(uint8_t device, uint8_t offset, uint32_t value) {
 }
 
 volatile uint32_t& reg32(uint64_t address) { return *reinterpret_cast<volatile uint32_t*>(address); }
+volatile uint64_t& reg64(uint64_t address) { return *reinterpret_cast<volatile uint64_t*>(address); }
 volatile uint8_t* memory(uint64_t address) { return reinterpret_cast<volatile uint8_t*>(address); }
 
 [[noreturn]] void failed(const char* step) { end_run("dma-probe-failed", "step=%s", step); }
@@ -75,8 +81,8 @@ bool find_edu(Edu& edu) {
 }
 
 bool transfer(const Edu& edu, uint64_t source, uint64_t destination, bool to_memory) {
-  reg32(edu.registers + edu_dma_source) = static_cast<uint32_t>(source);
-  reg32(edu.registers + edu_dma_destination) = static_cast<uint32_t>(destination);
+  reg64(edu.registers + edu_dma_source) = source;
+  reg64(edu.registers + edu_dma_destination) = destination;
   reg32(edu.registers + edu_dma_count) = bytes;
   reg32(edu.registers + edu_dma_command) = edu_dma_run | (to_memory ? edu_dma_to_memory : 0);
   for (uint32_t i = 0; i < dma_polls; ++i) {
@@ -87,6 +93,10 @@ bool transfer(const Edu& edu, uint64_t source, uint64_t destination, bool to_mem
 
 void copy(uint8_t* to, uint64_t from) {
   for (uint32_t i = 0; i < bytes; ++i) to[i] = memory(from)[i];
+}
+
+void fill(uint64_t at, const uint8_t* from) {
+  for (uint32_t i = 0; i < bytes; ++i) memory(at)[i] = from[i];
 }
 
 bool same(uint64_t at, const uint8_t* expected) {
@@ -115,6 +125,78 @@ bool fault_recorded(const State& s, const Edu& edu, uint64_t page, bool read, ui
   return found;
 }
 
+// The CPU's view of RAM above 4 GiB. The VMM's page tables (stage2's,
+// common/paging.h) map 0-4 GiB alone: for one access the probe lends
+// itself the page that maps the linear 1 GiB (a 2 MiB page, or a 1 GiB one
+// where the CPU has them; memory neither the VMM nor the probe uses),
+// pointed at the RAM wanted, and puts it back after.
+class HighWindow {
+ public:
+  // `physical`: `bytes` that lie in one 2 MiB page.
+  explicit HighWindow(uint64_t physical) {
+    const auto* pml4 = reinterpret_cast<uint64_t*>(read_cr3() & paging::address_mask);
+    auto* pdpt = reinterpret_cast<uint64_t*>(paging::entry_address(pml4[0]));
+    uint64_t size = paging::page_1g;
+    entry_ = &pdpt[paging::pdpt_index(linear)];
+    if ((*entry_ & paging::page_size) == 0) {
+      entry_ = reinterpret_cast<uint64_t*>(paging::entry_address(*entry_)) +
+               paging::pd_index(linear);
+      size = paging::page_2m;
+    }
+    saved_ = *entry_;
+    *entry_ = (physical & paging::address_mask & ~(size - 1)) | (saved_ & 0xFFF);
+    write_cr3(read_cr3());  // the TLB flushed: the stage2 tables set no global pages
+    at_ = linear + (physical & (size - 1));
+  }
+  ~HighWindow() {
+    *entry_ = saved_;
+    write_cr3(read_cr3());
+  }
+  uint64_t at() const { return at_; }
+
+ private:
+  static constexpr uint64_t linear = 1ull << 30;
+  uint64_t* entry_;
+  uint64_t saved_;
+  uint64_t at_;
+};
+
+// RAM above 4 GiB at `target` (`bytes` in one 2 MiB page): the device
+// writes `pattern` there (the CPU must find it), then reads what the CPU
+// wrote there instead into its buffer and writes that to low RAM (it must
+// arrive). Whether both did.
+bool high_ram_reached(const State& s, const Edu& edu, uint64_t target, const uint8_t* pattern,
+                      uint32_t& faults) {
+  uint8_t zeros[bytes] = {}, other[bytes];
+  for (uint32_t i = 0; i < bytes; ++i) other[i] = static_cast<uint8_t>(~pattern[i]);
+  {
+    const HighWindow w(target);
+    fill(w.at(), zeros);
+  }
+  fill(ram_source, pattern);
+  if (!transfer(edu, ram_source, edu_buffer, false) ||
+      !transfer(edu, edu_buffer, target, true)) {
+    failed("dma-timeout");
+  }
+  bool written;
+  {
+    const HighWindow w(target);
+    written = same(w.at(), pattern);
+    fill(w.at(), other);
+  }
+  for (uint32_t i = 0; i < bytes; ++i) memory(ram_after_high_read)[i] = 0;
+  if (!transfer(edu, target, edu_buffer, false) ||
+      !transfer(edu, edu_buffer, ram_after_high_read, true)) {
+    failed("dma-timeout");
+  }
+  const bool read = same(ram_after_high_read, other);
+  console::printf("dma-probe: edu buffer -> RAM 0x%lx above 4 GiB: %s; RAM 0x%lx -> edu buffer"
+                  " -> RAM 0x%lx: %s\n", target, written ? "arrived" : "DID NOT ARRIVE", target,
+                  ram_after_high_read, read ? "arrived" : "DID NOT ARRIVE");
+  if (!written || !read) fault_recorded(s, edu, target & ~0xFFFull, !written, faults);
+  return written && read;
+}
+
 // A transfer the tables must block: the bytes at `target` (the VMM's) as
 // they were, a fault recorded. Returns whether the bytes stayed.
 bool blocked_write(const State& s, const Edu& edu, const char* what, uint64_t target,
@@ -135,7 +217,7 @@ void before_vmx_check(Machine& m) {
   asm volatile("" : : "r"(probe_build_marker));
   console::printf("dma-probe: the probe build: DMA remapping, then QEMU's edu device aimed at"
                   " memory\n");
-  protect_vmm_memory(m.dma);
+  protect_vmm_memory(m.dma, m.boot_info);
   const State& s = m.dma;
   if (!s.active) failed("remapping");
   Edu edu;
@@ -154,6 +236,23 @@ void before_vmx_check(Machine& m) {
   console::printf("dma-probe: RAM 0x%lx -> edu buffer -> RAM 0x%lx: %s\n", ram_source,
                   ram_arrived, arrived ? "arrived" : "DID NOT ARRIVE");
   if (!arrived) failed("ram");
+
+  // RAM above 4 GiB, as the E820 map has it (not as the tables say they
+  // reach it): its first bytes and its last.
+  const HighRam& high = s.high_ram;
+  const char* high_result = "none";
+  if (high.count == 0) {
+    console::printf("dma-probe: no RAM above 4 GiB: no DMA there tried\n");
+  } else {
+    uint32_t faults_high = 0;
+    const uint64_t first = high.ranges[0].first;
+    const uint64_t last = high.ranges[high.count - 1].end - bytes;
+    if (!high_ram_reached(s, edu, first, pattern, faults_high) ||
+        (last != first && !high_ram_reached(s, edu, last, pattern, faults_high))) {
+      failed("high-ram");
+    }
+    high_result = "arrived";
+  }
 
   bool recorded = true;
   uint32_t faults = 0;
@@ -180,8 +279,8 @@ void before_vmx_check(Machine& m) {
             tables ? "intact" : "written", read_blocked ? "blocked" : "read");
   }
   if (!recorded) failed("fault-record");
-  end_run("dma-blocked", "edu=00:%02x.0 ram=arrived vmm=intact tables=intact vmm-read=blocked"
-          " faults=%u", edu.device, faults);
+  end_run("dma-blocked", "edu=00:%02x.0 ram=arrived high-ram=%s vmm=intact tables=intact"
+          " vmm-read=blocked faults=%u", edu.device, high_result, faults);
 }
 
 }  // namespace vtd::dma_probe

@@ -1,9 +1,10 @@
 // DMA remapping (docs/platform.md, "DMA remapping"): where the firmware's ACPI tables
 // have a DMAR, every remapping unit it lists translates every device's DMA
 // through the VMM's tables (vtd/tables.h), which leave out the VMM's own
-// memory and the units' registers; then the DMAR is taken out of the RSDT
-// and the XSDT (common/acpi_hide.h), so that the guest's OS does not find
-// the units and program them over. The main line runs it for every guest,
+// memory and the units' registers and map the RAM above 4 GiB as far as
+// they can (a shortfall is said on the console, not a failure); then the
+// DMAR is taken out of the RSDT and the XSDT (common/acpi_hide.h), so that
+// the guest's OS does not find the units and program them over. The main line runs it for every guest,
 // before VMXON: whatever the guest does with the machine's bus masters,
 // they cannot reach the VMM.
 //
@@ -14,10 +15,13 @@
 // says that devices can reach the VMM's memory.
 #pragma once
 
+#include "layout.h"
 #include "vtd/state.h"
 
 namespace vtd {
 
-void protect_vmm_memory(State& state);
+// The boot info: the VMM's copy, whose E820 map says where the RAM above
+// 4 GiB is (vtd/high_ram.h).
+void protect_vmm_memory(State& state, const layout::BootInfo& boot_info);
 
 }  // namespace vtd

@@ -1,6 +1,7 @@
 // DMA remapping in the VMM (vtd/remap.h): the DMAR found and parsed, each
-// unit read and checked, the tables built, each unit's translation turned
-// on, the DMAR hidden; every step reported on the console.
+// unit read and checked, the RAM above 4 GiB found in the E820 map, the
+// tables built, each unit's translation turned on, the DMAR hidden; every
+// step reported on the console.
 #include "vtd/remap.h"
 
 #include "common/acpi.h"
@@ -27,10 +28,11 @@ void print_unit(uint32_t i, const Drhd& unit, const UnitCaps& c, uint64_t window
     if (unit.scopes[type] != 0) console::printf(", %u %s", unit.scopes[type], scope_type_name(type));
   }
   console::printf("\n");
-  console::printf("vtd:   CAP 0x%lx ECAP 0x%lx: walks%s%s%s, 2 MiB pages %s, address width %u,"
-                  " caching mode %s, %s, write-buffer flush %s\n",
+  console::printf("vtd:   CAP 0x%lx ECAP 0x%lx: walks%s%s%s, 2 MiB pages %s, 1 GiB pages %s,"
+                  " address width %u, caching mode %s, %s, write-buffer flush %s\n",
                   c.cap, c.ecap, (c.walks & 8) ? " 3" : "", (c.walks & 16) ? " 4" : "",
-                  (c.walks & 32) ? " 5" : "", c.pages_2m ? "yes" : "no", c.address_width,
+                  (c.walks & 32) ? " 5" : "", c.pages_2m ? "yes" : "no",
+                  c.pages_1g ? "yes" : "no", c.address_width,
                   c.caching_mode ? "on" : "off", c.coherent ? "coherent" : "not coherent",
                   c.write_buffer_flush ? "needed" : "not needed");
 }
@@ -49,16 +51,70 @@ bool meets_hole(const State& s, uint64_t first, uint64_t end) {
   return false;
 }
 
+// Whether all of [first, end), at or above 4 GiB, is RAM the tables map.
+bool high_ram_mapped(const State& s, uint64_t first, uint64_t end) {
+  if (end > s.built.high_reach) return false;
+  for (uint32_t i = 0; i < s.high_ram.count; ++i) {
+    const PhysRange& r = s.high_ram.ranges[i];
+    if (first >= r.first && end <= r.end) return true;
+  }
+  return false;
+}
+
 // An RMRR is memory a device uses behind the OS's back: mapped by the
-// identity map unless it lies where devices are kept out.
+// identity map unless it lies where devices are kept out, or above 4 GiB
+// outside the RAM the tables map (the E820 map reports an RMRR reserved).
 void print_rmrrs(const State& s) {
   for (uint32_t r = 0; r < s.dmar.rmrr_count; ++r) {
     const Rmrr& m = s.dmar.rmrrs[r];
-    const char* how = m.end > mapped_limit        ? "above 4 GiB: not mapped, its DMA faults"
-                      : meets_hole(s, m.base, m.end) ? "meets what the VMM keeps: blocked there"
-                                                     : "mapped";
+    const uint64_t high = m.base > mapped_limit ? m.base : mapped_limit;
+    const char* how = meets_hole(s, m.base, m.end) ? "meets what the VMM keeps: blocked there"
+                      : m.end <= mapped_limit || high_ram_mapped(s, high, m.end)
+                          ? "mapped"
+                          : "above 4 GiB where no RAM is mapped: its DMA faults there";
     console::printf("vtd: RMRR 0x%lx-0x%lx (%u devices): %s\n", m.base, m.end - 1,
                     m.scope_count, how);
+  }
+}
+
+void print_high_ram(const HighRam& ram) {
+  if (ram.count == 0) {
+    console::printf("vtd: no RAM above 4 GiB in the E820 map\n");
+    return;
+  }
+  console::printf("vtd: RAM above 4 GiB in the E820 map (usable, ACPI, NVS): %lu MiB in %u"
+                  " range(s), 0x%lx-0x%lx\n", high_ram_bytes(ram) >> 20, ram.count,
+                  ram.ranges[0].first, ram.ranges[ram.count - 1].end - 1);
+}
+
+// How far above 4 GiB devices reach RAM: all of it, or up to where the
+// tables stop, and why.
+void print_high_reach(const State& s) {
+  const HighRam& ram = s.high_ram;
+  if (ram.count == 0) return;
+  const BuiltTables& b = s.built;
+  const char* pages = s.pages_1g ? "1 GiB" : "2 MiB";
+  if (b.shortfall == Shortfall::none) {
+    console::printf("vtd: devices reach the RAM above 4 GiB, all of it, to 0x%lx (%s pages, %u of"
+                    " %u spare tables)\n", b.high_reach - 1, pages, b.pool_used, pool_tables);
+    return;
+  }
+  if (b.high_reach > mapped_limit) {
+    console::printf("vtd: devices reach the RAM above 4 GiB only up to 0x%lx (%s pages)\n",
+                    b.high_reach - 1, pages);
+  } else {
+    console::printf("vtd: devices reach no RAM above 4 GiB\n");
+  }
+  if (b.shortfall == Shortfall::pool) {
+    console::printf("vtd: the RAM in 0x%lx-0x%lx is not mapped: the tables' pool (%u tables) ran"
+                    " out; a device's DMA there faults\n", b.high_reach,
+                    ram.ranges[ram.count - 1].end - 1, pool_tables);
+  } else {
+    console::printf("vtd: the RAM in 0x%lx-0x%lx is not mapped: it lies past the units' %u-bit"
+                    " address width; a device's DMA there faults\n", b.high_reach,
+                    ram.ranges[ram.count - 1].end - 1,
+                    s.address_width < walk_width(s.levels) ? s.address_width
+                                                           : walk_width(s.levels));
   }
 }
 
@@ -80,7 +136,7 @@ void hide_dmar(const acpi::IdentityMemory& memory) {
 
 }  // namespace
 
-void protect_vmm_memory(State& s) {
+void protect_vmm_memory(State& s, const layout::BootInfo& boot_info) {
   const acpi::IdentityMemory memory = acpi::identity_mapped_memory();
   const acpi::TableSearch found = acpi::find_table(memory.view(), "DMAR");
   if (!found.found) {
@@ -113,7 +169,12 @@ void protect_vmm_memory(State& s) {
     s.holes[s.hole_count++] = {unit.register_base, unit.register_base + s.windows[i]};
     include_pci_all = include_pci_all || unit.include_pci_all;
   }
-  s.levels = common_levels(s.caps, s.dmar.unit_count);
+  find_high_ram(boot_info.e820, boot_info.e820_count, s.high_ram);
+  print_high_ram(s.high_ram);
+  const uint64_t ram_end = s.high_ram.count > 0 ? s.high_ram.ranges[s.high_ram.count - 1].end : 0;
+  s.levels = common_levels(s.caps, s.dmar.unit_count, ram_end);
+  s.address_width = common_address_width(s.caps, s.dmar.unit_count);
+  s.pages_1g = common_pages_1g(s.caps, s.dmar.unit_count);
   if (s.levels == 0) {
     console::printf("vtd: the units walk no number of levels (3, 4, 5) in common; the VMM's"
                     " tables serve them all\n");
@@ -123,13 +184,17 @@ void protect_vmm_memory(State& s) {
     console::printf("vtd: no unit covers every PCI device: one outside the units' scopes is"
                     " not remapped\n");
   }
-  print_rmrrs(s);
 
-  if (!build_tables(s.tables, physical_address(&s.tables), s.levels, s.holes, s.hole_count)) {
+  const TableInputs inputs{s.levels,      s.pages_1g,         s.address_width,
+                           s.holes,       s.hole_count,       s.high_ram.ranges,
+                           s.high_ram.count};
+  s.built = build_tables(s.tables, physical_address(&s.tables), inputs);
+  if (!s.built.ok) {
     console::printf("vtd: the units' registers lie in more 2 MiB regions than the tables"
                     " split\n");
     end_run("dma-remap-failed", "step=tables");
   }
+  print_rmrrs(s);
   bool coherent = true;
   for (uint32_t i = 0; i < s.dmar.unit_count; ++i) coherent = coherent && s.caps[i].coherent;
   if (!coherent) write_back_tables(s);
@@ -145,6 +210,7 @@ void protect_vmm_memory(State& s) {
   s.active = true;
   console::printf("vtd: devices reach 0-4 GiB but the VMM's 0x%x-0x%x and the units'"
                   " registers\n", layout::VMM_ADDR, layout::VMM_MEMORY_END - 1);
+  print_high_reach(s);
   hide_dmar(memory);
 }
 

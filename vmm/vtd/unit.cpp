@@ -2,6 +2,7 @@
 
 #include "vtd/mmio.h"
 #include "vtd/registers.h"
+#include "vtd/tables.h"
 
 namespace vtd {
 namespace {
@@ -85,13 +86,30 @@ uint64_t register_window(const UnitCaps& caps, uint32_t drhd_pages) {
   return round_to_page(end);
 }
 
-uint32_t common_levels(const UnitCaps* units, size_t count) {
+uint32_t common_levels(const UnitCaps* units, size_t count, uint64_t ram_end) {
   uint32_t walks = ~0u;
   for (size_t i = 0; i < count; ++i) walks &= units[i].walks;
+  uint32_t most = 0;
   for (uint32_t levels = 3; levels <= 5; ++levels) {
-    if ((walks >> levels) & 1) return levels;
+    if (((walks >> levels) & 1) == 0) continue;
+    if (ram_end <= 1ull << walk_width(levels)) return levels;
+    most = levels;
   }
-  return 0;
+  return most;
+}
+
+uint32_t common_address_width(const UnitCaps* units, size_t count) {
+  uint32_t width = 64;
+  for (size_t i = 0; i < count; ++i) {
+    if (units[i].address_width < width) width = units[i].address_width;
+  }
+  return width;
+}
+
+bool common_pages_1g(const UnitCaps* units, size_t count) {
+  bool all = count > 0;
+  for (size_t i = 0; i < count; ++i) all = all && units[i].pages_1g;
+  return all;
 }
 
 const char* step_name(Step step) {

@@ -32,7 +32,7 @@ struct UnitCaps {
   uint32_t walks;              // bit L set: walks of L levels (3, 4, 5), from SAGAW
   uint32_t address_width;      // MGAW, in bits
   bool pages_2m;               // second-level 2 MiB pages (SLLPS bit 0)
-  bool pages_1g;
+  bool pages_1g;               // second-level 1 GiB pages (SLLPS bit 1)
   bool write_buffer_flush;     // RWBF: table writes need GCMD.WBF
   bool caching_mode;           // CM: not-present entries may be cached
   bool coherent;               // ECAP.C: page walks see the CPU's caches
@@ -51,8 +51,15 @@ UnitCaps read_caps(uint64_t base);
 // DRHD's pages, or more where its IOTLB or fault registers lie past them.
 uint64_t register_window(const UnitCaps& caps, uint32_t drhd_pages);
 
-// The fewest levels every unit walks (3, 4 or 5); 0 when there is none.
-uint32_t common_levels(const UnitCaps* units, size_t count);
+// The fewest levels every unit walks (3, 4 or 5) whose width (39, 48 or
+// 57 bits) reaches `ram_end`, the end of the RAM devices are to reach
+// (vtd/high_ram.h); where none does, the most every unit walks; 0 when
+// they walk none in common.
+uint32_t common_levels(const UnitCaps* units, size_t count, uint64_t ram_end = 0);
+// The fewest address bits a unit translates (CAP.MGAW), 64 for none.
+uint32_t common_address_width(const UnitCaps* units, size_t count);
+// Whether every unit offers second-level 1 GiB pages (CAP.SLLPS bit 1).
+bool common_pages_1g(const UnitCaps* units, size_t count);
 
 enum class Step : uint8_t {
   none,

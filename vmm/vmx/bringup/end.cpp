@@ -19,6 +19,7 @@
 #include "vmx/checks/entry_checks.h"
 #include "vmx/exit_path.h"
 #include "vmx/fault_cases.h"
+#include "vmx/io_emulation.h"
 
 namespace vmx {
 
@@ -32,6 +33,19 @@ void print_interruption(const char* what, uint32_t raw, uint32_t error_code) {
                   ia32::vmx::interruption_type_name(info.type()));
   if (info.error_code_valid()) console::printf(", error code 0x%x", error_code);
   console::printf("\n");
+}
+
+// An INS/OUTS's memory operand as the exit's instruction information gives
+// it (where the CPU reports it: IA32_VMX_BASIC bit 54): its segment, index
+// and count registers by address size (a 64-bit guest's RSI, RDI, RCX).
+void print_string_operand(const ExitInfo& info, bool in) {
+  constexpr uint64_t basic_ins_outs_info = 1ull << 54;
+  if ((rdmsr(0x480) & basic_ins_outs_info) == 0) return;
+  const StringOperand op = string_operand_from_info(info.instruction_info, in);
+  const StringRegisters r = string_registers(op, in);
+  console::printf("vmx:   memory at %s:%s, count in %s (%u-bit addresses)\n",
+                  ia32::vmx::segment_register_name(op.segment), r.index, r.count,
+                  op.address_bytes * 8);
 }
 
 }  // namespace
@@ -61,6 +75,7 @@ void print_exit(const ExitInfo& info, uint32_t number, const GuestRegisters* reg
     console::printf("vmx:   %s%s%s %u byte(s), port 0x%x%s\n", q.is_rep() ? "rep " : "",
                     q.is_in() ? "in" : "out", q.is_string() ? "s" : "", q.size_bytes(), q.port(),
                     q.port_is_immediate() ? " (immediate)" : " (dx)");
+    if (q.is_string()) print_string_operand(info, q.is_in());
   }
   if (registers == nullptr) return;
   // All fifteen, five to a line.
