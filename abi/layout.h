@@ -71,12 +71,12 @@ namespace layout {
   /* chain mode (docs/chain-mode.md): the EPT that identity-maps the guest's   \
      4 GiB (vmx/identity_ept.h), right after the host page tables (PML4,       \
      PDPT, four PDs, the page tables of the first 2 MiB and of the 2 MiB the   \
-     VMM's memory ends in, and two page tables for 2 MiB pages split at run    \
-     time around a device's page, the local APIC's); not in .bss, which the    \
-     VMM's entry clears at every boot. The VMM's memory, which the chain       \
-     guest's EPT leaves out, ends with it */                                   \
+     VMM's memory ends in, and four page tables for 2 MiB pages split around   \
+     a device's registers: the local APIC's, a DMA-remapping unit's); not in   \
+     .bss, which the VMM's entry clears at every boot. The VMM's memory,       \
+     which the chain guest's EPT leaves out, ends with it */                   \
   X(IDENTITY_EPT_ADDR, PAGE_TABLES_ADDR + PAGE_TABLES_BYTES)                   \
-  X(IDENTITY_EPT_BYTES, 0xA000)                                                \
+  X(IDENTITY_EPT_BYTES, 0xC000)                                                \
   X(VMM_MEMORY_END, IDENTITY_EPT_ADDR + IDENTITY_EPT_BYTES)                    \
   /* chain mode: the BIOS drive the loader boots (CHAIN_DRIVE=), the first     \
      disk after the one vmxboot booted from, and the guest's time bound in     \

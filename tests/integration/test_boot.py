@@ -689,7 +689,7 @@ class OtherMachines(unittest.TestCase, RunContract):
 
     def test_6_mib_of_ram_is_too_little_for_the_vmm(self):
         # The VMM's memory (its image, page tables and chain mode's EPT) ends
-        # at 0x610000: stage2 finds that the E820 map does not cover it
+        # at 0x612000: stage2 finds that the E820 map does not cover it
         # before it puts anything above 1 MiB (once it triple-faulted).
         L = layout()
         for bios, usable_end in self.USABLE_END_6_MIB.items():

@@ -55,7 +55,7 @@ TEST(ChainEpt, WithoutMtrrsWriteBackOnlyWhereTheMapSaysRam) {
   EXPECT_EQ(memory_type(*b.t, 0xB8000), vmx::ept_memory_type_uc) << "VGA: not in the map";
   EXPECT_EQ(memory_type(*b.t, 0xF0000), vmx::ept_memory_type_uc) << "BIOS ROM";
   EXPECT_EQ(memory_type(*b.t, 0x200000), vmx::ept_memory_type_wb);
-  EXPECT_EQ(memory_type(*b.t, 0x610000), vmx::ept_memory_type_wb) << "after the VMM";
+  EXPECT_EQ(memory_type(*b.t, layout::VMM_MEMORY_END), vmx::ept_memory_type_wb) << "after the VMM";
   EXPECT_EQ(memory_type(*b.t, 0x3E00000), vmx::ept_memory_type_uc)
       << "a 2 MiB page no single RAM entry covers (usable, then ACPI): uncacheable, the simple rule";
   EXPECT_EQ(memory_type(*b.t, 0xFEC00000), vmx::ept_memory_type_uc) << "I/O APIC";

@@ -140,7 +140,7 @@ TEST(ChainEptMtrr, TheEptTakesItsTypesFromTheMtrrs) {
   EXPECT_EQ(vmx::identity_ept_type(*t, 0xB8000), uc);
   EXPECT_EQ(vmx::identity_ept_type(*t, 0xF0000), wp);
   EXPECT_EQ(vmx::identity_ept_type(*t, 0x200000), wb);
-  EXPECT_EQ(vmx::identity_ept_type(*t, 0x610000), wb) << "after the VMM (4 KiB pages)";
+  EXPECT_EQ(vmx::identity_ept_type(*t, layout::VMM_MEMORY_END), wb) << "after the VMM (4 KiB pages)";
   EXPECT_EQ(vmx::identity_ept_type(*t, 0x3E00000), wb) << "E820 splits it, the MTRRs do not";
   EXPECT_EQ(vmx::identity_ept_type(*t, 0xFEC00000), uc);
   EXPECT_FALSE(vmx::identity_ept_maps(*t, layout::VMM_ADDR)) << "the hole stays";

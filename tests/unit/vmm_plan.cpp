@@ -90,14 +90,16 @@ const layout::E820Entry bochs_e820[5] = {
     {0x100000, 0x3EF0000, 1, 0},  {0x3FF0000, 0x10000, 3, 0},
 };
 
-Planned plan_chain_as_the_vmm_does(const vmx::CapabilityMsrs& msrs, uint32_t base_memory_kib) {
+Planned plan_chain_as_the_vmm_does(const vmx::CapabilityMsrs& msrs, uint32_t base_memory_kib,
+                                   const guests::bios_chain::MemoryRegisters& registers) {
   Planned planned{std::make_unique<VmmMemory>(), {}};
   VmmMemory& m = *planned.memory;
   // The Bochs boot CPU's local APIC: at 0xFEE00000, enabled, BSP; x2APIC.
   uint16_t power_off = 0xB004;
   EXPECT_TRUE(guests::bios_chain::attach_devices(
       m.ports, m.mmio, m.bios_chain, 1000, {0xB004, 0xB2, 0xF1, 0xF0, &power_off}, true,
-      {bochs_e820, 5, layout::VMM_ADDR, layout::VMM_MEMORY_END}, {true, 0xFEE00900, 40, true}));
+      {bochs_e820, 5, layout::VMM_ADDR, layout::VMM_MEMORY_END}, {true, 0xFEE00900, 40, true},
+      registers));
   m.ports.fill_io_bitmaps(m.io_bitmap_a, m.io_bitmap_b);
   planned.plan = guests::bios_chain::plan(
       vmm_plan_inputs(msrs),

@@ -13,6 +13,7 @@
 
 #include "devices/mmio_map.h"
 #include "devices/port_map.h"
+#include "guests/bios_chain/devices.h"
 #include "guests/bios_chain/plan.h"
 #include "guests/bios_chain/state.h"
 #include "guests/v86_demo/plan.h"
@@ -67,6 +68,7 @@ Planned plan_as_the_vmm_does(const vmx::CapabilityMsrs& msrs);
 layout::GuestHeader checked_chain_header();
 extern const layout::E820Entry bochs_e820[5];
 // base_memory_kib: the BDA's 40:13 as the VMM would read it (the Bochs BIOS's 636).
-Planned plan_chain_as_the_vmm_does(const vmx::CapabilityMsrs& msrs, uint32_t base_memory_kib = 636);
+Planned plan_chain_as_the_vmm_does(const vmx::CapabilityMsrs& msrs, uint32_t base_memory_kib = 636,
+                                   const guests::bios_chain::MemoryRegisters& registers = {});
 
 }  // namespace vmm_plan

@@ -20,7 +20,7 @@
 namespace {
 
 // The tables where the VMM keeps them: inside its own memory (here, as in
-// the VMM, in the Machine in .bss at some page of 0x400000-0x60FFFF).
+// the VMM, in the Machine in .bss at some page of 0x400000-0x611FFF).
 constexpr uint64_t tables_at = 0x421000;
 // QEMU's unit: one page of registers.
 constexpr uint64_t unit_registers = 0xFED90000;

@@ -58,4 +58,11 @@ inline constexpr uint32_t piix4_glbctl_smi_en = 1u << 0;
 
 inline constexpr uint16_t ide_bar4 = 0x20;
 
+// The host bridge's register that places the ECAM window (PCIEXBAR, 64
+// bits) for these IDs, 0 for one the VMM does not know (the i440FX has no
+// ECAM).
+constexpr uint16_t ecam_base_offset(uint32_t ids) {
+  return ids == 0x29C08086 ? 0x60 : 0;  // 82G33/P35 MCH: QEMU q35
+}
+
 }  // namespace devices::pci

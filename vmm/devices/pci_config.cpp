@@ -58,23 +58,9 @@ PortVerdict data_access(void* state, PortAccess& a, vmx::GuestEnd&) {
   if (!t.valid) {
     return (pci.address & pci::config_enable) == 0 ? PortVerdict::pass : PortVerdict::deny;
   }
-  ++pci.writes;
-  pci::Decision d = pci::decide_write(pci.platform, port_config_space(), *pci.ports, movers(pci),
-                                      t, a.value);
+  const pci::Decision d = decide_config_write(pci, port_config_space(), t, a.value);
   port_out(pci::config_address_port, 4, pci.address);  // the guest's, after the VMM's own
-  if (!d.refused && d.follow != pci::Follow::none && !follow(pci, d)) {
-    d = {true, 0, "the block's device refused the move", pci::Follow::none, 0};
-  }
-  if (d.refused) {
-    log_write(pci, t, a.value, true, d.why);
-    ++pci.refused;
-    return PortVerdict::done;
-  }
-  if (d.follow != pci::Follow::none) ++pci.moves;
-  if (d.why != nullptr) {
-    log_write(pci, t, a.value, false, d.why);
-    ++pci.kept;
-  }
+  if (d.refused) return PortVerdict::done;
   port_out(a.port, a.bytes, d.value);
   return PortVerdict::done;
 }
@@ -87,6 +73,26 @@ PortDevice pci_address_device(PciConfig& pci) {
 
 PortDevice pci_data_device(PciConfig& pci) {
   return {"PCI CONFIG_DATA", data_access, &pci, passes::in_any};
+}
+
+pci::Decision decide_config_write(PciConfig& pci, const pci::ConfigSpace& space,
+                                  const pci::ConfigTarget& t, uint32_t value) {
+  ++pci.writes;
+  pci::Decision d = pci::decide_write(pci.platform, space, *pci.ports, movers(pci), t, value);
+  if (!d.refused && d.follow != pci::Follow::none && !follow(pci, d)) {
+    d = {true, 0, "the block's device refused the move", pci::Follow::none, 0};
+  }
+  if (d.refused) {
+    log_write(pci, t, value, true, d.why);
+    ++pci.refused;
+    return d;
+  }
+  if (d.follow != pci::Follow::none) ++pci.moves;
+  if (d.why != nullptr) {
+    log_write(pci, t, value, false, d.why);
+    ++pci.kept;
+  }
+  return d;
 }
 
 pci::ConfigSpace port_config_space() { return {nullptr, read_dword, write_dword}; }

@@ -67,6 +67,14 @@ struct PciConfig {
 PortDevice pci_address_device(PciConfig& pci);
 PortDevice pci_data_device(PciConfig& pci);
 
+// A guest's write to configuration space, by either way (`space`: how the
+// VMM reaches it for its own reads and the BAR sizing): decided
+// (pci_mediation.h), the block it moves followed, counted, and logged where
+// refused or changed. The caller carries out what is not refused, with the
+// decision's value.
+pci::Decision decide_config_write(PciConfig& pci, const pci::ConfigSpace& space,
+                                  const pci::ConfigTarget& target, uint32_t value);
+
 // The VMM's own dword accesses through 0xCF8/0xCFC (the caller puts the
 // guest's CONFIG_ADDRESS back).
 pci::ConfigSpace port_config_space();

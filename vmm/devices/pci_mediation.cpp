@@ -199,6 +199,10 @@ Decision decide_write(const Platform& p, const ConfigSpace& s, const PortMap& po
   if (segment0 && t.function == host_bridge && p.smram != 0 && writes_byte(w, p.smram)) {
     keep(d, w, 0xFFu << ((p.smram & 3) * 8), current, "SMRAM control (locked by the VMM)");
   }
+  if (segment0 && t.function == host_bridge && p.ecam_base != 0 &&
+      (dword == p.ecam_base || dword == p.ecam_base + 4)) {
+    keep(d, w, ~0u, current, "PCIEXBAR (the ECAM window the VMM keeps)");
+  }
   if (segment0 && p.has_pm && t.function == p.pm) {
     if (dword == piix4_devactb) {
       keep(d, w, piix4_devactb_apmc_en, 0, "PIIX4 APMC_EN (an SMI at each write to 0xB2)");

@@ -16,7 +16,8 @@
 //     it somewhere its PM1a_CNT does not decode (common/end_run.h);
 //   - SMRAM control (the host bridge's) is the VMM's: the guest's bits in it
 //     are put back as the register holds them (locked by the VMM before the
-//     guest ran, devices/pci_platform.h);
+//     guest ran, devices/pci_platform.h); so is the host bridge's PCIEXBAR,
+//     which would move the ECAM window the VMM keeps (devices/pci_ecam.h);
 //   - the PIIX4 power-management function: APMC_EN (SMI at 0xB2) stays
 //     clear; PMIOSE stays set while the VMM's power-off is in the block; a
 //     move of the PM block (PMBA) is followed (Follow::pm_block) unless the
@@ -59,6 +60,7 @@ struct ConfigSpace {
 // What the VMM found on bus 0 before the guest ran (devices/pci_platform.h).
 struct Platform {
   uint16_t smram;      // SMRAM control's offset at 0:0.0, 0: a host bridge the VMM does not know
+  uint16_t ecam_base;  // PCIEXBAR's offset at 0:0.0 (its two dwords), 0: none the VMM knows
   bool has_pm;
   Function pm;         // the PIIX4 power-management function
   bool pm_power_off;   // the VMM's power-off is its block's PM1a_CNT

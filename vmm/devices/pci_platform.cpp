@@ -79,6 +79,7 @@ void take_pci_platform(PciConfig& pci, Piix4PmBlock& pm, uint16_t vmm_power_off,
   p = {};
   scan_bus0(space, p, report);
   lock_smram(p, report);
+  p.ecam_base = pci::ecam_base_offset(report.host_ids);
   pm.base = 0;
   if (p.has_pm) {
     pm.base = static_cast<uint16_t>(space.read(p.pm, piix4_power::config_pmba) &

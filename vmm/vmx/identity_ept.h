@@ -24,9 +24,10 @@
 namespace vmx {
 
 // Page tables for 2 MiB pages split after the build: enough for the local
-// APIC's page and one more device's range (a split table serves every
-// range in its 2 MiB).
-inline constexpr unsigned identity_ept_pool_tables = 2;
+// APIC's page and three more 2 MiB pages that a device's registers take in
+// part (a DMA-remapping unit's page, an ECAM window's end; a split table
+// serves every range in its 2 MiB).
+inline constexpr unsigned identity_ept_pool_tables = 4;
 
 struct alignas(4096) IdentityEptTables {
   uint64_t pml4[512];

@@ -67,7 +67,8 @@ bool attach_pci(devices::PortMap& ports, State& s, const AcpiPorts& acpi) {
 
 bool attach_devices(devices::PortMap& ports, devices::MmioMap& mmio, State& s,
                     uint64_t byte_wait_ticks, const AcpiPorts& acpi, bool emulator,
-                    const DmaInputs& dma, const ApicFound& apic) {
+                    const DmaInputs& dma, const ApicFound& apic,
+                    const MemoryRegisters& registers) {
   ports.reset(devices::PortMap::Unclaimed::guests);
   const uint16_t pm1a_cnt = acpi.pm1a_cnt;
   mmio.reset();
@@ -121,8 +122,22 @@ bool attach_devices(devices::PortMap& ports, devices::MmioMap& mmio, State& s,
               ports.claim(devices::emulator_debugger_port, 1, s.shutdown_device, "0x8a00",
                           "0x8a00");
   }
-  return claimed && devices::claim_bus_master(ports, s.bus_master, s.bus_master_device) &&
-         devices::claim_isa_dma(ports, s.isa_dma_device, s.isa_dma_page_device);
+  claimed = claimed && devices::claim_bus_master(ports, s.bus_master, s.bus_master_device) &&
+            devices::claim_isa_dma(ports, s.isa_dma_device, s.isa_dma_page_device);
+  // After attach_pci: ECAM stores are decided with the ports' writes.
+  if (registers.mcfg != nullptr) {
+    claimed = claimed && devices::attach_pci_ecam(s.ecam, s.ecam_device, mmio, s.pci,
+                                                  *registers.mcfg, registers.ecam_access);
+  } else {
+    s.ecam = devices::PciEcam{};
+  }
+  s.remapping_device = devices::kept_registers_device(s.remapping_registers, "DMA remapping unit");
+  for (uint32_t i = 0; i < registers.remapping_unit_count; ++i) {
+    const PhysRange& unit = registers.remapping_units[i];
+    claimed = claimed && mmio.claim(unit.first, unit.end - unit.first, s.remapping_device,
+                                    "vtd-unit", true) != 0;
+  }
+  return claimed;
 }
 
 }  // namespace guests::bios_chain

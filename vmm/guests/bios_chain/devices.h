@@ -10,8 +10,9 @@
 // memory past the EPT: the first bus-master IDE controller's block
 // (devices/bus_master.h) and the ISA DMA controllers (devices/isa_dma.h).
 // Every other port is the guest's own: not trapped. On the memory map: the
-// local APIC's register page (devices/local_apic.h), whose stores the VMM
-// sees. Pure but for devices/port_io.h (the PCI bus and the DMA engines are
+// local APIC's register page (devices/local_apic.h), the ECAM windows of
+// PCI configuration space and the DMA-remapping units' registers, whose
+// stores the VMM sees. Pure but for devices/port_io.h (the PCI bus and the DMA engines are
 // found and taken
 // over before the guest runs): the profile and the tests attach the same
 // ones.
@@ -19,6 +20,9 @@
 
 #include <stdint.h>
 
+#include "common/mcfg.h"
+#include "common/phys_range.h"
+#include "devices/pci_ecam.h"
 #include "devices/port_map.h"
 #include "layout.h"
 #include "guests/bios_chain/state.h"
@@ -53,12 +57,25 @@ struct ApicFound {
   bool has_x2apic;  // CPUID.1:ECX.x2APIC
 };
 
+// Registers in memory the guest may read but whose stores the VMM sees:
+// the MCFG's ECAM windows (PCI configuration, devices/pci_ecam.h; the
+// caller has checked that the VMM can keep them: ecam_unkeepable) and the
+// DMA-remapping units' register windows the VMM programmed
+// (devices/kept_registers.h).
+struct MemoryRegisters {
+  const acpi::Mcfg* mcfg;  // nullptr: none
+  devices::EcamAccess ecam_access;
+  const PhysRange* remapping_units;
+  uint32_t remapping_unit_count;
+};
+
 // Before the guest runs it also locks SMRAM and closes the PIIX4's SMIs
 // (devices/pci_platform.h). False when a map refuses a claim.
 // `emulator`: the firmware is an emulator's (its panic, shutdown and
 // debugger ports kept).
 bool attach_devices(devices::PortMap& ports, devices::MmioMap& mmio, State& state,
                     uint64_t byte_wait_ticks, const AcpiPorts& acpi, bool emulator,
-                    const DmaInputs& dma, const ApicFound& apic);
+                    const DmaInputs& dma, const ApicFound& apic,
+                    const MemoryRegisters& registers = {});
 
 }  // namespace guests::bios_chain

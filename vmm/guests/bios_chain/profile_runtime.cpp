@@ -21,8 +21,10 @@
 #include "common/format.h"
 #include "common/low_memory.h"
 #include "common/madt.h"
+#include "common/mcfg.h"
 #include "common/uart16550.h"
 #include "devices/local_apic.h"
+#include "devices/pci_ecam.h"
 #include "guests/bios_chain/devices.h"
 #include "guests/bios_chain/handlers.h"
 #include "guests/bios_chain/msr.h"
@@ -72,6 +74,28 @@ ApicFound find_apic() {
   return apic;
 }
 
+// The MCFG's ECAM windows, each of which the VMM keeps (devices/pci_ecam.h);
+// none without an MCFG. One it cannot keep ends the run before the guest
+// could write configuration space through it unseen.
+acpi::Mcfg find_ecam() {
+  const acpi::TableSearch found = acpi::find_table(acpi::identity_mapped_memory().view(), "MCFG");
+  if (!found.found) return {};
+  const acpi::Mcfg mcfg = acpi::parse_mcfg(found.table.bytes, found.table.length);
+  const char* why = mcfg.error != nullptr ? mcfg.error : devices::ecam_unkeepable(mcfg);
+  if (why != nullptr) {
+    console::printf("vmx: MCFG at 0x%lx: %s: the guest could reach PCI configuration space"
+                    " where the VMM does not see it\n", found.table.phys, why);
+    end_run("guest-unsupported", "reason=ecam");
+  }
+  for (unsigned i = 0; i < mcfg.count; ++i) {
+    const acpi::McfgWindow& w = mcfg.windows[i];
+    console::printf("vmx: PCI ECAM kept: segment %u buses %u-%u at 0x%lx (its stores decided as"
+                    " 0xcfc's writes)\n", w.segment, w.first_bus, w.last_bus,
+                    w.base + (uint64_t{w.first_bus} << 20));
+  }
+  return mcfg;
+}
+
 // The PCI function as bus:device.function.
 void print_pci_function(uint32_t f) {
   console::printf("%x:%x.%x", f >> 8, f >> 3 & 0x1F, f & 7);
@@ -110,9 +134,13 @@ void attach(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
                       info.e820_count < layout::E820_MAX_ENTRIES ? info.e820_count
                                                                  : layout::E820_MAX_ENTRIES,
                       layout::VMM_ADDR, layout::VMM_MEMORY_END};
+  const acpi::Mcfg mcfg = find_ecam();
+  const MemoryRegisters registers{
+      mcfg.count != 0 ? &mcfg : nullptr, devices::identity_ecam_access(), &m.dma.holes[1],
+      m.dma.active && m.dma.hole_count > 1 ? m.dma.hole_count - 1 : 0};
   if (!attach_devices(m.ports, m.mmio, m.bios_chain,
                       vmx::guest_timer::uart_byte_wait_ticks(tsc_ticks_in_limit), acpi,
-                      firmware_is_emulator(), dma, find_apic())) {
+                      firmware_is_emulator(), dma, find_apic(), registers)) {
     end_run("vmx-failed", "step=devices error=0");
   }
   // The last resort of the VMM's power-off: the PM block where firmware put it.
@@ -121,6 +149,10 @@ void attach(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
     m.run.power_off.pm_home = {true, p.pm.bus, p.pm.device, p.pm.function, p.pm_home};
   }
   print_dma_kept(m.bios_chain);
+  if (registers.remapping_unit_count != 0) {
+    console::printf("vmx:   the DMA remapping units' registers: %u window(s) the guest reads,"
+                    " its stores dropped\n", registers.remapping_unit_count);
+  }
   vcpu.ports = &m.ports;
   vcpu.mmio = &m.mmio;
 }
@@ -366,6 +398,15 @@ void print_pci_writes(const State& s) {
   }
   if (s.pm_block.base != 0) {
     console::printf("vmx:   PIIX4 PM block at 0x%x after the guest\n", s.pm_block.base);
+  }
+  if (s.ecam.misshapen_writes != 0) {
+    console::printf("vmx:   ECAM stores no chipset defines (8 bytes, across a dword): %u dropped\n",
+                    s.ecam.misshapen_writes);
+  }
+  const devices::KeptRegisters& units = s.remapping_registers;
+  if (units.writes_dropped != 0) {
+    console::printf("vmx:   DMA remapping units' registers: %u stores dropped (the last at"
+                    " 0x%lx)\n", units.writes_dropped, units.last_address);
   }
 }
 

@@ -13,8 +13,10 @@
 #include "devices/com1.h"
 #include "devices/dma_ram.h"
 #include "devices/isa_dma.h"
+#include "devices/kept_registers.h"
 #include "devices/local_apic.h"
 #include "devices/mmio_map.h"
+#include "devices/pci_ecam.h"
 #include "devices/pci_config.h"
 #include "devices/pci_platform.h"
 #include "devices/piix4_pm.h"
@@ -45,6 +47,10 @@ struct State {
   devices::LocalApic apic;       // when the CPU has one (CPUID.1:EDX.APIC)
   devices::MmioDevice apic_device;
   bool has_apic;
+  devices::PciEcam ecam;         // the MCFG's windows, where there is one
+  devices::MmioDevice ecam_device;
+  devices::KeptRegisters remapping_registers;  // the VT-d units', where the VMM programmed them
+  devices::MmioDevice remapping_device;
   bool emulator;                 // the firmware is an emulator's (ACPI OEM ID "BOCHS ")
   uint32_t limit_seconds;        // the guest's bound (0: none)
   bool hlt_activity;             // the CPU can put the guest in the HLT activity state

@@ -1,0 +1,89 @@
+#include "devices/pci_ecam.h"
+
+#include "devices/pci_address.h"
+
+namespace devices {
+
+namespace {
+
+constexpr uint64_t identity_map_limit = 4ull << 30;  // the VMM's identity map
+
+// A window's buses, as physical memory.
+uint64_t window_first(const acpi::McfgWindow& w) { return w.base + (uint64_t{w.first_bus} << 20); }
+uint64_t window_bytes(const acpi::McfgWindow& w) {
+  return (uint64_t{w.last_bus} - w.first_bus + 1) << 20;
+}
+
+// The configuration space of one window as the mediation reads and sizes
+// it (pci::ConfigSpace), through the device's access.
+struct WindowSpace {
+  const EcamAccess* access;
+  const acpi::McfgWindow* window;
+  uint64_t at(pci::Function f, uint16_t offset) const {
+    return window->base + (uint64_t{f.bus} << 20 | uint64_t{f.device & 31u} << 15 |
+                           uint64_t{f.function & 7u} << 12 | (offset & 0xFFCu));
+  }
+};
+
+uint32_t space_read(void* context, pci::Function f, uint16_t offset) {
+  const WindowSpace& s = *static_cast<const WindowSpace*>(context);
+  return s.access->read(s.access->context, s.at(f, offset), 4);
+}
+
+void space_write(void* context, pci::Function f, uint16_t offset, uint32_t value) {
+  const WindowSpace& s = *static_cast<const WindowSpace*>(context);
+  s.access->write(s.access->context, s.at(f, offset), 4, value);
+}
+
+}  // namespace
+
+const char* ecam_unkeepable(const acpi::Mcfg& mcfg) {
+  if (mcfg.count > ecam_max_windows) return "more ECAM windows than the VMM keeps";
+  for (unsigned i = 0; i < mcfg.count; ++i) {
+    const acpi::McfgWindow& w = mcfg.windows[i];
+    // parse_mcfg checked that the window's end lies within 64 bits.
+    if (window_first(w) >= identity_map_limit ||
+        window_bytes(w) > identity_map_limit - window_first(w)) {
+      return "an ECAM window at or above 4 GiB";
+    }
+  }
+  return nullptr;
+}
+
+bool attach_pci_ecam(PciEcam& e, MmioDevice& device, MmioMap& mmio, PciConfig& pci,
+                     const acpi::Mcfg& mcfg, EcamAccess access) {
+  e = PciEcam{};
+  e.pci = &pci;
+  e.access = access;
+  device = {"PCI ECAM", write_ecam, &e};
+  if (ecam_unkeepable(mcfg) != nullptr) return false;
+  for (unsigned i = 0; i < mcfg.count; ++i) {
+    const acpi::McfgWindow& w = mcfg.windows[i];
+    if (mmio.claim(window_first(w), window_bytes(w), device, "pci-ecam", true) == 0) return false;
+    e.windows[e.count++] = w;
+  }
+  return true;
+}
+
+MmioVerdict write_ecam(void* state, MmioWrite& w, vmx::GuestEnd&) {
+  PciEcam& e = *static_cast<PciEcam*>(state);
+  const acpi::McfgWindow* window = nullptr;
+  pci::ConfigTarget t{};
+  for (unsigned i = 0; i < e.count && !t.valid; ++i) {
+    t = pci::ecam_target(e.windows[i], w.address, w.bytes);
+    window = &e.windows[i];
+  }
+  if (!t.valid) {
+    ++e.misshapen_writes;
+    return MmioVerdict::deny;
+  }
+  if (w.exchange) w.old = e.access.read(e.access.context, w.address, w.bytes);
+  WindowSpace ws{&e.access, window};
+  const pci::ConfigSpace space{&ws, space_read, space_write};
+  const pci::Decision d =
+      decide_config_write(*e.pci, space, t, static_cast<uint32_t>(w.value));
+  if (!d.refused) e.access.write(e.access.context, w.address, w.bytes, d.value);
+  return MmioVerdict::done;
+}
+
+}  // namespace devices
