@@ -20,10 +20,7 @@ its own.
 Run: python3 tests/integration/test_apic.py --build build [unittest args]
 """
 import os
-import shutil
 import sys
-import tempfile
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
@@ -366,19 +363,8 @@ RUNS = ([(s, m, b, 1) for s in ONE_CPU for m in MODELS for b in BIOSES] +
         [(s, m, b, 2) for s in TWO_CPUS for m in MODELS for b in BIOSES])
 
 
-class LocalApic(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.work = tempfile.mkdtemp(prefix="vmxboot-apic-test-")
-        cls.image = test_chain.build_chain_image(cls.work, "chain")
-        cls.disks = {k: test_chain.build_sector_disk(cls.work, k, s) for k, s in SECTORS.items()}
-        if all(parallel_unittest.selected(cls, name)
-               for name in unittest.TestLoader().getTestCaseNames(cls)):
-            boots.start([cls.request(key) for key in RUNS])
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.work, ignore_errors=True)
+class LocalApic(test_chain.SectorBoots):
+    SECTORS, RUNS, PREFIX = SECTORS, RUNS, "vmxboot-apic-test-"
 
     @classmethod
     def request(cls, key):

@@ -351,6 +351,34 @@ def build_sector_disk(work, kind, source):
     return out
 
 
+class SectorBoots(unittest.TestCase):
+    """Tests that boot the chain image with hostile or checking boot sectors
+    as the second disk: SECTORS (name: NASM source) built once per class,
+    with the image, into a folder of its own (PREFIX), and every boot of
+    RUNS started together when the whole class runs. A subclass says how a
+    run's key becomes a boot (request)."""
+    SECTORS = {}
+    RUNS = []
+    PREFIX = "vmxboot-sectors-test-"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix=cls.PREFIX)
+        cls.image = build_chain_image(cls.work, "chain")
+        cls.disks = {k: build_sector_disk(cls.work, k, s) for k, s in cls.SECTORS.items()}
+        if all(parallel_unittest.selected(cls, name)
+               for name in unittest.TestLoader().getTestCaseNames(cls)):
+            boots.start([cls.request(key) for key in cls.RUNS])
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    @classmethod
+    def request(cls, key):
+        raise NotImplementedError
+
+
 def build_inputs(work):
     """The chain images and the hostile boot sectors' disks, into WORK; the
     guest disks are test_guest_disks.py's (the same files its native boots

@@ -39,10 +39,7 @@ Run: python3 tests/integration/test_dma.py --build build [unittest args]
 """
 import os
 import re
-import shutil
 import sys
-import tempfile
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
@@ -331,19 +328,8 @@ DMA_KEPT = re.compile(r"^vmx: DMA kept: IDE bus master 0:1\.1 ports 0x(c0[0-9a-f
                       re.M)
 
 
-class DmaMediation(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.work = tempfile.mkdtemp(prefix="vmxboot-dma-test-")
-        cls.image = test_chain.build_chain_image(cls.work, "chain")
-        cls.disks = {k: test_chain.build_sector_disk(cls.work, k, s) for k, s in SECTORS.items()}
-        if all(parallel_unittest.selected(cls, name)
-               for name in unittest.TestLoader().getTestCaseNames(cls)):
-            boots.start([cls.request(key) for key in RUNS])
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.work, ignore_errors=True)
+class DmaMediation(test_chain.SectorBoots):
+    SECTORS, RUNS, PREFIX = SECTORS, RUNS, "vmxboot-dma-test-"
 
     @classmethod
     def request(cls, key):

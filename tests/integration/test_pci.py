@@ -40,10 +40,7 @@ Run: python3 tests/integration/test_pci.py --build build [unittest args]
 """
 import os
 import re
-import shutil
 import sys
-import tempfile
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
@@ -235,23 +232,13 @@ SECTORS = {
 }
 
 
-class PciMediation(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.work = tempfile.mkdtemp(prefix="vmxboot-pci-test-")
-        cls.image = test_chain.build_chain_image(cls.work, "chain")
-        cls.disks = {kind: test_chain.build_sector_disk(cls.work, kind, source)
-                     for kind, source in SECTORS.items()}
-        if all(parallel_unittest.selected(cls, name)
-               for name in unittest.TestLoader().getTestCaseNames(cls)):
-            boots.start([cls.request(k, m, b) for k in SECTORS for m in MODELS for b in BIOSES])
+class PciMediation(test_chain.SectorBoots):
+    SECTORS, PREFIX = SECTORS, "vmxboot-pci-test-"
+    RUNS = [(k, m, b) for k in SECTORS for m in MODELS for b in BIOSES]
 
     @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.work, ignore_errors=True)
-
-    @classmethod
-    def request(cls, kind, model, bios):
+    def request(cls, key):
+        kind, model, bios = key
         return boots.bochs(cls.image, cpu=model, bios=bios, timeout=BOOT_TIMEOUT,
                            disk2=cls.disks[kind],
                            extra_lines=BAR_DEVICES if kind == "pci-bars" else ())
@@ -259,7 +246,7 @@ class PciMediation(unittest.TestCase):
     def run_of(self, kind, model, bios, end):
         """The run, its contract kept and ended as END by the guest, and the
         sector's numbers."""
-        r = boots.result(self.request(kind, model, bios))
+        r = boots.result(self.request((kind, model, bios)))
         what = f"{kind}/{model}/{bios}"
         self.assertEqual(r.problems(), [], f"{what}: the run contract\n--- COM1 ---\n{r.serial}")
         code, pairs = r.result
