@@ -151,16 +151,21 @@ constexpr const char* s_registers = "26.2.2";
 constexpr const char* s_segments = "26.2.3";
 constexpr const char* s_size = "26.2.4";
 
-#define VMX_HOST_SELECTOR_CHECK(seg, SEG)                               \
-  Check {                                                               \
-    {"host-" #seg "-selector-rpl-ti", s_segments,                       \
-     "Host " SEG " selector RPL (bits 1:0) and TI (bit 2) must be 0."}, \
-        host_selector_rpl_ti<Field::host_##seg##_selector>              \
+// One table entry per register for the rules the SDM states for several,
+// each with the SDM's one sentence for all of them: the id and the failing
+// field name the register.
+#define VMX_HOST_SELECTOR_CHECK(seg)                                                       \
+  Check {                                                                                  \
+    {"host-" #seg "-selector-rpl-ti", s_segments,                                          \
+     "The host selectors of ES, CS, SS, DS, FS, GS and TR must have RPL (bits 1:0) and TI " \
+     "(bit 2) 0."},                                                                        \
+        host_selector_rpl_ti<Field::host_##seg##_selector>                                 \
   }
-#define VMX_HOST_BASE_CHECK(reg, REG)                                                     \
-  Check {                                                                                 \
-    {"host-" #reg "-base-canonical", s_segments, "Host " REG " base must be canonical."}, \
-        host_base_canonical<Field::host_##reg##_base>                                     \
+#define VMX_HOST_BASE_CHECK(reg)                                                     \
+  Check {                                                                            \
+    {"host-" #reg "-base-canonical", s_segments,                                     \
+     "The host bases of FS, GS, GDTR, IDTR and TR must be canonical."},              \
+        host_base_canonical<Field::host_##reg##_base>                                \
   }
 
 constexpr Check checks[] = {
@@ -186,13 +191,13 @@ constexpr Check checks[] = {
       "With load IA32_EFER, host EFER.LMA and EFER.LME must equal host address-space size."},
      host_efer_lma_lme},
 
-    VMX_HOST_SELECTOR_CHECK(es, "ES"),
-    VMX_HOST_SELECTOR_CHECK(cs, "CS"),
-    VMX_HOST_SELECTOR_CHECK(ss, "SS"),
-    VMX_HOST_SELECTOR_CHECK(ds, "DS"),
-    VMX_HOST_SELECTOR_CHECK(fs, "FS"),
-    VMX_HOST_SELECTOR_CHECK(gs, "GS"),
-    VMX_HOST_SELECTOR_CHECK(tr, "TR"),
+    VMX_HOST_SELECTOR_CHECK(es),
+    VMX_HOST_SELECTOR_CHECK(cs),
+    VMX_HOST_SELECTOR_CHECK(ss),
+    VMX_HOST_SELECTOR_CHECK(ds),
+    VMX_HOST_SELECTOR_CHECK(fs),
+    VMX_HOST_SELECTOR_CHECK(gs),
+    VMX_HOST_SELECTOR_CHECK(tr),
     {{"host-cs-selector-nonzero", s_segments, "Host CS selector must not be 0."},
      host_cs_selector_nonzero},
     {{"host-tr-selector-nonzero", s_segments, "Host TR selector must not be 0."},
@@ -200,11 +205,11 @@ constexpr Check checks[] = {
     {{"host-ss-selector-nonzero", s_segments,
       "Host SS selector must not be 0 when host address-space size is 0."},
      host_ss_selector_nonzero},
-    VMX_HOST_BASE_CHECK(fs, "FS"),
-    VMX_HOST_BASE_CHECK(gs, "GS"),
-    VMX_HOST_BASE_CHECK(gdtr, "GDTR"),
-    VMX_HOST_BASE_CHECK(idtr, "IDTR"),
-    VMX_HOST_BASE_CHECK(tr, "TR"),
+    VMX_HOST_BASE_CHECK(fs),
+    VMX_HOST_BASE_CHECK(gs),
+    VMX_HOST_BASE_CHECK(gdtr),
+    VMX_HOST_BASE_CHECK(idtr),
+    VMX_HOST_BASE_CHECK(tr),
 
     {{"host-address-space-size-outside-ia32e", s_size,
       "Outside IA-32e mode, host address-space size must be 0."},

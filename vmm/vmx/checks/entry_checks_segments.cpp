@@ -339,50 +339,53 @@ void ldtr_granularity(Checker& c) {
 
 constexpr const char* s = "26.3.1.2";
 
-// One table entry per register for the rules the SDM states for several.
+// One table entry per register for the rules the SDM states for several,
+// each with the SDM's one sentence for all of them: the id and the failing
+// field name the register.
 #define VMX_SEGMENT_CHECK(name, seg, rule, function) \
   Check { {"guest-" #seg "-" name, s, rule}, function<Segment::seg> }
-#define VMX_V86_SEGMENTS(X) \
-  X(cs, "CS"), X(ss, "SS"), X(ds, "DS"), X(es, "ES"), X(fs, "FS"), X(gs, "GS")
-#define VMX_DATA_SEGMENTS(X) X(ds, "DS"), X(es, "ES"), X(fs, "FS"), X(gs, "GS")
+#define VMX_V86_SEGMENTS(X) X(cs), X(ss), X(ds), X(es), X(fs), X(gs)
+#define VMX_DATA_SEGMENTS(X) X(ds), X(es), X(fs), X(gs)
 
-#define VMX_BASE_V86(seg, SEG) \
-  VMX_SEGMENT_CHECK(           \
-      "base-v86", seg,         \
-      "In virtual-8086 mode the " SEG " base must be the selector shifted left by 4.", base_v86)
-#define VMX_LIMIT_V86(seg, SEG)                                                                 \
-  VMX_SEGMENT_CHECK("limit-v86", seg, "In virtual-8086 mode the " SEG " limit must be 0xFFFF.", \
+#define VMX_BASE_V86(seg)                                                                   \
+  VMX_SEGMENT_CHECK("base-v86", seg,                                                        \
+                    "In virtual-8086 mode the base of CS, SS, DS, ES, FS and GS must be its " \
+                    "selector shifted left by 4.",                                          \
+                    base_v86)
+#define VMX_LIMIT_V86(seg)                                                                   \
+  VMX_SEGMENT_CHECK("limit-v86", seg,                                                        \
+                    "In virtual-8086 mode the limit of CS, SS, DS, ES, FS and GS must be "   \
+                    "0xFFFF.",                                                               \
                     limit_v86)
-#define VMX_AR_V86(seg, SEG)                                        \
-  VMX_SEGMENT_CHECK("access-rights-v86", seg,                       \
-                    "In virtual-8086 mode the " SEG                 \
-                    " access rights must be 0xF3 (present, DPL 3, " \
-                    "read/write accessed data).",                   \
+#define VMX_AR_V86(seg)                                                                  \
+  VMX_SEGMENT_CHECK("access-rights-v86", seg,                                            \
+                    "In virtual-8086 mode the access rights of CS, SS, DS, ES, FS and GS " \
+                    "must be 0xF3 (present, DPL 3, read/write accessed data).",          \
                     access_rights_v86)
-#define VMX_DATA_TYPE(seg, SEG)                                                               \
-  VMX_SEGMENT_CHECK("type", seg,                                                              \
-                    "A usable " SEG " must be accessed (type bit 0) and, if code, readable.", \
+#define VMX_DATA_TYPE(seg)                                                                   \
+  VMX_SEGMENT_CHECK("type", seg,                                                             \
+                    "A usable DS, ES, FS or GS must be accessed (type bit 0) and, if code, " \
+                    "readable.",                                                             \
                     data_type)
-#define VMX_CODE_OR_DATA(seg, SEG)                                                        \
-  VMX_SEGMENT_CHECK("s", seg, "A usable " SEG " must be a code or data segment (S = 1).", \
+#define VMX_CODE_OR_DATA(seg)                                                                \
+  VMX_SEGMENT_CHECK("s", seg, "A usable DS, ES, FS or GS must be a code or data segment (S = 1).", \
                     code_or_data)
-#define VMX_DATA_DPL(seg, SEG)                                   \
-  VMX_SEGMENT_CHECK("dpl", seg,                                  \
-                    "Without unrestricted guest, a usable " SEG  \
-                    " holding data or non-conforming "           \
-                    "code must have DPL >= its selector's RPL.", \
+#define VMX_DATA_DPL(seg)                                                                   \
+  VMX_SEGMENT_CHECK("dpl", seg,                                                             \
+                    "Without unrestricted guest, a usable DS, ES, FS or GS holding data or " \
+                    "non-conforming code must have DPL >= its selector's RPL.",             \
                     data_dpl)
-#define VMX_PRESENT(seg, SEG) \
-  VMX_SEGMENT_CHECK("present", seg, "A usable " SEG " must be present (P = 1).", present)
-#define VMX_RESERVED(seg, SEG)                                                             \
-  VMX_SEGMENT_CHECK("access-rights-reserved", seg,                                         \
-                    "A usable " SEG " must have access-rights bits 11:8 and 31:17 clear.", \
+#define VMX_PRESENT(seg) \
+  VMX_SEGMENT_CHECK("present", seg, "A usable DS, ES, FS or GS must be present (P = 1).", present)
+#define VMX_RESERVED(seg)                                                                     \
+  VMX_SEGMENT_CHECK("access-rights-reserved", seg,                                            \
+                    "A usable DS, ES, FS or GS must have access-rights bits 11:8 and 31:17 " \
+                    "clear.",                                                                 \
                     access_rights_reserved)
-#define VMX_GRANULARITY(seg, SEG)                                                 \
-  VMX_SEGMENT_CHECK("granularity", seg,                                           \
-                    "A usable " SEG                                               \
-                    "'s G bit must match its limit (0 if any of bits 11:0 is 0, " \
-                    "1 if any of bits 31:20 is 1).",                              \
+#define VMX_GRANULARITY(seg)                                                                   \
+  VMX_SEGMENT_CHECK("granularity", seg,                                                        \
+                    "A usable DS, ES, FS or GS must have a G bit that matches its limit (0 if " \
+                    "any of bits 11:0 is 0, 1 if any of bits 31:20 is 1).",                    \
                     granularity)
 
 constexpr Check checks[] = {
