@@ -5,7 +5,7 @@ namespace madt {
 namespace {
 
 constexpr uint32_t entries_offset = 44;  // the header, the local APIC address, the flags
-constexpr uint8_t local_apic = 0, local_x2apic = 9;
+constexpr uint8_t local_apic = 0, io_apic = 1, local_x2apic = 9;
 
 uint32_t read32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
@@ -71,6 +71,25 @@ Result keep_one_processor(uint8_t* table, uint32_t length, uint32_t keep) {
   for (uint32_t i = 0; i < kept_end; ++i) sum = static_cast<uint8_t>(sum + table[i]);
   table[9] = static_cast<uint8_t>(table[9] - sum);
   return done;
+}
+
+IoApics io_apics(const uint8_t* table, uint32_t length) {
+  IoApics r{};
+  if (length < entries_offset) return r;
+  for (uint32_t at = entries_offset; at < length;) {
+    if (length - at < 2) return r;
+    const uint8_t bytes = table[at + 1];
+    if (bytes < 2 || bytes > length - at) return r;
+    if (table[at] == io_apic && bytes >= 12) {
+      if (r.count < max_io_apics) {
+        r.entries[r.count] = {table[at + 2], read32(table + at + 4), read32(table + at + 8)};
+      }
+      ++r.count;
+    }
+    at += bytes;
+  }
+  r.ok = true;
+  return r;
 }
 
 }  // namespace madt

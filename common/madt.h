@@ -1,4 +1,5 @@
-// The ACPI MADT ("APIC", ACPI 5.2.12): the processors an OS may start.
+// The ACPI MADT ("APIC", ACPI 5.2.12): the processors an OS may start, and
+// the I/O APICs.
 // Until VMX runs on every CPU, a CPU the guest started would run outside
 // the VMM; the VMM shows the guest one processor, its own, by taking every
 // other processor's Local APIC and Local x2APIC entry out of the table
@@ -25,5 +26,21 @@ struct Result {
 // length and checksum are fixed. Nothing is written unless the table is
 // well formed.
 Result keep_one_processor(uint8_t* table, uint32_t length, uint32_t keep);
+
+// The I/O APICs the table lists (entry type 1: ID, register address, first
+// GSI), the devices' interrupt controllers whose redirection entries the
+// chain guest programs through the VMM (vmm/devices/io_apic.h).
+struct IoApic {
+  uint8_t id;
+  uint32_t address;
+  uint32_t gsi_base;
+};
+inline constexpr uint32_t max_io_apics = 8;
+struct IoApics {
+  bool ok;         // a well-formed MADT
+  uint32_t count;  // listed; at most max_io_apics of them in `entries`
+  IoApic entries[max_io_apics];
+};
+IoApics io_apics(const uint8_t* table, uint32_t length);
 
 }  // namespace madt

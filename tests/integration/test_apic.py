@@ -199,6 +199,9 @@ def protected_head(paging):
 #                  an NMI: a real NMI while the guest runs, an NMI exit, which
 #                  the VMM delivers to the guest's own handler (virtual
 #                  NMIs); the sector masks the pin again and powers off.
+#   ioapic-smi     the same pin programmed to send an SMI, then an INIT
+#                  (each would reach past the VMM when the PIT fires): the VMM
+#                  drops both writes, the entry reads back as it was.
 # (An NMI to itself through the ICR is test_chain.py's self-nmi sector: the
 # VMM delivers it to the guest instead of sending it.)
 SECTORS = {
@@ -352,6 +355,27 @@ SECTORS = {
         jmp poweroff
         line: db "ioapic-nmi: the guest's NMI handler ran", 13, 10, 0
     """ + tail(),
+    "ioapic-smi": head() + """
+        mov ebx, 0xFEC00000
+        mov dword [fs:ebx], 0x15
+        mov dword [fs:ebx + 0x10], 0
+        mov dword [fs:ebx], 0x14
+        mov dword [fs:ebx + 0x10], 0x10000
+        mov dword [fs:ebx + 0x10], 0x200
+        call mode_masked
+        mov dword [fs:ebx + 0x10], 0x500
+        call mode_masked
+        mov si, line
+        call say
+        jmp poweroff
+        mode_masked:
+        mov eax, [fs:ebx + 0x10]
+        and eax, 0x10700
+        cmp eax, 0x10000
+        jne wrong
+        ret
+        line: db "ioapic-smi: SMI and INIT entries refused, the pin masked as it was", 13, 10, 0
+    """ + tail(),
 }
 
 # The sectors that send INIT or SIPI run with two CPUs, where CPU 1 is
@@ -466,6 +490,15 @@ class LocalApic(test_chain.SectorBoots):
         for r, what in self.check_poweroff("ioapic-nmi", "ioapic-nmi: the guest's NMI handler ran"):
             self.assertIn("vmx:   NMIs delivered to the guest: 1", r.serial.splitlines(), what)
             self.assertRegex(r.serial, r"vmx: chain guest: \d+ VM exits: exception-or-nmi 1 ", what)
+
+    def test_an_io_apic_pin_never_sends_an_smi_or_init(self):
+        for r, what in self.check_poweroff(
+                "ioapic-smi", "ioapic-smi: SMI and INIT entries refused, the pin masked as it was"):
+            self.assertRegex(r.serial, r"vmx:   I/O APIC: writes \d+, redirections refused: SMI 1, "
+                                       r"INIT 1 \(the last: entry 2 of 0xfec00000, 0x500\)", what)
+            self.assertRegex(r.serial, r"(?m)^vmx: I/O APIC \d+ kept at 0xfec00000 \(GSI 0 on\): "
+                                       r"no SMI or INIT redirections$", what)
+
 
 def configure(build):
     # The chain image is built as test_chain.py builds its own.

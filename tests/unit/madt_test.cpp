@@ -91,3 +91,44 @@ TEST(Madt, AMalformedTableIsLeftAsItIs) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------- I/O APICs
+
+namespace {
+
+std::vector<uint8_t> io_apic_at(uint8_t id, uint32_t address, uint32_t gsi_base) {
+  std::vector<uint8_t> e = {1, 12, id, 0};
+  for (uint32_t v : {address, gsi_base}) {
+    for (int i = 0; i < 4; ++i) e.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  return e;
+}
+
+TEST(MadtIoApics, EachListedWithItsAddressAndFirstGsi) {
+  const std::vector<uint8_t> t = madt({local_apic(0, 0, 1), io_apic_at(2, 0xFEC00000, 0),
+                                       local_x2apic(1, 1), io_apic_at(3, 0xFEC01000, 24)});
+  const madt::IoApics a = madt::io_apics(t.data(), static_cast<uint32_t>(t.size()));
+  ASSERT_TRUE(a.ok);
+  ASSERT_EQ(a.count, 2u);
+  EXPECT_EQ(a.entries[0].id, 2);
+  EXPECT_EQ(a.entries[0].address, 0xFEC00000u);
+  EXPECT_EQ(a.entries[1].address, 0xFEC01000u);
+  EXPECT_EQ(a.entries[1].gsi_base, 24u);
+}
+
+TEST(MadtIoApics, MoreThanKeptAreCountedAndAMalformedTableIsNotOk) {
+  std::vector<std::vector<uint8_t>> entries;
+  for (uint8_t i = 0; i < madt::max_io_apics + 1; ++i) {
+    entries.push_back(io_apic_at(i, 0xFEC00000u + i * 0x1000u, i * 24u));
+  }
+  std::vector<uint8_t> t = madt(entries);
+  const madt::IoApics many = madt::io_apics(t.data(), static_cast<uint32_t>(t.size()));
+  EXPECT_TRUE(many.ok);
+  EXPECT_EQ(many.count, madt::max_io_apics + 1) << "counted, so the VMM can refuse them";
+  t = madt({io_apic_at(2, 0xFEC00000, 0)});
+  t[44 + 1] = 200;  // an entry longer than the table
+  EXPECT_FALSE(madt::io_apics(t.data(), static_cast<uint32_t>(t.size())).ok);
+  EXPECT_FALSE(madt::io_apics(t.data(), 20).ok) << "shorter than the header";
+}
+
+}  // namespace

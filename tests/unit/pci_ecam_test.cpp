@@ -93,7 +93,7 @@ struct ChainEcam : testing::Test {
     ASSERT_TRUE(guests::bios_chain::attach_devices(
         *ports, *mmio, *s, 100, {power_off, 0xB2, 0xF1, 0xF0, &power_off}, true,
         {e820, 2, layout::VMM_ADDR, layout::VMM_MEMORY_END}, {},
-        {&mcfg, {this, read, write}, units, 2}));
+        {nullptr, 0, &mcfg, {this, read, write}, units, 2}));
   }
   void TearDown() override {
     bus.reset();
@@ -235,7 +235,7 @@ TEST(ChainEcamEpt, TheWindowAndTheUnitsAreReadOnlyInThePlansEpt) {
   bus.bochs_platform();
   const vmm_plan::Planned p = vmm_plan::plan_chain_as_the_vmm_does(
       bochs_vmx::model("corei7_skylake_x").msrs, 636,
-      {&mcfg, {nullptr, [](void*, uint64_t, unsigned) { return 0u; },
+      {nullptr, 0, &mcfg, {nullptr, [](void*, uint64_t, unsigned) { return 0u; },
                [](void*, uint64_t, unsigned, uint32_t) {}},
        units, 1});
   ASSERT_EQ(p.plan.error, vmx::PlanError::none);

@@ -50,7 +50,7 @@ struct MmioDevice {
 class MmioMap {
  public:
   // Ranges any profile may claim, slot 0 meaning none.
-  static constexpr unsigned max_ranges = 15;
+  static constexpr unsigned max_ranges = 23;
   static constexpr uint64_t page_bytes = 4096;
 
   struct Range {

@@ -1,6 +1,7 @@
 #include "guests/bios_chain/devices.h"
 
 #include "devices/bus_master.h"
+#include "devices/io_apic.h"
 #include "devices/isa_dma.h"
 #include "devices/local_apic.h"
 #include "devices/pci_address.h"
@@ -124,6 +125,14 @@ bool attach_devices(devices::PortMap& ports, devices::MmioMap& mmio, State& s,
   }
   claimed = claimed && devices::claim_bus_master(ports, s.bus_master, s.bus_master_device) &&
             devices::claim_isa_dma(ports, s.isa_dma_device, s.isa_dma_page_device);
+  s.io_apic_device = devices::io_apic_device(s.io_apics);
+  for (uint32_t i = 0; i < registers.io_apic_count; ++i) {
+    const uint64_t page = registers.io_apics[i].address & ~(devices::MmioMap::page_bytes - 1);
+    const uint8_t slot = mmio.slot_of(page);
+    if (slot != 0 && mmio.range(slot).device == &s.io_apic_device) continue;  // two in a page
+    claimed = claimed && mmio.claim(page, devices::MmioMap::page_bytes, s.io_apic_device,
+                                    "io-apic", true) != 0;
+  }
   // After attach_pci: ECAM stores are decided with the ports' writes.
   if (registers.mcfg != nullptr) {
     claimed = claimed && devices::attach_pci_ecam(s.ecam, s.ecam_device, mmio, s.pci,

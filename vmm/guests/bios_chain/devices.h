@@ -10,7 +10,8 @@
 // memory past the EPT: the first bus-master IDE controller's block
 // (devices/bus_master.h) and the ISA DMA controllers (devices/isa_dma.h).
 // Every other port is the guest's own: not trapped. On the memory map: the
-// local APIC's register page (devices/local_apic.h), the ECAM windows of
+// local APIC's register page (devices/local_apic.h), the I/O APICs', the
+// ECAM windows of
 // PCI configuration space and the DMA-remapping units' registers, whose
 // stores the VMM sees. Pure but for devices/port_io.h (the PCI bus and the DMA engines are
 // found and taken
@@ -20,6 +21,7 @@
 
 #include <stdint.h>
 
+#include "common/madt.h"
 #include "common/mcfg.h"
 #include "common/phys_range.h"
 #include "devices/pci_ecam.h"
@@ -58,11 +60,13 @@ struct ApicFound {
 };
 
 // Registers in memory the guest may read but whose stores the VMM sees:
-// the MCFG's ECAM windows (PCI configuration, devices/pci_ecam.h; the
+// the I/O APICs' (devices/io_apic.h), the MCFG's ECAM windows (PCI configuration, devices/pci_ecam.h; the
 // caller has checked that the VMM can keep them: ecam_unkeepable) and the
 // DMA-remapping units' register windows the VMM programmed
 // (devices/kept_registers.h).
 struct MemoryRegisters {
+  const madt::IoApic* io_apics;  // each I/O APIC's page below 4 GiB (the caller has checked)
+  uint32_t io_apic_count;
   const acpi::Mcfg* mcfg;  // nullptr: none
   devices::EcamAccess ecam_access;
   const PhysRange* remapping_units;

@@ -96,6 +96,29 @@ acpi::Mcfg find_ecam() {
   return mcfg;
 }
 
+// The MADT's I/O APICs, each of which the VMM keeps (devices/io_apic.h;
+// their addresses are 32 bits: below 4 GiB, in the VMM's identity map).
+// More than it holds, or a MADT it cannot read, ends the run before the
+// guest could program an SMI where the VMM does not see it.
+madt::IoApics find_io_apics() {
+  const acpi::TableSearch found = acpi::find_table(acpi::identity_mapped_memory().view(), "APIC");
+  if (!found.found) return {};
+  const madt::IoApics apics = madt::io_apics(found.table.bytes, found.table.length);
+  const char* why = !apics.ok                             ? "its entries overrun the table"
+                    : apics.count > madt::max_io_apics ? "more I/O APICs than the VMM keeps"
+                                                       : nullptr;
+  if (why != nullptr) {
+    console::printf("vmx: MADT at 0x%lx: %s: the guest could program an I/O APIC where the VMM"
+                    " does not see it\n", found.table.phys, why);
+    end_run("guest-unsupported", "reason=io-apic");
+  }
+  for (uint32_t i = 0; i < apics.count; ++i) {
+    console::printf("vmx: I/O APIC %u kept at 0x%x (GSI %u on): no SMI or INIT redirections\n",
+                    apics.entries[i].id, apics.entries[i].address, apics.entries[i].gsi_base);
+  }
+  return apics;
+}
+
 // The PCI function as bus:device.function.
 void print_pci_function(uint32_t f) {
   console::printf("%x:%x.%x", f >> 8, f >> 3 & 0x1F, f & 7);
@@ -134,9 +157,10 @@ void attach(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
                       info.e820_count < layout::E820_MAX_ENTRIES ? info.e820_count
                                                                  : layout::E820_MAX_ENTRIES,
                       layout::VMM_ADDR, layout::VMM_MEMORY_END};
+  const madt::IoApics io_apics = find_io_apics();
   const acpi::Mcfg mcfg = find_ecam();
   const MemoryRegisters registers{
-      mcfg.count != 0 ? &mcfg : nullptr, devices::identity_ecam_access(), &m.dma.holes[1],
+      io_apics.entries, io_apics.count, mcfg.count != 0 ? &mcfg : nullptr, devices::identity_ecam_access(), &m.dma.holes[1],
       m.dma.active && m.dma.hole_count > 1 ? m.dma.hole_count - 1 : 0};
   if (!attach_devices(m.ports, m.mmio, m.bios_chain,
                       vmx::guest_timer::uart_byte_wait_ticks(tsc_ticks_in_limit), acpi,
@@ -382,6 +406,15 @@ void print_pci_platform(const State& s) {
   }
 }
 
+// What the guest wrote to its I/O APICs, where the VMM refused some.
+void print_io_apics(const devices::IoApics& a) {
+  if (a.refused_smi + a.refused_init + a.misshapen_writes == 0) return;
+  console::printf("vmx:   I/O APIC: writes %u, redirections refused: SMI %u, INIT %u (the last:"
+                  " entry %u of 0x%lx, 0x%x); dropped (not 32 bits) %u\n",
+                  a.writes, a.refused_smi, a.refused_init, a.last_refused_entry,
+                  a.last_refused_at, a.last_refused_value, a.misshapen_writes);
+}
+
 // The guest's configuration writes the VMM refused or changed.
 void print_pci_writes(const State& s) {
   const devices::PciConfig& pci = s.pci;
@@ -474,6 +507,7 @@ void print_summary(const Machine& m, const vmx::ExitLog& log, uint64_t guest_tic
   print_dma_summary(s);
   print_pci_writes(s);
   if (s.has_apic) print_apic(s.apic);
+  print_io_apics(s.io_apics);
   console::printf("vmx:   %lu TSC ticks in the guest and its exits\n", guest_ticks);
 }
 

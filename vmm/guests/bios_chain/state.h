@@ -13,6 +13,7 @@
 #include "devices/com1.h"
 #include "devices/dma_ram.h"
 #include "devices/isa_dma.h"
+#include "devices/io_apic.h"
 #include "devices/kept_registers.h"
 #include "devices/local_apic.h"
 #include "devices/mmio_map.h"
@@ -47,6 +48,8 @@ struct State {
   devices::LocalApic apic;       // when the CPU has one (CPUID.1:EDX.APIC)
   devices::MmioDevice apic_device;
   bool has_apic;
+  devices::IoApics io_apics;     // the MADT's I/O APICs
+  devices::MmioDevice io_apic_device;
   devices::PciEcam ecam;         // the MCFG's windows, where there is one
   devices::MmioDevice ecam_device;
   devices::KeptRegisters remapping_registers;  // the VT-d units', where the VMM programmed them
