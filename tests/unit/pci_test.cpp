@@ -208,6 +208,66 @@ TEST_F(ChainPci, BeforeTheGuestSmramIsLockedAndThePiix4sSmisClosed) {
   EXPECT_EQ(s->pci.bus_master_base, 0xC000);
 }
 
+// A function with an MSI capability at 0x50 behind a power-management one
+// at 0x40 (`wide`: a 64-bit Message Address, Data at 0x5C; else Data at
+// 0x58).
+void add_msi_function(fake_pci::Bus& bus, Function f, bool wide) {
+  fake_pci::FakeFunction& fn = bus.add(f, 0x29228086, 0x00);
+  fn.bytes[0x06] = 0x10;  // Status: a capability list
+  fn.bytes[0x34] = 0x40;
+  fn.bytes[0x40] = 0x01;  // power management, next 0x50
+  fn.bytes[0x41] = 0x50;
+  fn.bytes[0x50] = 0x05;  // MSI, the last
+  fn.bytes[0x52] = wide ? 0x80 : 0x00;
+}
+
+TEST_F(ChainPci, AnMsiThatWouldSendAnSmiOrInitOrWriteTheVmmIsRefused) {
+  constexpr Function ahci{0, 3, 0}, hda{0, 4, 0};
+  add_msi_function(*bus, ahci, true);
+  add_msi_function(*bus, hda, false);
+  attach();
+  EXPECT_EQ(config_write(ahci, 0x54, 4, 0xFEE00000), PortVerdict::done);
+  EXPECT_EQ(config_write(ahci, 0x5C, 2, 0x0030), PortVerdict::done);
+  EXPECT_EQ(bus->read(ahci, 0x54), 0xFEE00000u) << "an interrupt's address: carried out";
+  EXPECT_EQ(bus->read(ahci, 0x5C), 0x0030u) << "fixed delivery: carried out";
+  EXPECT_EQ(pci_state().refused, 0u);
+  EXPECT_EQ(config_write(ahci, 0x5C, 2, 0x0230), PortVerdict::done);  // SMI
+  EXPECT_EQ(config_write(ahci, 0x5C, 4, 0x0530), PortVerdict::done);  // INIT
+  EXPECT_EQ(config_write(ahci, 0x5D, 1, 0x02), PortVerdict::done);    // SMI by its byte
+  EXPECT_EQ(bus->read(ahci, 0x5C), 0x0030u);
+  EXPECT_EQ(config_write(ahci, 0x54, 4, layout::VMM_ADDR + 0x100), PortVerdict::done);
+  EXPECT_EQ(bus->read(ahci, 0x54), 0xFEE00000u) << "a DMA into the VMM: refused";
+  EXPECT_EQ(config_write(ahci, 0x58, 4, 1), PortVerdict::done);
+  EXPECT_EQ(bus->read(ahci, 0x58), 1u) << "0x1FEE00000: no memory the VMM keeps";
+  EXPECT_EQ(config_write(ahci, 0x58, 4, 0), PortVerdict::done);
+  EXPECT_EQ(pci_state().refused, 4u);
+  EXPECT_STREQ(pci_state().log[0].why, "MSI with delivery mode SMI or INIT");
+  EXPECT_STREQ(pci_state().log[3].why,
+               "MSI address on the VMM's memory or the low memory it uses");
+  // 32-bit Message Address: Data at 0x58.
+  EXPECT_EQ(config_write(hda, 0x58, 2, 0x0230), PortVerdict::done);
+  EXPECT_EQ(bus->read(hda, 0x58), 0u);
+  EXPECT_EQ(config_write(hda, 0x54, 4, 0x500), PortVerdict::done);
+  EXPECT_EQ(bus->read(hda, 0x54), 0u) << "the BDA";
+  EXPECT_EQ(pci_state().refused, 6u);
+  // Elsewhere in the device-specific space nothing is judged.
+  EXPECT_EQ(config_write(ahci, 0x44, 4, 0x0200), PortVerdict::done);
+  EXPECT_EQ(bus->read(ahci, 0x44), 0x0200u);
+  EXPECT_EQ(pci_state().refused, 6u);
+}
+
+TEST_F(ChainPci, ACapabilityListThatLoopsIsWalkedABoundedWay) {
+  constexpr Function looped{0, 3, 0};
+  fake_pci::FakeFunction& fn = bus->add(looped, 0x29228086, 0x00);
+  fn.bytes[0x06] = 0x10;
+  fn.bytes[0x34] = 0x40;
+  fn.bytes[0x40] = 0x01;
+  fn.bytes[0x41] = 0x40;  // itself
+  attach();
+  EXPECT_EQ(config_write(looped, 0x48, 4, 0x0200), PortVerdict::done);
+  EXPECT_EQ(bus->read(looped, 0x48), 0x0200u) << "no MSI: carried out";
+}
+
 TEST_F(ChainPci, SmramWithoutFirmwaresSetUpIsLockedToo) {
   bus->bochs_platform(0x02);  // SeaBIOS in Bochs: G_SMRAME clear
   attach();

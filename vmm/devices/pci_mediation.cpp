@@ -3,6 +3,7 @@
 #include "common/piix4_power.h"
 #include "devices/pci_bar.h"
 #include "devices/pci_chipset.h"
+#include "devices/pci_msi.h"
 
 namespace devices::pci {
 
@@ -143,6 +144,27 @@ Decision bars(Decision d, const Platform& p, const ConfigSpace& s, const PortMap
   return d;
 }
 
+// A write to the device-specific space: the MSI capability's Message
+// Address or Data (devices/pci_msi.h), if that is what it writes.
+Decision msi(Decision d, const ConfigSpace& s, const Write& w) {
+  const MsiCapability m = find_msi(s, w.f);
+  if (m.cap == 0) return d;
+  if (w.dword == m.data() && msi_reaches_past_the_vmm(w.after)) {
+    return refuse("MSI with delivery mode SMI or INIT");
+  }
+  if (w.dword == m.address_low() || (m.wide && w.dword == m.address_high())) {
+    const uint64_t low = w.dword == m.address_low() ? w.after : s.read(w.f, m.address_low());
+    const uint64_t high = !m.wide                       ? 0
+                          : w.dword == m.address_high() ? w.after
+                                                        : s.read(w.f, m.address_high());
+    const uint64_t address = high << 32 | (low & ~3ull);  // bits 1:0 are reserved
+    if (over_protected_memory({true, address, address + 3})) {
+      return refuse("MSI address on the VMM's memory or the low memory it uses");
+    }
+  }
+  return d;
+}
+
 // The PIIX4's SMBus block (SMBBA, 16 ports at bits 15:4): Bochs hands a
 // port to whichever device asks first, and the PM block's home must stay
 // the PM block's.
@@ -214,6 +236,10 @@ Decision decide_write(const Platform& p, const ConfigSpace& s, const PortMap& po
     if (dword == piix4_power::config_pmba) return pm_base(d, ports, movers, w);
     if (dword == piix4_smbba) return smbus_base(d, p, ports, w);
   }
+  // The device-specific space: the MSI capability's registers are the ones
+  // there the VMM judges (the capability list walked only for writes
+  // there).
+  if (dword >= 0x40) return msi(d, s, w);
   return bars(d, p, s, ports, movers, w, segment0);
 }
 

@@ -25,13 +25,16 @@
 //     below 0x100, or past port 0xFFFF, or lie at 0xFFC0 (which Bochs takes
 //     for a sizing probe and does not move: the trap would part from the
 //     block);
+//   - an MSI whose Message Data would send an SMI or an INIT
+//     (devices/pci_msi.h) is refused;
 //   - the IDE function's BAR4, the bus-master block: a move is followed
 //     (Follow::bus_master; to 0 where the guest unassigns it), a sizing
 //     probe (every address bit 1: Bochs keeps the block, QEMU unmaps it)
 //     moves nothing.
 // Everything else is carried out as the guest wrote it. Bounded work: at
 // most the header type, six BAR dwords, a sizing (four writes, two reads,
-// two restores) and the port map's ranges. Pure but for the ConfigSpace it
+// two restores) and the port map's ranges, or for a write past the header
+// the capability list's 48 entries. Pure but for the ConfigSpace it
 // is given.
 #pragma once
 
