@@ -53,6 +53,43 @@ TEST(PciEcamWindows, KeptBelow4GiBAtMostTwo) {
                "more ECAM windows than the VMM keeps");
 }
 
+// Firmware that lists more buses than its chipset decodes: the window cut,
+// as Linux cuts it, to what E820 reserves from its start, or left as listed.
+TEST(PciEcamWindows, AnOverstatedWindowIsCutToWhatE820Reserves) {
+  const layout::E820Entry pc[] = {{0, 0x9F000, 1, 0},
+                                  {0x100000, 0xDFF00000, 1, 0},
+                                  {0xF8000000, 0x4000000, 2, 0},  // 64 buses reserved
+                                  {0xFEC00000, 0x1000, 2, 0},
+                                  {0xFEE00000, 0x1000, 2, 0}};
+  bool trimmed = true;
+  acpi::McfgWindow w = devices::decodable_window({0xF8000000, 0, 0, 255}, pc, 5, trimmed);
+  EXPECT_TRUE(trimmed);
+  EXPECT_EQ(w.base, 0xF8000000u);
+  EXPECT_EQ(w.last_bus, 63);
+  EXPECT_EQ(devices::ecam_unkeepable(mcfg_of({w})), nullptr) << "below the APICs now";
+  // Listed where no APIC is: as listed, reserved or not.
+  w = devices::decodable_window(q35, pc, 5, trimmed);
+  EXPECT_FALSE(trimmed);
+  EXPECT_EQ(w.last_bus, 255);
+  // No reserved entry at its start, or one of less than 16 buses: as listed.
+  w = devices::decodable_window({0xF8000000, 0, 0, 255}, pc, 2, trimmed);
+  EXPECT_FALSE(trimmed);
+  EXPECT_EQ(w.last_bus, 255);
+  const layout::E820Entry small[] = {{0xF8000000, 0xF00000, 2, 0}};
+  EXPECT_EQ(devices::decodable_window({0xF8000000, 0, 0, 255}, small, 1, trimmed).last_bus, 255);
+  EXPECT_FALSE(trimmed);
+  // A reserved entry that runs on past the APICs: cut at 0xFEC00000, buses
+  // from the window's first.
+  const layout::E820Entry wide[] = {{0xF0000000, ~0ull, 2, 0}};
+  w = devices::decodable_window({0xF0000000, 0, 16, 255}, wide, 1, trimmed);
+  EXPECT_TRUE(trimmed);
+  EXPECT_EQ(w.first_bus, 16);
+  EXPECT_EQ(w.last_bus, 235) << "0xF1000000 up to 0xFEC00000: 220 whole buses";
+  // A window that starts past the APICs' range is the memory map's to refuse.
+  w = devices::decodable_window({0x4000000000, 0, 0, 63}, wide, 1, trimmed);
+  EXPECT_FALSE(trimmed);
+}
+
 // The chain guest's devices over the faked bus, its ECAM window at q35's
 // address: the ports the tests of pci_test.cpp reach, the window by
 // address.

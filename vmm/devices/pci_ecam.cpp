@@ -37,6 +37,28 @@ void space_write(void* context, pci::Function f, uint16_t offset, uint32_t value
 
 }  // namespace
 
+acpi::McfgWindow decodable_window(const acpi::McfgWindow& w, const layout::E820Entry* map,
+                                  uint32_t count, bool& trimmed) {
+  trimmed = false;
+  const uint64_t first = window_first(w);
+  if (first >= ecam_interrupt_range || window_bytes(w) <= ecam_interrupt_range - first) return w;
+  if (count > layout::E820_MAX_ENTRIES) count = layout::E820_MAX_ENTRIES;
+  for (uint32_t i = 0; i < count; ++i) {
+    const layout::E820Entry& e = map[i];
+    // In arithmetic that cannot wrap: the firmware's numbers are not trusted.
+    if (e.type != e820_reserved || first < e.base || first - e.base >= e.length) continue;
+    uint64_t covered = e.length - (first - e.base);
+    if (covered > ecam_interrupt_range - first) covered = ecam_interrupt_range - first;
+    const uint64_t buses = covered >> 20;
+    if (buses < 16) continue;
+    acpi::McfgWindow cut = w;
+    cut.last_bus = static_cast<uint8_t>(w.first_bus + buses - 1);  // below the listed last bus
+    trimmed = true;
+    return cut;
+  }
+  return w;
+}
+
 const char* ecam_unkeepable(const acpi::Mcfg& mcfg) {
   if (mcfg.count > ecam_max_windows) return "more ECAM windows than the VMM keeps";
   for (unsigned i = 0; i < mcfg.count; ++i) {

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "common/mcfg.h"
+#include "layout.h"
 #include "devices/mmio_map.h"
 #include "devices/pci_config.h"
 
@@ -38,6 +39,18 @@ struct PciEcam {
   unsigned count;
   uint32_t misshapen_writes;  // 8 bytes, or across a dword: dropped
 };
+
+// A window as a chipset can decode it. Some firmware lists more buses than
+// its chipset decodes (256 at 0xF8000000: the window would run over the
+// APICs at 0xFEC00000 and past 4 GiB). Where a window reaches 0xFEC00000,
+// it is cut, as Linux cuts it, to the whole buses from its first on that
+// an E820 reserved entry holding its start covers, if those are at least
+// 16 (16 MiB); otherwise it is left as listed (ecam_unkeepable and the
+// memory map then judge it). `trimmed` says whether it was cut.
+inline constexpr uint64_t ecam_interrupt_range = 0xFEC00000;  // the APICs' fixed addresses on
+inline constexpr uint32_t e820_reserved = 2;
+acpi::McfgWindow decodable_window(const acpi::McfgWindow& window, const layout::E820Entry* map,
+                                  uint32_t count, bool& trimmed);
 
 // Why the VMM cannot keep the MCFG's windows (nullptr: it can): more than
 // it keeps, or one that reaches 4 GiB, where the VMM's identity map ends

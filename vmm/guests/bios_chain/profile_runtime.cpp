@@ -74,13 +74,25 @@ ApicFound find_apic() {
   return apic;
 }
 
-// The MCFG's ECAM windows, each of which the VMM keeps (devices/pci_ecam.h);
-// none without an MCFG. One it cannot keep ends the run before the guest
+// The MCFG's ECAM windows, each of which the VMM keeps (devices/pci_ecam.h),
+// cut to the buses a chipset can decode where firmware listed more; none
+// without an MCFG. One it cannot keep ends the run before the guest
 // could write configuration space through it unseen.
-acpi::Mcfg find_ecam() {
+acpi::Mcfg find_ecam(const layout::BootInfo& info) {
   const acpi::TableSearch found = acpi::find_table(acpi::identity_mapped_memory().view(), "MCFG");
   if (!found.found) return {};
-  const acpi::Mcfg mcfg = acpi::parse_mcfg(found.table.bytes, found.table.length);
+  acpi::Mcfg mcfg = acpi::parse_mcfg(found.table.bytes, found.table.length);
+  for (unsigned i = 0; mcfg.error == nullptr && i < mcfg.count; ++i) {
+    bool trimmed = false;
+    const acpi::McfgWindow listed = mcfg.windows[i];
+    mcfg.windows[i] = devices::decodable_window(listed, info.e820, info.e820_count, trimmed);
+    if (trimmed) {
+      console::printf("vmx: MCFG lists segment %u buses %u-%u, which would reach the APICs at"
+                      " 0xfec00000; E820 reserves buses %u-%u: those kept\n", listed.segment,
+                      listed.first_bus, listed.last_bus, listed.first_bus,
+                      mcfg.windows[i].last_bus);
+    }
+  }
   const char* why = mcfg.error != nullptr ? mcfg.error : devices::ecam_unkeepable(mcfg);
   if (why != nullptr) {
     console::printf("vmx: MCFG at 0x%lx: %s: the guest could reach PCI configuration space"
@@ -158,7 +170,7 @@ void attach(Machine& m, vmx::Vcpu& vcpu, uint64_t tsc_ticks_in_limit) {
                                                                  : layout::E820_MAX_ENTRIES,
                       layout::VMM_ADDR, layout::VMM_MEMORY_END};
   const madt::IoApics io_apics = find_io_apics();
-  const acpi::Mcfg mcfg = find_ecam();
+  const acpi::Mcfg mcfg = find_ecam(m.boot_info);
   const MemoryRegisters registers{
       io_apics.entries, io_apics.count, mcfg.count != 0 ? &mcfg : nullptr, devices::identity_ecam_access(), &m.dma.holes[1],
       m.dma.active && m.dma.hole_count > 1 ? m.dma.hole_count - 1 : 0};

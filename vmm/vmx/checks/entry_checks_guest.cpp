@@ -485,6 +485,9 @@ void guest_pdptes_in_memory(Checker& c) {
 
 constexpr const char* s_registers = "26.3.1.1";
 constexpr const char* s_tables = "26.3.1.3";
+// The SDM states each for both registers.
+constexpr const char* table_base_rule = "The guest GDTR and IDTR bases must be canonical.";
+constexpr const char* table_limit_rule = "The guest GDTR and IDTR limits must have bits 31:16 0.";
 constexpr const char* s_rip = "26.3.1.4";
 constexpr const char* s_non_register = "26.3.1.5";
 constexpr const char* s_pdpte = "26.3.1.6";
@@ -532,12 +535,12 @@ constexpr Check register_checks[] = {
 };
 
 constexpr Check non_segment_checks[] = {
-    {{"guest-gdtr-base-canonical", s_tables, "Guest GDTR base must be canonical."},
+    {{"guest-gdtr-base-canonical", s_tables, table_base_rule},
      guest_gdtr_base_canonical},
-    {{"guest-idtr-base-canonical", s_tables, "Guest IDTR base must be canonical."},
+    {{"guest-idtr-base-canonical", s_tables, table_base_rule},
      guest_idtr_base_canonical},
-    {{"guest-gdtr-limit", s_tables, "Guest GDTR limit bits 31:16 must be 0."}, guest_gdtr_limit},
-    {{"guest-idtr-limit", s_tables, "Guest IDTR limit bits 31:16 must be 0."}, guest_idtr_limit},
+    {{"guest-gdtr-limit", s_tables, table_limit_rule}, guest_gdtr_limit},
+    {{"guest-idtr-limit", s_tables, table_limit_rule}, guest_idtr_limit},
 
     {{"guest-rip-upper", s_rip,
       "Guest RIP bits 63:32 must be 0 unless the guest is in 64-bit mode."},

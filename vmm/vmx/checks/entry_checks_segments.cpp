@@ -339,6 +339,22 @@ void ldtr_granularity(Checker& c) {
 
 constexpr const char* s = "26.3.1.2";
 
+// The SDM's sentences for rules it states once for several registers.
+constexpr const char* canonical_base_rule =
+    "The bases of TR, FS, GS and a usable LDTR must be canonical.";
+constexpr const char* base_upper_rule =
+    "The bases of CS and a usable SS, DS or ES must have bits 63:32 0.";
+constexpr const char* code_or_data_rule =
+    "CS and a usable SS, DS, ES, FS or GS must be code or data segments (S = 1).";
+constexpr const char* present_rule =
+    "CS, TR and a usable SS, DS, ES, FS, GS or LDTR must be present (P = 1).";
+constexpr const char* reserved_rule =
+    "CS, TR and a usable SS, DS, ES, FS, GS or LDTR must have access-rights bits 11:8 and 31:17 "
+    "0.";
+constexpr const char* granularity_rule =
+    "The G bit of CS, TR and a usable SS, DS, ES, FS, GS or LDTR must match its limit (0 if any "
+    "of bits 11:0 is 0, 1 if any of bits 31:20 is 1).";
+
 // One table entry per register for the rules the SDM states for several,
 // each with the SDM's one sentence for all of them: the id and the failing
 // field name the register.
@@ -367,26 +383,16 @@ constexpr const char* s = "26.3.1.2";
                     "A usable DS, ES, FS or GS must be accessed (type bit 0) and, if code, " \
                     "readable.",                                                             \
                     data_type)
-#define VMX_CODE_OR_DATA(seg)                                                                \
-  VMX_SEGMENT_CHECK("s", seg, "A usable DS, ES, FS or GS must be a code or data segment (S = 1).", \
-                    code_or_data)
+#define VMX_CODE_OR_DATA(seg) VMX_SEGMENT_CHECK("s", seg, code_or_data_rule, code_or_data)
 #define VMX_DATA_DPL(seg)                                                                   \
   VMX_SEGMENT_CHECK("dpl", seg,                                                             \
                     "Without unrestricted guest, a usable DS, ES, FS or GS holding data or " \
                     "non-conforming code must have DPL >= its selector's RPL.",             \
                     data_dpl)
-#define VMX_PRESENT(seg) \
-  VMX_SEGMENT_CHECK("present", seg, "A usable DS, ES, FS or GS must be present (P = 1).", present)
-#define VMX_RESERVED(seg)                                                                     \
-  VMX_SEGMENT_CHECK("access-rights-reserved", seg,                                            \
-                    "A usable DS, ES, FS or GS must have access-rights bits 11:8 and 31:17 " \
-                    "clear.",                                                                 \
-                    access_rights_reserved)
-#define VMX_GRANULARITY(seg)                                                                   \
-  VMX_SEGMENT_CHECK("granularity", seg,                                                        \
-                    "A usable DS, ES, FS or GS must have a G bit that matches its limit (0 if " \
-                    "any of bits 11:0 is 0, 1 if any of bits 31:20 is 1).",                    \
-                    granularity)
+#define VMX_PRESENT(seg) VMX_SEGMENT_CHECK("present", seg, present_rule, present)
+#define VMX_RESERVED(seg) \
+  VMX_SEGMENT_CHECK("access-rights-reserved", seg, reserved_rule, access_rights_reserved)
+#define VMX_GRANULARITY(seg) VMX_SEGMENT_CHECK("granularity", seg, granularity_rule, granularity)
 
 constexpr Check checks[] = {
     // Selector fields.
@@ -400,18 +406,14 @@ constexpr Check checks[] = {
 
     // Base-address fields.
     VMX_V86_SEGMENTS(VMX_BASE_V86),
-    VMX_SEGMENT_CHECK("base-canonical", tr, "The TR base must be canonical.", base_canonical),
-    VMX_SEGMENT_CHECK("base-canonical", fs, "The FS base must be canonical.", base_canonical),
-    VMX_SEGMENT_CHECK("base-canonical", gs, "The GS base must be canonical.", base_canonical),
-    VMX_SEGMENT_CHECK("base-canonical", ldtr, "A usable LDTR's base must be canonical.",
-                      base_canonical),
-    VMX_SEGMENT_CHECK("base-upper", cs, "CS base bits 63:32 must be 0.", base_upper_bits),
-    VMX_SEGMENT_CHECK("base-upper", ss, "A usable SS's base bits 63:32 must be 0.",
-                      base_upper_bits),
-    VMX_SEGMENT_CHECK("base-upper", ds, "A usable DS's base bits 63:32 must be 0.",
-                      base_upper_bits),
-    VMX_SEGMENT_CHECK("base-upper", es, "A usable ES's base bits 63:32 must be 0.",
-                      base_upper_bits),
+    VMX_SEGMENT_CHECK("base-canonical", tr, canonical_base_rule, base_canonical),
+    VMX_SEGMENT_CHECK("base-canonical", fs, canonical_base_rule, base_canonical),
+    VMX_SEGMENT_CHECK("base-canonical", gs, canonical_base_rule, base_canonical),
+    VMX_SEGMENT_CHECK("base-canonical", ldtr, canonical_base_rule, base_canonical),
+    VMX_SEGMENT_CHECK("base-upper", cs, base_upper_rule, base_upper_bits),
+    VMX_SEGMENT_CHECK("base-upper", ss, base_upper_rule, base_upper_bits),
+    VMX_SEGMENT_CHECK("base-upper", ds, base_upper_rule, base_upper_bits),
+    VMX_SEGMENT_CHECK("base-upper", es, base_upper_rule, base_upper_bits),
 
     // Limit fields.
     VMX_V86_SEGMENTS(VMX_LIMIT_V86),
@@ -425,8 +427,8 @@ constexpr Check checks[] = {
      cs_type},
     {{"guest-ss-type", s, "A usable SS must be read/write accessed data (type 3 or 7)."}, ss_type},
     VMX_DATA_SEGMENTS(VMX_DATA_TYPE),
-    VMX_SEGMENT_CHECK("s", cs, "CS must be a code or data segment (S = 1).", code_or_data),
-    VMX_SEGMENT_CHECK("s", ss, "A usable SS must be a code or data segment (S = 1).", code_or_data),
+    VMX_SEGMENT_CHECK("s", cs, code_or_data_rule, code_or_data),
+    VMX_SEGMENT_CHECK("s", ss, code_or_data_rule, code_or_data),
     VMX_DATA_SEGMENTS(VMX_CODE_OR_DATA),
     {{"guest-cs-dpl", s,
       "CS DPL must be 0 for type 3, equal SS DPL for types 9 and 11, at most SS DPL for 13 and "
@@ -437,24 +439,15 @@ constexpr Check checks[] = {
       "0."},
      ss_dpl},
     VMX_DATA_SEGMENTS(VMX_DATA_DPL),
-    VMX_SEGMENT_CHECK("present", cs, "CS must be present (P = 1).", present),
-    VMX_SEGMENT_CHECK("present", ss, "A usable SS must be present (P = 1).", present),
+    VMX_SEGMENT_CHECK("present", cs, present_rule, present),
+    VMX_SEGMENT_CHECK("present", ss, present_rule, present),
     VMX_DATA_SEGMENTS(VMX_PRESENT),
-    VMX_SEGMENT_CHECK("access-rights-reserved", cs,
-                      "CS access-rights bits 11:8 and 31:17 must be 0.", access_rights_reserved),
-    VMX_SEGMENT_CHECK("access-rights-reserved", ss,
-                      "A usable SS must have access-rights bits 11:8 and 31:17 clear.",
-                      access_rights_reserved),
+    VMX_SEGMENT_CHECK("access-rights-reserved", cs, reserved_rule, access_rights_reserved),
+    VMX_SEGMENT_CHECK("access-rights-reserved", ss, reserved_rule, access_rights_reserved),
     VMX_DATA_SEGMENTS(VMX_RESERVED),
     {{"guest-cs-db", s, "For an IA-32e mode guest with CS.L = 1, CS.D/B must be 0."}, cs_db_with_l},
-    VMX_SEGMENT_CHECK("granularity", cs,
-                      "CS's G bit must match its limit (0 if any of bits 11:0 is 0, 1 if any of "
-                      "bits 31:20 is 1).",
-                      granularity),
-    VMX_SEGMENT_CHECK("granularity", ss,
-                      "A usable SS's G bit must match its limit (0 if any of bits 11:0 is 0, 1 if "
-                      "any of bits 31:20 is 1).",
-                      granularity),
+    VMX_SEGMENT_CHECK("granularity", cs, granularity_rule, granularity),
+    VMX_SEGMENT_CHECK("granularity", ss, granularity_rule, granularity),
     VMX_DATA_SEGMENTS(VMX_GRANULARITY),
 
     // TR, in every mode.
@@ -462,25 +455,17 @@ constexpr Check checks[] = {
       "TR must be a busy TSS: type 11, or 3 (16-bit) outside an IA-32e mode guest."},
      tr_type},
     {{"guest-tr-s", s, "TR must be a system descriptor (S = 0)."}, tr_system},
-    {{"guest-tr-present", s, "TR must be present (P = 1)."}, tr_present},
-    {{"guest-tr-access-rights-reserved", s, "TR access-rights bits 11:8 and 31:17 must be 0."},
-     tr_reserved},
-    {{"guest-tr-granularity", s,
-      "TR's G bit must match its limit (0 if any of bits 11:0 is 0, 1 if any of bits 31:20 is 1)."},
-     tr_granularity},
+    {{"guest-tr-present", s, present_rule}, tr_present},
+    {{"guest-tr-access-rights-reserved", s, reserved_rule}, tr_reserved},
+    {{"guest-tr-granularity", s, granularity_rule}, tr_granularity},
     {{"guest-tr-usable", s, "TR must be usable (access-rights bit 16 clear)."}, tr_usable},
 
     // LDTR, when usable.
     {{"guest-ldtr-type", s, "A usable LDTR must have type 2 (LDT)."}, ldtr_type},
     {{"guest-ldtr-s", s, "A usable LDTR must be a system descriptor (S = 0)."}, ldtr_system},
-    {{"guest-ldtr-present", s, "A usable LDTR must be present (P = 1)."}, ldtr_present},
-    {{"guest-ldtr-access-rights-reserved", s,
-      "A usable LDTR must have access-rights bits 11:8 and 31:17 clear."},
-     ldtr_reserved},
-    {{"guest-ldtr-granularity", s,
-      "A usable LDTR's G bit must match its limit (0 if any of bits 11:0 is 0, 1 if any of bits "
-      "31:20 is 1)."},
-     ldtr_granularity},
+    {{"guest-ldtr-present", s, present_rule}, ldtr_present},
+    {{"guest-ldtr-access-rights-reserved", s, reserved_rule}, ldtr_reserved},
+    {{"guest-ldtr-granularity", s, granularity_rule}, ldtr_granularity},
 };
 
 #undef VMX_GRANULARITY
