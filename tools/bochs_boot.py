@@ -85,9 +85,7 @@ def write_bochsrc(path, image, cpu, bios, floppy, megs, cpus, serial, log, extra
         'display_library: rfb, options="timeout=0"',
         "magic_break: enabled=1",
         "port_e9_hack: enabled=1",
-        # The RTC starts at a fixed date, not the host's: a kernel that reads
-        # it (Linux) then runs the same instructions on every boot too.
-        "clock: sync=none, time0=946684800",
+        "clock: sync=none",
         "speaker: enabled=0",
         # Bochs 2.7 aborts in its ALSA plugin under LANG=C.UTF-8 on a machine
         # without a sound card (docs/bochs.md): no sound device at all.
