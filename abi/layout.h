@@ -301,6 +301,15 @@ struct E820Entry {
 };
 static_assert(sizeof(E820Entry) == 24);
 
+// Its types (ACPI 6.4, 15.1): RAM for the OS, reserved, ACPI tables the OS
+// may reclaim, ACPI NVS it must keep. RAM (what the EPT and DMA remapping
+// map write-back) is every type an OS's memory holds: 1, 3 and 4.
+inline constexpr uint32_t E820_USABLE = 1, E820_RESERVED = 2, E820_ACPI_RECLAIMABLE = 3,
+                          E820_ACPI_NVS = 4;
+constexpr bool e820_is_ram(uint32_t type) {
+  return type == E820_USABLE || type == E820_ACPI_RECLAIMABLE || type == E820_ACPI_NVS;
+}
+
 // Where stage2 read a payload and where it finally lies.
 struct LoadedPayload {
   uint32_t read_addr;  // where INT 13h put it (== load_addr below 1 MiB)

@@ -4,7 +4,6 @@ namespace usable_ram {
 
 namespace {
 
-constexpr uint32_t kUsable = 1;  // E820 address range type 1: RAM for the OS
 
 // Whether `e` holds `address`. (address - base < length: base + length may
 // wrap.)
@@ -30,7 +29,7 @@ uint64_t end_of_usable(const layout::E820Entry* map, uint32_t count, uint64_t fi
     moved = false;
     for (uint32_t i = 0; i < count && reached < end; ++i) {
       const layout::E820Entry& e = map[i];
-      if (e.type != kUsable || !holds(e, reached)) continue;
+      if (e.type != layout::E820_USABLE || !holds(e, reached)) continue;
       const uint64_t rest = e.length - (reached - e.base);  // >= 1
       reached = rest < end - reached ? reached + rest : end;
       moved = true;
@@ -39,7 +38,7 @@ uint64_t end_of_usable(const layout::E820Entry* map, uint32_t count, uint64_t fi
   // Then every other entry cuts the walk where it begins (or at `first`).
   for (uint32_t i = 0; i < count && first < reached; ++i) {
     const layout::E820Entry& e = map[i];
-    if (e.type != kUsable && meets(e, first, reached)) reached = e.base > first ? e.base : first;
+    if (e.type != layout::E820_USABLE && meets(e, first, reached)) reached = e.base > first ? e.base : first;
   }
   return reached;
 }

@@ -54,7 +54,7 @@ void print_memory_map(const BootInfo& info) {
     const E820Entry& e = info.e820[i];
     console::printf("  %016llx-%016llx %s\n", (unsigned long long)e.base,
                     (unsigned long long)(e.base + e.length - 1), e820_type_name(e.type));
-    if (e.type == 1) usable += e.length;
+    if (e.type == layout::E820_USABLE) usable += e.length;
   }
   console::printf("  usable: %llu KiB\n", (unsigned long long)(usable >> 10));
 }

@@ -4,7 +4,6 @@ namespace devices {
 
 namespace {
 
-constexpr uint32_t usable_type = 1;
 
 // An entry's end below 4 GiB (its base + length, which may pass 2^64).
 uint64_t end_below_limit(const layout::E820Entry& e) {
@@ -21,7 +20,7 @@ bool is_ram(const layout::E820Entry* map, uint32_t count, uint64_t address) {
   bool usable = false;
   for (uint32_t i = 0; i < count; ++i) {
     if (!holds(map[i], address)) continue;
-    if (map[i].type != usable_type) return false;
+    if (map[i].type != layout::E820_USABLE) return false;
     usable = true;
   }
   return usable;

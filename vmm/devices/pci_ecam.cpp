@@ -46,7 +46,7 @@ acpi::McfgWindow decodable_window(const acpi::McfgWindow& w, const layout::E820E
   for (uint32_t i = 0; i < count; ++i) {
     const layout::E820Entry& e = map[i];
     // In arithmetic that cannot wrap: the firmware's numbers are not trusted.
-    if (e.type != e820_reserved || first < e.base || first - e.base >= e.length) continue;
+    if (e.type != layout::E820_RESERVED || first < e.base || first - e.base >= e.length) continue;
     uint64_t covered = e.length - (first - e.base);
     if (covered > ecam_interrupt_range - first) covered = ecam_interrupt_range - first;
     const uint64_t buses = covered >> 20;

@@ -48,7 +48,6 @@ struct PciEcam {
 // 16 (16 MiB); otherwise it is left as listed (ecam_unkeepable and the
 // memory map then judge it). `trimmed` says whether it was cut.
 inline constexpr uint64_t ecam_interrupt_range = 0xFEC00000;  // the APICs' fixed addresses on
-inline constexpr uint32_t e820_reserved = 2;
 acpi::McfgWindow decodable_window(const acpi::McfgWindow& window, const layout::E820Entry* map,
                                   uint32_t count, bool& trimmed);
 

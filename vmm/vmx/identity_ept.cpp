@@ -9,8 +9,6 @@ constexpr uint64_t all_access = ept_read | ept_write | ept_execute;
 constexpr uint64_t page_2m = 2ull << 20, page_4k = 4096;
 constexpr uint64_t large_page = 1ull << 7;  // PDE bit 7: maps 2 MiB (SDM Table 29-4)
 
-bool is_ram_type(uint32_t type) { return type == 1 || type == 3 || type == 4; }
-
 struct Types {
   const layout::E820Entry* map;
   uint32_t count;
@@ -84,7 +82,7 @@ bool e820_ram(const layout::E820Entry* map, uint32_t count, uint64_t first, uint
   if (count > layout::E820_MAX_ENTRIES) count = layout::E820_MAX_ENTRIES;
   for (uint32_t i = 0; i < count; ++i) {
     const layout::E820Entry& e = map[i];
-    if (!is_ram_type(e.type)) continue;
+    if (!layout::e820_is_ram(e.type)) continue;
     // In arithmetic that cannot wrap: the firmware's numbers are not trusted.
     if (first >= e.base && first - e.base <= e.length && bytes <= e.length - (first - e.base)) {
       return true;

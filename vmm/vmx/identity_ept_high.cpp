@@ -10,14 +10,12 @@ constexpr uint64_t gib = 1ull << 30, page_2m = 2ull << 20, pml4_span = 512 * gib
 constexpr uint64_t large_page = 1ull << 7;  // PDPTE/PDE bit 7: a 1 GiB / 2 MiB page
 constexpr uint64_t frame = 0x000FFFFFFFFFF000ull;
 
-bool is_ram_type(uint32_t type) { return type == 1 || type == 3 || type == 4; }
-
 // Whether any RAM entry of the map meets [first, first + bytes).
 bool e820_meets_ram(const layout::E820Entry* map, uint32_t count, uint64_t first, uint64_t bytes) {
   if (count > layout::E820_MAX_ENTRIES) count = layout::E820_MAX_ENTRIES;
   for (uint32_t i = 0; i < count; ++i) {
     const layout::E820Entry& e = map[i];
-    if (!is_ram_type(e.type) || e.length == 0) continue;
+    if (!layout::e820_is_ram(e.type) || e.length == 0) continue;
     // In arithmetic that cannot wrap: the firmware's numbers are not trusted.
     const bool starts_before_end = e.base < first + bytes;
     const bool ends_after_first = e.base >= first || first - e.base < e.length;

@@ -5,8 +5,6 @@ namespace {
 
 constexpr uint64_t page = 4096;
 
-bool is_ram_type(uint32_t type) { return type == 1 || type == 3 || type == 4; }
-
 }  // namespace
 
 void find_high_ram(const layout::E820Entry* map, uint32_t count, HighRam& out) {
@@ -14,7 +12,7 @@ void find_high_ram(const layout::E820Entry* map, uint32_t count, HighRam& out) {
   if (count > layout::E820_MAX_ENTRIES) count = layout::E820_MAX_ENTRIES;
   for (uint32_t i = 0; i < count; ++i) {
     const layout::E820Entry& e = map[i];
-    if (!is_ram_type(e.type) || e.length == 0 || e.base >= high_ram_ceiling) continue;
+    if (!layout::e820_is_ram(e.type) || e.length == 0 || e.base >= high_ram_ceiling) continue;
     // [base, end) with end <= the ceiling, then whole pages (the ceiling is
     // a page boundary: rounding up cannot pass it).
     const uint64_t end = e.length >= high_ram_ceiling - e.base ? high_ram_ceiling

@@ -4,7 +4,6 @@ namespace guests::bios_chain {
 
 namespace {
 
-constexpr uint32_t usable = 1, reserved = 2;
 constexpr uint64_t one_mib = 1ull << 20, sixteen_mib = 16ull << 20, four_gib = 4ull << 30;
 constexpr uint32_t e820_function = 0xE820, e801_function = 0xE801, size88_function = 0x88;
 constexpr uint32_t entry_bytes = 20;
@@ -29,7 +28,7 @@ uint64_t usable_run(const GuestMemoryMap& map, uint64_t from, uint64_t limit) {
     bool grew = false;
     for (uint32_t i = 0; i < map.count; ++i) {
       const layout::E820Entry& e = map.entries[i];
-      if (e.type == usable && e.base <= end && end - e.base < e.length) {
+      if (e.type == layout::E820_USABLE && e.base <= end && end - e.base < e.length) {
         end = e.base + e.length;  // no wrap: build_guest_memory_map clamped it
         grew = true;
       }
@@ -65,19 +64,19 @@ bool build_guest_memory_map(const layout::E820Entry* firmware, uint32_t count,
   for (uint32_t i = 0; i < count; ++i) {
     const layout::E820Entry& e = firmware[i];
     const uint64_t end = e.length <= ~uint64_t{0} - e.base ? e.base + e.length : ~uint64_t{0};
-    if (e.type != usable) {
+    if (e.type != layout::E820_USABLE) {
       add(out, e.base, end, e.type, e.acpi_attributes);
       continue;
     }
     uint64_t at = e.base;
     for (const Range& cut : cuts) {
       if (cut.end <= at || cut.first >= end) continue;
-      add(out, at, cut.first, usable, e.acpi_attributes);
+      add(out, at, cut.first, layout::E820_USABLE, e.acpi_attributes);
       const uint64_t first = cut.first > at ? cut.first : at;
       at = cut.end < end ? cut.end : end;
-      add(out, first, at, reserved, e.acpi_attributes);
+      add(out, first, at, layout::E820_RESERVED, e.acpi_attributes);
     }
-    add(out, at, end, usable, e.acpi_attributes);
+    add(out, at, end, layout::E820_USABLE, e.acpi_attributes);
   }
   const uint64_t run_end = usable_run(out, one_mib, four_gib);
   out.kib_from_1m = static_cast<uint32_t>((run_end - one_mib) >> 10);
