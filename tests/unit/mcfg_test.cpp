@@ -106,6 +106,10 @@ TEST(Mcfg, EcamAddressesDecodeWithinTheirWindow) {
   EXPECT_EQ(t.function, (devices::pci::Function{1, 2, 3}));
   EXPECT_EQ(t.offset, 0x32);
   EXPECT_EQ(t.bytes, 2);
+  EXPECT_EQ(devices::pci::ecam_address(w, t.function, t.offset),
+            bus1 + (2u << 15) + (3u << 12) + 0x32) << "and back";
+  EXPECT_EQ(devices::pci::ecam_first(w), bus1);
+  EXPECT_EQ(devices::pci::ecam_end(w), 0xB0000000 + (4u << 20));
   EXPECT_TRUE(ecam_target(w, bus1 + 0x104, 4).valid) << "the extended space";
   EXPECT_EQ(ecam_target(w, bus1 + 0x104, 4).offset, 0x104);
   EXPECT_FALSE(ecam_target(w, 0xB0000000, 4).valid) << "bus 0 is below the window";

@@ -137,8 +137,7 @@ struct ChainEcam : testing::Test {
     fake_port_io::reset();
   }
   static uint64_t at(Function f, uint16_t offset) {
-    return q35.base + (uint64_t{f.bus} << 20 | uint64_t{f.device} << 15 |
-                       uint64_t{f.function} << 12 | offset);
+    return devices::pci::ecam_address(q35, f, offset);
   }
   // The guest's store, as the EPT violation handler hands it on.
   MmioVerdict store(uint64_t address, uint8_t bytes, uint64_t value, uint64_t* old = nullptr) {

@@ -658,10 +658,7 @@ TEST(PciEcam, AStoreIsDecidedAsAPortWriteIs) {
   pci::Platform p{};
   p.smram = 0x72;
   const acpi::McfgWindow window{0xB0000000, 0, 0, 255};
-  auto at = [&](Function f, uint16_t offset) {
-    return window.base + (uint64_t{f.bus} << 20 | uint64_t{f.device} << 15 |
-                          uint64_t{f.function} << 12 | offset);
-  };
+  auto at = [&](Function f, uint16_t offset) { return pci::ecam_address(window, f, offset); };
   const pci::Movers none{};
   auto t = pci::ecam_target(window, at(fake_pci::vga, 0x30), 4);
   auto d = pci::decide_write(p, bus.ecam(), *ports, none, t, layout::VMM_ADDR | 1);

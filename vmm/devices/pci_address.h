@@ -66,13 +66,25 @@ constexpr ConfigTarget mechanism1_target(uint32_t address, uint16_t port, unsign
   return {true, 0, f, static_cast<uint16_t>((address & 0xFC) + within), static_cast<uint8_t>(bytes)};
 }
 
-// A store of `bytes` at physical `address` inside MCFG window `w` (a
-// segment's buses first_bus..last_bus; its base is bus 0's): invalid
+// MCFG window `w`'s buses first_bus..last_bus in memory: [first, end) (its
+// base is bus 0's; the end within 64 bits, checked by parse_mcfg).
+constexpr uint64_t ecam_first(const acpi::McfgWindow& w) {
+  return w.base + (uint64_t{w.first_bus} << 20);
+}
+constexpr uint64_t ecam_end(const acpi::McfgWindow& w) {
+  return w.base + ((uint64_t{w.last_bus} + 1) << 20);
+}
+
+// Where `offset` of function `f` lies in window `w`.
+constexpr uint64_t ecam_address(const acpi::McfgWindow& w, Function f, uint16_t offset) {
+  return w.base + (uint64_t{f.bus} << 20 | uint64_t{f.device & 31u} << 15 |
+                   uint64_t{f.function & 7u} << 12 | (offset & (ecam_function_bytes - 1u)));
+}
+
+// A store of `bytes` at physical `address` inside MCFG window `w`: invalid
 // outside the window and for a store that crosses a dword.
 constexpr ConfigTarget ecam_target(const acpi::McfgWindow& w, uint64_t address, unsigned bytes) {
-  const uint64_t first = w.base + (uint64_t{w.first_bus} << 20);
-  const uint64_t end = w.base + ((uint64_t{w.last_bus} + 1) << 20);  // checked by parse_mcfg
-  if (address < first || address >= end) return {};
+  if (address < ecam_first(w) || address >= ecam_end(w)) return {};
   const uint64_t within = address - w.base;
   const uint32_t offset = static_cast<uint32_t>(within & (ecam_function_bytes - 1));
   if (!within_one_dword(offset, bytes)) return {};

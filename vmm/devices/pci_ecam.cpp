@@ -8,20 +8,13 @@ namespace {
 
 constexpr uint64_t identity_map_limit = 4ull << 30;  // the VMM's identity map
 
-// A window's buses, as physical memory.
-uint64_t window_first(const acpi::McfgWindow& w) { return w.base + (uint64_t{w.first_bus} << 20); }
-uint64_t window_bytes(const acpi::McfgWindow& w) {
-  return (uint64_t{w.last_bus} - w.first_bus + 1) << 20;
-}
-
 // The configuration space of one window as the mediation reads and sizes
 // it (pci::ConfigSpace), through the device's access.
 struct WindowSpace {
   const EcamAccess* access;
   const acpi::McfgWindow* window;
   uint64_t at(pci::Function f, uint16_t offset) const {
-    return window->base + (uint64_t{f.bus} << 20 | uint64_t{f.device & 31u} << 15 |
-                           uint64_t{f.function & 7u} << 12 | (offset & 0xFFCu));
+    return pci::ecam_address(*window, f, offset & 0xFFCu);  // the dword's
   }
 };
 
@@ -40,8 +33,8 @@ void space_write(void* context, pci::Function f, uint16_t offset, uint32_t value
 acpi::McfgWindow decodable_window(const acpi::McfgWindow& w, const layout::E820Entry* map,
                                   uint32_t count, bool& trimmed) {
   trimmed = false;
-  const uint64_t first = window_first(w);
-  if (first >= ecam_interrupt_range || window_bytes(w) <= ecam_interrupt_range - first) return w;
+  const uint64_t first = pci::ecam_first(w);
+  if (first >= ecam_interrupt_range || pci::ecam_end(w) <= ecam_interrupt_range) return w;
   if (count > layout::E820_MAX_ENTRIES) count = layout::E820_MAX_ENTRIES;
   for (uint32_t i = 0; i < count; ++i) {
     const layout::E820Entry& e = map[i];
@@ -64,8 +57,7 @@ const char* ecam_unkeepable(const acpi::Mcfg& mcfg) {
   for (unsigned i = 0; i < mcfg.count; ++i) {
     const acpi::McfgWindow& w = mcfg.windows[i];
     // parse_mcfg checked that the window's end lies within 64 bits.
-    if (window_first(w) >= identity_map_limit ||
-        window_bytes(w) > identity_map_limit - window_first(w)) {
+    if (pci::ecam_end(w) > identity_map_limit) {
       return "an ECAM window at or above 4 GiB";
     }
   }
@@ -81,7 +73,10 @@ bool attach_pci_ecam(PciEcam& e, MmioDevice& device, MmioMap& mmio, PciConfig& p
   if (ecam_unkeepable(mcfg) != nullptr) return false;
   for (unsigned i = 0; i < mcfg.count; ++i) {
     const acpi::McfgWindow& w = mcfg.windows[i];
-    if (mmio.claim(window_first(w), window_bytes(w), device, "pci-ecam", true) == 0) return false;
+    if (mmio.claim(pci::ecam_first(w), pci::ecam_end(w) - pci::ecam_first(w), device, "pci-ecam",
+                   true) == 0) {
+      return false;
+    }
     e.windows[e.count++] = w;
   }
   return true;

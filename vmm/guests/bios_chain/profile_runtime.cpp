@@ -103,7 +103,7 @@ acpi::Mcfg find_ecam(const layout::BootInfo& info) {
     const acpi::McfgWindow& w = mcfg.windows[i];
     console::printf("vmx: PCI ECAM kept: segment %u buses %u-%u at 0x%lx (its stores decided as"
                     " 0xcfc's writes)\n", w.segment, w.first_bus, w.last_bus,
-                    w.base + (uint64_t{w.first_bus} << 20));
+                    devices::pci::ecam_first(w));
   }
   return mcfg;
 }
